@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "SluiceCore"),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore"]),
+        .target(
+            name: "SluiceStore",
+            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "SluiceProviders", dependencies: ["SluiceCore"]),
+        .target(name: "SluicePresets", dependencies: ["SluiceCore"], resources: [.copy("Presets")]),
+        .target(
+            name: "SluiceEngine",
+            dependencies: [
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluicePresets",
+                "SluiceEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: [
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/sluice-bench"
+        ),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore"]),
+        .testTarget(
+            name: "SluiceEngineTests",
+            dependencies: ["SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest"]
+        ),
+        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,78 @@
+import Foundation
+
+/// One upload plus its spec: the unit a user submits, watches, cancels and downloads.
+public struct Job: Sendable, Equatable {
+    public var id: String
+    /// The user the job belongs to; `local` when auth is off.
+    public var owner: String
+    public var name: String
+    public var status: JobStatus
+    /// Why the job is paused or failed, in words for the user.
+    public var statusReason: String?
+    public var spec: JobSpec
+    public var sources: [JobSource]
+    /// Identifies a one-shot run's inputs so that running it again resumes this job.
+    public var fingerprint: String?
+    public var counts: JobCounts
+    public var usage: TokenUsage
+    /// Input errors (line, column) and item errors, at most ``maximumErrors``.
+    public var errors: [JobErrorEntry]
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+
+    /// A job keeps the first errors only: enough to fix a file, never unbounded.
+    public static let maximumErrors = 50
+
+    public init(
+        id: String, owner: String, name: String, status: JobStatus, statusReason: String? = nil, spec: JobSpec,
+        sources: [JobSource], fingerprint: String? = nil, counts: JobCounts = JobCounts(), usage: TokenUsage = TokenUsage(),
+        errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
+    ) {
+        self.id = id
+        self.owner = owner
+        self.name = name
+        self.status = status
+        self.statusReason = statusReason
+        self.spec = spec
+        self.sources = sources
+        self.fingerprint = fingerprint
+        self.counts = counts
+        self.usage = usage
+        self.errors = errors
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    /// A new, unguessable job id such as `job_3f9c…`.
+    public static func makeID() -> String {
+        "job_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+}
+
+/// A file that a job's items are read from.
+public struct JobSource: Sendable, Equatable {
+    /// Where the bytes are: the user's file for `sluice run`, the stored upload for the server.
+    public var path: String
+    /// The name the user knows the file by, used in error messages.
+    public var displayName: String
+    public var format: InputFormat
+
+    public init(path: String, displayName: String, format: InputFormat) {
+        self.path = path
+        self.displayName = displayName
+        self.format = format
+    }
+
+    public var json: JSONValue {
+        ["path": .string(path), "name": .string(displayName), "format": .string(format.rawValue)]
+    }
+
+    public init?(json: JSONValue) {
+        guard let path = json["path"]?.stringValue, let name = json["name"]?.stringValue,
+            let format = json["format"]?.stringValue.flatMap(InputFormat.init(rawValue:))
+        else { return nil }
+        self.init(path: path, displayName: name, format: format)
+    }
+}

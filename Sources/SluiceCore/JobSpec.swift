@@ -1,0 +1,217 @@
+/// What to do with every item of a job: the contract's job spec, resolved and checked.
+///
+/// A preset supplies defaults and explicit fields override it. Everything that can be checked
+/// without the input is checked in ``parse(_:preset:)``; what depends on the input (a
+/// placeholder the rows cannot fill) is checked by the ingestor before any item is stored.
+public struct JobSpec: Sendable, Equatable {
+    public var name: String?
+    public var preset: String?
+    public var input: InputOptions
+    public var system: String?
+    public var template: PromptTemplate
+    public var outputSchema: OutputSchema?
+    public var provider: String
+    public var model: String
+    public var params: JSONObject
+    public var batchSize: Int
+    public var itemsPerRequest: Int
+    public var groupBy: String?
+    public var maxAttempts: Int
+
+    public static let defaultProvider = "builtin"
+    public static let defaultModel = "sluice-offline"
+    static let fieldNames: Set<String> = [
+        "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
+        "items_per_request", "group_by", "max_attempts",
+    ]
+
+    /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name.
+    public static func parse(_ json: JSONValue, preset lookup: (String) -> JSONValue?) throws(SpecError) -> JobSpec {
+        guard case .object(var object) = json else { throw SpecError(field: "spec", message: "the spec must be a JSON object") }
+        if let presetName = object["preset"] {
+            guard let name = presetName.stringValue else { throw SpecError(field: "preset", message: "must be a string") }
+            guard case .object(let base)? = lookup(name) else {
+                throw SpecError(field: "preset", message: "unknown preset '\(name)'")
+            }
+            object = merge(base: base, overrides: object)
+        }
+        for key in object.keys where !fieldNames.contains(key) {
+            throw SpecError(field: key, message: "unknown spec field")
+        }
+        return try JobSpec(object)
+    }
+
+    /// Explicit fields replace the preset's; `input` and `params` merge member by member.
+    static func merge(base: JSONObject, overrides: JSONObject) -> JSONObject {
+        var merged = base
+        for member in overrides {
+            if case .object(let inner)? = merged[member.key], case .object(let override) = member.value,
+                member.key == "input" || member.key == "params"
+            {
+                merged[member.key] = .object(merge(base: inner, overrides: override))
+            } else {
+                merged[member.key] = member.value
+            }
+        }
+        return merged
+    }
+
+    init(_ object: JSONObject) throws(SpecError) {
+        func string(_ key: String) throws(SpecError) -> String? {
+            guard let value = object[key], value != .null else { return nil }
+            guard let text = value.stringValue else { throw SpecError(field: key, message: "must be a string") }
+            return text
+        }
+        func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(SpecError) -> Int {
+            guard let raw = object[key], raw != .null else { return value }
+            guard let number = raw.intValue, range.contains(number) else {
+                throw SpecError(field: key, message: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        name = try string("name")
+        preset = try string("preset")
+        input = try InputOptions(object["input"] ?? .null)
+        system = try string("system")
+        guard let templateText = try string("template"), !templateText.isEmpty else {
+            throw SpecError(field: "template", message: "a prompt template is required (or a preset that has one)")
+        }
+        template = try PromptTemplate(templateText)
+        if let schema = object["output_schema"], schema != .null {
+            outputSchema = try OutputSchema(schema)
+        }
+        provider = try string("provider") ?? Self.defaultProvider
+        model = try string("model") ?? Self.defaultModel
+        switch object["params"] {
+        case nil, .null?: params = JSONObject()
+        case .object(let members)?: params = members
+        default: throw SpecError(field: "params", message: "must be an object")
+        }
+        batchSize = try integer("batch_size", default: 20, range: 1...10_000)
+        itemsPerRequest = try integer("items_per_request", default: 1, range: 1...100)
+        groupBy = try string("group_by")
+        maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
+        if groupBy != nil, itemsPerRequest > 1 {
+            throw SpecError(
+                field: "items_per_request",
+                message: "grouped items run one at a time with their history; use items_per_request 1 with group_by")
+        }
+    }
+
+    /// The resolved spec in its JSON form; parsing it again gives an equal spec.
+    public var json: JSONValue {
+        var object = JSONObject()
+        if let name { object["name"] = .string(name) }
+        if let preset { object["preset"] = .string(preset) }
+        object["input"] = input.json
+        if let system { object["system"] = .string(system) }
+        object["template"] = .string(template.source)
+        if let outputSchema { object["output_schema"] = outputSchema.json }
+        object["provider"] = .string(provider)
+        object["model"] = .string(model)
+        object["params"] = .object(params)
+        object["batch_size"] = .int(batchSize)
+        object["items_per_request"] = .int(itemsPerRequest)
+        if let groupBy { object["group_by"] = .string(groupBy) }
+        object["max_attempts"] = .int(maxAttempts)
+        return .object(object)
+    }
+
+    /// Reads back a spec stored by ``json``; presets are already folded in.
+    public init(stored json: JSONValue) throws(SpecError) {
+        guard case .object(var object) = json else { throw SpecError(field: "spec", message: "the spec must be a JSON object") }
+        object["preset"] = nil
+        try self.init(object)
+        preset = json["preset"]?.stringValue
+    }
+}
+
+/// How to read the uploaded files into items.
+public struct InputOptions: Sendable, Equatable {
+    /// Inferred from each file's name (or the upload's content type) when `nil`.
+    public var format: InputFormat?
+    /// CSV field separator; one ASCII character.
+    public var delimiter: UInt8
+    /// For a JSON object file, the member holding the array of records; `nil` finds the one array member.
+    public var records: String?
+    /// For plain text: one item per file, or one per blank-line-separated record.
+    public var textMode: TextMode
+
+    public enum TextMode: String, Sendable {
+        case file
+        case paragraphs
+    }
+
+    public init(format: InputFormat? = nil, delimiter: UInt8 = UInt8(ascii: ","), records: String? = nil, textMode: TextMode = .file) {
+        self.format = format
+        self.delimiter = delimiter
+        self.records = records
+        self.textMode = textMode
+    }
+
+    init(_ json: JSONValue) throws(SpecError) {
+        self.init()
+        if json == .null { return }
+        guard case .object(let object) = json else { throw SpecError(field: "input", message: "must be an object") }
+        for key in object.keys where !["format", "delimiter", "records", "text_mode"].contains(key) {
+            throw SpecError(field: "input.\(key)", message: "unknown input option")
+        }
+        if let format = object["format"], format != .null {
+            guard let name = format.stringValue, let parsed = InputFormat(rawValue: name) else {
+                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text")
+            }
+            self.format = parsed
+        }
+        if let delimiter = object["delimiter"], delimiter != .null {
+            guard let text = delimiter.stringValue, text.utf8.count == 1, let byte = text.utf8.first,
+                byte != UInt8(ascii: "\""), byte != 0x0A, byte != 0x0D
+            else {
+                throw SpecError(field: "input.delimiter", message: "must be one ASCII character other than a quote or newline")
+            }
+            self.delimiter = byte
+        }
+        if let records = object["records"], records != .null {
+            guard let name = records.stringValue else { throw SpecError(field: "input.records", message: "must be a string") }
+            self.records = name
+        }
+        if let mode = object["text_mode"], mode != .null {
+            guard let name = mode.stringValue, let parsed = TextMode(rawValue: name) else {
+                throw SpecError(field: "input.text_mode", message: "must be 'file' or 'paragraphs'")
+            }
+            textMode = parsed
+        }
+    }
+
+    var json: JSONValue {
+        var object = JSONObject()
+        if let format { object["format"] = .string(format.rawValue) }
+        object["delimiter"] = .string(String(UnicodeScalar(delimiter)))
+        if let records { object["records"] = .string(records) }
+        object["text_mode"] = .string(textMode.rawValue)
+        return .object(object)
+    }
+}
+
+/// The file formats Sluice reads.
+public enum InputFormat: String, Sendable, CaseIterable {
+    case csv
+    case json
+    case jsonl
+    case text
+
+    /// The format a file name implies, if any.
+    public init?(fileName: String) {
+        let lower = fileName.lowercased()
+        if lower.hasSuffix(".csv") {
+            self = .csv
+        } else if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") {
+            self = .jsonl
+        } else if lower.hasSuffix(".json") {
+            self = .json
+        } else if lower.hasSuffix(".txt") || lower.hasSuffix(".md") || lower.hasSuffix(".text") {
+            self = .text
+        } else {
+            return nil
+        }
+    }
+}

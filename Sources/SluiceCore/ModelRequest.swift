@@ -1,0 +1,76 @@
+/// One message of a chat with a model.
+public struct ChatMessage: Sendable, Equatable {
+    public enum Role: String, Sendable {
+        case system
+        case user
+        case assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// One model call, in provider-neutral form; each provider maps it to its own wire shape.
+public struct ModelRequest: Sendable, Equatable {
+    public var model: String
+    public var system: String?
+    /// Earlier turns of the item's group, then the prompt (and any correction) last.
+    public var messages: [ChatMessage]
+    /// Model parameters such as `temperature` and `max_tokens`, passed through.
+    public var params: JSONObject
+    /// The shape the reply must take; for packed requests, the `{"results": [...]}` wrapper.
+    public var outputSchema: OutputSchema?
+    /// The input fields of the items this call answers, in order. Remote providers ignore
+    /// them (the prompt already carries what the template chose); the built-in provider reads
+    /// them because it computes its answer on the machine.
+    public var inputs: [JSONObject]
+
+    public init(
+        model: String, system: String?, messages: [ChatMessage], params: JSONObject, outputSchema: OutputSchema?,
+        inputs: [JSONObject]
+    ) {
+        self.model = model
+        self.system = system
+        self.messages = messages
+        self.params = params
+        self.outputSchema = outputSchema
+        self.inputs = inputs
+    }
+}
+
+/// A provider's answer: the text of the reply and what it cost.
+public struct ModelReply: Sendable, Equatable {
+    public var text: String
+    public var usage: TokenUsage
+    /// The model that answered, as the provider named it.
+    public var model: String
+
+    public init(text: String, usage: TokenUsage, model: String) {
+        self.text = text
+        self.usage = usage
+        self.model = model
+    }
+}
+
+/// Why a model call did not produce a reply, classified so the engine knows what to do next.
+public enum ProviderFailure: Error, Sendable, Equatable {
+    /// Throttled; try again after the given number of seconds (or a back-off when unknown).
+    case rateLimited(String, retryAfter: Double?)
+    /// Might work next time: timeouts, dropped connections, 5xx, 408, 409.
+    case transient(String)
+    /// The request itself is wrong for this provider (400, 404, 422): retrying cannot help.
+    case rejected(String)
+    /// The credentials were refused: every other item would fail the same way.
+    case unauthorized(String)
+
+    public var message: String {
+        switch self {
+        case .rateLimited(let message, _), .transient(let message), .rejected(let message), .unauthorized(let message): message
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import SluiceCore
+
+/// The durable state of every job and item, shared by all processes that run work.
+///
+/// The store — not the caller — decides every state change: claims, lease checks, counts
+/// and finalisation happen inside one transaction each, so two workers, or a worker and the
+/// API, can never disagree. Every time is passed in, so tests control the clock.
+///
+/// One protocol, a driver per database, and one conformance suite that runs against each.
+public protocol JobStore: Sendable {
+    /// Creates a job in `validating`; its items are appended by the ingestor.
+    func createJob(_ job: NewJob, now: Date) async throws -> Job
+
+    /// Appends items to a job that is still `validating`, in one transaction per call.
+    func appendItems(jobID: String, items: [NewItem]) async throws
+
+    /// Ends validation: `validating` → `queued`, with every appended item pending.
+    func finishValidation(jobID: String, now: Date) async throws -> Job
+
+    /// Ends validation with errors: removes any appended items and fails the job, so that
+    /// no item of a malformed upload is ever dispatched.
+    func failValidation(jobID: String, errors: [JobErrorEntry], now: Date) async throws -> Job
+
+    /// Drops items appended by an ingest that did not finish, so the ingest can start over.
+    func restartValidation(jobID: String) async throws
+
+    func job(id: String) async throws -> Job?
+
+    /// The newest job created with this fingerprint (see ``Job/fingerprint``).
+    func job(fingerprint: String) async throws -> Job?
+
+    /// Jobs in `validating`, oldest first, for the ingest loop to pick up.
+    func jobsAwaitingValidation(limit: Int) async throws -> [Job]
+
+    /// Leases up to `limit` pending items (never more than the job's `batch_size`) of one
+    /// job to `owner` until `now + leaseDuration`, and counts an attempt for each.
+    ///
+    /// Fair: the job is taken from the owner served least recently, then that owner's job
+    /// served least recently, so a small job submitted after a huge one runs at once. An item
+    /// of a group is claimable only when no earlier item of its group is pending or running.
+    func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch?
+
+    /// Pushes out the lease of those `itemIDs` that `owner` still holds; returns their ids.
+    func extendLeases(itemIDs: [Int64], owner: String, until: Date) async throws -> Set<Int64>
+
+    /// Records outcomes of items leased to `owner`, in one transaction. An item whose lease
+    /// was lost (expired and reclaimed) is left alone: the newer owner's result wins.
+    /// Returns the ids that were recorded.
+    func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> Set<Int64>
+
+    /// Gives leased items back without an outcome (shutdown, pause, cancel before the call
+    /// started). The attempt is refunded, since no model call was made.
+    func release(itemIDs: [Int64], owner: String, now: Date) async throws
+
+    /// Returns items whose lease expired to `pending` (or fails them when their attempts are
+    /// spent). Returns how many were reclaimed.
+    func reclaimExpiredLeases(now: Date) async throws -> Int
+
+    /// Returns every running item of a job to pending at once; for `sluice run`, which owns
+    /// its job outright and so knows a previous run's leases are dead.
+    func releaseAllLeases(jobID: String, now: Date) async throws -> Int
+
+    /// Cancels pending items now; the job is `cancelled` once in-flight items come back.
+    func cancel(jobID: String, now: Date) async throws -> Job
+
+    /// Stops claims until ``resume(jobID:now:)``; items in flight finish normally.
+    func pause(jobID: String, reason: String?, now: Date) async throws -> Job
+
+    func resume(jobID: String, now: Date) async throws -> Job
+
+    /// A page of a job's items in input order, after index `afterIndex`.
+    func items(jobID: String, status: ItemStatus?, afterIndex: Int, limit: Int) async throws -> [Item]
+
+    /// The succeeded items of a group before `beforeIndex`, in order: the history a grouped
+    /// item's prompt carries.
+    func groupHistory(jobID: String, groupKey: String, beforeIndex: Int) async throws -> [Item]
+
+    /// Statuses of the given jobs, for workers deciding whether to start a call.
+    func statuses(jobIDs: [String]) async throws -> [String: JobStatus]
+}
+
+/// What the creator of a job supplies.
+public struct NewJob: Sendable {
+    public var id: String
+    public var owner: String
+    public var name: String
+    public var spec: JobSpec
+    public var sources: [JobSource]
+    public var fingerprint: String?
+
+    public init(id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil) {
+        self.id = id
+        self.owner = owner
+        self.name = name
+        self.spec = spec
+        self.sources = sources
+        self.fingerprint = fingerprint
+    }
+}
+
+/// Items leased together from one job.
+public struct ClaimedBatch: Sendable {
+    public var job: Job
+    public var items: [Item]
+    public var leaseExpiresAt: Date
+}
+
+/// Why a store operation was refused.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case jobNotFound(String)
+    /// The job's status does not allow the operation (for example pausing a finished job).
+    case invalidTransition(jobID: String, from: JobStatus, action: String)
+    /// Stored data could not be read back; names the job or item.
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .jobNotFound(let id): "job \(id) not found"
+        case .invalidTransition(let id, let from, let action): "cannot \(action) job \(id): it is \(from.rawValue)"
+        case .corrupt(let what): "stored data is unreadable: \(what)"
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// The embedded driver: one SQLite file in WAL mode, shareable by several processes on one
+/// machine.
+///
+/// Writes go through GRDB's single writer in immediate transactions, so a read-then-write
+/// transaction (claim, record, finalise) never deadlocks against another process; readers
+/// run concurrently from the pool.
+public final class SQLiteJobStore: JobStore {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(pool)
+    }
+
+    /// Whether every known migration has been applied (for readiness checks).
+    public func isMigrated() async throws -> Bool {
+        try await pool.read { db in try SQLiteMigrations.migrator.hasCompletedMigrations(db) }
+    }
+
+    public func createJob(_ new: NewJob, now: Date) async throws -> Job {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO jobs (id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at)
+                    VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
+                    new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970,
+                ])
+            return try Self.fetchJob(db, id: new.id)
+        }
+    }
+
+    public func appendItems(jobID: String, items: [NewItem]) async throws {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "add items to") }
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO items (job_seq, idx, group_key, status, input) VALUES (?, ?, ?, 'pending', ?)")
+            for item in items {
+                try insert.execute(arguments: [seq, item.index, item.groupKey, SQLiteRows.text(.object(item.input))])
+            }
+            try db.execute(
+                sql: "UPDATE jobs SET total = total + ?, pending = pending + ? WHERE seq = ?",
+                arguments: [items.count, items.count, seq])
+        }
+    }
+
+    public func finishValidation(jobID: String, now: Date) async throws -> Job {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "finish validating") }
+            try db.execute(sql: "UPDATE jobs SET status = 'queued' WHERE seq = ?", arguments: [seq])
+            try Self.finalizeIfDone(db, seq: seq, now: now)
+            return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func failValidation(jobID: String, errors: [JobErrorEntry], now: Date) async throws -> Job {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "fail validation of") }
+            try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'failed', status_reason = 'the input is invalid', errors = ?, total = 0,
+                    pending = 0, finished_at = ? WHERE seq = ?
+                    """,
+                arguments: [SQLiteRows.text(Array(errors.prefix(Job.maximumErrors))), now.timeIntervalSince1970, seq])
+            return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func restartValidation(jobID: String) async throws {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "restart validation of") }
+            try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
+            try db.execute(sql: "UPDATE jobs SET total = 0, pending = 0 WHERE seq = ?", arguments: [seq])
+        }
+    }
+
+    public func job(id: String) async throws -> Job? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?", arguments: [id]).map(SQLiteRows.job)
+        }
+    }
+
+    public func job(fingerprint: String) async throws -> Job? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE fingerprint = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [fingerprint]
+            ).map(SQLiteRows.job)
+        }
+    }
+
+    public func jobsAwaitingValidation(limit: Int) async throws -> [Job] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE status = 'validating' ORDER BY seq LIMIT ?",
+                arguments: [limit]
+            ).map(SQLiteRows.job)
+        }
+    }
+
+    public func cancel(jobID: String, now: Date) async throws -> Job {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            if status.isFinal { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "cancel") }
+            if status == .validating {
+                // Nothing was dispatched yet: drop what the ingestor stored and end here.
+                try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
+                try db.execute(
+                    sql: "UPDATE jobs SET status = 'cancelled', total = 0, pending = 0, finished_at = ? WHERE seq = ?",
+                    arguments: [now.timeIntervalSince1970, seq])
+                return try Self.fetchJob(db, id: jobID)
+            }
+            try db.execute(
+                sql: "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'",
+                arguments: [now.timeIntervalSince1970, seq])
+            let cancelled = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'cancelling', status_reason = NULL, pending = pending - ?, cancelled = cancelled + ?
+                    WHERE seq = ?
+                    """,
+                arguments: [cancelled, cancelled, seq])
+            try Self.finalizeIfDone(db, seq: seq, now: now)
+            return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func pause(jobID: String, reason: String?, now: Date) async throws -> Job {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            guard status.isClaimable || status == .paused else {
+                throw StoreError.invalidTransition(jobID: jobID, from: status, action: "pause")
+            }
+            try db.execute(sql: "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ?", arguments: [reason, seq])
+            return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func resume(jobID: String, now: Date) async throws -> Job {
+        try await pool.write { db in
+            let (seq, status) = try Self.locate(db, jobID: jobID)
+            if status.isClaimable { return try Self.fetchJob(db, id: jobID) }
+            guard status == .paused else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "resume") }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END,
+                    status_reason = NULL WHERE seq = ?
+                    """,
+                arguments: [seq])
+            try Self.finalizeIfDone(db, seq: seq, now: now)
+            return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func items(jobID: String, status: ItemStatus?, afterIndex: Int, limit: Int) async throws -> [Item] {
+        try await pool.read { db in
+            let (seq, _) = try Self.locate(db, jobID: jobID)
+            let filter = status == nil ? "" : "AND status = ?"
+            var arguments: StatementArguments = [seq, afterIndex]
+            if let status { arguments += [status.rawValue] }
+            arguments += [limit]
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT \(SQLiteRows.itemColumns) FROM items WHERE job_seq = ? AND idx > ? \(filter) ORDER BY idx LIMIT ?",
+                arguments: arguments
+            ).map { try SQLiteRows.item($0, jobID: jobID) }
+        }
+    }
+
+    public func groupHistory(jobID: String, groupKey: String, beforeIndex: Int) async throws -> [Item] {
+        try await pool.read { db in
+            let (seq, _) = try Self.locate(db, jobID: jobID)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(SQLiteRows.itemColumns) FROM items
+                    WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
+                    """,
+                arguments: [seq, groupKey, beforeIndex]
+            ).map { try SQLiteRows.item($0, jobID: jobID) }
+        }
+    }
+
+    public func statuses(jobIDs: [String]) async throws -> [String: JobStatus] {
+        guard !jobIDs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            let marks = Array(repeating: "?", count: jobIDs.count).joined(separator: ",")
+            var result: [String: JobStatus] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, status FROM jobs WHERE id IN (\(marks))", arguments: StatementArguments(jobIDs)) {
+                result[row["id"]] = JobStatus(rawValue: row["status"])
+            }
+            return result
+        }
+    }
+
+    // MARK: - Shared pieces of transactions
+
+    static func locate(_ db: Database, jobID: String) throws -> (seq: Int64, status: JobStatus) {
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq, status FROM jobs WHERE id = ?", arguments: [jobID]) else {
+            throw StoreError.jobNotFound(jobID)
+        }
+        guard let status = JobStatus(rawValue: row["status"]) else { throw StoreError.corrupt("status of job \(jobID)") }
+        return (row["seq"], status)
+    }
+
+    static func fetchJob(_ db: Database, id: String) throws -> Job {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?", arguments: [id]) else {
+            throw StoreError.jobNotFound(id)
+        }
+        return try SQLiteRows.job(row)
+    }
+
+    /// Moves a job to its final status when nothing is pending or running. The status guard in
+    /// the `WHERE` makes this happen exactly once, whichever transaction gets there first.
+    static func finalizeIfDone(_ db: Database, seq: Int64, now: Date) throws {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT status, total, pending, running, succeeded, failed, cancelled FROM jobs
+                    WHERE seq = ? AND status IN ('queued', 'running', 'paused', 'cancelling')
+                    """,
+                arguments: [seq])
+        else { return }
+        let counts = JobCounts(
+            total: row["total"], pending: row["pending"], running: row["running"], succeeded: row["succeeded"],
+            failed: row["failed"], cancelled: row["cancelled"])
+        guard let final = counts.finalStatus(cancelling: row["status"] == "cancelling") else { return }
+        try db.execute(
+            sql: "UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ? WHERE seq = ?",
+            arguments: [final.rawValue, now.timeIntervalSince1970, seq])
+    }
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The SQLite schema, as numbered, append-only migrations: a released migration is never
+/// edited, only followed by a new one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001_jobs_and_items") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        owner TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        status_reason TEXT,
+                        spec TEXT NOT NULL,
+                        sources TEXT NOT NULL,
+                        fingerprint TEXT,
+                        batch_size INTEGER NOT NULL,
+                        max_attempts INTEGER NOT NULL,
+                        total INTEGER NOT NULL DEFAULT 0,
+                        pending INTEGER NOT NULL DEFAULT 0,
+                        running INTEGER NOT NULL DEFAULT 0,
+                        succeeded INTEGER NOT NULL DEFAULT 0,
+                        failed INTEGER NOT NULL DEFAULT 0,
+                        cancelled INTEGER NOT NULL DEFAULT 0,
+                        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                        completion_tokens INTEGER NOT NULL DEFAULT 0,
+                        errors TEXT NOT NULL DEFAULT '[]',
+                        served_seq INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        started_at REAL,
+                        finished_at REAL
+                    );
+                    CREATE INDEX jobs_by_status ON jobs(status, served_seq);
+                    CREATE INDEX jobs_by_owner ON jobs(owner, seq);
+                    CREATE INDEX jobs_by_fingerprint ON jobs(fingerprint) WHERE fingerprint IS NOT NULL;
+
+                    -- When each owner was last served a claim, so claims rotate across owners.
+                    CREATE TABLE owners (
+                        owner TEXT PRIMARY KEY,
+                        served_seq INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE items (
+                        id INTEGER PRIMARY KEY,
+                        job_seq INTEGER NOT NULL REFERENCES jobs(seq) ON DELETE CASCADE,
+                        idx INTEGER NOT NULL,
+                        group_key TEXT,
+                        status TEXT NOT NULL,
+                        input TEXT NOT NULL,
+                        output TEXT,
+                        error TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        lease_owner TEXT,
+                        lease_expires_at REAL,
+                        available_at REAL NOT NULL DEFAULT 0,
+                        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                        completion_tokens INTEGER NOT NULL DEFAULT 0,
+                        model TEXT,
+                        started_at REAL,
+                        finished_at REAL,
+                        UNIQUE (job_seq, idx)
+                    );
+                    CREATE INDEX items_by_status ON items(job_seq, status, idx);
+                    CREATE INDEX items_by_group ON items(job_seq, group_key, idx) WHERE group_key IS NOT NULL;
+                    CREATE INDEX items_by_lease ON items(lease_expires_at) WHERE status = 'running';
+                    """)
+        }
+        return migrator
+    }
+}
