@@ -99,12 +99,15 @@ public struct TokenUsage: Sendable, Equatable, Codable {
 
 /// One error recorded on a job: a place in the input (`line`, `column`) or an item index.
 public struct JobErrorEntry: Sendable, Equatable, Codable {
+    /// The input file, when a job reads more than one.
+    public var file: String?
     public var line: Int?
     public var column: Int?
     public var item: Int?
     public var message: String
 
-    public init(line: Int? = nil, column: Int? = nil, item: Int? = nil, message: String) {
+    public init(file: String? = nil, line: Int? = nil, column: Int? = nil, item: Int? = nil, message: String) {
+        self.file = file
         self.line = line
         self.column = column
         self.item = item
@@ -114,6 +117,7 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
     /// The contract shape: `{"line", "column", "message"}` or `{"item", "message"}`.
     public var json: JSONValue {
         var object = JSONObject()
+        if let file { object["file"] = .string(file) }
         if let item { object["item"] = .int(item) }
         if let line { object["line"] = .int(line) }
         if let column { object["column"] = .int(column) }
@@ -123,15 +127,16 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
 
     public init?(json: JSONValue) {
         guard let message = json["message"]?.stringValue else { return nil }
-        self.init(line: json["line"]?.intValue, column: json["column"]?.intValue, item: json["item"]?.intValue, message: message)
+        self.init(
+            file: json["file"]?.stringValue, line: json["line"]?.intValue, column: json["column"]?.intValue, item: json["item"]?.intValue, message: message)
     }
 
     /// `line 3, column 7: message`, for terminals and logs.
     public var description: String {
-        var place = ""
-        if let line { place += "line \(line)" }
-        if let column { place += ", column \(column)" }
-        if let item { place += "item \(item)" }
-        return place.isEmpty ? message : "\(place): \(message)"
+        var place: [String] = []
+        if let file { place.append(file) }
+        if let line { place.append(column.map { "line \(line), column \($0)" } ?? "line \(line)") }
+        if let item { place.append("item \(item)") }
+        return (place + [message]).joined(separator: ": ")
     }
 }

@@ -29,11 +29,14 @@ public struct ModelRequest: Sendable, Equatable {
     /// them (the prompt already carries what the template chose); the built-in provider reads
     /// them because it computes its answer on the machine.
     public var inputs: [JSONObject]
+    /// The reply answers several items at once as `{"results": [...]}` (see ``PromptBuilder``).
+    public var isPacked: Bool
 
     public init(
         model: String, system: String?, messages: [ChatMessage], params: JSONObject, outputSchema: OutputSchema?,
-        inputs: [JSONObject]
+        inputs: [JSONObject], isPacked: Bool = false
     ) {
+        self.isPacked = isPacked
         self.model = model
         self.system = system
         self.messages = messages

@@ -48,7 +48,7 @@ public struct PromptBuilder: Sendable {
         let schema = Self.packedSchema(count: inputs.count, item: spec.outputSchema)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: schema), messages: messages, params: spec.params,
-            outputSchema: schema, inputs: inputs)
+            outputSchema: schema, inputs: inputs, isPacked: true)
     }
 
     /// The wrapper schema of a packed reply.

@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceProviders
+import SluiceStore
+import Synchronization
+
+/// Claims batches of pending items, runs their model calls (at most `concurrency` at once in
+/// this process), keeps their leases alive, and records what happened.
+///
+/// On graceful shutdown (SIGTERM/SIGINT under a `ServiceGroup`, or ``drain()``) it stops
+/// claiming, lets calls already started finish and record, and gives unstarted items back to
+/// the queue without spending their attempt. Nothing here assumes it is the only worker: every
+/// decision that matters is made by the store.
+public final class Worker: Service, Sendable {
+    let store: any JobStore
+    let providers: ProviderRegistry
+    let configuration: EngineConfiguration
+    let clock: any SluiceClock
+    let logger: Logger
+    let runner: ItemRunner
+    let held = HeldItems()
+    let permits: CallPermits
+    let control: JobControl
+    let state = DrainState()
+
+    public init(
+        store: any JobStore, providers: ProviderRegistry, configuration: EngineConfiguration,
+        clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.worker")
+    ) {
+        self.store = store
+        self.providers = providers
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff)
+        permits = CallPermits(configuration.concurrency)
+        control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
+    }
+
+    /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.
+    public func drain() {
+        state.begin()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { loops in
+                loops.addTask { await self.keepLeasesAlive() }
+                await withDiscardingTaskGroup { batches in
+                    while !state.isDraining, !Task.isCancelled {
+                        await held.waitUntilBelow(configuration.concurrency)
+                        if state.isDraining { break }
+                        let batch: ClaimedBatch?
+                        do {
+                            batch = try await store.claim(
+                                owner: configuration.workerID, limit: .max, leaseDuration: configuration.leaseDuration,
+                                now: clock.now())
+                        } catch {
+                            logger.error("claim failed", metadata: ["error": "\(error)"])
+                            batch = nil
+                        }
+                        guard let batch else {
+                            try? await clock.sleep(seconds: configuration.idleInterval)
+                            continue
+                        }
+                        await held.add(batch.items.map(\.id))
+                        batches.addTask { await self.process(batch) }
+                    }
+                }
+                loops.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.state.begin()
+        }
+    }
+
+    /// Extends every held lease well before it expires, until cancelled.
+    func keepLeasesAlive() async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(seconds: configuration.heartbeatInterval) } catch { return }
+            let ids = await held.all
+            guard !ids.isEmpty else { continue }
+            do {
+                let until = clock.now().addingTimeInterval(configuration.leaseDuration)
+                let kept = try await store.extendLeases(itemIDs: ids, owner: configuration.workerID, until: until)
+                if kept.count < ids.count {
+                    logger.warning("lost leases", metadata: ["lost": "\(ids.count - kept.count)"])
+                }
+            } catch {
+                logger.error("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func process(_ batch: ClaimedBatch) async {
+        let job = batch.job
+        let allIDs = batch.items.map(\.id)
+        guard let provider = providers[job.spec.provider] else {
+            await pause(job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
+            await release(allIDs)
+            await held.remove(allIDs)
+            return
+        }
+        let units: [[Item]] =
+            job.spec.itemsPerRequest > 1
+            ? stride(from: 0, to: batch.items.count, by: job.spec.itemsPerRequest).map {
+                Array(batch.items[$0..<min($0 + job.spec.itemsPerRequest, batch.items.count)])
+            }
+            : batch.items.map { [$0] }
+        var outcomes: [ItemOutcome] = []
+        var unstarted: [Int64] = []
+        var unauthorized: String?
+        await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
+            for unit in units {
+                await permits.acquire()
+                guard !state.isDraining, await control.mayStart(jobID: job.id) else {
+                    await permits.release()
+                    unstarted += unit.map(\.id)
+                    continue
+                }
+                calls.addTask {
+                    let result =
+                        unit.count == 1 && job.spec.itemsPerRequest == 1
+                        ? await self.runner.run(unit[0], job: job, provider: provider)
+                        : await self.runner.runPacked(unit, job: job, provider: provider)
+                    await self.permits.release()
+                    return (unit, result)
+                }
+            }
+            for await (unit, result) in calls {
+                switch result {
+                case .outcomes(let finished): outcomes += finished
+                case .unauthorized(let message):
+                    unauthorized = message
+                    unstarted += unit.map(\.id)
+                }
+            }
+        }
+        if let unauthorized {
+            await pause(job.id, reason: "the provider refused the credentials: \(unauthorized)")
+        }
+        do {
+            let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())
+            if recorded.count < outcomes.count {
+                logger.warning("results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])
+            }
+        } catch {
+            logger.error("recording results failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+        await release(unstarted)
+        await held.remove(allIDs)
+    }
+
+    func pause(_ jobID: String, reason: String) async {
+        logger.error("pausing job", metadata: ["job": "\(jobID)", "reason": "\(reason)"])
+        do {
+            let job = try await store.pause(jobID: jobID, reason: reason, now: clock.now())
+            await control.note(jobID: jobID, status: job.status)
+        } catch {
+            logger.error("pausing failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+    }
+
+    func release(_ ids: [Int64]) async {
+        guard !ids.isEmpty else { return }
+        do {
+            try await store.release(itemIDs: ids, owner: configuration.workerID, now: clock.now())
+        } catch {
+            logger.error("releasing items failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Set once when the worker starts draining; read synchronously from the shutdown handler.
+final class DrainState: Sendable {
+    private let flag = Mutex(false)
+    var isDraining: Bool { flag.withLock { $0 } }
+    func begin() { flag.withLock { $0 = true } }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import SluiceCore
+
+/// The offline provider: answers computed on this machine, deterministically, from the items'
+/// own fields — so Sluice works end to end with no network and no key.
+///
+/// It is a real, if modest, analyser rather than a stand-in: a lexicon sentiment reading of
+/// the item's text drives scores, labels and booleans; keywords, summaries and fields that the
+/// input already has fill the rest, shaped to the spec's output schema. Its model name says
+/// `offline` in every result, and the engine validates its replies like any other provider's.
+public struct BuiltinProvider: ModelProvider {
+    public let name: String
+    public static let model = "sluice-offline"
+    let lexicon = SentimentLexicon()
+
+    public init(name: String = "builtin") {
+        self.name = name
+    }
+
+    public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
+        let text: String
+        if request.isPacked {
+            let itemSchema = request.outputSchema?.root.properties?.first { $0.name == "results" }?.schema.items
+            let answers = request.inputs.map { answer(for: $0, schema: itemSchema) }
+            text = JSONWriter.string(["results": .array(answers)])
+        } else if let schema = request.outputSchema, let input = request.inputs.first {
+            text = JSONWriter.string(answer(for: input, schema: schema.root))
+        } else {
+            let reading = lexicon.read(Self.text(of: request.inputs.first ?? JSONObject()))
+            text = "[offline] Sentiment: \(reading.label) (\(Self.format(reading.score))). Key terms: "
+                + (reading.keywords.prefix(5).joined(separator: ", ").nonEmpty ?? "none") + "."
+        }
+        return ModelReply(text: text, usage: TokenUsage(), model: Self.model)
+    }
+
+    /// The answer for one item: a JSON value shaped by `schema`, or free text without one.
+    func answer(for input: JSONObject, schema: OutputSchema.Node?) -> JSONValue {
+        let source = Self.text(of: input)
+        let reading = lexicon.read(source)
+        let context = Context(input: input, text: source, reading: reading)
+        guard let schema else { return .string(context.summary(maxLength: nil)) }
+        return value(for: schema, name: "", context: context)
+    }
+
+    struct Context {
+        var input: JSONObject
+        var text: String
+        var reading: SentimentLexicon.Reading
+
+        /// The opening sentence of the text, cut at a word boundary to fit.
+        func summary(maxLength: Int?) -> String {
+            let collapsed = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            var sentence = collapsed
+            if let end = collapsed.firstIndex(where: { ".!?".contains($0) }) { sentence = String(collapsed[...end]) }
+            let limit = maxLength ?? 200
+            guard sentence.unicodeScalars.count > limit else { return sentence }
+            var cut = String(String.UnicodeScalarView(sentence.unicodeScalars.prefix(max(0, limit - 1))))
+            if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > limit / 2 { cut = String(cut[..<space]) }
+            return cut + "…"
+        }
+
+        func explanation() -> String {
+            var parts = ["offline lexicon sentiment \(BuiltinProvider.format(reading.score)) (\(reading.label))"]
+            if !reading.positiveWords.isEmpty { parts.append("positive: " + reading.positiveWords.prefix(5).joined(separator: ", ")) }
+            if !reading.negativeWords.isEmpty { parts.append("negative: " + reading.negativeWords.prefix(5).joined(separator: ", ")) }
+            return parts.joined(separator: "; ")
+        }
+    }
+
+    func value(for node: OutputSchema.Node, name: String, context: Context) -> JSONValue {
+        let lowerName = name.lowercased()
+        if let enumValues = node.enumValues { return choose(from: enumValues, context: context) }
+        let type = node.types?.first { $0 != "null" } ?? node.types?.first ?? (node.properties != nil ? "object" : "string")
+        if !name.isEmpty, let given = context.input[name], node.types.map({ types in types.contains { Self.matches($0, given) } }) ?? true {
+            return given
+        }
+        switch type {
+        case "object":
+            var object = JSONObject()
+            for property in node.properties ?? [] {
+                object[property.name] = value(for: property.schema, name: property.name, context: context)
+            }
+            return .object(object)
+        case "array":
+            let words = lowerName.contains("negative") ? context.reading.negativeWords
+                : (lowerName.contains("positive") ? context.reading.positiveWords : context.reading.keywords)
+            let count = min(max(node.minItems ?? 0, min(words.count, 5)), node.maxItems ?? Int.max)
+            return .array((0..<count).map { index in
+                if let items = node.items, items.types?.contains("string") != true, items.types != nil {
+                    return value(for: items, name: String(name.dropLast()), context: context)
+                }
+                return .string(words.isEmpty ? context.reading.label : words[index % words.count])
+            })
+        case "integer", "number":
+            return number(for: node, isInteger: type == "integer", score: context.reading.score)
+        case "boolean":
+            return .bool(context.reading.score >= 0)
+        case "null":
+            return .null
+        default:
+            var text: String
+            if ["sentiment", "label", "tone", "mood", "polarity", "category", "class"].contains(where: lowerName.contains) {
+                text = context.reading.label
+            } else if ["keyword", "topic", "tag", "term"].contains(where: lowerName.contains) {
+                text = context.reading.keywords.prefix(5).joined(separator: ", ")
+            } else if ["reason", "explanation", "rationale", "justification", "why", "comment", "feedback"].contains(where: lowerName.contains) {
+                text = context.explanation()
+            } else {
+                text = context.summary(maxLength: node.maxLength)
+            }
+            if let minLength = node.minLength, text.unicodeScalars.count < minLength {
+                text += (text.isEmpty ? "" : " — ") + context.explanation()
+            }
+            if let maxLength = node.maxLength, text.unicodeScalars.count > maxLength {
+                text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(maxLength)))
+            }
+            return .string(text)
+        }
+    }
+
+    /// Maps the sentiment score (−1…1) onto the schema's range; unbounded integers use 1…10.
+    func number(for node: OutputSchema.Node, isInteger: Bool, score: Double) -> JSONValue {
+        let low = node.minimum ?? node.exclusiveMinimum.map { $0 + (isInteger ? 1 : 0.001) } ?? (isInteger ? 1 : -1)
+        let high = node.maximum ?? node.exclusiveMaximum.map { $0 - (isInteger ? 1 : 0.001) } ?? (isInteger ? 10 : 1)
+        let position = (score + 1) / 2
+        let raw = low + position * (high - low)
+        if isInteger { return .int(Int(min(max(raw.rounded(), low.rounded(.up)), high.rounded(.down)))) }
+        return .double((raw * 1000).rounded() / 1000)
+    }
+
+    /// Picks an enum value: the sentiment label when the enum names one, otherwise the value
+    /// at the score's position along the list.
+    func choose(from values: [JSONValue], context: Context) -> JSONValue {
+        let label = context.reading.label
+        let synonyms: [String: [String]] = [
+            "positive": ["positive", "pos", "good", "happy", "satisfied", "yes"],
+            "negative": ["negative", "neg", "bad", "unhappy", "dissatisfied", "no"],
+            "neutral": ["neutral", "mixed", "none", "ok"],
+        ]
+        for value in values {
+            if let text = value.stringValue?.lowercased(), synonyms[label]?.contains(text) == true { return value }
+        }
+        let position = (context.reading.score + 1) / 2
+        return values[min(values.count - 1, Int((position * Double(values.count - 1)).rounded()))]
+    }
+
+    static func matches(_ type: String, _ value: JSONValue) -> Bool {
+        switch (type, value) {
+        case ("string", .string), ("boolean", .bool), ("array", .array), ("object", .object), ("null", .null): true
+        case ("number", .int), ("number", .double): true
+        case ("integer", _): value.intValue != nil
+        default: false
+        }
+    }
+
+    /// The words an item carries: its string values, without identifiers, role markers and
+    /// one-word labels (a channel, a category), which say nothing about sentiment.
+    static func text(of input: JSONObject) -> String {
+        var parts: [String] = []
+        func collect(_ value: JSONValue, key: String) {
+            switch value {
+            case .string(let text):
+                let lower = key.lowercased()
+                if lower == "role" || lower.hasSuffix("id") || !text.contains(where: \.isWhitespace) { return }
+                parts.append(text)
+            case .array(let elements): for element in elements { collect(element, key: key) }
+            case .object(let object): for member in object { collect(member.value, key: member.key) }
+            default: break
+            }
+        }
+        collect(.object(input), key: "")
+        return parts.joined(separator: "\n")
+    }
+
+    static func format(_ score: Double) -> String { String(format: "%.2f", score) }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

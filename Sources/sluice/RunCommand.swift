@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluiceProviders
+import SluiceStore
+
+/// `sluice run`: the whole job in this process — ingest, model calls, results — with live
+/// progress. Running the same command again with the same database resumes the job.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a whole job in this process and write its results.",
+        discussion: """
+            Exit status: 0 completed, 3 completed with errors, 1 failed (including malformed input), \
+            2 cancelled, 64 usage error. Interrupted (Ctrl-C), it finishes or releases the calls in flight \
+            and exits 0; run the same command again to resume.
+            """)
+
+    @Argument(help: "Input files (CSV, JSON, JSONL or text); all of them form one job.")
+    var files: [String]
+
+    @Option(help: "A shipped preset (see `sluice presets`).")
+    var preset: String?
+
+    @Option(name: .customLong("spec"), help: "A job spec as a JSON file.")
+    var specFile: String?
+
+    @Option(name: .shortAndLong, help: "Write results here: .csv or .jsonl (default: JSONL on standard output).")
+    var output: String?
+
+    @Option(help: "The SQLite database that keeps the job; the same path resumes it.")
+    var database = "sluice.sqlite"
+
+    @Option(help: "Model calls in flight at once.")
+    var concurrency = 16
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        if let output, ResultFormat(fileName: output) == nil {
+            throw ValidationError("--output must end in .csv or .jsonl")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let request = try JobRequest(files: files, preset: preset, specFile: specFile)
+        let store = try SQLiteJobStore(path: database)
+        let job = try await prepareJob(request, store: store)
+        var final = job
+        if !job.status.isFinal {
+            final = try await runEngine(jobID: job.id, store: store)
+        }
+        guard final.status.isFinal else {
+            note("interrupted: \(final.counts.finished) of \(final.counts.total) items done; run the same command again to resume")
+            return
+        }
+        if final.status != .failed || final.counts.total > 0 {
+            try await writeResults(jobID: final.id, store: store)
+        }
+        report(final)
+        throw ExitCode(Self.exitCode(for: final.status))
+    }
+
+    /// Finds the job a previous identical command started, or creates and ingests a new one.
+    func prepareJob(_ request: JobRequest, store: SQLiteJobStore) async throws -> Job {
+        let fingerprint = request.fingerprint()
+        let now = Date()
+        var job: Job
+        if let existing = try await store.job(fingerprint: fingerprint) {
+            job = existing
+            note("resuming \(job.id) (\(job.status.rawValue), \(job.counts.finished) of \(job.counts.total) items done)")
+            if job.status.isFinal { return job }
+            let released = try await store.releaseAllLeases(jobID: job.id, now: now)
+            if released > 0 { note("returned \(released) items the previous run left in flight to the queue") }
+            if job.status == .paused { job = try await store.resume(jobID: job.id, now: now) }
+        } else {
+            job = try await store.createJob(
+                NewJob(owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint),
+                now: now)
+            note("job \(job.id): \(request.sources.count) file(s), provider \(request.spec.provider), model \(request.spec.model)")
+        }
+        if request.spec.provider == JobSpec.defaultProvider {
+            note("using the built-in offline provider: answers are computed on this machine, not by a language model")
+        }
+        guard job.status == .validating else { return job }
+        let started = Date()
+        job = try await JobIngestor(store: store).ingest(jobID: job.id)
+        if job.status == .failed {
+            note("the input is invalid; no item was sent to a model:")
+            for error in job.errors { note("  " + error.description) }
+        } else {
+            note(String(format: "read %d items in %.2fs", job.counts.total, Date().timeIntervalSince(started)))
+        }
+        return job
+    }
+
+    func runEngine(jobID: String, store: SQLiteJobStore) async throws -> Job {
+        guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
+        let configuration = EngineConfiguration(concurrency: concurrency)
+        let logger = Logger(label: "sluice")
+        let worker = Worker(store: store, providers: ProviderRegistry([BuiltinProvider()]), configuration: configuration, logger: logger)
+        let monitor = RunMonitor(
+            store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: worker),
+                    .init(service: Reaper(store: store, interval: configuration.reaperInterval)),
+                    .init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
+        guard let after = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
+        return after
+    }
+
+    /// Writes to a temporary file renamed into place at the end, so an interrupted export
+    /// never leaves a half-written results file behind.
+    func writeResults(jobID: String, store: SQLiteJobStore) async throws {
+        let exporter = ResultExporter(store: store)
+        guard let output else {
+            try await exporter.export(jobID: jobID, format: .jsonl) { chunk in FileHandle.standardOutput.write(Data(chunk.utf8)) }
+            return
+        }
+        let format = ResultFormat(fileName: output)!
+        let partial = output + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw ValidationError("cannot write \(output)")
+        }
+        do {
+            try await exporter.export(jobID: jobID, format: format) { chunk in try handle.write(contentsOf: Data(chunk.utf8)) }
+            try handle.close()
+            _ = try? FileManager.default.removeItem(atPath: output)
+            try FileManager.default.moveItem(atPath: partial, toPath: output)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        note("results: \(output)")
+    }
+
+    func report(_ job: Job) {
+        let counts = job.counts
+        var line = "\(job.status.rawValue): \(counts.succeeded) succeeded, \(counts.failed) failed"
+        if counts.cancelled > 0 { line += ", \(counts.cancelled) cancelled" }
+        line += " of \(counts.total)"
+        if let started = job.startedAt, let finished = job.finishedAt, counts.finished > 0 {
+            let seconds = max(finished.timeIntervalSince(started), 0.001)
+            line += String(format: " in %.2fs (%.0f items/s)", seconds, Double(counts.finished) / seconds)
+        }
+        if job.usage.promptTokens + job.usage.completionTokens > 0 {
+            line += "; tokens: \(job.usage.promptTokens) prompt, \(job.usage.completionTokens) completion"
+        }
+        note(line)
+        if job.status != .failed || job.counts.total > 0 {
+            for error in job.errors.prefix(10) { note("  " + error.description) }
+        }
+    }
+
+    static func exitCode(for status: JobStatus) -> Int32 {
+        switch status {
+        case .completed: 0
+        case .completedWithErrors: 3
+        case .cancelled: 2
+        default: 1
+        }
+    }
+
+    func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

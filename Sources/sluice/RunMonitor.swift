@@ -1,0 +1,43 @@
+import Foundation
+import ServiceLifecycle
+import SluiceCore
+import SluiceStore
+
+/// Shows a one-shot run's progress until its job reaches a final status, then returns so the
+/// service group shuts down and the command can print the summary.
+///
+/// On a terminal it redraws one bar a few times a second; otherwise it prints a plain line
+/// every few seconds, which is what logs and CI want.
+struct RunMonitor: Service {
+    let store: any JobStore
+    let jobID: String
+    let startedAt: Date
+    let finishedAtStart: Int
+    let isTerminal: Bool
+
+    func run() async throws {
+        let interval = isTerminal ? 0.2 : 2.0
+        var lastPrinted = Date.distantPast
+        while !Task.isShuttingDownGracefully {
+            guard let job = try await store.job(id: jobID) else { return }
+            let now = Date()
+            if isTerminal || job.status.isFinal || now.timeIntervalSince(lastPrinted) >= interval {
+                print(report(job, now: now))
+                lastPrinted = now
+            }
+            if job.status.isFinal { return }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(isTerminal ? 0.2 : 0.5)) }
+        }
+    }
+
+    func report(_ job: Job, now: Date) -> ProgressReport {
+        ProgressReport(
+            counts: job.counts, status: job.status, finishedThisRun: job.counts.finished - finishedAtStart,
+            elapsed: now.timeIntervalSince(startedAt))
+    }
+
+    func print(_ report: ProgressReport) {
+        let line = isTerminal ? "\r\u{1B}[2K" + report.bar() + " " + report.summary : report.summary + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

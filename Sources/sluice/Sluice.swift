@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Run every item of a large upload through language models in rate-limited, durable batches.",
+        subcommands: [RunCommand.self, PresetsCommand.self]
+    )
+}
