@@ -48,14 +48,21 @@ let package = Package(
             ],
             path: "Benchmarks/sluice-bench"
         ),
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: ["SluiceCore", "SluiceProviders", "SluiceStore"],
+            path: "Tests/SluiceTestSupport"
+        ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest"]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore"]),
+        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceEngineTests",
-            dependencies: ["SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest"]
+            dependencies: [
+                "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest", "SluiceTestSupport",
+            ]
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

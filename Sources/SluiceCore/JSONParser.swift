@@ -95,7 +95,7 @@ public struct JSONParser {
             let start = literal.utf8Start
             guard position + count <= bytes.count else { throw failure("invalid literal") }
             for offset in 0..<count where bytes[position + offset] != start[offset] {
-                throw failure("invalid literal", at: position + offset)
+                throw failure("invalid literal")
             }
             position += count
         }

@@ -15,6 +15,9 @@ public struct OutputSchema: Sendable, Equatable {
         self.root = try Node(json, path: "output_schema")
     }
 
+    /// Two schemas are equal when they were written the same.
+    public static func == (lhs: OutputSchema, rhs: OutputSchema) -> Bool { lhs.json == rhs.json }
+
     /// Every way `value` breaks the schema, as `$.path: message`; empty when it conforms.
     public func validate(_ value: JSONValue) -> [String] {
         var errors: [String] = []

@@ -1,0 +1,133 @@
+import Testing
+
+@testable import SluiceCore
+
+@Suite struct PromptTemplateTests {
+    @Test func rendersFieldsAndDottedPaths() throws {
+        let template = try PromptTemplate("Hi {{ name }}, from {{customer.city}}: {{tags}}")
+        let fields = try #require(try JSONParser.parse(#"{"name": "Ada", "customer": {"city": "Paris"}, "tags": ["a", 1]}"#).objectValue)
+        #expect(try template.render(fields) == #"Hi Ada, from Paris: ["a",1]"#)
+        #expect(template.fields == ["name", "customer.city", "tags"])
+    }
+
+    @Test func aLiteralDottedColumnWinsOverAPath() throws {
+        let template = try PromptTemplate("{{a.b}}")
+        #expect(try template.render(JSONObject([("a.b", "column")])) == "column")
+    }
+
+    @Test func reportsMissingFields() throws {
+        let template = try PromptTemplate("{{a}} {{b.c}} {{d}}")
+        let fields = try #require(try JSONParser.parse(#"{"a": "x", "b": {"c": null}}"#).objectValue)
+        #expect(template.missingFields(in: fields) == ["b.c", "d"])
+        #expect(template.missingFields(inColumns: ["a", "b"]) == ["d"])
+        #expect(throws: SpecError.self) { try template.render(fields) }
+    }
+
+    @Test(arguments: ["{{unclosed", "{{}}", "{{a..b}}", "{{.a}}"])
+    func refusesMalformedPlaceholders(source: String) {
+        #expect(throws: SpecError.self) { try PromptTemplate(source) }
+    }
+}
+
+@Suite struct OutputSchemaTests {
+    let schema = try! OutputSchema(
+        try! JSONParser.parse(
+            #"""
+            {"type": "object", "required": ["score", "label"], "additionalProperties": false,
+             "properties": {
+               "score": {"type": "integer", "minimum": 1, "maximum": 10},
+               "label": {"type": "string", "enum": ["good", "bad"]},
+               "note": {"type": "string", "minLength": 2, "maxLength": 5},
+               "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+               "ratio": {"type": ["number", "null"], "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+             }}
+            """#))
+
+    @Test func acceptsAConformingValue() throws {
+        #expect(schema.validate(try JSONParser.parse(#"{"score": 3, "label": "good", "note": "ok", "tags": ["x"], "ratio": null}"#)).isEmpty)
+        #expect(schema.validate(try JSONParser.parse(#"{"score": 3.0, "label": "bad", "ratio": 0.5}"#)).isEmpty)
+    }
+
+    @Test(arguments: [
+        (#"{"label": "good"}"#, "$: missing required property 'score'"),
+        (#"{"score": 11, "label": "good"}"#, "$.score: 11 is above the maximum 10"),
+        (#"{"score": 0, "label": "good"}"#, "$.score: 0 is below the minimum 1"),
+        (#"{"score": 2.5, "label": "good"}"#, "$.score: expected integer, got number"),
+        (#"{"score": 2, "label": "meh"}"#, #"$.label: "meh" is not one of "good", "bad""#),
+        (#"{"score": 2, "label": "bad", "extra": 1}"#, "$: unexpected property 'extra'"),
+        (#"{"score": 2, "label": "bad", "note": "x"}"#, "$.note: shorter than 2 characters"),
+        (#"{"score": 2, "label": "bad", "note": "toolong"}"#, "$.note: longer than 5 characters"),
+        (#"{"score": 2, "label": "bad", "tags": []}"#, "$.tags: fewer than 1 items"),
+        (#"{"score": 2, "label": "bad", "tags": ["a", "b", "c"]}"#, "$.tags: more than 2 items"),
+        (#"{"score": 2, "label": "bad", "tags": [1]}"#, "$.tags[0]: expected string, got integer"),
+        (#"{"score": 2, "label": "bad", "ratio": 1}"#, "$.ratio: 1 must be less than 1"),
+        (#"[1]"#, "$: expected object, got array"),
+    ])
+    func reportsEachViolation(json: String, error: String) throws {
+        #expect(schema.validate(try JSONParser.parse(json)) == [error])
+    }
+
+    @Test func refusesUnsupportedKeywordsAtSubmission() {
+        #expect(throws: SpecError(field: "output_schema", message: "unsupported schema keyword 'pattern'")) {
+            try OutputSchema(["type": "string", "pattern": "^a"])
+        }
+        #expect(throws: SpecError.self) { try OutputSchema(["type": "strin"]) }
+    }
+}
+
+@Suite struct JobSpecTests {
+    let presets: [String: JSONValue] = [
+        "score": [
+            "template": "Rate {{text}}", "params": ["temperature": 0, "max_tokens": 100], "batch_size": 10,
+            "input": ["format": "csv"],
+        ]
+    ]
+
+    @Test func presetFillsAndExplicitFieldsOverride() throws {
+        let spec = try JobSpec.parse(
+            ["preset": "score", "params": ["temperature": 0.5], "batch_size": 5, "input": ["delimiter": ";"]],
+            preset: { presets[$0] })
+        #expect(spec.template.source == "Rate {{text}}")
+        #expect(spec.params["temperature"] == .double(0.5))
+        #expect(spec.params["max_tokens"] == .int(100))
+        #expect(spec.batchSize == 5)
+        #expect(spec.input.format == .csv)
+        #expect(spec.input.delimiter == UInt8(ascii: ";"))
+        #expect(spec.preset == "score")
+    }
+
+    @Test func defaults() throws {
+        let spec = try JobSpec.parse(["template": "{{a}}"], preset: { _ in nil })
+        #expect(spec.batchSize == 20)
+        #expect(spec.itemsPerRequest == 1)
+        #expect(spec.maxAttempts == 5)
+        #expect(spec.provider == "builtin")
+        #expect(spec.groupBy == nil)
+    }
+
+    @Test func storedFormRoundTrips() throws {
+        let spec = try JobSpec.parse(
+            ["preset": "score", "output_schema": ["type": "object"], "group_by": "chatId", "system": "s"], preset: { presets[$0] })
+        #expect(try JobSpec(stored: spec.json) == spec)
+    }
+
+    @Test(arguments: [
+        (["template": "x", "batch_size": 0], "batch_size"),
+        (["template": "x", "max_attempts": "3"], "max_attempts"),
+        (["template": "x", "colour": "red"], "colour"),
+        (["preset": "nope"], "preset"),
+        (["model": "m"], "template"),
+        (["template": "x", "group_by": "c", "items_per_request": 5], "items_per_request"),
+        (["template": "x", "input": ["delimiter": ";;"]], "input.delimiter"),
+        (["template": "x", "input": ["format": "xml"]], "input.format"),
+        (["template": "x", "params": [1]], "params"),
+    ] as [(JSONValue, String)])
+    func refusesInvalidSpecs(json: JSONValue, field: String) {
+        do {
+            _ = try JobSpec.parse(json, preset: { presets[$0] })
+            Issue.record("expected a spec error on \(field)")
+        } catch {
+            #expect(error.field == field)
+        }
+    }
+}
