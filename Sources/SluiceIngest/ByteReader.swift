@@ -64,8 +64,11 @@ public final class ByteReader {
 
     /// Skips a UTF-8 byte-order mark at the very start of the file.
     func skipByteOrderMark() throws(InputProblem) {
-        guard offset == 0, try refill(), count >= 3 else { return }
-        if buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+        guard offset == 0 else { return }
+        var head: [UInt8] = [0, 0, 0]
+        let got = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 3, 0) }
+        guard got == 3, head == [0xEF, 0xBB, 0xBF] else { return }
+        for _ in 0..<3 where try hasBytes() { position += 1 }
     }
 }
 

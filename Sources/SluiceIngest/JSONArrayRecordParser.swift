@@ -63,7 +63,8 @@ public final class JSONArrayRecordParser: RecordParser {
                 recordNumber += 1
                 let (value, line) = try scanner.parseValue(limit: Self.maximumRecordBytes)
                 guard case .object(let fields) = value else {
-                    return .problem(InputProblem(line: line, message: "record \(recordNumber) is \(value.typeName == "object" ? "an" : "a") \(value.typeName), not an object"))
+                    let article = "aeiou".contains(value.typeName.first!) ? "an" : "a"
+                    return .problem(InputProblem(line: line, message: "record \(recordNumber) is \(article) \(value.typeName), not an object"))
                 }
                 return .record(IngestRecord(fields: fields, line: line))
             case .restOfObject:
