@@ -1,0 +1,257 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// The one suite every JobStore driver must pass.
+@Suite struct StoreConformanceTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func succeeded(_ ids: [Int64], output: JSONValue = "ok") -> [ItemOutcome] {
+        ids.map { ItemOutcome(itemID: $0, result: .succeeded(output), usage: TokenUsage(promptTokens: 3, completionTokens: 2), model: "m") }
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func createAppendAndFinishValidation(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await store.createJob(NewJob(owner: "alice", name: "n", spec: Fixtures.spec(), sources: []), now: t0)
+        #expect(job.status == .validating)
+        try await store.appendItems(jobID: job.id, items: (0..<2500).map { NewItem(index: $0, groupKey: nil, input: JSONObject([("z", .int($0)), ("a", "x")])) })
+        try await store.appendItems(jobID: job.id, items: [NewItem(index: 2500, groupKey: nil, input: JSONObject([("z", 1)]))])
+        let validating = try await store.job(id: job.id)
+        #expect(validating?.counts == JobCounts(total: 2501, pending: 2501))
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil, "a validating job is not claimable")
+        let queued = try await store.finishValidation(jobID: job.id, now: t0)
+        #expect(queued.status == .queued)
+        let page = try await store.items(jobID: job.id, status: nil, afterIndex: 2497, limit: 10)
+        #expect(page.map(\.index) == [2498, 2499, 2500])
+        #expect(page[0].input.keys == ["z", "a"])
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func failedValidationLeavesNoItems(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await store.createJob(NewJob(owner: "alice", name: "n", spec: Fixtures.spec(), sources: []), now: t0)
+        try await store.appendItems(jobID: job.id, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        let failed = try await store.failValidation(jobID: job.id, errors: [JobErrorEntry(line: 3, column: 2, message: "bad")], now: t0)
+        #expect(failed.status == .failed)
+        #expect(failed.counts == JobCounts())
+        #expect(failed.errors == [JobErrorEntry(line: 3, column: 2, message: "bad")])
+        #expect(failed.finishedAt == t0)
+        #expect(try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 10).isEmpty)
+        await #expect(throws: StoreError.invalidTransition(jobID: job.id, from: .failed, action: "add items to")) {
+            try await store.appendItems(jobID: job.id, items: [NewItem(index: 1, groupKey: nil, input: JSONObject())])
+        }
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func restartValidationDropsPartialItems(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await store.createJob(NewJob(owner: "a", name: "n", spec: Fixtures.spec(), sources: [], fingerprint: "fp"), now: t0)
+        try await store.appendItems(jobID: job.id, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        try await store.restartValidation(jobID: job.id)
+        #expect(try await store.job(id: job.id)?.counts.total == 0)
+        #expect(try await store.job(fingerprint: "fp")?.id == job.id)
+        #expect(try await store.jobsAwaitingValidation(limit: 5).map(\.id) == [job.id])
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func claimTakesAtMostBatchSizeAndCountsAnAttempt(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 4]), now: t0)
+        let first = try #require(try await store.claim(owner: "w", limit: 100, leaseDuration: 30, now: t0))
+        #expect(first.items.map(\.index) == [0, 1, 2, 3])
+        #expect(first.items.allSatisfy { $0.attempts == 1 && $0.status == .running && $0.leaseOwner == "w" })
+        #expect(first.leaseExpiresAt == t0.addingTimeInterval(30))
+        let second = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
+        #expect(second.items.map(\.index) == [4, 5])
+        let after = try #require(try await store.job(id: job.id))
+        #expect(after.status == .running)
+        #expect(after.startedAt == t0)
+        #expect(after.counts == JobCounts(total: 10, pending: 4, running: 6))
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func groupsRunStrictlyInOrder(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        // Items 0-2 are group A, 3 is group B, 4 has no group.
+        let job = try await Fixtures.queuedJob(in: store, count: 5, groups: { $0 < 3 ? "A" : ($0 == 3 ? "B" : nil) }, now: t0)
+        let first = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        #expect(first.items.map(\.index) == [0, 3, 4])
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil, "group A is busy")
+        _ = try await store.record(succeeded([first.items[0].id]), owner: "w", now: t0)
+        let second = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        #expect(second.items.map(\.index) == [1])
+        // A retry of item 1 keeps item 2 waiting behind it.
+        _ = try await store.record([ItemOutcome(itemID: second.items[0].id, result: .retry("flaky", notBefore: t0))], owner: "w", now: t0)
+        let third = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        #expect(third.items.map(\.index) == [1])
+        #expect(third.items[0].attempts == 2)
+        let history = try await store.groupHistory(jobID: job.id, groupKey: "A", beforeIndex: 2)
+        #expect(history.map(\.index) == [0])
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func anExpiredLeaseGoesToTheNextOwnerAndTheOldOwnerCannotWrite(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        let first = try #require(try await store.claim(owner: "old", limit: 10, leaseDuration: 30, now: t0))
+        let id = first.items[0].id
+        #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(29)) == 0)
+        #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(31)) == 1)
+        #expect(try await store.job(id: job.id)?.counts == JobCounts(total: 1, pending: 1))
+        let second = try #require(try await store.claim(owner: "new", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(32)))
+        #expect(second.items[0].attempts == 2)
+        #expect(try await store.record(succeeded([id], output: "stale"), owner: "old", now: t0.addingTimeInterval(33)).isEmpty)
+        #expect(try await store.extendLeases(itemIDs: [id], owner: "old", until: t0.addingTimeInterval(90)).isEmpty)
+        #expect(try await store.record(succeeded([id], output: "fresh"), owner: "new", now: t0.addingTimeInterval(34)) == [id])
+        let item = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)[0]
+        #expect(item.output == "fresh")
+        #expect(item.status == .succeeded)
+        let done = try #require(try await store.job(id: job.id))
+        #expect(done.status == .completed)
+        #expect(done.counts == JobCounts(total: 1, succeeded: 1))
+        #expect(done.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func heartbeatsKeepALease(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        _ = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        let ids = batch.items.map(\.id)
+        #expect(try await store.extendLeases(itemIDs: ids, owner: "w", until: t0.addingTimeInterval(60)) == Set(ids))
+        #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(45)) == 0)
+        #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(61)) == 2)
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func releaseRefundsTheAttemptAndRetriesWaitTheirTurn(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        _ = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        try await store.release(itemIDs: [batch.items[0].id], owner: "w", now: t0)
+        _ = try await store.record(
+            [ItemOutcome(itemID: batch.items[1].id, result: .retry("429", notBefore: t0.addingTimeInterval(10)))], owner: "w", now: t0)
+        let again = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        #expect(again.items.map(\.index) == [0])
+        #expect(again.items[0].attempts == 1, "a released item had no call made")
+        let later = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(10)))
+        #expect(later.items.map(\.index) == [1])
+        #expect(later.items[0].error == "429")
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func aLostLeaseOnTheLastAttemptFailsTheItem(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        _ = try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0)
+        #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(31)) == 1)
+        let failed = try #require(try await store.job(id: job.id))
+        #expect(failed.status == .failed)
+        #expect(failed.counts == JobCounts(total: 1, failed: 1))
+        #expect(failed.errors.first?.item == 0)
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func outcomesSetTheFinalStatusExactlyOnce(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 3, now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        let ids = batch.items.map(\.id)
+        _ = try await store.record(succeeded([ids[0]]) + [ItemOutcome(itemID: ids[1], result: .failed("bad output"))], owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .running)
+        _ = try await store.record(succeeded([ids[2]]), owner: "w", now: t0.addingTimeInterval(5))
+        let done = try #require(try await store.job(id: job.id))
+        #expect(done.status == .completedWithErrors)
+        #expect(done.finishedAt == t0.addingTimeInterval(5))
+        #expect(done.errors == [JobErrorEntry(item: 1, message: "bad output")])
+        // A second outcome for a finished item changes nothing.
+        #expect(try await store.record(succeeded([ids[1]]), owner: "w", now: t0.addingTimeInterval(9)).isEmpty)
+        #expect(try await store.job(id: job.id) == done)
+        await #expect(throws: StoreError.invalidTransition(jobID: job.id, from: .completedWithErrors, action: "cancel")) {
+            try await store.cancel(jobID: job.id, now: t0)
+        }
+        await #expect(throws: StoreError.jobNotFound("job_missing")) { try await store.cancel(jobID: "job_missing", now: t0) }
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func cancelStopsPendingItemsAndWaitsForRunningOnes(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        let cancelling = try await store.cancel(jobID: job.id, now: t0)
+        #expect(cancelling.status == .cancelling)
+        #expect(cancelling.counts == JobCounts(total: 5, running: 2, cancelled: 3))
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil)
+        _ = try await store.record(
+            succeeded([batch.items[0].id]) + [ItemOutcome(itemID: batch.items[1].id, result: .retry("x", notBefore: t0))], owner: "w",
+            now: t0)
+        let cancelled = try #require(try await store.job(id: job.id))
+        #expect(cancelled.status == .cancelled)
+        #expect(cancelled.counts == JobCounts(total: 5, succeeded: 1, cancelled: 4))
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func pauseStopsClaimsUntilResume(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
+        let paused = try await store.pause(jobID: job.id, reason: "key refused", now: t0)
+        #expect(paused.status == .paused)
+        #expect(paused.statusReason == "key refused")
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil)
+        let resumed = try await store.resume(jobID: job.id, now: t0)
+        #expect(resumed.status == .queued)
+        #expect(resumed.statusReason == nil)
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        // Items in flight when a job is paused still come back and count.
+        _ = try await store.pause(jobID: job.id, reason: nil, now: t0)
+        _ = try await store.record(succeeded(batch.items.map(\.id)), owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .completed)
+        await #expect(throws: StoreError.invalidTransition(jobID: job.id, from: .completed, action: "pause")) {
+            try await store.pause(jobID: job.id, reason: nil, now: t0)
+        }
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func aSmallJobIsNotStarvedByABigOneSubmittedFirst(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let big = try await Fixtures.queuedJob(in: store, count: 1_000, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 10]), owner: "alice", now: t0)
+        let small = try await Fixtures.queuedJob(in: store, count: 10, owner: "bob", now: t0)
+        var served: [String] = []
+        for _ in 0..<4 {
+            let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+            served.append(batch.job.id)
+        }
+        #expect(served == [big.id, small.id, big.id, big.id], "the small job is served on the second claim and then is empty")
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func claimsRotateAcrossOwnersBeforeJobs(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "batch_size": 1])
+        let first = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, owner: "alice", now: t0)
+        let second = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, owner: "alice", now: t0)
+        let bob = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, owner: "bob", now: t0)
+        var served: [String] = []
+        for _ in 0..<4 {
+            served.append(try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0)).job.id)
+        }
+        #expect(served == [first.id, bob.id, second.id, bob.id])
+    }
+}
