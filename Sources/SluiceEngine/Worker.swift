@@ -111,7 +111,6 @@ public final class Worker: Service, Sendable {
             : batch.items.map { [$0] }
         var outcomes: [ItemOutcome] = []
         var unstarted: [Int64] = []
-        var unauthorized: String?
         await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
             for unit in units {
                 await permits.acquire()
@@ -125,6 +124,10 @@ public final class Worker: Service, Sendable {
                         unit.count == 1 && job.spec.itemsPerRequest == 1
                         ? await self.runner.run(unit[0], job: job, provider: provider)
                         : await self.runner.runPacked(unit, job: job, provider: provider)
+                    if case .unauthorized(let message) = result {
+                        // Pause before giving the permit back, so no other item of the job starts.
+                        await self.pause(job.id, reason: "the provider refused the credentials: \(message)")
+                    }
                     await self.permits.release()
                     return (unit, result)
                 }
@@ -132,14 +135,10 @@ public final class Worker: Service, Sendable {
             for await (unit, result) in calls {
                 switch result {
                 case .outcomes(let finished): outcomes += finished
-                case .unauthorized(let message):
-                    unauthorized = message
+                case .unauthorized:
                     unstarted += unit.map(\.id)
                 }
             }
-        }
-        if let unauthorized {
-            await pause(job.id, reason: "the provider refused the credentials: \(unauthorized)")
         }
         do {
             let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())

@@ -1,0 +1,53 @@
+import Foundation
+import SluiceCore
+import SluiceEngine
+import SluiceProviders
+import SluiceStore
+import SluiceTestSupport
+
+/// A store plus a worker wired for tests: real SQLite, real worker loop, test providers.
+struct EngineHarness {
+    let fixture: StoreFixture
+    var store: any JobStore { fixture.store }
+
+    init() throws {
+        fixture = try StoreDriver.sqlite.makeStore()
+    }
+
+    static func configuration(concurrency: Int = 4) -> EngineConfiguration {
+        // Status is re-read before every call (ttl 0) so that a cancel is seen by the next
+        // call deterministically; back-off is zero so retries need no waiting.
+        EngineConfiguration(
+            workerID: "test-worker", concurrency: concurrency, leaseDuration: 60, heartbeatInterval: 20, reaperInterval: 5,
+            idleInterval: 0.005, statusRefreshInterval: 0, backoff: RetryBackoff(base: 0, cap: 0))
+    }
+
+    func worker(_ providers: [any ModelProvider], concurrency: Int = 4) -> Worker {
+        Worker(store: store, providers: ProviderRegistry(providers), configuration: Self.configuration(concurrency: concurrency))
+    }
+
+    /// Runs `worker` while `body` runs, then drains it and waits for it to stop.
+    func withRunning<T: Sendable>(_ worker: Worker, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            do {
+                let result = try await body()
+                worker.drain()
+                try await group.waitForAll()
+                return result
+            } catch {
+                worker.drain()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    func job(count: Int, spec: JSONValue, owner: String = "alice") async throws -> Job {
+        try await Fixtures.queuedJob(in: store, count: count, spec: Fixtures.spec(spec), owner: owner, now: Date())
+    }
+
+    func items(_ jobID: String) async throws -> [Item] {
+        try await store.items(jobID: jobID, status: nil, afterIndex: -1, limit: 100_000)
+    }
+}

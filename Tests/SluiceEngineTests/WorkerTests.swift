@@ -1,0 +1,189 @@
+import Foundation
+import SluiceCore
+import SluiceEngine
+import SluiceProviders
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@Suite struct WorkerTests {
+    @Test func runsEveryItemWithTheBuiltinProvider() async throws {
+        let harness = try EngineHarness()
+        let spec: JSONValue = [
+            "template": "{{text}}", "batch_size": 7,
+            "output_schema": ["type": "object", "required": ["sentiment"], "properties": ["sentiment": ["type": "string", "enum": ["positive", "neutral", "negative"]]]],
+        ]
+        let job = try await harness.job(count: 200, spec: spec)
+        let done = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .completed)
+        #expect(done.counts == JobCounts(total: 200, succeeded: 200))
+        let items = try await harness.items(job.id)
+        #expect(items.allSatisfy { $0.status == .succeeded && $0.attempts == 1 && $0.model == BuiltinProvider.model && $0.leaseOwner == nil })
+        #expect(Set(items.map(\.index)) == Set(0..<200))
+    }
+
+    @Test func groupsRunInOrderWithTheirHistory() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { request, _ in "re: " + request.messages.last!.content }
+        let spec: JSONValue = ["template": "{{text}}", "group_by": "chat", "provider": "scripted", "batch_size": 5]
+        let job = try await harness.store.createJob(NewJob(owner: "a", name: "g", spec: Fixtures.spec(spec), sources: []), now: Date())
+        // Three chats of four turns each, interleaved in the input.
+        let items = (0..<12).map { NewItem(index: $0, groupKey: "chat\($0 % 3)", input: JSONObject([("chat", .string("chat\($0 % 3)")), ("text", .string("turn \($0)"))])) }
+        try await harness.store.appendItems(jobID: job.id, items: items)
+        _ = try await harness.store.finishValidation(jobID: job.id, now: Date())
+        let done = try await harness.withRunning(harness.worker([provider], concurrency: 3)) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .completed)
+        for chat in 0..<3 {
+            let calls = provider.requests.filter { $0.inputs[0]["chat"] == .string("chat\(chat)") }
+            let turns = calls.map { $0.messages.last!.content }
+            #expect(turns == stride(from: chat, to: 12, by: 3).map { "turn \($0)" }, "chat \(chat) ran in order")
+            for (position, call) in calls.enumerated() {
+                #expect(call.messages.count == position * 2 + 1, "each call carries every earlier turn")
+                if position > 0 {
+                    #expect(call.messages[call.messages.count - 2].content == "re: " + turns[position - 1])
+                }
+            }
+        }
+    }
+
+    @Test func transientFailuresAreRetriedUntilTheySucceed() async throws {
+        let harness = try EngineHarness()
+        let failures = Counter()
+        let provider = ScriptedProvider { request, _ throws(ProviderFailure) in
+            // Every item fails on its first two attempts.
+            if failures.next(key: request.messages.last!.content) < 2 { throw .transient("HTTP 503") }
+            return "ok"
+        }
+        let job = try await harness.job(count: 20, spec: ["template": "{{text}}", "provider": "scripted", "max_attempts": 3])
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .completed)
+        #expect(try await harness.items(job.id).allSatisfy { $0.attempts == 3 && $0.output == "ok" })
+        #expect(provider.requests.count == 60)
+    }
+
+    @Test func attemptsAreCappedAndTheLastErrorKept() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .transient("connection reset") }
+        let job = try await harness.job(count: 3, spec: ["template": "{{text}}", "provider": "scripted", "max_attempts": 2])
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .failed)
+        #expect(done.counts == JobCounts(total: 3, failed: 3))
+        let items = try await harness.items(job.id)
+        #expect(items.allSatisfy { $0.attempts == 2 && $0.error == "connection reset (after 2 attempts)" && $0.output == nil })
+        #expect(done.errors.count == 3)
+    }
+
+    @Test func rejectedRequestsFailAtOnce() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .rejected("HTTP 400: unknown model") }
+        let job = try await harness.job(count: 2, spec: ["template": "{{text}}", "provider": "scripted"])
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .failed)
+        #expect(try await harness.items(job.id).allSatisfy { $0.attempts == 1 && $0.error == "HTTP 400: unknown model" })
+    }
+
+    @Test func anInvalidReplyIsFedBackAndNeverStored() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { request, _ in
+            // Correct only once told what was wrong.
+            request.messages.last!.content.contains("rejected") ? #"{"score": 4}"# : #"{"score": "high"}"#
+        }
+        let spec: JSONValue = [
+            "template": "{{text}}", "provider": "scripted",
+            "output_schema": ["type": "object", "required": ["score"], "properties": ["score": ["type": "integer"]]],
+        ]
+        let job = try await harness.job(count: 5, spec: spec)
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .completed)
+        #expect(try await harness.items(job.id).allSatisfy { $0.output == ["score": 4] && $0.attempts == 2 })
+        let corrections = provider.requests.filter { $0.messages.count == 2 }
+        #expect(corrections.count == 5)
+        #expect(corrections.allSatisfy { $0.messages[1].content.contains("$.score: expected integer, got string") })
+    }
+
+    @Test func aReplyThatNeverValidatesFailsWithTheValidationError() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { _, _ in "I think it is a 7" }
+        let spec: JSONValue = ["template": "{{text}}", "provider": "scripted", "max_attempts": 2, "output_schema": ["type": "integer"]]
+        let job = try await harness.job(count: 1, spec: spec)
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .failed)
+        let item = try #require(try await harness.items(job.id).first)
+        #expect(item.output == nil)
+        #expect(item.error?.hasPrefix("invalid reply: the reply is not valid JSON") == true)
+    }
+
+    @Test func refusedCredentialsPauseTheJobInsteadOfFailingItems() async throws {
+        let harness = try EngineHarness()
+        let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .unauthorized("HTTP 401: invalid api key") }
+        let job = try await harness.job(count: 6, spec: ["template": "{{text}}", "provider": "scripted", "batch_size": 6])
+        let paused = try await harness.withRunning(harness.worker([provider], concurrency: 1)) {
+            try await waitForJob(harness.store, job.id) { $0.status == .paused && $0.counts.running == 0 }
+        }
+        #expect(paused.statusReason?.contains("HTTP 401: invalid api key") == true)
+        #expect(paused.counts == JobCounts(total: 6, pending: 6))
+        #expect(provider.requests.count == 1, "no call after the first refusal")
+        #expect(try await harness.items(job.id).allSatisfy { $0.attempts == 0 })
+    }
+
+    @Test func anUnknownProviderPausesTheJobWithAReason() async throws {
+        let harness = try EngineHarness()
+        let job = try await harness.job(count: 2, spec: ["template": "{{text}}", "provider": "nowhere"])
+        let paused = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
+            try await waitForJob(harness.store, job.id) { $0.status == .paused && $0.counts.running == 0 }
+        }
+        #expect(paused.statusReason == "provider 'nowhere' is not configured (known: builtin)")
+    }
+
+    @Test func packedRequestsAnswerSeveralItemsPerCall() async throws {
+        let harness = try EngineHarness()
+        let calls = Counter()
+        let builtin = BuiltinProvider()
+        let provider = ScriptedProvider { request, _ throws(ProviderFailure) in
+            _ = calls.next(key: "all")
+            return try await builtin.complete(request).text
+        }
+        let spec: JSONValue = [
+            "template": "{{text}}", "provider": "scripted", "items_per_request": 5, "batch_size": 20,
+            "output_schema": ["type": "object", "required": ["summary"], "properties": ["summary": ["type": "string"]]],
+        ]
+        let job = try await harness.job(count: 40, spec: spec)
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.counts == JobCounts(total: 40, succeeded: 40))
+        #expect(provider.requests.count == 8)
+        #expect(provider.requests.allSatisfy { $0.isPacked && $0.inputs.count == 5 })
+        let items = try await harness.items(job.id)
+        #expect(items.allSatisfy { $0.output?["summary"] == .string($0.input["text"]!.stringValue!) })
+    }
+}
+
+/// Counts calls per key, safely across tasks.
+final class Counter: Sendable {
+    let counts = Mutex<[String: Int]>([:])
+
+    /// Returns how many times `key` was seen before.
+    func next(key: String) -> Int {
+        counts.withLock { counts in
+            defer { counts[key, default: 0] += 1 }
+            return counts[key, default: 0]
+        }
+    }
+}
+
+import Synchronization

@@ -1,0 +1,87 @@
+import Foundation
+import SluiceCore
+import SluiceProviders
+import Synchronization
+
+/// A model provider stand-in whose every reply a test scripts, recording each request it got.
+/// `respond` receives the request and how many calls (for any item) came before it.
+public final class ScriptedProvider: ModelProvider, Sendable {
+    public let name: String
+    let respond: @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> String
+    let log = Mutex<[ModelRequest]>([])
+
+    public init(name: String = "scripted", respond: @escaping @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> String) {
+        self.name = name
+        self.respond = respond
+    }
+
+    public var requests: [ModelRequest] { log.withLock { $0 } }
+
+    public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
+        let number = log.withLock { log in
+            log.append(request)
+            return log.count - 1
+        }
+        let text = try await respond(request, number)
+        return ModelReply(text: text, usage: TokenUsage(promptTokens: 10, completionTokens: 5), model: "scripted-1")
+    }
+}
+
+/// A provider whose calls block until the test opens the gate, so a test can act (cancel,
+/// pause, drain) while calls are known to be in flight — no timing involved.
+public final class GatedProvider: ModelProvider, Sendable {
+    public let name = "gated"
+    struct State {
+        var open = false
+        var started = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var startWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    public var started: Int { state.withLock { $0.started } }
+
+    /// Returns once at least `count` calls have started.
+    public func waitForStarts(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.started >= count { return true }
+                state.startWatchers.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Lets every blocked and future call finish.
+    public func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
+        let watchers = state.withLock { state in
+            state.started += 1
+            let due = state.startWatchers.filter { $0.count <= state.started }
+            state.startWatchers.removeAll { $0.count <= state.started }
+            return due
+        }
+        for watcher in watchers { watcher.continuation.resume() }
+        await withCheckedContinuation { continuation in
+            let isOpen = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if isOpen { continuation.resume() }
+        }
+        return ModelReply(text: "done", usage: TokenUsage(), model: "gated")
+    }
+}
