@@ -1,0 +1,93 @@
+import Foundation
+import SluiceCore
+import SluiceEngine
+import SluicePresets
+import SluiceProviders
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@Suite struct IngestorTests {
+    func ingest(_ files: [(String, String)], spec: JSONValue) async throws -> (Job, [Item]) {
+        let harness = try EngineHarness()
+        let directory = TemporaryDirectory()
+        let sources = files.map { name, contents in
+            JobSource(path: directory.write(name, contents), displayName: name, format: InputFormat(fileName: name)!)
+        }
+        let job = try await harness.store.createJob(NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: sources), now: Date())
+        let ended = try await JobIngestor(store: harness.store, batchSize: 2).ingest(jobID: job.id)
+        return (ended, try await harness.items(job.id))
+    }
+
+    @Test func aCleanFileBecomesQueuedItems() async throws {
+        let (job, items) = try await ingest([("a.csv", "id,text\n1,hello\n2,world\n3,again\n")], spec: ["template": "{{text}}"])
+        #expect(job.status == .queued)
+        #expect(job.counts == JobCounts(total: 3, pending: 3))
+        #expect(items.map { $0.input["text"] } == ["hello", "world", "again"])
+    }
+
+    @Test func aMalformedFileFailsWithLineNumbersAndStoresNothing() async throws {
+        let (job, items) = try await ingest([("a.csv", "id,text\n1,ok\n2\n3,ok\n4,\"open\n")], spec: ["template": "{{text}}"])
+        #expect(job.status == .failed)
+        #expect(job.errors == [
+            JobErrorEntry(line: 3, message: "expected 2 fields as in the header, found 1"),
+            JobErrorEntry(line: 5, column: 3, message: "unclosed quote: the quoted field never ends"),
+        ])
+        #expect(items.isEmpty)
+        #expect(job.counts == JobCounts())
+    }
+
+    @Test func aTemplateFieldMissingFromTheHeaderFailsAtLineOne() async throws {
+        let (job, _) = try await ingest([("a.csv", "id,body\n1,x\n")], spec: ["template": "{{text}}"])
+        #expect(job.errors == [JobErrorEntry(line: 1, message: "the template needs the field 'text', which the header does not have")])
+    }
+
+    @Test func errorsNameTheFileWhenAJobReadsSeveral() async throws {
+        let (job, _) = try await ingest(
+            [("good.jsonl", "{\"text\": \"a\"}\n"), ("bad.jsonl", "{\"text\": \"b\"}\n{\"other\": 1}\n")], spec: ["template": "{{text}}"])
+        #expect(job.errors == [
+            JobErrorEntry(file: "bad.jsonl", line: 2, message: "the template needs the field 'text', which this record does not have")
+        ])
+    }
+
+    @Test func anInputWithNoRecordsFails() async throws {
+        let (job, _) = try await ingest([("a.csv", "id,text\n")], spec: ["template": "{{text}}"])
+        #expect(job.status == .failed)
+        #expect(job.errors == [JobErrorEntry(message: "the input has no records")])
+    }
+
+    @Test func theErrorListIsBounded() async throws {
+        let rows = (0..<200).map { _ in "only-one-field" }.joined(separator: "\n")
+        let (job, _) = try await ingest([("a.csv", "id,text\n" + rows)], spec: ["template": "{{text}}"])
+        #expect(job.errors.count == Job.maximumErrors)
+    }
+}
+
+/// Every shipped preset is a valid spec, and the offline provider completes its example.
+@Suite struct PresetTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Examples").standardized
+
+    @Test(arguments: [
+        ("conversation-score", "support-chats.json"), ("chat-answer", "chats.csv"), ("text-classify", "reviews.csv"),
+        ("document-summary", "handbook.txt"),
+    ])
+    func presetRunsItsExampleOffline(preset: String, example: String) async throws {
+        let catalog = try PresetCatalog.shipped()
+        let spec = try JobSpec.parse(["preset": .string(preset)], preset: catalog.specJSON(named:))
+        let harness = try EngineHarness()
+        let path = Self.examples.appendingPathComponent(example).path
+        let source = JobSource(path: path, displayName: example, format: spec.input.format ?? InputFormat(fileName: example)!)
+        let job = try await harness.store.createJob(NewJob(owner: "a", name: preset, spec: spec, sources: [source]), now: Date())
+        let queued = try await JobIngestor(store: harness.store).ingest(jobID: job.id)
+        #expect(queued.status == .queued, "\(queued.errors)")
+        let done = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
+            try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+        }
+        #expect(done.status == .completed, "\(done.errors)")
+        #expect(done.counts.succeeded == queued.counts.total)
+    }
+
+    @Test func everyShippedPresetIsListed() throws {
+        #expect(try PresetCatalog.shipped().presets.map(\.name) == ["chat-answer", "conversation-score", "document-summary", "text-classify"])
+    }
+}
