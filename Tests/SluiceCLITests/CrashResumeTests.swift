@@ -1,0 +1,78 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// Kills `sluice run` mid-job with SIGKILL, inspects the database it left, and runs the same
+/// command again: the job finishes, every item once, and nothing finished before is redone.
+@Suite struct CrashResumeTests {
+    @Test func aKilledRunResumesWithoutRedoingFinishedItems() async throws {
+        let directory = TemporaryDirectory()
+        let rows = 100_000
+        var csv = "id,text\n"
+        for index in 0..<rows { csv += "\(index),order \(index) arrived late and the support was \(index % 2 == 0 ? "great" : "slow")\n" }
+        let input = directory.write("big.csv", csv)
+        let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
+
+        // Start, and kill as soon as the progress report shows some items done.
+        let process = Process()
+        process.executableURL = SluiceProcess.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory.url
+        let progress = Pipe()
+        process.standardError = progress
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !Self.showsProgress(seen) {
+            let chunk = progress.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let store = try SQLiteJobStore(path: directory.path("db.sqlite"))
+        let jobID = try #require(Self.jobID(in: seen))
+        let interrupted = try #require(try await store.job(id: jobID))
+        #expect(!interrupted.status.isFinal, "killed before the end: \(seen)")
+        #expect(interrupted.counts.succeeded > 0 && interrupted.counts.succeeded < rows)
+        let doneBefore = try await store.items(jobID: interrupted.id, status: .succeeded, afterIndex: -1, limit: rows)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("out.jsonl")))
+
+        let second = try SluiceProcess.run(arguments, in: directory.url)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming \(interrupted.id)"))
+
+        let finished = try #require(try await store.job(id: interrupted.id))
+        #expect(finished.status == .completed)
+        #expect(finished.counts == JobCounts(total: rows, succeeded: rows))
+        let after = try await store.items(jobID: interrupted.id, status: nil, afterIndex: -1, limit: rows)
+        let byIndex = Dictionary(uniqueKeysWithValues: after.map { ($0.index, $0) })
+        for item in doneBefore {
+            #expect(byIndex[item.index]?.finishedAt == item.finishedAt, "item \(item.index) was not redone")
+            #expect(byIndex[item.index]?.attempts == 1)
+        }
+        let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == rows)
+        let indexes = try lines.map { try JSONParser.parse(String($0))["index"]!.intValue! }
+        #expect(indexes == Array(0..<rows), "every item exactly once, in input order")
+    }
+
+    /// A plain progress line with a non-zero `ok` count.
+    static func showsProgress(_ text: String) -> Bool {
+        text.split(separator: "\n").contains { line in
+            guard let range = line.range(of: "ok ") else { return false }
+            let count = line[range.upperBound...].prefix { $0.isNumber }
+            return (Int(count) ?? 0) > 0
+        }
+    }
+
+    /// The id from the run's first line, `job job_…: …`.
+    static func jobID(in text: String) -> String? {
+        guard let range = text.range(of: "job job_") else { return nil }
+        return String(text[text.index(range.lowerBound, offsetBy: 4)...].prefix { $0 != ":" })
+    }
+}

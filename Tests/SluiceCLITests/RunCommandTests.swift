@@ -1,0 +1,86 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@Suite struct RunCommandTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Examples").standardized
+
+    @Test func theMainJobRunsOfflineAndWritesCSV() throws {
+        let directory = TemporaryDirectory()
+        let input = Self.examples.appendingPathComponent("support-chats.json").path
+        let run = try SluiceProcess.run(["run", input, "--preset", "conversation-score", "-o", "out.csv"], in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("built-in offline provider"))
+        #expect(run.stderr.contains("completed: 24 succeeded, 0 failed of 24"))
+        let csv = try String(contentsOfFile: directory.path("out.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\r\n")
+        #expect(lines.first == "id,channel,messages,score,sentiment,summary,sluice_status,sluice_error,sluice_model")
+        #expect(lines.count == 25)
+        #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(",succeeded,,sluice-offline") })
+    }
+
+    @Test func runningAFinishedJobAgainRedoesNothing() throws {
+        let directory = TemporaryDirectory()
+        let input = directory.write("in.jsonl", "{\"text\": \"great\"}\n{\"text\": \"awful\"}\n")
+        let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite"]
+        let first = try SluiceProcess.run(arguments, in: directory.url)
+        #expect(first.status == 0)
+        let second = try SluiceProcess.run(arguments, in: directory.url)
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("resuming job_"))
+        #expect(second.stdout == first.stdout, "the same results, from the stored job")
+        #expect(first.stdout.split(separator: "\n").count == 2)
+    }
+
+    @Test func malformedInputExitsOneWithLineNumbersAndNoResults() throws {
+        let directory = TemporaryDirectory()
+        let input = directory.write("bad.csv", "id,text\n1,fine\n2\n")
+        let run = try SluiceProcess.run(["run", input, "--preset", "text-classify", "-o", "out.csv"], in: directory.url)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("line 3: expected 2 fields as in the header, found 1"))
+        #expect(run.stderr.contains("no item was sent to a model"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("out.csv")))
+    }
+
+    @Test func someFailedItemsExitThree() throws {
+        let directory = TemporaryDirectory()
+        let input = directory.write("in.csv", "text\nok\nfar too long\n")
+        let spec = directory.write(
+            "spec.json", #"{"template": "{{text}}", "max_attempts": 1, "output_schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 3}}}}"#)
+        let run = try SluiceProcess.run(["run", input, "--spec", spec, "-o", "out.jsonl"], in: directory.url)
+        #expect(run.status == 3, "\(run.stderr)")
+        let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        let parsed = try lines.map { try JSONParser.parse(String($0)) }
+        #expect(parsed.map { $0["status"] } == ["succeeded", "failed"])
+        #expect(parsed[1]["error"]?.stringValue?.contains("longer than 3 characters") == true)
+        #expect(parsed[1]["output"] == .null)
+    }
+
+    @Test(arguments: [
+        ["run", "x.csv"],
+        ["run", "missing.csv", "--preset", "text-classify"],
+        ["run", "in.csv", "--preset", "no-such-preset"],
+        ["run", "in.csv", "--preset", "text-classify", "-o", "out.xlsx"],
+        ["run", "in.csv", "--preset", "text-classify", "--concurrency", "0"],
+        ["run", "in.data", "--preset", "text-classify"],
+    ])
+    func usageErrorsExitSixtyFour(arguments: [String]) throws {
+        let directory = TemporaryDirectory()
+        directory.write("in.csv", "text\nhi\n")
+        directory.write("in.data", "text\nhi\n")
+        let run = try SluiceProcess.run(arguments, in: directory.url)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(!run.stderr.isEmpty)
+    }
+
+    @Test func presetsAreListed() throws {
+        let directory = TemporaryDirectory()
+        let run = try SluiceProcess.run(["presets"], in: directory.url)
+        #expect(run.status == 0)
+        for name in ["conversation-score", "chat-answer", "text-classify", "document-summary"] {
+            #expect(run.stdout.contains(name))
+        }
+    }
+}
