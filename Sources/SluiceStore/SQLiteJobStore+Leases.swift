@@ -83,52 +83,62 @@ extension SQLiteJobStore {
         guard !outcomes.isEmpty else { return [] }
         return try await pool.write { db in
             let nowSeconds = now.timeIntervalSince1970
+            // One statement per outcome kind, prepared once per connection: the lease check is
+            // in the WHERE clause, so an item another worker now owns is simply not matched.
+            let succeed = try db.cachedStatement(
+                sql: """
+                    UPDATE items SET status = 'succeeded', output = ?, error = NULL, finished_at = ?, lease_owner = NULL,
+                    lease_expires_at = NULL, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
+                    model = ? WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
+                    """)
+            let fail = try db.cachedStatement(
+                sql: """
+                    UPDATE items SET status = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                    prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
+                    WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
+                    """)
+            let retry = try db.cachedStatement(
+                sql: """
+                    UPDATE items SET status = 'pending', error = ?, available_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                    prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
+                    WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
+                    """)
             var changes: [Int64: CountChange] = [:]
             var recorded: Set<Int64> = []
             var cancelling: [Int64: Bool] = [:]
             for outcome in outcomes {
-                guard
-                    let row = try Row.fetchOne(
-                        db,
-                        sql: "SELECT job_seq, idx FROM items WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                        arguments: [outcome.itemID, owner])
-                else { continue }
+                let tail: StatementArguments = [
+                    outcome.usage.promptTokens, outcome.usage.completionTokens, outcome.model, outcome.itemID, owner,
+                ]
+                let row: Row?
+                switch outcome.result {
+                case .succeeded(let output):
+                    row = try Row.fetchOne(succeed, arguments: [SQLiteRows.text(output), nowSeconds] + tail)
+                case .failed(let message):
+                    row = try Row.fetchOne(fail, arguments: [message, nowSeconds] + tail)
+                case .retry(let message, let notBefore):
+                    row = try Row.fetchOne(retry, arguments: [message, notBefore.timeIntervalSince1970] + tail)
+                }
+                guard let row else { continue }
                 let seq: Int64 = row["job_seq"]
-                let index: Int = row["idx"]
                 var change = changes[seq, default: CountChange()]
                 change.running -= 1
                 change.usage = change.usage + outcome.usage
-                let common: StatementArguments = [
-                    outcome.usage.promptTokens, outcome.usage.completionTokens, outcome.model, outcome.itemID,
-                ]
                 switch outcome.result {
-                case .succeeded(let output):
-                    try db.execute(
-                        sql: """
-                            UPDATE items SET status = 'succeeded', output = ?, error = NULL, finished_at = ?, lease_owner = NULL,
-                            lease_expires_at = NULL, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
-                            model = ? WHERE id = ?
-                            """,
-                        arguments: [SQLiteRows.text(output), nowSeconds] + common)
-                    change.succeeded += 1
+                case .succeeded: change.succeeded += 1
                 case .failed(let message):
-                    try Self.finish(db, itemID: outcome.itemID, as: .failed, error: message, now: nowSeconds, extra: common)
                     change.failed += 1
-                    change.errors.append(JobErrorEntry(item: index, message: message))
-                case .retry(let message, let notBefore):
+                    change.errors.append(JobErrorEntry(item: row["idx"], message: message))
+                case .retry(let message, _):
                     let isCancelling = try cancelling[seq] ?? Self.isCancelling(db, seq: seq)
                     cancelling[seq] = isCancelling
                     if isCancelling {
-                        try Self.finish(db, itemID: outcome.itemID, as: .cancelled, error: message, now: nowSeconds, extra: common)
+                        // A job being cancelled takes no retries: the item ends here.
+                        try db.execute(
+                            sql: "UPDATE items SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ?",
+                            arguments: [message, nowSeconds, outcome.itemID])
                         change.cancelled += 1
                     } else {
-                        try db.execute(
-                            sql: """
-                                UPDATE items SET status = 'pending', error = ?, available_at = ?, lease_owner = NULL,
-                                lease_expires_at = NULL, prompt_tokens = prompt_tokens + ?,
-                                completion_tokens = completion_tokens + ?, model = ? WHERE id = ?
-                                """,
-                            arguments: [message, notBefore.timeIntervalSince1970] + common)
                         change.pending += 1
                     }
                 }
@@ -208,14 +218,14 @@ extension SQLiteJobStore {
         try finalizeIfDone(db, seq: seq, now: now)
     }
 
-    static func finish(_ db: Database, itemID: Int64, as status: ItemStatus, error: String, now: Double, extra: StatementArguments) throws {
+    /// Ends a running item without a model outcome (cancelled, or out of attempts).
+    static func finish(_ db: Database, itemID: Int64, as status: ItemStatus, error: String, now: Double) throws {
         try db.execute(
             sql: """
-                UPDATE items SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-                prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
+                UPDATE items SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = ?
                 """,
-            arguments: [status.rawValue, error, now] + extra)
+            arguments: [status.rawValue, error, now, itemID])
     }
 
     static func isCancelling(_ db: Database, seq: Int64) throws -> Bool {
@@ -244,11 +254,11 @@ extension SQLiteJobStore {
             change.running -= 1
             let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM items WHERE id = ?", arguments: [id]) ?? 0
             if info.cancelling {
-                try finish(db, itemID: id, as: .cancelled, error: reason ?? "cancelled", now: now.timeIntervalSince1970, extra: [0, 0, nil, id])
+                try finish(db, itemID: id, as: .cancelled, error: reason ?? "cancelled", now: now.timeIntervalSince1970)
                 change.cancelled += 1
             } else if !refund, attempts >= info.maxAttempts {
                 let message = "\(reason ?? "interrupted") on the last of \(info.maxAttempts) attempts"
-                try finish(db, itemID: id, as: .failed, error: message, now: now.timeIntervalSince1970, extra: [0, 0, nil, id])
+                try finish(db, itemID: id, as: .failed, error: message, now: now.timeIntervalSince1970)
                 change.failed += 1
                 let index = try Int.fetchOne(db, sql: "SELECT idx FROM items WHERE id = ?", arguments: [id]) ?? 0
                 change.errors.append(JobErrorEntry(item: index, message: message))

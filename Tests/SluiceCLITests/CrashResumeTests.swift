@@ -7,15 +7,15 @@ import Testing
 /// Kills `sluice run` mid-job with SIGKILL, inspects the database it left, and runs the same
 /// command again: the job finishes, every item once, and nothing finished before is redone.
 @Suite struct CrashResumeTests {
-    @Test func aKilledRunResumesWithoutRedoingFinishedItems() async throws {
-        let directory = TemporaryDirectory()
-        let rows = 100_000
+    static func writeInput(rows: Int, in directory: TemporaryDirectory) -> String {
         var csv = "id,text\n"
         for index in 0..<rows { csv += "\(index),order \(index) arrived late and the support was \(index % 2 == 0 ? "great" : "slow")\n" }
-        let input = directory.write("big.csv", csv)
-        let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
+        return directory.write("big.csv", csv)
+    }
 
-        // Start, and kill as soon as the progress report shows some items done.
+    /// Starts `sluice` and sends `signal` as soon as its progress report shows some items done;
+    /// returns what it printed and the finished process.
+    static func interrupt(_ arguments: [String], in directory: TemporaryDirectory, with signal: Int32) throws -> (String, Process) {
         let process = Process()
         process.executableURL = SluiceProcess.binary
         process.arguments = arguments
@@ -25,13 +25,38 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var seen = ""
-        while !Self.showsProgress(seen) {
+        while !showsProgress(seen) {
             let chunk = progress.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen += String(decoding: chunk, as: UTF8.self)
         }
-        kill(process.processIdentifier, SIGKILL)
+        kill(process.processIdentifier, signal)
+        seen += String(decoding: progress.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return (seen, process)
+    }
+
+    @Test func sigtermDrainsAndExitsZero() async throws {
+        let directory = TemporaryDirectory()
+        let input = Self.writeInput(rows: 30_000, in: directory)
+        let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "--concurrency", "4"]
+        let (seen, process) = try Self.interrupt(arguments, in: directory, with: SIGTERM)
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(seen.contains("interrupted:"), "\(seen)")
+        let store = try SQLiteJobStore(path: directory.path("db.sqlite"))
+        let job = try #require(try await store.job(id: try #require(Self.jobID(in: seen))))
+        #expect(!job.status.isFinal)
+        #expect(job.counts.running == 0, "in-flight work was finished or released")
+        #expect(job.counts.succeeded + job.counts.pending == 30_000)
+    }
+
+    @Test func aKilledRunResumesWithoutRedoingFinishedItems() async throws {
+        let directory = TemporaryDirectory()
+        let rows = 50_000
+        let input = Self.writeInput(rows: rows, in: directory)
+        let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
+        let (seen, process) = try Self.interrupt(arguments, in: directory, with: SIGKILL)
         #expect(process.terminationReason == .uncaughtSignal)
 
         let store = try SQLiteJobStore(path: directory.path("db.sqlite"))

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every test of the package: unit, store conformance, engine and CLI (which run the built
+# `sluice` binary as a child process). Later tiers that need servers start them here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec swift test "$@"
