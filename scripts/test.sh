@@ -3,4 +3,5 @@
 # `sluice` binary as a child process). Later tiers that need servers start them here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 exec swift test "$@"

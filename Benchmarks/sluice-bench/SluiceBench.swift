@@ -56,7 +56,8 @@ struct SluiceBench {
         for index in 0..<rows {
             let a = words[index % words.count]
             let b = words[(index / 7) % words.count]
-            chunk += "\(index),customer-\(index % 5000),\(index % 3 == 0 ? "email" : "chat"),\"Ticket \(index): the \(a) service, \(b) again\"\n"
+            chunk +=
+                "\(index),customer-\(index % 5000),\(index % 3 == 0 ? "email" : "chat"),\"Ticket \(index): the \(a) service, \(b) again\"\n"
             if chunk.utf8.count > 1 << 20 {
                 bytes += chunk.utf8.count
                 handle.write(Data(chunk.utf8))

@@ -128,7 +128,8 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
     public init?(json: JSONValue) {
         guard let message = json["message"]?.stringValue else { return nil }
         self.init(
-            file: json["file"]?.stringValue, line: json["line"]?.intValue, column: json["column"]?.intValue, item: json["item"]?.intValue, message: message)
+            file: json["file"]?.stringValue, line: json["line"]?.intValue, column: json["column"]?.intValue, item: json["item"]?.intValue,
+            message: message)
     }
 
     /// `line 3, column 7: message`, for terminals and logs.

@@ -64,7 +64,8 @@ public struct PromptBuilder: Sendable {
 
     func systemPrompt(schema: OutputSchema?) -> String? {
         guard let schema else { return spec.system }
-        let instruction = "Reply with only a JSON value, no prose or code fences, that matches this JSON Schema:\n"
+        let instruction =
+            "Reply with only a JSON value, no prose or code fences, that matches this JSON Schema:\n"
             + JSONWriter.string(schema.json)
         guard let system = spec.system, !system.isEmpty else { return instruction }
         return system + "\n\n" + instruction

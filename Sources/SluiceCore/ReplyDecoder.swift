@@ -61,7 +61,8 @@ public struct ReplyDecoder: Sendable {
         do {
             return .success(try JSONParser.parse(Array(body.utf8)))
         } catch {
-            return .failure(Rejection(message: "the reply is not valid JSON (\(error.message) at column \(error.column) of line \(error.line))"))
+            return .failure(
+                Rejection(message: "the reply is not valid JSON (\(error.message) at column \(error.column) of line \(error.line))"))
         }
     }
 

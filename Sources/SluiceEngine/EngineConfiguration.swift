@@ -41,4 +41,3 @@ public struct EngineConfiguration: Sendable {
         return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
     }
 }
-

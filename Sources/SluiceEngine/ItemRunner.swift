@@ -58,7 +58,8 @@ struct ItemRunner: Sendable {
             let previous = items.compactMap(Self.feedback(from:)).first
             request = try PromptBuilder(spec: job.spec).packedRequest(for: items.map(\.input), previousError: previous)
         } catch {
-            return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)"), startedAt: started) })
+            return .outcomes(
+                items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)"), startedAt: started) })
         }
         let reply: ModelReply
         do {
@@ -70,20 +71,22 @@ struct ItemRunner: Sendable {
             promptTokens: reply.usage.promptTokens / items.count, completionTokens: reply.usage.completionTokens / items.count)
         switch ReplyDecoder(schema: job.spec.outputSchema).decodePacked(reply.text, count: items.count) {
         case .failure(let rejection):
-            return .outcomes(items.map { item in
-                ItemOutcome(
-                    itemID: item.id, result: retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job),
-                    usage: share, model: reply.model, startedAt: started)
-            })
+            return .outcomes(
+                items.map { item in
+                    ItemOutcome(
+                        itemID: item.id, result: retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job),
+                        usage: share, model: reply.model, startedAt: started)
+                })
         case .success(let results):
-            return .outcomes(zip(items, results).map { item, decoded in
-                let result: ItemOutcome.Result
-                switch decoded {
-                case .success(let output): result = .succeeded(output)
-                case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
-                }
-                return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
-            })
+            return .outcomes(
+                zip(items, results).map { item, decoded in
+                    let result: ItemOutcome.Result
+                    switch decoded {
+                    case .success(let output): result = .succeeded(output)
+                    case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
+                    }
+                    return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
+                })
         }
     }
 
@@ -96,9 +99,10 @@ struct ItemRunner: Sendable {
         case .transient(let message):
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: retryOrFail(message, item: $0, job: job), startedAt: started) })
         case .rateLimited(let message, let retryAfter):
-            return .outcomes(items.map { item in
-                ItemOutcome(itemID: item.id, result: retryOrFail(message, item: item, job: job, after: retryAfter), startedAt: started)
-            })
+            return .outcomes(
+                items.map { item in
+                    ItemOutcome(itemID: item.id, result: retryOrFail(message, item: item, job: job, after: retryAfter), startedAt: started)
+                })
         }
     }
 

@@ -14,7 +14,9 @@ public struct Reaper: Service {
     let clock: any SluiceClock
     let logger: Logger
 
-    public init(store: any JobStore, interval: Double, clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.reaper")) {
+    public init(
+        store: any JobStore, interval: Double, clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.reaper")
+    ) {
         self.store = store
         self.interval = interval
         self.clock = clock

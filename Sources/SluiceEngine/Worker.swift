@@ -98,7 +98,8 @@ public final class Worker: Service, Sendable {
         let job = batch.job
         let allIDs = batch.items.map(\.id)
         guard let provider = providers[job.spec.provider] else {
-            await pause(job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
+            await pause(
+                job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
             await release(allIDs)
             await held.remove(allIDs)
             return
@@ -143,7 +144,8 @@ public final class Worker: Service, Sendable {
         do {
             let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())
             if recorded.count < outcomes.count {
-                logger.warning("results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])
+                logger.warning(
+                    "results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])
             }
         } catch {
             logger.error("recording results failed", metadata: ["job": "\(job.id)", "error": "\(error)"])

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a file in fixed-size chunks so that parsing takes the same memory whatever the
@@ -86,8 +86,8 @@ public struct InputProblem: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         switch (line, column) {
-        case let (line?, column?): "line \(line), column \(column): \(message)"
-        case let (line?, nil): "line \(line): \(message)"
+        case (let line?, let column?): "line \(line), column \(column): \(message)"
+        case (let line?, nil): "line \(line): \(message)"
         default: message
         }
     }

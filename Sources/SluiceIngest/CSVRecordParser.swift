@@ -89,7 +89,9 @@ public final class CSVRecordParser: RecordParser {
                 fields.append(text)
             } else {
                 fields.append("")
-                if problem == nil { problem = InputProblem(line: rowLine, column: fieldColumn, message: "invalid UTF-8 in field \(fields.count)") }
+                if problem == nil {
+                    problem = InputProblem(line: rowLine, column: fieldColumn, message: "invalid UTF-8 in field \(fields.count)")
+                }
             }
             scratch.removeAll(keepingCapacity: true)
         }
@@ -135,7 +137,9 @@ public final class CSVRecordParser: RecordParser {
                     state = .quoted
                 } else {
                     if byte == Self.quote, problem == nil {
-                        problem = InputProblem(line: line, column: column, message: "a quote inside an unquoted field (quote the whole field and double the quote)")
+                        problem = InputProblem(
+                            line: line, column: column,
+                            message: "a quote inside an unquoted field (quote the whole field and double the quote)")
                     }
                     scratch.append(byte)
                     reader.position += 1

@@ -22,7 +22,8 @@ public struct ItemBuilder: Sendable {
     public mutating func item(from record: IngestRecord) -> Result<NewItem, InputProblem> {
         let missing = template.missingFields(in: record.fields)
         guard missing.isEmpty else {
-            return .failure(InputProblem(line: record.line, message: "the template needs \(Self.describe(missing)), which this record does not have"))
+            return .failure(
+                InputProblem(line: record.line, message: "the template needs \(Self.describe(missing)), which this record does not have"))
         }
         var groupKey: String?
         if let groupBy, let value = PromptTemplate.lookup(groupBy, in: record.fields) {

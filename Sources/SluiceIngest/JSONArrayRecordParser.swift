@@ -64,7 +64,8 @@ public final class JSONArrayRecordParser: RecordParser {
                 let (value, line) = try scanner.parseValue(limit: Self.maximumRecordBytes)
                 guard case .object(let fields) = value else {
                     let article = "aeiou".contains(value.typeName.first!) ? "an" : "a"
-                    return .problem(InputProblem(line: line, message: "record \(recordNumber) is \(article) \(value.typeName), not an object"))
+                    return .problem(
+                        InputProblem(line: line, message: "record \(recordNumber) is \(article) \(value.typeName), not an object"))
                 }
                 return .record(IngestRecord(fields: fields, line: line))
             case .restOfObject:
@@ -87,7 +88,8 @@ public final class JSONArrayRecordParser: RecordParser {
             if byte == UInt8(ascii: "}") {
                 try scanner.advance()
                 guard streamedMember != nil else {
-                    let wanted = recordsMember.map { "no member '\($0)' holding an array of records" } ?? "no array member holding the records"
+                    let wanted =
+                        recordsMember.map { "no member '\($0)' holding an array of records" } ?? "no array member holding the records"
                     throw scanner.problem("the top-level object has \(wanted)")
                 }
                 phase = .done
@@ -110,7 +112,8 @@ public final class JSONArrayRecordParser: RecordParser {
             if wanted {
                 guard isArray else { throw scanner.problem("member '\(key)' must be an array of records") }
                 if let streamedMember {
-                    throw scanner.problem("the top-level object has more than one array ('\(streamedMember)' and '\(key)'); set input.records to choose")
+                    throw scanner.problem(
+                        "the top-level object has more than one array ('\(streamedMember)' and '\(key)'); set input.records to choose")
                 }
                 streamedMember = key
                 try scanner.advance()

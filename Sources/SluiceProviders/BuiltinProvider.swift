@@ -27,7 +27,8 @@ public struct BuiltinProvider: ModelProvider {
             text = JSONWriter.string(answer(for: input, schema: schema.root))
         } else {
             let reading = lexicon.read(Self.text(of: request.inputs.first ?? JSONObject()))
-            text = "[offline] Sentiment: \(reading.label) (\(Self.format(reading.score))). Key terms: "
+            text =
+                "[offline] Sentiment: \(reading.label) (\(Self.format(reading.score))). Key terms: "
                 + (reading.keywords.prefix(5).joined(separator: ", ").nonEmpty ?? "none") + "."
         }
         return ModelReply(text: text, usage: TokenUsage(), model: Self.model)
@@ -82,15 +83,18 @@ public struct BuiltinProvider: ModelProvider {
             }
             return .object(object)
         case "array":
-            let words = lowerName.contains("negative") ? context.reading.negativeWords
+            let words =
+                lowerName.contains("negative")
+                ? context.reading.negativeWords
                 : (lowerName.contains("positive") ? context.reading.positiveWords : context.reading.keywords)
             let count = min(max(node.minItems ?? 0, min(words.count, 5)), node.maxItems ?? Int.max)
-            return .array((0..<count).map { index in
-                if let items = node.items, items.types?.contains("string") != true, items.types != nil {
-                    return value(for: items, name: String(name.dropLast()), context: context)
-                }
-                return .string(words.isEmpty ? context.reading.label : words[index % words.count])
-            })
+            return .array(
+                (0..<count).map { index in
+                    if let items = node.items, items.types?.contains("string") != true, items.types != nil {
+                        return value(for: items, name: String(name.dropLast()), context: context)
+                    }
+                    return .string(words.isEmpty ? context.reading.label : words[index % words.count])
+                })
         case "integer", "number":
             return number(for: node, isInteger: type == "integer", score: context.reading.score)
         case "boolean":
@@ -103,7 +107,9 @@ public struct BuiltinProvider: ModelProvider {
                 text = context.reading.label
             } else if ["keyword", "topic", "tag", "term"].contains(where: lowerName.contains) {
                 text = context.reading.keywords.prefix(5).joined(separator: ", ")
-            } else if ["reason", "explanation", "rationale", "justification", "why", "comment", "feedback"].contains(where: lowerName.contains) {
+            } else if ["reason", "explanation", "rationale", "justification", "why", "comment", "feedback"].contains(
+                where: lowerName.contains)
+            {
                 text = context.explanation()
             } else {
                 text = context.summary(maxLength: node.maxLength)

@@ -50,8 +50,10 @@ public struct SentimentLexicon: Sendable {
         }
         let score = sum == 0 ? 0 : sum / (sum * sum + 15).squareRoot()
         func ranked(_ counts: [String: Int]) -> [String] {
-            counts.sorted { $0.value != $1.value ? $0.value > $1.value : (firstSeen[$0.key] ?? 0, $0.key) < (firstSeen[$1.key] ?? 0, $1.key) }
-                .map(\.key)
+            counts.sorted {
+                $0.value != $1.value ? $0.value > $1.value : (firstSeen[$0.key] ?? 0, $0.key) < (firstSeen[$1.key] ?? 0, $1.key)
+            }
+            .map(\.key)
         }
         return Reading(
             score: max(-1, min(1, score)), positiveWords: ranked(positive), negativeWords: ranked(negative),

@@ -58,7 +58,8 @@ extension SQLiteJobStore {
                         """,
                     arguments: [candidate["owner"] as String, served])
                 let items = try rows.map { try SQLiteRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
-                return ClaimedBatch(job: try Self.fetchJob(db, id: jobID), items: items, leaseExpiresAt: Date(timeIntervalSince1970: expiry))
+                return ClaimedBatch(
+                    job: try Self.fetchJob(db, id: jobID), items: items, leaseExpiresAt: Date(timeIntervalSince1970: expiry))
             }
             return nil
         }

@@ -70,7 +70,9 @@ public final class SQLiteJobStore: JobStore {
     public func failValidation(jobID: String, errors: [JobErrorEntry], now: Date) async throws -> Job {
         try await pool.write { db in
             let (seq, status) = try Self.locate(db, jobID: jobID)
-            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "fail validation of") }
+            guard status == .validating else {
+                throw StoreError.invalidTransition(jobID: jobID, from: status, action: "fail validation of")
+            }
             try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
             try db.execute(
                 sql: """
@@ -85,7 +87,9 @@ public final class SQLiteJobStore: JobStore {
     public func restartValidation(jobID: String) async throws {
         try await pool.write { db in
             let (seq, status) = try Self.locate(db, jobID: jobID)
-            guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "restart validation of") }
+            guard status == .validating else {
+                throw StoreError.invalidTransition(jobID: jobID, from: status, action: "restart validation of")
+            }
             try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
             try db.execute(sql: "UPDATE jobs SET total = 0, pending = 0 WHERE seq = ?", arguments: [seq])
         }
@@ -203,7 +207,9 @@ public final class SQLiteJobStore: JobStore {
         return try await pool.read { db in
             let marks = Array(repeating: "?", count: jobIDs.count).joined(separator: ",")
             var result: [String: JobStatus] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, status FROM jobs WHERE id IN (\(marks))", arguments: StatementArguments(jobIDs)) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, status FROM jobs WHERE id IN (\(marks))", arguments: StatementArguments(jobIDs))
+            {
                 result[row["id"]] = JobStatus(rawValue: row["status"])
             }
             return result

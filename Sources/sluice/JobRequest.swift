@@ -43,7 +43,8 @@ struct JobRequest {
             }
             let name = URL(fileURLWithPath: file).lastPathComponent
             guard let format = spec.input.format ?? InputFormat(fileName: name) else {
-                throw ValidationError("cannot tell the format of \(name) from its name; set input.format (csv, json, jsonl, text) in the spec")
+                throw ValidationError(
+                    "cannot tell the format of \(name) from its name; set input.format (csv, json, jsonl, text) in the spec")
             }
             return JobSource(path: URL(fileURLWithPath: file).standardizedFileURL.path, displayName: name, format: format)
         }

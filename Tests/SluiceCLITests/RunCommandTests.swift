@@ -48,7 +48,9 @@ import Testing
         let directory = TemporaryDirectory()
         let input = directory.write("in.csv", "text\nok\nfar too long\n")
         let spec = directory.write(
-            "spec.json", #"{"template": "{{text}}", "max_attempts": 1, "output_schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 3}}}}"#)
+            "spec.json",
+            #"{"template": "{{text}}", "max_attempts": 1, "output_schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 3}}}}"#
+        )
         let run = try SluiceProcess.run(["run", input, "--spec", spec, "-o", "out.jsonl"], in: directory.url)
         #expect(run.status == 3, "\(run.stderr)")
         let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")

@@ -44,7 +44,8 @@ import Testing
             """#))
 
     @Test func acceptsAConformingValue() throws {
-        #expect(schema.validate(try JSONParser.parse(#"{"score": 3, "label": "good", "note": "ok", "tags": ["x"], "ratio": null}"#)).isEmpty)
+        #expect(
+            schema.validate(try JSONParser.parse(#"{"score": 3, "label": "good", "note": "ok", "tags": ["x"], "ratio": null}"#)).isEmpty)
         #expect(schema.validate(try JSONParser.parse(#"{"score": 3.0, "label": "bad", "ratio": 0.5}"#)).isEmpty)
     }
 
@@ -111,17 +112,18 @@ import Testing
         #expect(try JobSpec(stored: spec.json) == spec)
     }
 
-    @Test(arguments: [
-        (["template": "x", "batch_size": 0], "batch_size"),
-        (["template": "x", "max_attempts": "3"], "max_attempts"),
-        (["template": "x", "colour": "red"], "colour"),
-        (["preset": "nope"], "preset"),
-        (["model": "m"], "template"),
-        (["template": "x", "group_by": "c", "items_per_request": 5], "items_per_request"),
-        (["template": "x", "input": ["delimiter": ";;"]], "input.delimiter"),
-        (["template": "x", "input": ["format": "xml"]], "input.format"),
-        (["template": "x", "params": [1]], "params"),
-    ] as [(JSONValue, String)])
+    @Test(
+        arguments: [
+            (["template": "x", "batch_size": 0], "batch_size"),
+            (["template": "x", "max_attempts": "3"], "max_attempts"),
+            (["template": "x", "colour": "red"], "colour"),
+            (["preset": "nope"], "preset"),
+            (["model": "m"], "template"),
+            (["template": "x", "group_by": "c", "items_per_request": 5], "items_per_request"),
+            (["template": "x", "input": ["delimiter": ";;"]], "input.delimiter"),
+            (["template": "x", "input": ["format": "xml"]], "input.format"),
+            (["template": "x", "params": [1]], "params"),
+        ] as [(JSONValue, String)])
     func refusesInvalidSpecs(json: JSONValue, field: String) {
         do {
             _ = try JobSpec.parse(json, preset: { presets[$0] })

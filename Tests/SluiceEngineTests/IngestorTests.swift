@@ -29,10 +29,11 @@ import Testing
     @Test func aMalformedFileFailsWithLineNumbersAndStoresNothing() async throws {
         let (job, items) = try await ingest([("a.csv", "id,text\n1,ok\n2\n3,ok\n4,\"open\n")], spec: ["template": "{{text}}"])
         #expect(job.status == .failed)
-        #expect(job.errors == [
-            JobErrorEntry(line: 3, message: "expected 2 fields as in the header, found 1"),
-            JobErrorEntry(line: 5, column: 3, message: "unclosed quote: the quoted field never ends"),
-        ])
+        #expect(
+            job.errors == [
+                JobErrorEntry(line: 3, message: "expected 2 fields as in the header, found 1"),
+                JobErrorEntry(line: 5, column: 3, message: "unclosed quote: the quoted field never ends"),
+            ])
         #expect(items.isEmpty)
         #expect(job.counts == JobCounts())
     }
@@ -45,9 +46,10 @@ import Testing
     @Test func errorsNameTheFileWhenAJobReadsSeveral() async throws {
         let (job, _) = try await ingest(
             [("good.jsonl", "{\"text\": \"a\"}\n"), ("bad.jsonl", "{\"text\": \"b\"}\n{\"other\": 1}\n")], spec: ["template": "{{text}}"])
-        #expect(job.errors == [
-            JobErrorEntry(file: "bad.jsonl", line: 2, message: "the template needs the field 'text', which this record does not have")
-        ])
+        #expect(
+            job.errors == [
+                JobErrorEntry(file: "bad.jsonl", line: 2, message: "the template needs the field 'text', which this record does not have")
+            ])
     }
 
     @Test func anInputWithNoRecordsFails() async throws {
@@ -88,6 +90,7 @@ import Testing
     }
 
     @Test func everyShippedPresetIsListed() throws {
-        #expect(try PresetCatalog.shipped().presets.map(\.name) == ["chat-answer", "conversation-score", "document-summary", "text-classify"])
+        #expect(
+            try PresetCatalog.shipped().presets.map(\.name) == ["chat-answer", "conversation-score", "document-summary", "text-classify"])
     }
 }

@@ -4,6 +4,7 @@ import SluiceEngine
 import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @Suite struct WorkerTests {
@@ -11,7 +12,10 @@ import Testing
         let harness = try EngineHarness()
         let spec: JSONValue = [
             "template": "{{text}}", "batch_size": 7,
-            "output_schema": ["type": "object", "required": ["sentiment"], "properties": ["sentiment": ["type": "string", "enum": ["positive", "neutral", "negative"]]]],
+            "output_schema": [
+                "type": "object", "required": ["sentiment"],
+                "properties": ["sentiment": ["type": "string", "enum": ["positive", "neutral", "negative"]]],
+            ],
         ]
         let job = try await harness.job(count: 200, spec: spec)
         let done = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
@@ -20,7 +24,8 @@ import Testing
         #expect(done.status == .completed)
         #expect(done.counts == JobCounts(total: 200, succeeded: 200))
         let items = try await harness.items(job.id)
-        #expect(items.allSatisfy { $0.status == .succeeded && $0.attempts == 1 && $0.model == BuiltinProvider.model && $0.leaseOwner == nil })
+        #expect(
+            items.allSatisfy { $0.status == .succeeded && $0.attempts == 1 && $0.model == BuiltinProvider.model && $0.leaseOwner == nil })
         #expect(Set(items.map(\.index)) == Set(0..<200))
     }
 
@@ -30,7 +35,11 @@ import Testing
         let spec: JSONValue = ["template": "{{text}}", "group_by": "chat", "provider": "scripted", "batch_size": 5]
         let job = try await harness.store.createJob(NewJob(owner: "a", name: "g", spec: Fixtures.spec(spec), sources: []), now: Date())
         // Three chats of four turns each, interleaved in the input.
-        let items = (0..<12).map { NewItem(index: $0, groupKey: "chat\($0 % 3)", input: JSONObject([("chat", .string("chat\($0 % 3)")), ("text", .string("turn \($0)"))])) }
+        let items = (0..<12).map {
+            NewItem(
+                index: $0, groupKey: "chat\($0 % 3)",
+                input: JSONObject([("chat", .string("chat\($0 % 3)")), ("text", .string("turn \($0)"))]))
+        }
         try await harness.store.appendItems(jobID: job.id, items: items)
         _ = try await harness.store.finishValidation(jobID: job.id, now: Date())
         let done = try await harness.withRunning(harness.worker([provider], concurrency: 3)) {
@@ -185,5 +194,3 @@ final class Counter: Sendable {
         }
     }
 }
-
-import Synchronization

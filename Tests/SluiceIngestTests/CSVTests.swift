@@ -44,10 +44,11 @@ import Testing
     @Test func raggedRowsAreReportedWithTheirLineAndSkipped() {
         let result = ParseResult.of("a,b\n1,2\n3\n4,5,6\n7,8\n", format: .csv)
         #expect(result.rows == [["1", "2"], ["7", "8"]])
-        #expect(result.problems == [
-            InputProblem(line: 3, message: "expected 2 fields as in the header, found 1"),
-            InputProblem(line: 4, message: "expected 2 fields as in the header, found 3"),
-        ])
+        #expect(
+            result.problems == [
+                InputProblem(line: 3, message: "expected 2 fields as in the header, found 1"),
+                InputProblem(line: 4, message: "expected 2 fields as in the header, found 3"),
+            ])
     }
 
     @Test func unclosedQuoteStopsWithItsPosition() {

@@ -12,7 +12,8 @@ import Testing
     }
 
     @Test func findsTheOneArrayMemberOfAnObject() {
-        let result = ParseResult.of(#"{"source": "crm", "meta": {"n": [1]}, "conversations": [{"id": 1}, {"id": 2}], "done": true}"#, format: .json)
+        let result = ParseResult.of(
+            #"{"source": "crm", "meta": {"n": [1]}, "conversations": [{"id": 1}, {"id": 2}], "done": true}"#, format: .json)
         #expect(result.fatal == nil)
         #expect(result.records.count == 2)
     }
@@ -49,7 +50,8 @@ import Testing
     @Test func emptyAndWrongShapes() {
         #expect(ParseResult.of("  \n", format: .json).fatal == InputProblem(line: 1, message: "the file is empty"))
         #expect(ParseResult.of("42", format: .json).fatal?.message == "expected a JSON array of records or an object holding one")
-        #expect(ParseResult.of("{\"a\": 1}", format: .json).fatal?.message == "the top-level object has no array member holding the records")
+        #expect(
+            ParseResult.of("{\"a\": 1}", format: .json).fatal?.message == "the top-level object has no array member holding the records")
         #expect(ParseResult.of("[]", format: .json).records.isEmpty)
         #expect(ParseResult.of([0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D], format: .json).fatal?.message == "invalid UTF-8 in a string")
     }
@@ -65,10 +67,11 @@ import Testing
     @Test func badLinesAreReportedAndSkipped() {
         let result = ParseResult.of("{\"a\": 1}\n{\"a\": \n[1]\n{\"a\": 3}\n", format: .jsonl)
         #expect(result.records.count == 2)
-        #expect(result.problems == [
-            InputProblem(line: 2, column: 7, message: "unexpected end of JSON"),
-            InputProblem(line: 3, message: "expected a JSON object, found array"),
-        ])
+        #expect(
+            result.problems == [
+                InputProblem(line: 2, column: 7, message: "unexpected end of JSON"),
+                InputProblem(line: 3, message: "expected a JSON object, found array"),
+            ])
         #expect(ParseResult.of("\n\n", format: .jsonl).fatal == InputProblem(line: 1, message: "the file is empty"))
     }
 }
@@ -97,8 +100,12 @@ import Testing
 
     @Test func numbersItemsAndDerivesGroups() throws {
         var builder = ItemBuilder(spec: spec)
-        let first = try builder.item(from: IngestRecord(fields: JSONObject([("chat", 7), ("message", "hi"), ("meta", ["lang": "en"])]), line: 2)).get()
-        let second = try builder.item(from: IngestRecord(fields: JSONObject([("chat", ""), ("message", "x"), ("meta", ["lang": "fr"])]), line: 3)).get()
+        let first = try builder.item(
+            from: IngestRecord(fields: JSONObject([("chat", 7), ("message", "hi"), ("meta", ["lang": "en"])]), line: 2)
+        ).get()
+        let second = try builder.item(
+            from: IngestRecord(fields: JSONObject([("chat", ""), ("message", "x"), ("meta", ["lang": "fr"])]), line: 3)
+        ).get()
         #expect(first.index == 0 && first.groupKey == "7")
         #expect(second.index == 1 && second.groupKey == nil)
     }
@@ -109,7 +116,9 @@ import Testing
         #expect(throws: InputProblem(line: 9, message: "the template needs the field 'meta.lang', which this record does not have")) {
             try result.get()
         }
-        #expect(builder.checkColumns(["chat", "text"])?.message == "the template needs the fields 'message', 'meta.lang', which the header does not have")
+        #expect(
+            builder.checkColumns(["chat", "text"])?.message
+                == "the template needs the fields 'message', 'meta.lang', which the header does not have")
         #expect(builder.checkColumns(["message", "meta"]) == nil)
     }
 }

@@ -18,7 +18,8 @@ import Testing
         let store = fixture.store
         let job = try await store.createJob(NewJob(owner: "alice", name: "n", spec: Fixtures.spec(), sources: []), now: t0)
         #expect(job.status == .validating)
-        try await store.appendItems(jobID: job.id, items: (0..<2500).map { NewItem(index: $0, groupKey: nil, input: JSONObject([("z", .int($0)), ("a", "x")])) })
+        try await store.appendItems(
+            jobID: job.id, items: (0..<2500).map { NewItem(index: $0, groupKey: nil, input: JSONObject([("z", .int($0)), ("a", "x")])) })
         try await store.appendItems(jobID: job.id, items: [NewItem(index: 2500, groupKey: nil, input: JSONObject([("z", 1)]))])
         let validating = try await store.job(id: job.id)
         #expect(validating?.counts == JobCounts(total: 2501, pending: 2501))
@@ -63,7 +64,8 @@ import Testing
     func claimTakesAtMostBatchSizeAndCountsAnAttempt(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let job = try await Fixtures.queuedJob(in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 4]), now: t0)
+        let job = try await Fixtures.queuedJob(
+            in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 4]), now: t0)
         let first = try #require(try await store.claim(owner: "w", limit: 100, leaseDuration: 30, now: t0))
         #expect(first.items.map(\.index) == [0, 1, 2, 3])
         #expect(first.items.allSatisfy { $0.attempts == 1 && $0.status == .running && $0.leaseOwner == "w" })
@@ -154,7 +156,8 @@ import Testing
     func aLostLeaseOnTheLastAttemptFailsTheItem(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let job = try await Fixtures.queuedJob(in: store, count: 1, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        let job = try await Fixtures.queuedJob(
+            in: store, count: 1, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
         _ = try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0)
         #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(31)) == 1)
         let failed = try #require(try await store.job(id: job.id))
@@ -190,7 +193,8 @@ import Testing
     func cancelStopsPendingItemsAndWaitsForRunningOnes(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), now: t0)
+        let job = try await Fixtures.queuedJob(
+            in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), now: t0)
         let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
         let cancelling = try await store.cancel(jobID: job.id, now: t0)
         #expect(cancelling.status == .cancelling)
@@ -230,7 +234,8 @@ import Testing
     func aSmallJobIsNotStarvedByABigOneSubmittedFirst(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let big = try await Fixtures.queuedJob(in: store, count: 1_000, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 10]), owner: "alice", now: t0)
+        let big = try await Fixtures.queuedJob(
+            in: store, count: 1_000, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 10]), owner: "alice", now: t0)
         let small = try await Fixtures.queuedJob(in: store, count: 10, owner: "bob", now: t0)
         var served: [String] = []
         for _ in 0..<4 {
