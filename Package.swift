@@ -18,7 +18,10 @@ let package = Package(
         .target(name: "SluiceIngest", dependencies: ["SluiceCore"]),
         .target(
             name: "SluiceStore",
-            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SluiceCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(name: "SluiceProviders", dependencies: ["SluiceCore"]),
         .target(name: "SluicePresets", dependencies: ["SluiceCore"], resources: [.copy("Presets")]),

@@ -47,7 +47,7 @@ struct SluiceBench {
 
     /// A CSV of `rows` support-ticket-like rows, written in a stream (never whole in memory).
     static func generateCSV(rows: Int, at path: String) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        precondition(FileManager.default.createFile(atPath: path, contents: nil), "cannot create \(path)")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         let words = ["great", "slow", "refund", "thanks", "broken", "login", "helpful", "late", "invoice", "perfect"]

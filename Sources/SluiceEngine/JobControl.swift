@@ -1,15 +1,17 @@
 import Foundation
 import SluiceCore
 import SluiceStore
+import Synchronization
 
 /// Whether a job's items may still start model calls, from a short-lived cache of job
 /// statuses: one query serves every item that starts within ``ttl``, and a cancel or pause made
-/// by any process is seen within that time.
-actor JobControl {
+/// by any process is seen within that time. The fresh-cache path takes a lock, not an actor
+/// hop, because it runs before every model call.
+final class JobControl: Sendable {
     let store: any JobStore
     let clock: any SluiceClock
     let ttl: Double
-    private var cache: [String: (status: JobStatus, readAt: Date)] = [:]
+    private let cache = Mutex<[String: (status: JobStatus, readAt: Date)]>([:])
 
     init(store: any JobStore, clock: any SluiceClock, ttl: Double) {
         self.store = store
@@ -19,15 +21,19 @@ actor JobControl {
 
     func mayStart(jobID: String) async -> Bool {
         let now = clock.now()
-        if let entry = cache[jobID], now.timeIntervalSince(entry.readAt) < ttl { return entry.status.isClaimable }
+        let cached = cache.withLock { cache in cache[jobID].flatMap { now.timeIntervalSince($0.readAt) < ttl ? $0.status : nil } }
+        if let cached { return cached.isClaimable }
         guard let status = try? await store.statuses(jobIDs: [jobID])[jobID] else { return false }
-        cache[jobID] = (status, now)
-        if cache.count > 1_000 { cache = cache.filter { now.timeIntervalSince($0.value.readAt) < ttl } }
+        note(jobID: jobID, status: status)
         return status.isClaimable
     }
 
-    /// Records a status this process just set, so its own workers react at once.
+    /// Records a status this process just read or set, so its own workers react at once.
     func note(jobID: String, status: JobStatus) {
-        cache[jobID] = (status, clock.now())
+        let now = clock.now()
+        cache.withLock { cache in
+            cache[jobID] = (status, now)
+            if cache.count > 1_000 { cache = cache.filter { now.timeIntervalSince($0.value.readAt) < ttl } }
+        }
     }
 }

@@ -41,6 +41,15 @@ public struct JobIngestor: Sendable {
             }
         }
 
+        // One batch is stored while the next is parsed: parsing and SQLite each get a core.
+        var storing: Task<Void, any Error>?
+        func storeBatch(_ items: [NewItem]) async throws {
+            try await storing?.value
+            let store = self.store
+            storing = Task { try await store.appendItems(jobID: jobID, items: items) }
+        }
+        defer { storing?.cancel() }
+
         sources: for source in job.sources {
             do {
                 let parser = try RecordParsers.open(path: source.path, format: source.format, options: job.spec.input)
@@ -57,7 +66,7 @@ public struct JobIngestor: Sendable {
                             guard problems.isEmpty else { continue }
                             batch.append(item)
                             if batch.count >= batchSize {
-                                try await store.appendItems(jobID: jobID, items: batch)
+                                try await storeBatch(batch)
                                 batch.removeAll(keepingCapacity: true)
                                 progress(builder.nextIndex)
                             }
@@ -71,6 +80,7 @@ public struct JobIngestor: Sendable {
                 note(problem, in: source)
             }
         }
+        try await storing?.value
         if problems.isEmpty, !batch.isEmpty {
             try await store.appendItems(jobID: jobID, items: batch)
             progress(builder.nextIndex)

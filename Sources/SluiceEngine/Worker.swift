@@ -85,9 +85,11 @@ public final class Worker: Service, Sendable {
             do {
                 let until = clock.now().addingTimeInterval(configuration.leaseDuration)
                 let kept = try await store.extendLeases(itemIDs: ids, owner: configuration.workerID, until: until)
-                if kept.count < ids.count {
-                    logger.warning("lost leases", metadata: ["lost": "\(ids.count - kept.count)"])
-                }
+                // Items recorded while the heartbeat ran are no longer leased; only those still
+                // held here and not extended were taken by another worker.
+                let stillHeld = Set(await held.all)
+                let lost = ids.filter { !kept.contains($0) && stillHeld.contains($0) }
+                if !lost.isEmpty { logger.warning("lost leases", metadata: ["lost": "\(lost.count)"]) }
             } catch {
                 logger.error("heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -158,7 +160,7 @@ public final class Worker: Service, Sendable {
         logger.error("pausing job", metadata: ["job": "\(jobID)", "reason": "\(reason)"])
         do {
             let job = try await store.pause(jobID: jobID, reason: reason, now: clock.now())
-            await control.note(jobID: jobID, status: job.status)
+            control.note(jobID: jobID, status: job.status)
         } catch {
             logger.error("pausing failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
         }

@@ -137,18 +137,20 @@ public struct BuiltinProvider: ModelProvider {
     /// Picks an enum value: the sentiment label when the enum names one, otherwise the value
     /// at the score's position along the list.
     func choose(from values: [JSONValue], context: Context) -> JSONValue {
-        let label = context.reading.label
-        let synonyms: [String: [String]] = [
-            "positive": ["positive", "pos", "good", "happy", "satisfied", "yes"],
-            "negative": ["negative", "neg", "bad", "unhappy", "dissatisfied", "no"],
-            "neutral": ["neutral", "mixed", "none", "ok"],
-        ]
+        let names = Self.labelSynonyms[context.reading.label] ?? []
         for value in values {
-            if let text = value.stringValue?.lowercased(), synonyms[label]?.contains(text) == true { return value }
+            if let text = value.stringValue, names.contains(text) || names.contains(text.lowercased()) { return value }
         }
         let position = (context.reading.score + 1) / 2
         return values[min(values.count - 1, Int((position * Double(values.count - 1)).rounded()))]
     }
+
+    /// Enum spellings that mean each sentiment label.
+    static let labelSynonyms: [String: Set<String>] = [
+        "positive": ["positive", "pos", "good", "happy", "satisfied", "yes"],
+        "negative": ["negative", "neg", "bad", "unhappy", "dissatisfied", "no"],
+        "neutral": ["neutral", "mixed", "none", "ok"],
+    ]
 
     static func matches(_ type: String, _ value: JSONValue) -> Bool {
         switch (type, value) {

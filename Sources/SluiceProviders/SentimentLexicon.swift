@@ -60,20 +60,37 @@ public struct SentimentLexicon: Sendable {
             keywords: ranked(frequency), wordCount: words.count)
     }
 
-    /// Lower-cased words; apostrophes kept so that `don't` and `isn't` are negations.
+    /// Lower-cased words; apostrophes kept inside words so that `don't` and `isn't` are
+    /// negations. Works on UTF-8 bytes: ASCII is lower-cased in place, and only words with
+    /// other letters go through `String.lowercased()` (grapheme-level work is the slow part).
     static func words(in text: String) -> [String] {
         var words: [String] = []
-        var current = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber || character == "'" {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(current)
-                current = ""
+        var current: [UInt8] = []
+        var hasNonASCII = false
+        func finish() {
+            while current.last == UInt8(ascii: "'") { current.removeLast() }
+            let start = current.firstIndex { $0 != UInt8(ascii: "'") } ?? current.endIndex
+            if start < current.endIndex {
+                let word = String(decoding: current[start...], as: UTF8.self)
+                words.append(hasNonASCII ? word.lowercased() : word)
+            }
+            current.removeAll(keepingCapacity: true)
+            hasNonASCII = false
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(byte + 32)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "'"): current.append(byte)
+            case 0x80...:
+                // Bytes of a non-ASCII scalar; letters and punctuation alike stay in the word.
+                current.append(byte)
+                hasNonASCII = true
+            default:
+                if !current.isEmpty { finish() }
             }
         }
-        if !current.isEmpty { words.append(current) }
-        return words.map { String($0.drop(while: { $0 == "'" }).reversed().drop(while: { $0 == "'" }).reversed()) }.filter { !$0.isEmpty }
+        if !current.isEmpty { finish() }
+        return words
     }
 
     static let negations: Set<String> = [

@@ -10,13 +10,13 @@ extension SQLiteJobStore {
             // A handful of candidates: a job can have pending items that are all blocked (their
             // group is busy, or they wait out a back-off), and then the next job is tried.
             let candidates = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size FROM jobs
-                    LEFT JOIN owners ON owners.owner = jobs.owner
-                    WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
-                    ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
-                    """)
+                db.cachedStatement(
+                    sql: """
+                        SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size FROM jobs
+                        LEFT JOIN owners ON owners.owner = jobs.owner
+                        WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
+                        ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
+                        """))
             let nowSeconds = now.timeIntervalSince1970
             let expiry = nowSeconds + leaseDuration
             for candidate in candidates {
@@ -24,39 +24,39 @@ extension SQLiteJobStore {
                 let jobID: String = candidate["id"]
                 let batchSize: Int = candidate["batch_size"]
                 let ids = try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id FROM items AS i
-                        WHERE i.job_seq = ? AND i.status = 'pending' AND i.available_at <= ?
-                        AND (i.group_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM items AS g
-                            WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
-                            AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
-                        ORDER BY i.idx LIMIT ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id FROM items AS i
+                            WHERE i.job_seq = ? AND i.status = 'pending' AND i.available_at <= ?
+                            AND (i.group_key IS NULL OR NOT EXISTS (
+                                SELECT 1 FROM items AS g
+                                WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
+                                AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
+                            ORDER BY i.idx LIMIT ?
+                            """),
                     arguments: [seq, nowSeconds, min(limit, batchSize)])
                 guard !ids.isEmpty else { continue }
                 let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-                        started_at = ? WHERE id IN (\(marks)) RETURNING \(SQLiteRows.itemColumns.replacingOccurrences(of: "items.", with: ""))
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                            started_at = ? WHERE id IN (\(marks)) RETURNING \(SQLiteRows.itemColumns.replacingOccurrences(of: "items.", with: ""))
+                            """),
                     arguments: [owner, expiry, nowSeconds] + StatementArguments(ids))
-                let served = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(served_seq), 0) + 1 FROM owners") ?? 1
-                try db.execute(
+                let served = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(served_seq), 0) + 1 FROM owners")) ?? 1
+                try db.cachedStatement(
                     sql: """
                         UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
                         started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ?
-                        """,
-                    arguments: [ids.count, ids.count, nowSeconds, served, seq])
-                try db.execute(
+                        """
+                ).execute(arguments: [ids.count, ids.count, nowSeconds, served, seq])
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO owners (owner, served_seq) VALUES (?, ?)
                         ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
-                        """,
-                    arguments: [candidate["owner"] as String, served])
+                        """
+                ).execute(arguments: [candidate["owner"] as String, served])
                 let items = try rows.map { try SQLiteRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
                 return ClaimedBatch(
                     job: try Self.fetchJob(db, id: jobID), items: items, leaseExpiresAt: Date(timeIntervalSince1970: expiry))
@@ -70,11 +70,11 @@ extension SQLiteJobStore {
         return try await pool.write { db in
             let marks = Array(repeating: "?", count: itemIDs.count).joined(separator: ",")
             let held = try Int64.fetchAll(
-                db,
-                sql: """
-                    UPDATE items SET lease_expires_at = ?
-                    WHERE id IN (\(marks)) AND status = 'running' AND lease_owner = ? RETURNING id
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        UPDATE items SET lease_expires_at = ?
+                        WHERE id IN (\(marks)) AND status = 'running' AND lease_owner = ? RETURNING id
+                        """),
                 arguments: [until.timeIntervalSince1970] + StatementArguments(itemIDs) + [owner])
             return Set(held)
         }
@@ -135,9 +135,8 @@ extension SQLiteJobStore {
                     cancelling[seq] = isCancelling
                     if isCancelling {
                         // A job being cancelled takes no retries: the item ends here.
-                        try db.execute(
-                            sql: "UPDATE items SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ?",
-                            arguments: [message, nowSeconds, outcome.itemID])
+                        try db.cachedStatement(sql: "UPDATE items SET status = 'cancelled', error = ?, finished_at = ? WHERE id = ?")
+                            .execute(arguments: [message, nowSeconds, outcome.itemID])
                         change.cancelled += 1
                     } else {
                         change.pending += 1
@@ -156,8 +155,7 @@ extension SQLiteJobStore {
         try await pool.write { db in
             let marks = Array(repeating: "?", count: itemIDs.count).joined(separator: ",")
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT id, job_seq FROM items WHERE id IN (\(marks)) AND status = 'running' AND lease_owner = ?",
+                db.cachedStatement(sql: "SELECT id, job_seq FROM items WHERE id IN (\(marks)) AND status = 'running' AND lease_owner = ?"),
                 arguments: StatementArguments(itemIDs) + [owner])
             try Self.returnToPending(db, rows: rows, refund: true, reason: nil, now: now)
         }
@@ -166,8 +164,7 @@ extension SQLiteJobStore {
     public func reclaimExpiredLeases(now: Date) async throws -> Int {
         try await pool.write { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT id, job_seq FROM items WHERE status = 'running' AND lease_expires_at < ?",
+                db.cachedStatement(sql: "SELECT id, job_seq FROM items WHERE status = 'running' AND lease_expires_at < ?"),
                 arguments: [now.timeIntervalSince1970])
             try Self.returnToPending(db, rows: rows, refund: false, reason: "the worker's lease expired", now: now)
             return rows.count
@@ -178,7 +175,7 @@ extension SQLiteJobStore {
         try await pool.write { db in
             let (seq, _) = try Self.locate(db, jobID: jobID)
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, job_seq FROM items WHERE job_seq = ? AND status = 'running'", arguments: [seq])
+                db.cachedStatement(sql: "SELECT id, job_seq FROM items WHERE job_seq = ? AND status = 'running'"), arguments: [seq])
             try Self.returnToPending(db, rows: rows, refund: false, reason: "the previous run stopped before this item finished", now: now)
             return rows.count
         }
@@ -198,22 +195,24 @@ extension SQLiteJobStore {
     }
 
     static func apply(_ change: CountChange, to seq: Int64, _ db: Database, now: Date) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
                 cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?
                 WHERE seq = ?
-                """,
-            arguments: [
-                change.pending, change.running, change.succeeded, change.failed, change.cancelled, change.usage.promptTokens,
-                change.usage.completionTokens, seq,
-            ])
+                """
+        ).execute(arguments: [
+            change.pending, change.running, change.succeeded, change.failed, change.cancelled, change.usage.promptTokens,
+            change.usage.completionTokens, seq,
+        ])
         if !change.errors.isEmpty {
-            let stored = try String.fetchOne(db, sql: "SELECT errors FROM jobs WHERE seq = ?", arguments: [seq]) ?? "[]"
+            let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT errors FROM jobs WHERE seq = ?"), arguments: [seq]) ?? "[]"
             var errors = (try? JSONParser.parse(stored))?.arrayValue ?? []
             if errors.count < Job.maximumErrors {
                 errors += change.errors.prefix(Job.maximumErrors - errors.count).map(\.json)
-                try db.execute(sql: "UPDATE jobs SET errors = ? WHERE seq = ?", arguments: [SQLiteRows.text(.array(errors)), seq])
+                try db.cachedStatement(sql: "UPDATE jobs SET errors = ? WHERE seq = ?").execute(arguments: [
+                    SQLiteRows.text(.array(errors)), seq,
+                ])
             }
         }
         try finalizeIfDone(db, seq: seq, now: now)
@@ -221,16 +220,17 @@ extension SQLiteJobStore {
 
     /// Ends a running item without a model outcome (cancelled, or out of attempts).
     static func finish(_ db: Database, itemID: Int64, as status: ItemStatus, error: String, now: Double) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE items SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = ?
-                """,
-            arguments: [status.rawValue, error, now, itemID])
+                """
+        ).execute(arguments: [status.rawValue, error, now, itemID])
     }
 
     static func isCancelling(_ db: Database, seq: Int64) throws -> Bool {
-        try String.fetchOne(db, sql: "SELECT status FROM jobs WHERE seq = ?", arguments: [seq]) == JobStatus.cancelling.rawValue
+        try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM jobs WHERE seq = ?"), arguments: [seq])
+            == JobStatus.cancelling.rawValue
     }
 
     /// Takes running items back from their owner: to `pending` normally, to `cancelled` when
@@ -247,13 +247,13 @@ extension SQLiteJobStore {
             if let known = jobInfo[seq] {
                 info = known
             } else {
-                let job = try Row.fetchOne(db, sql: "SELECT status, max_attempts FROM jobs WHERE seq = ?", arguments: [seq])
+                let job = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, max_attempts FROM jobs WHERE seq = ?"), arguments: [seq])
                 info = (job?["status"] == JobStatus.cancelling.rawValue, job?["max_attempts"] ?? 1)
                 jobInfo[seq] = info
             }
             var change = changes[seq, default: CountChange()]
             change.running -= 1
-            let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM items WHERE id = ?", arguments: [id]) ?? 0
+            let attempts = try Int.fetchOne(db.cachedStatement(sql: "SELECT attempts FROM items WHERE id = ?"), arguments: [id]) ?? 0
             if info.cancelling {
                 try finish(db, itemID: id, as: .cancelled, error: reason ?? "cancelled", now: now.timeIntervalSince1970)
                 change.cancelled += 1
@@ -261,15 +261,15 @@ extension SQLiteJobStore {
                 let message = "\(reason ?? "interrupted") on the last of \(info.maxAttempts) attempts"
                 try finish(db, itemID: id, as: .failed, error: message, now: now.timeIntervalSince1970)
                 change.failed += 1
-                let index = try Int.fetchOne(db, sql: "SELECT idx FROM items WHERE id = ?", arguments: [id]) ?? 0
+                let index = try Int.fetchOne(db.cachedStatement(sql: "SELECT idx FROM items WHERE id = ?"), arguments: [id]) ?? 0
                 change.errors.append(JobErrorEntry(item: index, message: message))
             } else {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE items SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
                         attempts = attempts - ?, error = COALESCE(?, error) WHERE id = ?
-                        """,
-                    arguments: [refund ? 1 : 0, reason, id])
+                        """
+                ).execute(arguments: [refund ? 1 : 0, reason, id])
                 change.pending += 1
             }
             changes[seq] = change

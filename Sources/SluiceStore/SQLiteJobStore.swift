@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SluiceCore
 
 /// The embedded driver: one SQLite file in WAL mode, shareable by several processes on one
@@ -10,6 +11,9 @@ import SluiceCore
 /// run concurrently from the pool.
 public final class SQLiteJobStore: JobStore {
     let pool: DatabasePool
+
+    /// Tells SQLite to copy bound text, since Swift's buffer does not outlive the call.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -29,31 +33,63 @@ public final class SQLiteJobStore: JobStore {
 
     public func createJob(_ new: NewJob, now: Date) async throws -> Job {
         try await pool.write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at)
                     VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
-                    new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970,
-                ])
+                    """
+            ).execute(arguments: [
+                new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
+                new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970,
+            ])
             return try Self.fetchJob(db, id: new.id)
         }
     }
 
     public func appendItems(jobID: String, items: [NewItem]) async throws {
+        // Encoded before taking the writer, so the single writer spends its time in SQLite.
+        let inputs = items.map { SQLiteRows.text(.object($0.input)) }
         try await pool.write { db in
             let (seq, status) = try Self.locate(db, jobID: jobID)
             guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "add items to") }
-            let insert = try db.cachedStatement(
-                sql: "INSERT INTO items (job_seq, idx, group_key, status, input) VALUES (?, ?, ?, 'pending', ?)")
-            for item in items {
-                try insert.execute(arguments: [seq, item.index, item.groupKey, SQLiteRows.text(.object(item.input))])
+            var start = 0
+            while start < items.count {
+                let count = min(Self.rowsPerInsert, items.count - start)
+                try Self.insertItems(db, seq: seq, items: items[start..<start + count], inputs: inputs[start..<start + count])
+                start += count
             }
-            try db.execute(
-                sql: "UPDATE jobs SET total = total + ?, pending = pending + ? WHERE seq = ?",
-                arguments: [items.count, items.count, seq])
+            try db.cachedStatement(sql: "UPDATE jobs SET total = total + ?, pending = pending + ? WHERE seq = ?").execute(arguments: [
+                items.count, items.count, seq,
+            ])
+        }
+    }
+
+    /// Rows per multi-row `INSERT`: one statement step per row cost as much as the row itself.
+    static let rowsPerInsert = 64
+
+    /// Inserts up to ``rowsPerInsert`` items in one statement, binding through the C API — in
+    /// the hottest loop of ingest GRDB's argument boxing cost about as much as SQLite's work.
+    static func insertItems(_ db: Database, seq: Int64, items: ArraySlice<NewItem>, inputs: ArraySlice<String>) throws {
+        let values = Array(repeating: "(?, ?, ?, 'pending', ?)", count: items.count).joined(separator: ", ")
+        let statement = try db.cachedStatement(sql: "INSERT INTO items (job_seq, idx, group_key, status, input) VALUES \(values)")
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var parameter: Int32 = 1
+        for (item, input) in zip(items, inputs) {
+            sqlite3_bind_int64(handle, parameter, seq)
+            sqlite3_bind_int64(handle, parameter + 1, Int64(item.index))
+            if let groupKey = item.groupKey {
+                sqlite3_bind_text(handle, parameter + 2, groupKey, -1, transient)
+            } else {
+                sqlite3_bind_null(handle, parameter + 2)
+            }
+            sqlite3_bind_text(handle, parameter + 3, input, -1, transient)
+            parameter += 4
+        }
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
@@ -61,7 +97,7 @@ public final class SQLiteJobStore: JobStore {
         try await pool.write { db in
             let (seq, status) = try Self.locate(db, jobID: jobID)
             guard status == .validating else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "finish validating") }
-            try db.execute(sql: "UPDATE jobs SET status = 'queued' WHERE seq = ?", arguments: [seq])
+            try db.cachedStatement(sql: "UPDATE jobs SET status = 'queued' WHERE seq = ?").execute(arguments: [seq])
             try Self.finalizeIfDone(db, seq: seq, now: now)
             return try Self.fetchJob(db, id: jobID)
         }
@@ -73,13 +109,13 @@ public final class SQLiteJobStore: JobStore {
             guard status == .validating else {
                 throw StoreError.invalidTransition(jobID: jobID, from: status, action: "fail validation of")
             }
-            try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
-            try db.execute(
+            try db.cachedStatement(sql: "DELETE FROM items WHERE job_seq = ?").execute(arguments: [seq])
+            try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET status = 'failed', status_reason = 'the input is invalid', errors = ?, total = 0,
                     pending = 0, finished_at = ? WHERE seq = ?
-                    """,
-                arguments: [SQLiteRows.text(Array(errors.prefix(Job.maximumErrors))), now.timeIntervalSince1970, seq])
+                    """
+            ).execute(arguments: [SQLiteRows.text(Array(errors.prefix(Job.maximumErrors))), now.timeIntervalSince1970, seq])
             return try Self.fetchJob(db, id: jobID)
         }
     }
@@ -90,21 +126,22 @@ public final class SQLiteJobStore: JobStore {
             guard status == .validating else {
                 throw StoreError.invalidTransition(jobID: jobID, from: status, action: "restart validation of")
             }
-            try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
-            try db.execute(sql: "UPDATE jobs SET total = 0, pending = 0 WHERE seq = ?", arguments: [seq])
+            try db.cachedStatement(sql: "DELETE FROM items WHERE job_seq = ?").execute(arguments: [seq])
+            try db.cachedStatement(sql: "UPDATE jobs SET total = 0, pending = 0 WHERE seq = ?").execute(arguments: [seq])
         }
     }
 
     public func job(id: String) async throws -> Job? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?", arguments: [id]).map(SQLiteRows.job)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?"), arguments: [id]).map(
+                SQLiteRows.job)
         }
     }
 
     public func job(fingerprint: String) async throws -> Job? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE fingerprint = ? ORDER BY seq DESC LIMIT 1",
+                db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE fingerprint = ? ORDER BY seq DESC LIMIT 1"),
                 arguments: [fingerprint]
             ).map(SQLiteRows.job)
         }
@@ -113,7 +150,7 @@ public final class SQLiteJobStore: JobStore {
     public func jobsAwaitingValidation(limit: Int) async throws -> [Job] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE status = 'validating' ORDER BY seq LIMIT ?",
+                db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE status = 'validating' ORDER BY seq LIMIT ?"),
                 arguments: [limit]
             ).map(SQLiteRows.job)
         }
@@ -125,22 +162,20 @@ public final class SQLiteJobStore: JobStore {
             if status.isFinal { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "cancel") }
             if status == .validating {
                 // Nothing was dispatched yet: drop what the ingestor stored and end here.
-                try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
-                try db.execute(
-                    sql: "UPDATE jobs SET status = 'cancelled', total = 0, pending = 0, finished_at = ? WHERE seq = ?",
-                    arguments: [now.timeIntervalSince1970, seq])
+                try db.cachedStatement(sql: "DELETE FROM items WHERE job_seq = ?").execute(arguments: [seq])
+                try db.cachedStatement(sql: "UPDATE jobs SET status = 'cancelled', total = 0, pending = 0, finished_at = ? WHERE seq = ?")
+                    .execute(arguments: [now.timeIntervalSince1970, seq])
                 return try Self.fetchJob(db, id: jobID)
             }
-            try db.execute(
-                sql: "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'",
-                arguments: [now.timeIntervalSince1970, seq])
+            try db.cachedStatement(sql: "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'")
+                .execute(arguments: [now.timeIntervalSince1970, seq])
             let cancelled = db.changesCount
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET status = 'cancelling', status_reason = NULL, pending = pending - ?, cancelled = cancelled + ?
                     WHERE seq = ?
-                    """,
-                arguments: [cancelled, cancelled, seq])
+                    """
+            ).execute(arguments: [cancelled, cancelled, seq])
             try Self.finalizeIfDone(db, seq: seq, now: now)
             return try Self.fetchJob(db, id: jobID)
         }
@@ -152,7 +187,9 @@ public final class SQLiteJobStore: JobStore {
             guard status.isClaimable || status == .paused else {
                 throw StoreError.invalidTransition(jobID: jobID, from: status, action: "pause")
             }
-            try db.execute(sql: "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ?", arguments: [reason, seq])
+            try db.cachedStatement(sql: "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ?").execute(arguments: [
+                reason, seq,
+            ])
             return try Self.fetchJob(db, id: jobID)
         }
     }
@@ -162,12 +199,12 @@ public final class SQLiteJobStore: JobStore {
             let (seq, status) = try Self.locate(db, jobID: jobID)
             if status.isClaimable { return try Self.fetchJob(db, id: jobID) }
             guard status == .paused else { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "resume") }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END,
                     status_reason = NULL WHERE seq = ?
-                    """,
-                arguments: [seq])
+                    """
+            ).execute(arguments: [seq])
             try Self.finalizeIfDone(db, seq: seq, now: now)
             return try Self.fetchJob(db, id: jobID)
         }
@@ -181,8 +218,8 @@ public final class SQLiteJobStore: JobStore {
             if let status { arguments += [status.rawValue] }
             arguments += [limit]
             return try Row.fetchAll(
-                db,
-                sql: "SELECT \(SQLiteRows.itemColumns) FROM items WHERE job_seq = ? AND idx > ? \(filter) ORDER BY idx LIMIT ?",
+                db.cachedStatement(
+                    sql: "SELECT \(SQLiteRows.itemColumns) FROM items WHERE job_seq = ? AND idx > ? \(filter) ORDER BY idx LIMIT ?"),
                 arguments: arguments
             ).map { try SQLiteRows.item($0, jobID: jobID) }
         }
@@ -192,11 +229,11 @@ public final class SQLiteJobStore: JobStore {
         try await pool.read { db in
             let (seq, _) = try Self.locate(db, jobID: jobID)
             return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(SQLiteRows.itemColumns) FROM items
-                    WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(SQLiteRows.itemColumns) FROM items
+                        WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
+                        """),
                 arguments: [seq, groupKey, beforeIndex]
             ).map { try SQLiteRows.item($0, jobID: jobID) }
         }
@@ -208,7 +245,7 @@ public final class SQLiteJobStore: JobStore {
             let marks = Array(repeating: "?", count: jobIDs.count).joined(separator: ",")
             var result: [String: JobStatus] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT id, status FROM jobs WHERE id IN (\(marks))", arguments: StatementArguments(jobIDs))
+                db.cachedStatement(sql: "SELECT id, status FROM jobs WHERE id IN (\(marks))"), arguments: StatementArguments(jobIDs))
             {
                 result[row["id"]] = JobStatus(rawValue: row["status"])
             }
@@ -219,7 +256,7 @@ public final class SQLiteJobStore: JobStore {
     // MARK: - Shared pieces of transactions
 
     static func locate(_ db: Database, jobID: String) throws -> (seq: Int64, status: JobStatus) {
-        guard let row = try Row.fetchOne(db, sql: "SELECT seq, status FROM jobs WHERE id = ?", arguments: [jobID]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, status FROM jobs WHERE id = ?"), arguments: [jobID]) else {
             throw StoreError.jobNotFound(jobID)
         }
         guard let status = JobStatus(rawValue: row["status"]) else { throw StoreError.corrupt("status of job \(jobID)") }
@@ -227,7 +264,8 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func fetchJob(_ db: Database, id: String) throws -> Job {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?"), arguments: [id])
+        else {
             throw StoreError.jobNotFound(id)
         }
         return try SQLiteRows.job(row)
@@ -238,19 +276,19 @@ public final class SQLiteJobStore: JobStore {
     static func finalizeIfDone(_ db: Database, seq: Int64, now: Date) throws {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT status, total, pending, running, succeeded, failed, cancelled FROM jobs
-                    WHERE seq = ? AND status IN ('queued', 'running', 'paused', 'cancelling')
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT status, total, pending, running, succeeded, failed, cancelled FROM jobs
+                        WHERE seq = ? AND status IN ('queued', 'running', 'paused', 'cancelling')
+                        """),
                 arguments: [seq])
         else { return }
         let counts = JobCounts(
             total: row["total"], pending: row["pending"], running: row["running"], succeeded: row["succeeded"],
             failed: row["failed"], cancelled: row["cancelled"])
         guard let final = counts.finalStatus(cancelling: row["status"] == "cancelling") else { return }
-        try db.execute(
-            sql: "UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ? WHERE seq = ?",
-            arguments: [final.rawValue, now.timeIntervalSince1970, seq])
+        try db.cachedStatement(sql: "UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ? WHERE seq = ?").execute(arguments: [
+            final.rawValue, now.timeIntervalSince1970, seq,
+        ])
     }
 }
