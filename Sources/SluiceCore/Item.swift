@@ -71,6 +71,9 @@ public struct ItemOutcome: Sendable, Equatable {
         case failed(String)
         /// A failure worth another attempt, not before the given time.
         case retry(String, notBefore: Date)
+        /// No answer through no fault of the item (the provider throttled it): back to pending
+        /// without spending the attempt.
+        case deferred(String, notBefore: Date)
     }
 
     public var itemID: Int64

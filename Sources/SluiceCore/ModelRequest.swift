@@ -46,30 +46,55 @@ public struct ModelRequest: Sendable, Equatable {
     }
 }
 
+extension ModelRequest {
+    /// Tokens to reserve against a tokens-per-minute limit before the call: the prompt at about
+    /// four characters a token, plus the most the reply may use (`max_tokens`, or 256).
+    public var estimatedTokens: Double {
+        let characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
+        let reply = params["max_tokens"]?.intValue ?? params["max_completion_tokens"]?.intValue ?? 256
+        return Double(characters) / 4 + Double(reply)
+    }
+}
+
 /// A provider's answer: the text of the reply and what it cost.
 public struct ModelReply: Sendable, Equatable {
     public var text: String
     public var usage: TokenUsage
     /// The model that answered, as the provider named it.
     public var model: String
+    /// What the response headers said about the provider's limits.
+    public var signal: RateLimitSignal?
 
-    public init(text: String, usage: TokenUsage, model: String) {
+    public init(text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil) {
         self.text = text
         self.usage = usage
         self.model = model
+        self.signal = signal
     }
 }
 
 /// Why a model call did not produce a reply, classified so the engine knows what to do next.
 public enum ProviderFailure: Error, Sendable, Equatable {
-    /// Throttled; try again after the given number of seconds (or a back-off when unknown).
-    case rateLimited(String, retryAfter: Double?)
+    /// Throttled (429); the signal says when to try again and what the limits are.
+    case rateLimited(String, signal: RateLimitSignal)
     /// Might work next time: timeouts, dropped connections, 5xx, 408, 409.
     case transient(String)
     /// The request itself is wrong for this provider (400, 404, 422): retrying cannot help.
     case rejected(String)
     /// The credentials were refused: every other item would fail the same way.
     case unauthorized(String)
+
+    /// Classifies an HTTP error response: 429 throttled; 408, 409 and 5xx worth retrying;
+    /// 401 and 403 refused credentials; any other 4xx a request that cannot succeed.
+    public static func classify(status: Int, message: String, signal: RateLimitSignal) -> ProviderFailure {
+        let text = "HTTP \(status): \(message)"
+        switch status {
+        case 429: return .rateLimited(text, signal: signal)
+        case 401, 403: return .unauthorized(text)
+        case 408, 409, 500...599: return .transient(text)
+        default: return .rejected(text)
+        }
+    }
 
     public var message: String {
         switch self {

@@ -3,7 +3,7 @@ import SluiceCore
 import SluiceProviders
 import SluiceStore
 
-/// Runs model calls for claimed items and decides each outcome: succeeded with validated
+/// Runs one model call for claimed items and decides each outcome: succeeded with validated
 /// output, retry later, or failed with the reason. It never writes; the worker records.
 struct ItemRunner: Sendable {
     let store: any JobStore
@@ -19,74 +19,87 @@ struct ItemRunner: Sendable {
         case outcomes([ItemOutcome])
         /// The provider refused our credentials: pause the job rather than fail every item.
         case unauthorized(String)
+        /// The job stopped (or the worker began draining) while the call waited its turn.
+        case notStarted
     }
 
-    /// One call for one item, with its group's history when the job groups items.
-    func run(_ item: Item, job: Job, provider: any ModelProvider) async -> Result {
-        let builder = PromptBuilder(spec: job.spec)
-        let started = clock.now()
+    /// One call for `items`: a single item with its group's history, or several packed into one
+    /// request. Waits at `gate` for the provider's limits, then asks `mayStart` once more —
+    /// the wait can be long, and a cancel or pause in the meantime must win.
+    func run(
+        _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool
+    ) async -> Result {
+        let packed = job.spec.itemsPerRequest > 1
         let request: ModelRequest
         do {
-            var history: [PromptBuilder.Turn] = []
-            if let groupKey = item.groupKey {
-                history = try await store.groupHistory(jobID: job.id, groupKey: groupKey, beforeIndex: item.index)
-                    .compactMap { earlier in earlier.output.map { PromptBuilder.Turn(input: earlier.input, output: $0) } }
-            }
-            request = try builder.request(for: item.input, history: history, previousError: Self.feedback(from: item))
+            request = try await buildRequest(items, job: job, packed: packed)
         } catch {
-            return .outcomes([ItemOutcome(itemID: item.id, result: .failed("cannot build the prompt: \(error)"), startedAt: started)])
+            return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
+        guard let permit = await gate.acquire(tokens: request.estimatedTokens) else { return .notStarted }
+        guard await mayStart() else {
+            await gate.cancel(permit)
+            return .notStarted
+        }
+        let started = clock.now()
         let reply: ModelReply
         do {
             reply = try await provider.complete(request)
         } catch {
-            return failure(error, items: [item], job: job, started: started)
-        }
-        let result: ItemOutcome.Result
-        switch ReplyDecoder(schema: job.spec.outputSchema).decode(reply.text) {
-        case .success(let output): result = .succeeded(output)
-        case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
-        }
-        return .outcomes([ItemOutcome(itemID: item.id, result: result, usage: reply.usage, model: reply.model, startedAt: started)])
-    }
-
-    /// One call answering several ungrouped items; usage is split evenly across them.
-    func runPacked(_ items: [Item], job: Job, provider: any ModelProvider) async -> Result {
-        let started = clock.now()
-        let request: ModelRequest
-        do {
-            let previous = items.compactMap(Self.feedback(from:)).first
-            request = try PromptBuilder(spec: job.spec).packedRequest(for: items.map(\.input), previousError: previous)
-        } catch {
-            return .outcomes(
-                items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)"), startedAt: started) })
-        }
-        let reply: ModelReply
-        do {
-            reply = try await provider.complete(request)
-        } catch {
+            await report(error, permit: permit, gate: gate)
             return failure(error, items: items, job: job, started: started)
         }
+        await gate.complete(
+            permit, outcome: .succeeded(usedTokens: reply.usage.promptTokens + reply.usage.completionTokens), signal: reply.signal,
+            healthy: true)
+        let decoder = ReplyDecoder(schema: job.spec.outputSchema)
+        guard packed else {
+            let result: ItemOutcome.Result
+            switch decoder.decode(reply.text) {
+            case .success(let output): result = .succeeded(output)
+            case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: items[0], job: job)
+            }
+            return .outcomes([ItemOutcome(itemID: items[0].id, result: result, usage: reply.usage, model: reply.model, startedAt: started)])
+        }
+        // A packed call's usage is shared evenly among its items.
         let share = TokenUsage(
             promptTokens: reply.usage.promptTokens / items.count, completionTokens: reply.usage.completionTokens / items.count)
-        switch ReplyDecoder(schema: job.spec.outputSchema).decodePacked(reply.text, count: items.count) {
-        case .failure(let rejection):
-            return .outcomes(
-                items.map { item in
-                    ItemOutcome(
-                        itemID: item.id, result: retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job),
-                        usage: share, model: reply.model, startedAt: started)
-                })
-        case .success(let results):
-            return .outcomes(
-                zip(items, results).map { item, decoded in
-                    let result: ItemOutcome.Result
-                    switch decoded {
-                    case .success(let output): result = .succeeded(output)
-                    case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
-                    }
-                    return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
-                })
+        let decoded: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
+        switch decoder.decodePacked(reply.text, count: items.count) {
+        case .success(let results): decoded = results
+        case .failure(let rejection): decoded = Array(repeating: .failure(rejection), count: items.count)
+        }
+        return .outcomes(
+            zip(items, decoded).map { item, entry in
+                let result: ItemOutcome.Result
+                switch entry {
+                case .success(let output): result = .succeeded(output)
+                case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
+                }
+                return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
+            })
+    }
+
+    func buildRequest(_ items: [Item], job: Job, packed: Bool) async throws -> ModelRequest {
+        let builder = PromptBuilder(spec: job.spec)
+        if packed {
+            return try builder.packedRequest(for: items.map(\.input), previousError: items.compactMap(Self.feedback(from:)).first)
+        }
+        let item = items[0]
+        var history: [PromptBuilder.Turn] = []
+        if let groupKey = item.groupKey {
+            history = try await store.groupHistory(jobID: job.id, groupKey: groupKey, beforeIndex: item.index)
+                .compactMap { earlier in earlier.output.map { PromptBuilder.Turn(input: earlier.input, output: $0) } }
+        }
+        return try builder.request(for: item.input, history: history, previousError: Self.feedback(from: item))
+    }
+
+    /// Tells the gate how a failed call bears on the provider's limits and health.
+    func report(_ failure: ProviderFailure, permit: RateLimiter.Permit, gate: ProviderGate) async {
+        switch failure {
+        case .rateLimited(_, let signal): await gate.complete(permit, outcome: .rateLimited, signal: signal, healthy: nil)
+        case .transient: await gate.complete(permit, outcome: .failed, signal: nil, healthy: false)
+        case .rejected, .unauthorized: await gate.complete(permit, outcome: .failed, signal: nil, healthy: nil)
         }
     }
 
@@ -98,21 +111,22 @@ struct ItemRunner: Sendable {
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed(message), startedAt: started) })
         case .transient(let message):
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: retryOrFail(message, item: $0, job: job), startedAt: started) })
-        case .rateLimited(let message, let retryAfter):
-            return .outcomes(
-                items.map { item in
-                    ItemOutcome(itemID: item.id, result: retryOrFail(message, item: item, job: job, after: retryAfter), startedAt: started)
-                })
+        case .rateLimited(let message, let signal):
+            // Throttling is the limiter's business, not the item's: it goes back without
+            // spending its attempt, not before the provider's reset.
+            let wait = signal.retryAfter ?? signal.requests?.resetIn ?? signal.tokens?.resetIn ?? 1
+            let notBefore = clock.now().addingTimeInterval(wait)
+            return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .deferred(message, notBefore: notBefore), startedAt: started) })
         }
     }
 
     /// Another attempt while the item has attempts left, otherwise a final failure that says
     /// how many attempts were made and why the last one failed.
-    func retryOrFail(_ message: String, item: Item, job: Job, after delay: Double? = nil) -> ItemOutcome.Result {
+    func retryOrFail(_ message: String, item: Item, job: Job) -> ItemOutcome.Result {
         guard item.attempts < job.spec.maxAttempts else {
             return .failed(job.spec.maxAttempts == 1 ? message : "\(message) (after \(item.attempts) attempts)")
         }
-        let wait = delay ?? backoff.delay(attempt: item.attempts, unit: Double.random(in: 0..<1))
+        let wait = backoff.delay(attempt: item.attempts, unit: Double.random(in: 0..<1))
         return .retry(message, notBefore: clock.now().addingTimeInterval(wait))
     }
 

@@ -23,6 +23,7 @@ public final class Worker: Service, Sendable {
     let held = HeldItems()
     let permits: CallPermits
     let control: JobControl
+    let gates: ProviderGates
     let state = DrainState()
 
     public init(
@@ -37,6 +38,7 @@ public final class Worker: Service, Sendable {
         runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff)
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
+        gates = ProviderGates(providers: providers, clock: clock)
     }
 
     /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.
@@ -99,7 +101,7 @@ public final class Worker: Service, Sendable {
     func process(_ batch: ClaimedBatch) async {
         let job = batch.job
         let allIDs = batch.items.map(\.id)
-        guard let provider = providers[job.spec.provider] else {
+        guard let entry = providers[job.spec.provider], let gate = await gates.gate(for: job.spec.provider) else {
             await pause(
                 job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
             await release(allIDs)
@@ -114,19 +116,20 @@ public final class Worker: Service, Sendable {
             : batch.items.map { [$0] }
         var outcomes: [ItemOutcome] = []
         var unstarted: [Int64] = []
+        let mayStart: @Sendable () async -> Bool = { [state, control] in
+            guard !state.isDraining else { return false }
+            return await control.mayStart(jobID: job.id)
+        }
         await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
             for unit in units {
                 await permits.acquire()
-                guard !state.isDraining, await control.mayStart(jobID: job.id) else {
+                guard await mayStart() else {
                     await permits.release()
                     unstarted += unit.map(\.id)
                     continue
                 }
                 calls.addTask {
-                    let result =
-                        unit.count == 1 && job.spec.itemsPerRequest == 1
-                        ? await self.runner.run(unit[0], job: job, provider: provider)
-                        : await self.runner.runPacked(unit, job: job, provider: provider)
+                    let result = await self.runner.run(unit, job: job, provider: entry.provider, gate: gate, mayStart: mayStart)
                     if case .unauthorized(let message) = result {
                         // Pause before giving the permit back, so no other item of the job starts.
                         await self.pause(job.id, reason: "the provider refused the credentials: \(message)")
@@ -138,8 +141,7 @@ public final class Worker: Service, Sendable {
             for await (unit, result) in calls {
                 switch result {
                 case .outcomes(let finished): outcomes += finished
-                case .unauthorized:
-                    unstarted += unit.map(\.id)
+                case .unauthorized, .notStarted: unstarted += unit.map(\.id)
                 }
             }
         }

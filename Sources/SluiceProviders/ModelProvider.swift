@@ -10,15 +10,39 @@ public protocol ModelProvider: Sendable {
     func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply
 }
 
+/// A provider with the limits its calls must respect and when to stop calling it.
+public struct ProviderEntry: Sendable {
+    public var provider: any ModelProvider
+    public var limits: RateLimits
+    public var breaker: CircuitBreaker.Configuration
+    /// The model used when a spec names none.
+    public var defaultModel: String?
+
+    public init(
+        _ provider: any ModelProvider, limits: RateLimits = RateLimits(), breaker: CircuitBreaker.Configuration = .init(),
+        defaultModel: String? = nil
+    ) {
+        self.provider = provider
+        self.limits = limits
+        self.breaker = breaker
+        self.defaultModel = defaultModel
+    }
+}
+
 /// The providers a process knows, by name.
 public struct ProviderRegistry: Sendable {
-    var providers: [String: any ModelProvider]
+    var entries: [String: ProviderEntry]
 
-    public init(_ providers: [any ModelProvider]) {
-        self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    public init(entries: [ProviderEntry]) {
+        self.entries = Dictionary(entries.map { ($0.provider.name, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    public subscript(name: String) -> (any ModelProvider)? { providers[name] }
+    /// Providers with no limits of their own (the built-in one, test providers).
+    public init(_ providers: [any ModelProvider]) {
+        self.init(entries: providers.map { ProviderEntry($0) })
+    }
 
-    public var names: [String] { providers.keys.sorted() }
+    public subscript(name: String) -> ProviderEntry? { entries[name] }
+
+    public var names: [String] { entries.keys.sorted() }
 }

@@ -100,9 +100,9 @@ extension SQLiteJobStore {
                     """)
             let retry = try db.cachedStatement(
                 sql: """
-                    UPDATE items SET status = 'pending', error = ?, available_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-                    prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
-                    WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
+                    UPDATE items SET status = 'pending', error = ?, available_at = ?, attempts = attempts - ?, lease_owner = NULL,
+                    lease_expires_at = NULL, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
+                    model = COALESCE(?, model) WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
                     """)
             var changes: [Int64: CountChange] = [:]
             var recorded: Set<Int64> = []
@@ -118,7 +118,9 @@ extension SQLiteJobStore {
                 case .failed(let message):
                     row = try Row.fetchOne(fail, arguments: [message, nowSeconds] + tail)
                 case .retry(let message, let notBefore):
-                    row = try Row.fetchOne(retry, arguments: [message, notBefore.timeIntervalSince1970] + tail)
+                    row = try Row.fetchOne(retry, arguments: [message, notBefore.timeIntervalSince1970, 0] + tail)
+                case .deferred(let message, let notBefore):
+                    row = try Row.fetchOne(retry, arguments: [message, notBefore.timeIntervalSince1970, 1] + tail)
                 }
                 guard let row else { continue }
                 let seq: Int64 = row["job_seq"]
@@ -130,7 +132,7 @@ extension SQLiteJobStore {
                 case .failed(let message):
                     change.failed += 1
                     change.errors.append(JobErrorEntry(item: row["idx"], message: message))
-                case .retry(let message, _):
+                case .retry(let message, _), .deferred(let message, _):
                     let isCancelling = try cancelling[seq] ?? Self.isCancelling(db, seq: seq)
                     cancelling[seq] = isCancelling
                     if isCancelling {

@@ -22,8 +22,12 @@ struct EngineHarness {
             idleInterval: 0.005, statusRefreshInterval: 0, backoff: RetryBackoff(base: 0, cap: 0))
     }
 
+    /// A worker calling `providers` with no rate limits and a circuit breaker that never opens,
+    /// so tests of retries see every attempt (the breaker has tests of its own).
     func worker(_ providers: [any ModelProvider], concurrency: Int = 4) -> Worker {
-        Worker(store: store, providers: ProviderRegistry(providers), configuration: Self.configuration(concurrency: concurrency))
+        let entries = providers.map { ProviderEntry($0, breaker: .init(failureThreshold: .max)) }
+        return Worker(
+            store: store, providers: ProviderRegistry(entries: entries), configuration: Self.configuration(concurrency: concurrency))
     }
 
     /// Runs `worker` while `body` runs, then drains it and waits for it to stop.
