@@ -25,8 +25,13 @@ public struct JobSpec: Sendable, Equatable {
         "items_per_request", "group_by", "max_attempts",
     ]
 
-    /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name.
-    public static func parse(_ json: JSONValue, preset lookup: (String) -> JSONValue?) throws(SpecError) -> JobSpec {
+    /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
+    /// that names no provider gets `defaultProvider`, and one that names no model gets
+    /// `defaultModel(provider)`.
+    public static func parse(
+        _ json: JSONValue, preset lookup: (String) -> JSONValue?, defaultProvider: String = JobSpec.defaultProvider,
+        defaultModel: (String) -> String = { _ in JobSpec.defaultModel }
+    ) throws(SpecError) -> JobSpec {
         guard case .object(var object) = json else { throw SpecError(field: "spec", message: "the spec must be a JSON object") }
         if let presetName = object["preset"] {
             guard let name = presetName.stringValue else { throw SpecError(field: "preset", message: "must be a string") }
@@ -37,6 +42,10 @@ public struct JobSpec: Sendable, Equatable {
         }
         for key in object.keys where !fieldNames.contains(key) {
             throw SpecError(field: key, message: "unknown spec field")
+        }
+        if object["provider"] == nil || object["provider"] == .null { object["provider"] = .string(defaultProvider) }
+        if object["model"] == nil || object["model"] == .null, let provider = object["provider"]?.stringValue {
+            object["model"] = .string(defaultModel(provider))
         }
         return try JobSpec(object)
     }

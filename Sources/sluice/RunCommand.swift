@@ -34,8 +34,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The SQLite database that keeps the job; the same path resumes it.")
     var database = "sluice.sqlite"
 
-    @Option(help: "Model calls in flight at once.")
+    @Option(help: "Model calls in flight at once in this process.")
     var concurrency = 16
+
+    @OptionGroup var providerOptions: ProviderOptions
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
@@ -50,12 +52,22 @@ struct RunCommand: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let request = try JobRequest(files: files, preset: preset, specFile: specFile)
+        let configuration = try providerOptions.configuration()
+        let request = try JobRequest(files: files, preset: preset, specFile: specFile, configuration: configuration)
         let store = try SQLiteJobStore(path: database)
         let job = try await prepareJob(request, store: store)
         var final = job
         if !job.status.isFinal {
-            final = try await runEngine(jobID: job.id, store: store)
+            // Limits apply to the provider the stored job uses (a resumed job keeps its own).
+            let limited = try providerOptions.configuration(applyingLimitsTo: job.spec.provider)
+            let http = ProviderHTTPClient()
+            do {
+                final = try await runEngine(jobID: job.id, store: store, providers: ProviderCatalog.registry(for: limited, http: http))
+                try await http.shutdown()
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
         }
         guard final.status.isFinal else {
             note("interrupted: \(final.counts.finished) of \(final.counts.total) items done; run the same command again to resume")
@@ -86,7 +98,7 @@ struct RunCommand: AsyncParsableCommand {
                 now: now)
             note("job \(job.id): \(request.sources.count) file(s), provider \(request.spec.provider), model \(request.spec.model)")
         }
-        if request.spec.provider == JobSpec.defaultProvider {
+        if job.spec.provider == ProviderSettings.builtinName {
             note("using the built-in offline provider: answers are computed on this machine, not by a language model")
         }
         guard job.status == .validating else { return job }
@@ -101,11 +113,11 @@ struct RunCommand: AsyncParsableCommand {
         return job
     }
 
-    func runEngine(jobID: String, store: SQLiteJobStore) async throws -> Job {
+    func runEngine(jobID: String, store: SQLiteJobStore, providers: ProviderRegistry) async throws -> Job {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         let configuration = EngineConfiguration(concurrency: concurrency)
         let logger = Logger(label: "sluice")
-        let worker = Worker(store: store, providers: ProviderRegistry([BuiltinProvider()]), configuration: configuration, logger: logger)
+        let worker = Worker(store: store, providers: providers, configuration: configuration, logger: logger)
         let monitor = RunMonitor(
             store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)
         let group = ServiceGroup(
