@@ -58,10 +58,20 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceEngine",
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceEngine", "SluiceFakeProvider",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/sluice-bench"
+        ),
+        .target(
+            name: "SluiceFakeProvider",
+            dependencies: [
+                "SluiceCore", "SluiceProviders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/SluiceFakeProvider"
         ),
         .target(
             name: "SluiceTestSupport",
@@ -75,6 +85,7 @@ let package = Package(
             name: "SluiceEngineTests",
             dependencies: [
                 "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest", "SluiceTestSupport",
+                "SluiceFakeProvider",
             ]
         ),
         .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceTestSupport"]),

@@ -35,7 +35,7 @@ public struct BuiltinProvider: ModelProvider {
     }
 
     /// The answer for one item: a JSON value shaped by `schema`, or free text without one.
-    func answer(for input: JSONObject, schema: OutputSchema.Node?) -> JSONValue {
+    public func answer(for input: JSONObject, schema: OutputSchema.Node?) -> JSONValue {
         let source = Self.text(of: input)
         let reading = lexicon.read(source)
         let context = Context(input: input, text: source, reading: reading)

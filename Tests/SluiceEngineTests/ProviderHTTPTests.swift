@@ -1,0 +1,146 @@
+import Foundation
+import SluiceCore
+import SluiceFakeProvider
+import SluiceProviders
+import SluiceTestSupport
+import Testing
+
+/// The HTTP providers against the fake over real loopback HTTP: wire shapes, and every
+/// outcome class.
+@Suite struct ProviderHTTPTests {
+    /// A request as the engine builds it: the schema instruction is in the system prompt.
+    let request = try! PromptBuilder(
+        spec: JobSpec.parse(
+            [
+                "template": "Rate: {{text}}", "system": "Be brief.", "model": "gpt-test", "params": ["temperature": 0, "max_tokens": 50],
+                "output_schema": ["type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 5]]],
+            ], preset: { _ in nil })
+    ).request(for: JSONObject([("text", "great service")]))
+
+    func withFake<T>(_ behaviour: FakeProviderBehaviour = .init(), _ body: (FakeProviderServer, ProviderHTTPClient) async throws -> T) async throws -> T {
+        let fake = try await FakeProviderServer(behaviour: behaviour)
+        let http = ProviderHTTPClient()
+        do {
+            let result = try await body(fake, http)
+            try await http.shutdown()
+            try await fake.stop()
+            return result
+        } catch {
+            try? await http.shutdown()
+            try? await fake.stop()
+            throw error
+        }
+    }
+
+    func openAI(_ fake: FakeProviderServer, _ http: ProviderHTTPClient, key: String? = "sk-test-secret-key", timeout: Double = 10) -> OpenAICompatibleProvider {
+        OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, extraHeaders: [("X-Team", "qa")], timeoutSeconds: timeout, http: http)
+    }
+
+    /// The call's result, keeping the typed failure.
+    func outcome(_ provider: some ModelProvider, _ request: ModelRequest) async -> Result<ModelReply, ProviderFailure> {
+        do throws(ProviderFailure) {
+            return .success(try await provider.complete(request))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test func openAIRequestAndReplyShapes() async throws {
+        try await withFake { fake, http in
+            let reply = try await openAI(fake, http).complete(request)
+            #expect(try JSONParser.parse(reply.text)["score"]?.intValue != nil)
+            #expect(reply.usage.promptTokens > 0 && reply.usage.completionTokens > 0)
+            #expect(reply.model == "gpt-test")
+            let sent = try #require(fake.recentRequests.last)
+            #expect(sent.path == "/v1/chat/completions")
+            #expect(sent.headers["authorization"] == "Bearer sk-test-secret-key")
+            #expect(sent.headers["x-team"] == "qa")
+            #expect(sent.body?["response_format"] == ["type": "json_object"])
+            #expect(sent.body?["messages"]?.arrayValue?.map { $0["role"] } == ["system", "user"])
+            #expect(sent.body?["temperature"] == 0 && sent.body?["max_tokens"] == 50)
+            #expect(reply.signal == nil || reply.signal?.requests == nil, "no limit configured, no limit headers")
+        }
+    }
+
+    @Test func anthropicRequestAndReplyShapes() async throws {
+        try await withFake { fake, http in
+            let provider = AnthropicProvider(name: "anthropic", baseURL: fake.baseURL, apiKey: "ak-secret", http: http)
+            var corrected = request
+            corrected.messages.append(ChatMessage(role: .user, content: "Your previous reply was rejected."))
+            let reply = try await provider.complete(corrected)
+            #expect(try JSONParser.parse(reply.text)["score"] != nil)
+            let sent = try #require(fake.recentRequests.last)
+            #expect(sent.path == "/v1/messages")
+            #expect(sent.headers["x-api-key"] == "ak-secret")
+            #expect(sent.headers["anthropic-version"] == "2023-06-01")
+            #expect(sent.body?["system"]?.stringValue?.hasPrefix("Be brief.\n\nReply with only a JSON value") == true)
+            #expect(sent.body?["max_tokens"] == 50)
+            let messages = try #require(sent.body?["messages"]?.arrayValue)
+            #expect(messages.count == 1, "consecutive user turns are joined")
+            #expect(messages[0]["content"]?.stringValue?.hasSuffix("\n\nYour previous reply was rejected.") == true)
+        }
+    }
+
+    func failure(of fault: FakeProviderBehaviour.Fault, timeout: Double = 10) async throws -> ProviderFailure? {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.scriptedFaults = [fault]
+        return try await withFake(behaviour) { fake, http in
+            guard case .failure(let failure) = await outcome(openAI(fake, http, timeout: timeout), request) else { return nil }
+            return failure
+        }
+    }
+
+    @Test func serverErrorsTimeoutsBrokenBodiesAndDroppedConnectionsAreTransient() async throws {
+        #expect(try await failure(of: .internalError) == .transient("HTTP 500: internal error"))
+        #expect(try await failure(of: .unavailable) == .transient("HTTP 503: overloaded"))
+        #expect(try await failure(of: .hang, timeout: 0.3) == .transient("timed out after 0.3s"))
+        guard case .transient(let malformed)? = try await failure(of: .malformedBody) else { Issue.record(); return }
+        #expect(malformed.hasPrefix("the provider's reply is not valid JSON"))
+        guard case .transient(let dropped)? = try await failure(of: .dropConnection) else { Issue.record(); return }
+        #expect(dropped.hasPrefix("connection failed"))
+    }
+
+    @Test func aRateLimitCarriesRetryAfterAndLimitHeaders() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requestsPerMinute = 1
+        try await withFake(behaviour) { fake, http in
+            let provider = openAI(fake, http)
+            let first = try await provider.complete(request)
+            #expect(first.signal?.requests?.limit == 1)
+            #expect(first.signal?.requests?.remaining == 0)
+            guard case .failure(.rateLimited(let message, let signal)) = await outcome(provider, request) else {
+                Issue.record("the second request within the minute must be refused")
+                return
+            }
+            #expect(message.hasPrefix("HTTP 429"))
+            #expect((signal.retryAfter ?? 0) >= 59)
+            #expect(fake.counters.rateLimited == 1)
+        }
+    }
+
+    @Test func refusedKeysAreUnauthorizedAndNeverEchoed() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requiredKey = "sk-the-right-one"
+        try await withFake(behaviour) { fake, http in
+            guard case .failure(.unauthorized(let message)) = await outcome(openAI(fake, http, key: "sk-wrong-secret-key"), request) else {
+                Issue.record("expected a refusal")
+                return
+            }
+            #expect(message.hasPrefix("HTTP 401"))
+            #expect(!message.contains("sk-wrong-secret-key"))
+            #expect(message.contains("[redacted]"))
+        }
+    }
+
+    @Test func badRequestsAreRejectedWithTheProvidersMessage() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.fixedError = (400, "model 'gpt-test' does not exist")
+        try await withFake(behaviour) { fake, http in
+            guard case .failure(let failure) = await outcome(openAI(fake, http), request) else {
+                Issue.record("expected a rejection")
+                return
+            }
+            #expect(failure == .rejected("HTTP 400: model 'gpt-test' does not exist"))
+        }
+    }
+}

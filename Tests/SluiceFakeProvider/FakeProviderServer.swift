@@ -1,0 +1,313 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceCore
+import SluiceProviders
+import Synchronization
+
+/// A local stand-in for OpenAI- and Anthropic-compatible model servers, over real HTTP on
+/// loopback: configurable latency, enforced RPM/TPM with 429s and limit headers, injected
+/// 500/503s, hangs, malformed bodies and dropped connections, and counters of all it saw.
+///
+/// Its answers satisfy the JSON Schema that Sluice puts in the system prompt (computed by the
+/// built-in provider's generator from the prompt text), so whole jobs can succeed through it.
+public final class FakeProviderServer: Sendable {
+    struct State {
+        var behaviour: FakeProviderBehaviour
+        var counters = FakeProviderCounters()
+        var inFlight = 0
+        var requestTimes: [Double] = []
+        var tokenTimes: [(time: Double, tokens: Double)] = []
+        var random: SeededRandom
+        var recent: [RecordedRequest] = []
+    }
+
+    let state: Mutex<State>
+    let started = Date()
+    let channel: any Channel
+    public let port: Int
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts listening on a free loopback port.
+    public init(behaviour: FakeProviderBehaviour = FakeProviderBehaviour(), seed: UInt64 = 42) async throws {
+        let state = Mutex(State(behaviour: behaviour, random: SeededRandom(seed: seed)))
+        self.state = state
+        let box = ServerBox()
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(FakeRequestHandler(server: box.server!))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+        box.server = self
+    }
+
+    public func stop() async throws {
+        try await channel.close()
+    }
+
+    public func update(_ change: (inout FakeProviderBehaviour) -> Void) {
+        state.withLock { change(&$0.behaviour) }
+    }
+
+    public var counters: FakeProviderCounters { state.withLock { $0.counters } }
+
+    /// The last requests received (at most 100), oldest first.
+    public var recentRequests: [RecordedRequest] { state.withLock { $0.recent } }
+
+    /// One request as the fake received it.
+    public struct RecordedRequest: Sendable {
+        public var path: String
+        public var headers: [String: String]
+        public var body: JSONValue?
+    }
+
+    /// What to do with one request that just arrived.
+    enum Verdict {
+        case respond(status: Int, headers: [(String, String)], body: String, after: Double)
+        case hang
+        case drop(after: Double)
+    }
+
+    func handle(path: String, headers: HTTPHeaders, body: String) -> Verdict {
+        let anthropic = path.hasSuffix("/messages")
+        let request = try? JSONParser.parse(body)
+        let promptTokens = Double(body.utf8.count) / 4
+        return state.withLock { state -> Verdict in
+            let now = Date().timeIntervalSince(started)
+            state.counters.received += 1
+            state.recent.append(
+                RecordedRequest(path: path, headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }), body: request))
+            if state.recent.count > 100 { state.recent.removeFirst() }
+            let behaviour = state.behaviour
+            if let key = behaviour.requiredKey {
+                let given = headers.first(name: "x-api-key") ?? headers.first(name: "authorization")?.replacingOccurrences(of: "Bearer ", with: "")
+                if given != key {
+                    state.counters.unauthorized += 1
+                    return .respond(status: 401, headers: [], body: Self.errorBody("Incorrect API key provided: \(given ?? "none")"), after: 0)
+                }
+            }
+            if let fixed = behaviour.fixedError {
+                return .respond(status: fixed.status, headers: [], body: Self.errorBody(fixed.message), after: 0)
+            }
+            guard path.hasSuffix("/chat/completions") || anthropic, let request else {
+                return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
+            }
+            // Rate limits, counted on arrival as real providers do.
+            state.requestTimes.removeAll { $0 <= now - 60 }
+            state.tokenTimes.removeAll { $0.time <= now - 60 }
+            var retryAfter: Double?
+            var remaining: Double?
+            if let rpm = behaviour.requestsPerMinute {
+                switch behaviour.limitWindow {
+                case .slidingMinute:
+                    remaining = rpm - Double(state.requestTimes.count)
+                    if state.requestTimes.count >= Int(rpm) { retryAfter = state.requestTimes[0] + 60 - now }
+                case .perSecond:
+                    let second = now.rounded(.down)
+                    let inSecond = state.requestTimes.filter { $0 >= second }.count
+                    remaining = rpm / 60 - Double(inSecond)
+                    if Double(inSecond) >= (rpm / 60).rounded(.down) { retryAfter = second + 1 - now }
+                }
+            }
+            let usedTokens = state.tokenTimes.reduce(0) { $0 + $1.tokens }
+            if retryAfter == nil, let tpm = behaviour.tokensPerMinute, usedTokens + promptTokens > tpm {
+                retryAfter = (state.tokenTimes.first?.time ?? now) + 60 - now
+            }
+            var limitHeaders: [(String, String)] = []
+            if behaviour.sendsLimitHeaders, let rpm = behaviour.requestsPerMinute {
+                let left = max(0, (remaining ?? rpm) - (retryAfter == nil ? 1 : 0))
+                let reset = behaviour.limitWindow == .perSecond ? 1.0 : 60.0 / rpm
+                if anthropic {
+                    let resetAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(reset))
+                    limitHeaders += [
+                        ("anthropic-ratelimit-requests-limit", "\(Int(rpm))"), ("anthropic-ratelimit-requests-remaining", "\(Int(left))"),
+                        ("anthropic-ratelimit-requests-reset", resetAt),
+                    ]
+                } else {
+                    limitHeaders += [
+                        ("x-ratelimit-limit-requests", "\(Int(rpm))"), ("x-ratelimit-remaining-requests", "\(Int(left))"),
+                        ("x-ratelimit-reset-requests", "\(Int(reset * 1000))ms"),
+                    ]
+                }
+            }
+            if let retryAfter {
+                state.counters.rateLimited += 1
+                let seconds = max(1, Int(retryAfter.rounded(.up)))
+                return .respond(
+                    status: 429, headers: limitHeaders + [("Retry-After", "\(seconds)")],
+                    body: Self.errorBody("Rate limit reached: \(Int(behaviour.requestsPerMinute ?? 0)) requests per minute"), after: 0)
+            }
+            state.requestTimes.append(now)
+            state.tokenTimes.append((now, promptTokens))
+            state.counters.accepted += 1
+            state.counters.acceptedPerSecond[Int(now), default: 0] += 1
+            state.inFlight += 1
+            state.counters.maxInFlight = max(state.counters.maxInFlight, state.inFlight)
+            let latency =
+                behaviour.latency.lowerBound == behaviour.latency.upperBound
+                ? behaviour.latency.lowerBound : state.random.uniform(in: behaviour.latency)
+            var fault: FakeProviderBehaviour.Fault?
+            if !state.behaviour.scriptedFaults.isEmpty {
+                fault = state.behaviour.scriptedFaults.removeFirst()
+            } else {
+                let draw = state.random.unit()
+                var edge = 0.0
+                for (candidate, rate) in behaviour.faultRates.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+                    edge += rate
+                    if draw < edge {
+                        fault = candidate
+                        break
+                    }
+                }
+            }
+            if let fault { state.counters.faults[fault, default: 0] += 1 }
+            switch fault {
+            case .internalError?: return .respond(status: 500, headers: limitHeaders, body: Self.errorBody("internal error"), after: latency)
+            case .unavailable?: return .respond(status: 503, headers: limitHeaders, body: Self.errorBody("overloaded"), after: latency)
+            case .hang?: return .hang
+            case .malformedBody?: return .respond(status: 200, headers: limitHeaders, body: "{\"choices\": [ {\"mess", after: latency)
+            case .dropConnection?: return .drop(after: latency)
+            case nil:
+                let reply = Self.reply(to: request, anthropic: anthropic)
+                return .respond(status: 200, headers: limitHeaders, body: reply, after: latency)
+            }
+        }
+    }
+
+    func finished() {
+        state.withLock { state in
+            state.inFlight -= 1
+            state.counters.answered += 1
+        }
+    }
+
+    static func errorBody(_ message: String) -> String {
+        JSONWriter.string(["error": ["message": .string(message), "type": "fake_error"]])
+    }
+
+    /// An answer in the endpoint's shape: JSON fitting the schema found in the system prompt,
+    /// or plain text when there is none.
+    static func reply(to request: JSONValue, anthropic: Bool) -> String {
+        let messages = request["messages"]?.arrayValue ?? []
+        let system = request["system"]?.stringValue ?? messages.first { $0["role"] == "system" }?["content"]?.stringValue ?? ""
+        let prompt = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+        var text = "fake reply to: " + prompt.prefix(80)
+        if let marker = system.range(of: "matches this JSON Schema:\n"),
+            let schema = try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
+        {
+            text = JSONWriter.string(BuiltinProvider().answer(for: JSONObject([("text", .string(prompt))]), schema: schema.root))
+        }
+        let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)
+        let completionTokens = max(1, text.utf8.count / 4)
+        let model = request["model"]?.stringValue ?? "fake"
+        if anthropic {
+            return JSONWriter.string([
+                "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
+                "content": [["type": "text", "text": .string(text)]],
+                "usage": ["input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens)],
+            ])
+        }
+        return JSONWriter.string([
+            "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
+            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": "stop"]],
+            "usage": [
+                "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
+                "total_tokens": .int(promptTokens + completionTokens),
+            ],
+        ])
+    }
+}
+
+/// Lets the channel initializer reach the server, which exists only once binding returns.
+final class ServerBox: @unchecked Sendable {
+    // Written once before any connection can be accepted and read only afterwards.
+    var server: FakeProviderServer?
+}
+
+/// A small deterministic generator (SplitMix64), so fault sequences repeat run to run.
+struct SeededRandom {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    mutating func uniform(in range: ClosedRange<Double>) -> Double {
+        range.lowerBound + unit() * (range.upperBound - range.lowerBound)
+    }
+}
+
+/// One connection's requests: collects the body, asks the server what to do, does it.
+final class FakeRequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let server: FakeProviderServer
+    var head: HTTPRequestHead?
+    var body = ""
+
+    init(server: FakeProviderServer) {
+        self.server = server
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = ""
+        case .body(let buffer):
+            body += String(buffer: buffer)
+        case .end:
+            guard let head else { return }
+            let verdict = server.handle(path: head.uri, headers: head.headers, body: body)
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let server = self.server
+            let version = head.version
+            switch verdict {
+            case .hang:
+                return
+            case .drop(let after):
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
+                    server.finished()
+                    bound.value.close(promise: nil)
+                }
+            case .respond(let status, let headers, let text, let after):
+                let write = {
+                    var fields = HTTPHeaders(headers)
+                    fields.add(name: "Content-Type", value: "application/json")
+                    fields.add(name: "Content-Length", value: "\(text.utf8.count)")
+                    let context = bound.value
+                    context.write(
+                        NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .init(statusCode: status), headers: fields))),
+                        promise: nil)
+                    context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                }
+                if status == 200 || status == 500 || status == 503 {
+                    context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
+                        server.finished()
+                        write()
+                    }
+                } else {
+                    write()
+                }
+            }
+        }
+    }
+}
