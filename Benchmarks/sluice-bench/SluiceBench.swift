@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceCore
 import SluiceEngine
+import SluiceFakeProvider
 import SluiceIngest
 import SluiceProviders
 import SluiceStore
@@ -17,7 +18,9 @@ struct SluiceBench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let mode = arguments.first else {
-            print("usage: sluice-bench ingest [--rows N] | parse [--rows N] | engine [--items N] [--concurrency N]")
+            print(
+                "usage: sluice-bench ingest [--rows N] | parse [--rows N] | engine [--items N] [--concurrency N]"
+                    + " | limits [--items N] [--fake-rpm N] [--rpm N] [--latency-ms N] [--per-second] [--no-headers]")
             exit(64)
         }
         arguments.removeFirst()
@@ -37,6 +40,11 @@ struct SluiceBench {
         defer { try? FileManager.default.removeItem(at: directory) }
         switch mode {
         case "parse": try parse(rows: option("--rows", 1_000_000), directory: directory)
+        case "limits":
+            try await limits(
+                items: option("--items", 2_000), fakeRPM: Double(option("--fake-rpm", 600)), configuredRPM: Double(option("--rpm", 600)),
+                latencyMilliseconds: option("--latency-ms", 400), perSecond: arguments.contains("--per-second"),
+                headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64), directory: directory)
         case "ingest": try await ingest(rows: option("--rows", 1_000_000), directory: directory)
         case "engine": try await engine(items: option("--items", 200_000), concurrency: option("--concurrency", 16), directory: directory)
         default:
@@ -128,14 +136,92 @@ struct SluiceBench {
             store: store, providers: ProviderRegistry([BuiltinProvider()]),
             configuration: EngineConfiguration(concurrency: concurrency, idleInterval: 0.001))
         let start = Date()
-        let done = try await withThrowingTaskGroup(of: Job?.self) { group in
+        let done = try await runUntilFinal(worker: worker, store: store, jobID: job.id)
+        let seconds = (done.finishedAt ?? Date()).timeIntervalSince(start)
+        precondition(done.status == .completed, "engine run ended \(done.status): \(done.errors.prefix(3))")
+        report(
+            "engine",
+            [
+                "items": "\(items)", "concurrency": "\(concurrency)", "seconds": f(seconds), "items/s": f0(Double(items) / seconds),
+                "peak RSS MB": mb(peakRSS()),
+            ])
+    }
+
+    /// A job through the OpenAI-compatible provider against the fake enforcing `fakeRPM`, with
+    /// Sluice configured at `configuredRPM` (0 for no limit): achieved rate, 429s, CPU per call.
+    static func limits(
+        items: Int, fakeRPM: Double, configuredRPM: Double, latencyMilliseconds: Int, perSecond: Bool, headers: Bool, concurrency: Int,
+        directory: URL
+    ) async throws {
+        var behaviour = FakeProviderBehaviour()
+        let latency = Double(latencyMilliseconds) / 1000
+        behaviour.latency = (latency * 0.5)...(latency * 1.5)
+        behaviour.requestsPerMinute = fakeRPM > 0 ? fakeRPM : nil
+        behaviour.limitWindow = perSecond ? .perSecond : .slidingMinute
+        behaviour.sendsLimitHeaders = headers
+        let fake = try await FakeProviderServer(behaviour: behaviour)
+        let http = ProviderHTTPClient()
+        let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let provider = OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http)
+        let limits = RateLimits(requestsPerMinute: configuredRPM > 0 ? configuredRPM : nil)
+        let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits)])
+        let spec = try JobSpec.parse(
+            [
+                "template": "Classify: {{text}}", "provider": "openai", "model": "bench", "max_attempts": 10,
+                "output_schema": [
+                    "type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 10]],
+                ],
+            ],
+            preset: { _ in nil })
+        let path = directory.appendingPathComponent("input.csv").path
+        _ = try generateCSV(rows: items, at: path)
+        let job = try await store.createJob(
+            NewJob(owner: "bench", name: "limits", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
+            now: Date())
+        _ = try await JobIngestor(store: store).ingest(jobID: job.id)
+        let worker = Worker(store: store, providers: registry, configuration: EngineConfiguration(concurrency: concurrency))
+        let cpuBefore = cpuSeconds()
+        let start = Date()
+        let done = try await runUntilFinal(worker: worker, store: store, jobID: job.id)
+        let seconds = Date().timeIntervalSince(start)
+        let cpu = cpuSeconds() - cpuBefore
+        let counters = fake.counters
+        try await http.shutdown()
+        try await fake.stop()
+        precondition(done.status == .completed, "limits run ended \(done.status): \(done.errors.prefix(3))")
+        let calls = counters.received
+        let perSecondCounts = counters.acceptedPerSecond
+        let lastSecond = perSecondCounts.keys.max() ?? 0
+        let steady = perSecondCounts.filter { $0.key >= 10 && $0.key < lastSecond - 5 }
+        let steadyRate = steady.isEmpty ? 0 : Double(steady.values.reduce(0, +)) / Double(steady.count)
+        let afterMinute = perSecondCounts.filter { $0.key >= 60 }
+        let afterMinuteRate = afterMinute.isEmpty ? 0 : Double(afterMinute.values.reduce(0, +)) / Double(afterMinute.count)
+        var figures: KeyValuePairs<String, String> = [:]
+        figures = [
+            "items": "\(items)", "fake rpm": fakeRPM > 0 ? f0(fakeRPM) + (perSecond ? " per second" : " sliding minute") : "none",
+            "configured rpm": configuredRPM > 0 ? f0(configuredRPM) : "none", "headers": headers ? "yes" : "no", "seconds": f(seconds),
+            "calls": "\(calls)", "429s": "\(counters.rateLimited)",
+            "429 share": String(format: "%.2f%%", Double(counters.rateLimited) / Double(max(calls, 1)) * 100),
+            "overall rate/s": f(Double(items) / seconds),
+            "steady rate/s": f(steadyRate) + (fakeRPM > 0 ? String(format: " (%.1f%% of limit)", steadyRate / (fakeRPM / 60) * 100) : ""),
+            "after first minute rate/s": f(afterMinuteRate)
+                + (fakeRPM > 0 && !afterMinute.isEmpty ? String(format: " (%.1f%% of limit)", afterMinuteRate / (fakeRPM / 60) * 100) : ""),
+            "429s after first minute": "\(counters.rateLimitedAfter(seconds: 60))",
+            "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
+        ]
+        report("limits", figures)
+    }
+
+    /// Runs `worker` until the job is final, then drains it.
+    static func runUntilFinal(worker: Worker, store: some JobStore, jobID: String) async throws -> Job {
+        try await withThrowingTaskGroup(of: Job?.self) { group in
             group.addTask {
                 try await worker.run()
                 return nil
             }
             group.addTask {
                 while true {
-                    if let job = try await store.job(id: job.id), job.status.isFinal {
+                    if let job = try await store.job(id: jobID), job.status.isFinal {
                         worker.drain()
                         return job
                     }
@@ -146,14 +232,13 @@ struct SluiceBench {
             for try await result in group { finished = finished ?? result }
             return finished!
         }
-        let seconds = (done.finishedAt ?? Date()).timeIntervalSince(start)
-        precondition(done.status == .completed, "engine run ended \(done.status): \(done.errors.prefix(3))")
-        report(
-            "engine",
-            [
-                "items": "\(items)", "concurrency": "\(concurrency)", "seconds": f(seconds), "items/s": f0(Double(items) / seconds),
-                "peak RSS MB": mb(peakRSS()),
-            ])
+    }
+
+    /// User plus system CPU time of this process, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000
     }
 
     /// The process's peak resident set (VmHWM), in bytes.

@@ -30,7 +30,7 @@ public struct RateLimits: Sendable, Equatable {
 public struct RateLimiter: Sendable {
     public struct Tuning: Sendable, Equatable {
         /// Pace at this share of a known limit, leaving room for clock skew between us and them.
-        public var safety = 0.98
+        public var safety = 0.99
         /// Factor applied to the rate on a 429.
         public var decrease = 0.85
         /// Growth per minute without a 429, as a share of the ceiling.

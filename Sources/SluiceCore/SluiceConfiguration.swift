@@ -58,7 +58,9 @@ public struct SluiceConfiguration: Sendable, Equatable {
         try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes"], at: "")
         var providers: [ProviderSettings] = []
         if let list = root["providers"], list != .null {
-            guard case .object(let members) = list else { throw ConfigurationError(path: "providers", message: "must be a mapping of names") }
+            guard case .object(let members) = list else {
+                throw ConfigurationError(path: "providers", message: "must be a mapping of names")
+            }
             for member in members {
                 providers.append(try ProviderSettings(name: member.key, member.value, environment: environment))
             }
@@ -152,7 +154,8 @@ public struct ProviderSettings: Sendable, Equatable {
             throw ConfigurationError(path: path + ".api_key", message: "keys come from the environment: name the variable with api_key_env")
         }
         try ConfigurationError.refuseUnknown(
-            object, allowed: ["kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker"],
+            object,
+            allowed: ["kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker"],
             at: path)
         guard let kindName = object["kind"]?.stringValue, let kind = Kind(rawValue: kindName) else {
             throw ConfigurationError(path: path + ".kind", message: "must be openai, anthropic or builtin")

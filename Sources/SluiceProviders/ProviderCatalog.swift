@@ -26,7 +26,9 @@ public enum ProviderCatalog {
     public static func registry(for configuration: SluiceConfiguration, http: ProviderHTTPClient) -> ProviderRegistry {
         ProviderRegistry(
             entries: configuration.providers.map { settings in
-                ProviderEntry(provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker, defaultModel: settings.defaultModel)
+                ProviderEntry(
+                    provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
+                    defaultModel: settings.defaultModel)
             })
     }
 

@@ -42,7 +42,8 @@ struct JobRequest {
             throw ValidationError("the spec's provider '\(spec.provider)' is not configured (configured: \(known))")
         }
         guard provider.isUsable else {
-            throw ValidationError("provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
+            throw ValidationError(
+                "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
         }
         self.spec = spec
         sources = try files.map { file in

@@ -5,7 +5,8 @@ import SluiceProviders
 
 /// The options every command that runs work takes to choose providers and their limits.
 struct ProviderOptions: ParsableArguments {
-    @Option(help: "Provider configuration file (YAML or JSON); default: $SLUICE_CONFIG, else providers from OPENAI_*/ANTHROPIC_* variables.")
+    @Option(
+        help: "Provider configuration file (YAML or JSON); default: $SLUICE_CONFIG, else providers from OPENAI_*/ANTHROPIC_* variables.")
     var config: String?
 
     @Option(help: "Requests per minute for the job's provider (overrides the configuration).")

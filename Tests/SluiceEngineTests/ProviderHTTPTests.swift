@@ -13,11 +13,15 @@ import Testing
         spec: JobSpec.parse(
             [
                 "template": "Rate: {{text}}", "system": "Be brief.", "model": "gpt-test", "params": ["temperature": 0, "max_tokens": 50],
-                "output_schema": ["type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 5]]],
+                "output_schema": [
+                    "type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 5]],
+                ],
             ], preset: { _ in nil })
     ).request(for: JSONObject([("text", "great service")]))
 
-    func withFake<T>(_ behaviour: FakeProviderBehaviour = .init(), _ body: (FakeProviderServer, ProviderHTTPClient) async throws -> T) async throws -> T {
+    func withFake<T>(_ behaviour: FakeProviderBehaviour = .init(), _ body: (FakeProviderServer, ProviderHTTPClient) async throws -> T)
+        async throws -> T
+    {
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         do {
@@ -32,8 +36,12 @@ import Testing
         }
     }
 
-    func openAI(_ fake: FakeProviderServer, _ http: ProviderHTTPClient, key: String? = "sk-test-secret-key", timeout: Double = 10) -> OpenAICompatibleProvider {
-        OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, extraHeaders: [("X-Team", "qa")], timeoutSeconds: timeout, http: http)
+    func openAI(_ fake: FakeProviderServer, _ http: ProviderHTTPClient, key: String? = "sk-test-secret-key", timeout: Double = 10)
+        -> OpenAICompatibleProvider
+    {
+        OpenAICompatibleProvider(
+            name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, extraHeaders: [("X-Team", "qa")], timeoutSeconds: timeout,
+            http: http)
     }
 
     /// The call's result, keeping the typed failure.

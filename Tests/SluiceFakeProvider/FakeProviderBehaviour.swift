@@ -53,4 +53,11 @@ public struct FakeProviderCounters: Sendable, Equatable {
     public var maxInFlight = 0
     /// Accepted requests per whole second since the fake started.
     public var acceptedPerSecond: [Int: Int] = [:]
+    /// 429s per whole second since the fake started.
+    public var rateLimitedPerSecond: [Int: Int] = [:]
+
+    /// 429s answered from `seconds` after the start on.
+    public func rateLimitedAfter(seconds: Int) -> Int {
+        rateLimitedPerSecond.filter { $0.key >= seconds }.values.reduce(0, +)
+    }
 }

@@ -84,14 +84,18 @@ public final class FakeProviderServer: Sendable {
             let now = Date().timeIntervalSince(started)
             state.counters.received += 1
             state.recent.append(
-                RecordedRequest(path: path, headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }), body: request))
+                RecordedRequest(
+                    path: path, headers: Dictionary(headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }),
+                    body: request))
             if state.recent.count > 100 { state.recent.removeFirst() }
             let behaviour = state.behaviour
             if let key = behaviour.requiredKey {
-                let given = headers.first(name: "x-api-key") ?? headers.first(name: "authorization")?.replacingOccurrences(of: "Bearer ", with: "")
+                let given =
+                    headers.first(name: "x-api-key") ?? headers.first(name: "authorization")?.replacingOccurrences(of: "Bearer ", with: "")
                 if given != key {
                     state.counters.unauthorized += 1
-                    return .respond(status: 401, headers: [], body: Self.errorBody("Incorrect API key provided: \(given ?? "none")"), after: 0)
+                    return .respond(
+                        status: 401, headers: [], body: Self.errorBody("Incorrect API key provided: \(given ?? "none")"), after: 0)
                 }
             }
             if let fixed = behaviour.fixedError {
@@ -140,6 +144,7 @@ public final class FakeProviderServer: Sendable {
             }
             if let retryAfter {
                 state.counters.rateLimited += 1
+                state.counters.rateLimitedPerSecond[Int(now), default: 0] += 1
                 let seconds = max(1, Int(retryAfter.rounded(.up)))
                 return .respond(
                     status: 429, headers: limitHeaders + [("Retry-After", "\(seconds)")],
@@ -170,7 +175,8 @@ public final class FakeProviderServer: Sendable {
             }
             if let fault { state.counters.faults[fault, default: 0] += 1 }
             switch fault {
-            case .internalError?: return .respond(status: 500, headers: limitHeaders, body: Self.errorBody("internal error"), after: latency)
+            case .internalError?:
+                return .respond(status: 500, headers: limitHeaders, body: Self.errorBody("internal error"), after: latency)
             case .unavailable?: return .respond(status: 503, headers: limitHeaders, body: Self.errorBody("overloaded"), after: latency)
             case .hang?: return .hang
             case .malformedBody?: return .respond(status: 200, headers: limitHeaders, body: "{\"choices\": [ {\"mess", after: latency)
@@ -294,7 +300,9 @@ final class FakeRequestHandler: ChannelInboundHandler {
                     fields.add(name: "Content-Length", value: "\(text.utf8.count)")
                     let context = bound.value
                     context.write(
-                        NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .init(statusCode: status), headers: fields))),
+                        NIOAny(
+                            HTTPServerResponsePart.head(
+                                HTTPResponseHead(version: version, status: .init(statusCode: status), headers: fields))),
                         promise: nil)
                     context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)

@@ -1,0 +1,142 @@
+import Foundation
+import SluiceCore
+import SluiceFakeProvider
+import SluiceProviders
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceEngine
+
+/// Whole jobs through the HTTP providers and the fake over loopback: faults, refused keys,
+/// limits. Assertions are about counts and states, never about timings.
+@Suite struct ProviderEngineTests {
+    let schemaSpec: JSONValue = [
+        "template": "Rate: {{text}}", "provider": "openai", "model": "gpt-test", "batch_size": 20,
+        "output_schema": [
+            "type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 10]],
+        ],
+    ]
+
+    func run(
+        items: Int, spec: JSONValue, behaviour: FakeProviderBehaviour, limits: RateLimits = RateLimits(), timeout: Double = 10,
+        key: String? = "sk-test", breaker: CircuitBreaker.Configuration = .init(),
+        until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
+    ) async throws -> (Job, [Item], FakeProviderCounters) {
+        let harness = try EngineHarness()
+        let fake = try await FakeProviderServer(behaviour: behaviour)
+        let http = ProviderHTTPClient()
+        let provider = OpenAICompatibleProvider(
+            name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http)
+        let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
+        let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
+        let job = try await harness.job(count: items, spec: spec)
+        do {
+            let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, limit: 120, until: condition) }
+            let result = (done, try await harness.items(job.id), fake.counters)
+            try await http.shutdown()
+            try await fake.stop()
+            return result
+        } catch {
+            try? await http.shutdown()
+            try? await fake.stop()
+            throw error
+        }
+    }
+
+    @Test func twoThousandItemsSurviveServerErrorsHangsAndBrokenReplies() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.latency = 0...0.005
+        behaviour.faultRates = [.internalError: 0.05, .hang: 0.01, .malformedBody: 0.01]
+        let (job, items, counters) = try await run(items: 2_000, spec: schemaSpec, behaviour: behaviour, timeout: 1)
+        #expect(job.status == .completed, "\(items.filter { $0.status != .succeeded }.map { "\($0.attempts): \($0.error ?? "")" })")
+        #expect(job.counts == JobCounts(total: 2_000, succeeded: 2_000))
+        #expect(Set(items.map(\.index)) == Set(0..<2_000), "none lost, none duplicated")
+        #expect(items.allSatisfy { $0.status == .succeeded && $0.output?["score"]?.intValue != nil })
+        #expect(counters.faults[.internalError, default: 0] > 0 && counters.faults[.hang, default: 0] > 0)
+        #expect(counters.faults[.malformedBody, default: 0] > 0)
+        let faults = counters.faults.values.reduce(0, +)
+        #expect(counters.accepted == 2_000 + faults, "every fault cost exactly one retry")
+        #expect(items.reduce(0) { $0 + $1.attempts } == 2_000 + faults)
+        #expect(job.usage.promptTokens > 0)
+    }
+
+    @Test func aRefusedKeyPausesTheJob() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requiredKey = "sk-right"
+        let (job, items, counters) = try await run(
+            items: 50, spec: schemaSpec, behaviour: behaviour, key: "sk-wrong", until: { $0.status == .paused && $0.counts.running == 0 })
+        #expect(job.statusReason?.contains("HTTP 401") == true)
+        #expect(job.statusReason?.contains("sk-wrong") == false)
+        #expect(job.counts.pending == 50)
+        #expect(items.allSatisfy { $0.attempts == 0 })
+        #expect(counters.unauthorized <= 16, "at most the calls already in flight")
+    }
+
+    @Test func aPerSecondLimitIsNeverExceeded() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requestsPerMinute = 3_000
+        behaviour.limitWindow = .perSecond
+        behaviour.sendsLimitHeaders = false
+        let (job, _, counters) = try await run(
+            items: 150, spec: schemaSpec, behaviour: behaviour, limits: RateLimits(requestsPerMinute: 3_000))
+        #expect(job.status == .completed)
+        #expect(counters.rateLimited == 0)
+        #expect(counters.acceptedPerSecond.values.allSatisfy { $0 <= 50 })
+    }
+
+    @Test func throttledItemsWaitWithoutSpendingAttempts() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requestsPerMinute = 3_000
+        behaviour.limitWindow = .perSecond
+        behaviour.sendsLimitHeaders = false
+        // Configured at twice the real limit: 429s come, and are absorbed.
+        let (job, items, counters) = try await run(
+            items: 200, spec: schemaSpec, behaviour: behaviour, limits: RateLimits(requestsPerMinute: 6_000))
+        #expect(job.status == .completed)
+        #expect(counters.rateLimited > 0)
+        #expect(items.allSatisfy { $0.attempts == 1 }, "a 429 does not spend an attempt")
+    }
+
+    @Test func theCircuitOpensWhileTheProviderIsDownAndClosesAfterAProbe() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.faultRates = [.unavailable: 1]
+        let fake = try await FakeProviderServer(behaviour: behaviour)
+        let http = ProviderHTTPClient()
+        let clock = ManualClock()
+        let provider = OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: "k", http: http)
+        let gate = ProviderGate(entry: ProviderEntry(provider, breaker: .init(failureThreshold: 2, coolDown: 30)), clock: clock)
+        let request = ModelRequest(
+            model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,
+            inputs: [])
+
+        func call() async -> Bool {
+            guard let permit = await gate.acquire(tokens: 1) else { return false }
+            do throws(ProviderFailure) {
+                let reply = try await provider.complete(request)
+                await gate.complete(permit, outcome: .succeeded(usedTokens: nil), signal: reply.signal, healthy: true)
+                return true
+            } catch {
+                await gate.complete(permit, outcome: .failed, signal: nil, healthy: false)
+                return false
+            }
+        }
+
+        #expect(await call() == false)
+        #expect(await call() == false)
+        #expect(await gate.breaker.state == .open(until: clock.now().addingTimeInterval(30)))
+        // While open, a caller waits on the clock and makes no call.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await call() }
+            while clock.sleeperCount == 0 { await Task.yield() }
+            #expect(fake.counters.received == 2)
+            fake.update { $0.faultRates = [:] }
+            clock.advance(by: 30)
+            #expect(await group.next() == true, "the probe succeeds")
+        }
+        #expect(await gate.breaker.state == .closed(consecutiveFailures: 0))
+        #expect(fake.counters.received == 3)
+        try await http.shutdown()
+        try await fake.stop()
+    }
+}
