@@ -109,6 +109,13 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// A copy with `key` set to `value`.
+    public func with(_ key: String, _ value: JSONValue) -> JSONObject {
+        var copy = self
+        copy[key] = value
+        return copy
+    }
+
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
         members.makeIterator()
     }

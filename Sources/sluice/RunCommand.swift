@@ -31,8 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Write results here: .csv or .jsonl (default: JSONL on standard output).")
     var output: String?
 
-    @Option(help: "The SQLite database that keeps the job; the same path resumes it.")
-    var database = "sluice.sqlite"
+    @Option(help: "The SQLite database that keeps the job; the same path resumes it (default: $SLUICE_DATABASE or sluice.sqlite).")
+    var database = ProcessInfo.processInfo.environment["SLUICE_DATABASE"] ?? "sluice.sqlite"
 
     @Option(help: "Model calls in flight at once in this process.")
     var concurrency = 16

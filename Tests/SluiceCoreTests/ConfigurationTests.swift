@@ -1,0 +1,83 @@
+import Testing
+
+@testable import SluiceCore
+
+@Suite struct ConfigurationTests {
+    let environment = ["OPENAI_API_KEY": "sk-env", "TEAM_KEY": "sk-team"]
+
+    @Test func aFileDefinesProvidersLimitsAndRoutes() throws {
+        let document: JSONValue = [
+            "providers": [
+                "team": [
+                    "kind": "openai", "base_url": "https://llm.example/v1", "api_key_env": "TEAM_KEY", "headers": ["X-Org": "7"],
+                    "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32], "timeout_seconds": 30, "default_model": "m1",
+                    "circuit_breaker": ["failures": 3, "cool_down_seconds": 10],
+                ],
+                "claude": ["kind": "anthropic", "api_key_env": "MISSING_KEY"],
+            ],
+            "routes": [["model": "claude-*", "provider": "claude"], ["model": "*", "provider": "team"]],
+        ]
+        let configuration = try SluiceConfiguration.parse(document, environment: environment)
+        #expect(configuration.providers.map(\.name) == ["team", "claude", "builtin"])
+        let team = try #require(configuration["team"])
+        #expect(team.apiKey == "sk-team")
+        #expect(team.limits == RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000, maxInFlight: 32))
+        #expect(team.breaker == .init(failureThreshold: 3, coolDown: 10))
+        #expect(team.headers == ["X-Org": "7"])
+        #expect(team.timeoutSeconds == 30)
+        #expect(team.modelWhenUnspecified == "m1")
+        #expect(configuration["claude"]?.apiKey == nil)
+        #expect(configuration["claude"]?.isUsable == false)
+        #expect(configuration["claude"]?.baseURL == "https://api.anthropic.com")
+        #expect(configuration.defaultProvider.name == "team")
+        #expect(configuration.provider(forModel: "claude-3-5-haiku")?.name == "claude")
+        #expect(configuration.provider(forModel: "gpt-4o")?.name == "team")
+    }
+
+    @Test(arguments: [
+        (["providers": ["p": ["kind": "openai", "api_key": "sk-inline"]]], "providers.p.api_key"),
+        (["providers": ["p": ["kind": "mystery"]]], "providers.p.kind"),
+        (["providers": ["p": ["kind": "openai", "limits": ["rpm": -1]]]], "providers.p.limits.rpm"),
+        (["providers": ["p": ["kind": "openai", "limits": ["rps": 1]]]], "providers.p.limits.rps"),
+        (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
+        (["routes": [["model": "*", "provider": "ghost"]]], "routes[0]"),
+        (["extra": 1], "extra"),
+    ] as [(JSONValue, String)])
+    func refusesBadSettingsNamingThem(document: JSONValue, path: String) {
+        #expect(throws: ConfigurationError.self) { try SluiceConfiguration.parse(document, environment: [:]) }
+        do {
+            _ = try SluiceConfiguration.parse(document, environment: [:])
+        } catch {
+            #expect(error.path == path)
+        }
+    }
+
+    @Test func theEnvironmentAloneDefinesOpenAIAndAnthropic() {
+        let configuration = SluiceConfiguration.fromEnvironment(["OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "ak-1"])
+        #expect(configuration.providers.map(\.name) == ["openai", "anthropic", "builtin"])
+        #expect(configuration.defaultProvider.name == "openai")
+        #expect(configuration.provider(forModel: "claude-3-opus")?.name == "anthropic")
+        #expect(configuration.provider(forModel: "llama3")?.name == "openai")
+        let local = SluiceConfiguration.fromEnvironment(["OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"])
+        #expect(local.defaultProvider.name == "openai", "a local server needs no key")
+        let none = SluiceConfiguration.fromEnvironment([:])
+        #expect(none.defaultProvider.name == "builtin")
+        #expect(none.providers.map(\.name) == ["builtin"])
+    }
+
+    @Test(arguments: [
+        ("claude-*", "claude-3-haiku", true), ("claude-*", "gpt-4o", false), ("*", "anything", true), ("gpt-4o", "gpt-4o", true),
+        ("gpt-*-mini", "gpt-4o-mini", true), ("gpt-*-mini", "gpt-4o", false), ("*-instruct", "llama-3-instruct", true),
+    ])
+    func routesMatchGlobs(pattern: String, model: String, matches: Bool) {
+        #expect(ModelRoute(pattern: pattern, provider: "p").matches(model) == matches)
+    }
+
+    @Test func specsTakeTheConfiguredDefaultProviderAndModel() throws {
+        let spec = try JobSpec.parse(["template": "{{a}}"], preset: { _ in nil }, defaultProvider: "openai", defaultModel: { "\($0)-default" })
+        #expect(spec.provider == "openai")
+        #expect(spec.model == "openai-default")
+        let explicit = try JobSpec.parse(["template": "{{a}}", "provider": "builtin"], preset: { _ in nil }, defaultProvider: "openai")
+        #expect(explicit.provider == "builtin")
+    }
+}
