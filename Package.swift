@@ -88,7 +88,7 @@ let package = Package(
                 "SluiceFakeProvider",
             ]
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceTestSupport", "SluiceFakeProvider"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Exit status: 0 completed, 3 completed with errors, 1 failed (including malformed input), \
             2 cancelled, 64 usage error. Interrupted (Ctrl-C), it finishes or releases the calls in flight \
-            and exits 0; run the same command again to resume.
+            and exits 0; paused (the provider refused the key), it exits 1. Either way, run the same \
+            command again to resume.
             """)
 
     @Argument(help: "Input files (CSV, JSON, JSONL or text); all of them form one job.")
@@ -68,6 +69,10 @@ struct RunCommand: AsyncParsableCommand {
                 try? await http.shutdown()
                 throw error
             }
+        }
+        if final.status == .paused {
+            note("paused: \(final.statusReason ?? "no reason given"); fix it and run the same command again to resume")
+            throw ExitCode(1)
         }
         guard final.status.isFinal else {
             note("interrupted: \(final.counts.finished) of \(final.counts.total) items done; run the same command again to resume")

@@ -3,8 +3,9 @@ import ServiceLifecycle
 import SluiceCore
 import SluiceStore
 
-/// Shows a one-shot run's progress until its job reaches a final status, then returns so the
-/// service group shuts down and the command can print the summary.
+/// Shows a one-shot run's progress until its job reaches a final status — or is paused with
+/// nothing in flight (a refused key, say), which a one-shot run cannot get past on its own —
+/// then returns so the service group shuts down and the command can report.
 ///
 /// On a terminal it redraws one bar a few times a second; otherwise it prints a plain line
 /// every few seconds, which is what logs and CI want.
@@ -25,7 +26,7 @@ struct RunMonitor: Service {
                 print(report(job, now: now))
                 lastPrinted = now
             }
-            if job.status.isFinal { return }
+            if job.status.isFinal || (job.status == .paused && job.counts.running == 0) { return }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(isTerminal ? 0.2 : 0.5)) }
         }
     }

@@ -16,10 +16,12 @@ struct SluiceProcess {
     }
 
     /// Runs to completion and returns its exit status and output.
-    static func run(_ arguments: [String], in directory: URL) throws -> Output {
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        // Only what the test says: a developer's own keys must not change what a test sees.
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { $1 }
         process.currentDirectoryURL = directory
         let outURL = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
         let errURL = directory.appendingPathComponent("stderr-\(UUID().uuidString)")

@@ -34,15 +34,16 @@ import Testing
         #expect(configuration.provider(forModel: "gpt-4o")?.name == "team")
     }
 
-    @Test(arguments: [
-        (["providers": ["p": ["kind": "openai", "api_key": "sk-inline"]]], "providers.p.api_key"),
-        (["providers": ["p": ["kind": "mystery"]]], "providers.p.kind"),
-        (["providers": ["p": ["kind": "openai", "limits": ["rpm": -1]]]], "providers.p.limits.rpm"),
-        (["providers": ["p": ["kind": "openai", "limits": ["rps": 1]]]], "providers.p.limits.rps"),
-        (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
-        (["routes": [["model": "*", "provider": "ghost"]]], "routes[0]"),
-        (["extra": 1], "extra"),
-    ] as [(JSONValue, String)])
+    @Test(
+        arguments: [
+            (["providers": ["p": ["kind": "openai", "api_key": "sk-inline"]]], "providers.p.api_key"),
+            (["providers": ["p": ["kind": "mystery"]]], "providers.p.kind"),
+            (["providers": ["p": ["kind": "openai", "limits": ["rpm": -1]]]], "providers.p.limits.rpm"),
+            (["providers": ["p": ["kind": "openai", "limits": ["rps": 1]]]], "providers.p.limits.rps"),
+            (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
+            (["routes": [["model": "*", "provider": "ghost"]]], "routes[0]"),
+            (["extra": 1], "extra"),
+        ] as [(JSONValue, String)])
     func refusesBadSettingsNamingThem(document: JSONValue, path: String) {
         #expect(throws: ConfigurationError.self) { try SluiceConfiguration.parse(document, environment: [:]) }
         do {
@@ -74,7 +75,8 @@ import Testing
     }
 
     @Test func specsTakeTheConfiguredDefaultProviderAndModel() throws {
-        let spec = try JobSpec.parse(["template": "{{a}}"], preset: { _ in nil }, defaultProvider: "openai", defaultModel: { "\($0)-default" })
+        let spec = try JobSpec.parse(
+            ["template": "{{a}}"], preset: { _ in nil }, defaultProvider: "openai", defaultModel: { "\($0)-default" })
         #expect(spec.provider == "openai")
         #expect(spec.model == "openai-default")
         let explicit = try JobSpec.parse(["template": "{{a}}", "provider": "builtin"], preset: { _ in nil }, defaultProvider: "openai")

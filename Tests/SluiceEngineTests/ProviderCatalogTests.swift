@@ -43,7 +43,9 @@ import Testing
 
     @Test func unreadableAndInvalidFilesAreClearErrors() throws {
         let directory = TemporaryDirectory()
-        #expect(throws: ConfigurationError.self) { try ProviderCatalog.configuration(file: directory.path("missing.yaml"), environment: [:]) }
+        #expect(throws: ConfigurationError.self) {
+            try ProviderCatalog.configuration(file: directory.path("missing.yaml"), environment: [:])
+        }
         let broken = directory.write("broken.yaml", "providers: [unclosed\n")
         do {
             _ = try ProviderCatalog.configuration(file: broken, environment: [:])

@@ -1,0 +1,68 @@
+import Foundation
+import SluiceCore
+import SluiceFakeProvider
+import SluiceTestSupport
+import Testing
+
+/// `sluice run` against a configured OpenAI-compatible provider (the fake, over loopback).
+@Suite struct ProviderRunTests {
+    @Test func runsThroughAConfiguredProviderWithoutLeakingTheKey() async throws {
+        let fake = try await FakeProviderServer()
+        fake.update { $0.requiredKey = "sk-cli-secret-1234" }
+        let directory = TemporaryDirectory()
+        let config = directory.write(
+            "sluice.yaml",
+            """
+            providers:
+              remote:
+                kind: openai
+                base_url: \(fake.baseURL)/v1
+                api_key_env: REMOTE_KEY
+                default_model: fake-model
+                limits: {rpm: 6000}
+            """)
+        let input = directory.write("in.csv", "id,text\n1,great\n2,awful\n3,fine\n")
+        let run = try SluiceProcess.run(
+            ["run", input, "--preset", "text-classify", "--config", config, "-o", "out.jsonl"], in: directory.url,
+            environment: ["REMOTE_KEY": "sk-cli-secret-1234"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("provider remote, model fake-model"))
+        #expect(!run.stderr.contains("offline"))
+        let results = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8)
+        #expect(results.split(separator: "\n").count == 3)
+        #expect(results.contains("\"model\":\"fake-model\""))
+        for text in [run.stdout, run.stderr, results] { #expect(!text.contains("sk-cli-secret-1234")) }
+        #expect(fake.counters.accepted == 3)
+
+        // A wrong key pauses the job: the run stops, says why, and never shows the key.
+        let wrong = try SluiceProcess.run(
+            ["run", input, "--preset", "text-classify", "--config", config, "--database", "wrong.sqlite"], in: directory.url,
+            environment: ["REMOTE_KEY": "sk-wrong-secret-9876"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("paused: the provider refused the credentials: HTTP 401"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("sk-wrong-secret-9876"))
+        try await fake.stop()
+    }
+
+    @Test func aProviderWithoutItsKeyIsAUsageError() throws {
+        let directory = TemporaryDirectory()
+        let config = directory.write("sluice.yaml", "providers:\n  remote: {kind: openai, api_key_env: REMOTE_KEY}\n")
+        let input = directory.write("in.csv", "text\nhi\n")
+        let spec = directory.write("spec.json", #"{"preset": "text-classify", "provider": "remote"}"#)
+        let run = try SluiceProcess.run(["run", input, "--spec", spec, "--config", config], in: directory.url)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("provider 'remote' has no API key: set REMOTE_KEY"))
+        // Named by nobody, a keyless provider is passed over for the offline one, which says so.
+        let fallback = try SluiceProcess.run(["run", input, "--preset", "text-classify", "--config", config], in: directory.url)
+        #expect(fallback.status == 0)
+        #expect(fallback.stderr.contains("using the built-in offline provider"))
+    }
+
+    @Test func withNoKeyTheOfflineProviderIsUsedAndSaid() throws {
+        let directory = TemporaryDirectory()
+        let input = directory.write("in.csv", "text\nhi\n")
+        let run = try SluiceProcess.run(["run", input, "--preset", "text-classify"], in: directory.url)
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("using the built-in offline provider"))
+    }
+}
