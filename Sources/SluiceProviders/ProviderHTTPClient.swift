@@ -15,9 +15,11 @@ public final class ProviderHTTPClient: Sendable {
     /// Bodies larger than this are refused: a chat completion is never this big.
     static let maximumBodyBytes = 32 * 1024 * 1024
 
-    public init(connectTimeoutSeconds: Int64 = 10) {
+    /// `readTimeoutSeconds` bounds the silence between two reads of one response; each call's
+    /// own deadline (the provider's `timeout_seconds`) bounds the whole call.
+    public init(connectTimeoutSeconds: Int64 = 10, readTimeoutSeconds: Int64 = 300) {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(connectTimeoutSeconds))
+        configuration.timeout = .init(connect: .seconds(connectTimeoutSeconds), read: .seconds(readTimeoutSeconds))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

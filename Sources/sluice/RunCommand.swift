@@ -61,7 +61,8 @@ struct RunCommand: AsyncParsableCommand {
         if !job.status.isFinal {
             // Limits apply to the provider the stored job uses (a resumed job keeps its own).
             let limited = try providerOptions.configuration(applyingLimitsTo: job.spec.provider)
-            let http = ProviderHTTPClient()
+            let slowest = limited.providers.map(\.timeoutSeconds).max() ?? 120
+            let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
             do {
                 final = try await runEngine(jobID: job.id, store: store, providers: ProviderCatalog.registry(for: limited, http: http))
                 try await http.shutdown()

@@ -128,7 +128,11 @@ public final class FakeProviderServer: Sendable {
             var limitHeaders: [(String, String)] = []
             if behaviour.sendsLimitHeaders, let rpm = behaviour.requestsPerMinute {
                 let left = max(0, (remaining ?? rpm) - (retryAfter == nil ? 1 : 0))
-                let reset = behaviour.limitWindow == .perSecond ? 1.0 : 60.0 / rpm
+                // Seconds until a request is allowed again: the next whole second, or when the
+                // oldest request in the minute leaves it.
+                let reset =
+                    behaviour.limitWindow == .perSecond
+                    ? now.rounded(.down) + 1 - now : max(0, (state.requestTimes.first ?? now) + 60 - now)
                 if anthropic {
                     let resetAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(reset))
                     limitHeaders += [
