@@ -44,6 +44,8 @@ public struct RateLimiter: Sendable {
     /// Leave to make one call; hand it back with ``complete(_:outcome:signal:now:)``.
     public struct Permit: Sendable, Equatable {
         public var reservedTokens: Double
+        /// When the call was let through, to tell which pace a 429 answers.
+        public var issuedAt: Date
     }
 
     public enum Decision: Sendable, Equatable {
@@ -74,6 +76,9 @@ public struct RateLimiter: Sendable {
     var nextTokensAt: Date?
     var lastCut: Date?
     var lastGrowth: Date?
+    /// When headers last lowered the pace: a 429 to a call issued before then answers a pace
+    /// already given up, and blocks without cutting further.
+    var loweredByHeadersAt: Date?
     /// Start times of recent calls, to estimate the rate that drew a 429 when no limit was known.
     var recentStarts: [Date] = []
 
@@ -97,7 +102,7 @@ public struct RateLimiter: Sendable {
         if let tokenRate { nextTokensAt = max(nextTokensAt ?? now, now).addingTimeInterval(tokens / tokenRate) }
         recentStarts.append(now)
         if recentStarts.count > 256 { recentStarts.removeFirst(recentStarts.count - 256) }
-        return .proceed(Permit(reservedTokens: tokens))
+        return .proceed(Permit(reservedTokens: tokens, issuedAt: now))
     }
 
     /// Hands back a permit whose call was never made.
@@ -118,6 +123,7 @@ public struct RateLimiter: Sendable {
         case .rateLimited:
             let wait = signal?.retryAfter ?? signal?.requests?.resetIn ?? signal?.tokens?.resetIn ?? 1
             block(until: now.addingTimeInterval(max(wait, 0.05)))
+            if let lowered = loweredByHeadersAt, permit.issuedAt < lowered { break }
             cut(now: now)
         case .failed:
             break
@@ -128,6 +134,7 @@ public struct RateLimiter: Sendable {
         if let limit = signal.requests?.limit, limit > 0 {
             let ceiling = min(limits.requestsPerMinute ?? .infinity, limit) / 60 * tuning.safety
             requestCeiling = ceiling
+            if (requestRate ?? .infinity) > ceiling { loweredByHeadersAt = now }
             requestRate = min(requestRate ?? ceiling, ceiling)
         }
         if let limit = signal.tokens?.limit, limit > 0 {

@@ -108,6 +108,18 @@ import Testing
         #expect(limiter.requestRate == limiter.requestCeiling)
     }
 
+    @Test func a429ToACallMadeBeforeHeadersLoweredThePaceDoesNotCutAgain() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 1_200))
+        guard case .proceed(let early) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
+        guard case .proceed(let synced) = limiter.acquire(tokens: 1, now: t0.addingTimeInterval(0.1)) else { Issue.record(); return }
+        limiter.complete(
+            synced, outcome: .succeeded(usedTokens: nil), signal: RateLimitSignal(requests: .init(limit: 600)),
+            now: t0.addingTimeInterval(0.4))
+        limiter.complete(early, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 1), now: t0.addingTimeInterval(0.5))
+        #expect(limiter.requestRate == 600.0 / 60 * 0.99, "paced at the real limit, not below it")
+        #expect(limiter.blockedUntil == t0.addingTimeInterval(1.5), "but everyone still waits out the 429")
+    }
+
     @Test func noneRemainingBlocksUntilTheReset() {
         var limiter = RateLimiter(limits: RateLimits())
         guard case .proceed(let permit) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
