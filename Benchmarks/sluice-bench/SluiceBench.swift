@@ -192,10 +192,14 @@ struct SluiceBench {
         let calls = counters.received
         let perSecondCounts = counters.acceptedPerSecond
         let lastSecond = perSecondCounts.keys.max() ?? 0
-        let steady = perSecondCounts.filter { $0.key >= 10 && $0.key < lastSecond - 5 }
-        let steadyRate = steady.isEmpty ? 0 : Double(steady.values.reduce(0, +)) / Double(steady.count)
-        let afterMinute = perSecondCounts.filter { $0.key >= 60 }
-        let afterMinuteRate = afterMinute.isEmpty ? 0 : Double(afterMinute.values.reduce(0, +)) / Double(afterMinute.count)
+        // Rates over every second of a span, the idle ones included.
+        func rate(from first: Int, to end: Int) -> Double {
+            guard end > first else { return 0 }
+            return Double(perSecondCounts.filter { $0.key >= first && $0.key < end }.values.reduce(0, +)) / Double(end - first)
+        }
+        let steadyRate = rate(from: 10, to: lastSecond - 5)
+        let afterMinuteRate = rate(from: 60, to: lastSecond + 1)
+        let afterMinute = lastSecond >= 60
         var figures: KeyValuePairs<String, String> = [:]
         figures = [
             "items": "\(items)", "fake rpm": fakeRPM > 0 ? f0(fakeRPM) + (perSecond ? " per second" : " sliding minute") : "none",
@@ -205,7 +209,7 @@ struct SluiceBench {
             "overall rate/s": f(Double(items) / seconds),
             "steady rate/s": f(steadyRate) + (fakeRPM > 0 ? String(format: " (%.1f%% of limit)", steadyRate / (fakeRPM / 60) * 100) : ""),
             "after first minute rate/s": f(afterMinuteRate)
-                + (fakeRPM > 0 && !afterMinute.isEmpty ? String(format: " (%.1f%% of limit)", afterMinuteRate / (fakeRPM / 60) * 100) : ""),
+                + (fakeRPM > 0 && afterMinute ? String(format: " (%.1f%% of limit)", afterMinuteRate / (fakeRPM / 60) * 100) : ""),
             "429s after first minute": "\(counters.rateLimitedAfter(seconds: 60))",
             "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
         ]
