@@ -108,16 +108,13 @@ public final class FakeProviderServer: Sendable {
             state.requestTimes.removeAll { $0 <= now - 60 }
             state.tokenTimes.removeAll { $0.time <= now - 60 }
             var retryAfter: Double?
-            var remaining: Double?
             if let rpm = behaviour.requestsPerMinute {
                 switch behaviour.limitWindow {
                 case .slidingMinute:
-                    remaining = rpm - Double(state.requestTimes.count)
                     if state.requestTimes.count >= Int(rpm) { retryAfter = state.requestTimes[0] + 60 - now }
                 case .perSecond:
                     let second = now.rounded(.down)
                     let inSecond = state.requestTimes.filter { $0 >= second }.count
-                    remaining = rpm / 60 - Double(inSecond)
                     if Double(inSecond) >= (rpm / 60).rounded(.down) { retryAfter = second + 1 - now }
                 }
             }
@@ -125,27 +122,7 @@ public final class FakeProviderServer: Sendable {
             if retryAfter == nil, let tpm = behaviour.tokensPerMinute, usedTokens + promptTokens > tpm {
                 retryAfter = (state.tokenTimes.first?.time ?? now) + 60 - now
             }
-            var limitHeaders: [(String, String)] = []
-            if behaviour.sendsLimitHeaders, let rpm = behaviour.requestsPerMinute {
-                let left = max(0, (remaining ?? rpm) - (retryAfter == nil ? 1 : 0))
-                // Seconds until a request is allowed again: the next whole second, or when the
-                // oldest request in the minute leaves it.
-                let reset =
-                    behaviour.limitWindow == .perSecond
-                    ? now.rounded(.down) + 1 - now : max(0, (state.requestTimes.first ?? now) + 60 - now)
-                if anthropic {
-                    let resetAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(reset))
-                    limitHeaders += [
-                        ("anthropic-ratelimit-requests-limit", "\(Int(rpm))"), ("anthropic-ratelimit-requests-remaining", "\(Int(left))"),
-                        ("anthropic-ratelimit-requests-reset", resetAt),
-                    ]
-                } else {
-                    limitHeaders += [
-                        ("x-ratelimit-limit-requests", "\(Int(rpm))"), ("x-ratelimit-remaining-requests", "\(Int(left))"),
-                        ("x-ratelimit-reset-requests", "\(Int(reset * 1000))ms"),
-                    ]
-                }
-            }
+            let limitHeaders = Self.limitHeaders(state, now: now, anthropic: anthropic)
             if let retryAfter {
                 state.counters.rateLimited += 1
                 state.counters.rateLimitedPerSecond[Int(now), default: 0] += 1
@@ -192,11 +169,41 @@ public final class FakeProviderServer: Sendable {
         }
     }
 
-    func finished() {
+    /// Marks a delayed answer as sent and returns its limit headers as they stand now.
+    func finished(anthropic: Bool) -> [(String, String)] {
         state.withLock { state in
             state.inFlight -= 1
             state.counters.answered += 1
+            return Self.limitHeaders(state, now: Date().timeIntervalSince(started), anthropic: anthropic)
         }
+    }
+
+    /// OpenAI's or Anthropic's request-limit headers at `now` (seconds since the fake started):
+    /// the limit, what is left, and when a request is allowed again (the next whole second, or
+    /// when the oldest request of the minute leaves it).
+    static func limitHeaders(_ state: State, now: Double, anthropic: Bool) -> [(String, String)] {
+        guard state.behaviour.sendsLimitHeaders, let rpm = state.behaviour.requestsPerMinute else { return [] }
+        let recent = state.requestTimes.filter { $0 > now - 60 }
+        let remaining: Int
+        let reset: Double
+        switch state.behaviour.limitWindow {
+        case .slidingMinute:
+            remaining = max(0, Int(rpm) - recent.count)
+            reset = max(0, (recent.first ?? now) + 60 - now)
+        case .perSecond:
+            remaining = max(0, Int((rpm / 60).rounded(.down)) - recent.filter { $0 >= now.rounded(.down) }.count)
+            reset = now.rounded(.down) + 1 - now
+        }
+        if anthropic {
+            return [
+                ("anthropic-ratelimit-requests-limit", "\(Int(rpm))"), ("anthropic-ratelimit-requests-remaining", "\(remaining)"),
+                ("anthropic-ratelimit-requests-reset", ISO8601DateFormatter().string(from: Date().addingTimeInterval(reset))),
+            ]
+        }
+        return [
+            ("x-ratelimit-limit-requests", "\(Int(rpm))"), ("x-ratelimit-remaining-requests", "\(remaining)"),
+            ("x-ratelimit-reset-requests", "\(Int((reset * 1000).rounded(.up)))ms"),
+        ]
     }
 
     static func errorBody(_ message: String) -> String {
@@ -293,13 +300,15 @@ final class FakeRequestHandler: ChannelInboundHandler {
             case .hang:
                 return
             case .drop(let after):
+                let anthropic = head.uri.hasSuffix("/messages")
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
-                    server.finished()
+                    _ = server.finished(anthropic: anthropic)
                     bound.value.close(promise: nil)
                 }
             case .respond(let status, let headers, let text, let after):
-                let write = {
-                    var fields = HTTPHeaders(headers)
+                let anthropic = head.uri.hasSuffix("/messages")
+                let write = { (limits: [(String, String)]) in
+                    var fields = HTTPHeaders(headers + limits)
                     fields.add(name: "Content-Type", value: "application/json")
                     fields.add(name: "Content-Length", value: "\(text.utf8.count)")
                     let context = bound.value
@@ -313,11 +322,10 @@ final class FakeRequestHandler: ChannelInboundHandler {
                 }
                 if status == 200 || status == 500 || status == 503 {
                     context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
-                        server.finished()
-                        write()
+                        write(server.finished(anthropic: anthropic))
                     }
                 } else {
-                    write()
+                    write([])
                 }
             }
         }
