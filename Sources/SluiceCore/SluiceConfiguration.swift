@@ -252,3 +252,19 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         }
     }
 }
+
+/// Printing settings (logs, test failures, `dump`) never shows the key.
+extension ProviderSettings: CustomStringConvertible, CustomReflectable {
+    public var description: String {
+        "ProviderSettings(name: \(name), kind: \(kind.rawValue), baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "[redacted]"))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "name": name, "kind": kind, "baseURL": baseURL, "apiKeyVariable": apiKeyVariable as Any,
+                "apiKey": apiKey == nil ? "none" : "[redacted]", "limits": limits, "timeoutSeconds": timeoutSeconds,
+            ])
+    }
+}

@@ -72,3 +72,10 @@ public struct AnthropicProvider: ModelProvider {
         return .object(body)
     }
 }
+
+/// Printing a provider never shows its key.
+extension AnthropicProvider: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["name": name, "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]"])
+    }
+}

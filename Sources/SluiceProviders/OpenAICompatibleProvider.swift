@@ -60,3 +60,10 @@ public struct OpenAICompatibleProvider: ModelProvider {
         return .object(body)
     }
 }
+
+/// Printing a provider never shows its key.
+extension OpenAICompatibleProvider: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["name": name, "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]"])
+    }
+}

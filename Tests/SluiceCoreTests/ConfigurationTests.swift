@@ -83,3 +83,14 @@ import Testing
         #expect(explicit.provider == "builtin")
     }
 }
+
+@Suite struct SecretTests {
+    @Test func printingSettingsNeverShowsTheKey() {
+        let settings = ProviderSettings(name: "p", kind: .openai, apiKeyVariable: "K", apiKey: "sk-very-secret")
+        var dumped = ""
+        dump(settings, to: &dumped)
+        for text in [String(describing: settings), String(reflecting: settings), dumped, "\(settings)"] {
+            #expect(!text.contains("sk-very-secret"))
+        }
+    }
+}
