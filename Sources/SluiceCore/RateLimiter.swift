@@ -25,8 +25,8 @@ public struct RateLimits: Sendable, Equatable {
 ///
 /// It adapts. Limits reported in headers lower the ceiling to what the provider really allows;
 /// `remaining: 0` blocks until the reset; a 429 blocks every caller until the provider's reset
-/// and cuts the rate multiplicatively, after which it grows back additively — so an unknown or
-/// wrongly configured limit is found rather than hammered.
+/// and — unless headers are reporting the limit — cuts the rate multiplicatively, after which it
+/// grows back additively, so an unknown or wrongly configured limit is found rather than hammered.
 public struct RateLimiter: Sendable {
     public struct Tuning: Sendable, Equatable {
         /// Pace at this share of a known limit, leaving room for clock skew between us and them.
@@ -44,8 +44,6 @@ public struct RateLimiter: Sendable {
     /// Leave to make one call; hand it back with ``complete(_:outcome:signal:now:)``.
     public struct Permit: Sendable, Equatable {
         public var reservedTokens: Double
-        /// When the call was let through, to tell which pace a 429 answers.
-        public var issuedAt: Date
     }
 
     public enum Decision: Sendable, Equatable {
@@ -76,9 +74,10 @@ public struct RateLimiter: Sendable {
     var nextTokensAt: Date?
     var lastCut: Date?
     var lastGrowth: Date?
-    /// When headers last lowered the pace: a 429 to a call issued before then answers a pace
-    /// already given up, and blocks without cutting further.
-    var loweredByHeadersAt: Date?
+    /// When headers last stated the limit. While they do, the pace already matches what the
+    /// provider says it allows and `remaining`/`reset` steer around other users of the key, so a
+    /// 429 (an overshoot before the first headers arrived, say) blocks without cutting the rate.
+    var limitReportedAt: Date?
     /// Start times of recent calls, to estimate the rate that drew a 429 when no limit was known.
     var recentStarts: [Date] = []
 
@@ -102,7 +101,7 @@ public struct RateLimiter: Sendable {
         if let tokenRate { nextTokensAt = max(nextTokensAt ?? now, now).addingTimeInterval(tokens / tokenRate) }
         recentStarts.append(now)
         if recentStarts.count > 256 { recentStarts.removeFirst(recentStarts.count - 256) }
-        return .proceed(Permit(reservedTokens: tokens, issuedAt: now))
+        return .proceed(Permit(reservedTokens: tokens))
     }
 
     /// Hands back a permit whose call was never made.
@@ -123,7 +122,7 @@ public struct RateLimiter: Sendable {
         case .rateLimited:
             let wait = signal?.retryAfter ?? signal?.requests?.resetIn ?? signal?.tokens?.resetIn ?? 1
             block(until: now.addingTimeInterval(max(wait, 0.05)))
-            if let lowered = loweredByHeadersAt, permit.issuedAt < lowered { break }
+            if let reported = limitReportedAt, now.timeIntervalSince(reported) < 60 { break }
             cut(now: now)
         case .failed:
             break
@@ -134,8 +133,8 @@ public struct RateLimiter: Sendable {
         if let limit = signal.requests?.limit, limit > 0 {
             let ceiling = min(limits.requestsPerMinute ?? .infinity, limit) / 60 * tuning.safety
             requestCeiling = ceiling
-            if (requestRate ?? .infinity) > ceiling { loweredByHeadersAt = now }
             requestRate = min(requestRate ?? ceiling, ceiling)
+            limitReportedAt = now
         }
         if let limit = signal.tokens?.limit, limit > 0 {
             let ceiling = min(limits.tokensPerMinute ?? .infinity, limit) / 60 * tuning.safety

@@ -108,7 +108,7 @@ import Testing
         #expect(limiter.requestRate == limiter.requestCeiling)
     }
 
-    @Test func a429ToACallMadeBeforeHeadersLoweredThePaceDoesNotCutAgain() {
+    @Test func a429WhileHeadersReportTheLimitBlocksWithoutCutting() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 1_200))
         guard case .proceed(let early) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
         guard case .proceed(let synced) = limiter.acquire(tokens: 1, now: t0.addingTimeInterval(0.1)) else { Issue.record(); return }
