@@ -162,7 +162,8 @@ struct SluiceBench {
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
-        let provider = OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http)
+        let provider = OpenAICompatibleProvider(
+            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http))
         let limits = RateLimits(requestsPerMinute: configuredRPM > 0 ? configuredRPM : nil)
         let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits)])
         let spec = try JobSpec.parse(

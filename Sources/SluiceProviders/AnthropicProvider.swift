@@ -6,37 +6,28 @@ import SluiceCore
 /// as a prompt followed by a correction, are joined).
 public struct AnthropicProvider: ModelProvider {
     public let name: String
-    /// Without the version segment, e.g. `https://api.anthropic.com`.
-    public let baseURL: String
-    let apiKey: String?
-    let extraHeaders: [(String, String)]
-    let timeoutSeconds: Double
-    let http: ProviderHTTPClient
+    /// Its base URL has no version segment, e.g. `https://api.anthropic.com` (a trailing `/v1`
+    /// is dropped, since both spellings are common in configurations).
+    public let endpoint: ProviderEndpoint
 
     public static let apiVersion = "2023-06-01"
     /// Anthropic requires `max_tokens`; this is used when the spec's params set none.
     public static let defaultMaxTokens = 1024
 
-    public init(
-        name: String, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120,
-        http: ProviderHTTPClient
-    ) {
+    public init(name: String, endpoint: ProviderEndpoint) {
         self.name = name
-        var base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        if base.hasSuffix("/v1") { base = String(base.dropLast(3)) }
-        self.baseURL = base
-        self.apiKey = apiKey
-        self.extraHeaders = extraHeaders
-        self.timeoutSeconds = timeoutSeconds
-        self.http = http
+        self.endpoint =
+            endpoint.baseURL.hasSuffix("/v1")
+            ? ProviderEndpoint(
+                baseURL: String(endpoint.baseURL.dropLast(3)), apiKey: endpoint.apiKey, extraHeaders: endpoint.extraHeaders,
+                timeoutSeconds: endpoint.timeoutSeconds, http: endpoint.http)
+            : endpoint
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
-        var headers = extraHeaders + [("anthropic-version", Self.apiVersion)]
-        if let apiKey { headers.append(("x-api-key", apiKey)) }
-        let (reply, signal) = try await http.postJSON(
-            url: baseURL + "/v1/messages", headers: headers, body: Self.body(for: request), timeoutSeconds: timeoutSeconds,
-            secret: apiKey)
+        var headers = [("anthropic-version", Self.apiVersion)]
+        if let apiKey = endpoint.apiKey { headers.append(("x-api-key", apiKey)) }
+        let (reply, signal) = try await endpoint.post("/v1/messages", headers: headers, body: Self.body(for: request))
         guard let blocks = reply["content"]?.arrayValue else { throw .transient("the reply has no content blocks") }
         let text = blocks.compactMap { $0["type"] == "text" ? $0["text"]?.stringValue : nil }.joined()
         guard !blocks.isEmpty, blocks.contains(where: { $0["type"] == "text" }) else {
@@ -70,12 +61,5 @@ public struct AnthropicProvider: ModelProvider {
             if let value = request.params[key] { body[key] = value }
         }
         return .object(body)
-    }
-}
-
-/// Printing a provider never shows its key.
-extension AnthropicProvider: CustomReflectable {
-    public var customMirror: Mirror {
-        Mirror(self, children: ["name": name, "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]"])
     }
 }

@@ -9,31 +9,17 @@ import SluiceCore
 /// `json_object` is what every one of these servers accepts.
 public struct OpenAICompatibleProvider: ModelProvider {
     public let name: String
-    /// Up to and including the version segment, e.g. `https://api.openai.com/v1`.
-    public let baseURL: String
-    let apiKey: String?
-    let extraHeaders: [(String, String)]
-    let timeoutSeconds: Double
-    let http: ProviderHTTPClient
+    /// Its base URL goes up to and including the version segment, e.g. `https://api.openai.com/v1`.
+    public let endpoint: ProviderEndpoint
 
-    public init(
-        name: String, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120,
-        http: ProviderHTTPClient
-    ) {
+    public init(name: String, endpoint: ProviderEndpoint) {
         self.name = name
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.extraHeaders = extraHeaders
-        self.timeoutSeconds = timeoutSeconds
-        self.http = http
+        self.endpoint = endpoint
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
-        var headers = extraHeaders
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        let (reply, signal) = try await http.postJSON(
-            url: baseURL + "/chat/completions", headers: headers, body: Self.body(for: request), timeoutSeconds: timeoutSeconds,
-            secret: apiKey)
+        let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+        let (reply, signal) = try await endpoint.post("/chat/completions", headers: headers, body: Self.body(for: request))
         guard let content = reply["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
             throw .transient("the reply has no choices[0].message.content")
         }
@@ -58,12 +44,5 @@ public struct OpenAICompatibleProvider: ModelProvider {
             body["response_format"] = ["type": "json_object"]
         }
         return .object(body)
-    }
-}
-
-/// Printing a provider never shows its key.
-extension OpenAICompatibleProvider: CustomReflectable {
-    public var customMirror: Mirror {
-        Mirror(self, children: ["name": name, "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]"])
     }
 }

@@ -33,18 +33,14 @@ public enum ProviderCatalog {
     }
 
     static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) -> any ModelProvider {
-        let headers = settings.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let endpoint = ProviderEndpoint(
+            baseURL: settings.baseURL, apiKey: settings.apiKey,
+            extraHeaders: settings.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            timeoutSeconds: settings.timeoutSeconds, http: http)
         switch settings.kind {
-        case .builtin:
-            return BuiltinProvider(name: settings.name)
-        case .openai:
-            return OpenAICompatibleProvider(
-                name: settings.name, baseURL: settings.baseURL, apiKey: settings.apiKey, extraHeaders: headers,
-                timeoutSeconds: settings.timeoutSeconds, http: http)
-        case .anthropic:
-            return AnthropicProvider(
-                name: settings.name, baseURL: settings.baseURL, apiKey: settings.apiKey, extraHeaders: headers,
-                timeoutSeconds: settings.timeoutSeconds, http: http)
+        case .builtin: return BuiltinProvider(name: settings.name)
+        case .openai: return OpenAICompatibleProvider(name: settings.name, endpoint: endpoint)
+        case .anthropic: return AnthropicProvider(name: settings.name, endpoint: endpoint)
         }
     }
 

@@ -22,16 +22,19 @@ import Testing
               - {model: "claude-*", provider: alpha}
               - {model: "*", provider: zeta}
             """)
-        let configuration = try ProviderCatalog.configuration(file: path, environment: ["ALPHA_KEY": "ak"])
+        let configuration = try ProviderCatalog.configuration(file: path, environment: ["ALPHA_KEY": "ak-alpha-secret"])
         #expect(configuration.providers.map(\.name) == ["zeta", "alpha", "builtin"], "file order, not alphabetical")
         #expect(configuration["zeta"]?.limits == RateLimits(requestsPerMinute: 600, maxInFlight: 8))
-        #expect(configuration["alpha"]?.apiKey == "ak")
+        #expect(configuration["alpha"]?.apiKey == "ak-alpha-secret")
         let http = ProviderHTTPClient()
         let registry = ProviderCatalog.registry(for: configuration, http: http)
         #expect(registry.names == ["alpha", "builtin", "zeta"])
         #expect(registry["zeta"]?.provider is OpenAICompatibleProvider)
         #expect(registry["alpha"]?.provider is AnthropicProvider)
         #expect(registry["zeta"]?.limits.maxInFlight == 8)
+        var dumped = ""
+        dump(registry["alpha"]?.provider, to: &dumped)
+        #expect(!dumped.contains("ak-alpha-secret") && dumped.contains("[redacted]"), "printing a provider never shows its key")
         try await http.shutdown()
     }
 

@@ -27,7 +27,7 @@ import Testing
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let provider = OpenAICompatibleProvider(
-            name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http)
+            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http))
         let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
         let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
         let job = try await harness.job(count: items, spec: spec)
@@ -107,7 +107,8 @@ import Testing
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let clock = ManualClock()
-        let provider = OpenAICompatibleProvider(name: "openai", baseURL: fake.baseURL + "/v1", apiKey: "k", http: http)
+        let provider = OpenAICompatibleProvider(
+            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", http: http))
         let gate = ProviderGate(entry: ProviderEntry(provider, breaker: .init(failureThreshold: 2, coolDown: 30)), clock: clock)
         let request = ModelRequest(
             model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,

@@ -40,8 +40,9 @@ import Testing
         -> OpenAICompatibleProvider
     {
         OpenAICompatibleProvider(
-            name: "openai", baseURL: fake.baseURL + "/v1", apiKey: key, extraHeaders: [("X-Team", "qa")], timeoutSeconds: timeout,
-            http: http)
+            name: "openai",
+            endpoint: ProviderEndpoint(
+                baseURL: fake.baseURL + "/v1", apiKey: key, extraHeaders: [("X-Team", "qa")], timeoutSeconds: timeout, http: http))
     }
 
     /// The call's result, keeping the typed failure.
@@ -72,7 +73,8 @@ import Testing
 
     @Test func anthropicRequestAndReplyShapes() async throws {
         try await withFake { fake, http in
-            let provider = AnthropicProvider(name: "anthropic", baseURL: fake.baseURL, apiKey: "ak-secret", http: http)
+            let provider = AnthropicProvider(
+                name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "ak-secret", http: http))
             var corrected = request
             corrected.messages.append(ChatMessage(role: .user, content: "Your previous reply was rejected."))
             let reply = try await provider.complete(corrected)

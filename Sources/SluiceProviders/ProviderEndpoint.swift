@@ -1,0 +1,34 @@
+import SluiceCore
+
+/// Where a remote provider is and how to reach it: base URL, key, extra headers, deadline,
+/// and the shared HTTP client. Both remote providers post JSON through it.
+public struct ProviderEndpoint: Sendable {
+    public let baseURL: String
+    let apiKey: String?
+    let extraHeaders: [(String, String)]
+    let timeoutSeconds: Double
+    let http: ProviderHTTPClient
+
+    public init(
+        baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120, http: ProviderHTTPClient
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.extraHeaders = extraHeaders
+        self.timeoutSeconds = timeoutSeconds
+        self.http = http
+    }
+
+    /// POSTs `body` to `path` under the base URL with the endpoint's headers plus `headers`.
+    func post(_ path: String, headers: [(String, String)], body: JSONValue) async throws(ProviderFailure) -> (JSONValue, RateLimitSignal) {
+        try await http.postJSON(
+            url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey)
+    }
+}
+
+/// Printing an endpoint never shows its key.
+extension ProviderEndpoint: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]", "timeoutSeconds": timeoutSeconds])
+    }
+}
