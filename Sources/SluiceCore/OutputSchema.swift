@@ -25,9 +25,6 @@ public struct OutputSchema: Sendable, Equatable {
         return errors
     }
 
-    /// The top-level properties in declaration order, or `[]` when the root is not an object.
-    public var propertyNames: [String] { root.properties?.map(\.name) ?? [] }
-
     /// One compiled schema; `nil` members are unconstrained.
     public final class Node: Sendable, Equatable {
         public let types: [String]?

@@ -35,6 +35,10 @@ public struct RateLimitSignal: Sendable, Equatable {
 
     public var isEmpty: Bool { retryAfter == nil && requests == nil && tokens == nil }
 
+    /// How long a throttled caller waits: `Retry-After`, else the sooner-listed reset, else one
+    /// second when the provider said nothing.
+    public var retryDelay: Double { retryAfter ?? requests?.resetIn ?? tokens?.resetIn ?? 1 }
+
     /// Reads the headers of one response (names compared case-insensitively) at time `now`.
     public init(headers: [(name: String, value: String)], now: Date) {
         var values: [String: String] = [:]

@@ -120,8 +120,7 @@ public struct RateLimiter: Sendable {
             }
             grow(now: now)
         case .rateLimited:
-            let wait = signal?.retryAfter ?? signal?.requests?.resetIn ?? signal?.tokens?.resetIn ?? 1
-            block(until: now.addingTimeInterval(max(wait, 0.05)))
+            block(until: now.addingTimeInterval(max(signal?.retryDelay ?? 1, 0.05)))
             if let reported = limitReportedAt, now.timeIntervalSince(reported) < 60 { break }
             cut(now: now)
         case .failed:

@@ -5,7 +5,6 @@ actor HeldItems {
     private var capacityWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     var all: [Int64] { Array(ids) }
-    var count: Int { ids.count }
 
     func add(_ newIDs: [Int64]) {
         ids.formUnion(newIDs)

@@ -114,8 +114,7 @@ struct ItemRunner: Sendable {
         case .rateLimited(let message, let signal):
             // Throttling is the limiter's business, not the item's: it goes back without
             // spending its attempt, not before the provider's reset.
-            let wait = signal.retryAfter ?? signal.requests?.resetIn ?? signal.tokens?.resetIn ?? 1
-            let notBefore = clock.now().addingTimeInterval(wait)
+            let notBefore = clock.now().addingTimeInterval(signal.retryDelay)
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .deferred(message, notBefore: notBefore), startedAt: started) })
         }
     }

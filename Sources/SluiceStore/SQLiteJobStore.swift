@@ -26,11 +26,6 @@ public final class SQLiteJobStore: JobStore {
         try SQLiteMigrations.migrator.migrate(pool)
     }
 
-    /// Whether every known migration has been applied (for readiness checks).
-    public func isMigrated() async throws -> Bool {
-        try await pool.read { db in try SQLiteMigrations.migrator.hasCompletedMigrations(db) }
-    }
-
     public func createJob(_ new: NewJob, now: Date) async throws -> Job {
         try await pool.write { db in
             try db.cachedStatement(

@@ -67,6 +67,10 @@ import Testing
         ["run", "in.csv", "--preset", "text-classify", "-o", "out.xlsx"],
         ["run", "in.csv", "--preset", "text-classify", "--concurrency", "0"],
         ["run", "in.data", "--preset", "text-classify"],
+        ["run", "in.csv", "--preset", "text-classify", "--rpm", "0"],
+        ["run", "in.csv", "--preset", "text-classify", "--tpm", "-5"],
+        ["run", "in.csv", "--preset", "text-classify", "--max-in-flight", "0"],
+        ["run", "in.csv", "--preset", "text-classify", "--config", "missing.yaml"],
     ])
     func usageErrorsExitSixtyFour(arguments: [String]) throws {
         let directory = TemporaryDirectory()

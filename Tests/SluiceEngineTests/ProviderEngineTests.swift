@@ -24,23 +24,14 @@ import Testing
         until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
     ) async throws -> (Job, [Item], FakeProviderCounters) {
         let harness = try EngineHarness()
-        let fake = try await FakeProviderServer(behaviour: behaviour)
-        let http = ProviderHTTPClient()
-        let provider = OpenAICompatibleProvider(
-            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http))
-        let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
-        let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
         let job = try await harness.job(count: items, spec: spec)
-        do {
+        return try await withFakeProvider(behaviour) { fake, http in
+            let provider = OpenAICompatibleProvider(
+                name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http))
+            let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
+            let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
             let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, limit: 120, until: condition) }
-            let result = (done, try await harness.items(job.id), fake.counters)
-            try await http.shutdown()
-            try await fake.stop()
-            return result
-        } catch {
-            try? await http.shutdown()
-            try? await fake.stop()
-            throw error
+            return (done, try await harness.items(job.id), fake.counters)
         }
     }
 

@@ -19,23 +19,6 @@ import Testing
             ], preset: { _ in nil })
     ).request(for: JSONObject([("text", "great service")]))
 
-    func withFake<T>(_ behaviour: FakeProviderBehaviour = .init(), _ body: (FakeProviderServer, ProviderHTTPClient) async throws -> T)
-        async throws -> T
-    {
-        let fake = try await FakeProviderServer(behaviour: behaviour)
-        let http = ProviderHTTPClient()
-        do {
-            let result = try await body(fake, http)
-            try await http.shutdown()
-            try await fake.stop()
-            return result
-        } catch {
-            try? await http.shutdown()
-            try? await fake.stop()
-            throw error
-        }
-    }
-
     func openAI(_ fake: FakeProviderServer, _ http: ProviderHTTPClient, key: String? = "sk-test-secret-key", timeout: Double = 10)
         -> OpenAICompatibleProvider
     {
@@ -55,7 +38,7 @@ import Testing
     }
 
     @Test func openAIRequestAndReplyShapes() async throws {
-        try await withFake { fake, http in
+        try await withFakeProvider { fake, http in
             let reply = try await openAI(fake, http).complete(request)
             #expect(try JSONParser.parse(reply.text)["score"]?.intValue != nil)
             #expect(reply.usage.promptTokens > 0 && reply.usage.completionTokens > 0)
@@ -72,7 +55,7 @@ import Testing
     }
 
     @Test func anthropicRequestAndReplyShapes() async throws {
-        try await withFake { fake, http in
+        try await withFakeProvider { fake, http in
             let provider = AnthropicProvider(
                 name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "ak-secret", http: http))
             var corrected = request
@@ -94,7 +77,7 @@ import Testing
     func failure(of fault: FakeProviderBehaviour.Fault, timeout: Double = 10) async throws -> ProviderFailure? {
         var behaviour = FakeProviderBehaviour()
         behaviour.scriptedFaults = [fault]
-        return try await withFake(behaviour) { fake, http in
+        return try await withFakeProvider(behaviour) { fake, http in
             guard case .failure(let failure) = await outcome(openAI(fake, http, timeout: timeout), request) else { return nil }
             return failure
         }
@@ -113,7 +96,7 @@ import Testing
     @Test func aRateLimitCarriesRetryAfterAndLimitHeaders() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.requestsPerMinute = 1
-        try await withFake(behaviour) { fake, http in
+        try await withFakeProvider(behaviour) { fake, http in
             let provider = openAI(fake, http)
             let first = try await provider.complete(request)
             #expect(first.signal?.requests?.limit == 1)
@@ -131,7 +114,7 @@ import Testing
     @Test func refusedKeysAreUnauthorizedAndNeverEchoed() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.requiredKey = "sk-the-right-one"
-        try await withFake(behaviour) { fake, http in
+        try await withFakeProvider(behaviour) { fake, http in
             guard case .failure(.unauthorized(let message)) = await outcome(openAI(fake, http, key: "sk-wrong-secret-key"), request) else {
                 Issue.record("expected a refusal")
                 return
@@ -145,7 +128,7 @@ import Testing
     @Test func badRequestsAreRejectedWithTheProvidersMessage() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.fixedError = (400, "model 'gpt-test' does not exist")
-        try await withFake(behaviour) { fake, http in
+        try await withFakeProvider(behaviour) { fake, http in
             guard case .failure(let failure) = await outcome(openAI(fake, http), request) else {
                 Issue.record("expected a rejection")
                 return
