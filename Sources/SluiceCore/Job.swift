@@ -13,6 +13,8 @@ public struct Job: Sendable, Equatable {
     public var sources: [JobSource]
     /// Identifies a one-shot run's inputs so that running it again resumes this job.
     public var fingerprint: String?
+    /// Set when the job was created through the OpenAI Batch API.
+    public var batch: BatchAttributes?
     public var counts: JobCounts
     public var usage: TokenUsage
     /// Input errors (line, column) and item errors, at most ``maximumErrors``.
@@ -26,7 +28,7 @@ public struct Job: Sendable, Equatable {
 
     public init(
         id: String, owner: String, name: String, status: JobStatus, statusReason: String? = nil, spec: JobSpec,
-        sources: [JobSource], fingerprint: String? = nil, counts: JobCounts = JobCounts(), usage: TokenUsage = TokenUsage(),
+        sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, counts: JobCounts = JobCounts(), usage: TokenUsage = TokenUsage(),
         errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
         self.id = id
@@ -37,6 +39,7 @@ public struct Job: Sendable, Equatable {
         self.spec = spec
         self.sources = sources
         self.fingerprint = fingerprint
+        self.batch = batch
         self.counts = counts
         self.usage = usage
         self.errors = errors

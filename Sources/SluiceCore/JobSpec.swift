@@ -8,7 +8,9 @@ public struct JobSpec: Sendable, Equatable {
     public var preset: String?
     public var input: InputOptions
     public var system: String?
-    public var template: PromptTemplate
+    /// The prompt for each item; `nil` only for ``InputFormat/openAIBatch`` input, whose
+    /// records are whole requests.
+    public var template: PromptTemplate?
     public var outputSchema: OutputSchema?
     public var provider: String
     public var model: String
@@ -20,6 +22,9 @@ public struct JobSpec: Sendable, Equatable {
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
+    /// The `provider` that picks each call's provider from its model name through the
+    /// configured routes (how the Batch API sends each line where its `model` belongs).
+    public static let routedProvider = "auto"
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts",
@@ -82,10 +87,17 @@ public struct JobSpec: Sendable, Equatable {
         preset = try string("preset")
         input = try InputOptions(object["input"] ?? .null)
         system = try string("system")
-        guard let templateText = try string("template"), !templateText.isEmpty else {
-            throw SpecError(field: "template", message: "a prompt template is required (or a preset that has one)")
+        if input.format == .openAIBatch {
+            guard object["template"] == nil || object["template"] == .null else {
+                throw SpecError(field: "template", message: "openai_batch input carries its own messages; leave the template out")
+            }
+            template = nil
+        } else {
+            guard let templateText = try string("template"), !templateText.isEmpty else {
+                throw SpecError(field: "template", message: "a prompt template is required (or a preset that has one)")
+            }
+            template = try PromptTemplate(templateText)
         }
-        template = try PromptTemplate(templateText)
         if let schema = object["output_schema"], schema != .null {
             outputSchema = try OutputSchema(schema)
         }
@@ -100,6 +112,9 @@ public struct JobSpec: Sendable, Equatable {
         itemsPerRequest = try integer("items_per_request", default: 1, range: 1...100)
         groupBy = try string("group_by")
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
+        if template == nil, itemsPerRequest > 1 || groupBy != nil {
+            throw SpecError(field: "input.format", message: "openai_batch requests run one by one: no items_per_request or group_by")
+        }
         if groupBy != nil, itemsPerRequest > 1 {
             throw SpecError(
                 field: "items_per_request",
@@ -114,7 +129,7 @@ public struct JobSpec: Sendable, Equatable {
         if let preset { object["preset"] = .string(preset) }
         object["input"] = input.json
         if let system { object["system"] = .string(system) }
-        object["template"] = .string(template.source)
+        if let template { object["template"] = .string(template.source) }
         if let outputSchema { object["output_schema"] = outputSchema.json }
         object["provider"] = .string(provider)
         object["model"] = .string(model)
@@ -167,7 +182,7 @@ public struct InputOptions: Sendable, Equatable {
         }
         if let format = object["format"], format != .null {
             guard let name = format.stringValue, let parsed = InputFormat(rawValue: name) else {
-                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text")
+                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text, openai_batch")
             }
             self.format = parsed
         }
@@ -207,6 +222,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case json
     case jsonl
     case text
+    /// OpenAI Batch API input: JSON Lines, each a whole `/v1/chat/completions` request with
+    /// its `custom_id` (see ``ChatRequestLine``). Never inferred from a file name.
+    case openAIBatch = "openai_batch"
 
     /// The format a file name implies, if any.
     public init?(fileName: String) {

@@ -104,13 +104,17 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
     public var line: Int?
     public var column: Int?
     public var item: Int?
+    /// A machine-readable reason where a contract names one (the Batch API's
+    /// `duplicate_custom_id`, `invalid_url`, …).
+    public var code: String?
     public var message: String
 
-    public init(file: String? = nil, line: Int? = nil, column: Int? = nil, item: Int? = nil, message: String) {
+    public init(file: String? = nil, line: Int? = nil, column: Int? = nil, item: Int? = nil, code: String? = nil, message: String) {
         self.file = file
         self.line = line
         self.column = column
         self.item = item
+        self.code = code
         self.message = message
     }
 
@@ -121,6 +125,7 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
         if let item { object["item"] = .int(item) }
         if let line { object["line"] = .int(line) }
         if let column { object["column"] = .int(column) }
+        if let code { object["code"] = .string(code) }
         object["message"] = .string(message)
         return .object(object)
     }
@@ -129,7 +134,7 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
         guard let message = json["message"]?.stringValue else { return nil }
         self.init(
             file: json["file"]?.stringValue, line: json["line"]?.intValue, column: json["column"]?.intValue, item: json["item"]?.intValue,
-            message: message)
+            code: json["code"]?.stringValue, message: message)
     }
 
     /// `line 3, column 7: message`, for terminals and logs.

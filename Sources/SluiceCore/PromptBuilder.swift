@@ -23,12 +23,13 @@ public struct PromptBuilder: Sendable {
     /// The request for one item, carrying its group's history and, on a retry after an invalid
     /// reply, the reason the last reply was refused.
     public func request(for input: JSONObject, history: [Turn] = [], previousError: String? = nil) throws(SpecError) -> ModelRequest {
+        guard let template = spec.template else { return try ChatRequestLine.modelRequest(from: input) }
         var messages: [ChatMessage] = []
         for turn in history {
-            messages.append(ChatMessage(role: .user, content: try spec.template.render(turn.input)))
+            messages.append(ChatMessage(role: .user, content: try template.render(turn.input)))
             messages.append(ChatMessage(role: .assistant, content: turn.output.plainText))
         }
-        messages.append(ChatMessage(role: .user, content: try spec.template.render(input)))
+        messages.append(ChatMessage(role: .user, content: try template.render(input)))
         appendCorrection(previousError, to: &messages)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: spec.outputSchema), messages: messages, params: spec.params,
@@ -39,9 +40,12 @@ public struct PromptBuilder: Sendable {
     /// with exactly one entry per item, in order.
     public func packedRequest(for inputs: [JSONObject], previousError: String? = nil) throws(SpecError) -> ModelRequest {
         precondition(!inputs.isEmpty)
+        guard let template = spec.template else {
+            throw SpecError(field: "items_per_request", message: "requests given whole cannot be packed")
+        }
         var prompt = "Answer each of the following \(inputs.count) items independently, in order.\n"
         for (number, input) in inputs.enumerated() {
-            prompt += "\n### Item \(number + 1)\n" + (try spec.template.render(input)) + "\n"
+            prompt += "\n### Item \(number + 1)\n" + (try template.render(input)) + "\n"
         }
         var messages = [ChatMessage(role: .user, content: prompt)]
         appendCorrection(previousError, to: &messages)

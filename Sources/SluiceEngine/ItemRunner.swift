@@ -36,7 +36,9 @@ struct ItemRunner: Sendable {
         } catch {
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
+        let waitStarted = clock.now()
         guard let permit = await gate.acquire(tokens: request.estimatedTokens) else { return .notStarted }
+        EngineMetrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
         guard await mayStart() else {
             await gate.cancel(permit)
             return .notStarted
@@ -46,9 +48,11 @@ struct ItemRunner: Sendable {
         do {
             reply = try await provider.complete(request)
         } catch {
+            EngineMetrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
             return failure(error, items: items, job: job, started: started)
         }
+        EngineMetrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
         await gate.complete(
             permit, outcome: .succeeded(usedTokens: reply.usage.promptTokens + reply.usage.completionTokens), signal: reply.signal,
             healthy: true)
@@ -78,6 +82,12 @@ struct ItemRunner: Sendable {
                 }
                 return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
             })
+    }
+
+    /// The model an item's call asks for: its own request's, or the spec's.
+    static func model(of item: Item, job: Job) -> String {
+        guard job.spec.template == nil else { return job.spec.model }
+        return item.input["body"]?["model"]?.stringValue ?? job.spec.model
     }
 
     func buildRequest(_ items: [Item], job: Job, packed: Bool) async throws -> ModelRequest {

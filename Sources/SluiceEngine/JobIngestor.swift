@@ -37,7 +37,8 @@ public struct JobIngestor: Sendable {
             if problems.count < Job.maximumErrors {
                 problems.append(
                     JobErrorEntry(
-                        file: nameFiles ? source.displayName : nil, line: problem.line, column: problem.column, message: problem.message))
+                        file: nameFiles ? source.displayName : nil, line: problem.line, column: problem.column, code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil),
+                        message: problem.message))
             }
         }
 

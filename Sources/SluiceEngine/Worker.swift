@@ -101,7 +101,7 @@ public final class Worker: Service, Sendable {
     func process(_ batch: ClaimedBatch) async {
         let job = batch.job
         let allIDs = batch.items.map(\.id)
-        guard let entry = providers[job.spec.provider], let gate = await gates.gate(for: job.spec.provider) else {
+        if job.spec.provider != JobSpec.routedProvider, providers[job.spec.provider] == nil {
             await pause(
                 job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
             await release(allIDs)
@@ -122,6 +122,13 @@ public final class Worker: Service, Sendable {
         }
         await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
             for unit in units {
+                let route = providerName(for: unit, job: job)
+                guard let name = route, let entry = providers[name], let gate = await gates.gate(for: name) else {
+                    let model = ItemRunner.model(of: unit[0], job: job)
+                    let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
+                    outcomes += unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
+                    continue
+                }
                 await permits.acquire()
                 guard await mayStart() else {
                     await permits.release()
@@ -147,6 +154,7 @@ public final class Worker: Service, Sendable {
         }
         do {
             let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())
+            EngineMetrics.recorded(outcomes)
             if recorded.count < outcomes.count {
                 logger.warning(
                     "results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])
@@ -156,6 +164,12 @@ public final class Worker: Service, Sendable {
         }
         await release(unstarted)
         await held.remove(allIDs)
+    }
+
+    /// The provider a unit's call goes to: the spec's, or the one its model routes to.
+    func providerName(for unit: [Item], job: Job) -> String? {
+        guard job.spec.provider == JobSpec.routedProvider else { return job.spec.provider }
+        return providers.providerName(forModel: ItemRunner.model(of: unit[0], job: job))
     }
 
     func pause(_ jobID: String, reason: String) async {

@@ -76,11 +76,14 @@ public final class ByteReader {
 public struct InputProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int?
     public var column: Int?
+    /// A machine-readable reason, for the Batch API's error list.
+    public var code: String?
     public var message: String
 
-    public init(line: Int? = nil, column: Int? = nil, message: String) {
+    public init(line: Int? = nil, column: Int? = nil, code: String? = nil, message: String) {
         self.line = line
         self.column = column
+        self.code = code
         self.message = message
     }
 

@@ -3,9 +3,12 @@ import SluiceCore
 /// Turns parsed records into items: numbers them, derives their group, and refuses a record
 /// the prompt template cannot be filled from — before anything reaches the store.
 public struct ItemBuilder: Sendable {
-    public let template: PromptTemplate
+    /// `nil` when each record is a whole request (``InputFormat/openAIBatch``).
+    public let template: PromptTemplate?
     public let groupBy: String?
     public private(set) var nextIndex = 0
+    /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
+    var customIDs: Set<String> = []
 
     public init(spec: JobSpec) {
         template = spec.template
@@ -14,12 +17,14 @@ public struct ItemBuilder: Sendable {
 
     /// A header that lacks a column the template needs: one error for the file instead of one per row.
     public func checkColumns(_ columns: [String], line: Int = 1) -> InputProblem? {
+        guard let template else { return nil }
         let missing = template.missingFields(inColumns: columns)
         guard !missing.isEmpty else { return nil }
         return InputProblem(line: line, message: "the template needs \(Self.describe(missing)), which the header does not have")
     }
 
     public mutating func item(from record: IngestRecord) -> Result<NewItem, InputProblem> {
+        guard let template else { return request(from: record) }
         let missing = template.missingFields(in: record.fields)
         guard missing.isEmpty else {
             return .failure(
@@ -35,6 +40,21 @@ public struct ItemBuilder: Sendable {
         }
         defer { nextIndex += 1 }
         return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields))
+    }
+
+    /// A Batch API line, checked as OpenAI checks it; a repeated `custom_id` is refused.
+    mutating func request(from record: IngestRecord) -> Result<NewItem, InputProblem> {
+        switch ChatRequestLine.check(record.fields) {
+        case .failure(let problem):
+            return .failure(InputProblem(line: record.line, code: problem.code, message: problem.message))
+        case .success(let customID):
+            guard customIDs.insert(customID).inserted else {
+                return .failure(
+                    InputProblem(line: record.line, code: "duplicate_custom_id", message: "custom_id '\(customID)' is used by an earlier line"))
+            }
+            defer { nextIndex += 1 }
+            return .success(NewItem(index: nextIndex, groupKey: nil, input: record.fields))
+        }
     }
 
     static func describe(_ fields: [String]) -> String {

@@ -31,7 +31,7 @@ public enum RecordParsers {
         switch format {
         case .csv: return try CSVRecordParser(reader: reader, delimiter: options.delimiter)
         case .json: return JSONArrayRecordParser(reader: reader, recordsMember: options.records)
-        case .jsonl: return JSONLinesRecordParser(reader: reader)
+        case .jsonl, .openAIBatch: return JSONLinesRecordParser(reader: reader)
         case .text: return TextRecordParser(reader: reader, mode: options.textMode)
         }
     }

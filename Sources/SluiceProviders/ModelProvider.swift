@@ -32,9 +32,20 @@ public struct ProviderEntry: Sendable {
 /// The providers a process knows, by name.
 public struct ProviderRegistry: Sendable {
     var entries: [String: ProviderEntry]
+    /// Model-name patterns to provider names, first match wins (see ``providerName(forModel:)``).
+    public var routes: [ModelRoute]
+    /// Where a model no route matches goes: the configuration's default provider.
+    public var defaultProvider: String?
 
-    public init(entries: [ProviderEntry]) {
+    public init(entries: [ProviderEntry], routes: [ModelRoute] = [], defaultProvider: String? = nil) {
         self.entries = Dictionary(entries.map { ($0.provider.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.routes = routes
+        self.defaultProvider = defaultProvider
+    }
+
+    /// The provider a model name routes to: the first matching route, else the default provider.
+    public func providerName(forModel model: String) -> String? {
+        routes.first { $0.matches(model) }?.provider ?? defaultProvider
     }
 
     /// Providers with no limits of their own (the built-in one, test providers).

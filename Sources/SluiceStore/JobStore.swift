@@ -78,6 +78,110 @@ public protocol JobStore: Sendable {
 
     /// Statuses of the given jobs, for workers deciding whether to start a call.
     func statuses(jobIDs: [String]) async throws -> [String: JobStatus]
+
+    // MARK: Serving the API
+
+    /// A page of jobs, newest first: those of `query.owner` (everyone's when `nil`), after the
+    /// job `query.after` (a cursor), optionally of one status and only batches or only native jobs.
+    func jobs(_ query: JobQuery) async throws -> [Job]
+
+    /// Puts a finished job's failed items back to pending with fresh attempts; the job runs again.
+    func retryFailed(jobID: String, now: Date) async throws -> Job
+
+    /// Removes a job and its items. Workers holding its items find their leases gone.
+    func deleteJob(jobID: String) async throws
+
+    /// Jobs per status and the items of unfinished jobs per status, for `/metrics`.
+    func census() async throws -> StoreCensus
+
+    /// Throws unless the database answers and its schema is fully migrated.
+    func checkReady() async throws
+
+    func createFile(_ file: StoredFile) async throws
+    func file(id: String) async throws -> StoredFile?
+    /// A page of files, newest first, of `owner` (everyone's when `nil`), after the file `after`.
+    func files(owner: String?, purpose: String?, after: String?, limit: Int) async throws -> [StoredFile]
+    func deleteFile(id: String) async throws -> Bool
+
+    func createKey(_ key: APIKeyRecord) async throws
+    /// The key whose secret hashes to `hash`, revoked or not.
+    func key(hash: String) async throws -> APIKeyRecord?
+    func keys() async throws -> [APIKeyRecord]
+    /// Revokes by id; returns `false` when no such key exists.
+    func revokeKey(id: String, now: Date) async throws -> Bool
+}
+
+/// Which jobs a list asks for.
+public struct JobQuery: Sendable {
+    public enum Kind: Sendable { case any, native, batch }
+    public var owner: String?
+    public var status: JobStatus?
+    public var kind: Kind
+    /// The id of the last job of the previous page.
+    public var after: String?
+    public var limit: Int
+
+    public init(owner: String?, status: JobStatus? = nil, kind: Kind = .any, after: String? = nil, limit: Int) {
+        self.owner = owner
+        self.status = status
+        self.kind = kind
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// Totals for monitoring, read without scanning items.
+public struct StoreCensus: Sendable, Equatable {
+    public var jobsByStatus: [JobStatus: Int]
+    /// Item counts summed over jobs that are not final, by item status.
+    public var openItems: JobCounts
+
+    public init(jobsByStatus: [JobStatus: Int], openItems: JobCounts) {
+        self.jobsByStatus = jobsByStatus
+        self.openItems = openItems
+    }
+}
+
+/// An uploaded file of the Batch API (`/v1/files`), kept on disk at `path`.
+public struct StoredFile: Sendable, Equatable {
+    public var id: String
+    public var owner: String
+    public var filename: String
+    public var purpose: String
+    public var bytes: Int
+    public var path: String
+    public var createdAt: Date
+
+    public init(id: String, owner: String, filename: String, purpose: String, bytes: Int, path: String, createdAt: Date) {
+        self.id = id
+        self.owner = owner
+        self.filename = filename
+        self.purpose = purpose
+        self.bytes = bytes
+        self.path = path
+        self.createdAt = createdAt
+    }
+}
+
+/// An API key as stored: never the secret, only its SHA-256 and a short prefix to recognise it by.
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: String
+    public var user: String
+    public var isAdmin: Bool
+    public var hash: String
+    public var prefix: String
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(id: String, user: String, isAdmin: Bool, hash: String, prefix: String, createdAt: Date, revokedAt: Date? = nil) {
+        self.id = id
+        self.user = user
+        self.isAdmin = isAdmin
+        self.hash = hash
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
 }
 
 /// What the creator of a job supplies.
@@ -88,8 +192,13 @@ public struct NewJob: Sendable {
     public var spec: JobSpec
     public var sources: [JobSource]
     public var fingerprint: String?
+    public var batch: BatchAttributes?
 
-    public init(id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil) {
+    public init(
+        id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
+        batch: BatchAttributes? = nil
+    ) {
+        self.batch = batch
         self.id = id
         self.owner = owner
         self.name = name
@@ -113,12 +222,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTransition(jobID: String, from: JobStatus, action: String)
     /// Stored data could not be read back; names the job or item.
     case corrupt(String)
+    /// The database is not ready to serve (unreachable, or its schema is behind).
+    case notReady(String)
 
     public var description: String {
         switch self {
         case .jobNotFound(let id): "job \(id) not found"
         case .invalidTransition(let id, let from, let action): "cannot \(action) job \(id): it is \(from.rawValue)"
         case .corrupt(let what): "stored data is unreadable: \(what)"
+        case .notReady(let why): "the database is not ready: \(why)"
         }
     }
 }

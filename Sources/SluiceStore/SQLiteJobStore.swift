@@ -30,12 +30,12 @@ public final class SQLiteJobStore: JobStore {
         try await pool.write { db in
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO jobs (id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at)
-                    VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?)
+                    INSERT INTO jobs (id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch)
+                    VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
-                new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970,
+                new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970, new.batch.map { SQLiteRows.text($0.json) },
             ])
             return try Self.fetchJob(db, id: new.id)
         }

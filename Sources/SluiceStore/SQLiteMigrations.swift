@@ -69,6 +69,36 @@ enum SQLiteMigrations {
                     CREATE INDEX items_by_lease ON items(lease_expires_at) WHERE status = 'running';
                     """)
         }
+        migrator.registerMigration("002_api_files_keys") { db in
+            try db.execute(
+                sql: """
+                    -- Batch API attributes (input file, endpoint, window, metadata) as JSON; NULL for native jobs.
+                    ALTER TABLE jobs ADD COLUMN batch TEXT;
+                    CREATE INDEX jobs_by_owner_kind ON jobs(owner, (batch IS NULL), seq);
+
+                    CREATE TABLE files (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        owner TEXT NOT NULL,
+                        filename TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        path TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX files_by_owner ON files(owner, seq);
+
+                    CREATE TABLE api_keys (
+                        id TEXT PRIMARY KEY,
+                        user TEXT NOT NULL,
+                        is_admin INTEGER NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        prefix TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        revoked_at REAL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

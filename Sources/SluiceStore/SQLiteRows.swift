@@ -6,7 +6,7 @@ import SluiceCore
 enum SQLiteRows {
     static let jobColumns = """
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
-        failed, cancelled, prompt_tokens, completion_tokens, errors, created_at, started_at, finished_at
+        failed, cancelled, prompt_tokens, completion_tokens, errors, created_at, started_at, finished_at, batch
         """
 
     static let itemColumns = """
@@ -31,6 +31,7 @@ enum SQLiteRows {
         return Job(
             id: id, owner: row["owner"], name: row["name"], status: status, statusReason: row["status_reason"], spec: spec,
             sources: sources, fingerprint: row["fingerprint"],
+            batch: (row["batch"] as String?).flatMap { try? JSONParser.parse($0) }.flatMap(BatchAttributes.init(json:)),
             counts: JobCounts(
                 total: row["total"], pending: row["pending"], running: row["running"], succeeded: row["succeeded"],
                 failed: row["failed"], cancelled: row["cancelled"]),

@@ -1,0 +1,34 @@
+/// What makes a job an OpenAI Batch API batch: the fields the Batch API returns that a native
+/// job does not have.
+public struct BatchAttributes: Sendable, Equatable {
+    public var inputFileID: String
+    public var endpoint: String
+    public var completionWindow: String
+    /// Up to 16 string pairs the caller attached; returned unchanged.
+    public var metadata: JSONObject?
+
+    public init(inputFileID: String, endpoint: String, completionWindow: String, metadata: JSONObject?) {
+        self.inputFileID = inputFileID
+        self.endpoint = endpoint
+        self.completionWindow = completionWindow
+        self.metadata = metadata
+    }
+
+    public var json: JSONValue {
+        var object = JSONObject()
+        object["input_file_id"] = .string(inputFileID)
+        object["endpoint"] = .string(endpoint)
+        object["completion_window"] = .string(completionWindow)
+        if let metadata { object["metadata"] = .object(metadata) }
+        return .object(object)
+    }
+
+    public init?(json: JSONValue) {
+        guard let input = json["input_file_id"]?.stringValue, let endpoint = json["endpoint"]?.stringValue,
+            let window = json["completion_window"]?.stringValue
+        else { return nil }
+        var metadata: JSONObject?
+        if case .object(let members)? = json["metadata"] { metadata = members }
+        self.init(inputFileID: input, endpoint: endpoint, completionWindow: window, metadata: metadata)
+    }
+}
