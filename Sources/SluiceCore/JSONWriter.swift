@@ -10,6 +10,14 @@ public enum JSONWriter {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// The UTF-8 bytes, for writing straight to a file or a network buffer.
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(128)
+        write(value, to: &output)
+        return output
+    }
+
     public static func write(_ value: JSONValue, to output: inout [UInt8]) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)

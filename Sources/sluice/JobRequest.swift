@@ -31,19 +31,9 @@ struct JobRequest {
         }
         let spec: JobSpec
         do {
-            spec = try JobSpec.parse(
-                json, preset: catalog.specJSON(named:), defaultProvider: configuration.defaultProvider.name,
-                defaultModel: { configuration[$0]?.modelWhenUnspecified ?? JobSpec.defaultModel })
+            spec = try SpecResolver(catalog: catalog, configuration: configuration).resolve(json)
         } catch {
             throw ValidationError("invalid spec: \(error)")
-        }
-        guard let provider = configuration[spec.provider] else {
-            let known = configuration.providers.map(\.name).joined(separator: ", ")
-            throw ValidationError("the spec's provider '\(spec.provider)' is not configured (configured: \(known))")
-        }
-        guard provider.isUsable else {
-            throw ValidationError(
-                "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
         }
         self.spec = spec
         sources = try files.map { file in

@@ -1,0 +1,31 @@
+import SluiceCore
+
+/// Turns a spec's JSON form into a ``JobSpec`` that this process can run: presets folded in,
+/// defaults from the provider configuration, and the provider checked to exist and have its
+/// key. The CLI and the HTTP API both submit through it, so they accept the same specs.
+public struct SpecResolver: Sendable {
+    public let catalog: PresetCatalog
+    public let configuration: SluiceConfiguration
+
+    public init(catalog: PresetCatalog, configuration: SluiceConfiguration) {
+        self.catalog = catalog
+        self.configuration = configuration
+    }
+
+    /// The resolved spec, or the reason it cannot run here, in words for the user.
+    public func resolve(_ json: JSONValue) throws(SpecError) -> JobSpec {
+        let spec = try JobSpec.parse(
+            json, preset: catalog.specJSON(named:), defaultProvider: configuration.defaultProvider.name,
+            defaultModel: { configuration[$0]?.modelWhenUnspecified ?? JobSpec.defaultModel })
+        if spec.provider == JobSpec.routedProvider { return spec }
+        guard let provider = configuration[spec.provider] else {
+            let known = configuration.providers.map(\.name).joined(separator: ", ")
+            throw SpecError(field: "provider", message: "provider '\(spec.provider)' is not configured (configured: \(known))")
+        }
+        guard provider.isUsable else {
+            throw SpecError(
+                field: "provider", message: "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
+        }
+        return spec
+    }
+}

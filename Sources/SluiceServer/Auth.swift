@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SluiceStore
+
+/// Whether requests need an API key.
+public enum AuthMode: String, Sendable, CaseIterable {
+    /// Every request but health, readiness, metrics and the API description needs a key.
+    case required
+    /// One local user, no keys: only allowed on a loopback address.
+    case off
+}
+
+/// API keys: made once, shown once, stored only as their SHA-256.
+public enum APIKeys {
+    /// A new secret (`sk-sluice-` and 40 hex digits, 160 random bits) and the record to store.
+    public static func make(user: String, isAdmin: Bool, now: Date) -> (secret: String, record: APIKeyRecord) {
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = "sk-sluice-" + random
+        let id = "key_" + String(random.prefix(8))
+        return (secret, APIKeyRecord(id: id, user: user, isAdmin: isAdmin, hash: hash(secret), prefix: String(secret.prefix(14)), createdAt: now))
+    }
+
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Resolves `Authorization: Bearer …` to a ``Principal``; refuses missing, unknown and revoked keys.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
+    let mode: AuthMode
+    let store: any JobStore
+    /// Paths that answer without a key: probes, metrics and the API description.
+    static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.yaml"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        switch mode {
+        case .off:
+            context.principal = .local
+        case .required:
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                throw Self.refusal("an API key is required: send Authorization: Bearer <key>")
+            }
+            let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+            guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
+            guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
+            context.principal = Principal(user: key.user, isAdmin: key.isAdmin, keyID: key.id)
+        }
+        context.logger[metadataKey: "user"] = .string(context.principal?.user ?? "")
+        return try await next(request, context)
+    }
+
+    static func refusal(_ message: String) -> APIError {
+        APIError(.unauthorized, code: "invalid_api_key", message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+}

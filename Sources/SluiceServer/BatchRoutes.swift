@@ -1,0 +1,297 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// The OpenAI Batch API: `/v1/files` and `/v1/batches`, in OpenAI's shapes and status codes,
+/// so the official SDKs drive Sluice unchanged. A batch is a job whose input format is
+/// `openai_batch` and whose provider is chosen per line by its `model`.
+struct BatchRoutes {
+    let api: SluiceAPI
+    static let purposes: Set<String> = ["batch", "assistants", "fine-tune", "vision", "user_data", "evals"]
+    static let completionWindows: Set<String> = ["24h"]
+
+    func add(to router: Router<SluiceRequestContext>) {
+        let files = router.group("v1/files")
+        files.post(use: uploadFile)
+        files.get(use: listFiles)
+        files.get(":id", use: getFile)
+        files.get(":id/content", use: fileContent)
+        files.delete(":id", use: deleteFile)
+        let batches = router.group("v1/batches")
+        batches.post(use: createBatch)
+        batches.get(use: listBatches)
+        batches.get(":id", use: getBatch)
+        batches.post(":id/cancel", use: cancelBatch)
+    }
+
+    // MARK: Files
+
+    func uploadFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = api.configuration.maxUploadBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")
+        }
+        let id = "file-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let folder = try api.makeFolder("files/" + id)
+        do {
+            let upload = try await UploadReceiver(directory: folder, limit: limit).receiveMultipart(request.body, boundary: boundary)
+            guard upload.files.count == 1, let file = upload.files.first else {
+                throw APIError.badRequest("send exactly one 'file' part", param: "file")
+            }
+            guard let purpose = upload.fields.last(where: { $0.name == "purpose" })?.value else {
+                throw APIError.badRequest("'purpose' is required", param: "purpose")
+            }
+            guard Self.purposes.contains(purpose) else {
+                throw APIError.badRequest("unknown purpose '\(purpose)' (one of \(Self.purposes.sorted().joined(separator: ", ")))", param: "purpose")
+            }
+            let stored = StoredFile(
+                id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes, path: file.path,
+                createdAt: Date())
+            try await api.store.createFile(stored)
+            return Response.json(Self.file(stored))
+        } catch {
+            api.discard(folder)
+            throw error
+        }
+    }
+
+    func listFiles(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = try SluiceAPI.limit(request, fallback: 10_000, maximum: 10_000)
+        if let order = request.uri.queryParameters["order"], order != "desc" {
+            throw APIError.badRequest("only order=desc (newest first) is supported", param: "order")
+        }
+        let page = try await api.store.files(
+            owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
+            after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1)
+        let shown = page.prefix(limit)
+        return Response.json(
+            Representation.list(shown.map(Self.file), firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+    }
+
+    func getFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let caller = try context.caller()
+        if let (job, kind) = try await outputFile(id, caller: caller) {
+            var bytes = 0
+            try await BatchOutput.write(job: job, kind: kind, store: api.store) { bytes += $0.count }
+            return Response.json(Self.outputFileObject(id: id, job: job, kind: kind, bytes: bytes))
+        }
+        return Response.json(Self.file(try await ownedFile(id, caller: caller)))
+    }
+
+    func fileContent(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let caller = try context.caller()
+        let store = api.store
+        if let (job, kind) = try await outputFile(id, caller: caller) {
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody { writer in
+                    try await BatchOutput.write(job: job, kind: kind, store: store) { try await writer.write(ByteBuffer(bytes: $0)) }
+                    try await writer.finish(nil)
+                })
+        }
+        let file = try await ownedFile(id, caller: caller)
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw APIError.notFound("content of file \(id)") }
+        return Response(
+            status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(file.bytes)],
+            body: ResponseBody(contentLength: file.bytes) { writer in
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    func deleteFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let file = try await ownedFile(id, caller: try context.caller())
+        _ = try await api.store.deleteFile(id: id)
+        // A batch made from the file keeps its own link to the bytes.
+        api.discard(api.configuration.uploadDirectory + "/files/" + id)
+        return Response.json(["id": .string(file.id), "object": "file", "deleted": true])
+    }
+
+    func ownedFile(_ id: String, caller: Principal) async throws -> StoredFile {
+        guard let file = try await api.store.file(id: id), caller.owns(file.owner) else { throw APIError.notFound("file \(id)") }
+        return file
+    }
+
+    /// The batch behind an output or error file id, which Sluice writes from the items on demand.
+    func outputFile(_ id: String, caller: Principal) async throws -> (Job, BatchOutput.Kind)? {
+        guard let (batchID, kind) = BatchOutput.parse(fileID: id) else { return nil }
+        guard let job = try await api.store.job(id: batchID), job.batch != nil, caller.owns(job.owner) else {
+            throw APIError.notFound("file \(id)")
+        }
+        return (job, kind)
+    }
+
+    static func file(_ file: StoredFile) -> JSONValue {
+        [
+            "id": .string(file.id), "object": "file", "bytes": .int(file.bytes), "created_at": .int(Int(file.createdAt.timeIntervalSince1970)),
+            "filename": .string(file.filename), "purpose": .string(file.purpose), "status": "processed", "status_details": nil,
+        ]
+    }
+
+    static func outputFileObject(id: String, job: Job, kind: BatchOutput.Kind, bytes: Int) -> JSONValue {
+        [
+            "id": .string(id), "object": "file", "bytes": .int(bytes),
+            "created_at": .int(Int((job.finishedAt ?? job.createdAt).timeIntervalSince1970)),
+            "filename": .string("\(job.id)_\(kind == .output ? "output" : "error").jsonl"), "purpose": "batch_output",
+            "status": "processed", "status_details": nil,
+        ]
+    }
+
+    // MARK: Batches
+
+    func createBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let body: JSONValue
+        do {
+            body = try JSONParser.parse(buffer.readableBytesView)
+        } catch {
+            throw APIError.badRequest("the body is not valid JSON: line \(error.line), column \(error.column): \(error.message)")
+        }
+        guard case .object(let fields) = body else { throw APIError.badRequest("the body must be a JSON object") }
+        guard let inputFileID = fields["input_file_id"]?.stringValue else {
+            throw APIError.badRequest("input_file_id is required", param: "input_file_id")
+        }
+        guard let endpoint = fields["endpoint"]?.stringValue else { throw APIError.badRequest("endpoint is required", param: "endpoint") }
+        guard endpoint == ChatRequestLine.endpoint else {
+            throw APIError.badRequest("endpoint must be \(ChatRequestLine.endpoint); other endpoints are not supported", param: "endpoint")
+        }
+        guard let window = fields["completion_window"]?.stringValue, Self.completionWindows.contains(window) else {
+            throw APIError.badRequest("completion_window must be 24h", param: "completion_window")
+        }
+        var metadata: JSONObject?
+        switch fields["metadata"] {
+        case nil, .null?: metadata = nil
+        case .object(let members)?:
+            guard members.count <= 16, members.allSatisfy({ $0.value.stringValue.map { $0.count <= 512 } ?? false }), members.allSatisfy({ $0.key.count <= 64 })
+            else {
+                throw APIError.badRequest("metadata holds at most 16 string values (keys up to 64, values up to 512 characters)", param: "metadata")
+            }
+            metadata = members
+        default: throw APIError.badRequest("metadata must be an object of strings", param: "metadata")
+        }
+        let file = try await ownedFile(inputFileID, caller: caller)
+        guard file.purpose == "batch" else {
+            throw APIError.badRequest("file \(inputFileID) was uploaded with purpose '\(file.purpose)', not 'batch'", param: "input_file_id")
+        }
+        let spec: JobSpec
+        do {
+            spec = try api.resolver.resolve(["input": ["format": .string(InputFormat.openAIBatch.rawValue)], "provider": .string(JobSpec.routedProvider)])
+        } catch {
+            throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
+        }
+        let id = "batch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let folder = try api.makeFolder(id)
+        do {
+            // A hard link: the batch keeps its input even if the file is deleted, at no copy cost.
+            let path = folder + "/input.jsonl"
+            try FileManager.default.linkItem(atPath: file.path, toPath: path)
+            let job = try await api.store.createJob(
+                NewJob(
+                    id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)", spec: spec,
+                    sources: [JobSource(path: path, displayName: file.filename, format: .openAIBatch)],
+                    batch: BatchAttributes(inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata)),
+                now: Date())
+            api.ingest.wake()
+            return Response.json(Self.batch(job))
+        } catch {
+            api.discard(folder)
+            throw error
+        }
+    }
+
+    func getBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        Response.json(Self.batch(try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())))
+    }
+
+    func listBatches(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = try SluiceAPI.limit(request, fallback: 20, maximum: 100)
+        let page = try await api.store.jobs(
+            JobQuery(
+                owner: caller.isAdmin ? nil : caller.user, kind: .batch, after: request.uri.queryParameters["after"].map(String.init),
+                limit: limit + 1))
+        let shown = page.prefix(limit)
+        return Response.json(
+            Representation.list(shown.map(Self.batch), firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+    }
+
+    func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())
+        let cancelled = try await api.transition { try await api.store.cancel(jobID: job.id, now: Date()) }
+        return Response.json(Self.batch(cancelled))
+    }
+
+    func ownedBatch(_ id: String, caller: Principal) async throws -> Job {
+        guard let job = try await api.store.job(id: id), job.batch != nil, caller.owns(job.owner) else { throw APIError.notFound("batch \(id)") }
+        return job
+    }
+
+    /// The OpenAI batch object for a job; counts are live while it runs.
+    static func batch(_ job: Job) -> JSONValue {
+        let attributes = job.batch
+        func seconds(_ date: Date?) -> JSONValue { date.map { .int(Int($0.timeIntervalSince1970)) } ?? .null }
+        let status: String
+        switch job.status {
+        case .validating: status = "validating"
+        case .queued, .running, .paused: status = "in_progress"
+        case .completed, .completedWithErrors: status = "completed"
+        case .failed: status = "failed"
+        case .cancelling: status = "cancelling"
+        case .cancelled: status = "cancelled"
+        case .expired: status = "expired"
+        }
+        var object = JSONObject()
+        object["id"] = .string(job.id)
+        object["object"] = "batch"
+        object["endpoint"] = .string(attributes?.endpoint ?? ChatRequestLine.endpoint)
+        if job.errors.isEmpty || job.status != .failed {
+            object["errors"] = .null
+        } else {
+            object["errors"] = [
+                "object": "list",
+                "data": .array(
+                    job.errors.map { error in
+                        [
+                            "code": .string(error.code ?? "invalid_request"), "message": .string(error.message),
+                            "param": nil, "line": error.line.map(JSONValue.int) ?? .null,
+                        ]
+                    }),
+            ]
+        }
+        object["input_file_id"] = .string(attributes?.inputFileID ?? "")
+        object["completion_window"] = .string(attributes?.completionWindow ?? "24h")
+        object["status"] = .string(status)
+        let final = job.status.isFinal && job.status != .failed
+        object["output_file_id"] = final && job.counts.succeeded > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .output)) : .null
+        object["error_file_id"] =
+            final && job.counts.failed + job.counts.cancelled > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .errors)) : .null
+        object["created_at"] = seconds(job.createdAt)
+        object["in_progress_at"] = seconds(job.startedAt)
+        object["expires_at"] = seconds(job.createdAt.addingTimeInterval(24 * 3600))
+        object["finalizing_at"] = job.status == .completed || job.status == .completedWithErrors ? seconds(job.finishedAt) : .null
+        object["completed_at"] = job.status == .completed || job.status == .completedWithErrors ? seconds(job.finishedAt) : .null
+        object["failed_at"] = job.status == .failed ? seconds(job.finishedAt) : .null
+        object["expired_at"] = job.status == .expired ? seconds(job.finishedAt) : .null
+        object["cancelling_at"] = job.status == .cancelling || job.status == .cancelled ? seconds(job.finishedAt ?? Date()) : .null
+        object["cancelled_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
+        object["request_counts"] = [
+            "total": .int(job.counts.total), "completed": .int(job.counts.succeeded), "failed": .int(job.counts.failed + job.counts.cancelled),
+        ]
+        object["metadata"] = attributes?.metadata.map(JSONValue.object) ?? .null
+        return .object(object)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import SluiceCore
+
+/// One JSON object per log line on standard error — time, level, label, message and every
+/// metadata key (request, job and item ids) — for log shippers to index.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let label: String
+
+    public init(label: String, level: Logger.Level = .info) {
+        self.label = label
+        logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var object = JSONObject()
+        object["time"] = .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+        object["level"] = .string(event.level.rawValue)
+        object["label"] = .string(label)
+        object["message"] = .string(event.message.description)
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() { object[key] = Self.json(merged[key]!) }
+        var bytes = JSONWriter.bytes(.object(object))
+        bytes.append(0x0A)
+        // One write(2) per line, so lines from concurrent requests never interleave.
+        bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    static func json(_ value: Logger.MetadataValue) -> JSONValue {
+        switch value {
+        case .string(let text): .string(text)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let values): .array(values.map(json))
+        case .dictionary(let members): .object(JSONObject(members.sorted { $0.key < $1.key }.map { ($0.key, json($0.value)) }))
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// The native API under `/v1/jobs`.
+struct JobRoutes {
+    let api: SluiceAPI
+
+    func add(to router: Router<SluiceRequestContext>) {
+        let jobs = router.group("v1/jobs")
+        jobs.post(use: create)
+        jobs.get(use: list)
+        jobs.get(":id", use: get)
+        jobs.delete(":id", use: delete)
+        jobs.get(":id/items", use: items)
+        jobs.get(":id/results", use: results)
+        jobs.get(":id/events", use: events)
+        jobs.post(":id/cancel") { request, context in try await control(request, context) { id, now in try await api.store.cancel(jobID: id, now: now) } }
+        jobs.post(":id/pause") { request, context in
+            try await control(request, context) { id, now in try await api.store.pause(jobID: id, reason: "paused by request", now: now) }
+        }
+        jobs.post(":id/resume") { request, context in try await control(request, context) { id, now in try await api.store.resume(jobID: id, now: now) } }
+        jobs.post(":id/retry") { request, context in try await control(request, context) { id, now in try await api.store.retryFailed(jobID: id, now: now) } }
+    }
+
+    /// `POST /v1/jobs`: stores the upload, creates the job in `validating` and answers `202` at
+    /// once; the ingest loop reads it in the background.
+    func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = api.configuration.maxUploadBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        let contentType = request.headers[.contentType]
+        let boundary = contentType.flatMap(MultipartParser.boundary(fromContentType:))
+        let rawFormat = UploadReceiver.format(contentType: contentType)
+        guard boundary != nil || rawFormat != nil else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                "unsupported content type '\(contentType ?? "none")': send multipart/form-data, text/csv, application/json, application/x-ndjson or text/plain")
+        }
+        let jobID = Job.makeID()
+        let folder = try api.makeFolder(jobID)
+        do {
+            let receiver = UploadReceiver(directory: folder, limit: limit)
+            let upload: ReceivedUpload
+            let spec: JobSpec
+            if let boundary {
+                upload = try await receiver.receiveMultipart(request.body, boundary: boundary)
+                spec = try resolve(SpecFields.json(from: upload.fields))
+            } else {
+                // The spec is in the query: check it before reading a byte of the body.
+                let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+                spec = try resolve(SpecFields.json(from: query, ignoring: ["filename"]))
+                let filename = request.uri.queryParameters["filename"].map(String.init) ?? "upload.\(rawFormat?.rawValue ?? "txt")"
+                upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)
+            }
+            guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
+            let sources = try upload.files.map { file in
+                guard
+                    let format = spec.input.format ?? InputFormat(fileName: file.filename)
+                        ?? UploadReceiver.format(contentType: file.contentType) ?? rawFormat
+                else {
+                    throw APIError.badRequest(
+                        "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format", param: "format")
+                }
+                return JobSource(path: file.path, displayName: file.filename, format: format)
+            }
+            let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
+            let job = try await api.store.createJob(NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
+            api.ingest.wake()
+            context.logger.info("job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
+            return Response.json(Representation.job(job, now: Date()), status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
+        } catch {
+            api.discard(folder)
+            throw error
+        }
+    }
+
+    func resolve(_ json: JSONValue) throws -> JobSpec {
+        do {
+            return try api.resolver.resolve(json)
+        } catch {
+            throw APIError(.badRequest, code: "invalid_spec", "invalid spec: \(error)", param: error.field)
+        }
+    }
+
+    func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        return Response.json(Representation.job(job, now: Date()))
+    }
+
+    /// `GET /v1/jobs`: the caller's jobs (everyone's for an admin), newest first.
+    func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = try SluiceAPI.limit(request)
+        var status: JobStatus?
+        if let text = request.uri.queryParameters["status"] {
+            guard let parsed = JobStatus(rawValue: String(text)) else {
+                throw APIError.badRequest("unknown status '\(text)' (one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status")
+            }
+            status = parsed
+        }
+        let page = try await api.store.jobs(
+            JobQuery(
+                owner: caller.isAdmin ? nil : caller.user, status: status, kind: .any,
+                after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1))
+        let now = Date()
+        let shown = page.prefix(limit)
+        return Response.json(
+            Representation.list(shown.map { Representation.job($0, now: now) }, firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+    }
+
+    /// `GET /v1/jobs/{id}/items`: a page of items in input order, `after` an index.
+    func items(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        let limit = try SluiceAPI.limit(request, fallback: 100)
+        var status: ItemStatus?
+        if let text = request.uri.queryParameters["status"] {
+            guard let parsed = ItemStatus(rawValue: String(text)) else {
+                throw APIError.badRequest("unknown item status '\(text)' (one of \(ItemStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status")
+            }
+            status = parsed
+        }
+        var after = -1
+        if let text = request.uri.queryParameters["after"] {
+            guard let index = Int(text), index >= -1 else { throw APIError.badRequest("after must be an item index", param: "after") }
+            after = index
+        }
+        let page = try await api.store.items(jobID: job.id, status: status, afterIndex: after, limit: limit + 1)
+        let shown = page.prefix(limit)
+        return Response.json([
+            "object": "list", "data": .array(shown.map(Representation.item)), "has_more": .bool(page.count > limit),
+            "next_after": page.count > limit ? shown.last.map { .int($0.index) } ?? .null : .null,
+        ])
+    }
+
+    /// `GET /v1/jobs/{id}/results`: every item so far as CSV or JSONL, streamed page by page.
+    func results(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        let name = request.uri.queryParameters["format"].map(String.init) ?? "jsonl"
+        guard let format = ResultFormat(rawValue: name) else { throw APIError.badRequest("format must be csv or jsonl", param: "format") }
+        let exporter = ResultExporter(store: api.store)
+        let contentType = format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"
+        let headers: HTTPFields = [
+            .contentType: contentType, .contentDisposition: "attachment; filename=\"\(job.id).\(format.rawValue)\"",
+        ]
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await exporter.export(jobID: job.id, format: format) { chunk in
+                    try await writer.write(ByteBuffer(string: chunk))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// `GET /v1/jobs/{id}/events`: Server-Sent Events — a `progress` snapshot whenever the job
+    /// changes, a `status` event when its status does, and the stream ends after a final status.
+    func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let first = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        let store = api.store
+        let interval = api.configuration.eventInterval
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var last: Job?
+                var quiet = 0.0
+                var current: Job? = first
+                while let job = current {
+                    if job.status != last?.status {
+                        try await writer.write(Self.event("status", ["id": .string(job.id), "status": .string(job.status.rawValue)]))
+                    }
+                    if job != last {
+                        try await writer.write(Self.event("progress", Representation.job(job, now: Date())))
+                        quiet = 0
+                    } else if quiet >= 15 {
+                        // A comment keeps proxies from closing a quiet stream.
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        quiet = 0
+                    }
+                    if job.status.isFinal { break }
+                    last = job
+                    try await Task.sleep(for: .seconds(interval))
+                    quiet += interval
+                    current = try await store.job(id: job.id)
+                    if current == nil {
+                        try await writer.write(Self.event("deleted", ["id": .string(job.id)]))
+                    }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func event(_ name: String, _ data: JSONValue) -> ByteBuffer {
+        ByteBuffer(string: "event: \(name)\ndata: \(JSONWriter.string(data))\n\n")
+    }
+
+    /// cancel, pause, resume, retry: the job as it is afterwards, or `409` when its status forbids it.
+    func control(
+        _ request: Request, _ context: SluiceRequestContext, _ operation: @escaping (String, Date) async throws -> Job
+    ) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        let updated = try await api.transition { try await operation(job.id, Date()) }
+        if updated.status == .running || updated.status == .queued { api.ingest.wake() }
+        return Response.json(Representation.job(updated, now: Date()))
+    }
+
+    /// `DELETE /v1/jobs/{id}`: stops the job if it runs, then removes it, its items and its upload.
+    func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        if !job.status.isFinal { _ = try? await api.store.cancel(jobID: job.id, now: Date()) }
+        try await api.store.deleteJob(jobID: job.id)
+        api.discard(api.configuration.uploadDirectory + "/" + job.id)
+        return Response.json(["id": .string(job.id), "object": "job", "deleted": true])
+    }
+}

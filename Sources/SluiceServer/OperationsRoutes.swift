@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Metrics
+import NIOCore
+import Prometheus
+import SluiceCore
+import SluiceStore
+
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: what operators and tools probe.
+struct OperationsRoutes {
+    let api: SluiceAPI
+
+    func add(to router: Router<SluiceRequestContext>) {
+        router.get("healthz") { _, _ in Response.json(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            do {
+                try await api.store.checkReady()
+                return Response.json(["status": "ready"])
+            } catch {
+                return Response.json(["status": "not_ready", "reason": .string("\(error)")], status: .serviceUnavailable)
+            }
+        }
+        router.get("metrics") { _, _ in
+            let census = try await api.store.census()
+            ServerMetrics.record(census)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.registry.emitToBuffer())))
+        }
+        router.get("openapi.yaml") { _, _ in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
+                let data = FileManager.default.contents(atPath: url.path)
+            else { throw APIError(.internalServerError, code: "server_error", "the API description is missing from this build") }
+            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+}
+
+/// The process's Prometheus registry, made the swift-metrics backend once, so the engine's
+/// counters and timers (provider calls, limiter waits, item outcomes) appear in `/metrics`.
+enum ServerMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// Sets the gauges that are read from the store at scrape time.
+    static func record(_ census: StoreCensus) {
+        for status in JobStatus.allCases {
+            registry.makeGauge(name: "sluice_jobs", labels: [("status", status.rawValue)], help: "Jobs by status")
+                .set(Double(census.jobsByStatus[status] ?? 0))
+        }
+        registry.makeGauge(name: "sluice_queue_depth", help: "Pending items of unfinished jobs").set(Double(census.openItems.pending))
+        registry.makeGauge(name: "sluice_items_in_flight", help: "Items leased to workers now").set(Double(census.openItems.running))
+    }
+}

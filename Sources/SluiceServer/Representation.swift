@@ -1,0 +1,91 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+
+/// The JSON shapes the native API answers with: the contract's job object, items and lists.
+enum Representation {
+    static func timestamp(_ date: Date?) -> JSONValue {
+        guard let date else { return .null }
+        return .string(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted)))
+    }
+
+    static func usage(_ usage: TokenUsage) -> JSONValue {
+        [
+            "prompt_tokens": .int(usage.promptTokens), "completion_tokens": .int(usage.completionTokens),
+            "total_tokens": .int(usage.promptTokens + usage.completionTokens),
+        ]
+    }
+
+    static func counts(_ counts: JobCounts) -> JSONValue {
+        [
+            "total": .int(counts.total), "pending": .int(counts.pending), "running": .int(counts.running),
+            "succeeded": .int(counts.succeeded), "failed": .int(counts.failed), "cancelled": .int(counts.cancelled),
+        ]
+    }
+
+    /// The job object: identity, status, exact counts, progress, throughput and ETA, times, errors.
+    static func job(_ job: Job, now: Date) -> JSONValue {
+        var object = JSONObject()
+        object["id"] = .string(job.id)
+        object["object"] = .string("job")
+        object["name"] = .string(job.name)
+        object["status"] = .string(job.status.rawValue)
+        object["status_reason"] = job.statusReason.map(JSONValue.string) ?? .null
+        object["counts"] = counts(job.counts)
+        let finished = job.counts.succeeded + job.counts.failed + job.counts.cancelled
+        object["progress"] = .double(job.counts.total == 0 ? (job.status.isFinal ? 1 : 0) : Double(finished) / Double(job.counts.total))
+        object["usage"] = usage(job.usage)
+        let rate = Self.rate(job, now: now)
+        object["items_per_second"] = rate.map { .double(($0 * 100).rounded() / 100) } ?? .null
+        let remaining = job.counts.pending + job.counts.running
+        if job.status.isFinal {
+            object["eta_seconds"] = .int(0)
+        } else if let rate, rate > 0 {
+            object["eta_seconds"] = .int(Int((Double(remaining) / rate).rounded(.up)))
+        } else {
+            object["eta_seconds"] = .null
+        }
+        object["provider"] = .string(job.spec.provider)
+        object["model"] = .string(job.spec.model)
+        object["files"] = .array(job.sources.map { .string($0.displayName) })
+        object["created_at"] = timestamp(job.createdAt)
+        object["started_at"] = timestamp(job.startedAt)
+        object["finished_at"] = timestamp(job.finishedAt)
+        object["errors"] = .array(job.errors.map(\.json))
+        if let batch = job.batch { object["batch"] = batch.json }
+        return .object(object)
+    }
+
+    /// Items finished per second since the job started, while it has started.
+    static func rate(_ job: Job, now: Date) -> Double? {
+        guard let started = job.startedAt else { return nil }
+        let end = job.finishedAt ?? now
+        let seconds = end.timeIntervalSince(started)
+        let done = job.counts.succeeded + job.counts.failed
+        guard seconds > 0, done > 0 else { return nil }
+        return Double(done) / seconds
+    }
+
+    static func item(_ item: Item) -> JSONValue {
+        var object = JSONObject()
+        object["index"] = .int(item.index)
+        object["status"] = .string(item.status.rawValue)
+        object["input"] = .object(item.input)
+        object["output"] = item.output ?? .null
+        object["error"] = item.error.map(JSONValue.string) ?? .null
+        object["attempts"] = .int(item.attempts)
+        object["usage"] = usage(item.usage)
+        object["model"] = item.model.map(JSONValue.string) ?? .null
+        object["started_at"] = timestamp(item.startedAt)
+        object["finished_at"] = timestamp(item.finishedAt)
+        return .object(object)
+    }
+
+    /// A page in OpenAI's list shape, which the native API uses too.
+    static func list(_ data: [JSONValue], firstID: String?, lastID: String?, hasMore: Bool) -> JSONValue {
+        [
+            "object": "list", "data": .array(data), "first_id": firstID.map(JSONValue.string) ?? .null,
+            "last_id": lastID.map(JSONValue.string) ?? .null, "has_more": .bool(hasMore),
+        ]
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// A per-key request budget: `perMinute` requests a minute on average with bursts of up to
+/// `burst`, as GCRA (one timestamp per key, no timers). Pure apart from the lock.
+final class RequestRateLimiter: Sendable {
+    let interval: Double
+    let tolerance: Double
+    let arrivals = Mutex<[String: Double]>([:])
+
+    init(perMinute: Double, burst: Int) {
+        interval = 60 / perMinute
+        tolerance = interval * Double(max(burst - 1, 0))
+    }
+
+    /// `nil` when the request may go ahead; otherwise the seconds to wait.
+    func admit(_ key: String, now: Double) -> Double? {
+        arrivals.withLock { arrivals in
+            let theoretical = max(arrivals[key] ?? now, now)
+            if theoretical - tolerance > now { return theoretical - tolerance - now }
+            arrivals[key] = theoretical + interval
+            return nil
+        }
+    }
+}
+
+/// Answers `429` with `Retry-After` once a key spends its request budget.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
+    let limiter: RequestRateLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let principal = context.principal, let wait = limiter.admit(principal.keyID, now: Date().timeIntervalSince1970) {
+            let seconds = max(1, Int(wait.rounded(.up)))
+            throw APIError(
+                .tooManyRequests, code: "rate_limit_exceeded", "too many requests for this API key; retry in \(seconds) s",
+                headers: [.retryAfter: String(seconds)])
+        }
+        return try await next(request, context)
+    }
+}

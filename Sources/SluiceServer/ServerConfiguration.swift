@@ -1,0 +1,58 @@
+import Foundation
+
+/// How `sluice serve` listens, authenticates and limits.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (tests); the bound port is reported when the server is up.
+    public var port: Int
+    public var auth: AuthMode
+    /// Where uploads and Batch API files are kept; one folder per job or file.
+    public var uploadDirectory: String
+    /// The largest request body accepted; larger ones get `413` before their body is read.
+    public var maxUploadBytes: Int
+    /// Requests a minute per API key (or for the local user); `nil` turns the limit off.
+    public var requestsPerMinute: Double?
+    /// Requests a key may make at once before the per-minute pace applies.
+    public var requestBurst: Int
+    /// Origins allowed to call the API from a browser; empty means no CORS headers at all.
+    public var corsOrigins: [String]
+    /// How often a Server-Sent Events stream looks for progress.
+    public var eventInterval: Double
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, auth: AuthMode? = nil, uploadDirectory: String,
+        maxUploadBytes: Int = 2 << 30, requestsPerMinute: Double? = 6_000, requestBurst: Int = 200, corsOrigins: [String] = [],
+        eventInterval: Double = 0.5
+    ) {
+        self.host = host
+        self.port = port
+        self.auth = auth ?? (Self.isLoopback(host) ? .off : .required)
+        self.uploadDirectory = uploadDirectory
+        self.maxUploadBytes = maxUploadBytes
+        self.requestsPerMinute = requestsPerMinute
+        self.requestBurst = requestBurst
+        self.corsOrigins = corsOrigins
+        self.eventInterval = eventInterval
+    }
+
+    /// Refuses a server that would be open to the network.
+    public func validate() throws(ServerConfigurationError) {
+        if auth == .off, !Self.isLoopback(host) {
+            throw ServerConfigurationError(
+                message: "refusing to serve \(host) with --auth off: only a loopback address may run without API keys")
+        }
+        guard maxUploadBytes > 0 else { throw ServerConfigurationError(message: "the upload limit must be positive") }
+        if let requestsPerMinute, requestsPerMinute <= 0 {
+            throw ServerConfigurationError(message: "the request rate limit must be positive")
+        }
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+public struct ServerConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

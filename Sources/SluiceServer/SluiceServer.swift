@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SluiceEngine
+import SluicePresets
+import SluiceStore
+
+/// Builds the HTTP application: middlewares in order (request id, errors, CORS, auth, rate
+/// limit), the native, Batch and operations routes, and the background services it runs with.
+public enum SluiceServer {
+    /// - Parameters:
+    ///   - services: Run alongside the server and shut down with it (the worker and reaper,
+    ///     unless the API runs alone).
+    ///   - onRunning: Hears the port actually bound (useful with port 0).
+    public static func application(
+        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, services: [any Service] = [],
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        try configuration.validate()
+        try FileManager.default.createDirectory(atPath: configuration.uploadDirectory + "/files", withIntermediateDirectories: true)
+        let ingest = IngestService(store: store, logger: logger)
+        let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest)
+        _ = ServerMetrics.registry
+
+        let router = Router(context: SluiceRequestContext.self)
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(ErrorMiddleware())
+        if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store))
+        if let rate = configuration.requestsPerMinute {
+            router.middlewares.add(RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst)))
+        }
+        JobRoutes(api: api).add(to: router)
+        BatchRoutes(api: api).add(to: router)
+        OperationsRoutes(api: api).add(to: router)
+
+        let maxBody = configuration.maxUploadBytes
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)])),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            services: [ingest] + services,
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}

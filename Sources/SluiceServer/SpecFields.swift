@@ -1,0 +1,50 @@
+import SluiceCore
+
+/// A spec given as form fields or query parameters: a whole `spec` JSON, and/or single
+/// fields (`preset`, `model`, `format`, …) that override it. Unknown names are refused, so a
+/// typo is a `400`, not a silently ignored setting.
+enum SpecFields {
+    static let strings: Set<String> = ["name", "preset", "template", "system", "provider", "model", "group_by"]
+    static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts"]
+    static let jsonValues: Set<String> = ["output_schema", "params"]
+    static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode"]
+
+    /// The spec's JSON form; names in `ignoring` belong to the request, not the spec.
+    static func json(from pairs: [(name: String, value: String)], ignoring: Set<String> = []) throws(APIError) -> JSONValue {
+        var spec = JSONObject()
+        var input = JSONObject()
+        if let text = pairs.last(where: { $0.name == "spec" })?.value {
+            guard case .object(let object) = try parse(text, field: "spec") else {
+                throw APIError.badRequest("spec must be a JSON object", param: "spec")
+            }
+            spec = object
+            if case .object(let given)? = spec["input"] { input = given }
+        }
+        for (name, value) in pairs where name != "spec" && !ignoring.contains(name) {
+            if strings.contains(name) {
+                spec[name] = .string(value)
+            } else if integers.contains(name) {
+                guard let number = Int(value) else { throw APIError.badRequest("\(name) must be an integer", param: name) }
+                spec[name] = .int(number)
+            } else if jsonValues.contains(name) {
+                spec[name] = try parse(value, field: name)
+            } else if inputOptions.contains(name) {
+                input[name] = .string(value)
+            } else {
+                throw APIError.badRequest(
+                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions)).sorted().joined(separator: ", ")))",
+                    param: name)
+            }
+        }
+        if !input.isEmpty { spec["input"] = .object(input) }
+        return .object(spec)
+    }
+
+    static func parse(_ text: String, field: String) throws(APIError) -> JSONValue {
+        do {
+            return try JSONParser.parse(text)
+        } catch {
+            throw APIError.badRequest("\(field) is not valid JSON: line \(error.line), column \(error.column): \(error.message)", param: field)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// What an upload request delivered: its small form fields, and its files already on disk.
+struct ReceivedUpload {
+    struct File {
+        var path: String
+        var filename: String
+        var contentType: String?
+        var bytes: Int
+    }
+
+    var fields: [(name: String, value: String)] = []
+    var files: [File] = []
+}
+
+/// Streams a request body to disk — raw, or `multipart/form-data` split into its parts —
+/// never holding more than a chunk in memory, and refusing it with `413` the moment it
+/// passes the limit. Nothing it wrote survives a failure.
+struct UploadReceiver {
+    let directory: String
+    let limit: Int
+    /// The largest non-file form field (a spec, a preset name).
+    static let maxFieldBytes = 1 << 20
+
+    /// `multipart/form-data`: every part with a file name (or named `file`) goes to disk.
+    func receiveMultipart(_ body: RequestBody, boundary: String) async throws -> ReceivedUpload {
+        var parser = MultipartParser(boundary: boundary)
+        var upload = ReceivedUpload()
+        var total = 0
+        var currentFile: UploadFile?
+        var currentPart: MultipartParser.Part?
+        var fieldBytes: [UInt8] = []
+        do {
+            for try await buffer in body {
+                total += buffer.readableBytes
+                guard total <= limit else { throw APIError.tooLarge(limit: limit) }
+                let events: [MultipartParser.Event]
+                do {
+                    events = try buffer.withUnsafeReadableBytes { try parser.feed($0) }
+                } catch let failure as MultipartParser.Failure {
+                    throw APIError.badRequest(failure.message)
+                }
+                for event in events {
+                    switch event {
+                    case .partStart(let part):
+                        currentPart = part
+                        fieldBytes.removeAll()
+                        if part.filename != nil || part.name == "file" {
+                            let name = Self.safeName(part.filename ?? "upload", index: upload.files.count)
+                            currentFile = try UploadFile(path: directory + "/" + name, limit: limit)
+                        }
+                    case .data(let bytes):
+                        if let file = currentFile {
+                            try file.write(bytes)
+                        } else {
+                            fieldBytes += bytes
+                            guard fieldBytes.count <= Self.maxFieldBytes else {
+                                throw APIError.badRequest("form field '\(currentPart?.name ?? "")' is larger than 1 MiB")
+                            }
+                        }
+                    case .partEnd:
+                        guard let part = currentPart else { continue }
+                        if let file = currentFile {
+                            try file.finish()
+                            upload.files.append(
+                                .init(path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))
+                        } else {
+                            upload.fields.append((part.name, String(decoding: fieldBytes, as: UTF8.self)))
+                        }
+                        currentFile = nil
+                        currentPart = nil
+                    }
+                }
+            }
+            do {
+                try parser.finish()
+            } catch {
+                throw APIError.badRequest(error.message)
+            }
+        } catch is UploadFile.TooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+        return upload
+    }
+
+    /// A raw body (`text/csv`, `application/x-ndjson`, …) as one file named `filename`.
+    func receiveRaw(_ body: RequestBody, filename: String, contentType: String?) async throws -> ReceivedUpload {
+        let file = try UploadFile(path: directory + "/" + Self.safeName(filename, index: 0), limit: limit)
+        do {
+            for try await buffer in body {
+                try buffer.withUnsafeReadableBytes { try file.write($0) }
+            }
+        } catch is UploadFile.TooLarge {
+            throw APIError.tooLarge(limit: limit)
+        }
+        try file.finish()
+        return ReceivedUpload(files: [.init(path: file.path, filename: filename, contentType: contentType, bytes: file.bytes)])
+    }
+
+    /// A file name safe to create inside the upload folder, unique per part, keeping its extension.
+    static func safeName(_ filename: String, index: Int) -> String {
+        let base = filename.split(separator: "/").last.map(String.init) ?? "upload"
+        let cleaned = String(base.unicodeScalars.map { scalar in
+            CharacterSet.alphanumerics.contains(scalar) || ".-_".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
+        }.prefix(100))
+        return "\(index)-" + (cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : cleaned)
+    }
+
+    /// The input format a content type names, for raw uploads and parts.
+    static func format(contentType: String?) -> InputFormat? {
+        guard let contentType else { return nil }
+        let mime = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        switch mime {
+        case "text/csv": return .csv
+        case "application/json": return .json
+        case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines": return .jsonl
+        case "text/plain", "text/markdown": return .text
+        default: return nil
+        }
+    }
+}
