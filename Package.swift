@@ -95,6 +95,7 @@ let package = Package(
             ],
             path: "Tests/SluiceFakeProvider"
         ),
+        .executableTarget(name: "sluice-fake-provider", dependencies: ["SluiceFakeProvider"], path: "Tests/sluice-fake-provider"),
         .target(
             name: "SluiceTestSupport",
             dependencies: ["SluiceCore", "SluiceProviders", "SluiceStore"],
@@ -113,7 +114,8 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluiceTestSupport", "SluiceFakeProvider",
+                "SluiceServer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
+                "SluiceFakeProvider", "sluice", "sluice-fake-provider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

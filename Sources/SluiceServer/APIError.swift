@@ -61,21 +61,32 @@ extension Response {
 /// Turns every error a route throws into the API's JSON error shape, so unknown routes,
 /// Hummingbird's own refusals and unexpected failures all look alike to clients.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let paths: RoutePaths
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = paths.allowedMethods(forPath: request.uri.path) else {
+                return try APIError(.notFound, code: "not_found", "no route for \(request.method) \(request.uri.path)")
+                    .response(from: request, context: context)
+            }
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            return try APIError(
+                .methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path) (allowed: \(allow))",
+                headers: [.allow: allow]
+            ).response(from: request, context: context)
         } catch let error as HTTPError {
             let code: String
             switch error.status {
-            case .notFound: code = "not_found"
             case .methodNotAllowed: code = "method_not_allowed"
             case .contentTooLarge: code = "upload_too_large"
             case .unsupportedMediaType: code = "unsupported_media_type"
             default: code = error.status.code >= 500 ? "server_error" : "invalid_request"
             }
-            let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            let message = error.body ?? error.status.reasonPhrase
             return try APIError(error.status, code: code, message, headers: error.headers).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

@@ -14,18 +14,16 @@ struct BatchRoutes {
     static let purposes: Set<String> = ["batch", "assistants", "fine-tune", "vision", "user_data", "evals"]
     static let completionWindows: Set<String> = ["24h"]
 
-    func add(to router: Router<SluiceRequestContext>) {
-        let files = router.group("v1/files")
-        files.post(use: uploadFile)
-        files.get(use: listFiles)
-        files.get(":id", use: getFile)
-        files.get(":id/content", use: fileContent)
-        files.delete(":id", use: deleteFile)
-        let batches = router.group("v1/batches")
-        batches.post(use: createBatch)
-        batches.get(use: listBatches)
-        batches.get(":id", use: getBatch)
-        batches.post(":id/cancel", use: cancelBatch)
+    func add(to routes: RouteTable) {
+        routes.add(.post, "/v1/files", uploadFile)
+        routes.add(.get, "/v1/files", listFiles)
+        routes.add(.get, "/v1/files/:id", getFile)
+        routes.add(.delete, "/v1/files/:id", deleteFile)
+        routes.add(.get, "/v1/files/:id/content", fileContent)
+        routes.add(.post, "/v1/batches", createBatch)
+        routes.add(.get, "/v1/batches", listBatches)
+        routes.add(.get, "/v1/batches/:id", getBatch)
+        routes.add(.post, "/v1/batches/:id/cancel", cancelBatch)
     }
 
     // MARK: Files

@@ -10,21 +10,21 @@ import SluiceStore
 struct JobRoutes {
     let api: SluiceAPI
 
-    func add(to router: Router<SluiceRequestContext>) {
-        let jobs = router.group("v1/jobs")
-        jobs.post(use: create)
-        jobs.get(use: list)
-        jobs.get(":id", use: get)
-        jobs.delete(":id", use: delete)
-        jobs.get(":id/items", use: items)
-        jobs.get(":id/results", use: results)
-        jobs.get(":id/events", use: events)
-        jobs.post(":id/cancel") { request, context in try await control(request, context) { id, now in try await api.store.cancel(jobID: id, now: now) } }
-        jobs.post(":id/pause") { request, context in
-            try await control(request, context) { id, now in try await api.store.pause(jobID: id, reason: "paused by request", now: now) }
+    func add(to routes: RouteTable) {
+        let store = api.store
+        routes.add(.post, "/v1/jobs", create)
+        routes.add(.get, "/v1/jobs", list)
+        routes.add(.get, "/v1/jobs/:id", get)
+        routes.add(.delete, "/v1/jobs/:id", delete)
+        routes.add(.get, "/v1/jobs/:id/items", items)
+        routes.add(.get, "/v1/jobs/:id/results", results)
+        routes.add(.get, "/v1/jobs/:id/events", events)
+        routes.add(.post, "/v1/jobs/:id/cancel") { try await control($0, $1) { id, now in try await store.cancel(jobID: id, now: now) } }
+        routes.add(.post, "/v1/jobs/:id/pause") {
+            try await control($0, $1) { id, now in try await store.pause(jobID: id, reason: "paused by request", now: now) }
         }
-        jobs.post(":id/resume") { request, context in try await control(request, context) { id, now in try await api.store.resume(jobID: id, now: now) } }
-        jobs.post(":id/retry") { request, context in try await control(request, context) { id, now in try await api.store.retryFailed(jobID: id, now: now) } }
+        routes.add(.post, "/v1/jobs/:id/resume") { try await control($0, $1) { id, now in try await store.resume(jobID: id, now: now) } }
+        routes.add(.post, "/v1/jobs/:id/retry") { try await control($0, $1) { id, now in try await store.retryFailed(jobID: id, now: now) } }
     }
 
     /// `POST /v1/jobs`: stores the upload, creates the job in `validating` and answers `202` at
@@ -200,7 +200,7 @@ struct JobRoutes {
 
     /// cancel, pause, resume, retry: the job as it is afterwards, or `409` when its status forbids it.
     func control(
-        _ request: Request, _ context: SluiceRequestContext, _ operation: @escaping (String, Date) async throws -> Job
+        _ request: Request, _ context: SluiceRequestContext, _ operation: @escaping @Sendable (String, Date) async throws -> Job
     ) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         let updated = try await api.transition { try await operation(job.id, Date()) }

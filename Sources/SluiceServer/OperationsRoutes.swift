@@ -10,9 +10,9 @@ import SluiceStore
 struct OperationsRoutes {
     let api: SluiceAPI
 
-    func add(to router: Router<SluiceRequestContext>) {
-        router.get("healthz") { _, _ in Response.json(["status": "ok"]) }
-        router.get("readyz") { _, _ in
+    func add(to routes: RouteTable) {
+        routes.add(.get, "/healthz") { _, _ in Response.json(["status": "ok"]) }
+        routes.add(.get, "/readyz") { _, _ in
             do {
                 try await api.store.checkReady()
                 return Response.json(["status": "ready"])
@@ -20,14 +20,14 @@ struct OperationsRoutes {
                 return Response.json(["status": "not_ready", "reason": .string("\(error)")], status: .serviceUnavailable)
             }
         }
-        router.get("metrics") { _, _ in
+        routes.add(.get, "/metrics") { _, _ in
             let census = try await api.store.census()
             ServerMetrics.record(census)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.registry.emitToBuffer())))
         }
-        router.get("openapi.yaml") { _, _ in
+        routes.add(.get, "/openapi.yaml") { _, _ in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
                 let data = FileManager.default.contents(atPath: url.path)
             else { throw APIError(.internalServerError, code: "server_error", "the API description is missing from this build") }

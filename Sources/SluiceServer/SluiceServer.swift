@@ -26,16 +26,20 @@ public enum SluiceServer {
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
-        router.middlewares.add(ErrorMiddleware())
+        let paths = RoutePaths()
+        router.middlewares.add(ErrorMiddleware(paths: paths))
         if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store))
         if let rate = configuration.requestsPerMinute {
             router.middlewares.add(RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst)))
         }
-        JobRoutes(api: api).add(to: router)
-        BatchRoutes(api: api).add(to: router)
-        OperationsRoutes(api: api).add(to: router)
+
+        // Middlewares wrap only the routes added after them, so the routes come last.
+        let routes = RouteTable(router: router, paths: paths)
+        JobRoutes(api: api).add(to: routes)
+        BatchRoutes(api: api).add(to: routes)
+        OperationsRoutes(api: api).add(to: routes)
 
         let maxBody = configuration.maxUploadBytes
         return Application(

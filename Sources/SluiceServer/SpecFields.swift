@@ -13,6 +13,8 @@ enum SpecFields {
     static func json(from pairs: [(name: String, value: String)], ignoring: Set<String> = []) throws(APIError) -> JSONValue {
         var spec = JSONObject()
         var input = JSONObject()
+        // An empty field is a field left blank (HTML forms send them): not given.
+        let pairs = pairs.filter { !$0.value.isEmpty }
         if let text = pairs.last(where: { $0.name == "spec" })?.value {
             guard case .object(let object) = try parse(text, field: "spec") else {
                 throw APIError.badRequest("spec must be a JSON object", param: "spec")

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluicePresets
+import SluiceProviders
+import SluiceServer
+import SluiceStore
+
+/// `sluice serve`: the HTTP API, and (unless `--no-workers`) the workers, in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API (native and OpenAI Batch) and run the workers.",
+        discussion: """
+            Auth defaults to off on a loopback address (one local user) and to required anywhere else; \
+            the server refuses to run open on a non-loopback address. Create keys with `sluice keys create`. \
+            SIGTERM or Ctrl-C stops accepting requests, lets calls in flight finish and exits.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one and prints it).")
+    var port = 8080
+
+    @Option(help: "The SQLite database (default: $SLUICE_DATABASE or sluice.sqlite).")
+    var database = ProcessInfo.processInfo.environment["SLUICE_DATABASE"] ?? "sluice.sqlite"
+
+    @Option(help: "Where uploads are kept (default: the database path with .uploads).")
+    var uploads: String?
+
+    @Option(help: "required or off (default: off on loopback, required elsewhere).")
+    var auth: String?
+
+    @Option(name: .customLong("max-upload-mb"), help: "Largest accepted request body, in MiB.")
+    var maxUploadMB = 2_048
+
+    @Option(name: .customLong("rate-limit"), help: "Requests a minute per API key; 0 turns the limit off.")
+    var rateLimit = 6_000.0
+
+    @Option(name: .customLong("cors-origin"), help: "An origin allowed to call the API from a browser (repeatable).")
+    var corsOrigins: [String] = []
+
+    @Flag(name: .customLong("no-workers"), help: "Serve the API only; workers run elsewhere against the same database.")
+    var noWorkers = false
+
+    @Option(help: "Model calls in flight at once in this process's worker.")
+    var concurrency = 64
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @OptionGroup var providerOptions: ProviderOptions
+
+    func validate() throws {
+        if let auth, AuthMode(rawValue: auth) == nil { throw ValidationError("--auth must be required or off") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard maxUploadMB > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (off) or positive") }
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "sluice")
+        let serverConfiguration = ServerConfiguration(
+            host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: uploads ?? database + ".uploads",
+            maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins)
+        do {
+            try serverConfiguration.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let configuration = try providerOptions.configuration()
+        let store = try SQLiteJobStore(path: database)
+        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
+        let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
+        let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
+        var services: [any Service] = []
+        if !noWorkers {
+            let engine = EngineConfiguration(concurrency: concurrency)
+            services.append(
+                Worker(store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger))
+            services.append(Reaper(store: store, interval: engine.reaperInterval))
+        }
+        let auth = serverConfiguration.auth
+        let workers = !noWorkers
+        let app = try SluiceServer.application(
+            configuration: serverConfiguration, store: store, resolver: resolver, services: services, logger: logger,
+            onRunning: { port in
+                logger.notice(
+                    "sluice is serving",
+                    metadata: ["address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)", "workers": "\(workers)"])
+                FileHandle.standardOutput.write(
+                    Data("sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n".utf8))
+            })
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+}
