@@ -88,7 +88,7 @@ import Testing
         let spec = try JobSpec.parse(
             ["preset": "score", "params": ["temperature": 0.5], "batch_size": 5, "input": ["delimiter": ";"]],
             preset: { presets[$0] })
-        #expect(spec.template.source == "Rate {{text}}")
+        #expect(spec.template?.source == "Rate {{text}}")
         #expect(spec.params["temperature"] == .double(0.5))
         #expect(spec.params["max_tokens"] == .int(100))
         #expect(spec.batchSize == 5)

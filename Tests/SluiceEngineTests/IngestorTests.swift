@@ -38,6 +38,27 @@ import Testing
         #expect(job.counts == JobCounts())
     }
 
+    @Test func batchLinesAreCheckedAsOpenAIChecksThem() async throws {
+        func line(_ id: String, url: String = "/v1/chat/completions") -> String {
+            #"{"custom_id": "\#(id)", "method": "POST", "url": "\#(url)", "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}"#
+        }
+        let clean = [line("a"), line("b")].joined(separator: "\n") + "\n"
+        let harness = try EngineHarness()
+        let directory = TemporaryDirectory()
+        let spec: JSONValue = ["input": ["format": "openai_batch"], "provider": "auto"]
+        func run(_ contents: String) async throws -> Job {
+            let source = JobSource(path: directory.write("\(UUID()).jsonl", contents), displayName: "in.jsonl", format: .openAIBatch)
+            let job = try await harness.store.createJob(NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: [source]), now: Date())
+            return try await JobIngestor(store: harness.store).ingest(jobID: job.id)
+        }
+        let good = try await run(clean)
+        #expect(good.status == .queued)
+        #expect(good.counts.total == 2)
+        let bad = try await run([line("a"), "{oops", line("b", url: "/v1/embeddings"), line("a")].joined(separator: "\n") + "\n")
+        #expect(bad.status == .failed)
+        #expect(bad.errors.map { "\($0.line ?? 0) \($0.code ?? "")" } == ["2 invalid_json_line", "3 invalid_url", "4 duplicate_custom_id"])
+    }
+
     @Test func aTemplateFieldMissingFromTheHeaderFailsAtLineOne() async throws {
         let (job, _) = try await ingest([("a.csv", "id,body\n1,x\n")], spec: ["template": "{{text}}"])
         #expect(job.errors == [JobErrorEntry(line: 1, message: "the template needs the field 'text', which the header does not have")])

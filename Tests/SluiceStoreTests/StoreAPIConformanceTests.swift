@@ -1,0 +1,122 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// What the HTTP API needs from every JobStore driver: lists, retry, delete, totals, files, keys.
+@Suite struct StoreAPIConformanceTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: StoreDriver.allCases)
+    func jobListsArePagedNewestFirstPerOwnerStatusAndKind(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        var ids: [String] = []
+        for index in 0..<5 {
+            let batch = index == 4 ? BatchAttributes(inputFileID: "file-1", endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: nil) : nil
+            let job = try await store.createJob(
+                NewJob(owner: index == 3 ? "bob" : "alice", name: "j\(index)", spec: Fixtures.spec(), sources: [], batch: batch), now: t0)
+            ids.append(job.id)
+        }
+        let first = try await store.jobs(JobQuery(owner: "alice", limit: 2))
+        #expect(first.map(\.id) == [ids[4], ids[2]])
+        let second = try await store.jobs(JobQuery(owner: "alice", after: first.last?.id, limit: 2))
+        #expect(second.map(\.id) == [ids[1], ids[0]])
+        #expect(try await store.jobs(JobQuery(owner: nil, limit: 10)).count == 5)
+        #expect(try await store.jobs(JobQuery(owner: "alice", kind: .batch, limit: 10)).map(\.id) == [ids[4]])
+        #expect(try await store.jobs(JobQuery(owner: "alice", kind: .native, limit: 10)).count == 3)
+        #expect(try await store.jobs(JobQuery(owner: nil, status: .queued, limit: 10)).isEmpty)
+        #expect(try await store.jobs(JobQuery(owner: nil, after: "job_unknown", limit: 10)).isEmpty, "an unknown cursor matches nothing")
+        let batch = try #require(try await store.job(id: ids[4])?.batch)
+        #expect(batch.inputFileID == "file-1")
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func retryRequeuesFailedItemsWithFreshAttempts(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 3, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        await #expect(throws: StoreError.self) { try await store.retryFailed(jobID: job.id, now: t0) }
+        let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        _ = try await store.record(
+            [
+                ItemOutcome(itemID: batch.items[0].id, result: .succeeded("ok")),
+                ItemOutcome(itemID: batch.items[1].id, result: .failed("bad")),
+                ItemOutcome(itemID: batch.items[2].id, result: .failed("bad")),
+            ], owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .completedWithErrors)
+        let retried = try await store.retryFailed(jobID: job.id, now: t0)
+        #expect(retried.status == .running)
+        #expect(retried.finishedAt == nil)
+        #expect(retried.counts == JobCounts(total: 3, pending: 2, succeeded: 1))
+        let again = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
+        #expect(again.items.map(\.index) == [1, 2])
+        #expect(again.items.allSatisfy { $0.attempts == 1 && $0.error == nil })
+        _ = try await store.record(again.items.map { ItemOutcome(itemID: $0.id, result: .succeeded("ok")) }, owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .completed)
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func deleteRemovesTheJobAndItsItems(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 4, now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
+        try await store.deleteJob(jobID: job.id)
+        #expect(try await store.job(id: job.id) == nil)
+        #expect(try await store.record([ItemOutcome(itemID: batch.items[0].id, result: .succeeded("late"))], owner: "w", now: t0).isEmpty)
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil)
+        await #expect(throws: StoreError.jobNotFound(job.id)) { try await store.deleteJob(jobID: job.id) }
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func censusCountsJobsByStatusAndOpenItems(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        try await store.checkReady()
+        let running = try await Fixtures.queuedJob(in: store, count: 5, now: t0)
+        _ = try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0)
+        _ = try await store.createJob(NewJob(owner: "a", name: "v", spec: Fixtures.spec(), sources: []), now: t0)
+        let census = try await store.census()
+        #expect(census.jobsByStatus[.running] == 1)
+        #expect(census.jobsByStatus[.validating] == 1)
+        #expect(census.openItems.pending == 3)
+        #expect(census.openItems.running == 2)
+        _ = try await store.cancel(jobID: running.id, now: t0)
+        #expect(try await store.census().openItems.pending == 0)
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func filesArePagedPerOwnerAndDeleted(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        for index in 0..<3 {
+            try await store.createFile(
+                StoredFile(
+                    id: "file-\(index)", owner: index == 1 ? "bob" : "alice", filename: "f\(index).jsonl", purpose: "batch", bytes: index,
+                    path: "/tmp/f\(index)", createdAt: t0))
+        }
+        #expect(try await store.files(owner: "alice", purpose: nil, after: nil, limit: 10).map(\.id) == ["file-2", "file-0"])
+        #expect(try await store.files(owner: nil, purpose: "batch", after: "file-2", limit: 1).map(\.id) == ["file-1"])
+        #expect(try await store.files(owner: nil, purpose: "vision", after: nil, limit: 10).isEmpty)
+        #expect(try await store.file(id: "file-1")?.owner == "bob")
+        #expect(try await store.deleteFile(id: "file-1"))
+        #expect(try await store.deleteFile(id: "file-1") == false)
+        #expect(try await store.file(id: "file-1") == nil)
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func keysAreFoundByHashAndRevoked(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let key = APIKeyRecord(id: "key_1", user: "alice", isAdmin: true, hash: "abc", prefix: "sk-sluice-12", createdAt: t0)
+        try await store.createKey(key)
+        #expect(try await store.key(hash: "abc") == key)
+        #expect(try await store.key(hash: "other") == nil)
+        #expect(try await store.revokeKey(id: "key_1", now: t0.addingTimeInterval(5)))
+        #expect(try await store.revokeKey(id: "key_missing", now: t0) == false)
+        #expect(try await store.key(hash: "abc")?.revokedAt == t0.addingTimeInterval(5))
+        #expect(try await store.keys().map(\.id) == ["key_1"])
+    }
+}
