@@ -242,12 +242,16 @@ struct BatchRoutes {
     static func batch(_ job: Job) -> JSONValue {
         let attributes = job.batch
         func seconds(_ date: Date?) -> JSONValue { date.map { .int(Int($0.timeIntervalSince1970)) } ?? .null }
+        // OpenAI's `failed` means the input was refused; a batch whose every request failed
+        // still completed, with its failures in the error file.
+        let inputRefused = job.status == .failed && job.counts.total == 0
+        let completed = job.status == .completed || job.status == .completedWithErrors || (job.status == .failed && !inputRefused)
         let status: String
         switch job.status {
         case .validating: status = "validating"
         case .queued, .running, .paused: status = "in_progress"
         case .completed, .completedWithErrors: status = "completed"
-        case .failed: status = "failed"
+        case .failed: status = inputRefused ? "failed" : "completed"
         case .cancelling: status = "cancelling"
         case .cancelled: status = "cancelled"
         case .expired: status = "expired"
@@ -256,7 +260,7 @@ struct BatchRoutes {
         object["id"] = .string(job.id)
         object["object"] = "batch"
         object["endpoint"] = .string(attributes?.endpoint ?? ChatRequestLine.endpoint)
-        if job.errors.isEmpty || job.status != .failed {
+        if job.errors.isEmpty || !inputRefused {
             object["errors"] = .null
         } else {
             object["errors"] = [
@@ -273,16 +277,16 @@ struct BatchRoutes {
         object["input_file_id"] = .string(attributes?.inputFileID ?? "")
         object["completion_window"] = .string(attributes?.completionWindow ?? "24h")
         object["status"] = .string(status)
-        let final = job.status.isFinal && job.status != .failed
+        let final = job.status.isFinal && !inputRefused
         object["output_file_id"] = final && job.counts.succeeded > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .output)) : .null
         object["error_file_id"] =
             final && job.counts.failed + job.counts.cancelled > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .errors)) : .null
         object["created_at"] = seconds(job.createdAt)
         object["in_progress_at"] = seconds(job.startedAt)
         object["expires_at"] = seconds(job.createdAt.addingTimeInterval(24 * 3600))
-        object["finalizing_at"] = job.status == .completed || job.status == .completedWithErrors ? seconds(job.finishedAt) : .null
-        object["completed_at"] = job.status == .completed || job.status == .completedWithErrors ? seconds(job.finishedAt) : .null
-        object["failed_at"] = job.status == .failed ? seconds(job.finishedAt) : .null
+        object["finalizing_at"] = completed ? seconds(job.finishedAt) : .null
+        object["completed_at"] = completed ? seconds(job.finishedAt) : .null
+        object["failed_at"] = inputRefused ? seconds(job.finishedAt) : .null
         object["expired_at"] = job.status == .expired ? seconds(job.finishedAt) : .null
         object["cancelling_at"] = job.status == .cancelling || job.status == .cancelled ? seconds(job.finishedAt ?? Date()) : .null
         object["cancelled_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null

@@ -19,5 +19,10 @@ public func waitForJob(
 
 public struct WaitTimeout: Error, CustomStringConvertible {
     public var jobID: String
+
+    public init(jobID: String) {
+        self.jobID = jobID
+    }
+
     public var description: String { "job \(jobID) did not reach the expected state in time" }
 }

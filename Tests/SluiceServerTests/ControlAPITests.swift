@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceServer
+import SluiceStore
+import SluiceTestSupport
+import Synchronization
+import Testing
+
+@Suite struct ControlAPITests {
+    static let gatedQuery = "template=%7B%7Btext%7D%7D&provider=gated&batch_size=4"
+
+    @Test func resultsArePartialWhileTheJobRuns() async throws {
+        let gate = GatedProvider()
+        try await ServerHarness.with(providers: [gate]) { server in
+            let id = try #require(try await server.submit(reviewsCSV(20), query: Self.gatedQuery).json["id"]?.stringValue)
+            await gate.waitForStarts(1)
+            let running = try await server.get("/v1/jobs/\(id)").json
+            #expect(running["status"] == "running")
+            let partial = try await server.get("/v1/jobs/\(id)/results?format=jsonl").text.split(separator: "\n")
+            #expect(partial.count == 20, "every item is listed, finished or not")
+            #expect(partial.contains { $0.contains(#""status":"pending""#) || $0.contains(#""status":"running""#) })
+            gate.open()
+            let done = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(done["status"] == "completed")
+        }
+    }
+
+    @Test func pauseResumeAndCancelFollowTheLifeCycle() async throws {
+        let gate = GatedProvider()
+        try await ServerHarness.with(providers: [gate]) { server in
+            let id = try #require(try await server.submit(reviewsCSV(40), query: Self.gatedQuery).json["id"]?.stringValue)
+            await gate.waitForStarts(1)
+            let paused = try await server.post("/v1/jobs/\(id)/pause")
+            #expect(paused.status == 200)
+            #expect(paused.json["status"] == "paused")
+            #expect(try await server.post("/v1/jobs/\(id)/resume").json["status"] == "running")
+            let cancelled = try await server.post("/v1/jobs/\(id)/cancel")
+            #expect(cancelled.json["status"] == "cancelling" || cancelled.json["status"] == "cancelled")
+            gate.open()
+            let done = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(done["status"] == "cancelled")
+            #expect((done["counts"]?["cancelled"]?.intValue ?? 0) > 0)
+            let again = try await server.post("/v1/jobs/\(id)/pause")
+            #expect(again.status == 409)
+            #expect(again.errorCode == "conflict")
+            #expect(try await server.post("/v1/jobs/job_missing/cancel").status == 404)
+        }
+    }
+
+    @Test func retryRequeuesFailedItemsAndDeleteRemovesEverything() async throws {
+        // The item whose text is "bad" is refused by the provider the first time only.
+        let refusals = Mutex(0)
+        let failing = ScriptedProvider(name: "picky") { request, _ throws(ProviderFailure) in
+            let refuse = request.messages.last?.content == "bad" && refusals.withLock { count in
+                count += 1
+                return count == 1
+            }
+            if refuse { throw .rejected("not today") }
+            return "fine"
+        }
+        try await ServerHarness.with(providers: [failing]) { server in
+            let csv = "id,text\n1,good\n2,bad\n3,good\n"
+            let id = try #require(
+                try await server.submit(csv, query: "template=%7B%7Btext%7D%7D&provider=picky&max_attempts=1").json["id"]?.stringValue)
+            let first = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(first["status"] == "completed_with_errors")
+            let failed = try await server.get("/v1/jobs/\(id)/items?status=failed").json
+            #expect(failed["data"]?.arrayValue?.map { $0["error"]?.stringValue } == ["not today"])
+            let retried = try await server.post("/v1/jobs/\(id)/retry")
+            #expect(retried.status == 200)
+            #expect(retried.json["counts"]?["failed"] == 0)
+            let second = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(second["status"] == "completed")
+            #expect(try await server.post("/v1/jobs/\(id)/retry").status == 409, "nothing left to retry")
+
+            let deleted = try await server.call(.DELETE, "/v1/jobs/\(id)")
+            #expect(deleted.json["deleted"] == true)
+            #expect(try await server.get("/v1/jobs/\(id)").status == 404)
+            #expect(!FileManager.default.fileExists(atPath: server.directory.path("uploads/\(id)")))
+        }
+    }
+
+    @Test func eventsStreamProgressAndEndAfterTheFinalStatus() async throws {
+        let gate = GatedProvider()
+        try await ServerHarness.with(providers: [gate]) { server in
+            let id = try #require(try await server.submit(reviewsCSV(12), query: Self.gatedQuery).json["id"]?.stringValue)
+            var request = HTTPClientRequest(url: server.baseURL + "/v1/jobs/\(id)/events")
+            request.method = .GET
+            let response = try await server.http.execute(request, timeout: .seconds(60))
+            #expect(response.headers["Content-Type"] == ["text/event-stream"])
+            var text = ""
+            var opened = false
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                if !opened, text.contains("event: progress") {
+                    // The stream is live before the job can finish: now let the calls through.
+                    opened = true
+                    gate.open()
+                }
+            }
+            let events = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            let statuses = events.filter { $0.hasPrefix("event: status") }.compactMap { event in
+                event.split(separator: "\n").last.flatMap { try? JSONParser.parse(String($0.dropFirst("data: ".count))) }?["status"]?.stringValue
+            }
+            #expect(statuses.last == "completed")
+            #expect(statuses.count >= 2, "\(statuses)")
+            let last = try #require(events.last { $0.hasPrefix("event: progress") })
+            let job = try JSONParser.parse(String(last.split(separator: "\n")[1].dropFirst("data: ".count)))
+            #expect(job["counts"]?["succeeded"] == 12)
+        }
+    }
+}

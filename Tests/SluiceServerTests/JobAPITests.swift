@@ -1,0 +1,150 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceServer
+import SluiceStore
+import Testing
+
+@Suite struct JobAPITests {
+    @Test func aRawUploadIsAcceptedAtOnceAndRunsToResults() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submit(reviewsCSV(30), query: "preset=text-classify&name=reviews")
+            #expect(reply.status == 202)
+            let id = try #require(reply.json["id"]?.stringValue)
+            #expect(reply.headers["Location"] == ["/v1/jobs/\(id)"])
+            #expect(reply.json["status"] == "validating")
+            #expect(reply.json["name"] == "reviews")
+            #expect(reply.headers["X-Request-Id"].first?.hasPrefix("req_") == true)
+
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed")
+            #expect(job["counts"]?["succeeded"] == 30)
+            #expect(job["progress"] == 1.0)
+            #expect(job["eta_seconds"] == 0)
+            #expect(job["started_at"] != .null && job["finished_at"] != .null)
+
+            let jsonl = try await server.get("/v1/jobs/\(id)/results?format=jsonl")
+            #expect(jsonl.headers["Content-Type"] == ["application/x-ndjson"])
+            let lines = jsonl.text.split(separator: "\n").map { try? JSONParser.parse(String($0)) }
+            #expect(lines.count == 30)
+            #expect(lines.first??["index"] == 0 && lines.first??["status"] == "succeeded")
+            let csv = try await server.get("/v1/jobs/\(id)/results?format=csv")
+            #expect(csv.text.hasPrefix("id,text,"))
+            #expect(csv.text.split(whereSeparator: \.isNewline).count == 31)
+            #expect(try await server.get("/v1/jobs/\(id)/results?format=xml").status == 400)
+        }
+    }
+
+    @Test func aMultipartUploadCarriesSpecFieldsAndSeveralFiles() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submitForm(
+                fields: [("spec", #"{"template": "Classify: {{text}}"}"#), ("max_attempts", "2")],
+                files: [("a.csv", reviewsCSV(3)), ("b.jsonl", #"{"text": "one"}"# + "\n" + #"{"text": "two"}"# + "\n")])
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            #expect(reply.json["files"] == ["a.csv", "b.jsonl"])
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["counts"]?["total"] == 5)
+            let stored = try #require(try await server.store.job(id: id))
+            #expect(stored.spec.maxAttempts == 2)
+            #expect(stored.sources.map(\.format) == [.csv, .jsonl])
+        }
+    }
+
+    @Test func malformedInputFailsTheJobWithLineNumbers() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submit("id,text\n1,fine\n2,\"never closed\n")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "failed")
+            #expect(job["errors"]?.arrayValue?.first?["line"] == 3)
+            #expect(job["counts"]?["total"] == 0)
+        }
+    }
+
+    @Test func badRequestsGetClearErrorsAndLeaveNothingBehind() async throws {
+        try await ServerHarness.with(maxUploadBytes: 4096) { server in
+            let badJSON = try await server.submit("a\n", query: "spec=%7Bnot%20json")
+            #expect(badJSON.status == 400)
+            #expect(badJSON.errorCode == "invalid_request")
+            #expect(badJSON.json["error"]?["message"]?.stringValue?.contains("spec is not valid JSON") == true)
+            let unknownPreset = try await server.submit("a\n", query: "preset=nope")
+            #expect(unknownPreset.status == 400)
+            #expect(unknownPreset.errorCode == "invalid_spec")
+            #expect(try await server.submit("a\n", query: "preset=text-classify&colour=red").status == 400)
+            let noTemplate = try await server.submit("a\n", query: "model=x")
+            #expect(noTemplate.json["error"]?["param"] == "template")
+            let unsupported = try await server.submit("a\n", contentType: "image/png")
+            #expect(unsupported.status == 415)
+            #expect(unsupported.errorCode == "unsupported_media_type")
+
+            // Over the limit, declared up front or discovered while streaming.
+            let big = String(repeating: "x", count: 5000)
+            let declared = try await server.submit("id,text\n1," + big + "\n")
+            #expect(declared.status == 413)
+            let chunks = [ByteBuffer(string: "id,text\n"), ByteBuffer(string: big)]
+            let streamed = try await server.call(
+                .POST, "/v1/jobs?preset=text-classify", headers: [("Content-Type", "text/csv")],
+                body: .stream(chunks.async, length: .unknown))
+            #expect(streamed.status == 413)
+            #expect(streamed.errorCode == "upload_too_large")
+
+            let unknownRoute = try await server.get("/v1/nothing")
+            #expect(unknownRoute.status == 404)
+            #expect(unknownRoute.errorCode == "not_found")
+            #expect(try await server.get("/v1/jobs/job_missing").status == 404)
+            let wrongMethod = try await server.call(.PUT, "/v1/jobs/job_missing")
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.headers["Allow"] == ["GET, DELETE"])
+
+            #expect(try await server.store.jobs(JobQuery(owner: nil, limit: 10)).isEmpty)
+            let uploads = try FileManager.default.contentsOfDirectory(atPath: server.directory.path("uploads"))
+            #expect(uploads == ["files"], "refused uploads leave no files: \(uploads)")
+        }
+    }
+
+    @Test func listsArePagedAndFiltered() async throws {
+        try await ServerHarness.with { server in
+            var ids: [String] = []
+            for _ in 0..<3 { ids.append(try #require(try await server.submit(reviewsCSV(2)).json["id"]?.stringValue)) }
+            for id in ids { _ = try await server.waitFor(id, until: ServerHarness.isFinal) }
+            let first = try await server.get("/v1/jobs?limit=2").json
+            #expect(first["data"]?.arrayValue?.map { $0["id"]?.stringValue } == [ids[2], ids[1]])
+            #expect(first["has_more"] == true)
+            let rest = try await server.get("/v1/jobs?limit=2&after=\(ids[1])").json
+            #expect(rest["data"]?.arrayValue?.map { $0["id"]?.stringValue } == [ids[0]])
+            #expect(rest["has_more"] == false)
+            #expect(try await server.get("/v1/jobs?status=failed").json["data"] == [])
+            #expect(try await server.get("/v1/jobs?status=bogus").status == 400)
+            #expect(try await server.get("/v1/jobs?limit=0").status == 400)
+
+            let items = try await server.get("/v1/jobs/\(ids[0])/items?limit=1").json
+            #expect(items["data"]?.arrayValue?.first?["index"] == 0)
+            #expect(items["data"]?.arrayValue?.first?["input"]?["text"] == "review 0 was great")
+            #expect(items["next_after"] == 0)
+            let next = try await server.get("/v1/jobs/\(ids[0])/items?after=0").json
+            #expect(next["data"]?.arrayValue?.count == 1 && next["has_more"] == false)
+            #expect(try await server.get("/v1/jobs/\(ids[0])/items?status=failed").json["data"] == [])
+        }
+    }
+
+    @Test func aCallerRequestIDIsEchoedAndABadOneReplaced() async throws {
+        try await ServerHarness.with { server in
+            let given = try await server.call(.GET, "/healthz", headers: [("X-Request-Id", "trace-42")])
+            #expect(given.headers["X-Request-Id"] == ["trace-42"])
+            let bad = try await server.call(.GET, "/healthz", headers: [("X-Request-Id", "has spaces")])
+            #expect(bad.headers["X-Request-Id"].first?.hasPrefix("req_") == true)
+        }
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence, for streamed request bodies.
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}

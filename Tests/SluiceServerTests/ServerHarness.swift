@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluicePresets
+import SluiceProviders
+import SluiceServer
+import SluiceStore
+import SluiceTestSupport
+
+/// A real server on a free loopback port over a real SQLite file, with workers, and an HTTP
+/// client to call it: what every HTTP test runs against.
+struct ServerHarness: Sendable {
+    let baseURL: String
+    let store: SQLiteJobStore
+    let directory: TemporaryDirectory
+    let http: HTTPClient
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: JSONValue { (try? JSONParser.parse(body)) ?? .null }
+        var errorCode: String? { json["error"]?["code"]?.stringValue }
+    }
+
+    /// Runs `body` against a fresh server and stops everything afterwards, whatever happens.
+    static func with<T: Sendable>(
+        auth: AuthMode = .off, maxUploadBytes: Int = 64 << 20, requestsPerMinute: Double? = nil, corsOrigins: [String] = [],
+        providers: [any ModelProvider] = [], workers: Bool = true,
+        _ body: @Sendable (ServerHarness) async throws -> T
+    ) async throws -> T {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteJobStore(path: directory.path("sluice.sqlite"))
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, auth: auth, uploadDirectory: directory.path("uploads"), maxUploadBytes: maxUploadBytes,
+            requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02)
+        let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
+        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        var services: [any Service] = []
+        if workers {
+            let registry = ProviderRegistry(
+                entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
+            services.append(
+                Worker(
+                    store: store, providers: registry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01), logger: logger))
+        }
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try SluiceServer.application(
+            configuration: configuration, store: store, resolver: resolver, services: services, logger: logger,
+            onRunning: { portContinuation.yield($0) })
+        let server = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: store, directory: directory, http: http)
+        do {
+            let result = try await body(harness)
+            try await http.shutdown()
+            server.cancel()
+            _ = await server.result
+            return result
+        } catch {
+            try? await http.shutdown()
+            server.cancel()
+            _ = await server.result
+            throw error
+        }
+    }
+
+    func call(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], key: String? = nil, body: HTTPClientRequest.Body? = nil
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        if let body { request.body = body }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
+    }
+
+    func get(_ path: String, key: String? = nil) async throws -> Reply { try await call(.GET, path, key: key) }
+    func post(_ path: String, key: String? = nil) async throws -> Reply { try await call(.POST, path, key: key) }
+
+    /// `POST /v1/jobs` with a raw body and the spec in the query.
+    func submit(_ contents: String, contentType: String = "text/csv", query: String = "preset=text-classify", key: String? = nil) async throws -> Reply {
+        try await call(.POST, "/v1/jobs?" + query, headers: [("Content-Type", contentType)], key: key, body: .bytes(ByteBuffer(string: contents)))
+    }
+
+    /// `POST /v1/jobs` as `multipart/form-data`.
+    func submitForm(fields: [(String, String)], files: [(name: String, contents: String)], key: String? = nil) async throws -> Reply {
+        let boundary = "sluice-test-boundary"
+        var text = ""
+        for (name, value) in fields {
+            text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+        }
+        for file in files {
+            text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\n\r\n\(file.contents)\r\n"
+        }
+        text += "--\(boundary)--\r\n"
+        return try await call(
+            .POST, "/v1/jobs", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], key: key,
+            body: .bytes(ByteBuffer(string: text)))
+    }
+
+    /// Polls `GET /v1/jobs/{id}` until `condition` holds; the limit only turns a hang into a failure.
+    func waitFor(_ id: String, key: String? = nil, until condition: (JSONValue) -> Bool) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            let job = try await get("/v1/jobs/\(id)", key: key).json
+            if condition(job) { return job }
+            if Date() > deadline { throw WaitTimeout(jobID: id) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    static func isFinal(_ job: JSONValue) -> Bool {
+        job["status"]?.stringValue.flatMap(JobStatus.init(rawValue:))?.isFinal ?? false
+    }
+}
+
+/// A CSV of `count` short reviews.
+func reviewsCSV(_ count: Int) -> String {
+    "id,text\n" + (0..<count).map { "\($0),review \($0) was great\n" }.joined()
+}
