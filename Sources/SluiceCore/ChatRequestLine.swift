@@ -18,7 +18,8 @@ public enum ChatRequestLine {
     /// The line's `custom_id` when the line is a valid request for ``endpoint``.
     public static func check(_ line: JSONObject) -> Result<String, Problem> {
         guard let customID = line["custom_id"]?.stringValue, !customID.isEmpty else {
-            return .failure(Problem(code: "missing_required_parameter", param: "custom_id", message: "custom_id must be a non-empty string"))
+            return .failure(
+                Problem(code: "missing_required_parameter", param: "custom_id", message: "custom_id must be a non-empty string"))
         }
         guard line["method"]?.stringValue == "POST" else {
             return .failure(Problem(code: "invalid_method", param: "method", message: "method must be POST"))
@@ -69,7 +70,8 @@ public enum ChatRequestLine {
             case "user": messages.append(ChatMessage(role: .user, content: content))
             case "assistant": messages.append(ChatMessage(role: .assistant, content: content))
             default:
-                throw SpecError(field: "messages[\(index)].role", message: "role '\(role)' is not supported (system, developer, user, assistant)")
+                throw SpecError(
+                    field: "messages[\(index)].role", message: "role '\(role)' is not supported (system, developer, user, assistant)")
             }
         }
         guard !messages.isEmpty else { throw SpecError(field: "messages", message: "at least one user message is required") }

@@ -28,7 +28,8 @@ public struct Job: Sendable, Equatable {
 
     public init(
         id: String, owner: String, name: String, status: JobStatus, statusReason: String? = nil, spec: JobSpec,
-        sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, counts: JobCounts = JobCounts(), usage: TokenUsage = TokenUsage(),
+        sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, counts: JobCounts = JobCounts(),
+        usage: TokenUsage = TokenUsage(),
         errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
         self.id = id

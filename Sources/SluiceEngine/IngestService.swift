@@ -28,25 +28,24 @@ public final class IngestService: Service, Sendable {
         continuation.yield()
     }
 
+    /// On shutdown an ingest in progress stops at its next batch; the job stays `validating`
+    /// and the next start reads it again from the beginning.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        await cancelWhenGracefulShutdown { [self] in
+            await withTaskGroup(of: Void.self) { group in
                 // The poll only nudges the signal, so one loop does all the work in order.
-                group.addTask { [clock, pollInterval, continuation] in
-                    while !Task.isCancelled {
-                        try await clock.sleep(seconds: pollInterval)
+                group.addTask { [clock = self.clock, pollInterval = self.pollInterval, continuation = self.continuation] in
+                    while (try? await clock.sleep(seconds: pollInterval)) != nil {
                         continuation.yield()
                     }
                 }
                 group.addTask { [self] in
                     await self.ingestWaitingJobs()
-                    for await _ in signal { await self.ingestWaitingJobs() }
+                    for await _ in self.signal { await self.ingestWaitingJobs() }
                 }
-                try await group.next()
+                await group.next()
                 group.cancelAll()
             }
-        } onGracefulShutdown: { [continuation] in
-            continuation.finish()
         }
     }
 
@@ -69,6 +68,8 @@ public final class IngestService: Service, Sendable {
                         metadata: ["job": "\(job.id)", "status": "\(result.status.rawValue)", "items": "\(result.counts.total)"])
                 } catch StoreError.jobNotFound, StoreError.invalidTransition {
                     // Deleted or cancelled while being read: nothing left to do.
+                } catch is CancellationError {
+                    return
                 } catch {
                     logger.error("ingest failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
                     _ = try? await store.failValidation(

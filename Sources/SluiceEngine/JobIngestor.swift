@@ -37,7 +37,8 @@ public struct JobIngestor: Sendable {
             if problems.count < Job.maximumErrors {
                 problems.append(
                     JobErrorEntry(
-                        file: nameFiles ? source.displayName : nil, line: problem.line, column: problem.column, code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil),
+                        file: nameFiles ? source.displayName : nil, line: problem.line, column: problem.column,
+                        code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil),
                         message: problem.message))
             }
         }
@@ -45,6 +46,7 @@ public struct JobIngestor: Sendable {
         // One batch is stored while the next is parsed: parsing and SQLite each get a core.
         var storing: Task<Void, any Error>?
         func storeBatch(_ items: [NewItem]) async throws {
+            try Task.checkCancellation()
             try await storing?.value
             let store = self.store
             storing = Task { try await store.appendItems(jobID: jobID, items: items) }

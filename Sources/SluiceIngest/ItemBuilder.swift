@@ -50,7 +50,8 @@ public struct ItemBuilder: Sendable {
         case .success(let customID):
             guard customIDs.insert(customID).inserted else {
                 return .failure(
-                    InputProblem(line: record.line, code: "duplicate_custom_id", message: "custom_id '\(customID)' is used by an earlier line"))
+                    InputProblem(
+                        line: record.line, code: "duplicate_custom_id", message: "custom_id '\(customID)' is used by an earlier line"))
             }
             defer { nextIndex += 1 }
             return .success(NewItem(index: nextIndex, groupKey: nil, input: record.fields))

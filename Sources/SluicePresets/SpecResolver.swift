@@ -24,7 +24,8 @@ public struct SpecResolver: Sendable {
         }
         guard provider.isUsable else {
             throw SpecError(
-                field: "provider", message: "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
+                field: "provider",
+                message: "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
         }
         return spec
     }

@@ -75,7 +75,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
             return try APIError(
-                .methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path) (allowed: \(allow))",
+                .methodNotAllowed, code: "method_not_allowed",
+                "\(request.method) is not allowed on \(request.uri.path) (allowed: \(allow))",
                 headers: [.allow: allow]
             ).response(from: request, context: context)
         } catch let error as HTTPError {
@@ -90,7 +91,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIError(error.status, code: code, message, headers: error.headers).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return try APIError(.internalServerError, code: "server_error", "internal error: \(error)").response(from: request, context: context)
+            return try APIError(.internalServerError, code: "server_error", "internal error: \(error)").response(
+                from: request, context: context)
         }
     }
 }

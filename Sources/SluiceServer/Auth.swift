@@ -20,7 +20,10 @@ public enum APIKeys {
         let random = (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let secret = "sk-sluice-" + random
         let id = "key_" + String(random.prefix(8))
-        return (secret, APIKeyRecord(id: id, user: user, isAdmin: isAdmin, hash: hash(secret), prefix: String(secret.prefix(14)), createdAt: now))
+        return (
+            secret,
+            APIKeyRecord(id: id, user: user, isAdmin: isAdmin, hash: hash(secret), prefix: String(secret.prefix(14)), createdAt: now)
+        )
     }
 
     public static func hash(_ secret: String) -> String {

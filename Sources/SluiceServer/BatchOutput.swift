@@ -63,7 +63,8 @@ enum BatchOutput {
             ]
         case (.failed, .errors), (.cancelled, .errors):
             let code = item.status == .cancelled ? "batch_cancelled" : "request_failed"
-            let message = item.error ?? (item.status == .cancelled ? "the batch was cancelled before this request ran" : "the request failed")
+            let message =
+                item.error ?? (item.status == .cancelled ? "the batch was cancelled before this request ran" : "the request failed")
             return [
                 "id": .string("batch_req_\(item.id)"), "custom_id": customID, "response": nil,
                 "error": ["code": .string(code), "message": .string(message)],

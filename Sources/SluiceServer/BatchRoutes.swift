@@ -33,7 +33,8 @@ struct BatchRoutes {
         let limit = api.configuration.maxUploadBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")
         }
         let id = "file-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let folder = try api.makeFolder("files/" + id)
@@ -46,7 +47,8 @@ struct BatchRoutes {
                 throw APIError.badRequest("'purpose' is required", param: "purpose")
             }
             guard Self.purposes.contains(purpose) else {
-                throw APIError.badRequest("unknown purpose '\(purpose)' (one of \(Self.purposes.sorted().joined(separator: ", ")))", param: "purpose")
+                throw APIError.badRequest(
+                    "unknown purpose '\(purpose)' (one of \(Self.purposes.sorted().joined(separator: ", ")))", param: "purpose")
             }
             let stored = StoredFile(
                 id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes, path: file.path,
@@ -134,7 +136,8 @@ struct BatchRoutes {
 
     static func file(_ file: StoredFile) -> JSONValue {
         [
-            "id": .string(file.id), "object": "file", "bytes": .int(file.bytes), "created_at": .int(Int(file.createdAt.timeIntervalSince1970)),
+            "id": .string(file.id), "object": "file", "bytes": .int(file.bytes),
+            "created_at": .int(Int(file.createdAt.timeIntervalSince1970)),
             "filename": .string(file.filename), "purpose": .string(file.purpose), "status": "processed", "status_details": nil,
         ]
     }
@@ -174,20 +177,25 @@ struct BatchRoutes {
         switch fields["metadata"] {
         case nil, .null?: metadata = nil
         case .object(let members)?:
-            guard members.count <= 16, members.allSatisfy({ $0.value.stringValue.map { $0.count <= 512 } ?? false }), members.allSatisfy({ $0.key.count <= 64 })
+            guard members.count <= 16, members.allSatisfy({ $0.value.stringValue.map { $0.count <= 512 } ?? false }),
+                members.allSatisfy({ $0.key.count <= 64 })
             else {
-                throw APIError.badRequest("metadata holds at most 16 string values (keys up to 64, values up to 512 characters)", param: "metadata")
+                throw APIError.badRequest(
+                    "metadata holds at most 16 string values (keys up to 64, values up to 512 characters)", param: "metadata")
             }
             metadata = members
         default: throw APIError.badRequest("metadata must be an object of strings", param: "metadata")
         }
         let file = try await ownedFile(inputFileID, caller: caller)
         guard file.purpose == "batch" else {
-            throw APIError.badRequest("file \(inputFileID) was uploaded with purpose '\(file.purpose)', not 'batch'", param: "input_file_id")
+            throw APIError.badRequest(
+                "file \(inputFileID) was uploaded with purpose '\(file.purpose)', not 'batch'", param: "input_file_id")
         }
         let spec: JobSpec
         do {
-            spec = try api.resolver.resolve(["input": ["format": .string(InputFormat.openAIBatch.rawValue)], "provider": .string(JobSpec.routedProvider)])
+            spec = try api.resolver.resolve([
+                "input": ["format": .string(InputFormat.openAIBatch.rawValue)], "provider": .string(JobSpec.routedProvider),
+            ])
         } catch {
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
         }
@@ -234,7 +242,9 @@ struct BatchRoutes {
     }
 
     func ownedBatch(_ id: String, caller: Principal) async throws -> Job {
-        guard let job = try await api.store.job(id: id), job.batch != nil, caller.owns(job.owner) else { throw APIError.notFound("batch \(id)") }
+        guard let job = try await api.store.job(id: id), job.batch != nil, caller.owns(job.owner) else {
+            throw APIError.notFound("batch \(id)")
+        }
         return job
     }
 
@@ -291,7 +301,8 @@ struct BatchRoutes {
         object["cancelling_at"] = job.status == .cancelling || job.status == .cancelled ? seconds(job.finishedAt ?? Date()) : .null
         object["cancelled_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
         object["request_counts"] = [
-            "total": .int(job.counts.total), "completed": .int(job.counts.succeeded), "failed": .int(job.counts.failed + job.counts.cancelled),
+            "total": .int(job.counts.total), "completed": .int(job.counts.succeeded),
+            "failed": .int(job.counts.failed + job.counts.cancelled),
         ]
         object["metadata"] = attributes?.metadata.map(JSONValue.object) ?? .null
         return .object(object)

@@ -24,7 +24,9 @@ struct JobRoutes {
             try await control($0, $1) { id, now in try await store.pause(jobID: id, reason: "paused by request", now: now) }
         }
         routes.add(.post, "/v1/jobs/:id/resume") { try await control($0, $1) { id, now in try await store.resume(jobID: id, now: now) } }
-        routes.add(.post, "/v1/jobs/:id/retry") { try await control($0, $1) { id, now in try await store.retryFailed(jobID: id, now: now) } }
+        routes.add(.post, "/v1/jobs/:id/retry") {
+            try await control($0, $1) { id, now in try await store.retryFailed(jobID: id, now: now) }
+        }
     }
 
     /// `POST /v1/jobs`: stores the upload, creates the job in `validating` and answers `202` at
@@ -39,7 +41,8 @@ struct JobRoutes {
         guard boundary != nil || rawFormat != nil else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
-                "unsupported content type '\(contentType ?? "none")': send multipart/form-data, text/csv, application/json, application/x-ndjson or text/plain")
+                "unsupported content type '\(contentType ?? "none")': send multipart/form-data, text/csv, application/json, application/x-ndjson or text/plain"
+            )
         }
         let jobID = Job.makeID()
         let folder = try api.makeFolder(jobID)
@@ -64,14 +67,17 @@ struct JobRoutes {
                         ?? UploadReceiver.format(contentType: file.contentType) ?? rawFormat
                 else {
                     throw APIError.badRequest(
-                        "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format", param: "format")
+                        "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format",
+                        param: "format")
                 }
                 return JobSource(path: file.path, displayName: file.filename, format: format)
             }
             let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
-            let job = try await api.store.createJob(NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
+            let job = try await api.store.createJob(
+                NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
             api.ingest.wake()
-            context.logger.info("job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
+            context.logger.info(
+                "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
             return Response.json(Representation.job(job, now: Date()), status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
         } catch {
             api.discard(folder)
@@ -99,7 +105,8 @@ struct JobRoutes {
         var status: JobStatus?
         if let text = request.uri.queryParameters["status"] {
             guard let parsed = JobStatus(rawValue: String(text)) else {
-                throw APIError.badRequest("unknown status '\(text)' (one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status")
+                throw APIError.badRequest(
+                    "unknown status '\(text)' (one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status")
             }
             status = parsed
         }
@@ -110,7 +117,9 @@ struct JobRoutes {
         let now = Date()
         let shown = page.prefix(limit)
         return Response.json(
-            Representation.list(shown.map { Representation.job($0, now: now) }, firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+            Representation.list(
+                shown.map { Representation.job($0, now: now) }, firstID: shown.first?.id, lastID: shown.last?.id,
+                hasMore: page.count > limit))
     }
 
     /// `GET /v1/jobs/{id}/items`: a page of items in input order, `after` an index.
@@ -120,7 +129,9 @@ struct JobRoutes {
         var status: ItemStatus?
         if let text = request.uri.queryParameters["status"] {
             guard let parsed = ItemStatus(rawValue: String(text)) else {
-                throw APIError.badRequest("unknown item status '\(text)' (one of \(ItemStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status")
+                throw APIError.badRequest(
+                    "unknown item status '\(text)' (one of \(ItemStatus.allCases.map(\.rawValue).joined(separator: ", ")))", param: "status"
+                )
             }
             status = parsed
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A streaming `multipart/form-data` parser: fed the body chunk by chunk, it hands out part

@@ -31,7 +31,8 @@ struct OperationsRoutes {
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
                 let data = FileManager.default.contents(atPath: url.path)
             else { throw APIError(.internalServerError, code: "server_error", "the API description is missing from this build") }
-            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
 }
@@ -47,11 +48,15 @@ enum ServerMetrics {
 
     /// Sets the gauges that are read from the store at scrape time.
     static func record(_ census: StoreCensus) {
+        let jobs = MetricNameDescriptor(namespace: "sluice", metricName: "jobs", unitName: "", helpText: "Jobs by status")
         for status in JobStatus.allCases {
-            registry.makeGauge(name: "sluice_jobs", labels: [("status", status.rawValue)], help: "Jobs by status")
-                .set(Double(census.jobsByStatus[status] ?? 0))
+            registry.makeGauge(descriptor: jobs, labels: [("status", status.rawValue)]).set(Double(census.jobsByStatus[status] ?? 0))
         }
-        registry.makeGauge(name: "sluice_queue_depth", help: "Pending items of unfinished jobs").set(Double(census.openItems.pending))
-        registry.makeGauge(name: "sluice_items_in_flight", help: "Items leased to workers now").set(Double(census.openItems.running))
+        let depth = MetricNameDescriptor(
+            namespace: "sluice", metricName: "queue_depth", unitName: "", helpText: "Pending items of unfinished jobs")
+        registry.makeGauge(descriptor: depth).set(Double(census.openItems.pending))
+        let inFlight = MetricNameDescriptor(
+            namespace: "sluice", metricName: "items_in_flight", unitName: "", helpText: "Items leased to workers now")
+        registry.makeGauge(descriptor: inFlight).set(Double(census.openItems.running))
     }
 }

@@ -46,7 +46,8 @@ enum SpecFields {
         do {
             return try JSONParser.parse(text)
         } catch {
-            throw APIError.badRequest("\(field) is not valid JSON: line \(error.line), column \(error.column): \(error.message)", param: field)
+            throw APIError.badRequest(
+                "\(field) is not valid JSON: line \(error.line), column \(error.column): \(error.message)", param: field)
         }
     }
 }

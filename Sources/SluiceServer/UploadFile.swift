@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import Foundation
 
 #if canImport(Glibc)
-private let systemWrite = Glibc.write
+    import Glibc
 #else
-private let systemWrite = Darwin.write
+    import Darwin
+#endif
+
+#if canImport(Glibc)
+    private let systemWrite = Glibc.write
+#else
+    private let systemWrite = Darwin.write
 #endif
 
 /// A file being written from an upload: counts bytes against the limit as they arrive and is
@@ -48,7 +49,9 @@ final class UploadFile {
             let written = systemWrite(descriptor, base, remaining)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot write the upload: errno \(errno)")
+                throw APIError(
+                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot write the upload: errno \(errno)"
+                )
             }
             remaining -= written
             base += written
@@ -57,7 +60,10 @@ final class UploadFile {
 
     /// Flushes to disk and closes; the file is kept.
     func finish() throws {
-        guard fsync(descriptor) == 0 else { throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot sync the upload: errno \(errno)") }
+        guard fsync(descriptor) == 0 else {
+            throw APIError(
+                .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot sync the upload: errno \(errno)")
+        }
         close(descriptor)
         descriptor = -1
         finished = true

@@ -67,7 +67,8 @@ struct UploadReceiver {
                         if let file = currentFile {
                             try file.finish()
                             upload.files.append(
-                                .init(path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))
+                                .init(
+                                    path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))
                         } else {
                             upload.fields.append((part.name, String(decoding: fieldBytes, as: UTF8.self)))
                         }
@@ -104,9 +105,10 @@ struct UploadReceiver {
     /// A file name safe to create inside the upload folder, unique per part, keeping its extension.
     static func safeName(_ filename: String, index: Int) -> String {
         let base = filename.split(separator: "/").last.map(String.init) ?? "upload"
-        let cleaned = String(base.unicodeScalars.map { scalar in
-            CharacterSet.alphanumerics.contains(scalar) || ".-_".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
-        }.prefix(100))
+        let cleaned = String(
+            base.unicodeScalars.map { scalar in
+                CharacterSet.alphanumerics.contains(scalar) || ".-_".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
+            }.prefix(100))
         return "\(index)-" + (cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" + cleaned : cleaned)
     }
 

@@ -46,7 +46,9 @@ struct KeysCommand: AsyncParsableCommand {
             print(["ID", "USER", "ADMIN", "PREFIX", "CREATED", "REVOKED"].joined(separator: "\t"))
             for key in try await store.keys() {
                 let revoked = key.revokedAt.map { $0.formatted(.iso8601) } ?? "-"
-                print([key.id, key.user, key.isAdmin ? "yes" : "no", key.prefix + "…", key.createdAt.formatted(.iso8601), revoked].joined(separator: "\t"))
+                print(
+                    [key.id, key.user, key.isAdmin ? "yes" : "no", key.prefix + "…", key.createdAt.formatted(.iso8601), revoked].joined(
+                        separator: "\t"))
             }
         }
     }

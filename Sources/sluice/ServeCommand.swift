@@ -85,7 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !noWorkers {
             let engine = EngineConfiguration(concurrency: concurrency)
             services.append(
-                Worker(store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger))
+                Worker(
+                    store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger
+                ))
             services.append(Reaper(store: store, interval: engine.reaperInterval))
         }
         let auth = serverConfiguration.auth
@@ -95,9 +97,13 @@ struct ServeCommand: AsyncParsableCommand {
             onRunning: { port in
                 logger.notice(
                     "sluice is serving",
-                    metadata: ["address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)", "workers": "\(workers)"])
+                    metadata: [
+                        "address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)", "workers": "\(workers)",
+                    ])
                 FileHandle.standardOutput.write(
-                    Data("sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n".utf8))
+                    Data(
+                        "sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
+                            .utf8))
             })
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

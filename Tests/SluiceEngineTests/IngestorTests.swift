@@ -48,7 +48,8 @@ import Testing
         let spec: JSONValue = ["input": ["format": "openai_batch"], "provider": "auto"]
         func run(_ contents: String) async throws -> Job {
             let source = JobSource(path: directory.write("\(UUID()).jsonl", contents), displayName: "in.jsonl", format: .openAIBatch)
-            let job = try await harness.store.createJob(NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: [source]), now: Date())
+            let job = try await harness.store.createJob(
+                NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: [source]), now: Date())
             return try await JobIngestor(store: harness.store).ingest(jobID: job.id)
         }
         let good = try await run(clean)

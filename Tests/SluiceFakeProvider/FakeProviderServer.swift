@@ -307,7 +307,7 @@ final class FakeRequestHandler: ChannelInboundHandler {
                 }
             case .respond(let status, let headers, let text, let after):
                 let anthropic = head.uri.hasSuffix("/messages")
-                let write = { (limits: [(String, String)]) in
+                let write = { @Sendable (limits: [(String, String)]) in
                     var fields = HTTPHeaders(headers + limits)
                     fields.add(name: "Content-Type", value: "application/json")
                     fields.add(name: "Content-Length", value: "\(text.utf8.count)")

@@ -53,10 +53,12 @@ import Testing
         // The item whose text is "bad" is refused by the provider the first time only.
         let refusals = Mutex(0)
         let failing = ScriptedProvider(name: "picky") { request, _ throws(ProviderFailure) in
-            let refuse = request.messages.last?.content == "bad" && refusals.withLock { count in
-                count += 1
-                return count == 1
-            }
+            let refuse =
+                request.messages.last?.content == "bad"
+                && refusals.withLock { count in
+                    count += 1
+                    return count == 1
+                }
             if refuse { throw .rejected("not today") }
             return "fine"
         }
@@ -102,7 +104,8 @@ import Testing
             }
             let events = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
             let statuses = events.filter { $0.hasPrefix("event: status") }.compactMap { event in
-                event.split(separator: "\n").last.flatMap { try? JSONParser.parse(String($0.dropFirst("data: ".count))) }?["status"]?.stringValue
+                event.split(separator: "\n").last.flatMap { try? JSONParser.parse(String($0.dropFirst("data: ".count))) }?["status"]?
+                    .stringValue
             }
             #expect(statuses.last == "completed")
             #expect(statuses.count >= 2, "\(statuses)")

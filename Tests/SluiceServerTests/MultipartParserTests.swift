@@ -41,7 +41,9 @@ import Testing
     }
 
     @Test func malformedBodiesAreRefused() {
-        #expect(throws: MultipartParser.Failure.self) { try parse("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end", chunk: 4) }
+        #expect(throws: MultipartParser.Failure.self) {
+            try parse("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end", chunk: 4)
+        }
         #expect(throws: MultipartParser.Failure.self) { try parse("--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--", chunk: 4) }
         #expect(throws: MultipartParser.Failure.self) { try parse("--XyZjunk\r\n", chunk: 64) }
     }

@@ -30,9 +30,10 @@ import Testing
 
     @Test func aBatchRunsThroughTheFilesAndBatchesRoutes() async throws {
         try await ServerHarness.with { server in
-            let lines = (0..<4).map { n in
-                #"{"custom_id": "q\#(n)", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Is this good? \#(n)"}]}}"#
-            }.joined(separator: "\n") + "\n"
+            let lines =
+                (0..<4).map { n in
+                    #"{"custom_id": "q\#(n)", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Is this good? \#(n)"}]}}"#
+                }.joined(separator: "\n") + "\n"
             let boundary = "b0undary"
             let form =
                 "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
@@ -45,7 +46,8 @@ import Testing
             #expect(file.json["bytes"] == .int(lines.utf8.count))
 
             let create = #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/chat/completions", "completion_window": "24h"}"#
-            let batch = try await server.call(.POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: create)))
+            let batch = try await server.call(
+                .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: create)))
             #expect(batch.status == 200)
             let batchID = try #require(batch.json["id"]?.stringValue)
             let done = try await server.waitFor(batchID, until: ServerHarness.isFinal)
@@ -66,7 +68,8 @@ import Testing
                 .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: wrongEndpoint)))
             #expect(refused.status == 400)
             #expect(refused.json["error"]?["param"] == "endpoint")
-            let notJSON = try await server.call(.POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{")))
+            let notJSON = try await server.call(
+                .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{")))
             #expect(notJSON.status == 400)
         }
     }

@@ -50,7 +50,8 @@ struct ServerHarness: Sendable {
                 entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
             services.append(
                 Worker(
-                    store: store, providers: registry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01), logger: logger))
+                    store: store, providers: registry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01),
+                    logger: logger))
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try SluiceServer.application(
@@ -92,8 +93,11 @@ struct ServerHarness: Sendable {
     func post(_ path: String, key: String? = nil) async throws -> Reply { try await call(.POST, path, key: key) }
 
     /// `POST /v1/jobs` with a raw body and the spec in the query.
-    func submit(_ contents: String, contentType: String = "text/csv", query: String = "preset=text-classify", key: String? = nil) async throws -> Reply {
-        try await call(.POST, "/v1/jobs?" + query, headers: [("Content-Type", contentType)], key: key, body: .bytes(ByteBuffer(string: contents)))
+    func submit(_ contents: String, contentType: String = "text/csv", query: String = "preset=text-classify", key: String? = nil)
+        async throws -> Reply
+    {
+        try await call(
+            .POST, "/v1/jobs?" + query, headers: [("Content-Type", contentType)], key: key, body: .bytes(ByteBuffer(string: contents)))
     }
 
     /// `POST /v1/jobs` as `multipart/form-data`.

@@ -14,7 +14,9 @@ import Testing
         let store = fixture.store
         var ids: [String] = []
         for index in 0..<5 {
-            let batch = index == 4 ? BatchAttributes(inputFileID: "file-1", endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: nil) : nil
+            let batch =
+                index == 4
+                ? BatchAttributes(inputFileID: "file-1", endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: nil) : nil
             let job = try await store.createJob(
                 NewJob(owner: index == 3 ? "bob" : "alice", name: "j\(index)", spec: Fixtures.spec(), sources: [], batch: batch), now: t0)
             ids.append(job.id)
@@ -36,7 +38,8 @@ import Testing
     func retryRequeuesFailedItemsWithFreshAttempts(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let job = try await Fixtures.queuedJob(in: store, count: 3, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        let job = try await Fixtures.queuedJob(
+            in: store, count: 3, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
         await #expect(throws: StoreError.self) { try await store.retryFailed(jobID: job.id, now: t0) }
         let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
         _ = try await store.record(

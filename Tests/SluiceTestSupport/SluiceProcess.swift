@@ -1,22 +1,22 @@
 import Foundation
 
 /// The built `sluice` executable, run as a real child process.
-struct SluiceProcess {
+public struct SluiceProcess {
     /// The binary sits beside the test bundle in the build folder.
-    static let binary: URL = {
+    public static let binary: URL = {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sluice")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sluice")
     }()
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// Runs to completion and returns its exit status and output.
-    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Output {
+    public static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

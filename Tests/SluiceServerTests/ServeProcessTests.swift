@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `sluice serve` and `sluice keys` as real child processes.
+@Suite struct ServeProcessTests {
+    /// A running `sluice serve --port 0` and the port it printed.
+    struct Served {
+        let process: Process
+        let port: Int
+        var baseURL: String { "http://127.0.0.1:\(port)" }
+
+        /// Peak resident memory so far, in bytes (`VmHWM`), read from /proc.
+        var peakResidentBytes: Int {
+            get throws {
+                let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+                let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+                return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])! * 1024
+            }
+        }
+    }
+
+    static func serve(_ arguments: [String], in directory: TemporaryDirectory) throws -> Served {
+        let process = Process()
+        process.executableURL = SluiceProcess.binary
+        process.arguments = ["serve", "--port", "0", "--database", directory.path("db.sqlite"), "--log-level", "error"] + arguments
+        process.currentDirectoryURL = directory.url
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        while !seen.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(seen.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "\(seen)")
+        return Served(process: process, port: port)
+    }
+
+    @Test func a200MBUploadIsStreamedToDiskAndSIGTERMStopsCleanly() async throws {
+        let directory = TemporaryDirectory()
+        let served = try Self.serve([], in: directory)
+        defer { if served.process.isRunning { served.process.terminate() } }
+        let before = try served.peakResidentBytes
+
+        // 200 MB of CSV, sent from a file by libcurl (URLSession), which asks `Expect: 100-continue`.
+        let row = Array("12345,a line of text that somebody wrote about something\n".utf8)
+        let chunk = Data(Array(Array(repeating: row, count: (1 << 20) / row.count).joined()))
+        let path = directory.path("upload.csv")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("id,text\n".utf8)))
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try file.seekToEnd()
+        for _ in 0..<200 { try file.write(contentsOf: chunk) }
+        try file.close()
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue)
+        var request = URLRequest(url: URL(string: served.baseURL + "/v1/jobs?preset=text-classify")!)
+        request.httpMethod = "POST"
+        request.setValue("text/csv", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 300
+        let (bytes, response) = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+            URLSession.shared.uploadTask(with: request, fromFile: URL(fileURLWithPath: path)) { data, response, error in
+                if let data, let response {
+                    continuation.resume(returning: (data, response))
+                } else {
+                    continuation.resume(throwing: error!)
+                }
+            }.resume()
+        }
+        #expect((response as? HTTPURLResponse)?.statusCode == 202)
+        let reply = try JSONParser.parse(Array(bytes))
+        let id = try #require(reply["id"]?.stringValue)
+        let growth = try served.peakResidentBytes - before
+        #expect(growth < 64 << 20, "the server grew by \(growth >> 20) MiB while taking a 200 MiB upload")
+        let stored = try FileManager.default.attributesOfItem(atPath: directory.path("db.sqlite.uploads/\(id)/0-upload.csv"))
+        #expect((stored[.size] as? NSNumber)?.intValue == size)
+
+        kill(served.process.processIdentifier, SIGTERM)
+        served.process.waitUntilExit()
+        #expect(served.process.terminationReason == .exit)
+        #expect(served.process.terminationStatus == 0)
+    }
+
+    @Test func keysAreCreatedListedAndRevokedWithoutStoringSecrets() throws {
+        let directory = TemporaryDirectory()
+        let database = directory.path("db.sqlite")
+        let created = try SluiceProcess.run(["keys", "create", "--user", "alice", "--admin", "--database", database], in: directory.url)
+        #expect(created.status == 0)
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(secret.hasPrefix("sk-sluice-") && secret.count == 50)
+        let listed = try SluiceProcess.run(["keys", "list", "--database", database], in: directory.url)
+        #expect(listed.stdout.contains("alice\tyes"))
+        #expect(!listed.stdout.contains(secret))
+        let contents = try Data(contentsOf: URL(fileURLWithPath: database))
+        #expect(contents.range(of: Data(secret.utf8)) == nil, "the secret is not in the database")
+        let id = try #require(listed.stdout.split(separator: "\n").dropFirst().first?.split(separator: "\t").first)
+        #expect(try SluiceProcess.run(["keys", "revoke", String(id), "--database", database], in: directory.url).status == 0)
+        #expect(try SluiceProcess.run(["keys", "revoke", "key_nope", "--database", database], in: directory.url).status == 1)
+        #expect(try SluiceProcess.run(["keys", "list", "--database", database], in: directory.url).stdout.contains("\t20"))
+        let open = try SluiceProcess.run(["serve", "--host", "0.0.0.0", "--auth", "off", "--database", database], in: directory.url)
+        #expect(open.status == 64)
+        #expect(open.stderr.contains("refusing to serve 0.0.0.0 with --auth off"))
+    }
+}
