@@ -61,12 +61,14 @@ import Testing
     }
 
     @Test func aKeyOverItsBudgetGets429WithRetryAfter() async throws {
-        try await ServerHarness.with(requestsPerMinute: 60) { server in
+        // One a minute after a burst of five: however slow the machine, the sixth is refused.
+        try await ServerHarness.with(requestsPerMinute: 1) { server in
             var statuses: [Int] = []
             for _ in 0..<6 { statuses.append(try await server.get("/v1/jobs").status) }
-            #expect(statuses == [200, 200, 200, 200, 200, 429], "a burst of 5, then the pace of one a second")
+            #expect(statuses == [200, 200, 200, 200, 200, 429])
             let refused = try await server.get("/v1/jobs")
-            #expect(refused.headers["Retry-After"] == ["1"])
+            let wait = try #require(refused.headers["Retry-After"].first.flatMap { Int($0) })
+            #expect((1...60).contains(wait))
             #expect(refused.errorCode == "rate_limit_exceeded")
         }
     }
