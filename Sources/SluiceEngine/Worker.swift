@@ -155,6 +155,11 @@ public final class Worker: Service, Sendable {
         do {
             let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())
             EngineMetrics.recorded(outcomes)
+            for outcome in outcomes where recorded.contains(outcome.itemID) {
+                if case .failed(let reason) = outcome.result {
+                    logger.info("item failed", metadata: ["job": "\(job.id)", "item": "\(outcome.itemID)", "error": "\(reason)"])
+                }
+            }
             if recorded.count < outcomes.count {
                 logger.warning(
                     "results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])

@@ -70,9 +70,7 @@ struct BatchRoutes {
         let page = try await api.store.files(
             owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
             after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1)
-        let shown = page.prefix(limit)
-        return Response.json(
-            Representation.list(shown.map(Self.file), firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+        return Response.json(Representation.page(page, limit: limit, id: \.id, render: Self.file))
     }
 
     func getFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -230,9 +228,7 @@ struct BatchRoutes {
             JobQuery(
                 owner: caller.isAdmin ? nil : caller.user, kind: .batch, after: request.uri.queryParameters["after"].map(String.init),
                 limit: limit + 1))
-        let shown = page.prefix(limit)
-        return Response.json(
-            Representation.list(shown.map(Self.batch), firstID: shown.first?.id, lastID: shown.last?.id, hasMore: page.count > limit))
+        return Response.json(Representation.page(page, limit: limit, id: \.id, render: Self.batch))
     }
 
     func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {

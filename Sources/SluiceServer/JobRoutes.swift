@@ -115,11 +115,7 @@ struct JobRoutes {
                 owner: caller.isAdmin ? nil : caller.user, status: status, kind: .any,
                 after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1))
         let now = Date()
-        let shown = page.prefix(limit)
-        return Response.json(
-            Representation.list(
-                shown.map { Representation.job($0, now: now) }, firstID: shown.first?.id, lastID: shown.last?.id,
-                hasMore: page.count > limit))
+        return Response.json(Representation.page(page, limit: limit, id: \.id) { Representation.job($0, now: now) })
     }
 
     /// `GET /v1/jobs/{id}/items`: a page of items in input order, `after` an index.

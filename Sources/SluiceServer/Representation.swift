@@ -4,9 +4,10 @@ import SluiceStore
 
 /// The JSON shapes the native API answers with: the contract's job object, items and lists.
 enum Representation {
+    /// RFC 3339 in UTC, whole seconds (truncated, so a time is never shown later than it was).
     static func timestamp(_ date: Date?) -> JSONValue {
         guard let date else { return .null }
-        return .string(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted)))
+        return .string(Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601))
     }
 
     static func usage(_ usage: TokenUsage) -> JSONValue {
@@ -81,11 +82,13 @@ enum Representation {
         return .object(object)
     }
 
-    /// A page in OpenAI's list shape, which the native API uses too.
-    static func list(_ data: [JSONValue], firstID: String?, lastID: String?, hasMore: Bool) -> JSONValue {
-        [
-            "object": "list", "data": .array(data), "first_id": firstID.map(JSONValue.string) ?? .null,
-            "last_id": lastID.map(JSONValue.string) ?? .null, "has_more": .bool(hasMore),
+    /// A page in OpenAI's list shape, which the native API uses too. `rows` were fetched with
+    /// one more than `limit`, so whether there is more is known without counting.
+    static func page<Row>(_ rows: [Row], limit: Int, id: (Row) -> String, render: (Row) -> JSONValue) -> JSONValue {
+        let shown = rows.prefix(limit)
+        return [
+            "object": "list", "data": .array(shown.map(render)), "first_id": shown.first.map { .string(id($0)) } ?? .null,
+            "last_id": shown.last.map { .string(id($0)) } ?? .null, "has_more": .bool(rows.count > limit),
         ]
     }
 }
