@@ -16,7 +16,7 @@ trap cleanup EXIT
 # A fresh server (so its peak RSS belongs to one phase) on a fresh database.
 start_server() {
     [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true
-    rm -f "$work"/bench.sqlite* "$work/serve.out"
+    rm -rf "$work"/bench.sqlite* "$work/serve.out"
     "$bin/sluice" serve --port 0 --database "$work/bench.sqlite" --rate-limit 0 --log-level error --max-upload-mb 4096 \
         > "$work/serve.out" 2>"$work/serve.log" &
     server=$!
@@ -47,7 +47,10 @@ PY
 job=$(curl -sS -H 'Content-Type: text/csv' --data-binary @"$work/rows1m.csv" "$url/v1/jobs?preset=text-classify" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 until curl -sS "$url/v1/jobs/$job" | grep -q '"status":"running"'; do sleep 0.2; done
-wrk -t2 -c500 -d15s --latency "$url/v1/jobs/$job" | sed -n '1,20p'
+echo "-- back to back (closed loop: each poller sends again as soon as it has its answer)"
+wrk -t2 -c500 -d15s --latency "$url/v1/jobs/$job" | grep -E 'Latency|50%|90%|99%|Requests/sec'
+echo "-- each poller every 500 ms (1,000 requests a second in all)"
+POLL_MS=500 wrk -t2 -c500 -d15s --latency -s Benchmarks/api/poll.lua "$url/v1/jobs/$job" | grep -E 'Latency|50%|90%|99%|Requests/sec'
 curl -sS "$url/v1/jobs/$job" | python3 -c 'import json,sys; j=json.load(sys.stdin); print("job after the run:", j["status"], j["counts"])'
 curl -sS -X POST "$url/v1/jobs/$job/cancel" >/dev/null
 
