@@ -28,6 +28,14 @@ import Testing
         }
     }
 
+    @Test func withoutWorkersJobsAreReadAndQueuedForWorkersElsewhere() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let id = try #require(try await server.submit(reviewsCSV(7)).json["id"]?.stringValue)
+            let queued = try await server.waitFor(id) { $0["status"] == "queued" }
+            #expect(queued["counts"]?["pending"] == 7)
+        }
+    }
+
     @Test func aBatchRunsThroughTheFilesAndBatchesRoutes() async throws {
         try await ServerHarness.with { server in
             let lines =
