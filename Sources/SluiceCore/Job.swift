@@ -49,9 +49,10 @@ public struct Job: Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 
-    /// A new, unguessable job id such as `job_3f9c…`.
-    public static func makeID() -> String {
-        "job_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    /// A new, unguessable id such as `job_3f9c…` (128 random bits; batches and files use
+    /// their own prefixes).
+    public static func makeID(prefix: String = "job_") -> String {
+        prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 }
 

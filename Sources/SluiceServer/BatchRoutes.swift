@@ -30,16 +30,15 @@ struct BatchRoutes {
 
     func uploadFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let limit = api.configuration.maxUploadBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        try api.refuseDeclaredOversize(request)
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")
         }
-        let id = "file-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let folder = try api.makeFolder("files/" + id)
-        do {
-            let upload = try await UploadReceiver(directory: folder, limit: limit).receiveMultipart(request.body, boundary: boundary)
+        let id = Job.makeID(prefix: "file-")
+        return try await api.inFolder("files/" + id) { folder in
+            let upload = try await UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes)
+                .receiveMultipart(request.body, boundary: boundary)
             guard upload.files.count == 1, let file = upload.files.first else {
                 throw APIError.badRequest("send exactly one 'file' part", param: "file")
             }
@@ -55,9 +54,6 @@ struct BatchRoutes {
                 createdAt: Date())
             try await api.store.createFile(stored)
             return Response.json(Self.file(stored))
-        } catch {
-            api.discard(folder)
-            throw error
         }
     }
 
@@ -197,9 +193,8 @@ struct BatchRoutes {
         } catch {
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
         }
-        let id = "batch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let folder = try api.makeFolder(id)
-        do {
+        let id = Job.makeID(prefix: "batch_")
+        return try await api.inFolder(id) { folder in
             // A hard link: the batch keeps its input even if the file is deleted, at no copy cost.
             let path = folder + "/input.jsonl"
             try FileManager.default.linkItem(atPath: file.path, toPath: path)
@@ -211,9 +206,6 @@ struct BatchRoutes {
                 now: Date())
             api.ingest.wake()
             return Response.json(Self.batch(job))
-        } catch {
-            api.discard(folder)
-            throw error
         }
     }
 

@@ -33,8 +33,7 @@ struct JobRoutes {
     /// once; the ingest loop reads it in the background.
     func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let limit = api.configuration.maxUploadBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        try api.refuseDeclaredOversize(request)
         let contentType = request.headers[.contentType]
         let boundary = contentType.flatMap(MultipartParser.boundary(fromContentType:))
         let rawFormat = UploadReceiver.format(contentType: contentType)
@@ -45,9 +44,8 @@ struct JobRoutes {
             )
         }
         let jobID = Job.makeID()
-        let folder = try api.makeFolder(jobID)
-        do {
-            let receiver = UploadReceiver(directory: folder, limit: limit)
+        return try await api.inFolder(jobID) { folder in
+            let receiver = UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes)
             let upload: ReceivedUpload
             let spec: JobSpec
             if let boundary {
@@ -79,9 +77,6 @@ struct JobRoutes {
             context.logger.info(
                 "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
             return Response.json(Representation.job(job, now: Date()), status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
-        } catch {
-            api.discard(folder)
-            throw error
         }
     }
 

@@ -32,11 +32,23 @@ struct SluiceAPI: Sendable {
         }
     }
 
-    /// A new folder under the upload directory, removed again by ``discard(_:)`` on failure.
-    func makeFolder(_ name: String) throws -> String {
+    /// Runs `body` with a new folder `name` under the upload directory to fill, and removes
+    /// the folder again if `body` fails: a refused request leaves nothing behind.
+    func inFolder<T>(_ name: String, _ body: (String) async throws -> T) async throws -> T {
         let path = configuration.uploadDirectory + "/" + name
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        do {
+            return try await body(path)
+        } catch {
+            discard(path)
+            throw error
+        }
+    }
+
+    /// `413` for a body whose declared length is over the limit, before any of it is read.
+    func refuseDeclaredOversize(_ request: Request) throws {
+        let limit = configuration.maxUploadBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
     }
 
     func discard(_ folder: String) {
