@@ -293,6 +293,11 @@ struct BatchRoutes {
             "failed": .int(job.counts.failed + job.counts.cancelled),
         ]
         object["metadata"] = attributes?.metadata.map(JSONValue.object) ?? .null
+        object["usage"] = [
+            "input_tokens": .int(job.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0],
+            "output_tokens": .int(job.usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
+            "total_tokens": .int(job.usage.promptTokens + job.usage.completionTokens),
+        ]
         return .object(object)
     }
 }

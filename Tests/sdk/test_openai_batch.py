@@ -125,9 +125,12 @@ class BatchFlow(unittest.TestCase):
         self.assertEqual(batch.status, "completed")
         output = [json.loads(line) for line in sdk.files.content(batch.output_file_id).text.splitlines()]
         self.assertEqual(len(output), 3)
+        total = 0
         for line in output:
             self.assertEqual(line["response"]["body"]["model"], "slow-model")
             self.assertGreater(line["response"]["body"]["usage"]["total_tokens"], 0)
+            total += line["response"]["body"]["usage"]["total_tokens"]
+        self.assertEqual(batch.usage.total_tokens, total)
 
     def test_cancel(self):
         # Each call to the fake takes seconds, so the cancel lands while nearly all are pending.
