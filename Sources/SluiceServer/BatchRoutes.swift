@@ -60,12 +60,11 @@ struct BatchRoutes {
     func listFiles(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
         let limit = try SluiceAPI.limit(request, fallback: 10_000, maximum: 10_000)
-        if let order = request.uri.queryParameters["order"], order != "desc" {
-            throw APIError.badRequest("only order=desc (newest first) is supported", param: "order")
-        }
+        let order = request.uri.queryParameters["order"].map(String.init) ?? "desc"
+        guard order == "desc" || order == "asc" else { throw APIError.badRequest("order must be asc or desc", param: "order") }
         let page = try await api.store.files(
             owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
-            after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1)
+            after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1, oldestFirst: order == "asc")
         return Response.json(Representation.page(page, limit: limit, id: \.id, render: Self.file))
     }
 

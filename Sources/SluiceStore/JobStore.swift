@@ -99,8 +99,9 @@ public protocol JobStore: Sendable {
 
     func createFile(_ file: StoredFile) async throws
     func file(id: String) async throws -> StoredFile?
-    /// A page of files, newest first, of `owner` (everyone's when `nil`), after the file `after`.
-    func files(owner: String?, purpose: String?, after: String?, limit: Int) async throws -> [StoredFile]
+    /// A page of files of `owner` (everyone's when `nil`) after the file `after`, newest first
+    /// or, with `oldestFirst`, oldest first.
+    func files(owner: String?, purpose: String?, after: String?, limit: Int, oldestFirst: Bool) async throws -> [StoredFile]
     func deleteFile(id: String) async throws -> Bool
 
     func createKey(_ key: APIKeyRecord) async throws

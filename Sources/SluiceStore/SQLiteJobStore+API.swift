@@ -122,7 +122,7 @@ extension SQLiteJobStore {
         }
     }
 
-    public func files(owner: String?, purpose: String?, after: String?, limit: Int) async throws -> [StoredFile] {
+    public func files(owner: String?, purpose: String?, after: String?, limit: Int, oldestFirst: Bool) async throws -> [StoredFile] {
         try await pool.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
@@ -135,13 +135,17 @@ extension SQLiteJobStore {
                 arguments += [purpose]
             }
             if let after {
-                conditions.append("seq < COALESCE((SELECT seq FROM files WHERE id = ?), -1)")
+                conditions.append(
+                    oldestFirst
+                        ? "seq > COALESCE((SELECT seq FROM files WHERE id = ?), 9223372036854775807)"
+                        : "seq < COALESCE((SELECT seq FROM files WHERE id = ?), -1)")
                 arguments += [after]
             }
             arguments += [limit]
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Row.fetchAll(
-                db, sql: "SELECT \(Self.fileColumns) FROM files \(filter) ORDER BY seq DESC LIMIT ?", arguments: arguments
+                db, sql: "SELECT \(Self.fileColumns) FROM files \(filter) ORDER BY seq \(oldestFirst ? "ASC" : "DESC") LIMIT ?",
+                arguments: arguments
             ).map(Self.file)
         }
     }

@@ -100,9 +100,14 @@ import Testing
                     id: "file-\(index)", owner: index == 1 ? "bob" : "alice", filename: "f\(index).jsonl", purpose: "batch", bytes: index,
                     path: "/tmp/f\(index)", createdAt: t0))
         }
-        #expect(try await store.files(owner: "alice", purpose: nil, after: nil, limit: 10).map(\.id) == ["file-2", "file-0"])
-        #expect(try await store.files(owner: nil, purpose: "batch", after: "file-2", limit: 1).map(\.id) == ["file-1"])
-        #expect(try await store.files(owner: nil, purpose: "vision", after: nil, limit: 10).isEmpty)
+        #expect(
+            try await store.files(owner: "alice", purpose: nil, after: nil, limit: 10, oldestFirst: false).map(\.id) == [
+                "file-2", "file-0",
+            ])
+        #expect(try await store.files(owner: nil, purpose: "batch", after: "file-2", limit: 1, oldestFirst: false).map(\.id) == ["file-1"])
+        #expect(
+            try await store.files(owner: nil, purpose: nil, after: "file-0", limit: 5, oldestFirst: true).map(\.id) == ["file-1", "file-2"])
+        #expect(try await store.files(owner: nil, purpose: "vision", after: nil, limit: 10, oldestFirst: false).isEmpty)
         #expect(try await store.file(id: "file-1")?.owner == "bob")
         #expect(try await store.deleteFile(id: "file-1"))
         #expect(try await store.deleteFile(id: "file-1") == false)

@@ -92,6 +92,8 @@ class BatchFlow(unittest.TestCase):
         listed = sdk.batches.list(limit=100)
         self.assertIn(batch.id, [b.id for b in listed.data])
         self.assertIn(uploaded.id, [f.id for f in sdk.files.list().data])
+        oldest_first = [f.id for f in sdk.files.list(order="asc", limit=1000).data]
+        self.assertEqual(oldest_first, list(reversed([f.id for f in sdk.files.list(order="desc", limit=1000).data])))
 
         deleted = sdk.files.delete(uploaded.id)
         self.assertTrue(deleted.deleted)
