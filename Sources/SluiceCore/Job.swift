@@ -15,6 +15,9 @@ public struct Job: Sendable, Equatable {
     public var fingerprint: String?
     /// Set when the job was created through the OpenAI Batch API.
     public var batch: BatchAttributes?
+    /// When the job stops if it has not finished: its pending items are dropped and it ends
+    /// `expired` (a batch's completion window).
+    public var expiresAt: Date?
     public var counts: JobCounts
     public var usage: TokenUsage
     /// Input errors (line, column) and item errors, at most ``maximumErrors``.
@@ -28,7 +31,8 @@ public struct Job: Sendable, Equatable {
 
     public init(
         id: String, owner: String, name: String, status: JobStatus, statusReason: String? = nil, spec: JobSpec,
-        sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, counts: JobCounts = JobCounts(),
+        sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, expiresAt: Date? = nil,
+        counts: JobCounts = JobCounts(),
         usage: TokenUsage = TokenUsage(),
         errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
@@ -41,6 +45,7 @@ public struct Job: Sendable, Equatable {
         self.sources = sources
         self.fingerprint = fingerprint
         self.batch = batch
+        self.expiresAt = expiresAt
         self.counts = counts
         self.usage = usage
         self.errors = errors

@@ -70,9 +70,10 @@ public struct JobCounts: Sendable, Equatable, Codable {
 
     /// The status a job reaches when nothing is pending or running, or `nil` while work remains.
     /// A job whose every item failed has failed; one with some failures completed with errors.
-    public func finalStatus(cancelling: Bool) -> JobStatus? {
+    /// `expired` tells a job stopped because its window ended from one a user cancelled.
+    public func finalStatus(cancelling: Bool, expired: Bool = false) -> JobStatus? {
         guard pending == 0, running == 0 else { return nil }
-        if cancelling { return .cancelled }
+        if cancelling { return expired ? .expired : .cancelled }
         if failed == 0 { return .completed }
         return succeeded == 0 ? .failed : .completedWithErrors
     }

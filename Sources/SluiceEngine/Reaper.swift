@@ -3,7 +3,8 @@ import ServiceLifecycle
 import SluiceCore
 import SluiceStore
 
-/// Returns items whose lease expired — their worker died or hung — to the queue.
+/// Returns items whose lease expired — their worker died or hung — to the queue, and stops
+/// jobs whose window has ended.
 ///
 /// It exists because a lease is the only proof a worker is alive: without this loop, a crash
 /// would strand its items in `running` forever. Any number of processes may run it; the store
@@ -35,6 +36,9 @@ public struct Reaper: Service {
     public func sweep() async throws -> Int {
         let reclaimed = try await store.reclaimExpiredLeases(now: clock.now())
         if reclaimed > 0 { logger.notice("reclaimed expired leases", metadata: ["items": "\(reclaimed)"]) }
+        for job in try await store.expireOverdueJobs(now: clock.now()) {
+            logger.notice("job expired", metadata: ["job": "\(job)"])
+        }
         return reclaimed
     }
 }

@@ -29,7 +29,7 @@ enum BatchOutput {
             guard let last = page.last else { return }
             var bytes: [UInt8] = []
             for item in page {
-                guard let line = line(for: item, kind: kind) else { continue }
+                guard let line = line(for: item, of: job, kind: kind) else { continue }
                 JSONWriter.write(line, to: &bytes)
                 bytes.append(0x0A)
             }
@@ -40,7 +40,7 @@ enum BatchOutput {
 
     /// One item's line in the file of `kind`, or `nil` when it belongs in the other file (or
     /// has not finished).
-    static func line(for item: Item, kind: Kind) -> JSONValue? {
+    static func line(for item: Item, of job: Job, kind: Kind) -> JSONValue? {
         let customID = item.input["custom_id"] ?? .null
         let requestID = JSONValue.string("req_\(item.jobID.suffix(12))_\(item.index)")
         switch (item.status, kind) {
@@ -62,9 +62,14 @@ enum BatchOutput {
                 "response": ["status_code": 200, "request_id": requestID, "body": body], "error": nil,
             ]
         case (.failed, .errors), (.cancelled, .errors):
-            let code = item.status == .cancelled ? "batch_cancelled" : "request_failed"
-            let message =
-                item.error ?? (item.status == .cancelled ? "the batch was cancelled before this request ran" : "the request failed")
+            let code: String
+            let message: String
+            switch (item.status, job.status) {
+            case (.cancelled, .expired):
+                (code, message) = ("batch_expired", "the batch's completion window ended before this request ran")
+            case (.cancelled, _): (code, message) = ("batch_cancelled", "the batch was cancelled before this request ran")
+            default: (code, message) = ("request_failed", item.error ?? "the request failed")
+            }
             return [
                 "id": .string("batch_req_\(item.id)"), "custom_id": customID, "response": nil,
                 "error": ["code": .string(code), "message": .string(message)],

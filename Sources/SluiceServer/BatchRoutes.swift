@@ -12,7 +12,8 @@ import SluiceStore
 struct BatchRoutes {
     let api: SluiceAPI
     static let purposes: Set<String> = ["batch", "assistants", "fine-tune", "vision", "user_data", "evals"]
-    static let completionWindows: Set<String> = ["24h"]
+    /// The windows a batch may ask for, in seconds.
+    static let completionWindows: [String: Double] = ["24h": 24 * 3600]
 
     func add(to routes: RouteTable) {
         routes.add(.post, "/v1/files", uploadFile)
@@ -163,7 +164,7 @@ struct BatchRoutes {
         guard endpoint == ChatRequestLine.endpoint else {
             throw APIError.badRequest("endpoint must be \(ChatRequestLine.endpoint); other endpoints are not supported", param: "endpoint")
         }
-        guard let window = fields["completion_window"]?.stringValue, Self.completionWindows.contains(window) else {
+        guard let window = fields["completion_window"]?.stringValue, Self.completionWindows[window] != nil else {
             throw APIError.badRequest("completion_window must be 24h", param: "completion_window")
         }
         var metadata: JSONObject?
@@ -193,6 +194,7 @@ struct BatchRoutes {
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
         }
         let id = Job.makeID(prefix: "batch_")
+        let now = Date()
         return try await api.inFolder(id) { folder in
             // A hard link: the batch keeps its input even if the file is deleted, at no copy cost.
             let path = folder + "/input.jsonl"
@@ -201,8 +203,9 @@ struct BatchRoutes {
                 NewJob(
                     id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)", spec: spec,
                     sources: [JobSource(path: path, displayName: file.filename, format: .openAIBatch)],
-                    batch: BatchAttributes(inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata)),
-                now: Date())
+                    batch: BatchAttributes(inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata),
+                    expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0)),
+                now: now)
             api.ingest.wake()
             return Response.json(Self.batch(job))
         }
@@ -280,7 +283,7 @@ struct BatchRoutes {
             final && job.counts.failed + job.counts.cancelled > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .errors)) : .null
         object["created_at"] = seconds(job.createdAt)
         object["in_progress_at"] = seconds(job.startedAt)
-        object["expires_at"] = seconds(job.createdAt.addingTimeInterval(24 * 3600))
+        object["expires_at"] = seconds(job.expiresAt)
         object["finalizing_at"] = completed ? seconds(job.finishedAt) : .null
         object["completed_at"] = completed ? seconds(job.finishedAt) : .null
         object["failed_at"] = inputRefused ? seconds(job.finishedAt) : .null

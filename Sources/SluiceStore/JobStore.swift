@@ -57,6 +57,11 @@ public protocol JobStore: Sendable {
     /// spent). Returns how many were reclaimed.
     func reclaimExpiredLeases(now: Date) async throws -> Int
 
+    /// Stops every unfinished job whose ``Job/expiresAt`` has passed: pending items are
+    /// cancelled at once, and the job ends `expired` when its in-flight items come back.
+    /// Returns the ids of the jobs it stopped.
+    func expireOverdueJobs(now: Date) async throws -> [String]
+
     /// Returns every running item of a job to pending at once; for `sluice run`, which owns
     /// its job outright and so knows a previous run's leases are dead.
     func releaseAllLeases(jobID: String, now: Date) async throws -> Int
@@ -194,12 +199,14 @@ public struct NewJob: Sendable {
     public var sources: [JobSource]
     public var fingerprint: String?
     public var batch: BatchAttributes?
+    public var expiresAt: Date?
 
     public init(
         id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
-        batch: BatchAttributes? = nil
+        batch: BatchAttributes? = nil, expiresAt: Date? = nil
     ) {
         self.batch = batch
+        self.expiresAt = expiresAt
         self.id = id
         self.owner = owner
         self.name = name

@@ -30,12 +30,14 @@ public final class SQLiteJobStore: JobStore {
         try await pool.write { db in
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO jobs (id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch)
-                    VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO jobs (
+                        id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
                 new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970, new.batch.map { SQLiteRows.text($0.json) },
+                new.expiresAt?.timeIntervalSince1970,
             ])
             return try Self.fetchJob(db, id: new.id)
         }
@@ -155,24 +157,24 @@ public final class SQLiteJobStore: JobStore {
         try await pool.write { db in
             let (seq, status) = try Self.locate(db, jobID: jobID)
             if status.isFinal { throw StoreError.invalidTransition(jobID: jobID, from: status, action: "cancel") }
-            if status == .validating {
-                // Nothing was dispatched yet: drop what the ingestor stored and end here.
-                try db.cachedStatement(sql: "DELETE FROM items WHERE job_seq = ?").execute(arguments: [seq])
-                try db.cachedStatement(sql: "UPDATE jobs SET status = 'cancelled', total = 0, pending = 0, finished_at = ? WHERE seq = ?")
-                    .execute(arguments: [now.timeIntervalSince1970, seq])
-                return try Self.fetchJob(db, id: jobID)
-            }
-            try db.cachedStatement(sql: "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'")
-                .execute(arguments: [now.timeIntervalSince1970, seq])
-            let cancelled = db.changesCount
-            try db.cachedStatement(
-                sql: """
-                    UPDATE jobs SET status = 'cancelling', status_reason = NULL, pending = pending - ?, cancelled = cancelled + ?
-                    WHERE seq = ?
-                    """
-            ).execute(arguments: [cancelled, cancelled, seq])
-            try Self.finalizeIfDone(db, seq: seq, now: now)
+            try Self.stop(db, seq: seq, status: status, validatingEndsAs: .cancelled, reason: nil, now: now)
             return try Self.fetchJob(db, id: jobID)
+        }
+    }
+
+    public func expireOverdueJobs(now: Date) async throws -> [String] {
+        try await pool.write { db in
+            let open = JobStatus.allCases.filter { !$0.isFinal && $0 != .cancelling }.map { "'\($0.rawValue)'" }.joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, id, status FROM jobs WHERE expires_at <= ? AND status IN (\(open))",
+                arguments: [now.timeIntervalSince1970])
+            for row in rows {
+                guard let status = JobStatus(rawValue: row["status"]) else { continue }
+                try Self.stop(
+                    db, seq: row["seq"], status: status, validatingEndsAs: .expired, reason: "its window ended before it finished", now: now
+                )
+            }
+            return rows.map { $0["id"] }
         }
     }
 
@@ -266,6 +268,28 @@ public final class SQLiteJobStore: JobStore {
         return try SQLiteRows.job(row)
     }
 
+    /// Cancels a job's pending items and moves it to `cancelling`, final once its in-flight
+    /// items come back; a job still validating had nothing dispatched and ends at once.
+    static func stop(_ db: Database, seq: Int64, status: JobStatus, validatingEndsAs final: JobStatus, reason: String?, now: Date) throws {
+        if status == .validating {
+            try db.cachedStatement(sql: "DELETE FROM items WHERE job_seq = ?").execute(arguments: [seq])
+            try db.cachedStatement(
+                sql: "UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, finished_at = ? WHERE seq = ?"
+            ).execute(arguments: [final.rawValue, reason, now.timeIntervalSince1970, seq])
+            return
+        }
+        try db.cachedStatement(sql: "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'")
+            .execute(arguments: [now.timeIntervalSince1970, seq])
+        let cancelled = db.changesCount
+        try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET status = 'cancelling', status_reason = ?, pending = pending - ?, cancelled = cancelled + ?
+                WHERE seq = ?
+                """
+        ).execute(arguments: [reason, cancelled, cancelled, seq])
+        try finalizeIfDone(db, seq: seq, now: now)
+    }
+
     /// Moves a job to its final status when nothing is pending or running. The status guard in
     /// the `WHERE` makes this happen exactly once, whichever transaction gets there first.
     static func finalizeIfDone(_ db: Database, seq: Int64, now: Date) throws {
@@ -273,7 +297,7 @@ public final class SQLiteJobStore: JobStore {
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT status, total, pending, running, succeeded, failed, cancelled FROM jobs
+                        SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at FROM jobs
                         WHERE seq = ? AND status IN ('queued', 'running', 'paused', 'cancelling')
                         """),
                 arguments: [seq])
@@ -281,7 +305,8 @@ public final class SQLiteJobStore: JobStore {
         let counts = JobCounts(
             total: row["total"], pending: row["pending"], running: row["running"], succeeded: row["succeeded"],
             failed: row["failed"], cancelled: row["cancelled"])
-        guard let final = counts.finalStatus(cancelling: row["status"] == "cancelling") else { return }
+        let expired = (row["expires_at"] as Double?).map { $0 <= now.timeIntervalSince1970 } ?? false
+        guard let final = counts.finalStatus(cancelling: row["status"] == "cancelling", expired: expired) else { return }
         try db.cachedStatement(sql: "UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ? WHERE seq = ?").execute(arguments: [
             final.rawValue, now.timeIntervalSince1970, seq,
         ])

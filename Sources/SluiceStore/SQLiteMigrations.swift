@@ -99,6 +99,13 @@ enum SQLiteMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("003_job_expiry") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN expires_at REAL;
+                    CREATE INDEX jobs_by_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -6,7 +6,7 @@ import SluiceCore
 enum SQLiteRows {
     static let jobColumns = """
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
-        failed, cancelled, prompt_tokens, completion_tokens, errors, created_at, started_at, finished_at, batch
+        failed, cancelled, prompt_tokens, completion_tokens, errors, created_at, started_at, finished_at, batch, expires_at
         """
 
     static let itemColumns = """
@@ -32,6 +32,7 @@ enum SQLiteRows {
             id: id, owner: row["owner"], name: row["name"], status: status, statusReason: row["status_reason"], spec: spec,
             sources: sources, fingerprint: row["fingerprint"],
             batch: (row["batch"] as String?).flatMap { try? JSONParser.parse($0) }.flatMap(BatchAttributes.init(json:)),
+            expiresAt: date(row["expires_at"]),
             counts: JobCounts(
                 total: row["total"], pending: row["pending"], running: row["running"], succeeded: row["succeeded"],
                 failed: row["failed"], cancelled: row["cancelled"]),

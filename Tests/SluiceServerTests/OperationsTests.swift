@@ -36,26 +36,33 @@ import Testing
         }
     }
 
+    @Test func aBatchPastItsWindowExpiresWithItsRequestsInTheErrorFile() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let fileID = try #require(try await server.uploadBatchFile(lines: 3).json["id"]?.stringValue)
+            let batch = try await server.createBatch(fileID: fileID).json
+            let batchID = try #require(batch["id"]?.stringValue)
+            #expect(batch["expires_at"]?.intValue == batch["created_at"]?.intValue.map { $0 + 86_400 })
+            _ = try await server.waitFor(batchID) { $0["status"] == "queued" }
+            #expect(try await server.store.expireOverdueJobs(now: Date().addingTimeInterval(86_401)) == [batchID])
+            let expired = try await server.get("/v1/batches/\(batchID)").json
+            #expect(expired["status"] == "expired")
+            #expect(expired["expired_at"] != .null)
+            #expect(expired["request_counts"] == ["total": 3, "completed": 0, "failed": 3])
+            #expect(expired["output_file_id"] == .null)
+            let errorFile = try #require(expired["error_file_id"]?.stringValue)
+            let lines = try await server.get("/v1/files/\(errorFile)/content").text.split(separator: "\n")
+            #expect(lines.count == 3)
+            #expect(lines.allSatisfy { $0.contains(#""code":"batch_expired""#) })
+        }
+    }
+
     @Test func aBatchRunsThroughTheFilesAndBatchesRoutes() async throws {
         try await ServerHarness.with { server in
-            let lines =
-                (0..<4).map { n in
-                    #"{"custom_id": "q\#(n)", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Is this good? \#(n)"}]}}"#
-                }.joined(separator: "\n") + "\n"
-            let boundary = "b0undary"
-            let form =
-                "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\(lines)\r\n--\(boundary)--\r\n"
-            let file = try await server.call(
-                .POST, "/v1/files", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
-                body: .bytes(ByteBuffer(string: form)))
+            let file = try await server.uploadBatchFile(lines: 4)
             #expect(file.status == 200)
             let fileID = try #require(file.json["id"]?.stringValue)
-            #expect(file.json["bytes"] == .int(lines.utf8.count))
-
-            let create = #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/chat/completions", "completion_window": "24h"}"#
-            let batch = try await server.call(
-                .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: create)))
+            #expect(file.json["purpose"] == "batch")
+            let batch = try await server.createBatch(fileID: fileID)
             #expect(batch.status == 200)
             let batchID = try #require(batch.json["id"]?.stringValue)
             let done = try await server.waitFor(batchID, until: ServerHarness.isFinal)
@@ -71,13 +78,11 @@ import Testing
             #expect(first["response"]?["body"]?["object"] == "chat.completion")
             #expect(try await server.get("/v1/files/\(outputID)").json["bytes"]?.intValue == output.reduce(0) { $0 + $1.utf8.count + 1 })
 
-            let wrongEndpoint = #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/embeddings", "completion_window": "24h"}"#
-            let refused = try await server.call(
-                .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: wrongEndpoint)))
+            let refused = try await server.createBatch(
+                fileID: fileID, body: #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/embeddings", "completion_window": "24h"}"#)
             #expect(refused.status == 400)
             #expect(refused.json["error"]?["param"] == "endpoint")
-            let notJSON = try await server.call(
-                .POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{")))
+            let notJSON = try await server.createBatch(fileID: fileID, body: "{")
             #expect(notJSON.status == 400)
         }
     }

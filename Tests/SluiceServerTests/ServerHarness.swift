@@ -116,6 +116,27 @@ struct ServerHarness: Sendable {
             body: .bytes(ByteBuffer(string: text)))
     }
 
+    /// `POST /v1/files` with a batch input of `lines` chat requests (`custom_id` q0, q1, …).
+    func uploadBatchFile(lines: Int) async throws -> Reply {
+        let text =
+            (0..<lines).map { n in
+                #"{"custom_id": "q\#(n)", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Is this good? \#(n)"}]}}"#
+            }.joined(separator: "\n") + "\n"
+        let boundary = "b0undary"
+        let form =
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\(text)\r\n--\(boundary)--\r\n"
+        return try await call(
+            .POST, "/v1/files", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+            body: .bytes(ByteBuffer(string: form)))
+    }
+
+    /// `POST /v1/batches` for an uploaded file; `body` replaces the whole request when given.
+    func createBatch(fileID: String, body: String? = nil) async throws -> Reply {
+        let json = body ?? #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/chat/completions", "completion_window": "24h"}"#
+        return try await call(.POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: json)))
+    }
+
     /// Polls `GET /v1/jobs/{id}` until `condition` holds; the limit only turns a hang into a failure.
     func waitFor(_ id: String, key: String? = nil, until condition: (JSONValue) -> Bool) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(30)

@@ -74,6 +74,34 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.allCases)
+    func jobsPastTheirWindowExpire(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let end = t0.addingTimeInterval(60)
+        let running = try await store.createJob(NewJob(owner: "a", name: "r", spec: Fixtures.spec(), sources: [], expiresAt: end), now: t0)
+        try await store.appendItems(jobID: running.id, items: (0..<4).map { NewItem(index: $0, groupKey: nil, input: JSONObject()) })
+        _ = try await store.finishValidation(jobID: running.id, now: t0)
+        let validating = try await store.createJob(
+            NewJob(owner: "a", name: "v", spec: Fixtures.spec(), sources: [], expiresAt: end), now: t0)
+        let unbounded = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        let leased = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 300, now: t0))
+        #expect(leased.job.id == running.id)
+
+        #expect(try await store.expireOverdueJobs(now: end.addingTimeInterval(-1)).isEmpty)
+        #expect(Set(try await store.expireOverdueJobs(now: end)) == [running.id, validating.id])
+        #expect(try await store.job(id: validating.id)?.status == .expired)
+        let stopping = try #require(try await store.job(id: running.id))
+        #expect(stopping.status == .cancelling, "the leased item is still out")
+        #expect(stopping.counts == JobCounts(total: 4, running: 1, cancelled: 3))
+        _ = try await store.record([ItemOutcome(itemID: leased.items[0].id, result: .succeeded("ok"))], owner: "w", now: end)
+        let ended = try #require(try await store.job(id: running.id))
+        #expect(ended.status == .expired)
+        #expect(ended.expiresAt == end)
+        #expect(try await store.job(id: unbounded.id)?.status == .queued)
+        #expect(try await store.expireOverdueJobs(now: end.addingTimeInterval(5)).isEmpty, "expired jobs stay expired")
+    }
+
+    @Test(arguments: StoreDriver.allCases)
     func censusCountsJobsByStatusAndOpenItems(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
