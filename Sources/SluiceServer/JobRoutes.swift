@@ -206,7 +206,6 @@ struct JobRoutes {
     ) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         let updated = try await api.transition { try await operation(job.id, Date()) }
-        if updated.status == .running || updated.status == .queued { api.ingest.wake() }
         return Response.json(Representation.job(updated, now: Date()))
     }
 
