@@ -57,8 +57,8 @@ SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_openai_batch.py
 # positive_data_acceptance is off: whether a spec is complete (a template, or a preset that has
 # one; a preset that exists) is beyond what the schema can say, so schema-valid uploads may be 400.
 echo "== schemathesis: $url/openapi.yaml"
-schemathesis run "$url/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" --checks all --exclude-checks positive_data_acceptance \
-    --max-examples 25 --seed 1 --generation-deterministic --exclude-path-regex "/events$" --request-timeout 30
+(cd "$work" && schemathesis run "$url/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" --checks all --exclude-checks positive_data_acceptance \
+    --max-examples 25 --seed 1 --generation-deterministic --exclude-path-regex "/events$" --request-timeout 30)
 
 if grep -q '"level":"error"' "$work/serve.log"; then
     echo "the server logged errors:" >&2
