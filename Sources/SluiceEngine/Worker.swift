@@ -120,10 +120,13 @@ public final class Worker: Service, Sendable {
             guard !state.isDraining else { return false }
             return await control.mayStart(jobID: job.id)
         }
+        // Gates looked up once per provider in the batch, not once per call.
+        var gateByName: [String: ProviderGate] = [:]
         await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
             for unit in units {
-                let route = providerName(for: unit, job: job)
-                guard let name = route, let entry = providers[name], let gate = await gates.gate(for: name) else {
+                let name = providerName(for: unit, job: job)
+                if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
+                guard let name, let entry = providers[name], let gate = gateByName[name] else {
                     let model = ItemRunner.model(of: unit[0], job: job)
                     let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
                     outcomes += unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }

@@ -288,7 +288,8 @@ struct BatchRoutes {
         object["completed_at"] = completed ? seconds(job.finishedAt) : .null
         object["failed_at"] = inputRefused ? seconds(job.finishedAt) : .null
         object["expired_at"] = job.status == .expired ? seconds(job.finishedAt) : .null
-        object["cancelling_at"] = job.status == .cancelling || job.status == .cancelled ? seconds(job.finishedAt ?? Date()) : .null
+        // When a cancel began is not stored; a cancelled batch reports its end for both.
+        object["cancelling_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
         object["cancelled_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
         object["request_counts"] = [
             "total": .int(job.counts.total), "completed": .int(job.counts.succeeded),

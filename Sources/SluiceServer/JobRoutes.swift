@@ -209,10 +209,11 @@ struct JobRoutes {
         return Response.json(Representation.job(updated, now: Date()))
     }
 
-    /// `DELETE /v1/jobs/{id}`: stops the job if it runs, then removes it, its items and its upload.
+    /// `DELETE /v1/jobs/{id}`: removes the job, its items and its upload in one step. A running
+    /// job stops too: workers start no call for a job they cannot find, and the results of
+    /// calls in flight are dropped with their leases.
     func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
-        if !job.status.isFinal { _ = try? await api.store.cancel(jobID: job.id, now: Date()) }
         try await api.store.deleteJob(jobID: job.id)
         api.discard(api.configuration.uploadDirectory + "/" + job.id)
         return Response.json(["id": .string(job.id), "object": "job", "deleted": true])

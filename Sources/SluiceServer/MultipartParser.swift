@@ -129,11 +129,8 @@ struct MultipartParser {
                 break loop
             }
         }
-        // Data events are copied out before the buffer shifts, so the slices stay valid.
-        events = events.map { event in
-            if case .data(let slice) = event { return .data(ArraySlice(Array(slice))) }
-            return event
-        }
+        // The data slices keep the old buffer alive (copy on write), so dropping the consumed
+        // bytes copies only the small unconsumed tail, never the data handed out.
         pending.removeFirst(start)
         return events
     }

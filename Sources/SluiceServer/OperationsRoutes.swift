@@ -27,13 +27,21 @@ struct OperationsRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.registry.emitToBuffer())))
         }
+        // Read once when the routes are built, not on every request.
+        let description = Self.apiDescription()
         routes.add(.get, "/openapi.yaml") { _, _ in
-            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
-                let data = FileManager.default.contents(atPath: url.path)
-            else { throw APIError(.internalServerError, code: "server_error", "the API description is missing from this build") }
-            return Response(
-                status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            guard let description else {
+                throw APIError(.internalServerError, code: "server_error", "the API description is missing from this build")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: description))
         }
+    }
+
+    static func apiDescription() -> ByteBuffer? {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
+            let data = FileManager.default.contents(atPath: url.path)
+        else { return nil }
+        return ByteBuffer(bytes: data)
     }
 }
 

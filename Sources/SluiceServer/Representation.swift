@@ -33,8 +33,8 @@ enum Representation {
         object["status"] = .string(job.status.rawValue)
         object["status_reason"] = job.statusReason.map(JSONValue.string) ?? .null
         object["counts"] = counts(job.counts)
-        let finished = job.counts.succeeded + job.counts.failed + job.counts.cancelled
-        object["progress"] = .double(job.counts.total == 0 ? (job.status.isFinal ? 1 : 0) : Double(finished) / Double(job.counts.total))
+        object["progress"] = .double(
+            job.counts.total == 0 ? (job.status.isFinal ? 1 : 0) : Double(job.counts.finished) / Double(job.counts.total))
         object["usage"] = usage(job.usage)
         let rate = Self.rate(job, now: now)
         object["items_per_second"] = rate.map { .double(($0 * 100).rounded() / 100) } ?? .null

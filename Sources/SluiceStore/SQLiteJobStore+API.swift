@@ -62,7 +62,7 @@ extension SQLiteJobStore {
     public func deleteJob(jobID: String) async throws {
         try await pool.write { db in
             let (seq, _) = try Self.locate(db, jobID: jobID)
-            try db.execute(sql: "DELETE FROM items WHERE job_seq = ?", arguments: [seq])
+            // Its items go with it: items.job_seq is ON DELETE CASCADE.
             try db.execute(sql: "DELETE FROM jobs WHERE seq = ?", arguments: [seq])
         }
     }

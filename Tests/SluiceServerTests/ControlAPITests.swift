@@ -114,4 +114,24 @@ import Testing
             #expect(job["counts"]?["succeeded"] == 12)
         }
     }
+
+    @Test func anEventStreamEndsWhenItsJobIsDeleted() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let id = try #require(try await server.submit(reviewsCSV(3)).json["id"]?.stringValue)
+            _ = try await server.waitFor(id) { $0["status"] == "queued" }
+            var request = HTTPClientRequest(url: server.baseURL + "/v1/jobs/\(id)/events")
+            request.method = .GET
+            let response = try await server.http.execute(request, timeout: .seconds(60))
+            var text = ""
+            var deleted = false
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                if !deleted, text.contains("event: progress") {
+                    deleted = true
+                    #expect(try await server.call(.DELETE, "/v1/jobs/\(id)").status == 200)
+                }
+            }
+            #expect(text.hasSuffix("event: deleted\ndata: {\"id\":\"\(id)\"}\n\n"))
+        }
+    }
 }

@@ -104,6 +104,33 @@ import Testing
         }
     }
 
+    @Test func badFormsAndQueriesAreRefusedWithTheirReason() async throws {
+        try await ServerHarness.with { server in
+            let noFile = try await server.submitForm(fields: [("preset", "text-classify")], files: [])
+            #expect(noFile.status == 400)
+            #expect(noFile.json["error"]?["param"] == "file")
+            let unknownFormat = try await server.submitForm(fields: [("preset", "text-classify")], files: [("notes.bin", "x")])
+            #expect(unknownFormat.status == 400)
+            #expect(unknownFormat.json["error"]?["message"]?.stringValue?.contains("cannot tell the format of notes.bin") == true)
+            let badNumber = try await server.submitForm(
+                fields: [("preset", "text-classify"), ("batch_size", "many")], files: [("a.csv", "id,text\n1,x\n")])
+            #expect(badNumber.json["error"]?["param"] == "batch_size")
+            let unclosed = try await server.call(
+                .POST, "/v1/jobs", headers: [("Content-Type", "multipart/form-data; boundary=zz")],
+                body: .bytes(
+                    ByteBuffer(string: "--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nid,text\n")))
+            #expect(unclosed.status == 400)
+            #expect(unclosed.json["error"]?["message"]?.stringValue?.contains("closing boundary") == true)
+            #expect(try await server.store.jobs(JobQuery(owner: nil, limit: 10)).isEmpty)
+
+            let id = try #require(try await server.submit(reviewsCSV(2)).json["id"]?.stringValue)
+            #expect(try await server.get("/v1/jobs/\(id)/items?after=x").status == 400)
+            #expect(try await server.get("/v1/jobs/\(id)/items?after=-5").status == 400)
+            #expect(try await server.get("/v1/jobs/\(id)/items?status=bogus").status == 400)
+            #expect(try await server.get("/v1/jobs/\(id)/items?limit=1001").status == 400)
+        }
+    }
+
     @Test func listsArePagedAndFiltered() async throws {
         try await ServerHarness.with { server in
             var ids: [String] = []

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import SluiceCore
 import SluiceServer
+import SluiceStore
 import Testing
 
 @Suite struct OperationsTests {
@@ -53,6 +54,56 @@ import Testing
             let lines = try await server.get("/v1/files/\(errorFile)/content").text.split(separator: "\n")
             #expect(lines.count == 3)
             #expect(lines.allSatisfy { $0.contains(#""code":"batch_expired""#) })
+        }
+    }
+
+    @Test func badFilesAndBatchRequestsAreRefusedWithTheirReason() async throws {
+        try await ServerHarness.with { server in
+            func upload(purpose: String?, files: Int = 1) async throws -> ServerHarness.Reply {
+                var form = purpose.map { "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n\($0)\r\n" } ?? ""
+                for n in 0..<files { form += "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(n).jsonl\"\r\n\r\n{}\r\n" }
+                return try await server.call(
+                    .POST, "/v1/files", headers: [("Content-Type", "multipart/form-data; boundary=b")],
+                    body: .bytes(ByteBuffer(string: form + "--b--\r\n")))
+            }
+            #expect(try await upload(purpose: nil).json["error"]?["param"] == "purpose")
+            #expect(try await upload(purpose: "nope").json["error"]?["param"] == "purpose")
+            #expect(try await upload(purpose: "batch", files: 0).json["error"]?["param"] == "file")
+            #expect(try await upload(purpose: "batch", files: 2).json["error"]?["param"] == "file")
+            let notForm = try await server.call(
+                .POST, "/v1/files", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{}")))
+            #expect(notForm.status == 415)
+            #expect(try await server.store.files(owner: nil, purpose: nil, after: nil, limit: 10, oldestFirst: false).isEmpty)
+            #expect(try await server.get("/v1/files?order=sideways").status == 400)
+
+            let assistants = try #require(try await upload(purpose: "assistants").json["id"]?.stringValue)
+            let batchFile = try #require(try await server.uploadBatchFile(lines: 1).json["id"]?.stringValue)
+            func refusal(_ body: String) async throws -> JSONValue? {
+                let reply = try await server.createBatch(fileID: batchFile, body: body)
+                #expect(reply.status == 400, "\(body)")
+                return reply.json["error"]?["param"]
+            }
+            #expect(try await refusal(#"{"endpoint": "/v1/chat/completions", "completion_window": "24h"}"#) == "input_file_id")
+            #expect(try await refusal(#"{"input_file_id": "\#(batchFile)", "completion_window": "24h"}"#) == "endpoint")
+            #expect(
+                try await refusal(#"{"input_file_id": "\#(batchFile)", "endpoint": "/v1/chat/completions", "completion_window": "1h"}"#)
+                    == "completion_window")
+            let tooMuch = (0..<17).map { #""k\#($0)": "v""# }.joined(separator: ", ")
+            #expect(
+                try await refusal(
+                    #"{"input_file_id": "\#(batchFile)", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {\#(tooMuch)}}"#
+                )
+                    == "metadata")
+            #expect(
+                try await refusal(
+                    #"{"input_file_id": "\#(batchFile)", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"n": 1}}"#
+                )
+                    == "metadata")
+            #expect(
+                try await refusal(#"{"input_file_id": "\#(assistants)", "endpoint": "/v1/chat/completions", "completion_window": "24h"}"#)
+                    == "input_file_id")
+            #expect(try await refusal("[1]") == .null, "not an object: no parameter to blame")
+            #expect(try await server.store.jobs(JobQuery(owner: nil, limit: 10)).isEmpty)
         }
     }
 
