@@ -47,12 +47,16 @@ public struct ModelRequest: Sendable, Equatable {
 }
 
 extension ModelRequest {
-    /// Tokens to reserve against a tokens-per-minute limit before the call: the prompt at about
-    /// four characters a token, plus the most the reply may use (`max_tokens`, or 256).
-    public var estimatedTokens: Double {
+    /// The prompt's size in tokens, at about four characters a token: what a call reserves
+    /// against a tokens-per-minute limit before its reply (see ``RateLimiter``).
+    public var promptTokenEstimate: Double {
         let characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
-        let reply = params["max_tokens"]?.intValue ?? params["max_completion_tokens"]?.intValue ?? 256
-        return Double(characters) / 4 + Double(reply)
+        return Double(characters) / 4
+    }
+
+    /// The most the reply may use (`max_tokens`), when the request says.
+    public var maxReplyTokens: Double? {
+        (params["max_tokens"]?.intValue ?? params["max_completion_tokens"]?.intValue).map(Double.init)
     }
 }
 

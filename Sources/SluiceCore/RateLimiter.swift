@@ -4,7 +4,8 @@ import Foundation
 public struct RateLimits: Sendable, Equatable {
     public var requestsPerMinute: Double?
     public var tokensPerMinute: Double?
-    /// Calls in flight at once to this provider, across all jobs of the process.
+    /// Calls in flight at once to this provider, across all jobs of the process (the gate
+    /// enforces it; the limiter paces starts).
     public var maxInFlight: Int?
 
     public init(requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil, maxInFlight: Int? = nil) {
@@ -14,19 +15,33 @@ public struct RateLimits: Sendable, Equatable {
     }
 }
 
-/// Decides when the next call to a provider may start, so that calls stay under its limits
-/// instead of being answered with 429s.
+/// Decides when each call to a provider may start, so that calls stay under its limits
+/// instead of being answered with 429s — and use what the provider really allows.
 ///
-/// Pure and clock-free: every event carries `now`. Requests and tokens are each paced with a
-/// generic cell rate algorithm (a token bucket of depth one): call *n+1* may start `1/rate`
-/// after call *n*, so a per-minute limit is never spent in a burst that a provider enforcing
-/// it per second (as OpenAI does) would refuse. Headers only ever slow it down: bursting on a
-/// "remaining" count risks exactly that per-second refusal.
+/// Pure and clock-free: every event carries `now`. Each caller books its own start time (a
+/// reservation): requests and tokens are each paced with a generic cell rate algorithm, call
+/// *n+1* booked `1/rate` after call *n*, so waiters wake one by one at their own instant rather
+/// than all together to race for one slot.
 ///
-/// It adapts. Limits reported in headers lower the ceiling to what the provider really allows;
-/// `remaining: 0` blocks until the reset; a 429 blocks every caller until the provider's reset
-/// and — unless headers are reporting the limit — cuts the rate multiplicatively, after which it
-/// grows back additively, so an unknown or wrongly configured limit is found rather than hammered.
+/// Providers enforce limits differently, and the limiter learns which kind it faces:
+/// - Some hold a minute of requests in a bucket (a fresh key may send hundreds at once), some
+///   count a sliding minute, some quantise per second. While bursts have not been refused, what
+///   the latest `remaining` header says is left — less the calls started too recently to have
+///   been counted — is spent at once, as credit, without pacing.
+/// - A 429 on a call started on that credit means bursts are refused: from then on it paces
+///   evenly, and `remaining: 0` blocks until the reset.
+/// - With the credit spent, it first assumes the provider refills gradually (a bucket) and
+///   paces; a 429 on such a paced call means nothing comes back before the reset (a window),
+///   and from then on spent credit waits for the reset.
+/// Limits reported in headers lower the ceiling to what the provider really allows; a 429
+/// blocks every caller until the provider's reset and — unless headers are reporting the limit
+/// — cuts the rate multiplicatively, after which it grows back additively, so an unknown or
+/// wrongly configured limit is found rather than hammered.
+///
+/// Tokens are reserved as the prompt estimate plus the reply the provider is expected to write:
+/// `max_tokens` until replies have been seen, then the larger of their recent average and the
+/// last one, never above `max_tokens`. Each call's real usage is reconciled as it ends, so a
+/// reservation that was too large comes back in time to be spent.
 public struct RateLimiter: Sendable {
     public struct Tuning: Sendable, Equatable {
         /// Pace at this share of a known limit, leaving room for clock skew between us and them.
@@ -37,27 +52,38 @@ public struct RateLimiter: Sendable {
         public var recoveryPerMinute = 0.05
         /// Seconds after a cut before the rate may grow again.
         public var holdAfterCut = 10.0
+        /// Calls started this recently may not have reached the provider when it counted what
+        /// `remaining` says, so they are taken off the credit.
+        public var headerLag = 0.1
+        /// The reply size assumed before any reply was seen, when the request sets no `max_tokens`.
+        public var defaultReplyTokens = 256.0
 
         public init() {}
     }
 
-    /// Leave to make one call; hand it back with ``complete(_:outcome:signal:now:)``.
+    /// One booked call: when it may start, and what it reserved. Hand it back with
+    /// ``complete(_:outcome:signal:now:)``, or ``cancel(_:)`` if the call is not made.
     public struct Permit: Sendable, Equatable {
+        public var startAt: Date
         public var reservedTokens: Double
-    }
-
-    public enum Decision: Sendable, Equatable {
-        case proceed(Permit)
-        /// Ask again at this time.
-        case wait(until: Date)
-        /// Too many calls in flight: ask again when one completes.
-        case waitForCompletion
+        public var promptTokens: Double
+        /// Started on credit from a `remaining` header rather than on the paced schedule.
+        public var onCredit: Bool
+        /// Paced while the credit was spent: a probe of whether the provider refills gradually.
+        public var probe: Bool
     }
 
     public enum Outcome: Sendable, Equatable {
-        case succeeded(usedTokens: Int?)
+        case succeeded(usedTokens: Int?, replyTokens: Int?)
         case rateLimited
         case failed
+    }
+
+    /// What the headers last said is left, less what was started since.
+    public struct Credit: Sendable, Equatable {
+        public var calls: Double
+        /// The provider's reset: after it the count is stale.
+        public var until: Date
     }
 
     public let limits: RateLimits
@@ -69,7 +95,13 @@ public struct RateLimiter: Sendable {
     public private(set) var tokenCeiling: Double?
     public private(set) var tokenRate: Double?
     public private(set) var blockedUntil: Date?
-    public private(set) var inFlight = 0
+    public private(set) var credit: Credit?
+    /// Cleared by the first 429 on a call started on credit.
+    public private(set) var burstsAllowed = true
+    /// Cleared by the first 429 on a call paced while the credit was spent.
+    public private(set) var refillsBeforeReset = true
+    /// The reply size reserved for a call without a smaller `max_tokens`; learned from replies.
+    public private(set) var expectedReplyTokens: Double?
     var nextRequestAt: Date?
     var nextTokensAt: Date?
     var lastCut: Date?
@@ -78,7 +110,8 @@ public struct RateLimiter: Sendable {
     /// provider says it allows and `remaining`/`reset` steer around other users of the key, so a
     /// 429 (an overshoot before the first headers arrived, say) blocks without cutting the rate.
     var limitReportedAt: Date?
-    /// Start times of recent calls, to estimate the rate that drew a 429 when no limit was known.
+    /// Start times of recent calls: to estimate the rate that drew a 429 when no limit was
+    /// known, and to tell which calls a `remaining` header cannot have counted yet.
     var recentStarts: [Date] = []
 
     public init(limits: RateLimits, tuning: Tuning = Tuning()) {
@@ -90,42 +123,89 @@ public struct RateLimiter: Sendable {
         tokenRate = tokenCeiling
     }
 
-    /// Asks to start a call expected to use `tokens` (prompt estimate plus `max_tokens`).
-    public mutating func acquire(tokens: Double, now: Date) -> Decision {
-        if let blockedUntil, now < blockedUntil { return .wait(until: blockedUntil) }
-        if let maximum = limits.maxInFlight, inFlight >= maximum { return .waitForCompletion }
-        if requestRate != nil, let next = nextRequestAt, now < next { return .wait(until: next) }
-        if tokenRate != nil, let next = nextTokensAt, now < next { return .wait(until: next) }
-        inFlight += 1
-        if let requestRate { nextRequestAt = max(nextRequestAt ?? now, now).addingTimeInterval(1 / requestRate) }
-        if let tokenRate { nextTokensAt = max(nextTokensAt ?? now, now).addingTimeInterval(tokens / tokenRate) }
-        recentStarts.append(now)
-        if recentStarts.count > 256 { recentStarts.removeFirst(recentStarts.count - 256) }
-        return .proceed(Permit(reservedTokens: tokens))
+    /// Books a call whose prompt is about `promptTokens` and whose reply may use up to
+    /// `maxReplyTokens` (`nil`: the request sets no limit). The permit says when it may start.
+    public mutating func reserve(promptTokens: Double, maxReplyTokens: Double?, now: Date) -> Permit {
+        let reply = min(maxReplyTokens ?? .infinity, expectedReplyTokens ?? maxReplyTokens ?? tuning.defaultReplyTokens)
+        let tokens = promptTokens + reply
+        var start = max(now, blockedUntil ?? now)
+        var onCredit = false
+        var probe = false
+        if burstsAllowed, let held = credit, start < held.until {
+            if held.calls >= 1 {
+                onCredit = true
+                credit?.calls -= 1
+            } else if refillsBeforeReset {
+                probe = true
+                credit?.calls -= 1
+            } else {
+                start = held.until
+            }
+        }
+        if !onCredit, let requestRate {
+            start = max(start, nextRequestAt ?? start)
+            nextRequestAt = start.addingTimeInterval(1 / requestRate)
+        }
+        if let tokenRate {
+            start = max(start, nextTokensAt ?? start)
+            nextTokensAt = start.addingTimeInterval(tokens / tokenRate)
+        }
+        recentStarts.append(start)
+        if recentStarts.count > 512 { recentStarts.removeFirst(recentStarts.count - 512) }
+        return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: probe)
     }
 
-    /// Hands back a permit whose call was never made.
+    /// Whether a booked call must not start at `now` after all (a 429 blocked everyone since it
+    /// was booked): cancel it and book again.
+    public func mustRebook(_ permit: Permit, now: Date) -> Bool {
+        if let blockedUntil, now < blockedUntil { return true }
+        return false
+    }
+
+    /// Hands back a permit whose call was never made: its credit, and its place on the
+    /// schedule when nothing was booked after it.
     public mutating func cancel(_ permit: Permit) {
-        inFlight = max(0, inFlight - 1)
+        if let index = recentStarts.lastIndex(of: permit.startAt) { recentStarts.remove(at: index) }
+        if permit.onCredit, credit != nil { credit?.calls += 1 }
+        if !permit.onCredit, let requestRate, nextRequestAt == permit.startAt.addingTimeInterval(1 / requestRate) {
+            nextRequestAt = permit.startAt
+        }
+        if let tokenRate, let next = nextTokensAt {
+            nextTokensAt = next.addingTimeInterval(-permit.reservedTokens / tokenRate)
+        }
     }
 
     /// Learns from a finished call: its outcome, and what its response headers said.
     public mutating func complete(_ permit: Permit, outcome: Outcome, signal: RateLimitSignal?, now: Date) {
-        inFlight = max(0, inFlight - 1)
         if let signal { learn(from: signal, now: now) }
         switch outcome {
-        case .succeeded(let used):
+        case .succeeded(let used, let reply):
             if let used, let tokenRate, let next = nextTokensAt {
                 nextTokensAt = next.addingTimeInterval((Double(used) - permit.reservedTokens) / tokenRate)
             }
+            if let reply { learnReply(Double(reply)) }
             grow(now: now)
         case .rateLimited:
             block(until: now.addingTimeInterval(max(signal?.retryDelay ?? 1, 0.05)))
+            if permit.onCredit {
+                burstsAllowed = false
+                credit = nil
+            } else if permit.probe {
+                refillsBeforeReset = false
+                credit = nil
+            }
             if let reported = limitReportedAt, now.timeIntervalSince(reported) < 60 { break }
             cut(now: now)
         case .failed:
             break
         }
+    }
+
+    /// Keeps the expected reply at the larger of a moving average and the latest reply, so a
+    /// run of long replies is reserved for at once and short ones lower it gradually.
+    mutating func learnReply(_ tokens: Double) {
+        let average = expectedReplyTokens.map { $0 * 0.9 + tokens * 0.1 } ?? tokens
+        expectedReplyTokens = max(average, tokens)
     }
 
     mutating func learn(from signal: RateLimitSignal, now: Date) {
@@ -140,7 +220,13 @@ public struct RateLimiter: Sendable {
             tokenCeiling = ceiling
             tokenRate = min(tokenRate ?? ceiling, ceiling)
         }
-        for window in [signal.requests, signal.tokens].compactMap({ $0 }) {
+        if burstsAllowed, let requests = signal.requests, let remaining = requests.remaining {
+            let uncounted = recentStarts.count { $0 > now.addingTimeInterval(-tuning.headerLag) && $0 <= now }
+            credit = Credit(calls: remaining - Double(uncounted), until: now.addingTimeInterval(requests.resetIn ?? 1))
+        }
+        // Once bursts are known to be refused, a spent window simply waits for its reset.
+        let windows = burstsAllowed ? [signal.tokens] : [signal.requests, signal.tokens]
+        for window in windows.compactMap({ $0 }) {
             if let remaining = window.remaining, remaining < 1, let reset = window.resetIn {
                 block(until: now.addingTimeInterval(reset))
             }
@@ -178,7 +264,8 @@ public struct RateLimiter: Sendable {
 
     /// Calls per second over the recent starts; a floor of one per second when there are too few.
     func observedRate(now: Date) -> Double {
-        guard let first = recentStarts.first, recentStarts.count >= 2, now.timeIntervalSince(first) > 0 else { return 1 }
-        return Double(recentStarts.count) / now.timeIntervalSince(first)
+        let recent = recentStarts.suffix(256)
+        guard let first = recent.first, recent.count >= 2, now.timeIntervalSince(first) > 0 else { return 1 }
+        return Double(recent.count) / now.timeIntervalSince(first)
     }
 }

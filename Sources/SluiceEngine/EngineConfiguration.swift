@@ -20,11 +20,22 @@ public struct EngineConfiguration: Sendable {
     public var statusRefreshInterval: Double
     /// Back-off for retryable failures.
     public var backoff: RetryBackoff
+    /// Outcomes are written in group commits at most this many seconds apart...
+    public var commitInterval: Double
+    /// ...or as soon as this many are waiting, whichever comes first (see `OutcomeRecorder`).
+    public var commitBatch: Int
+
+    /// Items claimed beyond the free call slots, so that a slot freed by a finished call starts
+    /// its next call at once instead of after a claim round trip. The trade-off: prefetched
+    /// items are leased to this worker while they wait, so another worker cannot run them; a
+    /// quarter of the slots (at most 16) keeps the wait short and the hoard small.
+    public var prefetch: Int { min(16, max(1, concurrency / 4)) }
 
     public init(
         workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = 16, leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
-        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff()
+        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitInterval: Double = 0.05,
+        commitBatch: Int = 64
     ) {
         self.workerID = workerID
         self.concurrency = max(1, concurrency)
@@ -34,10 +45,15 @@ public struct EngineConfiguration: Sendable {
         self.idleInterval = idleInterval
         self.statusRefreshInterval = statusRefreshInterval
         self.backoff = backoff
+        self.commitInterval = commitInterval
+        self.commitBatch = commitBatch
     }
 
+    /// `host:pid:random`: the host and pid let a worker restarted on the same machine recognise
+    /// the leases of a predecessor that died (see ``WorkerIdentity``); the random part keeps a
+    /// reused pid from ever matching a living worker's leases.
     public static func defaultWorkerID() -> String {
-        let host = ProcessInfo.processInfo.hostName
-        return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
+        WorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier).description
+            + ":\(UInt32.random(in: 0...UInt32.max))"
     }
 }

@@ -1,25 +1,66 @@
-/// The items this worker holds leases on: what the heartbeat extends, and what gates claiming
-/// (a worker never holds more than it can soon start, so other workers get the rest).
-actor HeldItems {
-    private var ids: Set<Int64> = []
-    private var capacityWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+import Synchronization
 
-    var all: [Int64] { Array(ids) }
-
-    func add(_ newIDs: [Int64]) {
-        ids.formUnion(newIDs)
+/// The items this worker holds leases on — claimed and not yet recorded or released — and the
+/// model calls they make up: what the heartbeat extends, and what sizes the next claim (a worker
+/// never holds more than it can soon start, so other workers get the rest).
+final class HeldItems: Sendable {
+    struct State {
+        var ids: Set<Int64> = []
+        var calls = 0
+        var waiter: (id: Int, below: Int, continuation: CheckedContinuation<Int?, Never>)?
+        var nextID = 0
     }
 
-    func remove(_ oldIDs: [Int64]) {
-        ids.subtract(oldIDs)
-        let ready = capacityWaiters.filter { ids.count < $0.limit }
-        capacityWaiters.removeAll { ids.count < $0.limit }
-        for waiter in ready { waiter.continuation.resume() }
+    private let state = Mutex(State())
+
+    var all: [Int64] { state.withLock { Array($0.ids) } }
+    var calls: Int { state.withLock { $0.calls } }
+
+    /// Holds `ids`, which will make `calls` model calls.
+    func add(_ ids: [Int64], calls: Int) {
+        state.withLock { state in
+            state.ids.formUnion(ids)
+            state.calls += calls
+        }
     }
 
-    /// Returns once fewer than `limit` items are held.
-    func waitUntilBelow(_ limit: Int) async {
-        if ids.count < limit { return }
-        await withCheckedContinuation { capacityWaiters.append((limit, $0)) }
+    /// Lets go of one call's items, the moment they are recorded or released.
+    func remove(_ ids: [Int64], calls: Int = 1) {
+        let ready = state.withLock { state -> (CheckedContinuation<Int?, Never>, Int)? in
+            state.ids.subtract(ids)
+            state.calls -= calls
+            guard let waiter = state.waiter, state.calls < waiter.below else { return nil }
+            state.waiter = nil
+            return (waiter.continuation, waiter.below - state.calls)
+        }
+        if let (continuation, room) = ready { continuation.resume(returning: room) }
+    }
+
+    /// Waits until fewer than `below` calls are held and returns how many more fit; `nil` when
+    /// the task is cancelled first. One waiter at a time: the claim loop.
+    func waitForRoom(below: Int) async -> Int? {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now: Int?? = state.withLock { state in
+                    if Task.isCancelled { return .some(nil) }
+                    if state.calls < below { return .some(below - state.calls) }
+                    precondition(state.waiter == nil, "one claim loop per worker")
+                    state.waiter = (id, below, continuation)
+                    return .none
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Int?, Never>? in
+                guard let waiter = state.waiter, waiter.id == id else { return nil }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            waiter?.resume(returning: nil)
+        }
     }
 }

@@ -37,7 +37,8 @@ struct ItemRunner: Sendable {
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
         let waitStarted = clock.now()
-        guard let permit = await gate.acquire(tokens: request.estimatedTokens) else { return .notStarted }
+        guard let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens)
+        else { return .notStarted }
         EngineMetrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
         guard await mayStart() else {
             await gate.cancel(permit)
@@ -53,9 +54,14 @@ struct ItemRunner: Sendable {
             return failure(error, items: items, job: job, started: started)
         }
         EngineMetrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
+        // A provider that reports no usage says nothing about what the call cost.
+        let reported = reply.usage.promptTokens + reply.usage.completionTokens > 0
         await gate.complete(
-            permit, outcome: .succeeded(usedTokens: reply.usage.promptTokens + reply.usage.completionTokens), signal: reply.signal,
-            healthy: true)
+            permit,
+            outcome: .succeeded(
+                usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
+                replyTokens: reported ? reply.usage.completionTokens : nil),
+            signal: reply.signal, healthy: true)
         let decoder = ReplyDecoder(schema: job.spec.outputSchema)
         guard packed else {
             let result: ItemOutcome.Result

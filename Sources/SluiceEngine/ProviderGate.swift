@@ -2,41 +2,53 @@ import Foundation
 import SluiceCore
 import SluiceProviders
 
-/// The one place in a process where calls to a provider wait their turn: its rate limiter and
-/// circuit breaker, shared by every job and worker task that calls it.
+/// The one place in a process where calls to a provider wait their turn: its in-flight cap,
+/// rate limiter and circuit breaker, shared by every job and worker task that calls it.
 ///
 /// The algorithms are the pure ``RateLimiter`` and ``CircuitBreaker``; this actor only keeps
-/// their state, sleeps when they say wait, and tells them how each call went.
+/// their state, sleeps until the start time each caller was booked, and tells them how each
+/// call went. Every wait ends when the waiting task is cancelled.
 actor ProviderGate {
     var limiter: RateLimiter
     var breaker: CircuitBreaker
     let clock: any SluiceClock
-    private var completionWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Calls in flight to this provider, when its limits cap them; released by `complete`/`cancel`.
+    let inFlight: CallPermits?
 
     init(entry: ProviderEntry, clock: any SluiceClock) {
         limiter = RateLimiter(limits: entry.limits)
         breaker = CircuitBreaker(configuration: entry.breaker)
         self.clock = clock
+        inFlight = entry.limits.maxInFlight.map { CallPermits(max(1, $0)) }
     }
 
     /// Waits until a call may start; `nil` when the waiting task was cancelled.
-    func acquire(tokens: Double) async -> RateLimiter.Permit? {
+    func acquire(promptTokens: Double, maxReplyTokens: Double?) async -> RateLimiter.Permit? {
+        if let inFlight, await !inFlight.acquire() { return nil }
         while !Task.isCancelled {
             let now = clock.now()
             if let available = breaker.availableAt(now: now) {
                 try? await clock.sleep(seconds: available.timeIntervalSince(now))
                 continue
             }
-            switch limiter.acquire(tokens: tokens, now: now) {
-            case .proceed(let permit):
-                breaker.admit()
-                return permit
-            case .wait(let until):
-                try? await clock.sleep(seconds: until.timeIntervalSince(now))
-            case .waitForCompletion:
-                await withCheckedContinuation { completionWaiters.append($0) }
+            let permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
+            if permit.startAt > now {
+                do {
+                    try await clock.sleep(seconds: permit.startAt.timeIntervalSince(now))
+                } catch {
+                    limiter.cancel(permit)
+                    break
+                }
+                // Others ran while this one slept: a 429 or an opened circuit since the booking wins.
+                if limiter.mustRebook(permit, now: clock.now()) || breaker.availableAt(now: clock.now()) != nil {
+                    limiter.cancel(permit)
+                    continue
+                }
             }
+            breaker.admit()
+            return permit
         }
+        inFlight?.release()
         return nil
     }
 
@@ -44,7 +56,7 @@ actor ProviderGate {
     func cancel(_ permit: RateLimiter.Permit) {
         limiter.cancel(permit)
         breaker.cancel()
-        wakeWaiters()
+        inFlight?.release()
     }
 
     /// Reports a finished call. `healthy` is `nil` for outcomes that say nothing about the
@@ -57,13 +69,7 @@ actor ProviderGate {
         } else {
             breaker.cancel()
         }
-        wakeWaiters()
-    }
-
-    private func wakeWaiters() {
-        let waiters = completionWaiters
-        completionWaiters = []
-        for waiter in waiters { waiter.resume() }
+        inFlight?.release()
     }
 }
 

@@ -6,8 +6,13 @@ import SluiceProviders
 import SluiceStore
 import Synchronization
 
-/// Claims batches of pending items, runs their model calls (at most `concurrency` at once in
-/// this process), keeps their leases alive, and records what happened.
+/// Claims pending items, runs their model calls (at most `concurrency` at once in this
+/// process), keeps their leases alive, and records what happened.
+///
+/// The unit of work is the call, not the claim: each call starts when a slot is free, and its
+/// outcome is recorded (in the next group commit) the moment it ends, whatever the other items
+/// claimed with it are doing — one hung call holds one slot, never a batch. Claims only fill
+/// the free slots (plus ``EngineConfiguration/prefetch``), so other workers get the rest.
 ///
 /// On graceful shutdown (SIGTERM/SIGINT under a `ServiceGroup`, or ``drain()``) it stops
 /// claiming, lets calls already started finish and record, and gives unstarted items back to
@@ -24,6 +29,7 @@ public final class Worker: Service, Sendable {
     let permits: CallPermits
     let control: JobControl
     let gates: ProviderGates
+    let recorder: OutcomeRecorder
     let state = DrainState()
 
     public init(
@@ -39,6 +45,9 @@ public final class Worker: Service, Sendable {
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock)
+        recorder = OutcomeRecorder(
+            store: store, owner: configuration.workerID, clock: clock, interval: configuration.commitInterval,
+            batch: configuration.commitBatch, logger: logger)
     }
 
     /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.
@@ -47,49 +56,130 @@ public final class Worker: Service, Sendable {
     }
 
     public func run() async throws {
+        await takeBackDeadPredecessorsItems()
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { loops in
-                loops.addTask { await self.keepLeasesAlive() }
-                await withDiscardingTaskGroup { batches in
-                    while !state.isDraining, !Task.isCancelled {
-                        await held.waitUntilBelow(configuration.concurrency)
-                        if state.isDraining { break }
-                        let batch: ClaimedBatch?
-                        do {
-                            batch = try await store.claim(
-                                owner: configuration.workerID, limit: .max, leaseDuration: configuration.leaseDuration,
-                                now: clock.now())
-                        } catch {
-                            logger.error("claim failed", metadata: ["error": "\(error)"])
-                            batch = nil
-                        }
-                        guard let batch else {
-                            try? await clock.sleep(seconds: configuration.idleInterval)
-                            continue
-                        }
-                        await held.add(batch.items.map(\.id))
-                        batches.addTask { await self.process(batch) }
-                    }
+            await withTaskGroup(of: Void.self) { heartbeat in
+                heartbeat.addTask { await self.keepLeasesAlive() }
+                await withTaskGroup(of: Void.self) { recording in
+                    recording.addTask { await self.recorder.run() }
+                    await self.claimUntilDrained()
+                    self.recorder.finish()
                 }
-                loops.cancelAll()
+                heartbeat.cancelAll()
             }
         } onGracefulShutdown: {
             self.state.begin()
         }
     }
 
+    /// The claim loop: whenever call slots are free, leases that many calls' worth of items and
+    /// starts a task per call. Returns once draining and every started call is recorded.
+    func claimUntilDrained() async {
+        let capacity = configuration.concurrency + configuration.prefetch
+        await withDiscardingTaskGroup { calls in
+            while !state.isDraining, !Task.isCancelled {
+                guard let room = await held.waitForRoom(below: capacity), !state.isDraining else { break }
+                let batch: ClaimedBatch?
+                do {
+                    batch = try await store.claim(
+                        owner: configuration.workerID, limit: room, leaseDuration: configuration.leaseDuration, now: clock.now())
+                } catch {
+                    logger.error("claim failed", metadata: ["error": "\(error)"])
+                    batch = nil
+                }
+                guard let batch else {
+                    try? await clock.sleep(seconds: configuration.idleInterval)
+                    continue
+                }
+                let units = Self.units(of: batch)
+                held.add(batch.items.map(\.id), calls: units.count)
+                await start(units, of: batch.job, in: &calls)
+            }
+        }
+    }
+
+    /// The model calls a claim makes: one per item, or one per `items_per_request` items.
+    static func units(of batch: ClaimedBatch) -> [[Item]] {
+        let size = batch.job.spec.itemsPerRequest
+        guard size > 1 else { return batch.items.map { [$0] } }
+        return stride(from: 0, to: batch.items.count, by: size).map { Array(batch.items[$0..<min($0 + size, batch.items.count)]) }
+    }
+
+    /// Starts a task per call; fails at once the calls no configured provider can serve.
+    func start(_ units: [[Item]], of job: Job, in calls: inout DiscardingTaskGroup) async {
+        if job.spec.provider != JobSpec.routedProvider, providers[job.spec.provider] == nil {
+            await pause(
+                job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
+            for unit in units { await giveBack(unit) }
+            return
+        }
+        // Gates looked up once per provider in the claim, not once per call.
+        var gateByName: [String: ProviderGate] = [:]
+        for unit in units {
+            let name = providerName(for: unit, job: job)
+            if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
+            guard let name, let entry = providers[name], let gate = gateByName[name] else {
+                let model = ItemRunner.model(of: unit[0], job: job)
+                let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
+                calls.addTask { await self.finish(unit, job: job, outcomes: unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }) }
+                continue
+            }
+            calls.addTask { await self.call(unit, job: job, provider: entry.provider, gate: gate) }
+        }
+    }
+
+    /// One call from slot to record: waits for a slot, makes the call, frees the slot the moment
+    /// the call ends, then hands the outcome to the group commit.
+    func call(_ unit: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate) async {
+        let mayStart: @Sendable () async -> Bool = { [state, control] in
+            guard !state.isDraining else { return false }
+            return await control.mayStart(jobID: job.id)
+        }
+        guard await permits.acquire() else { return await giveBack(unit) }
+        guard await mayStart() else {
+            permits.release()
+            return await giveBack(unit)
+        }
+        let result = await runner.run(unit, job: job, provider: provider, gate: gate, mayStart: mayStart)
+        if case .unauthorized(let message) = result {
+            // Pause before giving the slot back, so no other item of the job starts.
+            await pause(job.id, reason: "the provider refused the credentials: \(message)")
+        }
+        permits.release()
+        switch result {
+        case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes)
+        case .unauthorized, .notStarted: await giveBack(unit)
+        }
+    }
+
+    func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome]) async {
+        _ = await recorder.record(outcomes, jobID: job.id)
+        held.remove(unit.map(\.id))
+    }
+
+    /// Returns a unit whose call never started, without spending its attempt.
+    func giveBack(_ unit: [Item]) async {
+        let ids = unit.map(\.id)
+        do {
+            try await store.release(itemIDs: ids, owner: configuration.workerID, now: clock.now())
+        } catch {
+            logger.error("releasing items failed", metadata: ["error": "\(error)"])
+        }
+        held.remove(ids)
+    }
+
     /// Extends every held lease well before it expires, until cancelled.
     func keepLeasesAlive() async {
         while !Task.isCancelled {
             do { try await clock.sleep(seconds: configuration.heartbeatInterval) } catch { return }
-            let ids = await held.all
+            let ids = held.all
             guard !ids.isEmpty else { continue }
             do {
                 let until = clock.now().addingTimeInterval(configuration.leaseDuration)
                 let kept = try await store.extendLeases(itemIDs: ids, owner: configuration.workerID, until: until)
                 // Items recorded while the heartbeat ran are no longer leased; only those still
                 // held here and not extended were taken by another worker.
-                let stillHeld = Set(await held.all)
+                let stillHeld = Set(held.all)
                 let lost = ids.filter { !kept.contains($0) && stillHeld.contains($0) }
                 if !lost.isEmpty { logger.warning("lost leases", metadata: ["lost": "\(lost.count)"]) }
             } catch {
@@ -98,80 +188,27 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    func process(_ batch: ClaimedBatch) async {
-        let job = batch.job
-        let allIDs = batch.items.map(\.id)
-        if job.spec.provider != JobSpec.routedProvider, providers[job.spec.provider] == nil {
-            await pause(
-                job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
-            await release(allIDs)
-            await held.remove(allIDs)
-            return
-        }
-        let units: [[Item]] =
-            job.spec.itemsPerRequest > 1
-            ? stride(from: 0, to: batch.items.count, by: job.spec.itemsPerRequest).map {
-                Array(batch.items[$0..<min($0 + job.spec.itemsPerRequest, batch.items.count)])
-            }
-            : batch.items.map { [$0] }
-        var outcomes: [ItemOutcome] = []
-        var unstarted: [Int64] = []
-        let mayStart: @Sendable () async -> Bool = { [state, control] in
-            guard !state.isDraining else { return false }
-            return await control.mayStart(jobID: job.id)
-        }
-        // Gates looked up once per provider in the batch, not once per call.
-        var gateByName: [String: ProviderGate] = [:]
-        await withTaskGroup(of: (unit: [Item], result: ItemRunner.Result).self) { calls in
-            for unit in units {
-                let name = providerName(for: unit, job: job)
-                if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
-                guard let name, let entry = providers[name], let gate = gateByName[name] else {
-                    let model = ItemRunner.model(of: unit[0], job: job)
-                    let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
-                    outcomes += unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
-                    continue
-                }
-                await permits.acquire()
-                guard await mayStart() else {
-                    await permits.release()
-                    unstarted += unit.map(\.id)
-                    continue
-                }
-                calls.addTask {
-                    let result = await self.runner.run(unit, job: job, provider: entry.provider, gate: gate, mayStart: mayStart)
-                    if case .unauthorized(let message) = result {
-                        // Pause before giving the permit back, so no other item of the job starts.
-                        await self.pause(job.id, reason: "the provider refused the credentials: \(message)")
-                    }
-                    await self.permits.release()
-                    return (unit, result)
-                }
-            }
-            for await (unit, result) in calls {
-                switch result {
-                case .outcomes(let finished): outcomes += finished
-                case .unauthorized, .notStarted: unstarted += unit.map(\.id)
-                }
-            }
-        }
+    /// Takes back at once the items leased to earlier workers on this machine whose process is
+    /// gone (a `kill -9`, a crash), instead of leaving them to the reaper when the lease expires.
+    func takeBackDeadPredecessorsItems() async {
+        guard let me = WorkerIdentity(owner: configuration.workerID) else { return }
         do {
-            let recorded = try await store.record(outcomes, owner: configuration.workerID, now: clock.now())
-            EngineMetrics.recorded(outcomes)
-            for outcome in outcomes where recorded.contains(outcome.itemID) {
-                if case .failed(let reason) = outcome.result {
-                    logger.info("item failed", metadata: ["job": "\(job.id)", "item": "\(outcome.itemID)", "error": "\(reason)"])
-                }
-            }
-            if recorded.count < outcomes.count {
-                logger.warning(
-                    "results dropped after lost leases", metadata: ["job": "\(job.id)", "dropped": "\(outcomes.count - recorded.count)"])
+            for owner in try await store.leaseOwners() {
+                guard let other = WorkerIdentity(owner: owner), other.host == me.host, other.pid != me.pid,
+                    !Self.processExists(other.pid)
+                else { continue }
+                let count = try await store.releaseLeases(
+                    owner: owner, reason: "the worker running it stopped before it finished", now: clock.now())
+                if count > 0 { logger.notice("took back a stopped worker's items", metadata: ["owner": "\(owner)", "items": "\(count)"]) }
             }
         } catch {
-            logger.error("recording results failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            logger.error("taking back a stopped worker's items failed", metadata: ["error": "\(error)"])
         }
-        await release(unstarted)
-        await held.remove(allIDs)
+    }
+
+    /// Whether a process with this pid exists (signal 0 checks without sending anything).
+    static func processExists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// The provider a unit's call goes to: the spec's, or the one its model routes to.
@@ -187,15 +224,6 @@ public final class Worker: Service, Sendable {
             control.note(jobID: jobID, status: job.status)
         } catch {
             logger.error("pausing failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
-        }
-    }
-
-    func release(_ ids: [Int64]) async {
-        guard !ids.isEmpty else { return }
-        do {
-            try await store.release(itemIDs: ids, owner: configuration.workerID, now: clock.now())
-        } catch {
-            logger.error("releasing items failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -33,8 +33,10 @@ public protocol JobStore: Sendable {
     /// Jobs in `validating`, oldest first, for the ingest loop to pick up.
     func jobsAwaitingValidation(limit: Int) async throws -> [Job]
 
-    /// Leases up to `limit` pending items (never more than the job's `batch_size`) of one
-    /// job to `owner` until `now + leaseDuration`, and counts an attempt for each.
+    /// Leases up to `limit` model calls' worth of pending items of one job — `limit` items, or
+    /// `limit × items_per_request` for a job that packs rows, never more than its `batch_size` —
+    /// to `owner` until `now + leaseDuration`, and counts an attempt for each. Workers pass their
+    /// free call slots, so a claim never hoards what another worker could start.
     ///
     /// Fair: the job is taken from the owner served least recently, then that owner's job
     /// served least recently, so a small job submitted after a huge one runs at once. An item
@@ -52,6 +54,14 @@ public protocol JobStore: Sendable {
     /// Gives leased items back without an outcome (shutdown, pause, cancel before the call
     /// started). The attempt is refunded, since no model call was made.
     func release(itemIDs: [Int64], owner: String, now: Date) async throws
+
+    /// The distinct owners of running items' leases.
+    func leaseOwners() async throws -> [String]
+
+    /// Takes every item leased to `owner` back, as a lost lease does (the attempt stays spent:
+    /// the call may have been made), with `reason` as its error. For a worker that knows `owner`
+    /// is dead — a process of its own machine that no longer exists. Returns how many.
+    func releaseLeases(owner: String, reason: String, now: Date) async throws -> Int
 
     /// Returns items whose lease expired to `pending` (or fails them when their attempts are
     /// spent). Returns how many were reclaimed.

@@ -12,7 +12,7 @@ extension SQLiteJobStore {
             let candidates = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size FROM jobs
+                        SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request FROM jobs
                         LEFT JOIN owners ON owners.owner = jobs.owner
                         WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
                         ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
@@ -23,6 +23,7 @@ extension SQLiteJobStore {
                 let seq: Int64 = candidate["seq"]
                 let jobID: String = candidate["id"]
                 let batchSize: Int = candidate["batch_size"]
+                let itemsPerCall: Int = candidate["items_per_request"]
                 let ids = try Int64.fetchAll(
                     db.cachedStatement(
                         sql: """
@@ -34,7 +35,7 @@ extension SQLiteJobStore {
                                 AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
                             ORDER BY i.idx LIMIT ?
                             """),
-                    arguments: [seq, nowSeconds, min(limit, batchSize)])
+                    arguments: [seq, nowSeconds, min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, batchSize)])
                 guard !ids.isEmpty else { continue }
                 let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -160,6 +161,22 @@ extension SQLiteJobStore {
                 db.cachedStatement(sql: "SELECT id, job_seq FROM items WHERE id IN (\(marks)) AND status = 'running' AND lease_owner = ?"),
                 arguments: StatementArguments(itemIDs) + [owner])
             try Self.returnToPending(db, rows: rows, refund: true, reason: nil, now: now)
+        }
+    }
+
+    public func leaseOwners() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db.cachedStatement(sql: "SELECT DISTINCT lease_owner FROM items WHERE status = 'running' AND lease_owner IS NOT NULL"))
+        }
+    }
+
+    public func releaseLeases(owner: String, reason: String, now: Date) async throws -> Int {
+        try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, job_seq FROM items WHERE status = 'running' AND lease_owner = ?"), arguments: [owner])
+            try Self.returnToPending(db, rows: rows, refund: false, reason: reason, now: now)
+            return rows.count
         }
     }
 

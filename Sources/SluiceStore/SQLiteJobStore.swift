@@ -31,13 +31,14 @@ public final class SQLiteJobStore: JobStore {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (
-                        id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?)
+                        id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
+                        items_per_request
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 new.id, new.owner, new.name, SQLiteRows.text(new.spec.json), SQLiteRows.text(new.sources), new.fingerprint,
                 new.spec.batchSize, new.spec.maxAttempts, now.timeIntervalSince1970, new.batch.map { SQLiteRows.text($0.json) },
-                new.expiresAt?.timeIntervalSince1970,
+                new.expiresAt?.timeIntervalSince1970, new.spec.itemsPerRequest,
             ])
             return try Self.fetchJob(db, id: new.id)
         }

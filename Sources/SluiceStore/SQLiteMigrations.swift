@@ -106,6 +106,14 @@ enum SQLiteMigrations {
                     CREATE INDEX jobs_by_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("004_items_per_request") { db in
+            try db.execute(
+                sql: """
+                    -- Claims are sized in model calls; a job that packs rows needs this many items per call.
+                    ALTER TABLE jobs ADD COLUMN items_per_request INTEGER NOT NULL DEFAULT 1;
+                    UPDATE jobs SET items_per_request = COALESCE(json_extract(spec, '$.items_per_request'), 1);
+                    """)
+        }
         return migrator
     }
 }

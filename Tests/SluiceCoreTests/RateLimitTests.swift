@@ -50,18 +50,15 @@ import Testing
 @Suite struct RateLimiterTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// Starts calls as fast as the limiter allows for `seconds`, completing each at once.
-    func drive(_ limiter: inout RateLimiter, seconds: Double, tokens: Double = 1) -> [Date] {
-        var now = t0
+    /// Books calls back to back for `seconds`, each completing the moment it starts.
+    func drive(_ limiter: inout RateLimiter, seconds: Double, from start: Date? = nil, tokens: Double = 1) -> [Date] {
+        var now = start ?? t0
         var starts: [Date] = []
-        while now < t0.addingTimeInterval(seconds) {
-            switch limiter.acquire(tokens: tokens, now: now) {
-            case .proceed(let permit):
-                starts.append(now)
-                limiter.complete(permit, outcome: .succeeded(usedTokens: nil), signal: nil, now: now)
-            case .wait(let until): now = until
-            case .waitForCompletion: Issue.record("no call is in flight")
-            }
+        while now < (start ?? t0).addingTimeInterval(seconds) {
+            let permit = limiter.reserve(promptTokens: tokens, maxReplyTokens: 0, now: now)
+            now = max(now, permit.startAt)
+            starts.append(permit.startAt)
+            limiter.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, now: now)
         }
         return starts
     }
@@ -78,83 +75,188 @@ import Testing
         }
     }
 
-    @Test func tokensPerMinuteReserveTheEstimateAndReconcile() {
-        var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
-        guard case .proceed(let first) = limiter.acquire(tokens: 1_000, now: t0) else { Issue.record(); return }
-        // 1,000 tokens at 990 tokens/s: the next call waits about a second...
-        guard case .wait(let until) = limiter.acquire(tokens: 1_000, now: t0) else { Issue.record(); return }
-        #expect(abs(until.timeIntervalSince(t0) - 1_000 / 990) < 1e-6)
-        // ...unless the call used far fewer tokens than reserved.
-        limiter.complete(first, outcome: .succeeded(usedTokens: 100), signal: nil, now: t0)
-        guard case .wait(let sooner) = limiter.acquire(tokens: 1_000, now: t0) else { Issue.record(); return }
-        #expect(abs(sooner.timeIntervalSince(t0) - 100 / 990) < 1e-6)
+    @Test func everyWaiterIsBookedItsOwnStartTime() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let gap = 60.0 / 594
+        // Forty callers arrive at once: each gets the next slot, none the same instant.
+        let permits = (0..<40).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0) }
+        for (index, permit) in permits.enumerated() {
+            #expect(abs(permit.startAt.timeIntervalSince(t0) - Double(index) * gap) < 1e-9)
+        }
+        // A caller that gives up its slot hands the tail of the schedule back...
+        limiter.cancel(permits[39])
+        let again = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        #expect(abs(again.startAt.timeIntervalSince(t0) - 39 * gap) < 1e-9)
+        // ...and one that arrives after a quiet spell starts at once.
+        let later = t0.addingTimeInterval(100)
+        #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later).startAt == later)
     }
 
-    @Test func capsCallsInFlight() {
-        var limiter = RateLimiter(limits: RateLimits(maxInFlight: 2))
-        guard case .proceed(let first) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
-        guard case .proceed = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
-        #expect(limiter.acquire(tokens: 1, now: t0) == .waitForCompletion)
-        limiter.complete(first, outcome: .failed, signal: nil, now: t0)
-        guard case .proceed = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
+    @Test func aBookingOvertakenByA429IsRebooked() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let booked = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        limiter.complete(first, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 2), now: t0.addingTimeInterval(0.05))
+        #expect(limiter.mustRebook(booked, now: booked.startAt))
+        limiter.cancel(booked)
+        let rebooked = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: booked.startAt)
+        #expect(rebooked.startAt >= t0.addingTimeInterval(2.05))
+        #expect(!limiter.mustRebook(rebooked, now: rebooked.startAt))
+    }
+
+    @Test func tokensReserveThePromptAndTheLearnedReplyAndReconcile() {
+        var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
+        let rate = 60_000.0 / 60 * 0.99
+        // No reply seen yet and no max_tokens: the prompt plus the default 256.
+        let first = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
+        #expect(first.reservedTokens == 356)
+        let second = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
+        #expect(abs(second.startAt.timeIntervalSince(t0) - 356 / rate) < 1e-9)
+        // The first reply used 113 tokens in all (13 of reply): the unused 243 come back at once,
+        // and later calls reserve the reply size seen, not 256.
+        limiter.complete(first, outcome: .succeeded(usedTokens: 113, replyTokens: 13), signal: nil, now: t0)
+        #expect(limiter.expectedReplyTokens == 13)
+        let third = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
+        #expect(third.reservedTokens == 113)
+        #expect(abs(third.startAt.timeIntervalSince(t0) - (113 + 356) / rate) < 1e-9)
+        // A max_tokens below what replies use caps the reservation.
+        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 105)
+    }
+
+    @Test func aLongReplyRaisesTheReservationAtOnceAndShortOnesLowerItGradually() {
+        var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
+        let permit = limiter.reserve(promptTokens: 10, maxReplyTokens: nil, now: t0)
+        limiter.complete(permit, outcome: .succeeded(usedTokens: 110, replyTokens: 100), signal: nil, now: t0)
+        limiter.complete(permit, outcome: .succeeded(usedTokens: 410, replyTokens: 400), signal: nil, now: t0)
+        #expect(limiter.expectedReplyTokens == 400)
+        limiter.complete(permit, outcome: .succeeded(usedTokens: 110, replyTokens: 100), signal: nil, now: t0)
+        let expected = limiter.expectedReplyTokens ?? 0
+        #expect(expected < 400 && expected > 100)
+    }
+
+    @Test func remainingIsSpentAsCreditLessWhatWasStartedSince() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        // Two more paced calls start, the second within the header lag of the reply.
+        _ = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let recent = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let replyAt = recent.startAt.addingTimeInterval(0.05)
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 500, resetIn: 30)), now: replyAt)
+        #expect(limiter.credit == RateLimiter.Credit(calls: 499, until: replyAt.addingTimeInterval(30)))
+        // Credit starts calls at once, unpaced, until it is spent.
+        for _ in 0..<499 {
+            let permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
+            #expect(permit.startAt == replyAt && permit.onCredit)
+        }
+        let paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
+        #expect(!paced.onCredit && paced.probe, "spent credit: paced, assuming the provider refills")
+    }
+
+    @Test func a429OnACreditCallMeansBurstsAreRefused() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let at = t0.addingTimeInterval(0.4)
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 599, resetIn: 0.1)), now: at)
+        let burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
+        #expect(burst.onCredit)
+        limiter.complete(
+            burst, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 1, requests: .init(limit: 600, remaining: 0, resetIn: 0.6)),
+            now: at.addingTimeInterval(0.01))
+        #expect(!limiter.burstsAllowed && limiter.credit == nil)
+        #expect(limiter.requestRate == 600.0 / 60 * 0.99, "the limit is reported, so no cut")
+        // From now on: evenly paced, and remaining: 0 waits for the reset.
+        let resumed = at.addingTimeInterval(1.01)
+        let starts = drive(&limiter, seconds: 5, from: resumed)
+        let gaps = zip(starts.dropFirst(), starts).map { $0.timeIntervalSince($1) }
+        #expect(gaps.allSatisfy { abs($0 - 60.0 / 594) < 1e-6 })
+        let last = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: resumed)
+        limiter.complete(
+            last, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 3)), now: resumed)
+        #expect(limiter.blockedUntil == resumed.addingTimeInterval(3))
+    }
+
+    @Test func a429OnAPacedProbeMeansSpentCreditWaitsForTheReset() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let at = t0.addingTimeInterval(0.4)
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 50)), now: at)
+        let probe = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
+        #expect(probe.probe)
+        limiter.complete(
+            probe, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 50, requests: .init(limit: 600, remaining: 0, resetIn: 50)),
+            now: at.addingTimeInterval(0.1))
+        #expect(limiter.burstsAllowed && !limiter.refillsBeforeReset)
+        // A later header with nothing left: the next call waits for that window's reset.
+        let later = at.addingTimeInterval(60)
+        let paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later)
+        limiter.complete(
+            paced, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 20)), now: later)
+        #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later).startAt >= later.addingTimeInterval(20))
+        // With credit again, it bursts again: the window allows it.
+        let next = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later.addingTimeInterval(21))
+        limiter.complete(
+            next, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 300, resetIn: 20)), now: later.addingTimeInterval(22))
+        #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later.addingTimeInterval(22)).onCredit)
     }
 
     @Test func headersLowerAWronglyConfiguredLimit() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 1_200))
-        guard case .proceed(let permit) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
+        let permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 599, resetIn: 0.1))
-        limiter.complete(permit, outcome: .succeeded(usedTokens: nil), signal: signal, now: t0)
+        limiter.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: t0)
         #expect(limiter.requestCeiling == 600.0 / 60 * 0.99)
         #expect(limiter.requestRate == limiter.requestCeiling)
     }
 
     @Test func a429WhileHeadersReportTheLimitBlocksWithoutCutting() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 1_200))
-        guard case .proceed(let early) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
-        guard case .proceed(let synced) = limiter.acquire(tokens: 1, now: t0.addingTimeInterval(0.1)) else { Issue.record(); return }
+        let early = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let synced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0.addingTimeInterval(0.1))
         limiter.complete(
-            synced, outcome: .succeeded(usedTokens: nil), signal: RateLimitSignal(requests: .init(limit: 600)),
+            synced, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: RateLimitSignal(requests: .init(limit: 600)),
             now: t0.addingTimeInterval(0.4))
         limiter.complete(early, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 1), now: t0.addingTimeInterval(0.5))
         #expect(limiter.requestRate == 600.0 / 60 * 0.99, "paced at the real limit, not below it")
         #expect(limiter.blockedUntil == t0.addingTimeInterval(1.5), "but everyone still waits out the 429")
     }
 
-    @Test func noneRemainingBlocksUntilTheReset() {
+    @Test func noTokensRemainingBlocksUntilTheReset() {
         var limiter = RateLimiter(limits: RateLimits())
-        guard case .proceed(let permit) = limiter.acquire(tokens: 1, now: t0) else { Issue.record(); return }
+        let permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         limiter.complete(
-            permit, outcome: .succeeded(usedTokens: nil), signal: RateLimitSignal(tokens: .init(remaining: 0, resetIn: 12)), now: t0)
-        #expect(limiter.acquire(tokens: 1, now: t0.addingTimeInterval(5)) == .wait(until: t0.addingTimeInterval(12)))
+            permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(tokens: .init(remaining: 0, resetIn: 12)), now: t0)
+        #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0.addingTimeInterval(5)).startAt == t0.addingTimeInterval(12))
     }
 
     @Test func a429BlocksEveryoneCutsOnceAndRecoversAdditively() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let ceiling = 600.0 / 60 * 0.99
-        var permits: [RateLimiter.Permit] = []
-        var now = t0
-        while permits.count < 3 {
-            switch limiter.acquire(tokens: 1, now: now) {
-            case .proceed(let permit): permits.append(permit)
-            case .wait(let until): now = until
-            case .waitForCompletion: Issue.record()
-            }
-        }
+        let permits = (0..<3).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0) }
+        let now = permits[2].startAt
         // Three calls in flight all come back 429: one episode, one cut.
         for permit in permits {
             limiter.complete(permit, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 5), now: now)
         }
         #expect(limiter.requestRate == ceiling * 0.85)
-        #expect(limiter.acquire(tokens: 1, now: now.addingTimeInterval(1)) == .wait(until: now.addingTimeInterval(5)))
+        #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: now.addingTimeInterval(1)).startAt == now.addingTimeInterval(5))
         // Growth waits out the hold, then adds 5% of the ceiling per minute.
-        var later = now.addingTimeInterval(5)
-        _ = drive(&limiter, seconds: 0)
-        guard case .proceed(let next) = limiter.acquire(tokens: 1, now: later) else { Issue.record(); return }
-        limiter.complete(next, outcome: .succeeded(usedTokens: nil), signal: nil, now: later)
+        var later = now.addingTimeInterval(6)
+        let next = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later)
+        limiter.complete(next, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, now: later)
         #expect(limiter.requestRate == ceiling * 0.85, "still holding after the cut")
         later = now.addingTimeInterval(70)
-        guard case .proceed(let grown) = limiter.acquire(tokens: 1, now: later) else { Issue.record(); return }
-        limiter.complete(grown, outcome: .succeeded(usedTokens: nil), signal: nil, now: later)
+        let grown = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later)
+        limiter.complete(grown, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, now: later)
         let rate = limiter.requestRate ?? 0
         #expect(rate > ceiling * 0.85 && rate <= ceiling)
     }
@@ -162,14 +264,10 @@ import Testing
     @Test func anUnknownLimitIsFoundFromTheRateThatDrewA429() {
         var limiter = RateLimiter(limits: RateLimits())
         #expect(limiter.requestRate == nil)
-        var permits: [RateLimiter.Permit] = []
-        for step in 0..<20 {
-            guard case .proceed(let permit) = limiter.acquire(tokens: 1, now: t0.addingTimeInterval(Double(step) * 0.05)) else {
-                Issue.record()
-                return
-            }
-            permits.append(permit)
+        let permits = (0..<20).map { step in
+            limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0.addingTimeInterval(Double(step) * 0.05))
         }
+        #expect(permits.allSatisfy { !$0.onCredit })
         limiter.complete(permits[0], outcome: .rateLimited, signal: nil, now: t0.addingTimeInterval(1))
         let rate = limiter.requestRate ?? 0
         #expect(rate > 15 && rate < 25, "20 calls in about a second, cut by 15%: \(rate)")

@@ -106,10 +106,10 @@ import Testing
             inputs: [])
 
         func call() async -> Bool {
-            guard let permit = await gate.acquire(tokens: 1) else { return false }
+            guard let permit = await gate.acquire(promptTokens: 1, maxReplyTokens: 0) else { return false }
             do throws(ProviderFailure) {
                 let reply = try await provider.complete(request)
-                await gate.complete(permit, outcome: .succeeded(usedTokens: nil), signal: reply.signal, healthy: true)
+                await gate.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: reply.signal, healthy: true)
                 return true
             } catch {
                 await gate.complete(permit, outcome: .failed, signal: nil, healthy: false)
@@ -133,5 +133,19 @@ import Testing
         #expect(fake.counters.received == 3)
         try await http.shutdown()
         try await fake.stop()
+    }
+
+    @Test func theInFlightCapHandsAFreedSlotToOneWaiterAndACancelledWaiterLeaves() async throws {
+        let entry = ProviderEntry(ScriptedProvider { _, _ in "ok" }, limits: RateLimits(maxInFlight: 1))
+        let gate = ProviderGate(entry: entry, clock: ManualClock())
+        let first = try #require(await gate.acquire(promptTokens: 1, maxReplyTokens: 0))
+        // A waiter whose task is cancelled gets nothing and holds nothing.
+        let abandoned = Task { await gate.acquire(promptTokens: 1, maxReplyTokens: 0) }
+        abandoned.cancel()
+        #expect(await abandoned.value == nil)
+        let waiting = Task { await gate.acquire(promptTokens: 1, maxReplyTokens: 0) }
+        await gate.complete(first, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, healthy: true)
+        let second = await waiting.value
+        #expect(second != nil, "the freed slot went to the waiter, not to the cancelled one")
     }
 }
