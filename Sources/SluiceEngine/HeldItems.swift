@@ -31,14 +31,14 @@ final class HeldItems: Sendable {
             state.calls -= calls
             guard let waiter = state.waiter, state.calls < waiter.below else { return nil }
             state.waiter = nil
-            return (waiter.continuation, waiter.below - state.calls)
+            return (waiter.continuation, state.calls)
         }
         if let (continuation, room) = ready { continuation.resume(returning: room) }
     }
 
-    /// Waits until fewer than `below` calls are held and returns how many more fit; `nil` when
+    /// Waits until fewer than `threshold` calls are held and returns how many are; `nil` when
     /// the task is cancelled first. One waiter at a time: the claim loop.
-    func waitForRoom(below: Int) async -> Int? {
+    func waitUntilFewer(than threshold: Int) async -> Int? {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -47,9 +47,9 @@ final class HeldItems: Sendable {
             await withCheckedContinuation { continuation in
                 let now: Int?? = state.withLock { state in
                     if Task.isCancelled { return .some(nil) }
-                    if state.calls < below { return .some(below - state.calls) }
+                    if state.calls < threshold { return .some(state.calls) }
                     precondition(state.waiter == nil, "one claim loop per worker")
-                    state.waiter = (id, below, continuation)
+                    state.waiter = (id, threshold, continuation)
                     return .none
                 }
                 if let now { continuation.resume(returning: now) }

@@ -78,7 +78,11 @@ public final class Worker: Service, Sendable {
         let capacity = configuration.concurrency + configuration.prefetch
         await withDiscardingTaskGroup { calls in
             while !state.isDraining, !Task.isCancelled {
-                guard let room = await held.waitForRoom(below: capacity), !state.isDraining else { break }
+                // Claim once the prefetched calls are used up (a call slot would soon idle), and
+                // then everything free at once: one claim per `prefetch` finished calls rather
+                // than one per call, with no slot ever waiting for a claim round trip.
+                guard let holding = await held.waitUntilFewer(than: configuration.concurrency + 1), !state.isDraining else { break }
+                let room = capacity - holding
                 let batch: ClaimedBatch?
                 do {
                     batch = try await store.claim(

@@ -54,9 +54,11 @@ import Testing
     func drive(_ limiter: inout RateLimiter, seconds: Double, from start: Date? = nil, tokens: Double = 1) -> [Date] {
         var now = start ?? t0
         var starts: [Date] = []
-        while now < (start ?? t0).addingTimeInterval(seconds) {
+        let end = (start ?? t0).addingTimeInterval(seconds)
+        while now < end {
             let permit = limiter.reserve(promptTokens: tokens, maxReplyTokens: 0, now: now)
             now = max(now, permit.startAt)
+            guard now < end else { break }
             starts.append(permit.startAt)
             limiter.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, now: now)
         }
@@ -81,12 +83,12 @@ import Testing
         // Forty callers arrive at once: each gets the next slot, none the same instant.
         let permits = (0..<40).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0) }
         for (index, permit) in permits.enumerated() {
-            #expect(abs(permit.startAt.timeIntervalSince(t0) - Double(index) * gap) < 1e-9)
+            #expect(abs(permit.startAt.timeIntervalSince(t0) - Double(index) * gap) < 1e-6)
         }
         // A caller that gives up its slot hands the tail of the schedule back...
         limiter.cancel(permits[39])
         let again = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
-        #expect(abs(again.startAt.timeIntervalSince(t0) - 39 * gap) < 1e-9)
+        #expect(abs(again.startAt.timeIntervalSince(t0) - 39 * gap) < 1e-6)
         // ...and one that arrives after a quiet spell starts at once.
         let later = t0.addingTimeInterval(100)
         #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later).startAt == later)
@@ -111,14 +113,14 @@ import Testing
         let first = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
         #expect(first.reservedTokens == 356)
         let second = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
-        #expect(abs(second.startAt.timeIntervalSince(t0) - 356 / rate) < 1e-9)
+        #expect(abs(second.startAt.timeIntervalSince(t0) - 356 / rate) < 1e-6)
         // The first reply used 113 tokens in all (13 of reply): the unused 243 come back at once,
         // and later calls reserve the reply size seen, not 256.
         limiter.complete(first, outcome: .succeeded(usedTokens: 113, replyTokens: 13), signal: nil, now: t0)
         #expect(limiter.expectedReplyTokens == 13)
         let third = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
         #expect(third.reservedTokens == 113)
-        #expect(abs(third.startAt.timeIntervalSince(t0) - (113 + 356) / rate) < 1e-9)
+        #expect(abs(third.startAt.timeIntervalSince(t0) - (113 + 356) / rate) < 1e-6)
         // A max_tokens below what replies use caps the reservation.
         #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 105)
     }

@@ -182,6 +182,74 @@ import Testing
     }
 }
 
+extension WorkerTests {
+    @Test func aHungCallHoldsOnlyItsOwnSlotWhileTheRestOfItsClaimIsRecorded() async throws {
+        let harness = try EngineHarness()
+        let release = Latch()
+        let provider = ScriptedProvider { request, _ in
+            if request.messages.last!.content == "item 0" { await release.wait() }
+            return "ok"
+        }
+        // One claim could take all 40 (batch_size), but a call that never ends must not hold them.
+        let job = try await harness.job(count: 40, spec: ["template": "{{text}}", "provider": "scripted", "batch_size": 40])
+        let (whileHung, done) = try await harness.withRunning(harness.worker([provider], concurrency: 4)) {
+            let whileHung = try await waitForJob(harness.store, job.id) { $0.counts.succeeded == 39 }
+            release.open()
+            return (whileHung, try await waitForJob(harness.store, job.id) { $0.status.isFinal })
+        }
+        #expect(whileHung.counts == JobCounts(total: 40, running: 1, succeeded: 39), "every other item recorded while it hung")
+        #expect(done.counts == JobCounts(total: 40, succeeded: 40))
+        #expect(provider.requests.count == 40)
+    }
+
+    @Test func aClaimTakesNoMoreThanTheFreeSlotsPlusPrefetch() async throws {
+        let harness = try EngineHarness()
+        let provider = GatedProvider()
+        let job = try await harness.job(count: 100, spec: ["template": "{{text}}", "provider": "gated", "batch_size": 100])
+        let configuration = EngineHarness.configuration(concurrency: 4)
+        let held = try await harness.withRunning(harness.worker([provider], concurrency: 4)) {
+            await provider.waitForStarts(4)
+            let held = try #require(try await harness.store.job(id: job.id)).counts
+            provider.open()
+            _ = try await waitForJob(harness.store, job.id) { $0.status.isFinal }
+            return held
+        }
+        #expect(configuration.prefetch == 1)
+        #expect(held.running == 5, "4 calls in flight plus 1 prefetched, not the batch of 100")
+        #expect(held.pending == 95)
+    }
+
+    @Test func aWorkerStartingOnThisMachineTakesBackADeadPredecessorsItemsAtOnce() async throws {
+        let harness = try EngineHarness()
+        let job = try await harness.job(count: 10, spec: ["template": "{{text}}", "batch_size": 10])
+        let host = ProcessInfo.processInfo.hostName
+        // A process id that exists on no machine (above the kernel's pid_max).
+        let dead = WorkerIdentity(host: host, pid: 9_999_999).description + ":1"
+        let elsewhere = WorkerIdentity(host: "another-host", pid: 9_999_999).description + ":1"
+        let mine = try #require(try await harness.store.claim(owner: dead, limit: 6, leaseDuration: 3_600, now: Date()))
+        let theirs = try #require(try await harness.store.claim(owner: elsewhere, limit: 4, leaseDuration: 3_600, now: Date()))
+        #expect(mine.items.count == 6 && theirs.items.count == 4)
+        var configuration = EngineHarness.configuration()
+        configuration.workerID = WorkerIdentity(host: host, pid: ProcessInfo.processInfo.processIdentifier).description + ":2"
+        let worker = Worker(store: harness.store, providers: ProviderRegistry([BuiltinProvider()]), configuration: configuration)
+        let progressed = try await harness.withRunning(worker) {
+            try await waitForJob(harness.store, job.id) { $0.counts.succeeded == 6 }
+        }
+        #expect(progressed.counts == JobCounts(total: 10, running: 4, succeeded: 6), "another machine's leases wait for expiry")
+        let items = try await harness.items(job.id)
+        #expect(items.filter { $0.leaseOwner == elsewhere }.count == 4)
+        #expect(items.filter { $0.status == .succeeded }.allSatisfy { $0.attempts == 2 }, "the dead worker's attempt stays counted")
+    }
+
+    @Test func workerIdentitiesReadBackFromLeaseOwners() {
+        #expect(WorkerIdentity(owner: "box:42:123") == WorkerIdentity(host: "box", pid: 42))
+        #expect(WorkerIdentity(owner: "fe80::1:42:123") == WorkerIdentity(host: "fe80::1", pid: 42))
+        #expect(WorkerIdentity(owner: "test-worker") == nil)
+        #expect(WorkerIdentity(owner: "box:nan:1") == nil)
+        #expect(WorkerIdentity(owner: EngineConfiguration.defaultWorkerID()).map(\.pid) == ProcessInfo.processInfo.processIdentifier)
+    }
+}
+
 /// Counts calls per key, safely across tasks.
 final class Counter: Sendable {
     let counts = Mutex<[String: Int]>([:])

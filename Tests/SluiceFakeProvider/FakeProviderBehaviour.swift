@@ -10,6 +10,9 @@ public struct FakeProviderBehaviour: Sendable {
     /// Tokens per minute (prompt estimate plus completion), over a sliding minute.
     public var tokensPerMinute: Double?
     public var limitWindow: LimitWindow = .slidingMinute
+    /// How long a `.hang` lasts before the fake answers it with `504`; `nil`: never (the
+    /// client's timeout must end it).
+    public var hangSeconds: Double?
     /// Send OpenAI (`x-ratelimit-*`) or Anthropic (`anthropic-ratelimit-*`) limit headers.
     public var sendsLimitHeaders = true
     /// Share of accepted requests answered with each fault.
@@ -26,12 +29,15 @@ public struct FakeProviderBehaviour: Sendable {
         case slidingMinute
         /// The per-minute limit quantised into per-second buckets, as OpenAI enforces it.
         case perSecond
+        /// A bucket holding a minute of requests, refilled continuously: a fresh key may send
+        /// the whole minute at once.
+        case bucket
     }
 
     public enum Fault: Sendable, Hashable {
         case internalError
         case unavailable
-        /// Never answers; the client's timeout must end it.
+        /// Answers only after ``FakeProviderBehaviour/hangSeconds`` (with `504`), or never.
         case hang
         /// `200` with a body that is not JSON.
         case malformedBody
@@ -50,6 +56,10 @@ public struct FakeProviderCounters: Sendable, Equatable {
     public var unauthorized = 0
     public var faults: [FakeProviderBehaviour.Fault: Int] = [:]
     public var answered = 0
+    /// Answered `200` with a well-formed reply: calls a client paid for and should record.
+    public var succeeded = 0
+    /// Accepted and not yet answered.
+    public var inFlight = 0
     public var maxInFlight = 0
     /// Accepted requests per whole second since the fake started.
     public var acceptedPerSecond: [Int: Int] = [:]
@@ -59,5 +69,19 @@ public struct FakeProviderCounters: Sendable, Equatable {
     /// 429s answered from `seconds` after the start on.
     public func rateLimitedAfter(seconds: Int) -> Int {
         rateLimitedPerSecond.filter { $0.key >= seconds }.values.reduce(0, +)
+    }
+}
+
+extension FakeProviderCounters {
+    /// The counters as JSON, for benchmarks that run the fake as a process.
+    public var json: String {
+        JSONWriter.string([
+            "received": .int(received), "accepted": .int(accepted), "rate_limited": .int(rateLimited), "answered": .int(answered),
+            "succeeded": .int(succeeded), "in_flight": .int(inFlight), "max_in_flight": .int(maxInFlight),
+            "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
+            "accepted_per_second": .object(JSONObject(acceptedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
+            "rate_limited_per_second": .object(
+                JSONObject(rateLimitedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
+        ])
     }
 }

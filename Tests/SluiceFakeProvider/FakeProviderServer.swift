@@ -16,11 +16,13 @@ public final class FakeProviderServer: Sendable {
     struct State {
         var behaviour: FakeProviderBehaviour
         var counters = FakeProviderCounters()
-        var inFlight = 0
         var requestTimes: [Double] = []
         var tokenTimes: [(time: Double, tokens: Double)] = []
         var random: SeededRandom
         var recent: [RecordedRequest] = []
+        /// The `.bucket` window: requests left, as of `bucketAt` (seconds since the start).
+        var bucketLevel: Double?
+        var bucketAt = 0.0
     }
 
     let state: Mutex<State>
@@ -71,7 +73,8 @@ public final class FakeProviderServer: Sendable {
 
     /// What to do with one request that just arrived.
     enum Verdict {
-        case respond(status: Int, headers: [(String, String)], body: String, after: Double)
+        /// `succeeded`: a well-formed `200` reply, counted when it is sent.
+        case respond(status: Int, headers: [(String, String)], body: String, after: Double, succeeded: Bool = false)
         case hang
         case drop(after: Double)
     }
@@ -101,10 +104,12 @@ public final class FakeProviderServer: Sendable {
             if let fixed = behaviour.fixedError {
                 return .respond(status: fixed.status, headers: [], body: Self.errorBody(fixed.message), after: 0)
             }
+            if path == "/_fake/counters" { return .respond(status: 200, headers: [], body: state.counters.json, after: 0) }
             guard path.hasSuffix("/chat/completions") || anthropic, let request else {
                 return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
             }
-            // Rate limits, counted on arrival as real providers do.
+            // Rate limits, counted on arrival as real providers do; tokens as the reply's usage will state them.
+            let reply = Self.reply(to: request, anthropic: anthropic)
             state.requestTimes.removeAll { $0 <= now - 60 }
             state.tokenTimes.removeAll { $0.time <= now - 60 }
             var retryAfter: Double?
@@ -116,10 +121,16 @@ public final class FakeProviderServer: Sendable {
                     let second = now.rounded(.down)
                     let inSecond = state.requestTimes.filter { $0 >= second }.count
                     if Double(inSecond) >= (rpm / 60).rounded(.down) { retryAfter = second + 1 - now }
+                case .bucket:
+                    let level = Self.bucketLevel(state, rpm: rpm, now: now)
+                    state.bucketLevel = level
+                    state.bucketAt = now
+                    if level < 1 { retryAfter = (1 - level) / (rpm / 60) }
                 }
             }
             let usedTokens = state.tokenTimes.reduce(0) { $0 + $1.tokens }
-            if retryAfter == nil, let tpm = behaviour.tokensPerMinute, usedTokens + promptTokens > tpm {
+            let callTokens = reply.tokens ?? promptTokens
+            if retryAfter == nil, let tpm = behaviour.tokensPerMinute, usedTokens + callTokens > tpm {
                 retryAfter = (state.tokenTimes.first?.time ?? now) + 60 - now
             }
             let limitHeaders = Self.limitHeaders(state, now: now, anthropic: anthropic)
@@ -132,11 +143,12 @@ public final class FakeProviderServer: Sendable {
                     body: Self.errorBody("Rate limit reached: \(Int(behaviour.requestsPerMinute ?? 0)) requests per minute"), after: 0)
             }
             state.requestTimes.append(now)
-            state.tokenTimes.append((now, promptTokens))
+            if behaviour.limitWindow == .bucket, let level = state.bucketLevel { state.bucketLevel = level - 1 }
+            state.tokenTimes.append((now, callTokens))
             state.counters.accepted += 1
             state.counters.acceptedPerSecond[Int(now), default: 0] += 1
-            state.inFlight += 1
-            state.counters.maxInFlight = max(state.counters.maxInFlight, state.inFlight)
+            state.counters.inFlight += 1
+            state.counters.maxInFlight = max(state.counters.maxInFlight, state.counters.inFlight)
             let latency =
                 behaviour.latency.lowerBound == behaviour.latency.upperBound
                 ? behaviour.latency.lowerBound : state.random.uniform(in: behaviour.latency)
@@ -159,21 +171,23 @@ public final class FakeProviderServer: Sendable {
             case .internalError?:
                 return .respond(status: 500, headers: limitHeaders, body: Self.errorBody("internal error"), after: latency)
             case .unavailable?: return .respond(status: 503, headers: limitHeaders, body: Self.errorBody("overloaded"), after: latency)
-            case .hang?: return .hang
+            case .hang?:
+                guard let seconds = behaviour.hangSeconds else { return .hang }
+                return .respond(status: 504, headers: limitHeaders, body: Self.errorBody("upstream timed out"), after: seconds)
             case .malformedBody?: return .respond(status: 200, headers: limitHeaders, body: "{\"choices\": [ {\"mess", after: latency)
             case .dropConnection?: return .drop(after: latency)
             case nil:
-                let reply = Self.reply(to: request, anthropic: anthropic)
-                return .respond(status: 200, headers: limitHeaders, body: reply, after: latency)
+                return .respond(status: 200, headers: limitHeaders, body: reply.body, after: latency, succeeded: true)
             }
         }
     }
 
     /// Marks a delayed answer as sent and returns its limit headers as they stand now.
-    func finished(anthropic: Bool) -> [(String, String)] {
+    func finished(anthropic: Bool, succeeded: Bool = false) -> [(String, String)] {
         state.withLock { state in
-            state.inFlight -= 1
+            state.counters.inFlight -= 1
             state.counters.answered += 1
+            if succeeded { state.counters.succeeded += 1 }
             return Self.limitHeaders(state, now: Date().timeIntervalSince(started), anthropic: anthropic)
         }
     }
@@ -193,6 +207,10 @@ public final class FakeProviderServer: Sendable {
         case .perSecond:
             remaining = max(0, Int((rpm / 60).rounded(.down)) - recent.filter { $0 >= now.rounded(.down) }.count)
             reset = now.rounded(.down) + 1 - now
+        case .bucket:
+            let level = bucketLevel(state, rpm: rpm, now: now)
+            remaining = max(0, Int(level.rounded(.down)))
+            reset = (rpm - level) / (rpm / 60)
         }
         if anthropic {
             return [
@@ -206,13 +224,19 @@ public final class FakeProviderServer: Sendable {
         ]
     }
 
+    /// Requests left in the `.bucket` window at `now`: full at the start, refilled at the limit's rate.
+    static func bucketLevel(_ state: State, rpm: Double, now: Double) -> Double {
+        guard let level = state.bucketLevel else { return rpm }
+        return min(rpm, level + (now - state.bucketAt) * rpm / 60)
+    }
+
     static func errorBody(_ message: String) -> String {
         JSONWriter.string(["error": ["message": .string(message), "type": "fake_error"]])
     }
 
     /// An answer in the endpoint's shape: JSON fitting the schema found in the system prompt,
     /// or plain text when there is none.
-    static func reply(to request: JSONValue, anthropic: Bool) -> String {
+    static func reply(to request: JSONValue, anthropic: Bool) -> (body: String, tokens: Double?) {
         let messages = request["messages"]?.arrayValue ?? []
         let system = request["system"]?.stringValue ?? messages.first { $0["role"] == "system" }?["content"]?.stringValue ?? ""
         let prompt = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
@@ -225,14 +249,16 @@ public final class FakeProviderServer: Sendable {
         let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)
         let completionTokens = max(1, text.utf8.count / 4)
         let model = request["model"]?.stringValue ?? "fake"
+        let tokens = Double(promptTokens + completionTokens)
         if anthropic {
-            return JSONWriter.string([
+            let body = JSONWriter.string([
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
                 "content": [["type": "text", "text": .string(text)]],
                 "usage": ["input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens)],
             ])
+            return (body, tokens)
         }
-        return JSONWriter.string([
+        let body = JSONWriter.string([
             "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
             "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": "stop"]],
             "usage": [
@@ -240,6 +266,7 @@ public final class FakeProviderServer: Sendable {
                 "total_tokens": .int(promptTokens + completionTokens),
             ],
         ])
+        return (body, tokens)
     }
 }
 
@@ -305,7 +332,7 @@ final class FakeRequestHandler: ChannelInboundHandler {
                     _ = server.finished(anthropic: anthropic)
                     bound.value.close(promise: nil)
                 }
-            case .respond(let status, let headers, let text, let after):
+            case .respond(let status, let headers, let text, let after, let succeeded):
                 let anthropic = head.uri.hasSuffix("/messages")
                 let write = { @Sendable (limits: [(String, String)]) in
                     var fields = HTTPHeaders(headers + limits)
@@ -320,9 +347,9 @@ final class FakeRequestHandler: ChannelInboundHandler {
                     context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
                 }
-                if status == 200 || status == 500 || status == 503 {
+                if head.uri != "/_fake/counters", [200, 500, 503, 504].contains(status) {
                     context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
-                        write(server.finished(anthropic: anthropic))
+                        write(server.finished(anthropic: anthropic, succeeded: succeeded))
                     }
                 } else {
                     write([])

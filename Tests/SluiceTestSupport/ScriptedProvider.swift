@@ -85,3 +85,35 @@ public final class GatedProvider: ModelProvider, Sendable {
         return ModelReply(text: "done", usage: TokenUsage(), model: "gated")
     }
 }
+
+/// A one-way gate for tests: tasks wait until the test opens it. No timing involved.
+public final class Latch: Sendable {
+    struct State {
+        var open = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    public func wait() async {
+        await withCheckedContinuation { continuation in
+            let isOpen = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if isOpen { continuation.resume() }
+        }
+    }
+
+    public func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -2,25 +2,58 @@ import Foundation
 import SluiceFakeProvider
 
 /// The fake OpenAI/Anthropic-compatible provider as a process, for tests and benchmarks that
-/// run Sluice as a server (the SDK test, `wrk`). Prints `port N` once listening; stops on SIGTERM.
-///
-///     sluice-fake-provider [--latency-ms MS] [--rpm N]
+/// run Sluice as a server (the SDK test, `wrk`, the fault benchmark). Prints `port N` once
+/// listening; `GET /_fake/counters` answers what it saw as JSON; stops on SIGTERM.
+let usage = """
+    usage: sluice-fake-provider [--latency-ms MS] [--latency-spread-ms MS] [--rpm N] [--tpm N]
+                                [--window sliding|per-second|bucket] [--no-limit-headers]
+                                [--fault-500 SHARE] [--fault-503 SHARE] [--fault-hang SHARE] [--hang-seconds S]
+                                [--fault-malformed SHARE] [--seed N]
+
+    """
 var behaviour = FakeProviderBehaviour()
+var latency = 0.0
+var spread = 0.0
+var seed: UInt64 = 42
 var arguments = CommandLine.arguments.dropFirst()
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n" + usage).utf8))
+    exit(64)
+}
+
 while let flag = arguments.popFirst() {
-    guard let value = arguments.popFirst().flatMap(Double.init) else {
-        FileHandle.standardError.write(Data("usage: sluice-fake-provider [--latency-ms MS] [--rpm N]\n".utf8))
-        exit(64)
+    if flag == "--no-limit-headers" {
+        behaviour.sendsLimitHeaders = false
+        continue
     }
+    guard let text = arguments.popFirst() else { fail("\(flag) needs a value") }
+    if flag == "--window" {
+        switch text {
+        case "sliding": behaviour.limitWindow = .slidingMinute
+        case "per-second": behaviour.limitWindow = .perSecond
+        case "bucket": behaviour.limitWindow = .bucket
+        default: fail("unknown window \(text)")
+        }
+        continue
+    }
+    guard let value = Double(text), value >= 0 else { fail("\(flag) takes a number, not '\(text)'") }
     switch flag {
-    case "--latency-ms": behaviour.latency = value / 1000...value / 1000
+    case "--latency-ms": latency = value / 1000
+    case "--latency-spread-ms": spread = value / 1000
     case "--rpm": behaviour.requestsPerMinute = value
-    default:
-        FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
-        exit(64)
+    case "--tpm": behaviour.tokensPerMinute = value
+    case "--fault-500": behaviour.faultRates[.internalError] = value
+    case "--fault-503": behaviour.faultRates[.unavailable] = value
+    case "--fault-hang": behaviour.faultRates[.hang] = value
+    case "--hang-seconds": behaviour.hangSeconds = value
+    case "--fault-malformed": behaviour.faultRates[.malformedBody] = value
+    case "--seed": seed = UInt64(value)
+    default: fail("unknown option \(flag)")
     }
 }
-let server = try await FakeProviderServer(behaviour: behaviour)
+behaviour.latency = max(0, latency - spread)...(latency + spread)
+let server = try await FakeProviderServer(behaviour: behaviour, seed: seed)
 FileHandle.standardOutput.write(Data("port \(server.port)\n".utf8))
 signal(SIGTERM, SIG_IGN)
 let stop = DispatchSource.makeSignalSource(signal: SIGTERM)
