@@ -20,7 +20,8 @@ struct SluiceBench {
         guard let mode = arguments.first else {
             print(
                 "usage: sluice-bench ingest [--rows N] | parse [--rows N] | engine [--items N] [--concurrency N]"
-                    + " | limits [--items N] [--fake-rpm N] [--rpm N] [--latency-ms N] [--per-second] [--no-headers]")
+                    + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
+                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N]")
             exit(64)
         }
         arguments.removeFirst()
@@ -41,10 +42,22 @@ struct SluiceBench {
         switch mode {
         case "parse": try parse(rows: option("--rows", 1_000_000), directory: directory)
         case "limits":
+            let window: FakeProviderBehaviour.LimitWindow
+            switch arguments.firstIndex(of: "--window").map({ arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : "" }) {
+            case nil, "sliding"?: window = arguments.contains("--per-second") ? .perSecond : .slidingMinute
+            case "per-second"?: window = .perSecond
+            case "bucket"?: window = .bucket
+            case let other?:
+                print("unknown window '\(other)': sliding, per-second or bucket")
+                exit(64)
+            }
             try await limits(
-                items: option("--items", 2_000), fakeRPM: Double(option("--fake-rpm", 600)), configuredRPM: Double(option("--rpm", 600)),
-                latencyMilliseconds: option("--latency-ms", 400), perSecond: arguments.contains("--per-second"),
-                headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64), directory: directory)
+                LimitsScenario(
+                    items: option("--items", 2_000), fakeRPM: Double(option("--fake-rpm", 600)), configuredRPM: Double(option("--rpm", 600)),
+                    fakeTPM: Double(option("--fake-tpm", 0)), configuredTPM: Double(option("--tpm", 0)),
+                    maxTokens: option("--max-tokens", 0), latencyMilliseconds: option("--latency-ms", 400), window: window,
+                    headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64)),
+                directory: directory)
         case "ingest": try await ingest(rows: option("--rows", 1_000_000), directory: directory)
         case "engine": try await engine(items: option("--items", 200_000), concurrency: option("--concurrency", 16), directory: directory)
         default:
@@ -147,40 +160,55 @@ struct SluiceBench {
             ])
     }
 
-    /// A job through the OpenAI-compatible provider against the fake enforcing `fakeRPM`, with
-    /// Sluice configured at `configuredRPM` (0 for no limit): achieved rate, 429s, CPU per call.
-    static func limits(
-        items: Int, fakeRPM: Double, configuredRPM: Double, latencyMilliseconds: Int, perSecond: Bool, headers: Bool, concurrency: Int,
-        directory: URL
-    ) async throws {
+    /// One rate-limit scenario: what the fake enforces, what Sluice is told, the job's spec.
+    struct LimitsScenario {
+        var items: Int
+        var fakeRPM: Double
+        var configuredRPM: Double
+        var fakeTPM: Double
+        var configuredTPM: Double
+        /// `max_tokens` in the spec; 0 sets none.
+        var maxTokens: Int
+        var latencyMilliseconds: Int
+        var window: FakeProviderBehaviour.LimitWindow
+        var headers: Bool
+        var concurrency: Int
+    }
+
+    /// A job through the OpenAI-compatible provider against the fake: the rate achieved against
+    /// the limit that binds, 429s, CPU per call.
+    static func limits(_ scenario: LimitsScenario, directory: URL) async throws {
         var behaviour = FakeProviderBehaviour()
-        let latency = Double(latencyMilliseconds) / 1000
+        let latency = Double(scenario.latencyMilliseconds) / 1000
         behaviour.latency = (latency * 0.5)...(latency * 1.5)
-        behaviour.requestsPerMinute = fakeRPM > 0 ? fakeRPM : nil
-        behaviour.limitWindow = perSecond ? .perSecond : .slidingMinute
-        behaviour.sendsLimitHeaders = headers
+        behaviour.requestsPerMinute = scenario.fakeRPM > 0 ? scenario.fakeRPM : nil
+        behaviour.tokensPerMinute = scenario.fakeTPM > 0 ? scenario.fakeTPM : nil
+        behaviour.limitWindow = scenario.window
+        behaviour.sendsLimitHeaders = scenario.headers
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
         let provider = OpenAICompatibleProvider(
             name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http))
-        let limits = RateLimits(requestsPerMinute: configuredRPM > 0 ? configuredRPM : nil)
+        let limits = RateLimits(
+            requestsPerMinute: scenario.configuredRPM > 0 ? scenario.configuredRPM : nil,
+            tokensPerMinute: scenario.configuredTPM > 0 ? scenario.configuredTPM : nil)
         let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits)])
-        let spec = try JobSpec.parse(
-            [
-                "template": "Classify: {{text}}", "provider": "openai", "model": "bench", "max_attempts": 10,
-                "output_schema": [
-                    "type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 10]],
-                ],
+        var specJSON: JSONValue = [
+            "template": "Classify: {{text}}", "provider": "openai", "model": "bench", "max_attempts": 10,
+            "output_schema": [
+                "type": "object", "required": ["score"], "properties": ["score": ["type": "integer", "minimum": 1, "maximum": 10]],
             ],
-            preset: { _ in nil })
+        ]
+        if scenario.maxTokens > 0 { specJSON = .object(specJSON.objectValue!.with("params", ["max_tokens": .int(scenario.maxTokens)])) }
+        let spec = try JobSpec.parse(specJSON, preset: { _ in nil })
         let path = directory.appendingPathComponent("input.csv").path
-        _ = try generateCSV(rows: items, at: path)
+        _ = try generateCSV(rows: scenario.items, at: path)
         let job = try await store.createJob(
             NewJob(owner: "bench", name: "limits", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
             now: Date())
         _ = try await JobIngestor(store: store).ingest(jobID: job.id)
-        let worker = Worker(store: store, providers: registry, configuration: EngineConfiguration(concurrency: concurrency))
+        let worker = Worker(store: store, providers: registry, configuration: EngineConfiguration(concurrency: scenario.concurrency))
         let cpuBefore = cpuSeconds()
         let start = Date()
         let done = try await runUntilFinal(worker: worker, store: store, jobID: job.id)
@@ -191,27 +219,29 @@ struct SluiceBench {
         try await fake.stop()
         precondition(done.status == .completed, "limits run ended \(done.status): \(done.errors.prefix(3))")
         let calls = counters.received
-        let perSecondCounts = counters.acceptedPerSecond
-        let lastSecond = perSecondCounts.keys.max() ?? 0
-        // Rates over every second of a span, the idle ones included.
-        func rate(from first: Int, to end: Int) -> Double {
-            guard end > first else { return 0 }
-            return Double(perSecondCounts.filter { $0.key >= first && $0.key < end }.values.reduce(0, +)) / Double(end - first)
-        }
-        let steadyRate = rate(from: 10, to: lastSecond - 5)
-        let afterMinuteRate = rate(from: 60, to: lastSecond + 1)
-        let afterMinute = lastSecond >= 60
+        // The binding limit as calls a second: requests, or tokens at what a call really costs.
+        let tokensPerCall = Double(done.usage.promptTokens + done.usage.completionTokens) / Double(scenario.items)
+        let requestBound = scenario.fakeRPM > 0 ? scenario.fakeRPM / 60 : Double.infinity
+        let tokenBound = scenario.fakeTPM > 0 ? scenario.fakeTPM / 60 / tokensPerCall : Double.infinity
+        let bound = min(requestBound, tokenBound)
+        let overall = Double(scenario.items) / seconds
+        let windowName =
+            switch scenario.window {
+            case .slidingMinute: "sliding minute"
+            case .perSecond: "per second"
+            case .bucket: "bucket"
+            }
         var figures: KeyValuePairs<String, String> = [:]
         figures = [
-            "items": "\(items)", "fake rpm": fakeRPM > 0 ? f0(fakeRPM) + (perSecond ? " per second" : " sliding minute") : "none",
-            "configured rpm": configuredRPM > 0 ? f0(configuredRPM) : "none", "headers": headers ? "yes" : "no", "seconds": f(seconds),
-            "calls": "\(calls)", "429s": "\(counters.rateLimited)",
-            "429 share": String(format: "%.2f%%", Double(counters.rateLimited) / Double(max(calls, 1)) * 100),
-            "overall rate/s": f(Double(items) / seconds),
-            "steady rate/s": f(steadyRate) + (fakeRPM > 0 ? String(format: " (%.1f%% of limit)", steadyRate / (fakeRPM / 60) * 100) : ""),
-            "after first minute rate/s": f(afterMinuteRate)
-                + (fakeRPM > 0 && afterMinute ? String(format: " (%.1f%% of limit)", afterMinuteRate / (fakeRPM / 60) * 100) : ""),
-            "429s after first minute": "\(counters.rateLimitedAfter(seconds: 60))",
+            "items": "\(scenario.items)",
+            "fake limit": (scenario.fakeRPM > 0 ? f0(scenario.fakeRPM) + " rpm " : "")
+                + (scenario.fakeTPM > 0 ? f0(scenario.fakeTPM) + " tpm " : "") + windowName,
+            "configured": (scenario.configuredRPM > 0 ? f0(scenario.configuredRPM) + " rpm" : "no rpm")
+                + (scenario.configuredTPM > 0 ? ", " + f0(scenario.configuredTPM) + " tpm" : ""),
+            "max_tokens": scenario.maxTokens > 0 ? "\(scenario.maxTokens)" : "none", "headers": scenario.headers ? "yes" : "no",
+            "seconds": f(seconds), "calls": "\(calls)", "429s": "\(counters.rateLimited)",
+            "tokens/call": f(tokensPerCall),
+            "rate/s": f(overall) + (bound.isFinite ? String(format: " (%.1f%% of the binding limit, %.2f/s)", overall / bound * 100, bound) : ""),
             "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
         ]
         report("limits", figures)

@@ -104,6 +104,8 @@ public struct RateLimiter: Sendable {
     public private(set) var expectedReplyTokens: Double?
     var nextRequestAt: Date?
     var nextTokensAt: Date?
+    /// When the last paced call really started (its waiter may have woken late).
+    var lastPacedStart: Date?
     var lastCut: Date?
     var lastGrowth: Date?
     /// When headers last stated the limit. While they do, the pace already matches what the
@@ -153,6 +155,18 @@ public struct RateLimiter: Sendable {
         recentStarts.append(start)
         if recentStarts.count > 512 { recentStarts.removeFirst(recentStarts.count - 512) }
         return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: probe)
+    }
+
+    /// Called when a booked call is about to start: `nil` if it may start at `now`, else the time
+    /// it must wait for. Paced calls keep their spacing at the real start too — a waiter woken
+    /// late must not start right before the next one, or a second could see one call too many.
+    public mutating func begin(_ permit: Permit, now: Date) -> Date? {
+        guard !permit.onCredit, let requestRate else { return nil }
+        if let last = lastPacedStart, now < last.addingTimeInterval(1 / requestRate) {
+            return last.addingTimeInterval(1 / requestRate)
+        }
+        lastPacedStart = now
+        return nil
     }
 
     /// Whether a booked call must not start at `now` after all (a 429 blocked everyone since it

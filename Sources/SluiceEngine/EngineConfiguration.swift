@@ -20,9 +20,8 @@ public struct EngineConfiguration: Sendable {
     public var statusRefreshInterval: Double
     /// Back-off for retryable failures.
     public var backoff: RetryBackoff
-    /// Outcomes are written in group commits at most this many seconds apart...
-    public var commitInterval: Double
-    /// ...or as soon as this many are waiting, whichever comes first (see `OutcomeRecorder`).
+    /// The most outcomes written in one group commit (see `OutcomeRecorder`), so that one
+    /// commit never holds the database long enough to delay claims.
     public var commitBatch: Int
 
     /// Items claimed beyond the free call slots, so that a slot freed by a finished call starts
@@ -34,8 +33,7 @@ public struct EngineConfiguration: Sendable {
     public init(
         workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = 16, leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
-        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitInterval: Double = 0.05,
-        commitBatch: Int = 64
+        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256
     ) {
         self.workerID = workerID
         self.concurrency = max(1, concurrency)
@@ -45,7 +43,6 @@ public struct EngineConfiguration: Sendable {
         self.idleInterval = idleInterval
         self.statusRefreshInterval = statusRefreshInterval
         self.backoff = backoff
-        self.commitInterval = commitInterval
         self.commitBatch = commitBatch
     }
 

@@ -4,14 +4,16 @@ import SluiceCore
 import SluiceStore
 import Synchronization
 
-/// Writes finished calls' outcomes to the store in group commits: whatever finished within
-/// ``EngineConfiguration/commitInterval`` (or ``EngineConfiguration/commitBatch`` outcomes,
-/// whichever comes first) goes in one transaction.
+/// Writes finished calls' outcomes to the store in group commits: everything that finished
+/// while the previous commit was being written goes in the next transaction (at most
+/// ``EngineConfiguration/commitBatch`` outcomes each).
 ///
-/// Why group them at all: one transaction per call would put the database on every call's path
-/// (thousands a second with a fast provider). Why no bigger window: an outcome waiting here is a
-/// result the provider was paid for and a crash would lose — the window bounds what a `kill -9`
-/// pays twice, and how stale the job's counts and partial results can be.
+/// Why group at all: one transaction per call would put the database on every call's path
+/// (thousands a second with a fast provider); grouped, the batch grows exactly as fast as
+/// outcomes arrive. Why no timed window on top (wait 50 ms for more): an outcome waiting here is
+/// a result the provider was paid for and a crash would lose, and a slot held until its outcome
+/// is written — a window would cost every call its length when few are in flight. So the
+/// window is one commit's own duration, a few milliseconds.
 final class OutcomeRecorder: Sendable {
     struct Entry {
         var jobID: String
@@ -21,27 +23,22 @@ final class OutcomeRecorder: Sendable {
 
     struct State {
         var entries: [Entry] = []
-        var count = 0
         var finished = false
         /// The writer loop, waiting for the first outcome.
         var idle: CheckedContinuation<Void, Never>?
-        /// The writer loop, lingering until the batch is full.
-        var lingering: CheckedContinuation<Void, Never>?
     }
 
     let store: any JobStore
     let owner: String
     let clock: any SluiceClock
-    let interval: Double
     let batch: Int
     let logger: Logger
     private let state = Mutex(State())
 
-    init(store: any JobStore, owner: String, clock: any SluiceClock, interval: Double, batch: Int, logger: Logger) {
+    init(store: any JobStore, owner: String, clock: any SluiceClock, batch: Int, logger: Logger) {
         self.store = store
         self.owner = owner
         self.clock = clock
-        self.interval = interval
         self.batch = max(1, batch)
         self.logger = logger
     }
@@ -51,46 +48,41 @@ final class OutcomeRecorder: Sendable {
     func record(_ outcomes: [ItemOutcome], jobID: String) async -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
-            let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let idle = state.withLock { state in
                 state.entries.append(Entry(jobID: jobID, outcomes: outcomes, continuation: continuation))
-                state.count += outcomes.count
                 defer { state.idle = nil }
-                if let idle = state.idle { return idle }
-                guard state.count >= batch, let lingering = state.lingering else { return nil }
-                state.lingering = nil
-                return lingering
+                return state.idle
             }
-            wake?.resume()
+            idle?.resume()
         }
     }
 
     /// Asks the writer loop to write what is queued and return; no outcome may come after.
     func finish() {
-        let waiters = state.withLock { state in
+        let idle = state.withLock { state in
             state.finished = true
-            defer {
-                state.idle = nil
-                state.lingering = nil
-            }
-            return [state.idle, state.lingering].compactMap { $0 }
+            defer { state.idle = nil }
+            return state.idle
         }
-        for waiter in waiters { waiter.resume() }
+        idle?.resume()
     }
 
     /// The writer loop: runs until ``finish()`` and everything queued is written.
     func run() async {
         while true {
-            await waitForFirst()
-            let (empty, full, finished) = state.withLock { ($0.entries.isEmpty, $0.count >= batch, $0.finished) }
-            if empty, finished { return }
-            if !full, !finished, interval > 0 { await linger() }
-            let entries = state.withLock { state in
-                defer {
-                    state.entries = []
-                    state.count = 0
+            await waitForWork()
+            let (entries, done) = state.withLock { state -> ([Entry], Bool) in
+                guard !state.entries.isEmpty else { return ([], state.finished) }
+                var taken: [Entry] = []
+                var count = 0
+                // Whole calls only: a packed call's outcomes commit together.
+                while let next = state.entries.first, taken.isEmpty || count + next.outcomes.count <= batch {
+                    taken.append(state.entries.removeFirst())
+                    count += next.outcomes.count
                 }
-                return state.entries
+                return (taken, false)
             }
+            if done { return }
             await write(entries)
         }
     }
@@ -121,7 +113,7 @@ final class OutcomeRecorder: Sendable {
     }
 
     /// Returns once something is queued or the loop is asked to finish.
-    func waitForFirst() async {
+    func waitForWork() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 if !state.entries.isEmpty || state.finished { return true }
@@ -129,36 +121,6 @@ final class OutcomeRecorder: Sendable {
                 return false
             }
             if ready { continuation.resume() }
-        }
-    }
-
-    /// Waits out the commit interval, or less if the batch fills (or the loop finishes) first.
-    func linger() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(seconds: self.interval) }
-            group.addTask { await self.waitUntilFull() }
-            await group.next()
-            group.cancelAll()
-            self.state.withLock { $0.lingering = nil }
-        }
-    }
-
-    func waitUntilFull() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state in
-                    if state.count >= batch || state.finished || Task.isCancelled { return true }
-                    state.lingering = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.lingering = nil }
-                return state.lingering
-            }
-            waiter?.resume()
         }
     }
 }

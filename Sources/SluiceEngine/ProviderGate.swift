@@ -32,21 +32,30 @@ actor ProviderGate {
                 continue
             }
             let permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
-            if permit.startAt > now {
-                do {
-                    try await clock.sleep(seconds: permit.startAt.timeIntervalSince(now))
-                } catch {
-                    limiter.cancel(permit)
-                    break
+            var wakeAt = permit.startAt
+            var rebook = false
+            while true {
+                let now = clock.now()
+                if wakeAt > now {
+                    do {
+                        try await clock.sleep(seconds: wakeAt.timeIntervalSince(now))
+                    } catch {
+                        break
+                    }
                 }
                 // Others ran while this one slept: a 429 or an opened circuit since the booking wins.
                 if limiter.mustRebook(permit, now: clock.now()) || breaker.availableAt(now: clock.now()) != nil {
-                    limiter.cancel(permit)
-                    continue
+                    rebook = true
+                    break
                 }
+                guard let later = limiter.begin(permit, now: clock.now()) else {
+                    breaker.admit()
+                    return permit
+                }
+                wakeAt = later
             }
-            breaker.admit()
-            return permit
+            limiter.cancel(permit)
+            if !rebook { break }
         }
         inFlight?.release()
         return nil

@@ -46,8 +46,7 @@ public final class Worker: Service, Sendable {
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock)
         recorder = OutcomeRecorder(
-            store: store, owner: configuration.workerID, clock: clock, interval: configuration.commitInterval,
-            batch: configuration.commitBatch, logger: logger)
+            store: store, owner: configuration.workerID, clock: clock, batch: configuration.commitBatch, logger: logger)
     }
 
     /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.

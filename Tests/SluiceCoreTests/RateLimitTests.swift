@@ -94,6 +94,25 @@ import Testing
         #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later).startAt == later)
     }
 
+    @Test func aWaiterWokenLateStillKeepsTheSpacingFromTheCallBeforeIt() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let gap = 60.0 / 594
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let second = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        // The first waiter wakes 80 ms late; the second, on time, would start 21 ms after it.
+        let late = t0.addingTimeInterval(0.08)
+        #expect(limiter.begin(first, now: late) == nil)
+        let wait = limiter.begin(second, now: second.startAt) ?? t0
+        #expect(abs(wait.timeIntervalSince(late) - gap) < 1e-6)
+        #expect(limiter.begin(second, now: late.addingTimeInterval(gap)) == nil)
+        // Calls on credit are not paced.
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 100, resetIn: 10)), now: late.addingTimeInterval(gap))
+        let burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: late.addingTimeInterval(gap))
+        #expect(burst.onCredit && limiter.begin(burst, now: late.addingTimeInterval(gap)) == nil)
+    }
+
     @Test func aBookingOvertakenByA429IsRebooked() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)

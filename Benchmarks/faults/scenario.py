@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""A Batch API job through a real `sluice serve` against the fake provider as a process.
+
+Starts the fake (latency, limits and faults as given), writes a provider configuration for it,
+starts `sluice serve`, uploads a JSONL batch of N chat requests, creates the batch and polls it
+until it ends, reading the fake's counters at every poll. Prints one JSON object of figures:
+
+- wall: batch created -> completed (seconds);
+- calls, calls per item, and the fault floor (one call per item plus one per injected fault);
+- staleness: the longest a successful reply took to show in the batch's counts (poll resolution);
+- with --kill-at S: the server is killed with SIGKILL S seconds in and started again on the
+  same database; "paid twice" is replies answered 200 that no item kept, against the calls in
+  flight at the kill;
+- cpu_per_1000_calls: the server's user+system CPU seconds per 1,000 calls (all processes of
+  the server summed, the fake excluded).
+
+Standard library only. Used by Benchmarks/faults/bench.sh; see BENCHMARKS.md.
+"""
+import argparse, json, os, signal, subprocess, sys, tempfile, time, urllib.request, uuid
+
+p = argparse.ArgumentParser()
+p.add_argument("--bin", required=True, help="folder with sluice and sluice-fake-provider")
+p.add_argument("--items", type=int, default=2000)
+p.add_argument("--latency-ms", type=float, default=400)
+p.add_argument("--latency-spread-ms", type=float, default=200)
+p.add_argument("--fake-rpm", type=float, default=6000)
+p.add_argument("--rpm", type=float, default=6000, help="the limit Sluice is configured with (0: none)")
+p.add_argument("--fault-500", type=float, default=0.05)
+p.add_argument("--fault-hang", type=float, default=0.02)
+p.add_argument("--hang-seconds", type=float, default=30)
+p.add_argument("--fault-malformed", type=float, default=0.01)
+p.add_argument("--concurrency", type=int, default=64)
+p.add_argument("--kill-at", type=float, default=None)
+p.add_argument("--seed", type=int, default=42)
+p.add_argument("--poll", type=float, default=0.2)
+a = p.parse_args()
+
+work = tempfile.mkdtemp(prefix="sluice-faults-")
+procs = []
+
+
+def start(args, log):
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.path.join(work, log), "ab"), text=True)
+    procs.append(proc)
+    return proc
+
+
+def port_of(proc, word):
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            sys.exit(f"{word} did not start; see {work}")
+        if "port" in line or "http://" in line:
+            return int(line.strip().rsplit(":", 1)[-1].split()[-1].strip("/")) if "http://" in line else int(line.split()[1])
+
+
+def http(method, url, body=None, headers=None):
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+fake_args = [
+    os.path.join(a.bin, "sluice-fake-provider"), "--latency-ms", str(a.latency_ms), "--latency-spread-ms", str(a.latency_spread_ms),
+    "--fault-500", str(a.fault_500), "--fault-hang", str(a.fault_hang), "--hang-seconds", str(a.hang_seconds),
+    "--fault-malformed", str(a.fault_malformed), "--seed", str(a.seed),
+]
+if a.fake_rpm > 0:
+    fake_args += ["--rpm", str(a.fake_rpm)]
+fake = start(fake_args, "fake.log")
+fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
+limits = f"{{rpm: {a.rpm:g}}}" if a.rpm > 0 else "{}"
+config = os.path.join(work, "providers.yaml")
+with open(config, "w") as f:
+    f.write(f"""providers:
+  fake:
+    kind: openai
+    base_url: {fake_url}/v1
+    api_key_env: FAKE_KEY
+    limits: {limits}
+    timeout_seconds: 120
+routes:
+  - {{model: "*", provider: fake}}
+""")
+database = os.path.join(work, "sluice.sqlite")
+env = dict(os.environ, FAKE_KEY="sk-fake")
+
+
+def start_server(port=0):
+    proc = subprocess.Popen(
+        [os.path.join(a.bin, "sluice"), "serve", "--port", str(port), "--database", database, "--config", config,
+         "--rate-limit", "0", "--log-level", "error", "--concurrency", str(a.concurrency)],
+        stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.log"), "ab"), text=True, env=env)
+    procs.append(proc)
+    return proc, port_of(proc, "sluice serve")
+
+
+def counters():
+    return http("GET", fake_url + "/_fake/counters")
+
+
+try:
+    server, port = start_server()
+    base = f"http://127.0.0.1:{port}"
+    lines = "".join(
+        json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
+                    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Rate item {i} of the scenario"}]}})
+        + "\n" for i in range(a.items))
+    boundary = uuid.uuid4().hex
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
+            f"Content-Type: application/jsonl\r\n\r\n{lines}\r\n--{boundary}--\r\n").encode()
+    file = http("POST", base + "/v1/files", form, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    cpu_before = cpu_seconds(server.pid)
+    started = time.time()
+    batch = http("POST", base + "/v1/batches",
+                 json.dumps({"input_file_id": file["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}).encode(),
+                 {"Content-Type": "application/json"})
+    series = []  # (time, fake succeeded, batch completed)
+    killed = None
+    cpu_before_kill = 0.0
+    while True:
+        now = time.time() - started
+        if a.kill_at is not None and killed is None and now >= a.kill_at:
+            seen = counters()
+            cpu_before_kill = cpu_seconds(server.pid) - cpu_before
+            server.send_signal(signal.SIGKILL)
+            server.wait()
+            killed = {"at": round(now, 2), "in_flight": seen["in_flight"], "answered_ok": seen["succeeded"]}
+            server, _ = start_server(port)
+            cpu_before = cpu_seconds(server.pid)
+            continue
+        try:
+            batch = http("GET", base + f"/v1/batches/{batch['id']}")
+        except OSError:
+            time.sleep(a.poll)
+            continue
+        fake_counts = counters()
+        series.append((now, fake_counts["succeeded"], batch["request_counts"]["completed"]))
+        if batch["status"] in ("completed", "failed", "expired", "cancelled"):
+            break
+        time.sleep(a.poll)
+    cpu = cpu_before_kill + cpu_seconds(server.pid) - cpu_before
+    final = counters()
+    # How long a reply the fake had sent went unshown: at each poll, the earliest poll at which
+    # the fake had sent more successful replies than the batch shows now. After a kill the
+    # replies paid twice never show, so only the polls before it count.
+    staleness = 0.0
+    counted = [s for s in series if killed is None or s[0] < killed["at"]]
+    for t, _, completed in counted:
+        lag_from = next((t2 for t2, ok, _ in counted if ok > completed), None)
+        if lag_from is not None and lag_from <= t:
+            staleness = max(staleness, t - lag_from)
+    faults = sum(final["faults"].values())
+    result = {
+        "items": a.items, "status": batch["status"], "request_counts": batch["request_counts"],
+        "wall_s": round((batch.get("completed_at") or time.time()) - batch["created_at"], 1),
+        "calls": final["received"], "calls_per_item": round(final["received"] / a.items, 3),
+        "fault_floor": a.items + faults, "faults": final["faults"], "429s": final["rate_limited"],
+        "max_staleness_s": round(staleness, 2),
+        "cpu_per_1000_calls_s": round(cpu / max(final["received"], 1) * 1000, 3),
+    }
+    if killed:
+        killed["paid_twice"] = final["succeeded"] - batch["request_counts"]["completed"]
+        result["kill"] = killed
+    print(json.dumps(result))
+finally:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
