@@ -13,7 +13,8 @@
 # always comes from this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product sluice --product sluice-fake-provider >/dev/null
+swift build -c release --product sluice >/dev/null
+swift build -c release --product sluice-fake-provider >/dev/null
 bin=$(swift build -c release --show-bin-path)
 run_bin=$(mktemp -d)
 trap 'rm -rf "$run_bin"' EXIT

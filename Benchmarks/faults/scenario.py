@@ -16,7 +16,7 @@ until it ends, reading the fake's counters at every poll. Prints one JSON object
 
 Standard library only. Used by Benchmarks/faults/bench.sh; see BENCHMARKS.md.
 """
-import argparse, json, os, signal, subprocess, sys, tempfile, time, urllib.request, uuid
+import argparse, json, os, re, signal, subprocess, sys, tempfile, time, urllib.request, uuid
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True, help="folder with sluice and sluice-fake-provider")
@@ -46,12 +46,14 @@ def start(args, log):
 
 
 def port_of(proc, word):
+    """The port a child prints on starting: `port N` (the fake) or `… http://HOST:N …` (sluice serve)."""
     while True:
         line = proc.stdout.readline()
         if not line:
             sys.exit(f"{word} did not start; see {work}")
-        if "port" in line or "http://" in line:
-            return int(line.strip().rsplit(":", 1)[-1].split()[-1].strip("/")) if "http://" in line else int(line.split()[1])
+        found = re.search(r"^port (\d+)|http://[^:]+:(\d+)", line)
+        if found:
+            return int(found.group(1) or found.group(2))
 
 
 def http(method, url, body=None, headers=None):

@@ -21,7 +21,7 @@ struct SluiceBench {
             print(
                 "usage: sluice-bench ingest [--rows N] | parse [--rows N] | engine [--items N] [--concurrency N]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
-                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N]")
+                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--trace]")
             exit(64)
         }
         arguments.removeFirst()
@@ -53,10 +53,12 @@ struct SluiceBench {
             }
             try await limits(
                 LimitsScenario(
-                    items: option("--items", 2_000), fakeRPM: Double(option("--fake-rpm", 600)), configuredRPM: Double(option("--rpm", 600)),
+                    items: option("--items", 2_000), fakeRPM: Double(option("--fake-rpm", 600)),
+                    configuredRPM: Double(option("--rpm", 600)),
                     fakeTPM: Double(option("--fake-tpm", 0)), configuredTPM: Double(option("--tpm", 0)),
                     maxTokens: option("--max-tokens", 0), latencyMilliseconds: option("--latency-ms", 400), window: window,
-                    headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64)),
+                    headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64),
+                    trace: arguments.contains("--trace")),
                 directory: directory)
         case "ingest": try await ingest(rows: option("--rows", 1_000_000), directory: directory)
         case "engine": try await engine(items: option("--items", 200_000), concurrency: option("--concurrency", 16), directory: directory)
@@ -173,6 +175,8 @@ struct SluiceBench {
         var window: FakeProviderBehaviour.LimitWindow
         var headers: Bool
         var concurrency: Int
+        /// Print the fake's per-second log after the figures.
+        var trace: Bool
     }
 
     /// A job through the OpenAI-compatible provider against the fake: the rate achieved against
@@ -241,10 +245,17 @@ struct SluiceBench {
             "max_tokens": scenario.maxTokens > 0 ? "\(scenario.maxTokens)" : "none", "headers": scenario.headers ? "yes" : "no",
             "seconds": f(seconds), "calls": "\(calls)", "429s": "\(counters.rateLimited)",
             "tokens/call": f(tokensPerCall),
-            "rate/s": f(overall) + (bound.isFinite ? String(format: " (%.1f%% of the binding limit, %.2f/s)", overall / bound * 100, bound) : ""),
+            "rate/s": f(overall)
+                + (bound.isFinite ? String(format: " (%.1f%% of the binding limit, %.2f/s)", overall / bound * 100, bound) : ""),
             "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
         ]
         report("limits", figures)
+        if scenario.trace {
+            // The fake's own per-second log: accepted calls and 429s.
+            for second in 0...(counters.acceptedPerSecond.keys.max() ?? 0) {
+                print("  second \(second): \(counters.acceptedPerSecond[second] ?? 0) accepted, \(counters.rateLimitedPerSecond[second] ?? 0) 429s")
+            }
+        }
     }
 
     /// Runs `worker` until the job is final, then drains it.

@@ -6,6 +6,11 @@ import Foundation
 /// for `coolDown` seconds; then one probe call decides: success closes it, failure opens it
 /// again. While it is open, items wait rather than spending their attempts on a provider that
 /// is down. Pure: time comes in with each event.
+///
+/// A failure counts only if its call started after the last success came back: a call that
+/// hung for a minute and then failed says nothing about a provider that has answered since. Without
+/// that, the hung calls of a busy minute — all ending together once the rest of the work is
+/// done — would open the circuit on a healthy provider and stall their own retries.
 public struct CircuitBreaker: Sendable, Equatable {
     public struct Configuration: Sendable, Equatable {
         public var failureThreshold: Int
@@ -26,6 +31,8 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     public let configuration: Configuration
     public private(set) var state = State.closed(consecutiveFailures: 0)
+    /// When the last successful call came back.
+    public private(set) var lastSuccessAt: Date?
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -55,12 +62,15 @@ public struct CircuitBreaker: Sendable, Equatable {
         if case .halfOpen(true) = state { state = .halfOpen(probing: false) }
     }
 
-    /// Records how a call that counts for the provider's health went. Rate limits and
-    /// rejected requests say nothing about health and are not recorded.
-    public mutating func record(success: Bool, now: Date) {
+    /// Records how a call started at `startedAt` (`nil`: unknown, counted) went, for a call that
+    /// counts for the provider's health. Rate limits and rejected requests say nothing about
+    /// health and are not recorded.
+    public mutating func record(success: Bool, startedAt: Date? = nil, now: Date) {
+        if !success, let startedAt, let lastSuccessAt, startedAt < lastSuccessAt { return }
         switch (state, success) {
         case (_, true):
             state = .closed(consecutiveFailures: 0)
+            lastSuccessAt = now
         case (.closed(let failures), false):
             state =
                 failures + 1 >= configuration.failureThreshold

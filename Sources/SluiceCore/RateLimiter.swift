@@ -57,6 +57,9 @@ public struct RateLimiter: Sendable {
         public var headerLag = 0.1
         /// The reply size assumed before any reply was seen, when the request sets no `max_tokens`.
         public var defaultReplyTokens = 256.0
+        /// Credit smaller than this is not spent: a call or two left is what a paced run sees
+        /// all the time, and spending it alongside the paced calls draws 429s, not throughput.
+        public var smallestBurst = 4.0
 
         public init() {}
     }
@@ -100,6 +103,9 @@ public struct RateLimiter: Sendable {
     public private(set) var burstsAllowed = true
     /// Cleared by the first 429 on a call paced while the credit was spent.
     public private(set) var refillsBeforeReset = true
+    /// A burst is under way: credit is spent down to the last call, not only above
+    /// ``Tuning/smallestBurst``.
+    var spendingCredit = false
     /// The reply size reserved for a call without a smaller `max_tokens`; learned from replies.
     public private(set) var expectedReplyTokens: Double?
     var nextRequestAt: Date?
@@ -134,12 +140,13 @@ public struct RateLimiter: Sendable {
         var onCredit = false
         var probe = false
         if burstsAllowed, let held = credit, start < held.until {
-            if held.calls >= 1 {
+            if held.calls >= 1, held.calls >= tuning.smallestBurst || spendingCredit {
                 onCredit = true
+                spendingCredit = true
                 credit?.calls -= 1
-            } else if refillsBeforeReset {
-                probe = true
-                credit?.calls -= 1
+            } else if held.calls >= 1 || refillsBeforeReset {
+                probe = held.calls < 1
+                spendingCredit = false
             } else {
                 start = held.until
             }
@@ -157,6 +164,12 @@ public struct RateLimiter: Sendable {
         return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: probe)
     }
 
+    /// Whether a call booked at `now` would start at once on credit.
+    public func hasCredit(now: Date) -> Bool {
+        guard burstsAllowed, let credit, now < credit.until else { return false }
+        return credit.calls >= 1 && (credit.calls >= tuning.smallestBurst || spendingCredit)
+    }
+
     /// Called when a booked call is about to start: `nil` if it may start at `now`, else the time
     /// it must wait for. Paced calls keep their spacing at the real start too — a waiter woken
     /// late must not start right before the next one, or a second could see one call too many.
@@ -166,6 +179,8 @@ public struct RateLimiter: Sendable {
             return last.addingTimeInterval(1 / requestRate)
         }
         lastPacedStart = now
+        // A paced call spends what the provider counts too, whenever it was booked.
+        if let held = credit, now < held.until { credit?.calls -= 1 }
         return nil
     }
 
@@ -176,13 +191,14 @@ public struct RateLimiter: Sendable {
         return false
     }
 
-    /// Hands back a permit whose call was never made: its credit, and its place on the
-    /// schedule when nothing was booked after it.
+    /// Hands back a permit whose call was never made: its credit, and its place on the schedule.
     public mutating func cancel(_ permit: Permit) {
         if let index = recentStarts.lastIndex(of: permit.startAt) { recentStarts.remove(at: index) }
         if permit.onCredit, credit != nil { credit?.calls += 1 }
-        if !permit.onCredit, let requestRate, nextRequestAt == permit.startAt.addingTimeInterval(1 / requestRate) {
-            nextRequestAt = permit.startAt
+        // The schedule is a queue: a cancelled booking shortens its tail by one slot. A booking
+        // left closer to the tail than the spacing is kept apart at its start by `begin`.
+        if !permit.onCredit, let requestRate, let next = nextRequestAt {
+            nextRequestAt = max(permit.startAt, next.addingTimeInterval(-1 / requestRate))
         }
         if let tokenRate, let next = nextTokensAt {
             nextTokensAt = next.addingTimeInterval(-permit.reservedTokens / tokenRate)
@@ -237,12 +253,16 @@ public struct RateLimiter: Sendable {
         if burstsAllowed, let requests = signal.requests, let remaining = requests.remaining {
             let uncounted = recentStarts.count { $0 > now.addingTimeInterval(-tuning.headerLag) && $0 <= now }
             credit = Credit(calls: remaining - Double(uncounted), until: now.addingTimeInterval(requests.resetIn ?? 1))
+            if remaining - Double(uncounted) < 1 { spendingCredit = false }
         }
-        // Once bursts are known to be refused, a spent window simply waits for its reset.
+        // Once bursts are known to be refused, a spent window waits for its reset — or, as a
+        // window that refills continuously reports the time until it is full, for the next
+        // paced call, whichever is sooner.
         let windows = burstsAllowed ? [signal.tokens] : [signal.requests, signal.tokens]
         for window in windows.compactMap({ $0 }) {
             if let remaining = window.remaining, remaining < 1, let reset = window.resetIn {
-                block(until: now.addingTimeInterval(reset))
+                let nextPaced = window == signal.requests ? requestRate.map { 1 / $0 } : nil
+                block(until: now.addingTimeInterval(min(reset, nextPaced ?? reset)))
             }
         }
     }

@@ -36,6 +36,12 @@ final class HeldItems: Sendable {
         if let (continuation, room) = ready { continuation.resume(returning: room) }
     }
 
+    /// Stops counting `calls` whose items stay held (an overdue call gives its slot away but
+    /// keeps its lease): ``remove(_:calls:)`` them with `calls: 0` later.
+    func setAside(calls: Int) {
+        remove([], calls: calls)
+    }
+
     /// Waits until fewer than `threshold` calls are held and returns how many are; `nil` when
     /// the task is cancelled first. One waiter at a time: the claim loop.
     func waitUntilFewer(than threshold: Int) async -> Int? {

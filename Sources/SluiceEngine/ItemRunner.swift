@@ -26,8 +26,12 @@ struct ItemRunner: Sendable {
     /// One call for `items`: a single item with its group's history, or several packed into one
     /// request. Waits at `gate` for the provider's limits, then asks `mayStart` once more —
     /// the wait can be long, and a cancel or pause in the meantime must win.
+    ///
+    /// `onOverdue` runs if the call is still running when the gate says calls to this provider
+    /// are overdue (see ``CallLatency``); the call itself goes on.
     func run(
-        _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool
+        _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
+        onOverdue: @escaping @Sendable () async -> Void = {}
     ) async -> Result {
         let packed = job.spec.itemsPerRequest > 1
         let request: ModelRequest
@@ -47,7 +51,7 @@ struct ItemRunner: Sendable {
         let started = clock.now()
         let reply: ModelReply
         do {
-            reply = try await provider.complete(request)
+            reply = try await call(provider, request, overdueAfter: await gate.overdueAfter, onOverdue: onOverdue).get()
         } catch {
             EngineMetrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
@@ -57,7 +61,7 @@ struct ItemRunner: Sendable {
         // A provider that reports no usage says nothing about what the call cost.
         let reported = reply.usage.promptTokens + reply.usage.completionTokens > 0
         await gate.complete(
-            permit,
+            permit, seconds: clock.now().timeIntervalSince(started),
             outcome: .succeeded(
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
@@ -88,6 +92,32 @@ struct ItemRunner: Sendable {
                 }
                 return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
             })
+    }
+
+    /// Makes the call; if it is still running after `overdueAfter` seconds, runs `onOverdue` and
+    /// goes on waiting for it.
+    func call(
+        _ provider: any ModelProvider, _ request: ModelRequest, overdueAfter: Double?, onOverdue: @escaping @Sendable () async -> Void
+    ) async -> Swift.Result<ModelReply, ProviderFailure> {
+        let attempt: @Sendable () async -> Swift.Result<ModelReply, ProviderFailure> = {
+            do throws(ProviderFailure) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
+        }
+        guard let overdueAfter else { return await attempt() }
+        return await withTaskGroup(of: Swift.Result<ModelReply, ProviderFailure>?.self) { group in
+            group.addTask { await attempt() }
+            group.addTask { [clock] in
+                guard (try? await clock.sleep(seconds: overdueAfter)) != nil else { return nil }
+                await onOverdue()
+                return nil
+            }
+            while let next = await group.next() {
+                if let result = next {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            preconditionFailure("the call's own task always returns a result")
+        }
     }
 
     /// The model an item's call asks for: its own request's, or the spec's.

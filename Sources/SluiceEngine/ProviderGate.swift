@@ -11,9 +11,12 @@ import SluiceProviders
 actor ProviderGate {
     var limiter: RateLimiter
     var breaker: CircuitBreaker
+    var latency = CallLatency()
     let clock: any SluiceClock
     /// Calls in flight to this provider, when its limits cap them; released by `complete`/`cancel`.
     let inFlight: CallPermits?
+    /// Wakes calls sleeping until a paced start when credit to start at once arrives.
+    let creditArrived = WakeSignal()
 
     init(entry: ProviderEntry, clock: any SluiceClock) {
         limiter = RateLimiter(limits: entry.limits)
@@ -37,11 +40,12 @@ actor ProviderGate {
             while true {
                 let now = clock.now()
                 if wakeAt > now {
-                    do {
-                        try await clock.sleep(seconds: wakeAt.timeIntervalSince(now))
-                    } catch {
-                        break
+                    switch await sleep(until: wakeAt, now: now, wokenByCredit: !permit.onCredit) {
+                    case .slept: break
+                    case .cancelled: rebook = false
+                    case .creditArrived: rebook = true
                     }
+                    if Task.isCancelled || rebook { break }
                 }
                 // Others ran while this one slept: a 429 or an opened circuit since the booking wins.
                 if limiter.mustRebook(permit, now: clock.now()) || breaker.availableAt(now: clock.now()) != nil {
@@ -61,6 +65,29 @@ actor ProviderGate {
         return nil
     }
 
+    enum Wake { case slept, cancelled, creditArrived }
+
+    /// Sleeps until `date`; a paced call also wakes when credit arrives, to rebook and start at once.
+    func sleep(until date: Date, now: Date, wokenByCredit: Bool) async -> Wake {
+        guard wokenByCredit else {
+            do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
+            return .slept
+        }
+        return await withTaskGroup(of: Wake.self) { group in
+            group.addTask { [clock] in
+                do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
+                return .slept
+            }
+            group.addTask { [creditArrived] in
+                await creditArrived.wait()
+                return Task.isCancelled ? .cancelled : .creditArrived
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Returns a permit whose call was not made.
     func cancel(_ permit: RateLimiter.Permit) {
         limiter.cancel(permit)
@@ -68,13 +95,22 @@ actor ProviderGate {
         inFlight?.release()
     }
 
+    /// When a call to this provider that is still running counts as overdue (see ``CallLatency``).
+    var overdueAfter: Double? { latency.overdueAfter }
+
     /// Reports a finished call. `healthy` is `nil` for outcomes that say nothing about the
-    /// provider's health (a rate limit, a rejected request).
-    func complete(_ permit: RateLimiter.Permit, outcome: RateLimiter.Outcome, signal: RateLimitSignal?, healthy: Bool?) {
+    /// provider's health (a rate limit, a rejected request); `seconds`, the duration of a
+    /// successful call.
+    func complete(
+        _ permit: RateLimiter.Permit, seconds: Double? = nil, outcome: RateLimiter.Outcome, signal: RateLimitSignal?, healthy: Bool?
+    ) {
+        if let seconds { latency.record(seconds: seconds) }
         let now = clock.now()
+        let hadCredit = limiter.hasCredit(now: now)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)
+        if !hadCredit, limiter.hasCredit(now: now) { creditArrived.wakeAll() }
         if let healthy {
-            breaker.record(success: healthy, now: now)
+            breaker.record(success: healthy, startedAt: permit.startAt, now: now)
         } else {
             breaker.cancel()
         }

@@ -30,6 +30,7 @@ public final class Worker: Service, Sendable {
     let control: JobControl
     let gates: ProviderGates
     let recorder: OutcomeRecorder
+    let overdue = OverdueCalls()
     let state = DrainState()
 
     public init(
@@ -124,7 +125,8 @@ public final class Worker: Service, Sendable {
             guard let name, let entry = providers[name], let gate = gateByName[name] else {
                 let model = ItemRunner.model(of: unit[0], job: job)
                 let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
-                calls.addTask { await self.finish(unit, job: job, outcomes: unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }) }
+                let outcomes = unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
+                calls.addTask { await self.finish(unit, job: job, outcomes: outcomes) }
                 continue
             }
             calls.addTask { await self.call(unit, job: job, provider: entry.provider, gate: gate) }
@@ -143,32 +145,45 @@ public final class Worker: Service, Sendable {
             permits.release()
             return await giveBack(unit)
         }
-        let result = await runner.run(unit, job: job, provider: provider, gate: gate, mayStart: mayStart)
+        let slot = LentSlot()
+        let result = await runner.run(unit, job: job, provider: provider, gate: gate, mayStart: mayStart) {
+            // Overdue, most likely hung: the call goes on, but its slot starts the next item.
+            // At most `concurrency` calls are set aside at once, so calls in flight stay bounded.
+            guard self.overdue.lend(limit: self.configuration.concurrency) else { return }
+            slot.lend()
+            self.held.setAside(calls: 1)
+            self.permits.release()
+        }
         if case .unauthorized(let message) = result {
             // Pause before giving the slot back, so no other item of the job starts.
             await pause(job.id, reason: "the provider refused the credentials: \(message)")
         }
-        permits.release()
+        if slot.isLent {
+            overdue.giveBack()
+        } else {
+            permits.release()
+        }
+        let calls = slot.isLent ? 0 : 1
         switch result {
-        case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes)
-        case .unauthorized, .notStarted: await giveBack(unit)
+        case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes, calls: calls)
+        case .unauthorized, .notStarted: await giveBack(unit, calls: calls)
         }
     }
 
-    func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome]) async {
+    func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome], calls: Int = 1) async {
         _ = await recorder.record(outcomes, jobID: job.id)
-        held.remove(unit.map(\.id))
+        held.remove(unit.map(\.id), calls: calls)
     }
 
     /// Returns a unit whose call never started, without spending its attempt.
-    func giveBack(_ unit: [Item]) async {
+    func giveBack(_ unit: [Item], calls: Int = 1) async {
         let ids = unit.map(\.id)
         do {
             try await store.release(itemIDs: ids, owner: configuration.workerID, now: clock.now())
         } catch {
             logger.error("releasing items failed", metadata: ["error": "\(error)"])
         }
-        held.remove(ids)
+        held.remove(ids, calls: calls)
     }
 
     /// Extends every held lease well before it expires, until cancelled.
@@ -229,6 +244,29 @@ public final class Worker: Service, Sendable {
             logger.error("pausing failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
         }
     }
+}
+
+/// Calls set aside as overdue: they no longer hold a call slot, up to a limit.
+final class OverdueCalls: Sendable {
+    private let count = Mutex(0)
+
+    /// Takes one of `limit` places; `false` when all are taken.
+    func lend(limit: Int) -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func giveBack() { count.withLock { $0 -= 1 } }
+}
+
+/// Whether one call's slot was lent out while it ran.
+final class LentSlot: Sendable {
+    private let lent = Mutex(false)
+    var isLent: Bool { lent.withLock { $0 } }
+    func lend() { lent.withLock { $0 = true } }
 }
 
 /// Set once when the worker starts draining; read synchronously from the shutdown handler.

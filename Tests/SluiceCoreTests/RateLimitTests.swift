@@ -175,6 +175,24 @@ import Testing
         #expect(!paced.onCredit && paced.probe, "spent credit: paced, assuming the provider refills")
     }
 
+    @Test func aCallOrTwoLeftIsNotABurstButABurstIsSpentToTheEnd() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        let at = t0.addingTimeInterval(1)
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 2, resetIn: 60)), now: at)
+        #expect(!limiter.hasCredit(now: at))
+        #expect(!limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at).onCredit)
+        limiter.complete(
+            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 5, resetIn: 60)), now: at)
+        // Five left, less the paced call just started: four, spent to the last.
+        let burst = (0..<4).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at) }
+        #expect(burst.allSatisfy { $0.onCredit })
+        #expect(!limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at).onCredit)
+    }
+
     @Test func a429OnACreditCallMeansBurstsAreRefused() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
@@ -189,7 +207,7 @@ import Testing
             now: at.addingTimeInterval(0.01))
         #expect(!limiter.burstsAllowed && limiter.credit == nil)
         #expect(limiter.requestRate == 600.0 / 60 * 0.99, "the limit is reported, so no cut")
-        // From now on: evenly paced, and remaining: 0 waits for the reset.
+        // From now on: evenly paced, and remaining: 0 waits for the reset or the next paced slot.
         let resumed = at.addingTimeInterval(1.01)
         let starts = drive(&limiter, seconds: 5, from: resumed)
         let gaps = zip(starts.dropFirst(), starts).map { $0.timeIntervalSince($1) }
@@ -197,8 +215,12 @@ import Testing
         let last = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: resumed)
         limiter.complete(
             last, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 3)), now: resumed)
-        #expect(limiter.blockedUntil == resumed.addingTimeInterval(3))
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 0.05)), now: resumed)
+        #expect(limiter.blockedUntil == resumed.addingTimeInterval(0.05))
+        limiter.complete(
+            last, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 60)), now: resumed)
+        #expect(limiter.blockedUntil == resumed.addingTimeInterval(60.0 / 594), "a bucket reports the time until it is full")
     }
 
     @Test func a429OnAPacedProbeMeansSpentCreditWaitsForTheReset() {
@@ -320,6 +342,19 @@ import Testing
         #expect(breaker.state == .closed(consecutiveFailures: 0))
     }
 
+    @Test func aFailureOfACallStartedBeforeTheLastSuccessDoesNotCount() {
+        var breaker = CircuitBreaker(configuration: .init(failureThreshold: 2, coolDown: 30))
+        breaker.record(success: true, startedAt: t0.addingTimeInterval(1), now: t0.addingTimeInterval(2))
+        // Calls that hung since t0 fail together long after a newer call succeeded.
+        for second in 30..<40 {
+            breaker.record(success: false, startedAt: t0, now: t0.addingTimeInterval(Double(second)))
+        }
+        #expect(breaker.state == .closed(consecutiveFailures: 0))
+        breaker.record(success: false, startedAt: t0.addingTimeInterval(3), now: t0.addingTimeInterval(41))
+        breaker.record(success: false, startedAt: t0.addingTimeInterval(3), now: t0.addingTimeInterval(41))
+        #expect(breaker.state == .open(until: t0.addingTimeInterval(71)), "failures of newer calls still open it")
+    }
+
     @Test func aCancelledProbeLetsAnotherGo() {
         var breaker = CircuitBreaker(configuration: .init(failureThreshold: 1, coolDown: 1))
         breaker.record(success: false, now: t0)
@@ -346,5 +381,20 @@ import Testing
             }
         #expect(actual == kind)
         #expect(failure.message == "HTTP \(status): m")
+    }
+}
+
+@Suite struct CallLatencyTests {
+    @Test func overdueIsFourTimesTheNinetiethPercentileAndNeverBelowTheFloor() {
+        var latency = CallLatency()
+        for _ in 0..<9 { latency.record(seconds: 0.4) }
+        #expect(latency.overdueAfter == nil, "too few calls to say")
+        latency.record(seconds: 0.4)
+        #expect(latency.overdueAfter == 5, "4 × 0.4 s is below the 5 s floor")
+        for _ in 0..<100 { latency.record(seconds: 20) }
+        #expect(latency.overdueAfter == 80, "a slow model is not a hung one")
+        #expect(latency.recent.count == 110)
+        for _ in 0..<200 { latency.record(seconds: 1) }
+        #expect(latency.recent.count == 128 && latency.overdueAfter == 5)
     }
 }

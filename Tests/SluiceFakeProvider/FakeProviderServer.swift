@@ -84,6 +84,7 @@ public final class FakeProviderServer: Sendable {
         let request = try? JSONParser.parse(body)
         let promptTokens = Double(body.utf8.count) / 4
         return state.withLock { state -> Verdict in
+            if path == "/_fake/counters" { return .respond(status: 200, headers: [], body: state.counters.json, after: 0) }
             let now = Date().timeIntervalSince(started)
             state.counters.received += 1
             state.recent.append(
@@ -104,7 +105,6 @@ public final class FakeProviderServer: Sendable {
             if let fixed = behaviour.fixedError {
                 return .respond(status: fixed.status, headers: [], body: Self.errorBody(fixed.message), after: 0)
             }
-            if path == "/_fake/counters" { return .respond(status: 200, headers: [], body: state.counters.json, after: 0) }
             guard path.hasSuffix("/chat/completions") || anthropic, let request else {
                 return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
             }

@@ -79,6 +79,36 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.allCases)
+    func aClaimIsSizedInCallsForAJobThatPacksRows(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        _ = try await Fixtures.queuedJob(
+            in: store, count: 30, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 25, "items_per_request": 5]), now: t0)
+        let two = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
+        #expect(two.items.map(\.index) == Array(0..<10), "two calls of five rows")
+        let capped = try #require(try await store.claim(owner: "w", limit: 100, leaseDuration: 30, now: t0))
+        #expect(capped.items.count == 20, "never more than the rest, nor batch_size")
+    }
+
+    @Test(arguments: StoreDriver.allCases)
+    func aDeadOwnersLeasesAreTakenBackWithTheirAttemptSpent(driver: StoreDriver) async throws {
+        let fixture = try driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        let dead = try #require(try await store.claim(owner: "dead", limit: 3, leaseDuration: 3_600, now: t0))
+        _ = try #require(try await store.claim(owner: "alive", limit: 1, leaseDuration: 3_600, now: t0))
+        #expect(Set(try await store.leaseOwners()) == ["dead", "alive"])
+        #expect(try await store.releaseLeases(owner: "dead", reason: "its worker stopped", now: t0) == 3)
+        #expect(try await store.leaseOwners() == ["alive"])
+        let items = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 10)
+        // One attempt allowed and spent: they fail rather than loop, as a lost lease does.
+        #expect(items.filter { dead.items.map(\.id).contains($0.id) }.allSatisfy { $0.status == .failed })
+        #expect(items.first { $0.status == .failed }?.error == "its worker stopped on the last of 1 attempts")
+        let after = try #require(try await store.job(id: job.id))
+        #expect(after.counts == JobCounts(total: 5, pending: 1, running: 1, failed: 3))
+    }
+
+    @Test(arguments: StoreDriver.allCases)
     func groupsRunStrictlyInOrder(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store

@@ -23,6 +23,10 @@ func fail(_ message: String) -> Never {
 }
 
 while let flag = arguments.popFirst() {
+    if flag == "--help" || flag == "-h" {
+        print(usage, terminator: "")
+        exit(0)
+    }
     if flag == "--no-limit-headers" {
         behaviour.sendsLimitHeaders = false
         continue

@@ -1,0 +1,37 @@
+import Foundation
+
+/// How long a provider's calls usually take, and so when a call still running is overdue —
+/// most likely hung.
+///
+/// An overdue call keeps its connection (the provider may still answer, and its item is not
+/// run twice), but stops holding one of the worker's call slots: hangs that come at random
+/// would otherwise pile up in the slots and starve the rest of the work for as long as a hang
+/// lasts. "Overdue" is `factor` times the 90th percentile of recent successful calls, never
+/// less than `floor` seconds — so a slow model whose every call takes a minute is not mistaken
+/// for a hung one. Pure; the worker feeds it durations.
+public struct CallLatency: Sendable, Equatable {
+    public var factor: Double
+    public var floor: Double
+    /// Durations of the most recent successful calls, oldest first (at most `window`).
+    public private(set) var recent: [Double] = []
+    public let window: Int
+
+    public init(factor: Double = 4, floor: Double = 5, window: Int = 128) {
+        self.factor = factor
+        self.floor = floor
+        self.window = max(1, window)
+    }
+
+    public mutating func record(seconds: Double) {
+        recent.append(seconds)
+        if recent.count > window { recent.removeFirst(recent.count - window) }
+    }
+
+    /// Seconds after which a running call is overdue; `nil` until enough calls were seen to say.
+    public var overdueAfter: Double? {
+        guard recent.count >= 10 else { return nil }
+        let sorted = recent.sorted()
+        let p90 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.9))]
+        return max(floor, factor * p90)
+    }
+}
