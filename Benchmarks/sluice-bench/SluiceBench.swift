@@ -253,7 +253,8 @@ struct SluiceBench {
         if scenario.trace {
             // The fake's own per-second log: accepted calls and 429s.
             for second in 0...(counters.acceptedPerSecond.keys.max() ?? 0) {
-                print("  second \(second): \(counters.acceptedPerSecond[second] ?? 0) accepted, \(counters.rateLimitedPerSecond[second] ?? 0) 429s")
+                let accepted = counters.acceptedPerSecond[second] ?? 0
+                print("  second \(second): \(accepted) accepted, \(counters.rateLimitedPerSecond[second] ?? 0) 429s")
             }
         }
     }

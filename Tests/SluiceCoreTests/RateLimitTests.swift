@@ -50,6 +50,13 @@ import Testing
 @Suite struct RateLimiterTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// Completes `permit` successfully with a requests window in its headers.
+    func answer(_ permit: RateLimiter.Permit, _ limiter: inout RateLimiter, remaining: Double, resetIn: Double, at now: Date) {
+        limiter.complete(
+            permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: remaining, resetIn: resetIn)), now: now)
+    }
+
     /// Books calls back to back for `seconds`, each completing the moment it starts.
     func drive(_ limiter: inout RateLimiter, seconds: Double, from start: Date? = nil, tokens: Double = 1) -> [Date] {
         var now = start ?? t0
@@ -106,9 +113,7 @@ import Testing
         #expect(abs(wait.timeIntervalSince(late) - gap) < 1e-6)
         #expect(limiter.begin(second, now: late.addingTimeInterval(gap)) == nil)
         // Calls on credit are not paced.
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 100, resetIn: 10)), now: late.addingTimeInterval(gap))
+        answer(first, &limiter, remaining: 100, resetIn: 10, at: late.addingTimeInterval(gap))
         let burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: late.addingTimeInterval(gap))
         #expect(burst.onCredit && limiter.begin(burst, now: late.addingTimeInterval(gap)) == nil)
     }
@@ -162,9 +167,7 @@ import Testing
         _ = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let recent = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let replyAt = recent.startAt.addingTimeInterval(0.05)
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 500, resetIn: 30)), now: replyAt)
+        answer(first, &limiter, remaining: 500, resetIn: 30, at: replyAt)
         #expect(limiter.credit == RateLimiter.Credit(calls: 499, until: replyAt.addingTimeInterval(30)))
         // Credit starts calls at once, unpaced, until it is spent.
         for _ in 0..<499 {
@@ -179,14 +182,10 @@ import Testing
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let at = t0.addingTimeInterval(1)
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 2, resetIn: 60)), now: at)
+        answer(first, &limiter, remaining: 2, resetIn: 60, at: at)
         #expect(!limiter.hasCredit(now: at))
         #expect(!limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at).onCredit)
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 5, resetIn: 60)), now: at)
+        answer(first, &limiter, remaining: 5, resetIn: 60, at: at)
         // Five left, less the paced call just started: four, spent to the last.
         let burst = (0..<4).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at) }
         #expect(burst.allSatisfy { $0.onCredit })
@@ -197,9 +196,7 @@ import Testing
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let at = t0.addingTimeInterval(0.4)
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 599, resetIn: 0.1)), now: at)
+        answer(first, &limiter, remaining: 599, resetIn: 0.1, at: at)
         let burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
         #expect(burst.onCredit)
         limiter.complete(
@@ -213,13 +210,9 @@ import Testing
         let gaps = zip(starts.dropFirst(), starts).map { $0.timeIntervalSince($1) }
         #expect(gaps.allSatisfy { abs($0 - 60.0 / 594) < 1e-6 })
         let last = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: resumed)
-        limiter.complete(
-            last, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 0.05)), now: resumed)
+        answer(last, &limiter, remaining: 0, resetIn: 0.05, at: resumed)
         #expect(limiter.blockedUntil == resumed.addingTimeInterval(0.05))
-        limiter.complete(
-            last, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 60)), now: resumed)
+        answer(last, &limiter, remaining: 0, resetIn: 60, at: resumed)
         #expect(limiter.blockedUntil == resumed.addingTimeInterval(60.0 / 594), "a bucket reports the time until it is full")
     }
 
@@ -227,9 +220,7 @@ import Testing
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let at = t0.addingTimeInterval(0.4)
-        limiter.complete(
-            first, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 50)), now: at)
+        answer(first, &limiter, remaining: 0, resetIn: 50, at: at)
         let probe = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
         #expect(probe.probe)
         limiter.complete(
@@ -239,15 +230,11 @@ import Testing
         // A later header with nothing left: the next call waits for that window's reset.
         let later = at.addingTimeInterval(60)
         let paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later)
-        limiter.complete(
-            paced, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 20)), now: later)
+        answer(paced, &limiter, remaining: 0, resetIn: 20, at: later)
         #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later).startAt >= later.addingTimeInterval(20))
         // With credit again, it bursts again: the window allows it.
         let next = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later.addingTimeInterval(21))
-        limiter.complete(
-            next, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
-            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 300, resetIn: 20)), now: later.addingTimeInterval(22))
+        answer(next, &limiter, remaining: 300, resetIn: 20, at: later.addingTimeInterval(22))
         #expect(limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later.addingTimeInterval(22)).onCredit)
     }
 

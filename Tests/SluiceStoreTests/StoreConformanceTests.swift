@@ -94,7 +94,8 @@ import Testing
     func aDeadOwnersLeasesAreTakenBackWithTheirAttemptSpent(driver: StoreDriver) async throws {
         let fixture = try driver.makeStore()
         let store = fixture.store
-        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
+        let spec = Fixtures.spec(["template": "{{text}}", "max_attempts": 1])
+        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, now: t0)
         let dead = try #require(try await store.claim(owner: "dead", limit: 3, leaseDuration: 3_600, now: t0))
         _ = try #require(try await store.claim(owner: "alive", limit: 1, leaseDuration: 3_600, now: t0))
         #expect(Set(try await store.leaseOwners()) == ["dead", "alive"])

@@ -32,13 +32,12 @@ public final class ScriptedProvider: ModelProvider, Sendable {
 public final class GatedProvider: ModelProvider, Sendable {
     public let name = "gated"
     struct State {
-        var open = false
         var started = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
         var startWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     let state = Mutex(State())
+    let gate = Latch()
 
     public init() {}
 
@@ -58,12 +57,7 @@ public final class GatedProvider: ModelProvider, Sendable {
 
     /// Lets every blocked and future call finish.
     public func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        gate.open()
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
@@ -74,14 +68,7 @@ public final class GatedProvider: ModelProvider, Sendable {
             return due
         }
         for watcher in watchers { watcher.continuation.resume() }
-        await withCheckedContinuation { continuation in
-            let isOpen = state.withLock { state in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if isOpen { continuation.resume() }
-        }
+        await gate.wait()
         return ModelReply(text: "done", usage: TokenUsage(), model: "gated")
     }
 }
