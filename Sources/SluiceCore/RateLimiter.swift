@@ -108,6 +108,9 @@ public struct RateLimiter: Sendable {
     var spendingCredit = false
     /// The reply size reserved for a call without a smaller `max_tokens`; learned from replies.
     public private(set) var expectedReplyTokens: Double?
+    /// What the provider counts for a prompt, per token of our estimate (its tokenizer and the
+    /// request's framing differ from four characters a token); learned from replies.
+    public private(set) var promptScale = 1.0
     var nextRequestAt: Date?
     var nextTokensAt: Date?
     /// When the last paced call really started (its waiter may have woken late).
@@ -135,17 +138,15 @@ public struct RateLimiter: Sendable {
     /// `maxReplyTokens` (`nil`: the request sets no limit). The permit says when it may start.
     public mutating func reserve(promptTokens: Double, maxReplyTokens: Double?, now: Date) -> Permit {
         let reply = min(maxReplyTokens ?? .infinity, expectedReplyTokens ?? maxReplyTokens ?? tuning.defaultReplyTokens)
-        let tokens = promptTokens + reply
+        let tokens = promptTokens * promptScale + reply
         var start = max(now, blockedUntil ?? now)
         var onCredit = false
-        var probe = false
         if burstsAllowed, let held = credit, start < held.until {
             if held.calls >= 1, held.calls >= tuning.smallestBurst || spendingCredit {
                 onCredit = true
                 spendingCredit = true
                 credit?.calls -= 1
             } else if held.calls >= 1 || refillsBeforeReset {
-                probe = held.calls < 1
                 spendingCredit = false
             } else {
                 start = held.until
@@ -161,7 +162,7 @@ public struct RateLimiter: Sendable {
         }
         recentStarts.append(start)
         if recentStarts.count > 512 { recentStarts.removeFirst(recentStarts.count - 512) }
-        return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: probe)
+        return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: false)
     }
 
     /// Whether a call booked at `now` would start at once on credit.
@@ -173,14 +174,20 @@ public struct RateLimiter: Sendable {
     /// Called when a booked call is about to start: `nil` if it may start at `now`, else the time
     /// it must wait for. Paced calls keep their spacing at the real start too — a waiter woken
     /// late must not start right before the next one, or a second could see one call too many.
-    public mutating func begin(_ permit: Permit, now: Date) -> Date? {
-        guard !permit.onCredit, let requestRate else { return nil }
-        if let last = lastPacedStart, now < last.addingTimeInterval(1 / requestRate) {
+    /// What the headers said is left is checked here, at the start, whenever the call was
+    /// booked: a paced call that starts with the credit spent is a probe of whether the
+    /// provider refills before its reset — or, once known that it does not, waits for the reset.
+    public mutating func begin(_ permit: inout Permit, now: Date) -> Date? {
+        guard !permit.onCredit else { return nil }
+        if let requestRate, let last = lastPacedStart, now < last.addingTimeInterval(1 / requestRate) {
             return last.addingTimeInterval(1 / requestRate)
         }
+        if burstsAllowed, let held = credit, now < held.until {
+            if held.calls < 1, !refillsBeforeReset { return held.until }
+            permit.probe = held.calls < 1
+            credit?.calls -= 1
+        }
         lastPacedStart = now
-        // A paced call spends what the provider counts too, whenever it was booked.
-        if let held = credit, now < held.until { credit?.calls -= 1 }
         return nil
     }
 
@@ -213,7 +220,10 @@ public struct RateLimiter: Sendable {
             if let used, let tokenRate, let next = nextTokensAt {
                 nextTokensAt = next.addingTimeInterval((Double(used) - permit.reservedTokens) / tokenRate)
             }
-            if let reply { learnReply(Double(reply)) }
+            if let reply {
+                learnReply(Double(reply))
+                if let used, permit.promptTokens > 0 { learnPrompt(actual: Double(used - reply), estimated: permit.promptTokens) }
+            }
             grow(now: now)
         case .rateLimited:
             block(until: now.addingTimeInterval(max(signal?.retryDelay ?? 1, 0.05)))
@@ -236,6 +246,12 @@ public struct RateLimiter: Sendable {
     mutating func learnReply(_ tokens: Double) {
         let average = expectedReplyTokens.map { $0 * 0.9 + tokens * 0.1 } ?? tokens
         expectedReplyTokens = max(average, tokens)
+    }
+
+    /// Keeps the prompt scale at the larger of a moving average and the latest ratio, as for replies.
+    mutating func learnPrompt(actual: Double, estimated: Double) {
+        let ratio = actual / estimated
+        promptScale = max(promptScale * 0.9 + ratio * 0.1, ratio)
     }
 
     mutating func learn(from signal: RateLimitSignal, now: Date) {

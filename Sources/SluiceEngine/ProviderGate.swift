@@ -34,7 +34,7 @@ actor ProviderGate {
                 try? await clock.sleep(seconds: available.timeIntervalSince(now))
                 continue
             }
-            let permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
+            var permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
             var wakeAt = permit.startAt
             var rebook = false
             while true {
@@ -43,16 +43,19 @@ actor ProviderGate {
                     switch await sleep(until: wakeAt, now: now, wokenByCredit: !permit.onCredit) {
                     case .slept: break
                     case .cancelled: rebook = false
-                    case .creditArrived: rebook = true
+                    // Only a call that can start on the credit gives up its place in the schedule:
+                    // if all rebooked, the schedule would simply be booked again from its tail.
+                    case .creditArrived: rebook = limiter.hasCredit(now: clock.now())
                     }
                     if Task.isCancelled || rebook { break }
+                    if clock.now() < wakeAt { continue }
                 }
                 // Others ran while this one slept: a 429 or an opened circuit since the booking wins.
                 if limiter.mustRebook(permit, now: clock.now()) || breaker.availableAt(now: clock.now()) != nil {
                     rebook = true
                     break
                 }
-                guard let later = limiter.begin(permit, now: clock.now()) else {
+                guard let later = limiter.begin(&permit, now: clock.now()) else {
                     breaker.admit()
                     return permit
                 }

@@ -104,18 +104,18 @@ import Testing
     @Test func aWaiterWokenLateStillKeepsTheSpacingFromTheCallBeforeIt() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let gap = 60.0 / 594
-        let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
-        let second = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        var first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        var second = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         // The first waiter wakes 80 ms late; the second, on time, would start 21 ms after it.
         let late = t0.addingTimeInterval(0.08)
-        #expect(limiter.begin(first, now: late) == nil)
-        let wait = limiter.begin(second, now: second.startAt) ?? t0
+        #expect(limiter.begin(&first, now: late) == nil)
+        let wait = limiter.begin(&second, now: second.startAt) ?? t0
         #expect(abs(wait.timeIntervalSince(late) - gap) < 1e-6)
-        #expect(limiter.begin(second, now: late.addingTimeInterval(gap)) == nil)
+        #expect(limiter.begin(&second, now: late.addingTimeInterval(gap)) == nil)
         // Calls on credit are not paced.
         answer(first, &limiter, remaining: 100, resetIn: 10, at: late.addingTimeInterval(gap))
-        let burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: late.addingTimeInterval(gap))
-        #expect(burst.onCredit && limiter.begin(burst, now: late.addingTimeInterval(gap)) == nil)
+        var burst = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: late.addingTimeInterval(gap))
+        #expect(burst.onCredit && limiter.begin(&burst, now: late.addingTimeInterval(gap)) == nil)
     }
 
     @Test func aBookingOvertakenByA429IsRebooked() {
@@ -145,8 +145,12 @@ import Testing
         let third = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
         #expect(third.reservedTokens == 113)
         #expect(abs(third.startAt.timeIntervalSince(t0) - (113 + 356) / rate) < 1e-6)
+        // The provider counted 120 for a prompt we estimated at 100: later prompts are scaled.
+        limiter.complete(third, outcome: .succeeded(usedTokens: 133, replyTokens: 13), signal: nil, now: t0)
+        #expect(limiter.promptScale == 1.2)
+        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0).reservedTokens == 133)
         // A max_tokens below what replies use caps the reservation.
-        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 105)
+        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 125)
     }
 
     @Test func aLongReplyRaisesTheReservationAtOnceAndShortOnesLowerItGradually() {
@@ -174,8 +178,9 @@ import Testing
             let permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
             #expect(permit.startAt == replyAt && permit.onCredit)
         }
-        let paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
-        #expect(!paced.onCredit && paced.probe, "spent credit: paced, assuming the provider refills")
+        var paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
+        #expect(!paced.onCredit && limiter.begin(&paced, now: paced.startAt) == nil)
+        #expect(paced.probe, "spent credit: paced, assuming the provider refills")
     }
 
     @Test func aCallOrTwoLeftIsNotABurstButABurstIsSpentToTheEnd() {
@@ -221,12 +226,18 @@ import Testing
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
         let at = t0.addingTimeInterval(0.4)
         answer(first, &limiter, remaining: 0, resetIn: 50, at: at)
-        let probe = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
-        #expect(probe.probe)
+        var probe = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at)
+        #expect(limiter.begin(&probe, now: probe.startAt) == nil && probe.probe)
         limiter.complete(
             probe, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 50, requests: .init(limit: 600, remaining: 0, resetIn: 50)),
             now: at.addingTimeInterval(0.1))
         #expect(limiter.burstsAllowed && !limiter.refillsBeforeReset)
+        // A call booked before the credit was spent waits for the reset when it comes to start.
+        var booked = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: at.addingTimeInterval(0.2))
+        limiter.complete(
+            probe, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 0, resetIn: 0.5)), now: at.addingTimeInterval(0.2))
+        #expect(limiter.begin(&booked, now: at.addingTimeInterval(0.3)) == at.addingTimeInterval(0.7))
         // A later header with nothing left: the next call waits for that window's reset.
         let later = at.addingTimeInterval(60)
         let paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: later)
