@@ -32,6 +32,7 @@ p.add_argument("--fault-malformed", type=float, default=0.01)
 p.add_argument("--concurrency", type=int, default=64)
 p.add_argument("--kill-at", type=float, default=None)
 p.add_argument("--seed", type=int, default=42)
+p.add_argument("--no-limit-headers", action="store_true", help="the fake sends no x-ratelimit-* headers: Sluice paces evenly")
 p.add_argument("--poll", type=float, default=0.2)
 a = p.parse_args()
 
@@ -75,6 +76,8 @@ fake_args = [
 ]
 if a.fake_rpm > 0:
     fake_args += ["--rpm", str(a.fake_rpm)]
+if a.no_limit_headers:
+    fake_args += ["--no-limit-headers"]
 fake = start(fake_args, "fake.log")
 fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
 limits = f"{{rpm: {a.rpm:g}}}" if a.rpm > 0 else "{}"

@@ -57,8 +57,10 @@ public struct RateLimiter: Sendable {
         public var headerLag = 0.1
         /// The reply size assumed before any reply was seen, when the request sets no `max_tokens`.
         public var defaultReplyTokens = 256.0
-        /// Credit smaller than this is not spent: a call or two left is what a paced run sees
-        /// all the time, and spending it alongside the paced calls draws 429s, not throughput.
+        /// Credit smaller than this is not spent while the provider may refill between resets: a
+        /// call or two left is what a paced run against a bucket sees all the time, and spending
+        /// it alongside the paced calls draws 429s, not throughput. Against a window that only
+        /// refills at its reset, every call left is spent.
         public var smallestBurst = 4.0
 
         public init() {}
@@ -74,6 +76,8 @@ public struct RateLimiter: Sendable {
         public var onCredit: Bool
         /// Paced while the credit was spent: a probe of whether the provider refills gradually.
         public var probe: Bool
+        /// The ``RateLimiter/estimateEpoch`` it was booked under.
+        public var epoch: Int
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -111,6 +115,12 @@ public struct RateLimiter: Sendable {
     /// What the provider counts for a prompt, per token of our estimate (its tokenizer and the
     /// request's framing differ from four characters a token); learned from replies.
     public private(set) var promptScale = 1.0
+    /// Moves on when what a call is expected to cost changed by a fifth or more (the first
+    /// replies, say): calls booked before it reserved the old amount and should book again,
+    /// or the tokens they hoard keep the schedule long after replies showed they are not needed.
+    public private(set) var estimateEpoch = 0
+    /// The reply estimate and prompt scale the current epoch began with.
+    var epochEstimate: (reply: Double?, scale: Double) = (nil, 1)
     var nextRequestAt: Date?
     var nextTokensAt: Date?
     /// When the last paced call really started (its waiter may have woken late).
@@ -142,7 +152,7 @@ public struct RateLimiter: Sendable {
         var start = max(now, blockedUntil ?? now)
         var onCredit = false
         if burstsAllowed, let held = credit, start < held.until {
-            if held.calls >= 1, held.calls >= tuning.smallestBurst || spendingCredit {
+            if held.calls >= 1, held.calls >= tuning.smallestBurst || spendingCredit || !refillsBeforeReset {
                 onCredit = true
                 spendingCredit = true
                 credit?.calls -= 1
@@ -162,13 +172,21 @@ public struct RateLimiter: Sendable {
         }
         recentStarts.append(start)
         if recentStarts.count > 512 { recentStarts.removeFirst(recentStarts.count - 512) }
-        return Permit(startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: false)
+        if onCredit, requestRate != nil { lastPacedStart = max(lastPacedStart ?? start, start) }
+        return Permit(
+            startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: false, epoch: estimateEpoch)
+    }
+
+    /// Whether a call booked as `permit` should cancel and book again now: it would start at once
+    /// on credit, or it reserved tokens by an estimate that has since moved.
+    public func shouldRebook(_ permit: Permit, now: Date) -> Bool {
+        hasCredit(now: now) || permit.epoch != estimateEpoch
     }
 
     /// Whether a call booked at `now` would start at once on credit.
     public func hasCredit(now: Date) -> Bool {
         guard burstsAllowed, let credit, now < credit.until else { return false }
-        return credit.calls >= 1 && (credit.calls >= tuning.smallestBurst || spendingCredit)
+        return credit.calls >= 1 && (credit.calls >= tuning.smallestBurst || spendingCredit || !refillsBeforeReset)
     }
 
     /// Called when a booked call is about to start: `nil` if it may start at `now`, else the time
@@ -223,6 +241,7 @@ public struct RateLimiter: Sendable {
             if let reply {
                 learnReply(Double(reply))
                 if let used, permit.promptTokens > 0 { learnPrompt(actual: Double(used - reply), estimated: permit.promptTokens) }
+                if tokenRate != nil { advanceEpochIfTheEstimateMoved() }
             }
             grow(now: now)
         case .rateLimited:
@@ -246,6 +265,18 @@ public struct RateLimiter: Sendable {
     mutating func learnReply(_ tokens: Double) {
         let average = expectedReplyTokens.map { $0 * 0.9 + tokens * 0.1 } ?? tokens
         expectedReplyTokens = max(average, tokens)
+    }
+
+    mutating func advanceEpochIfTheEstimateMoved() {
+        func moved(_ old: Double?, _ new: Double?) -> Bool {
+            guard let new else { return false }
+            guard let old, old > 0 else { return true }
+            return abs(new - old) / old >= 0.2
+        }
+        if moved(epochEstimate.reply, expectedReplyTokens) || moved(epochEstimate.scale, promptScale) {
+            estimateEpoch += 1
+            epochEstimate = (expectedReplyTokens, promptScale)
+        }
     }
 
     /// Keeps the prompt scale at the larger of a moving average and the latest ratio, as for replies.

@@ -15,8 +15,9 @@ actor ProviderGate {
     let clock: any SluiceClock
     /// Calls in flight to this provider, when its limits cap them; released by `complete`/`cancel`.
     let inFlight: CallPermits?
-    /// Wakes calls sleeping until a paced start when credit to start at once arrives.
-    let creditArrived = WakeSignal()
+    /// Wakes calls sleeping until a booked start when booking again would start them sooner:
+    /// credit to start at once arrived, or the expected cost of a call moved.
+    let rebookSignal = WakeSignal()
 
     init(entry: ProviderEntry, clock: any SluiceClock) {
         limiter = RateLimiter(limits: entry.limits)
@@ -40,12 +41,12 @@ actor ProviderGate {
             while true {
                 let now = clock.now()
                 if wakeAt > now {
-                    switch await sleep(until: wakeAt, now: now, wokenByCredit: !permit.onCredit) {
+                    switch await sleep(until: wakeAt, now: now, wakeToRebook: !permit.onCredit) {
                     case .slept: break
                     case .cancelled: rebook = false
-                    // Only a call that can start on the credit gives up its place in the schedule:
+                    // Only a call that would start sooner gives up its place in the schedule:
                     // if all rebooked, the schedule would simply be booked again from its tail.
-                    case .creditArrived: rebook = limiter.hasCredit(now: clock.now())
+                    case .rebook: rebook = limiter.shouldRebook(permit, now: clock.now())
                     }
                     if Task.isCancelled || rebook { break }
                     if clock.now() < wakeAt { continue }
@@ -68,11 +69,11 @@ actor ProviderGate {
         return nil
     }
 
-    enum Wake { case slept, cancelled, creditArrived }
+    enum Wake { case slept, cancelled, rebook }
 
-    /// Sleeps until `date`; a paced call also wakes when credit arrives, to rebook and start at once.
-    func sleep(until date: Date, now: Date, wokenByCredit: Bool) async -> Wake {
-        guard wokenByCredit else {
+    /// Sleeps until `date`; a paced call also wakes when booking again may start it sooner.
+    func sleep(until date: Date, now: Date, wakeToRebook: Bool) async -> Wake {
+        guard wakeToRebook else {
             do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
             return .slept
         }
@@ -81,9 +82,9 @@ actor ProviderGate {
                 do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
                 return .slept
             }
-            group.addTask { [creditArrived] in
-                await creditArrived.wait()
-                return Task.isCancelled ? .cancelled : .creditArrived
+            group.addTask { [rebookSignal] in
+                await rebookSignal.wait()
+                return Task.isCancelled ? .cancelled : .rebook
             }
             let first = await group.next() ?? .cancelled
             group.cancelAll()
@@ -109,9 +110,9 @@ actor ProviderGate {
     ) {
         if let seconds { latency.record(seconds: seconds) }
         let now = clock.now()
-        let hadCredit = limiter.hasCredit(now: now)
+        let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)
-        if !hadCredit, limiter.hasCredit(now: now) { creditArrived.wakeAll() }
+        if !hadCredit && limiter.hasCredit(now: now) || epoch != limiter.estimateEpoch { rebookSignal.wakeAll() }
         if let healthy {
             breaker.record(success: healthy, startedAt: permit.startAt, now: now)
         } else {

@@ -153,6 +153,21 @@ import Testing
         #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 125)
     }
 
+    @Test func callsBookedBeforeRepliesShowedTheRealCostBookAgain() {
+        var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
+        let first = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
+        let waiting = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
+        #expect(!limiter.shouldRebook(waiting, now: t0))
+        limiter.complete(first, outcome: .succeeded(usedTokens: 113, replyTokens: 13), signal: nil, now: t0)
+        #expect(limiter.shouldRebook(waiting, now: t0), "it reserved 356 tokens where 113 are used")
+        limiter.cancel(waiting)
+        let again = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
+        #expect(again.reservedTokens == 113 && !limiter.shouldRebook(again, now: t0))
+        // A small drift does not churn the schedule.
+        limiter.complete(again, outcome: .succeeded(usedTokens: 114, replyTokens: 14), signal: nil, now: t0)
+        #expect(!limiter.shouldRebook(again, now: t0))
+    }
+
     @Test func aLongReplyRaisesTheReservationAtOnceAndShortOnesLowerItGradually() {
         var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
         let permit = limiter.reserve(promptTokens: 10, maxReplyTokens: nil, now: t0)
@@ -179,7 +194,9 @@ import Testing
             #expect(permit.startAt == replyAt && permit.onCredit)
         }
         var paced = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: replyAt)
-        #expect(!paced.onCredit && limiter.begin(&paced, now: paced.startAt) == nil)
+        let spaced = replyAt.addingTimeInterval(60.0 / 594)
+        #expect(!paced.onCredit && limiter.begin(&paced, now: paced.startAt) == spaced, "a refill interval after the burst")
+        #expect(limiter.begin(&paced, now: spaced) == nil)
         #expect(paced.probe, "spent credit: paced, assuming the provider refills")
     }
 
