@@ -27,11 +27,11 @@ struct ItemRunner: Sendable {
     /// request. Waits at `gate` for the provider's limits, then asks `mayStart` once more —
     /// the wait can be long, and a cancel or pause in the meantime must win.
     ///
-    /// `onOverdue` runs if the call is still running when the gate says calls to this provider
-    /// are overdue (see ``CallLatency``); the call itself goes on.
+    /// `callStarted` is told when the request goes out and after how long calls to this provider
+    /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
     func run(
         _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
-        onOverdue: @escaping @Sendable () async -> Void = {}
+        callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
         let packed = job.spec.itemsPerRequest > 1
         let request: ModelRequest
@@ -48,10 +48,13 @@ struct ItemRunner: Sendable {
             await gate.cancel(permit)
             return .notStarted
         }
+        let overdueAfter = await gate.overdueAfter
         let started = clock.now()
+        callStarted(overdueAfter)
         let reply: ModelReply
         do {
-            reply = try await call(provider, request, overdueAfter: await gate.overdueAfter, onOverdue: onOverdue).get()
+            defer { callEnded() }
+            reply = try await provider.complete(request)
         } catch {
             EngineMetrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
@@ -92,32 +95,6 @@ struct ItemRunner: Sendable {
                 }
                 return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
             })
-    }
-
-    /// Makes the call; if it is still running after `overdueAfter` seconds, runs `onOverdue` and
-    /// goes on waiting for it.
-    func call(
-        _ provider: any ModelProvider, _ request: ModelRequest, overdueAfter: Double?, onOverdue: @escaping @Sendable () async -> Void
-    ) async -> Swift.Result<ModelReply, ProviderFailure> {
-        let attempt: @Sendable () async -> Swift.Result<ModelReply, ProviderFailure> = {
-            do throws(ProviderFailure) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
-        }
-        guard let overdueAfter else { return await attempt() }
-        return await withTaskGroup(of: Swift.Result<ModelReply, ProviderFailure>?.self) { group in
-            group.addTask { await attempt() }
-            group.addTask { [clock] in
-                guard (try? await clock.sleep(seconds: overdueAfter)) != nil else { return nil }
-                await onOverdue()
-                return nil
-            }
-            while let next = await group.next() {
-                if let result = next {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            preconditionFailure("the call's own task always returns a result")
-        }
     }
 
     /// The model an item's call asks for: its own request's, or the spec's.

@@ -30,7 +30,7 @@ public final class Worker: Service, Sendable {
     let control: JobControl
     let gates: ProviderGates
     let recorder: OutcomeRecorder
-    let overdue = OverdueCalls()
+    let running = RunningCalls()
     let state = DrainState()
 
     public init(
@@ -60,6 +60,7 @@ public final class Worker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { heartbeat in
                 heartbeat.addTask { await self.keepLeasesAlive() }
+                heartbeat.addTask { await self.lendOverdueSlots() }
                 await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
                     await self.claimUntilDrained()
@@ -145,25 +146,25 @@ public final class Worker: Service, Sendable {
             permits.release()
             return await giveBack(unit)
         }
-        let slot = LentSlot()
-        let result = await runner.run(unit, job: job, provider: provider, gate: gate, mayStart: mayStart) {
-            // Overdue, most likely hung: the call goes on, but its slot starts the next item.
-            // At most `concurrency` calls are set aside at once, so calls in flight stay bounded.
-            guard self.overdue.lend(limit: self.configuration.concurrency) else { return }
-            slot.lend()
-            self.held.setAside(calls: 1)
-            self.permits.release()
-        }
+        let watch = CallWatch()
+        let result = await runner.run(
+            unit, job: job, provider: provider, gate: gate, mayStart: mayStart,
+            callStarted: { overdueAfter in
+                guard let overdueAfter else { return }
+                watch.id = self.running.start(deadline: self.clock.now().addingTimeInterval(overdueAfter)) {
+                    // Overdue, most likely hung: the call goes on, but its slot starts the next item
+                    // (at most `concurrency` calls at once are set aside).
+                    self.held.setAside(calls: 1)
+                    self.permits.release()
+                }
+            },
+            callEnded: { if let id = watch.id { watch.lent = self.running.end(id) } })
         if case .unauthorized(let message) = result {
             // Pause before giving the slot back, so no other item of the job starts.
             await pause(job.id, reason: "the provider refused the credentials: \(message)")
         }
-        if slot.isLent {
-            overdue.giveBack()
-        } else {
-            permits.release()
-        }
-        let calls = slot.isLent ? 0 : 1
+        if !watch.lent { permits.release() }
+        let calls = watch.lent ? 0 : 1
         switch result {
         case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes, calls: calls)
         case .unauthorized, .notStarted: await giveBack(unit, calls: calls)
@@ -206,6 +207,13 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// Once a second, gives the slots of overdue calls to the next items, until cancelled.
+    func lendOverdueSlots() async {
+        while (try? await clock.sleep(seconds: 1)) != nil {
+            running.sweep(now: clock.now(), limit: configuration.concurrency)
+        }
+    }
+
     /// Takes back at once the items leased to earlier workers on this machine whose process is
     /// gone (a `kill -9`, a crash), instead of leaving them to the reaper when the lease expires.
     func takeBackDeadPredecessorsItems() async {
@@ -244,29 +252,6 @@ public final class Worker: Service, Sendable {
             logger.error("pausing failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
         }
     }
-}
-
-/// Calls set aside as overdue: they no longer hold a call slot, up to a limit.
-final class OverdueCalls: Sendable {
-    private let count = Mutex(0)
-
-    /// Takes one of `limit` places; `false` when all are taken.
-    func lend(limit: Int) -> Bool {
-        count.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func giveBack() { count.withLock { $0 -= 1 } }
-}
-
-/// Whether one call's slot was lent out while it ran.
-final class LentSlot: Sendable {
-    private let lent = Mutex(false)
-    var isLent: Bool { lent.withLock { $0 } }
-    func lend() { lent.withLock { $0 = true } }
 }
 
 /// Set once when the worker starts draining; read synchronously from the shutdown handler.

@@ -148,4 +148,22 @@ import Testing
         let second = await waiting.value
         #expect(second != nil, "the freed slot went to the waiter, not to the cancelled one")
     }
+
+    @Test func overdueCallsLendTheirSlotsOnceAndNoMoreThanTheLimit() {
+        let running = RunningCalls()
+        let lent = Counter()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let ids = (0..<3).map { index in
+            running.start(deadline: t0.addingTimeInterval(Double(index))) { _ = lent.next(key: "lent") }
+        }
+        running.sweep(now: t0.addingTimeInterval(5), limit: 2)
+        #expect(lent.next(key: "lent") == 2, "two of three overdue calls lent, the limit")
+        #expect(running.end(ids[0]) && running.end(ids[1]), "the lent ones know it when they end")
+        running.sweep(now: t0.addingTimeInterval(5), limit: 2)
+        #expect(lent.next(key: "lent") == 4, "a lent slot coming back makes room for the third")
+        #expect(running.end(ids[2]))
+        let onTime = running.start(deadline: t0.addingTimeInterval(10)) { _ = lent.next(key: "lent") }
+        running.sweep(now: t0.addingTimeInterval(9), limit: 2)
+        #expect(!running.end(onTime), "a call that ends in time keeps its slot")
+    }
 }
