@@ -78,6 +78,8 @@ public struct RateLimiter: Sendable {
         public var probe: Bool
         /// The ``RateLimiter/estimateEpoch`` it was booked under.
         public var epoch: Int
+        /// Set by ``RateLimiter/begin(_:now:)`` when the call starts.
+        public var started = false
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -121,6 +123,9 @@ public struct RateLimiter: Sendable {
     public private(set) var estimateEpoch = 0
     /// The reply estimate and prompt scale the current epoch began with.
     var epochEstimate: (reply: Double?, scale: Double) = (nil, 1)
+    /// Calls started and not yet completed, and what each is now expected to cost in tokens.
+    var callsInFlight = 0
+    var lastCallEstimate = 0.0
     var nextRequestAt: Date?
     var nextTokensAt: Date?
     /// When the last paced call really started (its waiter may have woken late).
@@ -180,7 +185,7 @@ public struct RateLimiter: Sendable {
     /// Whether a call booked as `permit` should cancel and book again now: it would start at once
     /// on credit, or it reserved tokens by an estimate that has since moved.
     public func shouldRebook(_ permit: Permit, now: Date) -> Bool {
-        hasCredit(now: now) || permit.epoch != estimateEpoch
+        (!permit.onCredit && hasCredit(now: now)) || permit.epoch != estimateEpoch
     }
 
     /// Whether a call booked at `now` would start at once on credit.
@@ -196,7 +201,7 @@ public struct RateLimiter: Sendable {
     /// booked: a paced call that starts with the credit spent is a probe of whether the
     /// provider refills before its reset — or, once known that it does not, waits for the reset.
     public mutating func begin(_ permit: inout Permit, now: Date) -> Date? {
-        guard !permit.onCredit else { return nil }
+        guard !permit.onCredit else { return started(&permit) }
         if let requestRate, let last = lastPacedStart, now < last.addingTimeInterval(1 / requestRate) {
             return last.addingTimeInterval(1 / requestRate)
         }
@@ -206,6 +211,12 @@ public struct RateLimiter: Sendable {
             credit?.calls -= 1
         }
         lastPacedStart = now
+        return started(&permit)
+    }
+
+    mutating func started(_ permit: inout Permit) -> Date? {
+        permit.started = true
+        callsInFlight += 1
         return nil
     }
 
@@ -218,6 +229,7 @@ public struct RateLimiter: Sendable {
 
     /// Hands back a permit whose call was never made: its credit, and its place on the schedule.
     public mutating func cancel(_ permit: Permit) {
+        if permit.started { callsInFlight -= 1 }
         if let index = recentStarts.lastIndex(of: permit.startAt) { recentStarts.remove(at: index) }
         if permit.onCredit, credit != nil { credit?.calls += 1 }
         // The schedule is a queue: a cancelled booking shortens its tail by one slot. A booking
@@ -225,23 +237,27 @@ public struct RateLimiter: Sendable {
         if !permit.onCredit, let requestRate, let next = nextRequestAt {
             nextRequestAt = max(permit.startAt, next.addingTimeInterval(-1 / requestRate))
         }
-        if let tokenRate, let next = nextTokensAt {
+        // A booking from before the schedule was redrawn is no longer in it.
+        if let tokenRate, let next = nextTokensAt, permit.epoch == estimateEpoch {
             nextTokensAt = next.addingTimeInterval(-permit.reservedTokens / tokenRate)
         }
     }
 
     /// Learns from a finished call: its outcome, and what its response headers said.
     public mutating func complete(_ permit: Permit, outcome: Outcome, signal: RateLimitSignal?, now: Date) {
+        if permit.started { callsInFlight -= 1 }
         if let signal { learn(from: signal, now: now) }
         switch outcome {
         case .succeeded(let used, let reply):
-            if let used, let tokenRate, let next = nextTokensAt {
+            // A call booked before the schedule was redrawn was counted at the new estimate then.
+            if let used, let tokenRate, let next = nextTokensAt, permit.epoch == estimateEpoch {
                 nextTokensAt = next.addingTimeInterval((Double(used) - permit.reservedTokens) / tokenRate)
             }
             if let reply {
                 learnReply(Double(reply))
                 if let used, permit.promptTokens > 0 { learnPrompt(actual: Double(used - reply), estimated: permit.promptTokens) }
-                if tokenRate != nil { advanceEpochIfTheEstimateMoved() }
+                lastCallEstimate = permit.promptTokens * promptScale + (expectedReplyTokens ?? 0)
+                if tokenRate != nil { advanceEpochIfTheEstimateMoved(now: now) }
             }
             grow(now: now)
         case .rateLimited:
@@ -267,7 +283,10 @@ public struct RateLimiter: Sendable {
         expectedReplyTokens = max(average, tokens)
     }
 
-    mutating func advanceEpochIfTheEstimateMoved() {
+    /// A new epoch redraws the token schedule from `now`: what the calls still in flight are
+    /// now expected to cost, and nothing of the bookings made by the old estimate (their
+    /// waiters book again).
+    mutating func advanceEpochIfTheEstimateMoved(now: Date) {
         func moved(_ old: Double?, _ new: Double?) -> Bool {
             guard let new else { return false }
             guard let old, old > 0 else { return true }
@@ -276,6 +295,9 @@ public struct RateLimiter: Sendable {
         if moved(epochEstimate.reply, expectedReplyTokens) || moved(epochEstimate.scale, promptScale) {
             estimateEpoch += 1
             epochEstimate = (expectedReplyTokens, promptScale)
+            if let tokenRate {
+                nextTokensAt = now.addingTimeInterval(Double(max(0, callsInFlight)) * lastCallEstimate / tokenRate)
+            }
         }
     }
 

@@ -41,7 +41,7 @@ actor ProviderGate {
             while true {
                 let now = clock.now()
                 if wakeAt > now {
-                    switch await sleep(until: wakeAt, now: now, wakeToRebook: !permit.onCredit) {
+                    switch await sleep(until: wakeAt, now: now) {
                     case .slept: break
                     case .cancelled: rebook = false
                     // Only a call that would start sooner gives up its place in the schedule:
@@ -71,13 +71,9 @@ actor ProviderGate {
 
     enum Wake { case slept, cancelled, rebook }
 
-    /// Sleeps until `date`; a paced call also wakes when booking again may start it sooner.
-    func sleep(until date: Date, now: Date, wakeToRebook: Bool) async -> Wake {
-        guard wakeToRebook else {
-            do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
-            return .slept
-        }
-        return await withTaskGroup(of: Wake.self) { group in
+    /// Sleeps until `date`, or until booking again may start the call sooner.
+    func sleep(until date: Date, now: Date) async -> Wake {
+        await withTaskGroup(of: Wake.self) { group in
             group.addTask { [clock] in
                 do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
                 return .slept

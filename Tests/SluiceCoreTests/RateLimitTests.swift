@@ -138,19 +138,29 @@ import Testing
         #expect(first.reservedTokens == 356)
         let second = limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0)
         #expect(abs(second.startAt.timeIntervalSince(t0) - 356 / rate) < 1e-6)
-        // The first reply used 113 tokens in all (13 of reply): the unused 243 come back at once,
-        // and later calls reserve the reply size seen, not 256.
+        // The first reply used 113 tokens in all (13 of reply): later calls reserve the reply
+        // size seen, not 256, and the schedule is redrawn — the call booked by the old estimate
+        // books again, and no call is in flight to count.
         limiter.complete(first, outcome: .succeeded(usedTokens: 113, replyTokens: 13), signal: nil, now: t0)
         #expect(limiter.expectedReplyTokens == 13)
-        let third = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
+        #expect(limiter.shouldRebook(second, now: t0))
+        limiter.cancel(second)
+        var third = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
         #expect(third.reservedTokens == 113)
-        #expect(abs(third.startAt.timeIntervalSince(t0) - (113 + 356) / rate) < 1e-6)
-        // The provider counted 120 for a prompt we estimated at 100: later prompts are scaled.
-        limiter.complete(third, outcome: .succeeded(usedTokens: 133, replyTokens: 13), signal: nil, now: t0)
-        #expect(limiter.promptScale == 1.2)
-        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0).reservedTokens == 133)
+        #expect(third.startAt == t0)
+        let fourth = limiter.reserve(promptTokens: 100, maxReplyTokens: 4_096, now: t0)
+        #expect(abs(fourth.startAt.timeIntervalSince(t0) - 113 / rate) < 1e-6)
+        // Within an epoch, a call's real usage is reconciled when it ends.
+        #expect(limiter.begin(&third, now: t0) == nil)
+        // The provider counted 110 for a prompt we estimated at 100: later prompts are scaled,
+        // and the 10 tokens more than reserved push the schedule.
+        limiter.complete(third, outcome: .succeeded(usedTokens: 123, replyTokens: 13), signal: nil, now: t0)
+        #expect(abs(limiter.promptScale - 1.1) < 1e-9)
+        let next = limiter.reserve(promptTokens: 0, maxReplyTokens: 0, now: t0)
+        #expect(abs(next.startAt.timeIntervalSince(t0) - (123 + 113) / rate) < 1e-6)
+        #expect(abs(limiter.reserve(promptTokens: 100, maxReplyTokens: nil, now: t0).reservedTokens - 123) < 1e-9)
         // A max_tokens below what replies use caps the reservation.
-        #expect(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens == 125)
+        #expect(abs(limiter.reserve(promptTokens: 100, maxReplyTokens: 5, now: t0).reservedTokens - 115) < 1e-9)
     }
 
     @Test func callsBookedBeforeRepliesShowedTheRealCostBookAgain() {
