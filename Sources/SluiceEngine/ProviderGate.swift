@@ -36,17 +36,20 @@ actor ProviderGate {
                 continue
             }
             var permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
+            var generation = rebookSignal.generation
             var wakeAt = permit.startAt
             var rebook = false
             while true {
                 let now = clock.now()
                 if wakeAt > now {
-                    switch await sleep(until: wakeAt, now: now) {
+                    switch await sleep(until: wakeAt, now: now, unlessWokenAfter: generation) {
                     case .slept: break
                     case .cancelled: rebook = false
                     // Only a call that would start sooner gives up its place in the schedule:
                     // if all rebooked, the schedule would simply be booked again from its tail.
-                    case .rebook: rebook = limiter.shouldRebook(permit, now: clock.now())
+                    case .rebook:
+                        rebook = limiter.shouldRebook(permit, now: clock.now())
+                        generation = rebookSignal.generation
                     }
                     if Task.isCancelled || rebook { break }
                     if clock.now() < wakeAt { continue }
@@ -72,14 +75,14 @@ actor ProviderGate {
     enum Wake { case slept, cancelled, rebook }
 
     /// Sleeps until `date`, or until booking again may start the call sooner.
-    func sleep(until date: Date, now: Date) async -> Wake {
+    func sleep(until date: Date, now: Date, unlessWokenAfter generation: Int) async -> Wake {
         await withTaskGroup(of: Wake.self) { group in
             group.addTask { [clock] in
                 do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
                 return .slept
             }
             group.addTask { [rebookSignal] in
-                await rebookSignal.wait()
+                await rebookSignal.wait(after: generation)
                 return Task.isCancelled ? .cancelled : .rebook
             }
             let first = await group.next() ?? .cancelled

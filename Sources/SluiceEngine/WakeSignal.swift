@@ -5,14 +5,20 @@ import Synchronization
 /// waiter whose task is cancelled leaves at once.
 final class WakeSignal: Sendable {
     struct State {
+        var generation = 0
         var nextID = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
 
     private let state = Mutex(State())
 
-    /// Returns at the next ``wakeAll()``, or when the task is cancelled.
-    func wait() async {
+    /// How many times ``wakeAll()`` has run: read it before deciding to wait, and pass it to
+    /// ``wait(after:)``, so a wake that comes in between is not missed.
+    var generation: Int { state.withLock { $0.generation } }
+
+    /// Returns at the first ``wakeAll()`` after `generation` (at once if one came already), or
+    /// when the task is cancelled.
+    func wait(after generation: Int) async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -20,7 +26,7 @@ final class WakeSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let cancelled = state.withLock { state in
-                    if Task.isCancelled { return true }
+                    if Task.isCancelled || state.generation != generation { return true }
                     state.waiters[id] = continuation
                     return false
                 }
@@ -33,6 +39,7 @@ final class WakeSignal: Sendable {
 
     func wakeAll() {
         let waiters = state.withLock { state in
+            state.generation += 1
             defer { state.waiters = [:] }
             return state.waiters.values
         }
