@@ -80,6 +80,8 @@ public struct RateLimiter: Sendable {
         public var epoch: Int
         /// Set by ``RateLimiter/begin(_:now:)`` when the call starts.
         public var started = false
+        /// Its place on the request schedule, before tokens may have put the start later.
+        var requestSlot: Date?
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -167,8 +169,10 @@ public struct RateLimiter: Sendable {
                 start = held.until
             }
         }
+        var requestSlot: Date?
         if !onCredit, let requestRate {
             start = max(start, nextRequestAt ?? start)
+            requestSlot = start
             nextRequestAt = start.addingTimeInterval(1 / requestRate)
         }
         if let tokenRate {
@@ -178,8 +182,10 @@ public struct RateLimiter: Sendable {
         recentStarts.append(start)
         if recentStarts.count > 512 { recentStarts.removeFirst(recentStarts.count - 512) }
         if onCredit, requestRate != nil { lastPacedStart = max(lastPacedStart ?? start, start) }
-        return Permit(
+        var permit = Permit(
             startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: false, epoch: estimateEpoch)
+        permit.requestSlot = requestSlot
+        return permit
     }
 
     /// Whether a call booked as `permit` should cancel and book again now: it would start at once
@@ -234,8 +240,8 @@ public struct RateLimiter: Sendable {
         if permit.onCredit, credit != nil { credit?.calls += 1 }
         // The schedule is a queue: a cancelled booking shortens its tail by one slot. A booking
         // left closer to the tail than the spacing is kept apart at its start by `begin`.
-        if !permit.onCredit, let requestRate, let next = nextRequestAt {
-            nextRequestAt = max(permit.startAt, next.addingTimeInterval(-1 / requestRate))
+        if let slot = permit.requestSlot, let requestRate, let next = nextRequestAt {
+            nextRequestAt = max(slot, next.addingTimeInterval(-1 / requestRate))
         }
         // A booking from before the schedule was redrawn is no longer in it.
         if let tokenRate, let next = nextTokensAt, permit.epoch == estimateEpoch {

@@ -118,6 +118,20 @@ import Testing
         #expect(burst.onCredit && limiter.begin(&burst, now: late.addingTimeInterval(gap)) == nil)
     }
 
+    @Test func waitersRebookingOverAndOverDoNotDriftTheSchedule() {
+        var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600, tokensPerMinute: 60_000))
+        // Tokens bind: each call's 500 tokens take half a second of the 990 tokens/s.
+        var waiting = (0..<4).map { _ in limiter.reserve(promptTokens: 500, maxReplyTokens: 0, now: t0) }
+        let last = waiting.map(\.startAt).max()!
+        for _ in 0..<50 {
+            for index in waiting.indices {
+                limiter.cancel(waiting[index])
+                waiting[index] = limiter.reserve(promptTokens: 500, maxReplyTokens: 0, now: t0)
+            }
+        }
+        #expect(abs(waiting.map(\.startAt).max()!.timeIntervalSince(last)) < 1e-6)
+    }
+
     @Test func aBookingOvertakenByA429IsRebooked() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let first = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
