@@ -159,7 +159,7 @@ public struct RateLimiter: Sendable {
         var start = max(now, blockedUntil ?? now)
         var onCredit = false
         if burstsAllowed, let held = credit, start < held.until {
-            if held.calls >= 1, held.calls >= tuning.smallestBurst || spendingCredit || !refillsBeforeReset {
+            if spendable(held) {
                 onCredit = true
                 spendingCredit = true
                 credit?.calls -= 1
@@ -197,7 +197,13 @@ public struct RateLimiter: Sendable {
     /// Whether a call booked at `now` would start at once on credit.
     public func hasCredit(now: Date) -> Bool {
         guard burstsAllowed, let credit, now < credit.until else { return false }
-        return credit.calls >= 1 && (credit.calls >= tuning.smallestBurst || spendingCredit || !refillsBeforeReset)
+        return spendable(credit)
+    }
+
+    /// Whether calls may start on `credit`: a whole call is left, and either it is enough for a
+    /// burst, a burst is under way, or the provider is known not to refill before its reset.
+    func spendable(_ credit: Credit) -> Bool {
+        credit.calls >= 1 && (credit.calls >= tuning.smallestBurst || spendingCredit || !refillsBeforeReset)
     }
 
     /// Called when a booked call is about to start: `nil` if it may start at `now`, else the time
@@ -229,8 +235,7 @@ public struct RateLimiter: Sendable {
     /// Whether a booked call must not start at `now` after all (a 429 blocked everyone since it
     /// was booked): cancel it and book again.
     public func mustRebook(_ permit: Permit, now: Date) -> Bool {
-        if let blockedUntil, now < blockedUntil { return true }
-        return false
+        blockedUntil.map { now < $0 } ?? false
     }
 
     /// Hands back a permit whose call was never made: its credit, and its place on the schedule.

@@ -115,7 +115,7 @@ public final class Worker: Service, Sendable {
         if job.spec.provider != JobSpec.routedProvider, providers[job.spec.provider] == nil {
             await pause(
                 job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
-            for unit in units { await giveBack(unit) }
+            await giveBack(units.flatMap { $0 }, calls: units.count)
             return
         }
         // Gates looked up once per provider in the claim, not once per call.
@@ -176,7 +176,7 @@ public final class Worker: Service, Sendable {
         held.remove(unit.map(\.id), calls: calls)
     }
 
-    /// Returns a unit whose call never started, without spending its attempt.
+    /// Returns items whose calls never started, without spending their attempts.
     func giveBack(_ unit: [Item], calls: Int = 1) async {
         let ids = unit.map(\.id)
         do {

@@ -123,6 +123,12 @@ import Testing
         // Tokens bind: each call's 500 tokens take half a second of the 990 tokens/s.
         var waiting = (0..<4).map { _ in limiter.reserve(promptTokens: 500, maxReplyTokens: 0, now: t0) }
         let last = waiting.map(\.startAt).max()!
+        // A booking that tokens put late gives back its request slot, not its late start.
+        #expect(abs(limiter.nextRequestAt!.timeIntervalSince(t0) - 4 * 60.0 / 594) < 1e-6)
+        limiter.cancel(waiting[3])
+        #expect(abs(limiter.nextRequestAt!.timeIntervalSince(t0) - 3 * 60.0 / 594) < 1e-6)
+        waiting[3] = limiter.reserve(promptTokens: 500, maxReplyTokens: 0, now: t0)
+        #expect(waiting[3].startAt == last)
         for _ in 0..<50 {
             for index in waiting.indices {
                 limiter.cancel(waiting[index])

@@ -42,6 +42,7 @@ while let flag = arguments.popFirst() {
         continue
     }
     guard let value = Double(text), value >= 0 else { fail("\(flag) takes a number, not '\(text)'") }
+    if flag.hasPrefix("--fault-"), value > 1 { fail("\(flag) is a share of requests, from 0 to 1, not \(text)") }
     switch flag {
     case "--latency-ms": latency = value / 1000
     case "--latency-spread-ms": spread = value / 1000
@@ -56,6 +57,7 @@ while let flag = arguments.popFirst() {
     default: fail("unknown option \(flag)")
     }
 }
+if behaviour.faultRates.values.reduce(0, +) > 1 { fail("the fault shares add up to more than 1") }
 behaviour.latency = max(0, latency - spread)...(latency + spread)
 let server = try await FakeProviderServer(behaviour: behaviour, seed: seed)
 FileHandle.standardOutput.write(Data("port \(server.port)\n".utf8))
