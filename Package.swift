@@ -21,15 +21,26 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "SluiceCore"),
         .target(name: "SluiceIngest", dependencies: ["SluiceCore"]),
+        .target(name: "SluiceStore", dependencies: ["SluiceCore"]),
         .target(
-            name: "SluiceStore",
+            name: "SluiceStoreSQLite",
             dependencies: [
-                "SluiceCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "SluiceCore", "SluiceStore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "SluiceStorePostgres",
+            dependencies: [
+                "SluiceCore", "SluiceStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -70,8 +81,8 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluicePresets",
-                "SluiceEngine", "SluiceServer",
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceProviders",
+                "SluicePresets", "SluiceEngine", "SluiceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceEngine", "SluiceFakeProvider",
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceProviders",
+                "SluiceEngine", "SluiceFakeProvider",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/sluice-bench"
@@ -98,7 +110,10 @@ let package = Package(
         .executableTarget(name: "sluice-fake-provider", dependencies: ["SluiceFakeProvider"], path: "Tests/sluice-fake-provider"),
         .target(
             name: "SluiceTestSupport",
-            dependencies: ["SluiceCore", "SluiceProviders", "SluiceStore"],
+            dependencies: [
+                "SluiceCore", "SluiceProviders", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/SluiceTestSupport"
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
@@ -119,7 +134,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceTestSupport", "SluiceFakeProvider"]),
+        .testTarget(
+            name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceStoreSQLite", "SluiceTestSupport", "SluiceFakeProvider"]),
     ],
     swiftLanguageModes: [.v6]
 )

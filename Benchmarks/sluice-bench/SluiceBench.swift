@@ -6,6 +6,7 @@ import SluiceFakeProvider
 import SluiceIngest
 import SluiceProviders
 import SluiceStore
+import SluiceStoreSQLite
 
 /// Throughput and memory benchmarks. Run in release:
 ///
@@ -108,14 +109,14 @@ struct SluiceBench {
     static func ingest(rows: Int, directory: URL) async throws {
         let path = directory.appendingPathComponent("input.csv").path
         let bytes = try generateCSV(rows: rows, at: path)
-        let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let spec = try JobSpec.parse(["template": "Classify: {{text}}"], preset: { _ in nil })
         let job = try await store.createJob(
             NewJob(owner: "bench", name: "ingest", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
             now: Date())
         let rssBefore = peakRSS()
         let start = Date()
-        let queued = try await JobIngestor(store: store).ingest(jobID: job.id)
+        let queued = try await JobIngestor(store: store, owner: "ingestor").takeAndIngest(jobID: job.id)
         let seconds = Date().timeIntervalSince(start)
         precondition(queued.status == .queued && queued.counts.total == rows, "ingest failed: \(queued.errors)")
         report(
@@ -130,7 +131,7 @@ struct SluiceBench {
     static func engine(items: Int, concurrency: Int, directory: URL) async throws {
         let path = directory.appendingPathComponent("input.csv").path
         _ = try generateCSV(rows: items, at: path)
-        let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let spec = try JobSpec.parse(
             [
                 "template": "Classify: {{text}}",
@@ -146,7 +147,7 @@ struct SluiceBench {
         let job = try await store.createJob(
             NewJob(owner: "bench", name: "engine", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
             now: Date())
-        _ = try await JobIngestor(store: store).ingest(jobID: job.id)
+        _ = try await JobIngestor(store: store, owner: "ingestor").takeAndIngest(jobID: job.id)
         let worker = Worker(
             store: store, providers: ProviderRegistry([BuiltinProvider()]),
             configuration: EngineConfiguration(concurrency: concurrency, idleInterval: 0.001))
@@ -191,7 +192,7 @@ struct SluiceBench {
         behaviour.sendsLimitHeaders = scenario.headers
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
-        let store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let provider = OpenAICompatibleProvider(
             name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http))
         let limits = RateLimits(
@@ -211,7 +212,7 @@ struct SluiceBench {
         let job = try await store.createJob(
             NewJob(owner: "bench", name: "limits", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
             now: Date())
-        _ = try await JobIngestor(store: store).ingest(jobID: job.id)
+        _ = try await JobIngestor(store: store, owner: "ingestor").takeAndIngest(jobID: job.id)
         let worker = Worker(store: store, providers: registry, configuration: EngineConfiguration(concurrency: scenario.concurrency))
         let cpuBefore = cpuSeconds()
         let start = Date()

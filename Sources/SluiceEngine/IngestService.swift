@@ -5,18 +5,28 @@ import SluiceStore
 import Synchronization
 
 /// Reads uploaded jobs into items in the background, so an upload is answered as soon as its
-/// bytes are stored. Woken by ``wake()`` when a job is created, and polls as a safety net;
-/// on start it also picks up jobs whose ingest a previous process did not finish.
+/// bytes are stored. Woken by ``wake()`` when a job is created, and polls as a safety net.
+///
+/// Each job's ingest is leased to one process (``owner``); any number of API processes may run
+/// this on one database. A job whose reader died is taken over when its lease runs out, and
+/// read again from the start.
 public final class IngestService: Service, Sendable {
     let store: any JobStore
+    let owner: String
+    let leaseDuration: Double
     let clock: any SluiceClock
     let pollInterval: Double
     let logger: Logger
     let signal: AsyncStream<Void>
     let continuation: AsyncStream<Void>.Continuation
 
-    public init(store: any JobStore, clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, logger: Logger) {
+    public init(
+        store: any JobStore, owner: String, leaseDuration: Double = 30, clock: any SluiceClock = SystemClock(), pollInterval: Double = 2,
+        logger: Logger
+    ) {
         self.store = store
+        self.owner = owner
+        self.leaseDuration = leaseDuration
         self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
@@ -50,31 +60,30 @@ public final class IngestService: Service, Sendable {
     }
 
     func ingestWaitingJobs() async {
-        let ingestor = JobIngestor(store: store, clock: clock)
+        let ingestor = JobIngestor(store: store, owner: owner, clock: clock, leaseDuration: leaseDuration)
         while !Task.isCancelled {
-            let jobs: [Job]
+            let leased: Job?
             do {
-                jobs = try await store.jobsAwaitingValidation(limit: 8)
+                leased = try await store.leaseIngest(owner: owner, leaseDuration: leaseDuration, now: clock.now())
             } catch {
-                logger.error("listing jobs to ingest failed", metadata: ["error": "\(error)"])
+                logger.error("leasing a job to ingest failed", metadata: ["error": "\(error)"])
                 return
             }
-            if jobs.isEmpty { return }
-            for job in jobs {
-                do {
-                    let result = try await ingestor.ingest(jobID: job.id)
-                    logger.info(
-                        "ingested job",
-                        metadata: ["job": "\(job.id)", "status": "\(result.status.rawValue)", "items": "\(result.counts.total)"])
-                } catch StoreError.jobNotFound, StoreError.invalidTransition {
-                    // Deleted or cancelled while being read: nothing left to do.
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("ingest failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-                    _ = try? await store.failValidation(
-                        jobID: job.id, errors: [JobErrorEntry(message: "the upload could not be read: \(error)")], now: clock.now())
-                }
+            guard let job = leased else { return }
+            do {
+                let result = try await ingestor.ingest(job)
+                logger.info(
+                    "ingested job",
+                    metadata: ["job": "\(job.id)", "status": "\(result.status.rawValue)", "items": "\(result.counts.total)"])
+            } catch StoreError.jobNotFound, StoreError.invalidTransition, StoreError.conflict {
+                // Deleted or cancelled while being read, or another process holds it now.
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("ingest failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                _ = try? await store.failValidation(
+                    jobID: job.id, owner: owner, errors: [JobErrorEntry(message: "the upload could not be read: \(error)")],
+                    now: clock.now())
             }
         }
     }

@@ -9,24 +9,72 @@ import SluiceStore
 /// claimable when every file parsed cleanly; on any problem the store removes what was
 /// appended, so no item of a malformed upload ever reaches a model. Safe to run again on a job
 /// whose previous ingest was interrupted: it starts over.
+///
+/// The ingest is leased to ``owner`` (see ``JobStore/leaseIngest(owner:leaseDuration:now:)``):
+/// every store step checks the lease, and the lease is renewed while reading, so a process
+/// that stalls past it is refused and the job is read once, by whoever holds it.
 public struct JobIngestor: Sendable {
     let store: any JobStore
     let clock: any SluiceClock
+    /// Who holds the ingest lease.
+    let owner: String
+    /// How long the lease lasts unrenewed; it is renewed every third of that.
+    let leaseDuration: Double
     /// Items per store transaction: large enough to amortise the commit, small enough to bound memory.
     let batchSize: Int
 
-    public init(store: any JobStore, clock: any SluiceClock = SystemClock(), batchSize: Int = 5_000) {
+    public init(
+        store: any JobStore, owner: String, clock: any SluiceClock = SystemClock(), leaseDuration: Double = 30, batchSize: Int = 5_000
+    ) {
         self.store = store
+        self.owner = owner
         self.clock = clock
+        self.leaseDuration = leaseDuration
         self.batchSize = batchSize
     }
 
-    /// Parses and stores every item of the job; returns the job as it ends (`queued` or `failed`).
-    /// `progress` hears the number of items read so far, after each stored batch.
-    public func ingest(jobID: String, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Job {
-        guard let job = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
+    /// Takes the job's ingest whoever held it, then reads it: for `sluice run`, which owns its job.
+    public func takeAndIngest(jobID: String, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Job {
+        let job = try await store.job(id: jobID)
+        guard let job else { throw StoreError.jobNotFound(jobID) }
         guard job.status == .validating else { return job }
-        try await store.restartValidation(jobID: jobID)
+        _ = try await store.takeIngest(jobID: jobID, owner: owner, leaseDuration: leaseDuration, now: clock.now())
+        return try await ingest(job)
+    }
+
+    /// Reads a job whose ingest lease ``owner`` holds, renewing the lease meanwhile; returns the
+    /// job as it ends (`queued` or `failed`). `progress` hears the number of items read so far,
+    /// after each stored batch. Throws ``StoreError/conflict(_:_:)`` if the lease was lost.
+    public func ingest(_ job: Job, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Job {
+        try await withThrowingTaskGroup(of: Job?.self) { group in
+            group.addTask { try await read(job, progress: progress) }
+            group.addTask {
+                try await renewLease(jobID: job.id)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Renews the lease every third of its length until cancelled; throws once it is lost.
+    func renewLease(jobID: String) async throws {
+        while true {
+            try await clock.sleep(seconds: leaseDuration / 3)
+            let until = clock.now().addingTimeInterval(leaseDuration)
+            guard try await store.extendIngest(jobID: jobID, owner: owner, until: until) else {
+                throw StoreError.conflict("the upload of job \(jobID) is being read by another process", nil)
+            }
+        }
+    }
+
+    func read(_ job: Job, progress: @Sendable (Int) -> Void) async throws -> Job {
+        let jobID = job.id
+        let owner = self.owner
+        try await store.restartValidation(jobID: jobID, owner: owner)
         var builder = ItemBuilder(spec: job.spec)
         var problems: [JobErrorEntry] = []
         var batch: [NewItem] = []
@@ -49,7 +97,7 @@ public struct JobIngestor: Sendable {
             try Task.checkCancellation()
             try await storing?.value
             let store = self.store
-            storing = Task { try await store.appendItems(jobID: jobID, items: items) }
+            storing = Task { try await store.appendItems(jobID: jobID, owner: owner, items: items) }
         }
         defer { storing?.cancel() }
 
@@ -85,15 +133,15 @@ public struct JobIngestor: Sendable {
         }
         try await storing?.value
         if problems.isEmpty, !batch.isEmpty {
-            try await store.appendItems(jobID: jobID, items: batch)
+            try await store.appendItems(jobID: jobID, owner: owner, items: batch)
             progress(builder.nextIndex)
         }
         if problems.isEmpty, builder.nextIndex == 0 {
             problems.append(JobErrorEntry(message: "the input has no records"))
         }
         guard problems.isEmpty else {
-            return try await store.failValidation(jobID: jobID, errors: problems, now: clock.now())
+            return try await store.failValidation(jobID: jobID, owner: owner, errors: problems, now: clock.now())
         }
-        return try await store.finishValidation(jobID: jobID, now: clock.now())
+        return try await store.finishValidation(jobID: jobID, owner: owner, now: clock.now())
     }
 }

@@ -20,7 +20,7 @@ public enum SluiceServer {
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         try FileManager.default.createDirectory(atPath: configuration.uploadDirectory + "/files", withIntermediateDirectories: true)
-        let ingest = IngestService(store: store, logger: logger)
+        let ingest = IngestService(store: store, owner: EngineConfiguration.defaultWorkerID(), logger: logger)
         let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest)
         _ = ServerMetrics.registry
 

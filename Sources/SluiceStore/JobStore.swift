@@ -9,29 +9,40 @@ import SluiceCore
 ///
 /// One protocol, a driver per database, and one conformance suite that runs against each.
 public protocol JobStore: Sendable {
-    /// Creates a job in `validating`; its items are appended by the ingestor.
+    /// Creates a job in `validating`; its items are appended by the process that leases its ingest.
     func createJob(_ job: NewJob, now: Date) async throws -> Job
 
-    /// Appends items to a job that is still `validating`, in one transaction per call.
-    func appendItems(jobID: String, items: [NewItem]) async throws
+    /// Leases the ingest of the oldest `validating` job nobody reads (never leased, or its lease
+    /// expired: the reader died) to `owner` until `now + leaseDuration`. One process reads an
+    /// upload; another takes it over only when the lease runs out.
+    func leaseIngest(owner: String, leaseDuration: Double, now: Date) async throws -> Job?
+
+    /// Takes the ingest of one `validating` job for `owner` whoever held it: for `sluice run`,
+    /// which owns its job outright. A previous holder's appends are refused from then on.
+    func takeIngest(jobID: String, owner: String, leaseDuration: Double, now: Date) async throws -> Job
+
+    /// Pushes out `owner`'s ingest lease; `false` when the lease is no longer `owner`'s (or the
+    /// job left `validating`), and the reader must stop.
+    func extendIngest(jobID: String, owner: String, until: Date) async throws -> Bool
+
+    /// Appends items to a job that is still `validating` and whose ingest `owner` holds, in one
+    /// transaction per call.
+    func appendItems(jobID: String, owner: String, items: [NewItem]) async throws
 
     /// Ends validation: `validating` → `queued`, with every appended item pending.
-    func finishValidation(jobID: String, now: Date) async throws -> Job
+    func finishValidation(jobID: String, owner: String, now: Date) async throws -> Job
 
     /// Ends validation with errors: removes any appended items and fails the job, so that
     /// no item of a malformed upload is ever dispatched.
-    func failValidation(jobID: String, errors: [JobErrorEntry], now: Date) async throws -> Job
+    func failValidation(jobID: String, owner: String, errors: [JobErrorEntry], now: Date) async throws -> Job
 
     /// Drops items appended by an ingest that did not finish, so the ingest can start over.
-    func restartValidation(jobID: String) async throws
+    func restartValidation(jobID: String, owner: String) async throws
 
     func job(id: String) async throws -> Job?
 
     /// The newest job created with this fingerprint (see ``Job/fingerprint``).
     func job(fingerprint: String) async throws -> Job?
-
-    /// Jobs in `validating`, oldest first, for the ingest loop to pick up.
-    func jobsAwaitingValidation(limit: Int) async throws -> [Job]
 
     /// Leases up to `limit` model calls' worth of pending items of one job — `limit` items, or
     /// `limit × items_per_request` for a job that packs rows, never more than its `batch_size` —
@@ -234,6 +245,9 @@ public struct ClaimedBatch: Sendable {
 }
 
 /// Why a store operation was refused.
+///
+/// A driver's own error never reaches a client's eyes: its text can carry SQL and data. It is
+/// kept in ``DriverError`` for the server's log only, and what is said is a sentence of ours.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case jobNotFound(String)
     /// The job's status does not allow the operation (for example pausing a finished job).
@@ -242,6 +256,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(String)
     /// The database is not ready to serve (unreachable, or its schema is behind).
     case notReady(String)
+    /// The operation lost a race that trying again may win: a deadlock, a serialization
+    /// failure, a busy database, a dropped connection.
+    case retryable(DriverError)
+    /// The operation contradicts what is stored: a duplicate key, a broken constraint, or a
+    /// lease (of an upload being read) that another process now holds.
+    case conflict(String, DriverError?)
+    /// The database failed in a way trying again will not mend (a full disk, a broken file).
+    case failed(DriverError)
 
     public var description: String {
         switch self {
@@ -249,6 +271,28 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidTransition(let id, let from, let action): "cannot \(action) job \(id): it is \(from.rawValue)"
         case .corrupt(let what): "stored data is unreadable: \(what)"
         case .notReady(let why): "the database is not ready: \(why)"
+        case .retryable: "the database is busy; try again"
+        case .conflict(let what, _): what
+        case .failed: "the database failed; the server's log has the details"
         }
+    }
+
+    /// Whether running the whole transaction again may succeed.
+    public var isRetryable: Bool {
+        if case .retryable = self { return true }
+        return false
+    }
+}
+
+/// A database driver's error, carried inside a ``StoreError`` for logging. Its description is
+/// the driver's full text and is for the operator's log, never for a response.
+public struct DriverError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The database's error code where it has one (a SQLSTATE, or SQLite's result code).
+    public var code: String
+    public var description: String
+
+    public init(code: String, description: String) {
+        self.code = code
+        self.description = description
     }
 }

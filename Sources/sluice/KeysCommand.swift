@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceServer
 import SluiceStore
 
@@ -7,11 +8,6 @@ import SluiceStore
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create, list and revoke API keys.", subcommands: [Create.self, List.self, Revoke.self])
-
-    struct DatabaseOption: ParsableArguments {
-        @Option(help: "The SQLite database the server uses (default: $SLUICE_DATABASE or sluice.sqlite).")
-        var database = ProcessInfo.processInfo.environment["SLUICE_DATABASE"] ?? "sluice.sqlite"
-    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key for a user; the secret is printed once, never stored.")
@@ -28,9 +24,8 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteJobStore(path: options.database)
             let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
-            try await store.createKey(record)
+            try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.createKey(record) }
             print(secret)
             FileHandle.standardError.write(
                 Data("created \(record.id) for \(user)\(admin ? " (admin)" : ""); the key above is shown only now\n".utf8))
@@ -42,9 +37,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOption
 
         func run() async throws {
-            let store = try SQLiteJobStore(path: options.database)
+            let keys = try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys() }
             print(["ID", "USER", "ADMIN", "PREFIX", "CREATED", "REVOKED"].joined(separator: "\t"))
-            for key in try await store.keys() {
+            for key in keys {
                 let revoked = key.revokedAt.map { $0.formatted(.iso8601) } ?? "-"
                 print(
                     [key.id, key.user, key.isAdmin ? "yes" : "no", key.prefix + "…", key.createdAt.formatted(.iso8601), revoked].joined(
@@ -60,8 +55,10 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOption
 
         func run() async throws {
-            let store = try SQLiteJobStore(path: options.database)
-            guard try await store.revokeKey(id: id, now: Date()) else {
+            let revoked = try await options.withStore(logger: Logger(label: "sluice")) { store in
+                try await store.revokeKey(id: id, now: Date())
+            }
+            guard revoked else {
                 FileHandle.standardError.write(Data("no key \(id)\n".utf8))
                 throw ExitCode(1)
             }

@@ -32,8 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Write results here: .csv or .jsonl (default: JSONL on standard output).")
     var output: String?
 
-    @Option(help: "The SQLite database that keeps the job; the same path resumes it (default: $SLUICE_DATABASE or sluice.sqlite).")
-    var database = ProcessInfo.processInfo.environment["SLUICE_DATABASE"] ?? "sluice.sqlite"
+    /// The database that keeps the job; the same database and command resume it.
+    @OptionGroup var databaseOption: DatabaseOption
 
     /// High enough that a remote provider's rate limit, not this, sets the pace (at 1 s a call,
     /// 64 in flight reach 3,800 calls a minute); the limiter keeps calls under the limit.
@@ -57,7 +57,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration = try providerOptions.configuration()
         let request = try JobRequest(files: files, preset: preset, specFile: specFile, configuration: configuration)
-        let store = try SQLiteJobStore(path: database)
+        try await databaseOption.withStore(logger: Logger(label: "sluice")) { store in
+            try await run(request, store: store)
+        }
+    }
+
+    func run(_ request: JobRequest, store: SQLJobStore) async throws {
         let job = try await prepareJob(request, store: store)
         var final = job
         if !job.status.isFinal {
@@ -89,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Finds the job a previous identical command started, or creates and ingests a new one.
-    func prepareJob(_ request: JobRequest, store: SQLiteJobStore) async throws -> Job {
+    func prepareJob(_ request: JobRequest, store: SQLJobStore) async throws -> Job {
         let fingerprint = request.fingerprint()
         let now = Date()
         var job: Job
@@ -111,7 +116,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         guard job.status == .validating else { return job }
         let started = Date()
-        job = try await JobIngestor(store: store).ingest(jobID: job.id)
+        job = try await JobIngestor(store: store, owner: EngineConfiguration.defaultWorkerID()).takeAndIngest(jobID: job.id)
         if job.status == .failed {
             note("the input is invalid; no item was sent to a model:")
             for error in job.errors { note("  " + error.description) }
@@ -121,7 +126,7 @@ struct RunCommand: AsyncParsableCommand {
         return job
     }
 
-    func runEngine(jobID: String, store: SQLiteJobStore, providers: ProviderRegistry) async throws -> Job {
+    func runEngine(jobID: String, store: SQLJobStore, providers: ProviderRegistry) async throws -> Job {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         let configuration = EngineConfiguration(concurrency: concurrency)
         let logger = Logger(label: "sluice")
@@ -145,7 +150,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Writes to a temporary file renamed into place at the end, so an interrupted export
     /// never leaves a half-written results file behind.
-    func writeResults(jobID: String, store: SQLiteJobStore) async throws {
+    func writeResults(jobID: String, store: SQLJobStore) async throws {
         let exporter = ResultExporter(store: store)
         guard let output else {
             try await exporter.export(jobID: jobID, format: .jsonl) { chunk in FileHandle.standardOutput.write(Data(chunk.utf8)) }

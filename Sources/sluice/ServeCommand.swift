@@ -26,10 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port = 8080
 
-    @Option(help: "The SQLite database (default: $SLUICE_DATABASE or sluice.sqlite).")
-    var database = ProcessInfo.processInfo.environment["SLUICE_DATABASE"] ?? "sluice.sqlite"
+    @OptionGroup var databaseOption: DatabaseOption
 
-    @Option(help: "Where uploads are kept (default: the database path with .uploads).")
+    @Option(help: "Where uploads are kept (default: the SQLite path with .uploads, or sluice.uploads).")
     var uploads: String?
 
     @Option(help: "required or off (default: off on loopback, required elsewhere).")
@@ -69,7 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "sluice")
         let serverConfiguration = ServerConfiguration(
-            host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: uploads ?? database + ".uploads",
+            host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)),
+            uploadDirectory: uploads ?? databaseOption.defaultUploadDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins)
         do {
             try serverConfiguration.validate()
@@ -77,40 +77,27 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let configuration = try providerOptions.configuration()
-        let store = try SQLiteJobStore(path: database)
-        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
-        let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
-        let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
-        var services: [any Service] = []
-        if !noWorkers {
-            let engine = EngineConfiguration(concurrency: concurrency)
-            services.append(
-                Worker(
-                    store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger
-                ))
-            services.append(Reaper(store: store, interval: engine.reaperInterval))
-        }
-        let auth = serverConfiguration.auth
-        let workers = !noWorkers
-        let app = try SluiceServer.application(
-            configuration: serverConfiguration, store: store, resolver: resolver, services: services, logger: logger,
-            onRunning: { port in
-                logger.notice(
-                    "sluice is serving",
-                    metadata: [
-                        "address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)", "workers": "\(workers)",
-                    ])
-                FileHandle.standardOutput.write(
-                    Data(
-                        "sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
-                            .utf8))
-            })
-        do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-            try await http.shutdown()
-        } catch {
-            try? await http.shutdown()
-            throw error
+        try await databaseOption.withStore(logger: logger) { store in
+            let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
+            try await EngineServices.run(store: store, configuration: configuration, concurrency: concurrency, logger: logger) { engine in
+                let auth = serverConfiguration.auth
+                let workers = !noWorkers
+                let app = try SluiceServer.application(
+                    configuration: serverConfiguration, store: store, resolver: resolver, services: workers ? engine : [], logger: logger,
+                    onRunning: { port in
+                        logger.notice(
+                            "sluice is serving",
+                            metadata: [
+                                "address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)",
+                                "workers": "\(workers)",
+                            ])
+                        FileHandle.standardOutput.write(
+                            Data(
+                                "sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
+                                    .utf8))
+                    })
+                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceStore
+import SluiceStoreSQLite
 import SluiceTestSupport
 import Testing
 
@@ -44,7 +45,7 @@ import Testing
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         #expect(seen.contains("interrupted:"), "\(seen)")
-        let store = try SQLiteJobStore(path: directory.path("db.sqlite"))
+        let store = try SQLJobStore.sqlite(path: directory.path("db.sqlite"))
         let jobID = try #require(Self.jobID(in: seen))
         let job = try #require(try await store.job(id: jobID))
         #expect(!job.status.isFinal)
@@ -60,7 +61,7 @@ import Testing
         let (seen, process) = try Self.interrupt(arguments, in: directory, with: SIGKILL)
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let store = try SQLiteJobStore(path: directory.path("db.sqlite"))
+        let store = try SQLJobStore.sqlite(path: directory.path("db.sqlite"))
         let jobID = try #require(Self.jobID(in: seen))
         let interrupted = try #require(try await store.job(id: jobID))
         #expect(!interrupted.status.isFinal, "killed before the end: \(seen)")

@@ -11,7 +11,7 @@ import Testing
     let spec: JSONValue = ["template": "{{text}}", "provider": "gated", "batch_size": 10]
 
     @Test func cancelStartsNoNewCalls() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = GatedProvider()
         let job = try await harness.job(count: 10, spec: spec)
         let done = try await harness.withRunning(harness.worker([provider], concurrency: 2)) {
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func pauseHoldsItemsUntilResume() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = GatedProvider()
         let job = try await harness.job(count: 10, spec: spec)
         let worker = harness.worker([provider], concurrency: 2)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func drainFinishesCallsInFlightAndReleasesTheRest() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = GatedProvider()
         let job = try await harness.job(count: 10, spec: spec)
         let worker = harness.worker([provider], concurrency: 2)
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func theReaperReturnsADeadWorkersItemsAndAnotherFinishesThem() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let clock = ManualClock(start: Date())
         let job = try await harness.job(count: 30, spec: ["template": "{{text}}", "batch_size": 30])
         // A worker claims everything and dies without a word.
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func aBigJobDoesNotStarveASmallOne() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let big = try await harness.job(count: 20_000, spec: ["template": "{{text}}", "batch_size": 20], owner: "alice")
         let small = try await harness.job(count: 10, spec: ["template": "{{text}}"], owner: "bob")
         let (smallDone, bigAtThatMoment) = try await harness.withRunning(harness.worker([BuiltinProvider()], concurrency: 8)) {

@@ -5,13 +5,14 @@ import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
 
-/// A store plus a worker wired for tests: real SQLite, real worker loop, test providers.
+/// A store plus a worker wired for tests: a real database (``StoreDriver/current``), real
+/// worker loop, test providers.
 struct EngineHarness {
     let fixture: StoreFixture
     var store: any JobStore { fixture.store }
 
-    init() throws {
-        fixture = try StoreDriver.sqlite.makeStore()
+    init() async throws {
+        fixture = try await StoreDriver.current.makeStore()
     }
 
     static func configuration(concurrency: Int = 4) -> EngineConfiguration {

@@ -9,13 +9,13 @@ import Testing
 
 @Suite struct IngestorTests {
     func ingest(_ files: [(String, String)], spec: JSONValue) async throws -> (Job, [Item]) {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let directory = TemporaryDirectory()
         let sources = files.map { name, contents in
             JobSource(path: directory.write(name, contents), displayName: name, format: InputFormat(fileName: name)!)
         }
         let job = try await harness.store.createJob(NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: sources), now: Date())
-        let ended = try await JobIngestor(store: harness.store, batchSize: 2).ingest(jobID: job.id)
+        let ended = try await JobIngestor(store: harness.store, owner: "ingestor", batchSize: 2).takeAndIngest(jobID: job.id)
         return (ended, try await harness.items(job.id))
     }
 
@@ -43,14 +43,14 @@ import Testing
             #"{"custom_id": "\#(id)", "method": "POST", "url": "\#(url)", "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}"#
         }
         let clean = [line("a"), line("b")].joined(separator: "\n") + "\n"
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let directory = TemporaryDirectory()
         let spec: JSONValue = ["input": ["format": "openai_batch"], "provider": "auto"]
         func run(_ contents: String) async throws -> Job {
             let source = JobSource(path: directory.write("\(UUID()).jsonl", contents), displayName: "in.jsonl", format: .openAIBatch)
             let job = try await harness.store.createJob(
                 NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: [source]), now: Date())
-            return try await JobIngestor(store: harness.store).ingest(jobID: job.id)
+            return try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: job.id)
         }
         let good = try await run(clean)
         #expect(good.status == .queued)
@@ -98,11 +98,11 @@ import Testing
     func presetRunsItsExampleOffline(preset: String, example: String) async throws {
         let catalog = try PresetCatalog.shipped()
         let spec = try JobSpec.parse(["preset": .string(preset)], preset: catalog.specJSON(named:))
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let path = Self.examples.appendingPathComponent(example).path
         let source = JobSource(path: path, displayName: example, format: spec.input.format ?? InputFormat(fileName: example)!)
         let job = try await harness.store.createJob(NewJob(owner: "a", name: preset, spec: spec, sources: [source]), now: Date())
-        let queued = try await JobIngestor(store: harness.store).ingest(jobID: job.id)
+        let queued = try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: job.id)
         #expect(queued.status == .queued, "\(queued.errors)")
         let done = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
             try await waitForJob(harness.store, job.id) { $0.status.isFinal }

@@ -23,7 +23,7 @@ import Testing
         key: String? = "sk-test", breaker: CircuitBreaker.Configuration = .init(),
         until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
     ) async throws -> (Job, [Item], FakeProviderCounters) {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let job = try await harness.job(count: items, spec: spec)
         return try await withFakeProvider(behaviour) { fake, http in
             let provider = OpenAICompatibleProvider(

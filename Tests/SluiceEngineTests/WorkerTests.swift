@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct WorkerTests {
     @Test func runsEveryItemWithTheBuiltinProvider() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let spec: JSONValue = [
             "template": "{{text}}", "batch_size": 7,
             "output_schema": [
@@ -30,18 +30,18 @@ import Testing
     }
 
     @Test func groupsRunInOrderWithTheirHistory() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { request, _ in "re: " + request.messages.last!.content }
         let spec: JSONValue = ["template": "{{text}}", "group_by": "chat", "provider": "scripted", "batch_size": 5]
-        let job = try await harness.store.createJob(NewJob(owner: "a", name: "g", spec: Fixtures.spec(spec), sources: []), now: Date())
+        let job = try await Fixtures.validatingJob(in: harness.store, spec: Fixtures.spec(spec), owner: "a", now: Date())
         // Three chats of four turns each, interleaved in the input.
         let items = (0..<12).map {
             NewItem(
                 index: $0, groupKey: "chat\($0 % 3)",
                 input: JSONObject([("chat", .string("chat\($0 % 3)")), ("text", .string("turn \($0)"))]))
         }
-        try await harness.store.appendItems(jobID: job.id, items: items)
-        _ = try await harness.store.finishValidation(jobID: job.id, now: Date())
+        try await harness.store.appendItems(jobID: job.id, owner: Fixtures.ingestor, items: items)
+        _ = try await harness.store.finishValidation(jobID: job.id, owner: Fixtures.ingestor, now: Date())
         let done = try await harness.withRunning(harness.worker([provider], concurrency: 3)) {
             try await waitForJob(harness.store, job.id) { $0.status.isFinal }
         }
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func transientFailuresAreRetriedUntilTheySucceed() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let failures = Counter()
         let provider = ScriptedProvider { request, _ throws(ProviderFailure) in
             // Every item fails on its first two attempts.
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func attemptsAreCappedAndTheLastErrorKept() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .transient("connection reset") }
         let job = try await harness.job(count: 3, spec: ["template": "{{text}}", "provider": "scripted", "max_attempts": 2])
         let done = try await harness.withRunning(harness.worker([provider])) {
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func rejectedRequestsFailAtOnce() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .rejected("HTTP 400: unknown model") }
         let job = try await harness.job(count: 2, spec: ["template": "{{text}}", "provider": "scripted"])
         let done = try await harness.withRunning(harness.worker([provider])) {
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func anInvalidReplyIsFedBackAndNeverStored() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { request, _ in
             // Correct only once told what was wrong.
             request.messages.last!.content.contains("rejected") ? #"{"score": 4}"# : #"{"score": "high"}"#
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func aReplyThatNeverValidatesFailsWithTheValidationError() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { _, _ in "I think it is a 7" }
         let spec: JSONValue = ["template": "{{text}}", "provider": "scripted", "max_attempts": 2, "output_schema": ["type": "integer"]]
         let job = try await harness.job(count: 1, spec: spec)
@@ -137,7 +137,7 @@ import Testing
     }
 
     @Test func refusedCredentialsPauseTheJobInsteadOfFailingItems() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = ScriptedProvider { _, _ throws(ProviderFailure) in throw .unauthorized("HTTP 401: invalid api key") }
         let job = try await harness.job(count: 6, spec: ["template": "{{text}}", "provider": "scripted", "batch_size": 6])
         let paused = try await harness.withRunning(harness.worker([provider], concurrency: 1)) {
@@ -150,7 +150,7 @@ import Testing
     }
 
     @Test func anUnknownProviderPausesTheJobWithAReason() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let job = try await harness.job(count: 2, spec: ["template": "{{text}}", "provider": "nowhere"])
         let paused = try await harness.withRunning(harness.worker([BuiltinProvider()])) {
             try await waitForJob(harness.store, job.id) { $0.status == .paused && $0.counts.running == 0 }
@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test func packedRequestsAnswerSeveralItemsPerCall() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let calls = Counter()
         let builtin = BuiltinProvider()
         let provider = ScriptedProvider { request, _ throws(ProviderFailure) in
@@ -184,7 +184,7 @@ import Testing
 
 extension WorkerTests {
     @Test func aHungCallHoldsOnlyItsOwnSlotWhileTheRestOfItsClaimIsRecorded() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let release = Latch()
         let provider = ScriptedProvider { request, _ in
             if request.messages.last!.content == "item 0" { await release.wait() }
@@ -203,7 +203,7 @@ extension WorkerTests {
     }
 
     @Test func aClaimTakesNoMoreThanTheFreeSlotsPlusPrefetch() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let provider = GatedProvider()
         let job = try await harness.job(count: 100, spec: ["template": "{{text}}", "provider": "gated", "batch_size": 100])
         let configuration = EngineHarness.configuration(concurrency: 4)
@@ -220,7 +220,7 @@ extension WorkerTests {
     }
 
     @Test func aWorkerStartingOnThisMachineTakesBackADeadPredecessorsItemsAtOnce() async throws {
-        let harness = try EngineHarness()
+        let harness = try await EngineHarness()
         let job = try await harness.job(count: 10, spec: ["template": "{{text}}", "batch_size": 10])
         let host = ProcessInfo.processInfo.hostName
         // A process id that exists on no machine (above the kernel's pid_max).

@@ -12,12 +12,13 @@ import SluiceServer
 import SluiceStore
 import SluiceTestSupport
 
-/// A real server on a free loopback port over a real SQLite file, with workers, and an HTTP
-/// client to call it: what every HTTP test runs against.
+/// A real server on a free loopback port over a real database (``StoreDriver/current``), with
+/// workers, and an HTTP client to call it: what every HTTP test runs against.
 struct ServerHarness: Sendable {
     let baseURL: String
-    let store: SQLiteJobStore
-    let directory: TemporaryDirectory
+    let fixture: StoreFixture
+    var store: SQLJobStore { fixture.store }
+    var directory: TemporaryDirectory { fixture.directory }
     let http: HTTPClient
 
     struct Reply: Sendable {
@@ -35,8 +36,8 @@ struct ServerHarness: Sendable {
         providers: [any ModelProvider] = [], workers: Bool = true,
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
-        let directory = TemporaryDirectory()
-        let store = try SQLiteJobStore(path: directory.path("sluice.sqlite"))
+        let fixture = try await StoreDriver.current.makeStore()
+        let (store, directory) = (fixture.store, fixture.directory)
         let configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, auth: auth, uploadDirectory: directory.path("uploads"), maxUploadBytes: maxUploadBytes,
             requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02)
@@ -61,7 +62,7 @@ struct ServerHarness: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: store, directory: directory, http: http)
+        let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", fixture: fixture, http: http)
         do {
             let result = try await body(harness)
             try await http.shutdown()

@@ -12,57 +12,97 @@ import Testing
         ids.map { ItemOutcome(itemID: $0, result: .succeeded(output), usage: TokenUsage(promptTokens: 3, completionTokens: 2), model: "m") }
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func createAppendAndFinishValidation(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await store.createJob(NewJob(owner: "alice", name: "n", spec: Fixtures.spec(), sources: []), now: t0)
         #expect(job.status == .validating)
+        let leased = try await store.leaseIngest(owner: "reader", leaseDuration: 30, now: t0)
+        #expect(leased?.id == job.id)
         try await store.appendItems(
-            jobID: job.id, items: (0..<2500).map { NewItem(index: $0, groupKey: nil, input: JSONObject([("z", .int($0)), ("a", "x")])) })
-        try await store.appendItems(jobID: job.id, items: [NewItem(index: 2500, groupKey: nil, input: JSONObject([("z", 1)]))])
+            jobID: job.id, owner: "reader",
+            items: (0..<2500).map { NewItem(index: $0, groupKey: nil, input: JSONObject([("z", .int($0)), ("a", "x\t\\n\n")])) })
+        try await store.appendItems(
+            jobID: job.id, owner: "reader", items: [NewItem(index: 2500, groupKey: "g", input: JSONObject([("z", 1)]))])
         let validating = try await store.job(id: job.id)
         #expect(validating?.counts == JobCounts(total: 2501, pending: 2501))
         #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil, "a validating job is not claimable")
-        let queued = try await store.finishValidation(jobID: job.id, now: t0)
+        let queued = try await store.finishValidation(jobID: job.id, owner: "reader", now: t0)
         #expect(queued.status == .queued)
         let page = try await store.items(jobID: job.id, status: nil, afterIndex: 2497, limit: 10)
         #expect(page.map(\.index) == [2498, 2499, 2500])
         #expect(page[0].input.keys == ["z", "a"])
+        #expect(page[0].input["a"] == "x\t\\n\n", "text survives the bulk insert byte for byte")
+        #expect(page[2].groupKey == "g")
+        #expect(page[1].groupKey == nil)
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func failedValidationLeavesNoItems(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
-        let job = try await store.createJob(NewJob(owner: "alice", name: "n", spec: Fixtures.spec(), sources: []), now: t0)
-        try await store.appendItems(jobID: job.id, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
-        let failed = try await store.failValidation(jobID: job.id, errors: [JobErrorEntry(line: 3, column: 2, message: "bad")], now: t0)
+        let job = try await Fixtures.validatingJob(in: store, now: t0)
+        let reader = Fixtures.ingestor
+        try await store.appendItems(jobID: job.id, owner: reader, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        let failed = try await store.failValidation(
+            jobID: job.id, owner: reader, errors: [JobErrorEntry(line: 3, column: 2, message: "bad")], now: t0)
         #expect(failed.status == .failed)
         #expect(failed.counts == JobCounts())
         #expect(failed.errors == [JobErrorEntry(line: 3, column: 2, message: "bad")])
         #expect(failed.finishedAt == t0)
         #expect(try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 10).isEmpty)
         await #expect(throws: StoreError.invalidTransition(jobID: job.id, from: .failed, action: "add items to")) {
-            try await store.appendItems(jobID: job.id, items: [NewItem(index: 1, groupKey: nil, input: JSONObject())])
+            try await store.appendItems(jobID: job.id, owner: reader, items: [NewItem(index: 1, groupKey: nil, input: JSONObject())])
         }
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func restartValidationDropsPartialItems(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
-        let job = try await store.createJob(NewJob(owner: "a", name: "n", spec: Fixtures.spec(), sources: [], fingerprint: "fp"), now: t0)
-        try await store.appendItems(jobID: job.id, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
-        try await store.restartValidation(jobID: job.id)
+        let job = try await Fixtures.validatingJob(in: store, fingerprint: "fp", now: t0)
+        try await store.appendItems(jobID: job.id, owner: Fixtures.ingestor, items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        try await store.restartValidation(jobID: job.id, owner: Fixtures.ingestor)
         #expect(try await store.job(id: job.id)?.counts.total == 0)
         #expect(try await store.job(fingerprint: "fp")?.id == job.id)
-        #expect(try await store.jobsAwaitingValidation(limit: 5).map(\.id) == [job.id])
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
+    func anIngestIsLeasedToOneReaderAndTakenOverWhenItsLeaseRunsOut(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let first = try await store.createJob(NewJob(owner: "a", name: "1", spec: Fixtures.spec(), sources: []), now: t0)
+        let second = try await store.createJob(NewJob(owner: "a", name: "2", spec: Fixtures.spec(), sources: []), now: t0)
+        #expect(try await store.leaseIngest(owner: "p1", leaseDuration: 30, now: t0)?.id == first.id)
+        #expect(
+            try await store.leaseIngest(owner: "p2", leaseDuration: 30, now: t0)?.id == second.id, "a held upload is not handed out twice")
+        #expect(try await store.leaseIngest(owner: "p3", leaseDuration: 30, now: t0) == nil)
+        try await store.appendItems(jobID: first.id, owner: "p1", items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        await #expect(throws: StoreError.self) {
+            try await store.appendItems(jobID: first.id, owner: "p2", items: [NewItem(index: 1, groupKey: nil, input: JSONObject())])
+        }
+        #expect(try await store.extendIngest(jobID: first.id, owner: "p1", until: t0.addingTimeInterval(40)))
+        #expect(try await !store.extendIngest(jobID: first.id, owner: "p2", until: t0.addingTimeInterval(40)))
+
+        // p1 stalls past its lease: p3 takes the job over, and from then on p1 is refused.
+        let later = t0.addingTimeInterval(41)
+        #expect(try await store.leaseIngest(owner: "p3", leaseDuration: 30, now: later)?.id == first.id)
+        try await store.restartValidation(jobID: first.id, owner: "p3")
+        await #expect(throws: StoreError.self) {
+            try await store.appendItems(jobID: first.id, owner: "p1", items: [NewItem(index: 1, groupKey: nil, input: JSONObject())])
+        }
+        await #expect(throws: StoreError.self) { _ = try await store.finishValidation(jobID: first.id, owner: "p1", now: later) }
+        #expect(try await !store.extendIngest(jobID: first.id, owner: "p1", until: later.addingTimeInterval(30)))
+        try await store.appendItems(jobID: first.id, owner: "p3", items: [NewItem(index: 0, groupKey: nil, input: JSONObject())])
+        let queued = try await store.finishValidation(jobID: first.id, owner: "p3", now: later)
+        #expect(queued.status == .queued)
+        #expect(queued.counts == JobCounts(total: 1, pending: 1), "only the holder's items count, once")
+    }
+
+    @Test(arguments: StoreDriver.available)
     func claimTakesAtMostBatchSizeAndCountsAnAttempt(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(
             in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 4]), now: t0)
@@ -78,9 +118,9 @@ import Testing
         #expect(after.counts == JobCounts(total: 10, pending: 4, running: 6))
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func aClaimIsSizedInCallsForAJobThatPacksRows(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         _ = try await Fixtures.queuedJob(
             in: store, count: 30, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 25, "items_per_request": 5]), now: t0)
@@ -90,9 +130,9 @@ import Testing
         #expect(capped.items.count == 20, "never more than the rest, nor batch_size")
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func aDeadOwnersLeasesAreTakenBackWithTheirAttemptSpent(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let spec = Fixtures.spec(["template": "{{text}}", "max_attempts": 1])
         let job = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, now: t0)
@@ -109,9 +149,9 @@ import Testing
         #expect(after.counts == JobCounts(total: 5, pending: 1, running: 1, failed: 3))
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func groupsRunStrictlyInOrder(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         // Items 0-2 are group A, 3 is group B, 4 has no group.
         let job = try await Fixtures.queuedJob(in: store, count: 5, groups: { $0 < 3 ? "A" : ($0 == 3 ? "B" : nil) }, now: t0)
@@ -130,9 +170,9 @@ import Testing
         #expect(history.map(\.index) == [0])
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func anExpiredLeaseGoesToTheNextOwnerAndTheOldOwnerCannotWrite(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
         let first = try #require(try await store.claim(owner: "old", limit: 10, leaseDuration: 30, now: t0))
@@ -154,9 +194,9 @@ import Testing
         #expect(done.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func heartbeatsKeepALease(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         _ = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
         let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
@@ -166,9 +206,9 @@ import Testing
         #expect(try await store.reclaimExpiredLeases(now: t0.addingTimeInterval(61)) == 2)
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func releaseRefundsTheAttemptAndRetriesWaitTheirTurn(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         _ = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
         let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
@@ -183,9 +223,9 @@ import Testing
         #expect(later.items[0].error == "429")
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func aLostLeaseOnTheLastAttemptFailsTheItem(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(
             in: store, count: 1, spec: Fixtures.spec(["template": "{{text}}", "max_attempts": 1]), now: t0)
@@ -197,9 +237,9 @@ import Testing
         #expect(failed.errors.first?.item == 0)
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func outcomesSetTheFinalStatusExactlyOnce(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(in: store, count: 3, now: t0)
         let batch = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0))
@@ -220,9 +260,9 @@ import Testing
         await #expect(throws: StoreError.jobNotFound("job_missing")) { try await store.cancel(jobID: "job_missing", now: t0) }
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func cancelStopsPendingItemsAndWaitsForRunningOnes(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(
             in: store, count: 5, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), now: t0)
@@ -239,9 +279,9 @@ import Testing
         #expect(cancelled.counts == JobCounts(total: 5, succeeded: 1, cancelled: 4))
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func pauseStopsClaimsUntilResume(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let job = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
         let paused = try await store.pause(jobID: job.id, reason: "key refused", now: t0)
@@ -261,9 +301,9 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func aSmallJobIsNotStarvedByABigOneSubmittedFirst(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let big = try await Fixtures.queuedJob(
             in: store, count: 1_000, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 10]), owner: "alice", now: t0)
@@ -276,9 +316,9 @@ import Testing
         #expect(served == [big.id, small.id, big.id, big.id], "the small job is served on the second claim and then is empty")
     }
 
-    @Test(arguments: StoreDriver.allCases)
+    @Test(arguments: StoreDriver.available)
     func claimsRotateAcrossOwnersBeforeJobs(driver: StoreDriver) async throws {
-        let fixture = try driver.makeStore()
+        let fixture = try await driver.makeStore()
         let store = fixture.store
         let spec = Fixtures.spec(["template": "{{text}}", "batch_size": 1])
         let first = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, owner: "alice", now: t0)

@@ -1,27 +1,100 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SluiceCore
 import SluiceStore
+import SluiceStorePostgres
+import SluiceStoreSQLite
 
 /// The store drivers the conformance suite runs against. Every test of the suite takes a
 /// driver as its argument, so a behaviour one driver lacks fails by name.
+///
+/// PostgreSQL takes part when `SLUICE_TEST_POSTGRES` names a server (a `postgres://` URL of a
+/// user allowed to create databases), as `scripts/test.sh` arranges; each store gets a database
+/// of its own on it.
 public enum StoreDriver: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgres
 
     public var description: String { rawValue }
 
-    /// A fresh, empty store, alive with its files as long as the fixture is.
-    public func makeStore() throws -> StoreFixture {
+    /// The drivers this run can test: SQLite always, PostgreSQL when a server is given.
+    public static var available: [StoreDriver] { PostgresTestServer.url == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// The driver engine and HTTP tests run on: `SLUICE_TEST_DRIVER` (sqlite by default), so
+    /// the test script can run those suites once per driver.
+    public static var current: StoreDriver {
+        ProcessInfo.processInfo.environment["SLUICE_TEST_DRIVER"].flatMap(StoreDriver.init(rawValue:)) ?? .sqlite
+    }
+
+    /// A fresh, empty store, alive with its files (or database) as long as the fixture is.
+    public func makeStore() async throws -> StoreFixture {
         let directory = TemporaryDirectory()
         switch self {
-        case .sqlite: return StoreFixture(store: try SQLiteJobStore(path: directory.path("sluice.sqlite")), directory: directory)
+        case .sqlite:
+            let store = try SQLJobStore.sqlite(path: directory.path("sluice.sqlite"))
+            return StoreFixture(store: store, directory: directory, databaseURL: directory.path("sluice.sqlite"), close: nil)
+        case .postgres:
+            let url = try await PostgresTestServer.createDatabase()
+            let database = try await PostgreSQLDatabase.open(
+                location: try PostgresLocation(url: url), maximumConnections: 4, logger: Logger(label: "test"))
+            return StoreFixture(store: SQLJobStore(database: database), directory: directory, databaseURL: url, close: database)
         }
     }
 }
 
-/// A store and whatever must outlive it (its database file).
-public struct StoreFixture: Sendable {
-    public let store: any JobStore
+/// A store and whatever must outlive it (its database file, or its PostgreSQL connections).
+public final class StoreFixture: Sendable {
+    public let store: SQLJobStore
     public let directory: TemporaryDirectory
+    /// What `--database` names this store by, for a `sluice` process sharing it.
+    public let databaseURL: String
+    let close: PostgreSQLDatabase?
+
+    init(store: SQLJobStore, directory: TemporaryDirectory, databaseURL: String, close: PostgreSQLDatabase?) {
+        self.store = store
+        self.directory = directory
+        self.databaseURL = databaseURL
+        self.close = close
+    }
+
+    deinit {
+        if let close { Task { await close.close() } }
+    }
+}
+
+/// The PostgreSQL server tests share, and the throwaway databases they make on it.
+public enum PostgresTestServer {
+    /// `SLUICE_TEST_POSTGRES`: a URL of the server's maintenance database.
+    public static var url: String? { ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"] }
+
+    /// One client to the maintenance database, for `CREATE DATABASE`.
+    static let admin: PostgresClient? = url.flatMap { url in
+        guard let location = try? PostgresLocation(url: url) else { return nil }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable)
+        configuration.options.maximumConnections = 2
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test"))
+        Task.detached { await client.run() }
+        return client
+    }
+
+    /// Creates an empty database and returns its URL.
+    public static func createDatabase() async throws -> String {
+        guard let url, let admin, var components = URLComponents(string: url) else {
+            throw PostgresTestError("SLUICE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
+        }
+        let name = "sluice_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) STRATEGY = FILE_COPY"))
+        components.path = "/" + name
+        return components.string!
+    }
+}
+
+public struct PostgresTestError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Shortcuts for building jobs in tests.
@@ -35,11 +108,22 @@ public enum Fixtures {
         in store: any JobStore, count: Int, spec: JobSpec = spec(), owner: String = "alice", groups: ((Int) -> String?)? = nil,
         now: Date
     ) async throws -> Job {
-        let job = try await store.createJob(NewJob(owner: owner, name: "test", spec: spec, sources: []), now: now)
+        let job = try await validatingJob(in: store, spec: spec, owner: owner, now: now)
         let items = (0..<count).map { index in
             NewItem(index: index, groupKey: groups?(index), input: JSONObject([("text", .string("item \(index)"))]))
         }
-        if !items.isEmpty { try await store.appendItems(jobID: job.id, items: items) }
-        return try await store.finishValidation(jobID: job.id, now: now)
+        if !items.isEmpty { try await store.appendItems(jobID: job.id, owner: ingestor, items: items) }
+        return try await store.finishValidation(jobID: job.id, owner: ingestor, now: now)
+    }
+
+    /// The ingest lease owner test jobs are read by.
+    public static let ingestor = "test-ingestor"
+
+    /// Creates a job in `validating` whose ingest ``ingestor`` holds.
+    public static func validatingJob(
+        in store: any JobStore, spec: JobSpec = spec(), owner: String = "alice", fingerprint: String? = nil, now: Date
+    ) async throws -> Job {
+        let job = try await store.createJob(NewJob(owner: owner, name: "test", spec: spec, sources: [], fingerprint: fingerprint), now: now)
+        return try await store.takeIngest(jobID: job.id, owner: ingestor, leaseDuration: 60, now: now)
     }
 }

@@ -1,0 +1,236 @@
+import Foundation
+import SluiceCore
+
+/// Claims, leases and outcomes: the operations workers call, each one transaction.
+extension SQLJobStore {
+    public func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
+        guard limit > 0 else { return nil }
+        let lockJob = database.lockClause
+        let skipLocked = database.skipLocked("i")
+        return try await write { tx -> ClaimedBatch? in
+            // A handful of candidates: a job can have pending items that are all blocked (their
+            // group is busy, or they wait out a back-off), and then the next job is tried.
+            let candidates = try tx.rows(
+                """
+                SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request FROM jobs
+                LEFT JOIN owners ON owners.owner = jobs.owner
+                WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
+                ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
+                """, [])
+            for candidate in candidates {
+                let seq = try candidate.int64("seq")
+                // Locks the job, and checks it is still claimable now that it is ours.
+                guard
+                    try tx.row(
+                        "SELECT seq FROM jobs WHERE seq = ? AND status IN ('queued', 'running') AND pending > 0 \(lockJob)", [.int(seq)])
+                        != nil
+                else { continue }
+                let itemsPerCall = try candidate.int("items_per_request")
+                let count = min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
+                // An item of a group waits while an earlier one is pending or running; rows another
+                // claimer holds are skipped, not waited for.
+                let rows = try tx.rows(
+                    """
+                    UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
+                    WHERE id IN (
+                        SELECT i.id FROM items AS i
+                        WHERE i.job_seq = ? AND i.status = 'pending' AND i.available_at <= ?
+                        AND (i.group_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM items AS g
+                            WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
+                            AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
+                        ORDER BY i.idx LIMIT ? \(skipLocked))
+                    AND status = 'pending' RETURNING \(StoreRows.itemColumns)
+                    """,
+                    [.text(owner), SQLValue(now + leaseDuration), SQLValue(now), .int(seq), SQLValue(now), SQLValue(count)])
+                guard !rows.isEmpty else { continue }
+                let served = try tx.nextValue(of: "served_order")
+                try tx.execute(
+                    """
+                    UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
+                    started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ?
+                    """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)])
+                try tx.execute(
+                    """
+                    INSERT INTO owners (owner, served_seq) VALUES (?, ?)
+                    ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
+                    """, [.text(try candidate.text("owner")), .int(served)])
+                let jobID = try candidate.text("id")
+                let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
+                return ClaimedBatch(job: try Self.fetchJob(tx, id: jobID), items: items, leaseExpiresAt: now + leaseDuration)
+            }
+            return nil
+        }
+    }
+
+    public func extendLeases(itemIDs: [Int64], owner: String, until: Date) async throws -> Set<Int64> {
+        guard !itemIDs.isEmpty else { return [] }
+        return try await write { tx in
+            var held: Set<Int64> = []
+            for slice in SQLList.slices(itemIDs) {
+                for row in try tx.rows(
+                    """
+                    UPDATE items SET lease_expires_at = ?
+                    WHERE id IN (\(SQLList.marks(slice.count))) AND status = 'running' AND lease_owner = ? RETURNING id
+                    """, [SQLValue(until)] + slice.map(SQLValue.int) + [.text(owner)])
+                {
+                    held.insert(try row.int64("id"))
+                }
+            }
+            return held
+        }
+    }
+
+    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> Set<Int64> {
+        guard !outcomes.isEmpty else { return [] }
+        let lockJob = database.lockClause
+        return try await write { tx in
+            let locked = try Self.lockJobs(tx, itemIDs: outcomes.map(\.itemID), lockClause: lockJob)
+            var changes: [Int64: CountChange] = [:]
+            var recorded: Set<Int64> = []
+            for outcome in outcomes {
+                // The lease check is in the WHERE: an item another worker now owns is not matched.
+                guard let seq = locked.jobOfItem[outcome.itemID], let job = locked.jobs[seq] else { continue }
+                let status = ItemLifecycle.status(after: outcome.result, jobStatus: job.status)
+                var output = SQLValue.null
+                var error = SQLValue.null
+                var notBefore = SQLValue.null
+                var refund = 0
+                switch outcome.result {
+                case .succeeded(let value): output = .text(StoreRows.text(value))
+                case .failed(let message): error = .text(message)
+                case .retry(let message, let time):
+                    (error, notBefore) = (.text(message), SQLValue(time))
+                case .deferred(let message, let time):
+                    (error, notBefore, refund) = (.text(message), SQLValue(time), 1)
+                }
+                guard
+                    let row = try tx.row(
+                        """
+                        UPDATE items SET status = ?, output = ?, error = ?, available_at = COALESCE(?, available_at),
+                        attempts = attempts - ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                        prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
+                        WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
+                        """,
+                        [
+                            .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
+                            status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
+                            SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), .int(outcome.itemID), .text(owner),
+                        ])
+                else { continue }
+                var change = changes[seq, default: CountChange()]
+                change.finishRunning(as: status)
+                change.usage = change.usage + outcome.usage
+                if case .failed(let message) = outcome.result {
+                    change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
+                }
+                changes[seq] = change
+                recorded.insert(outcome.itemID)
+            }
+            for seq in changes.keys.sorted() { try Self.apply(changes[seq]!, to: seq, tx, now: now) }
+            return recorded
+        }
+    }
+
+    public func release(itemIDs: [Int64], owner: String, now: Date) async throws {
+        guard !itemIDs.isEmpty else { return }
+        try await takeBack(
+            where: "id IN (\(SQLList.marks(itemIDs.count))) AND lease_owner = ?", itemIDs.map(SQLValue.int) + [.text(owner)], refund: true,
+            reason: nil, now: now)
+    }
+
+    public func leaseOwners() async throws -> [String] {
+        try await read { tx in
+            try tx.rows("SELECT DISTINCT lease_owner FROM items WHERE status = 'running' AND lease_owner IS NOT NULL", []).map {
+                try $0.text("lease_owner")
+            }
+        }
+    }
+
+    public func releaseLeases(owner: String, reason: String, now: Date) async throws -> Int {
+        try await takeBack(where: "lease_owner = ?", [.text(owner)], refund: false, reason: reason, now: now)
+    }
+
+    public func reclaimExpiredLeases(now: Date) async throws -> Int {
+        try await takeBack(where: "lease_expires_at < ?", [SQLValue(now)], refund: false, reason: "the worker's lease expired", now: now)
+    }
+
+    public func releaseAllLeases(jobID: String, now: Date) async throws -> Int {
+        try await takeBack(
+            where: "job_seq = (SELECT seq FROM jobs WHERE id = ?)", [.text(jobID)], refund: false,
+            reason: "the previous run stopped before this item finished", now: now)
+    }
+
+    // MARK: - Shared pieces
+
+    /// What a transaction needs to know of a locked job.
+    struct LockedJob {
+        var status: JobStatus
+        var maxAttempts: Int
+    }
+
+    /// Locks the jobs of these items, in `seq` order, and returns what deciding their items
+    /// needs: each job's status and attempts, and which job each item is of.
+    static func lockJobs(_ tx: any SQLTransaction, itemIDs: [Int64], lockClause: String) throws -> (
+        jobs: [Int64: LockedJob], jobOfItem: [Int64: Int64]
+    ) {
+        var jobs: [Int64: LockedJob] = [:]
+        var jobOfItem: [Int64: Int64] = [:]
+        for slice in SQLList.slices(itemIDs) {
+            for row in try tx.rows("SELECT id, job_seq FROM items WHERE id IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.int)) {
+                jobOfItem[try row.int64("id")] = try row.int64("job_seq")
+            }
+        }
+        for slice in SQLList.slices(Set(jobOfItem.values).sorted()) {
+            for row in try tx.rows(
+                "SELECT seq, status, max_attempts FROM jobs WHERE seq IN (\(SQLList.marks(slice.count))) ORDER BY seq \(lockClause)",
+                slice.map(SQLValue.int))
+            {
+                guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of a job") }
+                jobs[try row.int64("seq")] = LockedJob(status: status, maxAttempts: try row.int("max_attempts"))
+            }
+        }
+        return (jobs, jobOfItem)
+    }
+
+    /// Takes running items matching `condition` back from their holders, each by a guarded
+    /// change (still running, same holder, still matching): to `pending` normally, with the
+    /// attempt given back when `refund` says no call was made; see ``ItemLifecycle/takenBack``.
+    func takeBack(where condition: String, _ arguments: [SQLValue], refund: Bool, reason: String?, now: Date) async throws -> Int {
+        let lockJob = database.lockClause
+        return try await write { tx in
+            let candidates = try tx.rows(
+                "SELECT id, job_seq, idx, attempts, lease_owner FROM items WHERE status = 'running' AND \(condition)", arguments)
+            guard !candidates.isEmpty else { return 0 }
+            let jobs = try Self.lockJobs(tx, itemIDs: try candidates.map { try $0.int64("id") }, lockClause: lockJob).jobs
+            var changes: [Int64: CountChange] = [:]
+            for candidate in candidates {
+                let seq = try candidate.int64("job_seq")
+                guard let job = jobs[seq] else { continue }
+                let status = ItemLifecycle.takenBack(
+                    attempts: try candidate.int("attempts"), maxAttempts: job.maxAttempts, jobStatus: job.status, refund: refund)
+                var message = reason
+                if status == .failed { message = "\(reason ?? "interrupted") on the last of \(job.maxAttempts) attempts" }
+                if status == .cancelled { message = reason ?? "cancelled" }
+                guard
+                    try tx.row(
+                        """
+                        UPDATE items SET status = ?, error = COALESCE(?, error), finished_at = ?, lease_owner = NULL,
+                        lease_expires_at = NULL, attempts = attempts - ?
+                        WHERE id = ? AND status = 'running' AND lease_owner = ? AND \(condition) RETURNING id
+                        """,
+                        [
+                            .text(status.rawValue), SQLValue(message), status.isFinal ? SQLValue(now) : .null, SQLValue(refund ? 1 : 0),
+                            candidate["id"], candidate["lease_owner"],
+                        ] + arguments) != nil
+                else { continue }
+                var change = changes[seq, default: CountChange()]
+                change.finishRunning(as: status)
+                if status == .failed, let message { change.errors.append(JobErrorEntry(item: try candidate.int("idx"), message: message)) }
+                changes[seq] = change
+            }
+            for seq in changes.keys.sorted() { try Self.apply(changes[seq]!, to: seq, tx, now: now) }
+            return changes.values.reduce(0) { $0 - $1.running }
+        }
+    }
+}

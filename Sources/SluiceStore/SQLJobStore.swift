@@ -1,0 +1,384 @@
+import Foundation
+import SluiceCore
+
+/// The job store, written once for every SQL database: SQLite on one machine, PostgreSQL for
+/// many processes on many machines.
+///
+/// Every change is guarded in the statement that makes it: the status (and the lease owner)
+/// it may start from is in the `WHERE`, and `RETURNING` says whether it happened, so two
+/// processes racing for one transition cannot both win — whatever the database's locking.
+/// Transactions that touch a job and its items lock the job first (in `seq` order when there
+/// are several), then its items: one order everywhere, so PostgreSQL never finds a deadlock.
+public final class SQLJobStore: JobStore {
+    public let database: any SQLDatabase
+
+    /// Runs of a transaction that lost a race (deadlock, serialization failure, busy file).
+    static let transactionAttempts = 4
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// A read-write transaction, run again when the database says it lost a race.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await database.write(body)
+            } catch let error as StoreError where error.isRetryable && attempt < Self.transactionAttempts {
+                // A short, growing pause lets the winner commit.
+                try await Task.sleep(for: .milliseconds(2 << attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await database.read(body)
+    }
+
+    // MARK: - Validation
+
+    public func createJob(_ new: NewJob, now: Date) async throws -> Job {
+        let arguments: [SQLValue] = [
+            .text(new.id), .text(new.owner), .text(new.name), .text(StoreRows.text(new.spec.json)), .text(StoreRows.text(new.sources)),
+            SQLValue(new.fingerprint), SQLValue(new.spec.batchSize), SQLValue(new.spec.maxAttempts), SQLValue(now),
+            SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
+        ]
+        return try await write { tx in
+            guard
+                let row = try tx.row(
+                    """
+                    INSERT INTO jobs (
+                        id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
+                        items_per_request
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                    """, arguments)
+            else { throw StoreError.corrupt("job \(new.id) was not stored") }
+            return try StoreRows.job(row, errors: [])
+        }
+    }
+
+    public func leaseIngest(owner: String, leaseDuration: Double, now: Date) async throws -> Job? {
+        let skipLocked = database.skipLocked("candidate")
+        return try await write { tx in
+            let unowned = "status = 'validating' AND (ingest_owner IS NULL OR ingest_expires_at < ?)"
+            guard
+                let row = try tx.row(
+                    """
+                    UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ?
+                    WHERE seq = (SELECT candidate.seq FROM jobs AS candidate WHERE candidate.\(unowned)
+                                 ORDER BY candidate.seq LIMIT 1 \(skipLocked))
+                    AND \(unowned) RETURNING \(StoreRows.jobColumns)
+                    """,
+                    [.text(owner), SQLValue(now + leaseDuration), SQLValue(now), SQLValue(now)])
+            else { return nil }
+            return try StoreRows.job(row, errors: [])
+        }
+    }
+
+    public func takeIngest(jobID: String, owner: String, leaseDuration: Double, now: Date) async throws -> Job {
+        try await write { tx in
+            guard
+                let row = try tx.row(
+                    """
+                    UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ? WHERE id = ? AND status = 'validating'
+                    RETURNING \(StoreRows.jobColumns)
+                    """, [.text(owner), SQLValue(now + leaseDuration), .text(jobID)])
+            else { throw try Self.refusal(tx, jobID: jobID, action: .appendItems) }
+            return try StoreRows.job(row, errors: [])
+        }
+    }
+
+    public func extendIngest(jobID: String, owner: String, until: Date) async throws -> Bool {
+        try await write { tx in
+            try tx.execute(
+                "UPDATE jobs SET ingest_expires_at = ? WHERE id = ? AND status = 'validating' AND ingest_owner = ?",
+                [SQLValue(until), .text(jobID), .text(owner)]) > 0
+        }
+    }
+
+    /// The columns of `items` an ingest writes.
+    static let newItemColumns: [(name: String, type: SQLColumnType)] = [
+        ("job_seq", .int), ("idx", .int), ("group_key", .text), ("status", .text), ("input", .text),
+    ]
+
+    public func appendItems(jobID: String, owner: String, items: [NewItem]) async throws {
+        // Encoded before the transaction, so the writer spends its time in the database.
+        let inputs = items.map { SQLValue.text(StoreRows.text(.object($0.input))) }
+        try await write { tx in
+            let seq = try Self.guardIngest(
+                tx, jobID: jobID, owner: owner, action: .appendItems, set: "total = total + ?, pending = pending + ?",
+                [SQLValue(items.count), SQLValue(items.count)])
+            let job = SQLValue.int(seq)
+            let pending = SQLValue.text(ItemStatus.pending.rawValue)
+            let rows = zip(items, inputs).map { item, input in [job, SQLValue(item.index), SQLValue(item.groupKey), pending, input] }
+            try tx.insert(into: "items", columns: Self.newItemColumns, rows: rows)
+        }
+    }
+
+    public func finishValidation(jobID: String, owner: String, now: Date) async throws -> Job {
+        try await write { tx in
+            let seq = try Self.guardIngest(tx, jobID: jobID, owner: owner, action: .finishValidation, set: "status = 'queued'", [])
+            try Self.finalizeIfDone(tx, seq: seq, now: now)
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    public func failValidation(jobID: String, owner: String, errors: [JobErrorEntry], now: Date) async throws -> Job {
+        try await write { tx in
+            let seq = try Self.guardIngest(
+                tx, jobID: jobID, owner: owner, action: .failValidation,
+                set: "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, finished_at = ?", [SQLValue(now)])
+            try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
+            try Self.appendErrors(tx, seq: seq, errors)
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    public func restartValidation(jobID: String, owner: String) async throws {
+        try await write { tx in
+            let seq = try Self.guardIngest(tx, jobID: jobID, owner: owner, action: .restartValidation, set: "total = 0, pending = 0", [])
+            try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
+        }
+    }
+
+    /// Changes a validating job whose ingest `owner` holds, locking its row; ending validation
+    /// (any status change) also ends the lease. Returns the job's `seq`, or throws why not.
+    static func guardIngest(
+        _ tx: any SQLTransaction, jobID: String, owner: String, action: JobAction, set: String, _ arguments: [SQLValue]
+    ) throws -> Int64 {
+        let endsLease = set.contains("status =") ? ", ingest_owner = NULL, ingest_expires_at = NULL" : ""
+        guard
+            let row = try tx.row(
+                "UPDATE jobs SET \(set)\(endsLease) WHERE id = ? AND status = 'validating' AND ingest_owner = ? RETURNING seq",
+                arguments + [.text(jobID), .text(owner)])
+        else { throw try refusal(tx, jobID: jobID, action: action) }
+        return try row.int64("seq")
+    }
+
+    // MARK: - Reading
+
+    public func job(id: String) async throws -> Job? {
+        try await read { tx in try Self.fetchJobs(tx, where: "id = ?", [.text(id)]).first }
+    }
+
+    public func job(fingerprint: String) async throws -> Job? {
+        try await read { tx in
+            try Self.fetchJobs(tx, where: "fingerprint = ? ORDER BY seq DESC LIMIT 1", [.text(fingerprint)]).first
+        }
+    }
+
+    public func items(jobID: String, status: ItemStatus?, afterIndex: Int, limit: Int) async throws -> [Item] {
+        try await read { tx in
+            let seq = try Self.locate(tx, jobID: jobID).seq
+            let filter = status == nil ? "" : "AND status = ?"
+            let arguments =
+                [SQLValue.int(seq), SQLValue(afterIndex)] + (status.map { [SQLValue.text($0.rawValue)] } ?? []) + [SQLValue(limit)]
+            return try tx.rows(
+                "SELECT \(StoreRows.itemColumns) FROM items WHERE job_seq = ? AND idx > ? \(filter) ORDER BY idx LIMIT ?", arguments
+            ).map { try StoreRows.item($0, jobID: jobID) }
+        }
+    }
+
+    public func groupHistory(jobID: String, groupKey: String, beforeIndex: Int) async throws -> [Item] {
+        try await read { tx in
+            let seq = try Self.locate(tx, jobID: jobID).seq
+            return try tx.rows(
+                """
+                SELECT \(StoreRows.itemColumns) FROM items
+                WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
+                """, [.int(seq), .text(groupKey), SQLValue(beforeIndex)]
+            ).map { try StoreRows.item($0, jobID: jobID) }
+        }
+    }
+
+    public func statuses(jobIDs: [String]) async throws -> [String: JobStatus] {
+        guard !jobIDs.isEmpty else { return [:] }
+        return try await read { tx in
+            var result: [String: JobStatus] = [:]
+            for slice in SQLList.slices(jobIDs) {
+                for row in try tx.rows("SELECT id, status FROM jobs WHERE id IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.text))
+                {
+                    result[try row.text("id")] = JobStatus(rawValue: try row.text("status"))
+                }
+            }
+            return result
+        }
+    }
+
+    // MARK: - Control
+
+    public func cancel(jobID: String, now: Date) async throws -> Job {
+        try await write { tx in
+            guard try Self.stop(tx, jobID: jobID, validatingEndsAs: .cancelled, reason: nil, now: now) else {
+                throw try Self.refusal(tx, jobID: jobID, action: .cancel)
+            }
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    public func expireOverdueJobs(now: Date) async throws -> [String] {
+        try await write { tx in
+            let stoppable = JobStatus.allCases.filter { !$0.isFinal && $0 != .cancelling }
+            let overdue = try tx.rows(
+                "SELECT id FROM jobs WHERE expires_at <= ? AND status IN (\(stoppable.sqlList)) ORDER BY seq", [SQLValue(now)])
+            return try overdue.map { try $0.text("id") }.filter { id in
+                try Self.stop(tx, jobID: id, validatingEndsAs: .expired, reason: "its window ended before it finished", now: now)
+            }
+        }
+    }
+
+    public func pause(jobID: String, reason: String?, now: Date) async throws -> Job {
+        try await write { tx in
+            guard
+                try tx.row(
+                    "UPDATE jobs SET status = 'paused', status_reason = ? WHERE id = ? AND status IN (\(JobAction.pause.allowedFrom.sqlList)) RETURNING seq",
+                    [SQLValue(reason), .text(jobID)]) != nil
+            else { throw try Self.refusal(tx, jobID: jobID, action: .pause) }
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    public func resume(jobID: String, now: Date) async throws -> Job {
+        try await write { tx in
+            if let row = try tx.row(
+                """
+                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END, status_reason = NULL
+                WHERE id = ? AND status = 'paused' RETURNING seq
+                """, [.text(jobID)])
+            {
+                try Self.finalizeIfDone(tx, seq: try row.int64("seq"), now: now)
+            } else if try !Self.locate(tx, jobID: jobID).status.isClaimable {
+                throw try Self.refusal(tx, jobID: jobID, action: .resume)
+            }
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    // MARK: - Shared pieces of transactions
+
+    static func locate(_ tx: any SQLTransaction, jobID: String) throws -> (seq: Int64, status: JobStatus) {
+        guard let row = try tx.row("SELECT seq, status FROM jobs WHERE id = ?", [.text(jobID)]) else {
+            throw StoreError.jobNotFound(jobID)
+        }
+        guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of job \(jobID)") }
+        return (try row.int64("seq"), status)
+    }
+
+    /// Why a guarded change matched no row: the job is gone, its status forbids `action`, or
+    /// (for an ingest step) another process holds its ingest.
+    static func refusal(_ tx: any SQLTransaction, jobID: String, action: JobAction) throws -> StoreError {
+        let status = try locate(tx, jobID: jobID).status
+        guard action.allowedFrom.contains(status) else { return .invalidTransition(jobID: jobID, from: status, action: action.verb) }
+        return .conflict("the upload of job \(jobID) is being read by another process", nil)
+    }
+
+    static func fetchJob(_ tx: any SQLTransaction, id: String) throws -> Job {
+        guard let job = try fetchJobs(tx, where: "id = ?", [.text(id)]).first else { throw StoreError.jobNotFound(id) }
+        return job
+    }
+
+    /// Jobs matching a `WHERE` clause (with its `ORDER BY` and `LIMIT`), with their errors.
+    static func fetchJobs(_ tx: any SQLTransaction, where clause: String, _ arguments: [SQLValue]) throws -> [Job] {
+        let rows = try tx.rows("SELECT \(StoreRows.jobColumns) FROM jobs WHERE \(clause)", arguments)
+        let errors = try fetchErrors(tx, seqs: try rows.map { try $0.int64("seq") })
+        return try rows.map { try StoreRows.job($0, errors: errors[try $0.int64("seq")] ?? []) }
+    }
+
+    static func fetchErrors(_ tx: any SQLTransaction, seqs: [Int64]) throws -> [Int64: [JobErrorEntry]] {
+        var errors: [Int64: [JobErrorEntry]] = [:]
+        for slice in SQLList.slices(seqs) where !slice.isEmpty {
+            for row in try tx.rows(
+                "SELECT job_seq, body FROM job_errors WHERE job_seq IN (\(SQLList.marks(slice.count))) ORDER BY job_seq, position",
+                slice.map(SQLValue.int))
+            {
+                if let entry = try StoreRows.errorEntry(row) { errors[try row.int64("job_seq"), default: []].append(entry) }
+            }
+        }
+        return errors
+    }
+
+    /// Appends errors to a job's list without reading it: the count is bumped in the job's row
+    /// (which locks it), and only positions under ``Job/maximumErrors`` are kept.
+    static func appendErrors(_ tx: any SQLTransaction, seq: Int64, _ errors: [JobErrorEntry]) throws {
+        guard !errors.isEmpty,
+            let row = try tx.row(
+                "UPDATE jobs SET error_count = error_count + ? WHERE seq = ? RETURNING error_count", [SQLValue(errors.count), .int(seq)])
+        else { return }
+        let first = try row.int("error_count") - errors.count
+        let kept = errors.enumerated().filter { first + $0.offset < Job.maximumErrors }
+        guard !kept.isEmpty else { return }
+        try tx.insert(
+            into: "job_errors", columns: [("job_seq", .int), ("position", .int), ("body", .text)],
+            rows: kept.map { [.int(seq), SQLValue(first + $0.offset), .text(StoreRows.text($0.element.json))] })
+    }
+
+    /// Stops a job: a validating one ends at once as `final` (nothing was dispatched); any other
+    /// unfinished one moves to `cancelling`, its pending items are cancelled, and it is final
+    /// once its in-flight items come back. Returns `false` when the job's status forbids it.
+    static func stop(_ tx: any SQLTransaction, jobID: String, validatingEndsAs final: JobStatus, reason: String?, now: Date) throws
+        -> Bool
+    {
+        if let row = try tx.row(
+            """
+            UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, finished_at = ?, ingest_owner = NULL,
+            ingest_expires_at = NULL WHERE id = ? AND status = 'validating' RETURNING seq
+            """, [.text(final.rawValue), SQLValue(reason), SQLValue(now), .text(jobID)])
+        {
+            try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(try row.int64("seq"))])
+            return true
+        }
+        let stoppable = JobAction.cancel.allowedFrom.filter { $0 != .validating }
+        guard
+            let row = try tx.row(
+                "UPDATE jobs SET status = 'cancelling', status_reason = ? WHERE id = ? AND status IN (\(stoppable.sqlList)) RETURNING seq",
+                [SQLValue(reason), .text(jobID)])
+        else { return false }
+        let seq = try row.int64("seq")
+        var change = CountChange()
+        change.cancelled = try tx.execute(
+            "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'", [SQLValue(now), .int(seq)])
+        change.pending = -change.cancelled
+        try apply(change, to: seq, tx, now: now)
+        return true
+    }
+
+    /// Writes a job's count changes in one statement, appends its errors, and finalises it if
+    /// that left nothing pending or running.
+    static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws {
+        try tx.execute(
+            """
+            UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
+            cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?
+            WHERE seq = ?
+            """,
+            [
+                SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
+                SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens), .int(seq),
+            ])
+        try appendErrors(tx, seq: seq, change.errors)
+        try finalizeIfDone(tx, seq: seq, now: now)
+    }
+
+    /// Moves a job to its final status when nothing is pending or running. The decision is
+    /// ``JobCounts/finalStatus(cancelling:expired:)``; the guard in the `UPDATE` (an open status,
+    /// nothing pending or running) makes it happen exactly once, whichever transaction gets there first.
+    static func finalizeIfDone(_ tx: any SQLTransaction, seq: Int64, now: Date) throws {
+        guard
+            let row = try tx.row(
+                """
+                SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at FROM jobs
+                WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
+                """, [.int(seq)])
+        else { return }
+        let expired = try row.optionalDouble("expires_at").map { $0 <= now.timeIntervalSince1970 } ?? false
+        guard let final = try StoreRows.counts(row).finalStatus(cancelling: try row.text("status") == "cancelling", expired: expired)
+        else { return }
+        try tx.execute(
+            """
+            UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ?
+            WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
+            """, [.text(final.rawValue), SQLValue(now), .int(seq)])
+    }
+}

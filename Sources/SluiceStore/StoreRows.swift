@@ -1,0 +1,87 @@
+import Foundation
+import SluiceCore
+
+/// Reading jobs, items, files and keys back from rows, and the text forms they are stored in:
+/// one reading for both drivers.
+public enum StoreRows {
+    public static let jobColumns = """
+        seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
+        failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at
+        """
+
+    public static let itemColumns = """
+        id, idx, group_key, status, input, output, error, attempts, lease_owner, lease_expires_at, prompt_tokens, \
+        completion_tokens, model, started_at, finished_at
+        """
+
+    public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at"
+
+    public static let keyColumns = "id, user_name, is_admin, hash, prefix, created_at, revoked_at"
+
+    public static func job(_ row: SQLRow, errors: [JobErrorEntry]) throws -> Job {
+        let id = try row.text("id")
+        guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of job \(id)") }
+        let spec: JobSpec
+        do {
+            spec = try JobSpec(stored: try JSONParser.parse(try row.text("spec")))
+        } catch {
+            throw StoreError.corrupt("spec of job \(id): \(error)")
+        }
+        let sources = (try? JSONParser.parse(try row.text("sources")))?.arrayValue?.compactMap(JobSource.init(json:)) ?? []
+        return Job(
+            id: id, owner: try row.text("owner"), name: try row.text("name"), status: status,
+            statusReason: try row.optionalText("status_reason"), spec: spec, sources: sources,
+            fingerprint: try row.optionalText("fingerprint"),
+            batch: try row.optionalText("batch").flatMap { try? JSONParser.parse($0) }.flatMap(BatchAttributes.init(json:)),
+            expiresAt: try row.optionalDate("expires_at"), counts: try counts(row),
+            usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
+            errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
+            finishedAt: try row.optionalDate("finished_at"))
+    }
+
+    public static func counts(_ row: SQLRow) throws -> JobCounts {
+        JobCounts(
+            total: try row.int("total"), pending: try row.int("pending"), running: try row.int("running"),
+            succeeded: try row.int("succeeded"), failed: try row.int("failed"), cancelled: try row.int("cancelled"))
+    }
+
+    public static func item(_ row: SQLRow, jobID: String) throws -> Item {
+        let id = try row.int64("id")
+        guard let status = ItemStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of item \(id)") }
+        guard case .object(let input)? = try? JSONParser.parse(try row.text("input")) else {
+            throw StoreError.corrupt("input of item \(id)")
+        }
+        var output: JSONValue?
+        if let text = try row.optionalText("output") {
+            guard let parsed = try? JSONParser.parse(text) else { throw StoreError.corrupt("output of item \(id)") }
+            output = parsed
+        }
+        return Item(
+            id: id, jobID: jobID, index: try row.int("idx"), groupKey: try row.optionalText("group_key"), status: status,
+            input: input, output: output, error: try row.optionalText("error"), attempts: try row.int("attempts"),
+            leaseOwner: try row.optionalText("lease_owner"), leaseExpiresAt: try row.optionalDate("lease_expires_at"),
+            usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
+            model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
+            finishedAt: try row.optionalDate("finished_at"))
+    }
+
+    public static func file(_ row: SQLRow) throws -> StoredFile {
+        StoredFile(
+            id: try row.text("id"), owner: try row.text("owner"), filename: try row.text("filename"), purpose: try row.text("purpose"),
+            bytes: try row.int("bytes"), path: try row.text("path"), createdAt: try row.date("created_at"))
+    }
+
+    public static func key(_ row: SQLRow) throws -> APIKeyRecord {
+        APIKeyRecord(
+            id: try row.text("id"), user: try row.text("user_name"), isAdmin: try row.int("is_admin") != 0, hash: try row.text("hash"),
+            prefix: try row.text("prefix"), createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+
+    public static func errorEntry(_ row: SQLRow) throws -> JobErrorEntry? {
+        (try? JSONParser.parse(try row.text("body"))).flatMap(JobErrorEntry.init(json:))
+    }
+
+    public static func text(_ value: JSONValue) -> String { JSONWriter.string(value) }
+
+    public static func text(_ sources: [JobSource]) -> String { JSONWriter.string(.array(sources.map(\.json))) }
+}

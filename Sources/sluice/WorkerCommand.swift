@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluiceProviders
+import SluiceServer
+import SluiceStore
+
+/// `sluice worker`: a headless worker — claims, model calls, the reaper — against a database
+/// that API processes (`sluice serve --no-workers`) fill. Run as many as the load needs, on
+/// as many machines; with PostgreSQL they share one rate limit per provider.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run workers only: claim items, call the models, record results.",
+        discussion: """
+            SIGTERM or Ctrl-C stops claiming, lets the calls in flight finish (or gives their items back) and exits 0.
+            """)
+
+    @OptionGroup var databaseOption: DatabaseOption
+
+    @Option(help: "Model calls in flight at once in this process.")
+    var concurrency = 64
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @OptionGroup var providerOptions: ProviderOptions
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "sluice")
+        let configuration = try providerOptions.configuration()
+        try await databaseOption.withStore(logger: logger) { store in
+            try await EngineServices.run(store: store, configuration: configuration, concurrency: concurrency, logger: logger) {
+                services in
+                let group = ServiceGroup(
+                    configuration: ServiceGroupConfiguration(
+                        services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                logger.notice("sluice worker is running", metadata: ["concurrency": "\(concurrency)"])
+                FileHandle.standardOutput.write(Data("sluice worker running (concurrency \(concurrency))\n".utf8))
+                try await group.run()
+            }
+        }
+    }
+}
+
+/// The worker and reaper a process runs, with the HTTP client their providers share: made
+/// once here for `serve` and `worker`.
+enum EngineServices {
+    /// Runs `body` with the services, then shuts the HTTP client down, whether `body` throws or not.
+    static func run(
+        store: any JobStore, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
+        _ body: ([any Service]) async throws -> Void
+    ) async throws {
+        let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
+        let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
+        let engine = EngineConfiguration(concurrency: concurrency)
+        let services: [any Service] = [
+            Worker(
+                store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger),
+            Reaper(store: store, interval: engine.reaperInterval),
+        ]
+        do {
+            try await body(services)
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+}
