@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test of the package: unit, store conformance, engine and CLI (which run the built
-# `sluice` binary as a child process), then the system tests against a running server
-# (OpenAI SDK, schemathesis), which start their own servers.
+# Runs every test of the package: unit, store conformance and concurrency, engine and CLI
+# (which run the built `sluice` binary as a child process), then the system tests against a
+# running server (OpenAI SDK, schemathesis), which start their own servers.
+#
+# A throwaway PostgreSQL server (installed from Debian if missing) makes every store test run
+# on both drivers; the engine and HTTP suites then run a second time on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"' EXIT
 swift test "$@"
+SLUICE_TEST_DRIVER=postgres swift test --skip-build --filter 'SluiceEngineTests|SluiceServerTests'
 scripts/system-test.sh

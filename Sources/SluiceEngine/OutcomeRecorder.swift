@@ -91,8 +91,12 @@ final class OutcomeRecorder: Sendable {
         let outcomes = entries.flatMap(\.outcomes)
         var recorded: Set<Int64> = []
         do {
-            recorded = try await store.record(outcomes, owner: owner, now: clock.now())
+            let result = try await store.record(outcomes, owner: owner, now: clock.now())
+            recorded = result.ids
             EngineMetrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
+            for (job, status) in result.finishedJobs {
+                logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
+            }
         } catch {
             // The items stay leased to us until the heartbeat stops extending them; the reaper
             // then gives them back, so nothing is lost — the calls are paid twice.

@@ -59,8 +59,8 @@ public protocol JobStore: Sendable {
 
     /// Records outcomes of items leased to `owner`, in one transaction. An item whose lease
     /// was lost (expired and reclaimed) is left alone: the newer owner's result wins.
-    /// Returns the ids that were recorded.
-    func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> Set<Int64>
+    /// Returns the ids that were recorded, and the jobs these outcomes finished.
+    func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes
 
     /// Gives leased items back without an outcome (shutdown, pause, cancel before the call
     /// started). The attempt is refunded, since no model call was made.
@@ -234,6 +234,20 @@ public struct NewJob: Sendable {
         self.spec = spec
         self.sources = sources
         self.fingerprint = fingerprint
+    }
+}
+
+/// What ``JobStore/record(_:owner:now:)`` did.
+public struct RecordedOutcomes: Sendable, Equatable {
+    /// The items whose outcome was written; the others' leases were lost.
+    public var ids: Set<Int64>
+    /// Jobs these outcomes finished, with their final status: each job is reported once, by the
+    /// one transaction that finalised it.
+    public var finishedJobs: [String: JobStatus]
+
+    public init(ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:]) {
+        self.ids = ids
+        self.finishedJobs = finishedJobs
     }
 }
 

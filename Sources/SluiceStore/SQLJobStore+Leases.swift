@@ -28,11 +28,11 @@ extension SQLJobStore {
                 let itemsPerCall = try candidate.int("items_per_request")
                 let count = min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
                 // An item of a group waits while an earlier one is pending or running; rows another
-                // claimer holds are skipped, not waited for.
+                // claimer holds are skipped, not waited for. The pick is a CTE so that PostgreSQL
+                // runs it (and its LIMIT) once, never again per row of the UPDATE.
                 let rows = try tx.rows(
                     """
-                    UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
-                    WHERE id IN (
+                    WITH picked AS (
                         SELECT i.id FROM items AS i
                         WHERE i.job_seq = ? AND i.status = 'pending' AND i.available_at <= ?
                         AND (i.group_key IS NULL OR NOT EXISTS (
@@ -40,9 +40,10 @@ extension SQLJobStore {
                             WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
                             AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
                         ORDER BY i.idx LIMIT ? \(skipLocked))
-                    AND status = 'pending' RETURNING \(StoreRows.itemColumns)
+                    UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
+                    WHERE id IN (SELECT id FROM picked) AND status = 'pending' RETURNING \(StoreRows.itemColumns)
                     """,
-                    [.text(owner), SQLValue(now + leaseDuration), SQLValue(now), .int(seq), SQLValue(now), SQLValue(count)])
+                    [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
                 guard !rows.isEmpty else { continue }
                 let served = try tx.nextValue(of: "served_order")
                 try tx.execute(
@@ -81,8 +82,8 @@ extension SQLJobStore {
         }
     }
 
-    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> Set<Int64> {
-        guard !outcomes.isEmpty else { return [] }
+    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
+        guard !outcomes.isEmpty else { return RecordedOutcomes() }
         let lockJob = database.lockClause
         return try await write { tx in
             let locked = try Self.lockJobs(tx, itemIDs: outcomes.map(\.itemID), lockClause: lockJob)
@@ -127,8 +128,13 @@ extension SQLJobStore {
                 changes[seq] = change
                 recorded.insert(outcome.itemID)
             }
-            for seq in changes.keys.sorted() { try Self.apply(changes[seq]!, to: seq, tx, now: now) }
-            return recorded
+            var result = RecordedOutcomes(ids: recorded)
+            for seq in changes.keys.sorted() {
+                if let finished = try Self.apply(changes[seq]!, to: seq, tx, now: now) {
+                    result.finishedJobs[finished.id] = finished.status
+                }
+            }
+            return result
         }
     }
 

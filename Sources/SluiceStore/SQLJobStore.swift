@@ -345,8 +345,10 @@ public final class SQLJobStore: JobStore {
     }
 
     /// Writes a job's count changes in one statement, appends its errors, and finalises it if
-    /// that left nothing pending or running.
-    static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws {
+    /// that left nothing pending or running; returns the job and its final status if it did.
+    @discardableResult
+    static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws -> (id: String, status: JobStatus)?
+    {
         try tx.execute(
             """
             UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
@@ -358,27 +360,30 @@ public final class SQLJobStore: JobStore {
                 SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens), .int(seq),
             ])
         try appendErrors(tx, seq: seq, change.errors)
-        try finalizeIfDone(tx, seq: seq, now: now)
+        return try finalizeIfDone(tx, seq: seq, now: now)
     }
 
     /// Moves a job to its final status when nothing is pending or running. The decision is
     /// ``JobCounts/finalStatus(cancelling:expired:)``; the guard in the `UPDATE` (an open status,
     /// nothing pending or running) makes it happen exactly once, whichever transaction gets there first.
-    static func finalizeIfDone(_ tx: any SQLTransaction, seq: Int64, now: Date) throws {
+    /// Returns the job and its final status when this call finalised it.
+    @discardableResult
+    static func finalizeIfDone(_ tx: any SQLTransaction, seq: Int64, now: Date) throws -> (id: String, status: JobStatus)? {
         guard
             let row = try tx.row(
                 """
                 SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at FROM jobs
                 WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
                 """, [.int(seq)])
-        else { return }
+        else { return nil }
         let expired = try row.optionalDouble("expires_at").map { $0 <= now.timeIntervalSince1970 } ?? false
         guard let final = try StoreRows.counts(row).finalStatus(cancelling: try row.text("status") == "cancelling", expired: expired)
-        else { return }
-        try tx.execute(
+        else { return nil }
+        let finalised = try tx.row(
             """
             UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ?
-            WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
+            WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0 RETURNING id
             """, [.text(final.rawValue), SQLValue(now), .int(seq)])
+        return try finalised.map { (try $0.text("id"), final) }
     }
 }

@@ -68,7 +68,8 @@ import Testing
         let batch = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
         try await store.deleteJob(jobID: job.id)
         #expect(try await store.job(id: job.id) == nil)
-        #expect(try await store.record([ItemOutcome(itemID: batch.items[0].id, result: .succeeded("late"))], owner: "w", now: t0).isEmpty)
+        #expect(
+            try await store.record([ItemOutcome(itemID: batch.items[0].id, result: .succeeded("late"))], owner: "w", now: t0).ids.isEmpty)
         #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil)
         await #expect(throws: StoreError.jobNotFound(job.id)) { try await store.deleteJob(jobID: job.id) }
     }

@@ -182,9 +182,9 @@ import Testing
         #expect(try await store.job(id: job.id)?.counts == JobCounts(total: 1, pending: 1))
         let second = try #require(try await store.claim(owner: "new", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(32)))
         #expect(second.items[0].attempts == 2)
-        #expect(try await store.record(succeeded([id], output: "stale"), owner: "old", now: t0.addingTimeInterval(33)).isEmpty)
+        #expect(try await store.record(succeeded([id], output: "stale"), owner: "old", now: t0.addingTimeInterval(33)).ids.isEmpty)
         #expect(try await store.extendLeases(itemIDs: [id], owner: "old", until: t0.addingTimeInterval(90)).isEmpty)
-        #expect(try await store.record(succeeded([id], output: "fresh"), owner: "new", now: t0.addingTimeInterval(34)) == [id])
+        #expect(try await store.record(succeeded([id], output: "fresh"), owner: "new", now: t0.addingTimeInterval(34)).ids == [id])
         let item = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)[0]
         #expect(item.output == "fresh")
         #expect(item.status == .succeeded)
@@ -252,7 +252,7 @@ import Testing
         #expect(done.finishedAt == t0.addingTimeInterval(5))
         #expect(done.errors == [JobErrorEntry(item: 1, message: "bad output")])
         // A second outcome for a finished item changes nothing.
-        #expect(try await store.record(succeeded([ids[1]]), owner: "w", now: t0.addingTimeInterval(9)).isEmpty)
+        #expect(try await store.record(succeeded([ids[1]]), owner: "w", now: t0.addingTimeInterval(9)) == RecordedOutcomes())
         #expect(try await store.job(id: job.id) == done)
         await #expect(throws: StoreError.invalidTransition(jobID: job.id, from: .completedWithErrors, action: "cancel")) {
             try await store.cancel(jobID: job.id, now: t0)

@@ -61,6 +61,17 @@ public final class StoreFixture: Sendable {
     deinit {
         if let close { Task { await close.close() } }
     }
+
+    /// Another store on the same database with connections of its own, as a second process
+    /// would have: on SQLite another pool on the file, on PostgreSQL another client.
+    public func another() async throws -> StoreFixture {
+        if PostgresLocation.isPostgresURL(databaseURL) {
+            let database = try await PostgreSQLDatabase.open(
+                location: try PostgresLocation(url: databaseURL), maximumConnections: 4, logger: Logger(label: "test"))
+            return StoreFixture(store: SQLJobStore(database: database), directory: directory, databaseURL: databaseURL, close: database)
+        }
+        return StoreFixture(store: try SQLJobStore.sqlite(path: databaseURL), directory: directory, databaseURL: databaseURL, close: nil)
+    }
 }
 
 /// The PostgreSQL server tests share, and the throwaway databases they make on it.
