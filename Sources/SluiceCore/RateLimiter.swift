@@ -154,8 +154,7 @@ public struct RateLimiter: Sendable {
     /// Books a call whose prompt is about `promptTokens` and whose reply may use up to
     /// `maxReplyTokens` (`nil`: the request sets no limit). The permit says when it may start.
     public mutating func reserve(promptTokens: Double, maxReplyTokens: Double?, now: Date) -> Permit {
-        let reply = min(maxReplyTokens ?? .infinity, expectedReplyTokens ?? maxReplyTokens ?? tuning.defaultReplyTokens)
-        let tokens = promptTokens * promptScale + reply
+        let tokens = expectedTokens(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens)
         var start = max(now, blockedUntil ?? now)
         var onCredit = false
         if burstsAllowed, let held = credit, start < held.until {
@@ -186,6 +185,13 @@ public struct RateLimiter: Sendable {
             startAt: start, reservedTokens: tokens, promptTokens: promptTokens, onCredit: onCredit, probe: false, epoch: estimateEpoch)
         permit.requestSlot = requestSlot
         return permit
+    }
+
+    /// What a call is expected to cost in tokens: its prompt as the provider counts it, plus the
+    /// reply it is expected to write (never above `maxReplyTokens`).
+    public func expectedTokens(promptTokens: Double, maxReplyTokens: Double?) -> Double {
+        let reply = min(maxReplyTokens ?? .infinity, expectedReplyTokens ?? maxReplyTokens ?? tuning.defaultReplyTokens)
+        return promptTokens * promptScale + reply
     }
 
     /// Whether a call booked as `permit` should cancel and book again now: it would start at once

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceStore
 
 /// How a worker process runs: its identity, how much it does at once, and its timings.
 public struct EngineConfiguration: Sendable {
@@ -23,6 +24,9 @@ public struct EngineConfiguration: Sendable {
     /// The most outcomes written in one group commit (see `OutcomeRecorder`), so that one
     /// commit never holds the database long enough to delay claims.
     public var commitBatch: Int
+    /// Where providers' limits are shared with the other processes on the database (see
+    /// ``PaceStore``); `nil` when this process's limits are its own (one process on one file).
+    public var sharedPace: (any PaceStore)?
 
     /// Items claimed beyond the free call slots, so that a slot freed by a finished call starts
     /// its next call at once instead of after a claim round trip. The trade-off: prefetched
@@ -33,8 +37,10 @@ public struct EngineConfiguration: Sendable {
     public init(
         workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = 16, leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
-        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256
+        statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256,
+        sharedPace: (any PaceStore)? = nil
     ) {
+        self.sharedPace = sharedPace
         self.workerID = workerID
         self.concurrency = max(1, concurrency)
         self.leaseDuration = leaseDuration

@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceProviders
+import SluiceStore
 
 /// The one place in a process where calls to a provider wait their turn: its in-flight cap,
 /// rate limiter and circuit breaker, shared by every job and worker task that calls it.
@@ -18,11 +20,16 @@ actor ProviderGate {
     /// Wakes calls sleeping until a booked start when booking again would start them sooner:
     /// credit to start at once arrived, or the expected cost of a call moved.
     let rebookSignal = WakeSignal()
+    /// This process's part of the provider's schedule shared with other processes; `nil` when
+    /// the limits are this process's own. Each call takes a start from it before the limiter
+    /// below books it, so all processes together stay under the limits.
+    let shared: SharedPace?
 
-    init(entry: ProviderEntry, clock: any SluiceClock) {
+    init(entry: ProviderEntry, clock: any SluiceClock, shared: SharedPace? = nil) {
         limiter = RateLimiter(limits: entry.limits)
         breaker = CircuitBreaker(configuration: entry.breaker)
         self.clock = clock
+        self.shared = shared
         inFlight = entry.limits.maxInFlight.map { CallPermits(max(1, $0)) }
     }
 
@@ -35,6 +42,7 @@ actor ProviderGate {
                 try? await clock.sleep(seconds: available.timeIntervalSince(now))
                 continue
             }
+            if let shared, await !waitForSharedStart(shared, promptTokens: promptTokens, maxReplyTokens: maxReplyTokens) { continue }
             var permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
             var generation = rebookSignal.generation
             var wakeAt = permit.startAt
@@ -72,6 +80,25 @@ actor ProviderGate {
         return nil
     }
 
+    /// Waits for this call's start on the shared schedule (or for a circuit another process
+    /// opened to close); `false` when the caller should look again first (the wait was cut
+    /// short, or the database could not be asked and a second has passed).
+    func waitForSharedStart(_ shared: SharedPace, promptTokens: Double, maxReplyTokens: Double?) async -> Bool {
+        let now = clock.now()
+        if let open = await shared.circuitOpen(at: now) {
+            try? await clock.sleep(seconds: open.timeIntervalSince(now))
+            return false
+        }
+        let tokens = limiter.expectedTokens(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens)
+        guard let start = try? await shared.nextStart(tokens: tokens, now: now) else {
+            try? await clock.sleep(seconds: 1)
+            return false
+        }
+        let wait = start.timeIntervalSince(clock.now())
+        if wait > 0 { try? await clock.sleep(seconds: wait) }
+        return !Task.isCancelled
+    }
+
     enum Wake { case slept, cancelled, rebook }
 
     /// Sleeps until `date`, or until booking again may start the call sooner.
@@ -106,18 +133,23 @@ actor ProviderGate {
     /// successful call.
     func complete(
         _ permit: RateLimiter.Permit, seconds: Double? = nil, outcome: RateLimiter.Outcome, signal: RateLimitSignal?, healthy: Bool?
-    ) {
+    ) async {
         if let seconds { latency.record(seconds: seconds) }
         let now = clock.now()
         let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)
         if !hadCredit && limiter.hasCredit(now: now) || epoch != limiter.estimateEpoch { rebookSignal.wakeAll() }
+        let wasOpen = breaker.availableAt(now: now) != nil
         if let healthy {
             breaker.record(success: healthy, startedAt: permit.startAt, now: now)
         } else {
             breaker.cancel()
         }
         inFlight?.release()
+        guard let shared else { return }
+        if case .succeeded(let used?, _) = outcome { await shared.settle(reserved: permit.reservedTokens, used: Double(used)) }
+        if outcome == .rateLimited, let until = limiter.blockedUntil, until > now { await shared.hold(until: until, reason: .rateLimited) }
+        if !wasOpen, let until = breaker.availableAt(now: now) { await shared.hold(until: until, reason: .circuitOpen) }
     }
 }
 
@@ -125,17 +157,25 @@ actor ProviderGate {
 actor ProviderGates {
     let providers: ProviderRegistry
     let clock: any SluiceClock
+    let sharedPace: (any PaceStore)?
+    let logger: Logger
     private var gates: [String: ProviderGate] = [:]
 
-    init(providers: ProviderRegistry, clock: any SluiceClock) {
+    init(providers: ProviderRegistry, clock: any SluiceClock, sharedPace: (any PaceStore)? = nil, logger: Logger) {
         self.providers = providers
         self.clock = clock
+        self.sharedPace = sharedPace
+        self.logger = logger
     }
 
     func gate(for name: String) -> ProviderGate? {
         if let gate = gates[name] { return gate }
         guard let entry = providers[name] else { return nil }
-        let gate = ProviderGate(entry: entry, clock: clock)
+        let shared = sharedPace.flatMap { store in
+            SharedPace.isPaced(entry.limits)
+                ? SharedPace(store: store, provider: name, limits: entry.limits, safety: RateLimiter.Tuning().safety, logger: logger) : nil
+        }
+        let gate = ProviderGate(entry: entry, clock: clock, shared: shared)
         gates[name] = gate
         return gate
     }

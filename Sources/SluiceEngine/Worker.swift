@@ -45,7 +45,7 @@ public final class Worker: Service, Sendable {
         runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff)
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
-        gates = ProviderGates(providers: providers, clock: clock)
+        gates = ProviderGates(providers: providers, clock: clock, sharedPace: configuration.sharedPace, logger: logger)
         recorder = OutcomeRecorder(
             store: store, owner: configuration.workerID, clock: clock, batch: configuration.commitBatch, logger: logger)
     }

@@ -130,6 +130,9 @@ public protocol SQLDatabase: Sendable {
     /// (`FOR UPDATE OF alias SKIP LOCKED`); empty where a writer already excludes every other.
     func skipLocked(_ alias: String) -> String
 
+    /// The SQL for the largest of `expressions` (`GREATEST(…)`, or SQLite's many-argument `MAX(…)`).
+    func greatest(_ expressions: [String]) -> String
+
     /// Applies the migrations this process knows and the database lacks.
     func migrate() async throws
 

@@ -77,6 +77,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     public func skipLocked(_ alias: String) -> String { "FOR UPDATE OF \(alias) SKIP LOCKED" }
 
+    public func greatest(_ expressions: [String]) -> String { "GREATEST(\(expressions.joined(separator: ", ")))" }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
         try await run { transaction in
             try transaction.execute("BEGIN", [])

@@ -164,5 +164,6 @@ enum PostgresMigrations {
                 "CREATE SEQUENCE served_order",
                 "SELECT setval('served_order', (SELECT COALESCE(MAX(served_seq), 0) + 1 FROM owners), false)",
             ]),
+        Migration(name: "006_provider_pace", statements: [SharedSchema.providerPace]),
     ]
 }

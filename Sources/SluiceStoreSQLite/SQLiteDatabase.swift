@@ -33,6 +33,8 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func skipLocked(_ alias: String) -> String { "" }
 
+    public func greatest(_ expressions: [String]) -> String { "MAX(\(expressions.joined(separator: ", ")))" }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
         do {
             return try await pool.write { db in try body(SQLiteTransaction(db: db)) }

@@ -228,6 +228,9 @@ enum SQLiteMigrations {
                     INSERT INTO counters (name, value) VALUES ('served_order', (SELECT COALESCE(MAX(served_seq), 0) FROM owners));
                     """)
         }
+        migrator.registerMigration("006_provider_pace") { db in
+            try db.execute(sql: SharedSchema.providerPace)
+        }
         return migrator
     }
 }

@@ -59,12 +59,13 @@ struct WorkerCommand: AsyncParsableCommand {
 enum EngineServices {
     /// Runs `body` with the services, then shuts the HTTP client down, whether `body` throws or not.
     static func run(
-        store: any JobStore, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
+        store: SQLJobStore, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
         _ body: ([any Service]) async throws -> Void
     ) async throws {
         let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
         let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
-        let engine = EngineConfiguration(concurrency: concurrency)
+        // Limits are always shared through the database: any number of processes may work on it.
+        let engine = EngineConfiguration(concurrency: concurrency, sharedPace: store)
         let services: [any Service] = [
             Worker(
                 store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger),

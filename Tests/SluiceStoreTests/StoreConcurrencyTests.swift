@@ -202,3 +202,50 @@ import Testing
         #expect(after.counts.running == 0)
     }
 }
+
+/// The providers' schedule shared by every process (``PaceStore``).
+@Suite struct PaceStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: StoreDriver.available)
+    func blocksTakenAtOnceByManyProcessesNeverOverlap(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        var stores = [fixture]
+        for _ in 1..<4 { stores.append(try await fixture.another()) }
+        let request = PaceRequest(provider: "openai", calls: 5, tokens: 500, secondsPerCall: 0.1, secondsPerToken: 0.001)
+        let starts = try await withThrowingTaskGroup(of: [Date].self) { group in
+            for process in stores {
+                group.addTask {
+                    var mine: [Date] = []
+                    for _ in 0..<10 { mine += try await process.store.takePace(request, now: t0).starts }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Date]()) { $0 += $1 }
+        }.sorted()
+        #expect(starts.count == 200)
+        let gaps = zip(starts, starts.dropFirst()).map { $1.timeIntervalSince($0) }
+        #expect(gaps.allSatisfy { $0 >= 0.1 - 1e-6 }, "every call is a request interval after the one before, whoever booked it")
+        // 40 blocks of 500 tokens at a millisecond each: the last block starts once 39 are paid.
+        #expect(starts.last!.timeIntervalSince(t0) >= 19.5 - 1e-6)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aHoldOneProcessSeesHoldsEveryProcess(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let other = try await fixture.another()
+        let request = PaceRequest(provider: "anthropic", calls: 2, tokens: 0, secondsPerCall: 0.5, secondsPerToken: 0)
+        #expect(try await fixture.store.takePace(request, now: t0).starts == [t0, t0.addingTimeInterval(0.5)])
+        try await fixture.store.holdPace(provider: "anthropic", until: t0.addingTimeInterval(30), reason: .rateLimited)
+        let held = try await other.store.takePace(request, now: t0.addingTimeInterval(1))
+        #expect(held.starts == [t0.addingTimeInterval(30), t0.addingTimeInterval(30.5)], "a 429 seen by one holds back all")
+        #expect(held.circuitOpenUntil == nil)
+        try await other.store.holdPace(provider: "anthropic", until: t0.addingTimeInterval(60), reason: .circuitOpen)
+        let open = try await fixture.store.takePace(request, now: t0.addingTimeInterval(2))
+        #expect(open.circuitOpenUntil == t0.addingTimeInterval(60))
+        let other2 = try await other.store.takePace(
+            PaceRequest(provider: "openai", calls: 1, tokens: 0, secondsPerCall: 1, secondsPerToken: 0), now: t0)
+        #expect(other2.starts == [t0], "each provider has a schedule of its own")
+        #expect(other2.circuitOpenUntil == nil)
+    }
+}

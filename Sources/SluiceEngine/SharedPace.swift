@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceStore
+
+/// This process's part of a provider's schedule shared through the database (see
+/// ``PaceStore``): start times are taken a small block at a time and handed to calls one by
+/// one, so the database is asked once per block, never on every call's path.
+///
+/// Blocks are kept small — a quarter second of the provider's pace, and at most a hundredth of
+/// its minute of tokens — because a block taken is spent whether or not this process has calls
+/// for it, and because a minute may hold the limit plus one block.
+actor SharedPace {
+    let store: any PaceStore
+    let provider: String
+    let secondsPerCall: Double
+    let secondsPerToken: Double
+    let limits: RateLimits
+    let logger: Logger
+    /// Start times taken and not yet handed out, earliest first.
+    var starts: [Date] = []
+    /// Tokens used beyond what calls reserved (negative: fewer), owed to the next block.
+    var tokenCorrection = 0.0
+    /// When the provider's circuit, opened by some process, closes.
+    var circuitOpenUntil: Date?
+    /// The block being taken, awaited by every caller that finds none left.
+    var taking: Task<Void, any Error>?
+
+    /// A start time this far past is dropped rather than used: the provider's window has moved on.
+    static let stalePast = 1.0
+
+    init(store: any PaceStore, provider: String, limits: RateLimits, safety: Double, logger: Logger) {
+        self.store = store
+        self.provider = provider
+        self.limits = limits
+        self.logger = logger
+        secondsPerCall = limits.requestsPerMinute.map { 60 / ($0 * safety) } ?? 0
+        secondsPerToken = limits.tokensPerMinute.map { 60 / ($0 * safety) } ?? 0
+    }
+
+    /// Whether the provider has a limit to share at all.
+    static func isPaced(_ limits: RateLimits) -> Bool { limits.requestsPerMinute != nil || limits.tokensPerMinute != nil }
+
+    /// Calls per block for calls of about `tokens` each.
+    func blockSize(tokens: Double) -> Int {
+        var size = 16
+        if let rpm = limits.requestsPerMinute { size = min(size, Int(rpm / 60 / 4)) }
+        if let tpm = limits.tokensPerMinute, tokens > 0 { size = min(size, Int(tpm / 100 / tokens)) }
+        return max(1, size)
+    }
+
+    /// When the next call, expected to use about `tokens`, may start. Throws when the database
+    /// cannot be asked; the caller waits and asks again.
+    func nextStart(tokens: Double, now: Date) async throws -> Date {
+        while true {
+            starts.removeAll { $0.timeIntervalSince(now) < -Self.stalePast }
+            if !starts.isEmpty { return starts.removeFirst() }
+            if let taking {
+                try await taking.value
+                continue
+            }
+            let request = PaceRequest(
+                provider: provider, calls: blockSize(tokens: tokens), tokens: Double(blockSize(tokens: tokens)) * tokens + tokenCorrection,
+                secondsPerCall: secondsPerCall, secondsPerToken: secondsPerToken)
+            tokenCorrection = 0
+            let task = Task { [store] in
+                let grant = try await store.takePace(request, now: now)
+                self.receive(grant)
+            }
+            taking = task
+            defer { taking = nil }
+            do {
+                try await task.value
+            } catch {
+                tokenCorrection += request.tokens
+                throw error
+            }
+        }
+    }
+
+    func receive(_ grant: PaceGrant) {
+        starts += grant.starts
+        circuitOpenUntil = grant.circuitOpenUntil
+    }
+
+    /// When the circuit some process opened closes, if it is open at `now`.
+    func circuitOpen(at now: Date) -> Date? {
+        circuitOpenUntil.flatMap { $0 > now ? $0 : nil }
+    }
+
+    /// A finished call used `used` tokens where `reserved` were booked: the next block makes up
+    /// the difference.
+    func settle(reserved: Double, used: Double) {
+        tokenCorrection += used - reserved
+    }
+
+    /// Tells every process that the provider is out of bounds until `until`; start times held
+    /// here that fall before it are dropped.
+    func hold(until: Date, reason: PaceHold) async {
+        if reason == .rateLimited { starts.removeAll { $0 < until } }
+        if reason == .circuitOpen { circuitOpenUntil = max(circuitOpenUntil ?? until, until) }
+        do {
+            try await store.holdPace(provider: provider, until: until, reason: reason)
+        } catch {
+            logger.error("sharing a hold on the provider failed", metadata: ["provider": "\(provider)", "error": "\(error)"])
+        }
+    }
+}
