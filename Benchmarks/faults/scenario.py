@@ -12,7 +12,12 @@ until it ends, reading the fake's counters at every poll. Prints one JSON object
   same database; "paid twice" is replies answered 200 that no item kept, against the calls in
   flight at the kill;
 - cpu_per_1000_calls: the server's user+system CPU seconds per 1,000 calls (all processes of
-  the server summed, the fake excluded).
+  the server summed, the fake excluded);
+- with --workers N: the API runs alone (`sluice serve --no-workers`) and N `sluice worker`
+  processes do the calls; with --database a postgres:// URL, all of them share PostgreSQL;
+- busiest_minute and utilisation: the most calls the fake received in any 60 s (by its
+  per-second counts), and the calls per second over the busy seconds against the limit;
+- status_ms: p50/p99 of the batch reads the poll made while the job ran.
 
 Standard library only. Used by Benchmarks/faults/bench.sh; see BENCHMARKS.md.
 """
@@ -34,6 +39,8 @@ p.add_argument("--kill-at", type=float, default=None)
 p.add_argument("--seed", type=int, default=42)
 p.add_argument("--no-limit-headers", action="store_true", help="the fake sends no x-ratelimit-* headers: Sluice paces evenly")
 p.add_argument("--poll", type=float, default=0.2)
+p.add_argument("--database", default=None, help="a postgres:// URL (default: a SQLite file in a temp folder)")
+p.add_argument("--workers", type=int, default=0, help="run N `sluice worker` processes, the API alone")
 a = p.parse_args()
 
 work = tempfile.mkdtemp(prefix="sluice-faults-")
@@ -93,17 +100,30 @@ with open(config, "w") as f:
 routes:
   - {{model: "*", provider: fake}}
 """)
-database = os.path.join(work, "sluice.sqlite")
+database = a.database or os.path.join(work, "sluice.sqlite")
 env = dict(os.environ, FAKE_KEY="sk-fake")
 
 
 def start_server(port=0):
     proc = subprocess.Popen(
         [os.path.join(a.bin, "sluice"), "serve", "--port", str(port), "--database", database, "--config", config,
-         "--rate-limit", "0", "--log-level", "error", "--concurrency", str(a.concurrency)],
+         "--rate-limit", "0", "--log-level", "error", "--concurrency", str(a.concurrency), "--uploads", os.path.join(work, "uploads")]
+        + (["--no-workers"] if a.workers else []),
         stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.log"), "ab"), text=True, env=env)
     procs.append(proc)
     return proc, port_of(proc, "sluice serve")
+
+
+def start_workers():
+    workers = []
+    for number in range(a.workers):
+        proc = subprocess.Popen(
+            [os.path.join(a.bin, "sluice"), "worker", "--database", database, "--config", config, "--log-level", "error",
+             "--concurrency", str(a.concurrency)],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"worker-{number}.log"), "ab"), env=env)
+        procs.append(proc)
+        workers.append(proc)
+    return workers
 
 
 def counters():
@@ -112,6 +132,7 @@ def counters():
 
 try:
     server, port = start_server()
+    workers = start_workers()
     base = f"http://127.0.0.1:{port}"
     lines = "".join(
         json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
@@ -122,12 +143,13 @@ try:
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
             f"Content-Type: application/jsonl\r\n\r\n{lines}\r\n--{boundary}--\r\n").encode()
     file = http("POST", base + "/v1/files", form, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    cpu_before = cpu_seconds(server.pid)
+    cpu_before = sum(cpu_seconds(proc.pid) for proc in [server] + workers)
     started = time.time()
     batch = http("POST", base + "/v1/batches",
                  json.dumps({"input_file_id": file["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}).encode(),
                  {"Content-Type": "application/json"})
     series = []  # (time, fake succeeded, batch completed)
+    reads = []  # seconds per batch read
     killed = None
     cpu_before_kill = 0.0
     while True:
@@ -142,7 +164,9 @@ try:
             cpu_before = cpu_seconds(server.pid)
             continue
         try:
+            read_started = time.time()
             batch = http("GET", base + f"/v1/batches/{batch['id']}")
+            reads.append(time.time() - read_started)
         except OSError:
             time.sleep(a.poll)
             continue
@@ -152,7 +176,7 @@ try:
             finished = time.time() - started
             break
         time.sleep(a.poll)
-    cpu = cpu_before_kill + cpu_seconds(server.pid) - cpu_before
+    cpu = cpu_before_kill + sum(cpu_seconds(proc.pid) for proc in [server] + workers) - cpu_before
     final = counters()
     # How long a reply the fake had sent went unshown: at each poll, the earliest poll at which
     # the fake had sent more successful replies than the batch shows now. After a kill the
@@ -173,6 +197,18 @@ try:
         "max_staleness_s": round(staleness, 2),
         "cpu_per_1000_calls_s": round(cpu / max(final["received"], 1) * 1000, 3),
     }
+    per_second = {int(k): v for k, v in final["accepted_per_second"].items()}
+    for k, v in final["rate_limited_per_second"].items():
+        per_second[int(k)] = per_second.get(int(k), 0) + v
+    if per_second:
+        first, last = min(per_second), max(per_second)
+        result["busiest_minute"] = max(sum(per_second.get(s, 0) for s in range(start, start + 60)) for start in range(first, max(first, last - 59) + 1))
+        busy = [per_second.get(s, 0) for s in range(first + 1, last)]  # whole seconds only
+        if busy and a.rpm > 0:
+            result["utilisation_pct"] = round(sum(busy) / len(busy) / (a.rpm / 60) * 100, 1)
+    if reads:
+        reads.sort()
+        result["status_ms"] = {"p50": round(reads[len(reads) // 2] * 1000, 1), "p99": round(reads[int(len(reads) * 0.99)] * 1000, 1)}
     if killed:
         killed["paid_twice"] = final["succeeded"] - batch["request_counts"]["completed"]
         result["kill"] = killed

@@ -23,8 +23,9 @@ actor SharedPace {
     var tokenCorrection = 0.0
     /// When the provider's circuit, opened by some process, closes.
     var circuitOpenUntil: Date?
-    /// The block being taken, awaited by every caller that finds none left.
-    var taking: Task<Void, any Error>?
+    /// A block is being taken; callers that find no start left wait in ``waiting``.
+    var taking = false
+    var waiting: [CheckedContinuation<Void, Never>] = []
 
     /// A start time this far past is dropped rather than used: the provider's window has moved on.
     static let stalePast = 1.0
@@ -51,26 +52,31 @@ actor SharedPace {
 
     /// When the next call, expected to use about `tokens`, may start. Throws when the database
     /// cannot be asked; the caller waits and asks again.
+    ///
+    /// One caller takes a block while the others wait for it (not for the database): each
+    /// waiter is resumed once the block is in, or the taking failed.
     func nextStart(tokens: Double, now: Date) async throws -> Date {
         while true {
             starts.removeAll { $0.timeIntervalSince(now) < -Self.stalePast }
             if !starts.isEmpty { return starts.removeFirst() }
-            if let taking {
-                try await taking.value
+            if taking {
+                await withCheckedContinuation { waiting.append($0) }
                 continue
             }
-            let request = PaceRequest(
-                provider: provider, calls: blockSize(tokens: tokens), tokens: Double(blockSize(tokens: tokens)) * tokens + tokenCorrection,
-                secondsPerCall: secondsPerCall, secondsPerToken: secondsPerToken)
-            tokenCorrection = 0
-            let task = Task { [store] in
-                let grant = try await store.takePace(request, now: now)
-                self.receive(grant)
+            taking = true
+            defer {
+                taking = false
+                let woken = waiting
+                waiting = []
+                for waiter in woken { waiter.resume() }
             }
-            taking = task
-            defer { taking = nil }
+            let calls = blockSize(tokens: tokens)
+            let request = PaceRequest(
+                provider: provider, calls: calls, tokens: Double(calls) * tokens + tokenCorrection, secondsPerCall: secondsPerCall,
+                secondsPerToken: secondsPerToken)
+            tokenCorrection = 0
             do {
-                try await task.value
+                receive(try await store.takePace(request, now: now))
             } catch {
                 tokenCorrection += request.tokens
                 throw error

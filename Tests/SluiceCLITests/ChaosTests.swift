@@ -1,0 +1,105 @@
+import Foundation
+import SluiceCore
+import SluiceFakeProvider
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// Three `sluice worker` processes share one database (PostgreSQL when the test script
+/// provides one, else a SQLite file) and one provider limit, while one of them is killed with
+/// SIGKILL every few seconds and started again.
+@Suite struct ChaosTests {
+    static let items = 5_000
+    /// Low enough that the run lasts well over a minute, so minutes of calls can be counted.
+    static let requestsPerMinute = 3_000.0
+
+    /// A worker process writing its output to files in `directory`.
+    final class WorkerProcess {
+        let process = Process()
+
+        init(number: Int, database: String, config: String, in directory: TemporaryDirectory) throws {
+            process.executableURL = SluiceProcess.binary
+            process.arguments = ["worker", "--database", database, "--config", config, "--concurrency", "16", "--log-level", "warning"]
+            process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "FAKE_KEY": "sk-chaos"]
+            process.currentDirectoryURL = directory.url
+            let log = directory.path("worker-\(number)-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardError = process.standardOutput
+            try process.run()
+        }
+
+        func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func killedWorkersLoseNothingAndTheSharedLimitHolds() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.latency = 0.02...0.08
+        behaviour.requestsPerMinute = Self.requestsPerMinute
+        behaviour.limitWindow = .slidingMinute
+        let fake = try await FakeProviderServer(behaviour: behaviour)
+        let fixture = try await StoreDriver.available.last!.makeStore()
+        let directory = fixture.directory
+        let config = directory.write(
+            "sluice.yaml",
+            """
+            providers:
+              fake:
+                kind: openai
+                base_url: \(fake.baseURL)/v1
+                api_key_env: FAKE_KEY
+                default_model: fake-model
+                limits: {rpm: \(Int(Self.requestsPerMinute))}
+            """)
+        let spec = Fixtures.spec(["template": "{{text}}", "provider": "fake", "model": "fake-model", "max_attempts": 20])
+        let job = try await Fixtures.queuedJob(in: fixture.store, count: Self.items, spec: spec, now: Date())
+
+        var workers = try (0..<3).map { try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory) }
+        var inFlightAtKills = 0
+        var kills = 0
+        var finished: Job?
+        while finished == nil {
+            // Every four seconds one worker dies without warning and a new one takes its place.
+            let deadline = Date().addingTimeInterval(4)
+            while Date() < deadline, finished == nil {
+                if let current = try await fixture.store.job(id: job.id), current.status.isFinal { finished = current }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard finished == nil else { break }
+            if let current = try await fixture.store.job(id: job.id) {
+                print("DEBUG", Date(), current.counts, fake.counters.received, fake.counters.rateLimited, fake.counters.inFlight)
+            }
+            let victim = kills % workers.count
+            inFlightAtKills += fake.counters.inFlight
+            workers[victim].signal(SIGKILL)
+            workers[victim].process.waitUntilExit()
+            kills += 1
+            workers[victim] = try WorkerProcess(number: victim, database: fixture.databaseURL, config: config, in: directory)
+        }
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers {
+            worker.process.waitUntilExit()
+            #expect(worker.process.terminationReason == .exit && worker.process.terminationStatus == 0, "SIGTERM stops a worker cleanly")
+        }
+        let counters = fake.counters
+        try await fake.stop()
+
+        let done = try #require(finished)
+        #expect(kills >= 10, "the run outlived many kills")
+        #expect(done.status == .completed, "\(done.counts) \(done.errors.prefix(3))")
+        #expect(done.counts == JobCounts(total: Self.items, succeeded: Self.items))
+        let items = try await fixture.store.items(jobID: job.id, status: nil, afterIndex: -1, limit: Self.items + 1)
+        #expect(items.count == Self.items)
+        #expect(items.allSatisfy { $0.status == .succeeded && $0.output != nil && $0.leaseOwner == nil }, "one final result per item")
+        #expect(counters.received <= Self.items + inFlightAtKills, "calls paid twice only for calls in flight at a kill")
+        #expect(counters.rateLimited == 0)
+        // Calls per sliding minute, by the second the provider received them.
+        let perSecond = counters.acceptedPerSecond.merging(counters.rateLimitedPerSecond, uniquingKeysWith: +)
+        let lastSecond = perSecond.keys.max() ?? 0
+        #expect(lastSecond >= 60, "the run lasted over a minute")
+        let busiestMinute = (0...max(0, lastSecond - 59)).map { start in (start..<start + 60).reduce(0) { $0 + (perSecond[$1] ?? 0) } }
+            .max()
+        #expect((busiestMinute ?? 0) <= Int(Self.requestsPerMinute), "no minute held more calls than the limit")
+    }
+}
