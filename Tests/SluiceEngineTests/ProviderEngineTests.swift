@@ -79,6 +79,37 @@ import Testing
         #expect(counters.acceptedPerSecond.values.allSatisfy { $0 <= 50 })
     }
 
+    @Test func workersSharingALimitStayUnderItTogether() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.requestsPerMinute = 3_000
+        behaviour.limitWindow = .perSecond
+        behaviour.sendsLimitHeaders = false
+        let harness = try await EngineHarness()
+        let job = try await harness.job(count: 300, spec: schemaSpec)
+        // Each worker alone may send 49 a second; the two together must too. A little under the
+        // provider's 50, so a call its waiter starts a moment late cannot tip a second over.
+        let limits = RateLimits(requestsPerMinute: 2_940)
+        let counters = try await withFakeProvider(behaviour) { fake, http in
+            let provider = OpenAICompatibleProvider(
+                name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", timeoutSeconds: 10, http: http))
+            let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits)])
+            let workers = ["first", "second"].map { id in
+                var configuration = EngineHarness.configuration(concurrency: 16)
+                configuration.workerID = id
+                configuration.sharedPace = harness.fixture.store
+                return Worker(store: harness.store, providers: registry, configuration: configuration)
+            }
+            _ = try await harness.withRunning(workers[0]) {
+                try await harness.withRunning(workers[1]) { try await waitForJob(harness.store, job.id, limit: 120) { $0.status.isFinal } }
+            }
+            return fake.counters
+        }
+        let done = try #require(try await harness.store.job(id: job.id))
+        #expect(done.counts == JobCounts(total: 300, succeeded: 300))
+        #expect(counters.rateLimited == 0)
+        #expect(counters.acceptedPerSecond.values.allSatisfy { $0 <= 50 }, "\(counters.acceptedPerSecond)")
+    }
+
     @Test func throttledItemsWaitWithoutSpendingAttempts() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.requestsPerMinute = 3_000
