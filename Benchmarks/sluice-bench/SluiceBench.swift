@@ -6,12 +6,16 @@ import SluiceFakeProvider
 import SluiceIngest
 import SluiceProviders
 import SluiceStore
+import SluiceStorePostgres
 import SluiceStoreSQLite
 
 /// Throughput and memory benchmarks. Run in release:
 ///
 ///     swift run -c release sluice-bench ingest --rows 1000000
 ///     swift run -c release sluice-bench engine --items 200000 --concurrency 16
+///
+/// `ingest` and `engine` take `--database postgres://…` to run on PostgreSQL instead of a
+/// SQLite file in a temp folder.
 ///
 /// Each prints one line of figures; BENCHMARKS.md records them with these commands.
 @main
@@ -20,7 +24,7 @@ struct SluiceBench {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let mode = arguments.first else {
             print(
-                "usage: sluice-bench ingest [--rows N] | parse [--rows N] | engine [--items N] [--concurrency N]"
+                "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--database URL]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
                     + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--trace]")
             exit(64)
@@ -61,8 +65,22 @@ struct SluiceBench {
                     headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64),
                     trace: arguments.contains("--trace")),
                 directory: directory)
-        case "ingest": try await ingest(rows: option("--rows", 1_000_000), directory: directory)
-        case "engine": try await engine(items: option("--items", 200_000), concurrency: option("--concurrency", 16), directory: directory)
+        case "ingest", "engine":
+            let url = arguments.firstIndex(of: "--database").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+            var postgres: PostgreSQLDatabase?
+            if let url {
+                postgres = try await PostgreSQLDatabase.open(location: try PostgresLocation(url: url), logger: Logger(label: "bench"))
+            }
+            let store =
+                try postgres.map { SQLJobStore(database: $0) }
+                ?? SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
+            if mode == "ingest" {
+                try await ingest(rows: option("--rows", 1_000_000), store: store, directory: directory)
+            } else {
+                try await engine(
+                    items: option("--items", 200_000), concurrency: option("--concurrency", 16), store: store, directory: directory)
+            }
+            await postgres?.close()
         default:
             print("unknown benchmark \(mode)")
             exit(64)
@@ -105,11 +123,10 @@ struct SluiceBench {
         report("parse", ["rows": "\(count)", "MB": mb(bytes), "seconds": f(seconds), "rows/s": f0(Double(count) / seconds)])
     }
 
-    /// Ingest end to end: parse, build items, store them in SQLite, queue the job.
-    static func ingest(rows: Int, directory: URL) async throws {
+    /// Ingest end to end: parse, build items, store them (SQLite, or PostgreSQL by COPY), queue the job.
+    static func ingest(rows: Int, store: SQLJobStore, directory: URL) async throws {
         let path = directory.appendingPathComponent("input.csv").path
         let bytes = try generateCSV(rows: rows, at: path)
-        let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let spec = try JobSpec.parse(["template": "Classify: {{text}}"], preset: { _ in nil })
         let job = try await store.createJob(
             NewJob(owner: "bench", name: "ingest", spec: spec, sources: [JobSource(path: path, displayName: "input.csv", format: .csv)]),
@@ -128,10 +145,9 @@ struct SluiceBench {
     }
 
     /// The engine end to end with the built-in provider: claim, call, validate, record.
-    static func engine(items: Int, concurrency: Int, directory: URL) async throws {
+    static func engine(items: Int, concurrency: Int, store: SQLJobStore, directory: URL) async throws {
         let path = directory.appendingPathComponent("input.csv").path
         _ = try generateCSV(rows: items, at: path)
-        let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let spec = try JobSpec.parse(
             [
                 "template": "Classify: {{text}}",

@@ -20,11 +20,12 @@ public struct JobIngestor: Sendable {
     let owner: String
     /// How long the lease lasts unrenewed; it is renewed every third of that.
     let leaseDuration: Double
-    /// Items per store transaction: large enough to amortise the commit, small enough to bound memory.
+    /// Items per store transaction: large enough to amortise the commit, small enough to bound
+    /// memory. 10,000 measured 124k–143k rows/s into PostgreSQL (5,000: 99k) at ~100 MB peak.
     let batchSize: Int
 
     public init(
-        store: any JobStore, owner: String, clock: any SluiceClock = SystemClock(), leaseDuration: Double = 30, batchSize: Int = 5_000
+        store: any JobStore, owner: String, clock: any SluiceClock = SystemClock(), leaseDuration: Double = 30, batchSize: Int = 10_000
     ) {
         self.store = store
         self.owner = owner

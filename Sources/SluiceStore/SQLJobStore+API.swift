@@ -58,8 +58,12 @@ extension SQLJobStore {
 
     public func deleteJob(jobID: String) async throws {
         try await write { tx in
-            // Its items and errors go with it: both reference jobs(seq) ON DELETE CASCADE.
-            guard try tx.execute("DELETE FROM jobs WHERE id = ?", [.text(jobID)]) > 0 else { throw StoreError.jobNotFound(jobID) }
+            // The job's row first (its lock keeps ingest and claims away), then its items; its
+            // errors go with it by ON DELETE CASCADE.
+            guard let row = try tx.row("DELETE FROM jobs WHERE id = ? RETURNING seq", [.text(jobID)]) else {
+                throw StoreError.jobNotFound(jobID)
+            }
+            try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(try row.int64("seq"))])
         }
     }
 

@@ -111,6 +111,8 @@ struct PostgresTransaction: SQLTransaction {
         case .null: buffer.writeStaticString("\\N")
         case .int(let number): buffer.writeString(String(number))
         case .double(let number): buffer.writeString("\(number)")
+        case .text(let text) where !text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }):
+            buffer.writeString(text)
         case .text(let text):
             for byte in text.utf8 {
                 switch byte {
