@@ -16,6 +16,12 @@ struct DatabaseOption: ParsableArguments {
 
     var isPostgres: Bool { PostgresLocation.isPostgresURL(database) }
 
+    /// Whether providers' limits are shared through the database. On PostgreSQL any number of
+    /// processes work on it, so they must be. A SQLite file is one machine's, worked by one
+    /// process (`serve` or `run`), whose own limiter may also spend a provider's burst credit —
+    /// which processes sharing a schedule cannot, since each would spend the same credit.
+    var sharesLimits: Bool { isPostgres }
+
     /// Where uploads go when `--uploads` is not given: beside a SQLite file, or in the working
     /// directory for PostgreSQL.
     var defaultUploadDirectory: String { isPostgres ? "sluice.uploads" : database + ".uploads" }

@@ -128,7 +128,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func runEngine(jobID: String, store: SQLJobStore, providers: ProviderRegistry) async throws -> Job {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
-        let configuration = EngineConfiguration(concurrency: concurrency, sharedPace: store)
+        let configuration = EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil)
         let logger = Logger(label: "sluice")
         let worker = Worker(store: store, providers: providers, configuration: configuration, logger: logger)
         let monitor = RunMonitor(

@@ -79,7 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try providerOptions.configuration()
         try await databaseOption.withStore(logger: logger) { store in
             let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
-            try await EngineServices.run(store: store, configuration: configuration, concurrency: concurrency, logger: logger) { engine in
+            try await EngineServices.run(
+                store: store, sharesLimits: databaseOption.sharesLimits, configuration: configuration, concurrency: concurrency,
+                logger: logger
+            ) { engine in
                 let auth = serverConfiguration.auth
                 let workers = !noWorkers
                 let app = try SluiceServer.application(

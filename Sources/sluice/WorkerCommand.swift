@@ -40,7 +40,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "sluice")
         let configuration = try providerOptions.configuration()
         try await databaseOption.withStore(logger: logger) { store in
-            try await EngineServices.run(store: store, configuration: configuration, concurrency: concurrency, logger: logger) {
+            try await EngineServices.run(
+                // Workers are run to be several: on SQLite too, they share the providers' limits.
+                store: store, sharesLimits: true, configuration: configuration, concurrency: concurrency, logger: logger
+            ) {
                 services in
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
@@ -58,14 +61,15 @@ struct WorkerCommand: AsyncParsableCommand {
 /// once here for `serve` and `worker`.
 enum EngineServices {
     /// Runs `body` with the services, then shuts the HTTP client down, whether `body` throws or not.
+    /// `sharesLimits`: take calls' start times from the providers' schedule in the database (see
+    /// ``PaceStore``), as every process on a PostgreSQL database must.
     static func run(
-        store: SQLJobStore, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
+        store: SQLJobStore, sharesLimits: Bool, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
         _ body: ([any Service]) async throws -> Void
     ) async throws {
         let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
         let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
-        // Limits are always shared through the database: any number of processes may work on it.
-        let engine = EngineConfiguration(concurrency: concurrency, sharedPace: store)
+        let engine = EngineConfiguration(concurrency: concurrency, sharedPace: sharesLimits ? store : nil)
         let services: [any Service] = [
             Worker(
                 store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger),
