@@ -60,6 +60,12 @@ public struct FakeProviderCounters: Sendable, Equatable {
     public var succeeded = 0
     /// Accepted and not yet answered.
     public var inFlight = 0
+    /// Accepted, and their connection closed before the answer: calls the client gave up on, or
+    /// lost when its process died.
+    public var abandoned = 0
+    /// Requests received per user prompt (the last user message): which inputs were called more
+    /// than once.
+    public var receivedByPrompt: [String: Int] = [:]
     public var maxInFlight = 0
     /// Accepted requests per whole second since the fake started.
     public var acceptedPerSecond: [Int: Int] = [:]
@@ -77,7 +83,7 @@ extension FakeProviderCounters {
     public var json: String {
         JSONWriter.string([
             "received": .int(received), "accepted": .int(accepted), "rate_limited": .int(rateLimited), "answered": .int(answered),
-            "succeeded": .int(succeeded), "in_flight": .int(inFlight), "max_in_flight": .int(maxInFlight),
+            "succeeded": .int(succeeded), "in_flight": .int(inFlight), "abandoned": .int(abandoned), "max_in_flight": .int(maxInFlight),
             "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
             "accepted_per_second": .object(JSONObject(acceptedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
             "rate_limited_per_second": .object(

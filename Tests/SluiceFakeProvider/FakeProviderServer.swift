@@ -110,6 +110,8 @@ public final class FakeProviderServer: Sendable {
             }
             // Rate limits, counted on arrival as real providers do; tokens as the reply's usage will state them.
             let reply = Self.reply(to: request, anthropic: anthropic)
+            let prompt = request["messages"]?.arrayValue?.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+            state.counters.receivedByPrompt[prompt, default: 0] += 1
             state.requestTimes.removeAll { $0 <= now - 60 }
             state.tokenTimes.removeAll { $0.time <= now - 60 }
             var retryAfter: Double?
@@ -183,6 +185,11 @@ public final class FakeProviderServer: Sendable {
     }
 
     /// Marks a delayed answer as sent and returns its limit headers as they stand now.
+    /// Counts requests whose connection closed before their answer was written.
+    func abandoned(_ count: Int) {
+        state.withLock { $0.counters.abandoned += count }
+    }
+
     func finished(anthropic: Bool, succeeded: Bool = false) -> [(String, String)] {
         state.withLock { state in
             state.counters.inFlight -= 1
@@ -305,9 +312,18 @@ final class FakeRequestHandler: ChannelInboundHandler {
     let server: FakeProviderServer
     var head: HTTPRequestHead?
     var body = ""
+    /// Requests accepted on this connection whose answer is still to come.
+    var unanswered = 0
 
     init(server: FakeProviderServer) {
         self.server = server
+    }
+
+    /// A connection closed with requests unanswered: the client gave up on them (or died).
+    func channelInactive(context: ChannelHandlerContext) {
+        if unanswered > 0 { server.abandoned(unanswered) }
+        unanswered = 0
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -321,6 +337,7 @@ final class FakeRequestHandler: ChannelInboundHandler {
             guard let head else { return }
             let verdict = server.handle(path: head.uri, headers: head.headers, body: body)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             let server = self.server
             let version = head.version
             switch verdict {
@@ -348,7 +365,9 @@ final class FakeRequestHandler: ChannelInboundHandler {
                     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
                 }
                 if head.uri != "/_fake/counters", [200, 500, 503, 504].contains(status) {
+                    unanswered += 1
                     context.eventLoop.scheduleTask(in: .milliseconds(Int64(after * 1000))) {
+                        handler.value.unanswered = max(0, handler.value.unanswered - 1)
                         write(server.finished(anthropic: anthropic, succeeded: succeeded))
                     }
                 } else {
