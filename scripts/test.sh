@@ -4,12 +4,14 @@
 # running server (OpenAI SDK, schemathesis), which start their own servers.
 #
 # A throwaway PostgreSQL server (installed from Debian if missing) makes every store test run
-# on both drivers; the engine and HTTP suites then run a second time on PostgreSQL.
+# on both drivers; the engine and HTTP suites then run a second time on PostgreSQL. A
+# throwaway S3-compatible server (moto, from PyPI) takes the upload storage tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 eval "$(scripts/postgres.sh start)"
-trap 'scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"' EXIT
+eval "$(scripts/s3.sh start)"
+trap 'scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"; scripts/s3.sh stop "$SLUICE_TEST_S3_PID"' EXIT
 swift test --skip ChaosTests "$@"
 SLUICE_TEST_DRIVER=postgres swift test --skip-build --filter 'SluiceEngineTests|SluiceServerTests'
 # Alone: its three worker processes load the machine for two minutes, which other tests'

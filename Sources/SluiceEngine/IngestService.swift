@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceStorage
 import SluiceStore
 import Synchronization
 
@@ -13,6 +14,7 @@ import Synchronization
 public final class IngestService: Service, Sendable {
     let store: any JobStore
     let owner: String
+    let storage: (any FileStorage)?
     let leaseDuration: Double
     let clock: any SluiceClock
     let pollInterval: Double
@@ -21,11 +23,12 @@ public final class IngestService: Service, Sendable {
     let continuation: AsyncStream<Void>.Continuation
 
     public init(
-        store: any JobStore, owner: String, leaseDuration: Double = 30, clock: any SluiceClock = SystemClock(), pollInterval: Double = 2,
-        logger: Logger
+        store: any JobStore, owner: String, storage: (any FileStorage)? = nil, leaseDuration: Double = 30,
+        clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, logger: Logger
     ) {
         self.store = store
         self.owner = owner
+        self.storage = storage
         self.leaseDuration = leaseDuration
         self.clock = clock
         self.pollInterval = pollInterval
@@ -60,7 +63,7 @@ public final class IngestService: Service, Sendable {
     }
 
     func ingestWaitingJobs() async {
-        let ingestor = JobIngestor(store: store, owner: owner, clock: clock, leaseDuration: leaseDuration)
+        let ingestor = JobIngestor(store: store, owner: owner, storage: storage, clock: clock, leaseDuration: leaseDuration)
         while !Task.isCancelled {
             let leased: Job?
             do {
@@ -79,6 +82,10 @@ public final class IngestService: Service, Sendable {
                 // Deleted or cancelled while being read, or another process holds it now.
             } catch is CancellationError {
                 return
+            } catch let error as StorageError {
+                // The bucket could not be reached: the job stays validating, and is read again
+                // (here or by another process) once its lease runs out.
+                logger.error("reading an upload failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
             } catch {
                 logger.error("ingest failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
                 _ = try? await store.failValidation(

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceIngest
+import SluiceStorage
 import SluiceStore
 
 /// Reads a `validating` job's files into items, or fails the job with line-numbered errors.
@@ -18,6 +19,8 @@ public struct JobIngestor: Sendable {
     let clock: any SluiceClock
     /// Who holds the ingest lease.
     let owner: String
+    /// Where the job's files are kept; `nil` when sources are paths on this machine (`sluice run`).
+    let storage: (any FileStorage)?
     /// How long the lease lasts unrenewed; it is renewed every third of that.
     let leaseDuration: Double
     /// Items per store transaction: large enough to amortise the commit, small enough to bound
@@ -25,10 +28,12 @@ public struct JobIngestor: Sendable {
     let batchSize: Int
 
     public init(
-        store: any JobStore, owner: String, clock: any SluiceClock = SystemClock(), leaseDuration: Double = 30, batchSize: Int = 10_000
+        store: any JobStore, owner: String, storage: (any FileStorage)? = nil, clock: any SluiceClock = SystemClock(),
+        leaseDuration: Double = 30, batchSize: Int = 10_000
     ) {
         self.store = store
         self.owner = owner
+        self.storage = storage
         self.clock = clock
         self.leaseDuration = leaseDuration
         self.batchSize = batchSize
@@ -72,6 +77,13 @@ public struct JobIngestor: Sendable {
         }
     }
 
+    /// A ``StorageError`` (the bucket cannot be reached) is thrown as is: the job stays
+    /// `validating`, and is read again when its lease runs out.
+    func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T {
+        guard let storage else { return try await body(location) }
+        return try await storage.withLocalFile(location, body)
+    }
+
     func read(_ job: Job, progress: @Sendable (Int) -> Void) async throws -> Job {
         let jobID = job.id
         let owner = self.owner
@@ -102,35 +114,40 @@ public struct JobIngestor: Sendable {
         }
         defer { storing?.cancel() }
 
-        sources: for source in job.sources {
-            do {
-                let parser = try RecordParsers.open(path: source.path, format: source.format, options: job.spec.input)
-                if let csv = parser as? CSVRecordParser, let problem = builder.checkColumns(csv.header) {
-                    note(problem, in: source)
-                    continue
-                }
-                while let step = try parser.next() {
-                    switch step {
-                    case .record(let record):
-                        switch builder.item(from: record) {
-                        case .success(let item):
-                            // Once the job is known to fail, parse on only to report more problems.
-                            guard problems.isEmpty else { continue }
-                            batch.append(item)
-                            if batch.count >= batchSize {
-                                try await storeBatch(batch)
-                                batch.removeAll(keepingCapacity: true)
-                                progress(builder.nextIndex)
-                            }
-                        case .failure(let problem): note(problem, in: source)
-                        }
-                    case .problem(let problem): note(problem, in: source)
+        for source in job.sources {
+            // Read from this machine's disk, or a download of it when uploads live in a bucket.
+            let stop = try await withLocalFile(source.path) { path -> Bool in
+                do {
+                    let parser = try RecordParsers.open(path: path, format: source.format, options: job.spec.input)
+                    if let csv = parser as? CSVRecordParser, let problem = builder.checkColumns(csv.header) {
+                        note(problem, in: source)
+                        return false
                     }
-                    if problems.count >= Job.maximumErrors { break sources }
+                    while let step = try parser.next() {
+                        switch step {
+                        case .record(let record):
+                            switch builder.item(from: record) {
+                            case .success(let item):
+                                // Once the job is known to fail, parse on only to report more problems.
+                                guard problems.isEmpty else { continue }
+                                batch.append(item)
+                                if batch.count >= batchSize {
+                                    try await storeBatch(batch)
+                                    batch.removeAll(keepingCapacity: true)
+                                    progress(builder.nextIndex)
+                                }
+                            case .failure(let problem): note(problem, in: source)
+                            }
+                        case .problem(let problem): note(problem, in: source)
+                        }
+                        if problems.count >= Job.maximumErrors { return true }
+                    }
+                } catch let problem as InputProblem {
+                    note(problem, in: source)
                 }
-            } catch let problem as InputProblem {
-                note(problem, in: source)
+                return false
             }
+            if stop { break }
         }
         try await storing?.value
         if problems.isEmpty, !batch.isEmpty {

@@ -51,8 +51,8 @@ struct BatchRoutes {
                     "unknown purpose '\(purpose)' (one of \(Self.purposes.sorted().joined(separator: ", ")))", param: "purpose")
             }
             let stored = StoredFile(
-                id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes, path: file.path,
-                createdAt: Date())
+                id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
+                path: try await api.keep(file, in: "files/" + id), createdAt: Date())
             try await api.store.createFile(stored)
             return Response.json(Self.file(stored))
         }
@@ -93,14 +93,11 @@ struct BatchRoutes {
                 })
         }
         let file = try await ownedFile(id, caller: caller)
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw APIError.notFound("content of file \(id)") }
+        let storage = api.storage
         return Response(
             status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(file.bytes)],
             body: ResponseBody(contentLength: file.bytes) { writer in
-                defer { try? handle.close() }
-                while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
-                    try await writer.write(ByteBuffer(bytes: chunk))
-                }
+                try await storage.read(file.path) { chunk in try await writer.write(chunk) }
                 try await writer.finish(nil)
             })
     }
@@ -109,8 +106,8 @@ struct BatchRoutes {
         let id = try context.parameters.require("id")
         let file = try await ownedFile(id, caller: try context.caller())
         _ = try await api.store.deleteFile(id: id)
-        // A batch made from the file keeps its own link to the bytes.
-        api.discard(api.configuration.uploadDirectory + "/files/" + id)
+        // A batch made from the file keeps its own copy of the bytes.
+        await api.discard("files/" + id)
         return Response.json(["id": .string(file.id), "object": "file", "deleted": true])
     }
 
@@ -195,10 +192,10 @@ struct BatchRoutes {
         }
         let id = Job.makeID(prefix: "batch_")
         let now = Date()
-        return try await api.inFolder(id) { folder in
-            // A hard link: the batch keeps its input even if the file is deleted, at no copy cost.
-            let path = folder + "/input.jsonl"
-            try FileManager.default.linkItem(atPath: file.path, toPath: path)
+        return try await api.inFolder(id) { _ in
+            // The batch keeps its input even if the file is deleted: a hard link on disk, a
+            // server-side copy in a bucket.
+            let path = try await api.storage.copy(file.path, to: id + "/input.jsonl")
             let job = try await api.store.createJob(
                 NewJob(
                     id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)", spec: spec,

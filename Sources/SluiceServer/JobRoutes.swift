@@ -59,7 +59,8 @@ struct JobRoutes {
                 upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)
             }
             guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
-            let sources = try upload.files.map { file in
+            var sources: [JobSource] = []
+            for file in upload.files {
                 guard
                     let format = spec.input.format ?? InputFormat(fileName: file.filename)
                         ?? UploadReceiver.format(contentType: file.contentType) ?? rawFormat
@@ -68,7 +69,7 @@ struct JobRoutes {
                         "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format",
                         param: "format")
                 }
-                return JobSource(path: file.path, displayName: file.filename, format: format)
+                sources.append(JobSource(path: try await api.keep(file, in: jobID), displayName: file.filename, format: format))
             }
             let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
             let job = try await api.store.createJob(
@@ -215,7 +216,7 @@ struct JobRoutes {
     func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         try await api.store.deleteJob(jobID: job.id)
-        api.discard(api.configuration.uploadDirectory + "/" + job.id)
+        await api.discard(job.id)
         return Response.json(["id": .string(job.id), "object": "job", "deleted": true])
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import SluiceCore
 import SluiceEngine
 import SluicePresets
+import SluiceStorage
 import SluiceStore
 
 /// What every route shares: the store, how specs resolve, where uploads go, and the ingest
@@ -12,6 +13,8 @@ struct SluiceAPI: Sendable {
     let resolver: SpecResolver
     let configuration: ServerConfiguration
     let ingest: IngestService
+    /// Where uploads are kept once received: this machine's disk, or a bucket.
+    let storage: any FileStorage
 
     /// A job the caller may see; anyone else's is `404`, exactly like a missing one.
     func ownedJob(_ id: String, by caller: Principal) async throws -> Job {
@@ -32,16 +35,25 @@ struct SluiceAPI: Sendable {
         }
     }
 
-    /// Runs `body` with a new folder `name` under the upload directory to fill, and removes
-    /// the folder again if `body` fails: a refused request leaves nothing behind.
+    /// Runs `body` with a new spool folder `name` to receive into, and removes the folder (and
+    /// anything kept under its name) again if `body` fails: a refused request leaves nothing behind.
     func inFolder<T>(_ name: String, _ body: (String) async throws -> T) async throws -> T {
-        let path = configuration.uploadDirectory + "/" + name
+        let path = storage.spoolDirectory + "/" + name
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         do {
             return try await body(path)
         } catch {
-            discard(path)
+            await discard(name)
             throw error
+        }
+    }
+
+    /// Keeps a received file under the folder `name`; returns where it now is.
+    func keep(_ file: ReceivedUpload.File, in name: String) async throws -> String {
+        do {
+            return try await storage.keep(spooled: file.path, as: name + "/" + (file.path as NSString).lastPathComponent)
+        } catch let error as StorageError {
+            throw APIError(.serviceUnavailable, code: "storage_error", "the upload could not be stored: \(error)")
         }
     }
 
@@ -51,8 +63,9 @@ struct SluiceAPI: Sendable {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
     }
 
-    func discard(_ folder: String) {
-        try? FileManager.default.removeItem(atPath: folder)
+    /// Removes what is kept under the folder `name` (a job's or a file's uploads).
+    func discard(_ name: String) async {
+        try? await storage.remove(folder: name)
     }
 
     /// `limit` from the query: 1…`maximum`, `fallback` when absent.

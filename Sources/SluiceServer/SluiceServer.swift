@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import SluiceEngine
 import SluicePresets
+import SluiceStorage
 import SluiceStore
 
 /// Builds the HTTP application: middlewares in order (request id, errors, CORS, auth, rate
@@ -14,14 +15,16 @@ public enum SluiceServer {
     ///   - services: Run alongside the server and shut down with it (the worker and reaper,
     ///     unless the API runs alone).
     ///   - onRunning: Hears the port actually bound (useful with port 0).
+    ///   - storage: Where uploads are kept (default: the configuration's upload folder on disk).
     public static func application(
-        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, services: [any Service] = [],
-        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: (any FileStorage)? = nil,
+        services: [any Service] = [], logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
-        try FileManager.default.createDirectory(atPath: configuration.uploadDirectory + "/files", withIntermediateDirectories: true)
-        let ingest = IngestService(store: store, owner: EngineConfiguration.defaultWorkerID(), logger: logger)
-        let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest)
+        let storage = try storage ?? LocalFileStorage(directory: configuration.uploadDirectory)
+        try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
+        let ingest = IngestService(store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger)
+        let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage)
         _ = ServerMetrics.registry
 
         let router = Router(context: SluiceRequestContext.self)

@@ -7,6 +7,7 @@ import SluiceEngine
 import SluicePresets
 import SluiceProviders
 import SluiceServer
+import SluiceStorage
 import SluiceStore
 
 /// `sluice serve`: the HTTP API, and (unless `--no-workers`) the workers, in one process.
@@ -28,7 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var databaseOption: DatabaseOption
 
-    @Option(help: "Where uploads are kept (default: the SQLite path with .uploads, or sluice.uploads).")
+    @Option(
+        help: """
+            Where uploads are kept: a folder (default: the SQLite path with .uploads, or sluice.uploads), or \
+            s3://BUCKET/PREFIX in any S3-compatible store (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+            """)
     var uploads: String?
 
     @Option(help: "required or off (default: off on loopback, required elsewhere).")
@@ -63,13 +68,26 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
+    /// The folder, or the bucket, `--uploads` names. A bucket's uploads are spooled in a folder
+    /// of this machine's temporary directory while they arrive.
+    func uploadStorage() throws -> any FileStorage {
+        let target = uploads ?? databaseOption.defaultUploadDirectory
+        do {
+            guard target.hasPrefix("s3://") else { return try LocalFileStorage(directory: target) }
+            let spool = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-spool-\(getpid())").path
+            return try S3FileStorage(url: target, environment: ProcessInfo.processInfo.environment, spoolDirectory: spool)
+        } catch let error as StorageError {
+            throw ValidationError("--uploads: \(error)")
+        }
+    }
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "sluice")
+        let storage = try uploadStorage()
         let serverConfiguration = ServerConfiguration(
-            host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)),
-            uploadDirectory: uploads ?? databaseOption.defaultUploadDirectory,
+            host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins)
         do {
             try serverConfiguration.validate()
@@ -86,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
                 let auth = serverConfiguration.auth
                 let workers = !noWorkers
                 let app = try SluiceServer.application(
-                    configuration: serverConfiguration, store: store, resolver: resolver, services: workers ? engine : [], logger: logger,
+                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage, services: workers ? engine : [],
+                    logger: logger,
                     onRunning: { port in
                         logger.notice(
                             "sluice is serving",

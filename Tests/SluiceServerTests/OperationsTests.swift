@@ -3,7 +3,9 @@ import Foundation
 import NIOCore
 import SluiceCore
 import SluiceServer
+import SluiceStorage
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @Suite struct OperationsTests {
@@ -135,6 +137,34 @@ import Testing
             #expect(refused.json["error"]?["param"] == "endpoint")
             let notJSON = try await server.createBatch(fileID: fileID, body: "{")
             #expect(notJSON.status == 400)
+        }
+    }
+
+    @Test(.enabled(if: TestBucket.isAvailable, "needs SLUICE_TEST_S3 (scripts/test.sh starts moto)"))
+    func uploadsKeptInABucketServeFilesBatchesAndJobs() async throws {
+        try await ServerHarness.with(storage: { try TestBucket.storage(in: $0) }) { server in
+            let file = try await server.uploadBatchFile(lines: 3)
+            #expect(file.status == 200)
+            let fileID = try #require(file.json["id"]?.stringValue)
+            let stored = try #require(try await server.store.file(id: fileID))
+            #expect(stored.path.hasPrefix("s3://"), "kept in the bucket: \(stored.path)")
+            let content = try await server.get("/v1/files/\(fileID)/content")
+            #expect(content.text.split(separator: "\n").count == 3)
+            #expect(content.text.hasPrefix(#"{"custom_id": "q0""#))
+
+            let batch = try #require(try await server.createBatch(fileID: fileID).json["id"]?.stringValue)
+            // The batch has its own copy: deleting the file does not starve it.
+            #expect(try await server.call(.DELETE, "/v1/files/\(fileID)").status == 200)
+            let done = try await server.waitFor(batch, until: ServerHarness.isFinal)
+            #expect(done["status"] == "completed")
+            #expect(done["counts"]?["succeeded"] == 3)
+
+            let job = try await server.submitForm(fields: [("preset", "text-classify")], files: [("r.csv", "id,text\n1,great\n2,awful\n")])
+            #expect(job.status == 202)
+            let jobID = try #require(job.json["id"]?.stringValue)
+            let finished = try await server.waitFor(jobID, until: ServerHarness.isFinal)
+            #expect(finished["status"] == "completed")
+            #expect(finished["counts"]?["succeeded"] == 2)
         }
     }
 }

@@ -9,6 +9,7 @@ import SluiceEngine
 import SluicePresets
 import SluiceProviders
 import SluiceServer
+import SluiceStorage
 import SluiceStore
 import SluiceTestSupport
 
@@ -33,7 +34,7 @@ struct ServerHarness: Sendable {
     /// Runs `body` against a fresh server and stops everything afterwards, whatever happens.
     static func with<T: Sendable>(
         auth: AuthMode = .off, maxUploadBytes: Int = 64 << 20, requestsPerMinute: Double? = nil, corsOrigins: [String] = [],
-        providers: [any ModelProvider] = [], workers: Bool = true,
+        providers: [any ModelProvider] = [], workers: Bool = true, storage: ((TemporaryDirectory) throws -> any FileStorage)? = nil,
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
@@ -56,7 +57,8 @@ struct ServerHarness: Sendable {
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try SluiceServer.application(
-            configuration: configuration, store: store, resolver: resolver, services: services, logger: logger,
+            configuration: configuration, store: store, resolver: resolver, storage: try storage?(directory), services: services,
+            logger: logger,
             onRunning: { portContinuation.yield($0) })
         let server = Task { try await app.runService() }
         var iterator = ports.makeAsyncIterator()

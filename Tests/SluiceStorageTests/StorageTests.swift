@@ -46,17 +46,12 @@ enum StorageKind: String, CaseIterable, CustomStringConvertible, Sendable {
     case local, s3
     var description: String { rawValue }
 
-    static var available: [StorageKind] { ProcessInfo.processInfo.environment["SLUICE_TEST_S3"] == nil ? [.local] : [.local, .s3] }
+    static var available: [StorageKind] { TestBucket.isAvailable ? [.local, .s3] : [.local] }
 
     func make(in directory: TemporaryDirectory) throws -> any FileStorage {
         switch self {
         case .local: return try LocalFileStorage(directory: directory.path("uploads"))
-        case .s3:
-            var environment = ProcessInfo.processInfo.environment
-            environment["AWS_ENDPOINT_URL"] = environment["SLUICE_TEST_S3"]
-            let bucket = environment["SLUICE_TEST_S3_BUCKET"] ?? "sluice-test"
-            return try S3FileStorage(
-                url: "s3://\(bucket)/run-\(UUID().uuidString)", environment: environment, spoolDirectory: directory.path("spool"))
+        case .s3: return try TestBucket.storage(in: directory)
         }
     }
 }
