@@ -51,21 +51,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-workers"), help: "Serve the API only; workers run elsewhere against the same database.")
     var noWorkers = false
 
-    @Option(help: "Model calls in flight at once in this process's worker.")
-    var concurrency = 64
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @OptionGroup var processOptions: ProcessOptions
 
     @OptionGroup var providerOptions: ProviderOptions
+
+    var concurrency: Int { processOptions.concurrency }
 
     func validate() throws {
         if let auth, AuthMode(rawValue: auth) == nil { throw ValidationError("--auth must be required or off") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxUploadMB > 0 else { throw ValidationError("--max-upload-mb must be positive") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (off) or positive") }
-        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
     /// The folder, or the bucket, `--uploads` names. A bucket's uploads are spooled in a folder
@@ -82,9 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
-        let logger = Logger(label: "sluice")
+        let logger = processOptions.startLogging()
         let storage = try uploadStorage()
         let serverConfiguration = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,

@@ -21,23 +21,14 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var databaseOption: DatabaseOption
 
-    @Option(help: "Model calls in flight at once in this process.")
-    var concurrency = 64
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @OptionGroup var processOptions: ProcessOptions
 
     @OptionGroup var providerOptions: ProviderOptions
 
-    func validate() throws {
-        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-    }
+    var concurrency: Int { processOptions.concurrency }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
-        let logger = Logger(label: "sluice")
+        let logger = processOptions.startLogging()
         let configuration = try providerOptions.configuration()
         try await databaseOption.withStore(logger: logger) { store in
             try await EngineServices.run(
@@ -54,6 +45,27 @@ struct WorkerCommand: AsyncParsableCommand {
                 try await group.run()
             }
         }
+    }
+}
+
+/// What every long-running process takes: how many calls it makes at once, and how much it logs.
+struct ProcessOptions: ParsableArguments {
+    @Option(help: "Model calls in flight at once in this process's worker.")
+    var concurrency = 64
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    /// Sends logs as JSON lines to standard error, from `--log-level` up.
+    func startLogging() -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        return Logger(label: "sluice")
     }
 }
 
