@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceStore
 
 /// An error the API answers with: an HTTP status and `{"error": {"code", "message"}}`.
 ///
@@ -89,10 +90,29 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             let message = error.body ?? error.status.reasonPhrase
             return try APIError(error.status, code: code, message, headers: error.headers).response(from: request, context: context)
+        } catch let error as StoreError {
+            // The driver's own text (SQL, data) goes to the log only; the client hears ours.
+            context.logger.error(
+                "request failed in the store", metadata: ["error": "\(error)", "driver": "\(error.driverError.map { "\($0)" } ?? "-")"])
+            return try APIError(store: error).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return try APIError(.internalServerError, code: "server_error", "internal error: \(error)").response(
+            return try APIError(.internalServerError, code: "server_error", "internal error; the server's log has the details").response(
                 from: request, context: context)
+        }
+    }
+}
+
+extension APIError {
+    /// What a client is told of a store failure: busy (try again), a conflict, or unavailable.
+    init(store error: StoreError) {
+        switch error {
+        case .jobNotFound(let id): self = APIError.notFound("job \(id)")
+        case .invalidTransition: self = APIError.conflict(error.description)
+        case .conflict: self = APIError(.conflict, code: "conflict", error.description)
+        case .retryable: self = APIError(.serviceUnavailable, code: "database_busy", error.description, headers: [.retryAfter: "1"])
+        case .notReady, .failed: self = APIError(.serviceUnavailable, code: "database_unavailable", error.description)
+        case .corrupt: self = APIError(.internalServerError, code: "server_error", error.description)
         }
     }
 }

@@ -291,6 +291,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The driver's error behind this one, for the operator's log.
+    public var driverError: DriverError? {
+        switch self {
+        case .retryable(let driver), .failed(let driver): driver
+        case .conflict(_, let driver): driver
+        default: nil
+        }
+    }
+
     /// Whether running the whole transaction again may succeed.
     public var isRetryable: Bool {
         if case .retryable = self { return true }
