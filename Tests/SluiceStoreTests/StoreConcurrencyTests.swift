@@ -249,3 +249,44 @@ import Testing
         #expect(other2.circuitOpenUntil == nil)
     }
 }
+
+/// The same migrations mean the same on both drivers: after them, the same tables with the
+/// same columns, and the same migrations recorded.
+@Suite struct SchemaParityTests {
+    static let sqliteColumns = """
+        SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master AS m, pragma_table_info(m.name) AS p
+        WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN ('grdb_migrations', 'counters')
+        """
+    static let postgresColumns = """
+        SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name <> 'schema_migrations'
+        """
+
+    func columns(_ fixture: StoreFixture, _ sql: String) async throws -> Set<String> {
+        try await fixture.store.database.read { tx in
+            Set(try tx.rows(sql, []).map { "\(try $0.text("table_name")).\(try $0.text("column_name"))" })
+        }
+    }
+
+    @Test(.enabled(if: StoreDriver.available.contains(.postgres), "needs SLUICE_TEST_POSTGRES"))
+    func bothDriversEndInTheSameSchema() async throws {
+        let sqlite = try await StoreDriver.sqlite.makeStore()
+        let postgres = try await StoreDriver.postgres.makeStore()
+        let sqliteColumns = try await columns(sqlite, Self.sqliteColumns)
+        let postgresColumns = try await columns(postgres, Self.postgresColumns)
+        #expect(sqliteColumns.contains("jobs.ingest_owner") && sqliteColumns.contains("api_keys.user_name"))
+        #expect(
+            sqliteColumns == postgresColumns,
+            "only SQLite: \(sqliteColumns.subtracting(postgresColumns).sorted()); only PostgreSQL: \(postgresColumns.subtracting(sqliteColumns).sorted())"
+        )
+        #expect(try await sqlite.store.database.pendingMigrations().isEmpty)
+        #expect(try await postgres.store.database.pendingMigrations().isEmpty)
+        let sqliteApplied = try await sqlite.store.database.read { tx in
+            try tx.rows("SELECT identifier FROM grdb_migrations ORDER BY identifier", []).map { try $0.text("identifier") }
+        }
+        let postgresApplied = try await postgres.store.database.read { tx in
+            try tx.rows("SELECT name FROM schema_migrations ORDER BY name", []).map { try $0.text("name") }
+        }
+        #expect(sqliteApplied == postgresApplied)
+    }
+}
