@@ -27,8 +27,10 @@ actor SharedPace {
     var taking = false
     var waiting: [CheckedContinuation<Void, Never>] = []
 
-    /// A start time this far past is dropped rather than used: the provider's window has moved on.
-    static let stalePast = 1.0
+    /// How late a start may be used: later ones are dropped, not spent. Starts used late bunch
+    /// up (late calls land beside the next ones on time), so only two calls' spacing of delay is
+    /// allowed, and at least 50 ms of a waiter's wake-up lag.
+    var lateness: Double { max(2 * secondsPerCall, 0.05) }
 
     init(store: any PaceStore, provider: String, limits: RateLimits, safety: Double, logger: Logger) {
         self.store = store
@@ -57,7 +59,7 @@ actor SharedPace {
     /// waiter is resumed once the block is in, or the taking failed.
     func nextStart(tokens: Double, now: Date) async throws -> Date {
         while true {
-            starts.removeAll { $0.timeIntervalSince(now) < -Self.stalePast }
+            starts.removeAll { $0.timeIntervalSince(now) < -lateness }
             if !starts.isEmpty { return starts.removeFirst() }
             if taking {
                 await withCheckedContinuation { waiting.append($0) }

@@ -87,10 +87,9 @@ extension SQLJobStore {
         let lockJob = database.lockClause
         return try await write { tx in
             let locked = try Self.lockJobs(tx, itemIDs: outcomes.map(\.itemID), lockClause: lockJob)
-            var changes: [Int64: CountChange] = [:]
-            var recorded: Set<Int64> = []
+            // Each outcome's row of values; the last outcome of an item counts.
+            var decided: [Int64: (outcome: ItemOutcome, seq: Int64, status: ItemStatus, values: [SQLValue])] = [:]
             for outcome in outcomes {
-                // The lease check is in the WHERE: an item another worker now owns is not matched.
                 guard let seq = locked.jobOfItem[outcome.itemID], let job = locked.jobs[seq] else { continue }
                 let status = ItemLifecycle.status(after: outcome.result, jobStatus: job.status)
                 var output = SQLValue.null
@@ -105,28 +104,43 @@ extension SQLJobStore {
                 case .deferred(let message, let time):
                     (error, notBefore, refund) = (.text(message), SQLValue(time), 1)
                 }
-                guard
-                    let row = try tx.row(
-                        """
-                        UPDATE items SET status = ?, output = ?, error = ?, available_at = COALESCE(?, available_at),
-                        attempts = attempts - ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-                        prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, model = COALESCE(?, model)
-                        WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING job_seq, idx
-                        """,
-                        [
-                            .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
-                            status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
-                            SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), .int(outcome.itemID), .text(owner),
-                        ])
-                else { continue }
-                var change = changes[seq, default: CountChange()]
-                change.finishRunning(as: status)
-                change.usage = change.usage + outcome.usage
-                if case .failed(let message) = outcome.result {
-                    change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
+                decided[outcome.itemID] = (
+                    outcome, seq, status,
+                    [
+                        .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
+                        status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
+                        SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model),
+                    ]
+                )
+            }
+            var changes: [Int64: CountChange] = [:]
+            var recorded: Set<Int64> = []
+            for slice in SQLList.slices(Array(decided.keys)) {
+                // One statement for many outcomes; the lease check is in the WHERE: an item another
+                // worker now owns is not matched.
+                let rows = Array(repeating: Self.outcomeRow, count: slice.count).joined(separator: ", ")
+                for row in try tx.rows(
+                    """
+                    UPDATE items SET status = v.column2, output = v.column3, error = v.column4,
+                    available_at = COALESCE(v.column5, items.available_at), attempts = items.attempts - v.column6,
+                    finished_at = v.column7, lease_owner = NULL, lease_expires_at = NULL,
+                    prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
+                    model = COALESCE(v.column10, items.model)
+                    FROM (VALUES \(rows)) AS v
+                    WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ? RETURNING items.id, items.idx
+                    """, slice.flatMap { decided[$0]!.values } + [.text(owner)])
+                {
+                    let id = try row.int64("id")
+                    guard let (outcome, seq, status, _) = decided[id] else { continue }
+                    var change = changes[seq, default: CountChange()]
+                    change.finishRunning(as: status)
+                    change.usage = change.usage + outcome.usage
+                    if case .failed(let message) = outcome.result {
+                        change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
+                    }
+                    changes[seq] = change
+                    recorded.insert(id)
                 }
-                changes[seq] = change
-                recorded.insert(outcome.itemID)
             }
             var result = RecordedOutcomes(ids: recorded)
             for seq in changes.keys.sorted() {
@@ -168,6 +182,12 @@ extension SQLJobStore {
     }
 
     // MARK: - Shared pieces
+
+    /// One outcome in the `VALUES` of ``record(_:owner:now:)``, typed so PostgreSQL need not guess.
+    static let outcomeRow = """
+        (CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), \
+        CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))
+        """
 
     /// What a transaction needs to know of a locked job.
     struct LockedJob {
