@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceStorageTests",
             dependencies: ["SluiceStorage", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

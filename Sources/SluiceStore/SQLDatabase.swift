@@ -81,11 +81,6 @@ public struct SQLRow: Sendable {
     public func optionalDate(_ name: String) throws -> Date? { try optionalDouble(name).map(Date.init(timeIntervalSince1970:)) }
 }
 
-/// The type of a column of a bulk insert, so PostgreSQL can bind each column as one array.
-public enum SQLColumnType: Sendable {
-    case int, double, text
-}
-
 /// One transaction of a ``SQLDatabase``. Statements use `?` placeholders; the PostgreSQL
 /// driver numbers them.
 ///
@@ -102,7 +97,7 @@ public protocol SQLTransaction {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
 
     /// Inserts many rows at once, by the fastest path the database has.
-    func insert(into table: String, columns: [(name: String, type: SQLColumnType)], rows: [[SQLValue]]) throws
+    func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws
 
     /// The next value of a named counter, never handed out twice, whichever process asks.
     func nextValue(of counter: String) throws -> Int64
@@ -132,9 +127,6 @@ public protocol SQLDatabase: Sendable {
 
     /// The SQL for the largest of `expressions` (`GREATEST(…)`, or SQLite's many-argument `MAX(…)`).
     func greatest(_ expressions: [String]) -> String
-
-    /// Applies the migrations this process knows and the database lacks.
-    func migrate() async throws
 
     /// The names of migrations this process knows that the database has not applied.
     func pendingMigrations() async throws -> [String]

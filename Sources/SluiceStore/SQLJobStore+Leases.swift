@@ -46,11 +46,14 @@ extension SQLJobStore {
                     [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
                 guard !rows.isEmpty else { continue }
                 let served = try tx.nextValue(of: "served_order")
-                try tx.execute(
-                    """
-                    UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
-                    started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ?
-                    """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)])
+                let job = try Self.jobs(
+                    tx,
+                    rows: try tx.rows(
+                        """
+                        UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
+                        started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
+                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)]))
+                guard let job = job.first else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
                 try tx.execute(
                     """
                     INSERT INTO owners (owner, served_seq) VALUES (?, ?)
@@ -58,7 +61,7 @@ extension SQLJobStore {
                     """, [.text(try candidate.text("owner")), .int(served)])
                 let jobID = try candidate.text("id")
                 let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
-                return ClaimedBatch(job: try Self.fetchJob(tx, id: jobID), items: items, leaseExpiresAt: now + leaseDuration)
+                return ClaimedBatch(job: job, items: items, leaseExpiresAt: now + leaseDuration)
             }
             return nil
         }

@@ -99,9 +99,7 @@ public final class SQLJobStore: JobStore {
     }
 
     /// The columns of `items` an ingest writes.
-    static let newItemColumns: [(name: String, type: SQLColumnType)] = [
-        ("job_seq", .int), ("idx", .int), ("group_key", .text), ("status", .text), ("input", .text),
-    ]
+    static let newItemColumns = ["job_seq", "idx", "group_key", "status", "input"]
 
     public func appendItems(jobID: String, owner: String, items: [NewItem]) async throws {
         // Encoded before the transaction, so the writer spends its time in the database.
@@ -143,12 +141,12 @@ public final class SQLJobStore: JobStore {
         }
     }
 
-    /// Changes a validating job whose ingest `owner` holds, locking its row; ending validation
-    /// (any status change) also ends the lease. Returns the job's `seq`, or throws why not.
+    /// Changes a validating job whose ingest `owner` holds, locking its row; the actions that end
+    /// validation also end the lease. Returns the job's `seq`, or throws why not.
     static func guardIngest(
         _ tx: any SQLTransaction, jobID: String, owner: String, action: JobAction, set: String, _ arguments: [SQLValue]
     ) throws -> Int64 {
-        let endsLease = set.contains("status =") ? ", ingest_owner = NULL, ingest_expires_at = NULL" : ""
+        let endsLease = [.finishValidation, .failValidation].contains(action) ? ", ingest_owner = NULL, ingest_expires_at = NULL" : ""
         guard
             let row = try tx.row(
                 "UPDATE jobs SET \(set)\(endsLease) WHERE id = ? AND status = 'validating' AND ingest_owner = ? RETURNING seq",
@@ -281,7 +279,11 @@ public final class SQLJobStore: JobStore {
 
     /// Jobs matching a `WHERE` clause (with its `ORDER BY` and `LIMIT`), with their errors.
     static func fetchJobs(_ tx: any SQLTransaction, where clause: String, _ arguments: [SQLValue]) throws -> [Job] {
-        let rows = try tx.rows("SELECT \(StoreRows.jobColumns) FROM jobs WHERE \(clause)", arguments)
+        try jobs(tx, rows: try tx.rows("SELECT \(StoreRows.jobColumns) FROM jobs WHERE \(clause)", arguments))
+    }
+
+    /// Jobs from rows of ``StoreRows/jobColumns``, with their errors.
+    static func jobs(_ tx: any SQLTransaction, rows: [SQLRow]) throws -> [Job] {
         let errors = try fetchErrors(tx, seqs: try rows.map { try $0.int64("seq") })
         return try rows.map { try StoreRows.job($0, errors: errors[try $0.int64("seq")] ?? []) }
     }
@@ -310,7 +312,7 @@ public final class SQLJobStore: JobStore {
         let kept = errors.enumerated().filter { first + $0.offset < Job.maximumErrors }
         guard !kept.isEmpty else { return }
         try tx.insert(
-            into: "job_errors", columns: [("job_seq", .int), ("position", .int), ("body", .text)],
+            into: "job_errors", columns: ["job_seq", "position", "body"],
             rows: kept.map { [.int(seq), SQLValue(first + $0.offset), .text(StoreRows.text($0.element.json))] })
     }
 

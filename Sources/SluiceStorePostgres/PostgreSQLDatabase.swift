@@ -119,7 +119,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
         }
     }
 
-    public func migrate() async throws {
+    /// Applies the migrations the database lacks (``open`` does, before anything else).
+    func migrate() async throws {
         try await write { tx in
             // One process migrates at a time; the others wait here and then find nothing to do.
             try tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", [])

@@ -25,7 +25,7 @@ struct PostgresTransaction: SQLTransaction {
 
     /// `COPY … FROM STDIN` in text format: the fastest way into PostgreSQL, part of the open
     /// transaction. The copy API is asynchronous only, so this thread waits for it.
-    func insert(into table: String, columns: [(name: String, type: SQLColumnType)], rows: [[SQLValue]]) throws {
+    func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
         var buffer = ByteBuffer()
         for row in rows {
@@ -37,7 +37,7 @@ struct PostgresTransaction: SQLTransaction {
         }
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<(any Error)?>(nil)
-        let names = columns.map(\.name)
+        let names = columns
         let data = buffer
         Task { [connection, logger] in
             do {

@@ -51,14 +51,6 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func migrate() async throws {
-        do {
-            try SQLiteMigrations.migrator.migrate(pool)
-        } catch let error as DatabaseError {
-            throw Self.storeError(error)
-        }
-    }
-
     public func pendingMigrations() async throws -> [String] {
         let applied = try await pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
         return SQLiteMigrations.migrator.migrations.filter { !applied.contains($0) }
@@ -105,9 +97,9 @@ struct SQLiteTransaction: SQLTransaction {
 
     /// Up to ``rowsPerInsert`` rows per statement, bound through the C API: in the hottest loop
     /// of ingest GRDB's argument boxing cost about as much as SQLite's own work.
-    func insert(into table: String, columns: [(name: String, type: SQLColumnType)], rows: [[SQLValue]]) throws {
+    func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
         let tuple = "(" + SQLList.marks(columns.count) + ")"
-        let names = columns.map(\.name).joined(separator: ", ")
+        let names = columns.joined(separator: ", ")
         var start = 0
         while start < rows.count {
             let count = min(Self.rowsPerInsert, rows.count - start)

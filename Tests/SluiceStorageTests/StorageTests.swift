@@ -115,3 +115,40 @@ enum StorageKind: String, CaseIterable, CustomStringConvertible, Sendable {
         try await storage.remove(folder: "big")
     }
 }
+
+/// `--uploads s3://…`: each bad form refused with what is missing, never with a key.
+@Suite struct S3LocationTests {
+    let keys = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-never-shown"]
+
+    @Test(arguments: [
+        ("/var/uploads", "expected s3://BUCKET/PREFIX"),
+        ("s3:///prefix", "expected s3://BUCKET/PREFIX"),
+    ])
+    func refusesURLsWithoutABucket(url: String, message: String) {
+        let directory = TemporaryDirectory()
+        #expect(throws: StorageError(message + ", not \(url)")) {
+            _ = try S3FileStorage(url: url, environment: keys, spoolDirectory: directory.path("spool"))
+        }
+    }
+
+    @Test func refusesMissingKeysAndABadEndpoint() {
+        let directory = TemporaryDirectory()
+        #expect(throws: StorageError("s3:// uploads need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")) {
+            _ = try S3FileStorage(url: "s3://b/p", environment: ["AWS_ACCESS_KEY_ID": "x"], spoolDirectory: directory.path("spool"))
+        }
+        #expect(throws: StorageError("AWS_ENDPOINT_URL is not a URL")) {
+            _ = try S3FileStorage(
+                url: "s3://b/p", environment: keys.merging(["AWS_ENDPOINT_URL": "not a url"]) { $1 },
+                spoolDirectory: directory.path("spool"))
+        }
+    }
+
+    @Test func readsBucketPrefixAndRegion() throws {
+        let directory = TemporaryDirectory()
+        let storage = try S3FileStorage(
+            url: "s3://acme-sluice/uploads/prod/", environment: keys.merging(["AWS_REGION": "eu-west-1"]) { $1 },
+            spoolDirectory: directory.path("spool"))
+        #expect(storage.bucket == "acme-sluice")
+        #expect(storage.prefix == "uploads/prod")
+    }
+}
