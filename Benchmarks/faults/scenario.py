@@ -30,6 +30,8 @@ p.add_argument("--latency-ms", type=float, default=400)
 p.add_argument("--latency-spread-ms", type=float, default=200)
 p.add_argument("--fake-rpm", type=float, default=6000)
 p.add_argument("--rpm", type=float, default=6000, help="the limit Sluice is configured with (0: none)")
+p.add_argument("--fake-tpm", type=float, default=0, help="tokens a minute the fake allows (0: no limit)")
+p.add_argument("--tpm", type=float, default=0, help="the token limit Sluice is configured with (0: none)")
 p.add_argument("--fault-500", type=float, default=0.05)
 p.add_argument("--fault-hang", type=float, default=0.02)
 p.add_argument("--hang-seconds", type=float, default=30)
@@ -83,11 +85,13 @@ fake_args = [
 ]
 if a.fake_rpm > 0:
     fake_args += ["--rpm", str(a.fake_rpm)]
+if a.fake_tpm > 0:
+    fake_args += ["--tpm", str(a.fake_tpm)]
 if a.no_limit_headers:
     fake_args += ["--no-limit-headers"]
 fake = start(fake_args, "fake.log")
 fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
-limits = f"{{rpm: {a.rpm:g}}}" if a.rpm > 0 else "{}"
+limits = "{" + ", ".join(f"{name}: {value:g}" for name, value in (("rpm", a.rpm), ("tpm", a.tpm)) if value > 0) + "}"
 config = os.path.join(work, "providers.yaml")
 with open(config, "w") as f:
     f.write(f"""providers:
