@@ -24,12 +24,18 @@ public struct Item: Sendable, Equatable {
     public var model: String?
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The most rows this item may share its next call with; `nil` for the job's
+    /// `items_per_request`. Halved each time a packed reply fails to answer it (see
+    /// ``PackedReply``), so a row a model keeps fumbling ends up in a call of its own.
+    public var packSize: Int?
+    /// Whether the output is an earlier identical request's, reused without a call.
+    public var cached: Bool
 
     public init(
         id: Int64, jobID: String, index: Int, groupKey: String?, status: ItemStatus, input: JSONObject,
         output: JSONValue? = nil, error: String? = nil, attempts: Int = 0, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil,
-        finishedAt: Date? = nil
+        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false
     ) {
         self.id = id
         self.jobID = jobID
@@ -46,6 +52,8 @@ public struct Item: Sendable, Equatable {
         self.model = model
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.packSize = packSize
+        self.cached = cached
     }
 }
 
@@ -74,6 +82,9 @@ public struct ItemOutcome: Sendable, Equatable {
         /// No answer through no fault of the item (the provider throttled it): back to pending
         /// without spending the attempt.
         case deferred(String, notBefore: Date)
+        /// A packed reply did not answer this row rightly: back to pending without spending the
+        /// attempt, to go next in a call of at most `packSize` rows (smaller than the last).
+        case repack(String, packSize: Int)
     }
 
     public var itemID: Int64
@@ -81,12 +92,28 @@ public struct ItemOutcome: Sendable, Equatable {
     public var usage: TokenUsage
     public var model: String?
     public var startedAt: Date?
+    /// Model calls to count for this outcome: 1 on one outcome of each call, 0 on the others
+    /// of a pack and on cache hits, so a job's `calls` is the calls it really made.
+    public var calls: Int
+    /// What the call cost, in millionths of a dollar, from the configured prices (0 unpriced).
+    public var costMicros: Int64
+    /// The output came from the result cache, not a call.
+    public var cached: Bool
+    /// Where a validated output is kept for identical requests; `nil` when the job does not cache.
+    public var cacheKey: String?
 
-    public init(itemID: Int64, result: Result, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil) {
+    public init(
+        itemID: Int64, result: Result, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil, calls: Int = 0,
+        costMicros: Int64 = 0, cached: Bool = false, cacheKey: String? = nil
+    ) {
         self.itemID = itemID
         self.result = result
         self.usage = usage
         self.model = model
         self.startedAt = startedAt
+        self.calls = calls
+        self.costMicros = costMicros
+        self.cached = cached
+        self.cacheKey = cacheKey
     }
 }

@@ -25,6 +25,16 @@ public struct Job: Sendable, Equatable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// Model calls made so far: with rows packed, far fewer than the rows.
+    public var calls: Int
+    /// Items answered from the result cache, without a call (a part of `succeeded`).
+    public var cached: Int
+    /// What the calls cost so far, in millionths of a dollar, from the configured prices.
+    public var costMicros: Int64
+    /// What the job is doing, for jobs with steps (documents: extracting, mapping, reducing).
+    public var stage: JobStage?
+    /// A line for the user next to the progress ("Generating content for module 3…").
+    public var stageMessage: String?
 
     /// A job keeps the first errors only: enough to fix a file, never unbounded.
     public static let maximumErrors = 50
@@ -34,7 +44,8 @@ public struct Job: Sendable, Equatable {
         sources: [JobSource], fingerprint: String? = nil, batch: BatchAttributes? = nil, expiresAt: Date? = nil,
         counts: JobCounts = JobCounts(),
         usage: TokenUsage = TokenUsage(),
-        errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
+        errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, calls: Int = 0,
+        cached: Int = 0, costMicros: Int64 = 0, stage: JobStage? = nil, stageMessage: String? = nil
     ) {
         self.id = id
         self.owner = owner
@@ -52,6 +63,11 @@ public struct Job: Sendable, Equatable {
         self.createdAt = createdAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.calls = calls
+        self.cached = cached
+        self.costMicros = costMicros
+        self.stage = stage
+        self.stageMessage = stageMessage
     }
 
     /// A new, unguessable id such as `job_3f9c…` (128 random bits; batches and files use
@@ -59,6 +75,16 @@ public struct Job: Sendable, Equatable {
     public static func makeID(prefix: String = "job_") -> String {
         prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
+}
+
+/// The step a job with steps is in; shown next to its progress.
+public enum JobStage: String, Sendable, CaseIterable {
+    /// Reading text out of the uploaded documents.
+    case extracting
+    /// One call per chunk (the map step).
+    case mapping
+    /// Combining the chunks' outputs into one result, in rounds when they do not fit one call.
+    case reducing
 }
 
 /// A file that a job's items are read from.

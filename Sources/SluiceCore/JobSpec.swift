@@ -19,6 +19,12 @@ public struct JobSpec: Sendable, Equatable {
     public var itemsPerRequest: Int
     public var groupBy: String?
     public var maxAttempts: Int
+    /// Whether an identical earlier request's validated output may stand in for a new call.
+    public var cache: Bool
+    /// The most the job may spend before it pauses itself; `nil` for no cap.
+    public var budget: Budget?
+    /// When the job pauses itself because its recent items mostly fail; `nil` for never.
+    public var failureBrake: FailureBrake?
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -27,7 +33,7 @@ public struct JobSpec: Sendable, Equatable {
     public static let routedProvider = "auto"
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
-        "items_per_request", "group_by", "max_attempts",
+        "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -48,6 +54,7 @@ public struct JobSpec: Sendable, Equatable {
         for key in object.keys where !fieldNames.contains(key) {
             throw SpecError(field: key, message: "unknown spec field")
         }
+        try applyFieldNames(to: &object)
         if object["provider"] == nil || object["provider"] == .null { object["provider"] = .string(defaultProvider) }
         if object["model"] == nil || object["model"] == .null, let provider = object["provider"]?.stringValue {
             object["model"] = .string(defaultModel(provider))
@@ -55,12 +62,59 @@ public struct JobSpec: Sendable, Equatable {
         return try JobSpec(object)
     }
 
+    /// Points the template's placeholders and `group_by` at differently named columns: `fields`
+    /// maps a name the template (or preset) uses to the column that holds it, so a preset reads
+    /// a file as it is. Applied once here — the resolved spec names the real columns — and a
+    /// name nothing uses is refused, since a typo there would otherwise change nothing.
+    static func applyFieldNames(to object: inout JSONObject) throws(SpecError) {
+        guard let raw = object["fields"] else { return }
+        object["fields"] = nil
+        guard raw != .null else { return }
+        guard case .object(let members) = raw else {
+            throw SpecError(field: "fields", message: "must be an object mapping a field name to the column that holds it")
+        }
+        var columns: [String: String] = [:]
+        for member in members {
+            guard let column = member.value.stringValue, !column.isEmpty else {
+                throw SpecError(field: "fields.\(member.key)", message: "must be a column name")
+            }
+            columns[member.key] = column
+        }
+        guard !columns.isEmpty else { return }
+        var used: Set<String> = []
+        if let source = object["template"]?.stringValue {
+            let template = try PromptTemplate(source)
+            for name in template.fields + template.optionalFields {
+                used.insert(name)
+                used.insert(String(name.split(separator: ".")[0]))
+            }
+            object["template"] = .string(template.renamingFields(columns).source)
+        }
+        if let groupBy = object["group_by"]?.stringValue {
+            used.insert(groupBy)
+            if let column = columns[groupBy] { object["group_by"] = .string(column) }
+        }
+        for name in columns.keys.sorted() where !used.contains(name) {
+            let known = used.sorted().joined(separator: ", ")
+            throw SpecError(field: "fields.\(name)", message: "the spec uses no field '\(name)' (it uses: \(known))")
+        }
+    }
+
+    /// One `fields` entry written as `NAME=COLUMN` (the CLI's `--field`, the API's `field`),
+    /// split at its first `=`; `nil` when either side is empty.
+    public static func fieldMapping(_ text: String) -> (name: String, column: String)? {
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let name = text[..<equals].trimmingCharacters(in: .whitespaces)
+        let column = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        return name.isEmpty || column.isEmpty ? nil : (name, column)
+    }
+
     /// Explicit fields replace the preset's; `input` and `params` merge member by member.
-    static func merge(base: JSONObject, overrides: JSONObject) -> JSONObject {
+    public static func merge(base: JSONObject, overrides: JSONObject) -> JSONObject {
         var merged = base
         for member in overrides {
             if case .object(let inner)? = merged[member.key], case .object(let override) = member.value,
-                member.key == "input" || member.key == "params"
+                member.key == "input" || member.key == "params" || member.key == "fields"
             {
                 merged[member.key] = .object(merge(base: inner, overrides: override))
             } else {
@@ -112,6 +166,13 @@ public struct JobSpec: Sendable, Equatable {
         itemsPerRequest = try integer("items_per_request", default: 1, range: 1...100)
         groupBy = try string("group_by")
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
+        switch object["cache"] {
+        case nil, .null?: cache = true
+        case .bool(let on)?: cache = on
+        default: throw SpecError(field: "cache", message: "must be true or false")
+        }
+        budget = try Budget(object["budget"] ?? .null)
+        failureBrake = try FailureBrake.parse(object["failure_brake"])
         if template == nil, itemsPerRequest > 1 || groupBy != nil {
             throw SpecError(field: "input.format", message: "openai_batch requests run one by one: no items_per_request or group_by")
         }
@@ -138,6 +199,9 @@ public struct JobSpec: Sendable, Equatable {
         object["items_per_request"] = .int(itemsPerRequest)
         if let groupBy { object["group_by"] = .string(groupBy) }
         object["max_attempts"] = .int(maxAttempts)
+        object["cache"] = .bool(cache)
+        if let budget { object["budget"] = budget.json }
+        object["failure_brake"] = failureBrake?.json ?? .bool(false)
         return .object(object)
     }
 

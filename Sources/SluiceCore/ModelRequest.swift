@@ -23,20 +23,23 @@ public struct ModelRequest: Sendable, Equatable {
     public var messages: [ChatMessage]
     /// Model parameters such as `temperature` and `max_tokens`, passed through.
     public var params: JSONObject
-    /// The shape the reply must take; for packed requests, the `{"results": [...]}` wrapper.
+    /// The shape the reply must take; for packed requests, the keyed `{"results": [...]}` wrapper.
     public var outputSchema: OutputSchema?
     /// The input fields of the items this call answers, in order. Remote providers ignore
     /// them (the prompt already carries what the template chose); the built-in provider reads
     /// them because it computes its answer on the machine.
     public var inputs: [JSONObject]
-    /// The reply answers several items at once as `{"results": [...]}` (see ``PromptBuilder``).
-    public var isPacked: Bool
+    /// For a packed call, the key of each row in `inputs`, which the reply must answer exactly
+    /// (see ``PackedReply``); empty for a one-item call.
+    public var rowKeys: [String]
+
+    public var isPacked: Bool { !rowKeys.isEmpty }
 
     public init(
         model: String, system: String?, messages: [ChatMessage], params: JSONObject, outputSchema: OutputSchema?,
-        inputs: [JSONObject], isPacked: Bool = false
+        inputs: [JSONObject], rowKeys: [String] = []
     ) {
-        self.isPacked = isPacked
+        self.rowKeys = rowKeys
         self.model = model
         self.system = system
         self.messages = messages

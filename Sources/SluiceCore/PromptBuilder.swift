@@ -36,31 +36,47 @@ public struct PromptBuilder: Sendable {
             outputSchema: spec.outputSchema, inputs: [input])
     }
 
-    /// One request answering several ungrouped items; the reply must be `{"results": [...]}`
-    /// with exactly one entry per item, in order.
-    public func packedRequest(for inputs: [JSONObject], previousError: String? = nil) throws(SpecError) -> ModelRequest {
-        precondition(!inputs.isEmpty)
+    /// One request answering several ungrouped rows, each under its stable key (``rowKey(index:)``).
+    /// The reply must be `{"results": [{"key": …, "output": …}, …]}` answering every key once;
+    /// ``PackedReply`` matches answers to rows by key, never by position.
+    public func packedRequest(for rows: [(key: String, input: JSONObject)], previousError: String? = nil) throws(SpecError)
+        -> ModelRequest
+    {
+        precondition(!rows.isEmpty)
         guard let template = spec.template else {
             throw SpecError(field: "items_per_request", message: "requests given whole cannot be packed")
         }
-        var prompt = "Answer each of the following \(inputs.count) items independently, in order.\n"
-        for (number, input) in inputs.enumerated() {
-            prompt += "\n### Item \(number + 1)\n" + (try template.render(input)) + "\n"
+        var prompt = """
+            Answer each of the following \(rows.count) rows independently. Every row has a key; answer each key \
+            exactly once, as {"results": [{"key": "<key>", "output": <answer>}, ...]}.
+
+            """
+        for row in rows {
+            prompt += "\n### Row \(row.key)\n" + (try template.render(row.input)) + "\n"
         }
         var messages = [ChatMessage(role: .user, content: prompt)]
         appendCorrection(previousError, to: &messages)
-        let schema = Self.packedSchema(count: inputs.count, item: spec.outputSchema)
+        let keys = rows.map(\.key)
+        let schema = Self.packedSchema(keys: keys, item: spec.outputSchema)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: schema), messages: messages, params: spec.params,
-            outputSchema: schema, inputs: inputs, isPacked: true)
+            outputSchema: schema, inputs: rows.map(\.input), rowKeys: keys)
     }
 
-    /// The wrapper schema of a packed reply.
-    public static func packedSchema(count: Int, item: OutputSchema?) -> OutputSchema {
+    /// A row's key in a packed prompt: its place in the input, which never changes between
+    /// attempts, so a retried row keeps its name.
+    public static func rowKey(index: Int) -> String { "r\(index)" }
+
+    /// The wrapper schema of a packed reply: one `{"key", "output"}` entry per key.
+    public static func packedSchema(keys: [String], item: OutputSchema?) -> OutputSchema {
         let itemSchema: JSONValue = item?.json ?? ["type": "string"]
+        let entry: JSONValue = [
+            "type": "object", "required": ["key", "output"], "additionalProperties": false,
+            "properties": ["key": ["type": "string", "enum": .array(keys.map(JSONValue.string))], "output": itemSchema],
+        ]
         let wrapper: JSONValue = [
             "type": "object", "required": ["results"], "additionalProperties": false,
-            "properties": ["results": ["type": "array", "minItems": .int(count), "maxItems": .int(count), "items": itemSchema]],
+            "properties": ["results": ["type": "array", "minItems": .int(keys.count), "maxItems": .int(keys.count), "items": entry]],
         ]
         // The wrapper is built from an already-compiled schema, so it always compiles.
         return try! OutputSchema(wrapper)

@@ -22,32 +22,19 @@ public struct ReplyDecoder: Sendable {
         case .success(let parsed): value = parsed
         case .failure(let rejection): return .failure(rejection)
         }
-        let errors = schema.validate(value)
-        return errors.isEmpty ? .success(value) : .failure(Rejection(message: Self.summary(errors)))
+        return validate(value, schema: schema)
     }
 
-    /// The outputs of a packed call, one per item: a malformed wrapper refuses them all, a bad
-    /// entry refuses only its own item.
-    public func decodePacked(_ text: String, count: Int) -> Result<[Result<JSONValue, Rejection>], Rejection> {
-        let wrapper: JSONValue
-        switch Self.parseJSON(text) {
-        case .success(let parsed): wrapper = parsed
-        case .failure(let rejection): return .failure(rejection)
-        }
-        guard case .array(let results)? = wrapper["results"] else {
-            return .failure(Rejection(message: "the reply must be an object with a \"results\" array"))
-        }
-        guard results.count == count else {
-            return .failure(Rejection(message: "expected \(count) results, got \(results.count)"))
-        }
-        return .success(
-            results.map { entry in
-                guard let schema else {
-                    return .success(entry.stringValue.map(JSONValue.string) ?? entry)
-                }
-                let errors = schema.validate(entry)
-                return errors.isEmpty ? .success(entry) : .failure(Rejection(message: Self.summary(errors)))
-            })
+    /// One row's answer inside a packed reply: validated like a one-item reply, except that
+    /// without a schema a string answer is taken as it is and any other value as its JSON.
+    public func decodeEntry(_ value: JSONValue) -> Result<JSONValue, Rejection> {
+        guard let schema else { return .success(value.stringValue.map(JSONValue.string) ?? .string(JSONWriter.string(value))) }
+        return validate(value, schema: schema)
+    }
+
+    func validate(_ value: JSONValue, schema: OutputSchema) -> Result<JSONValue, Rejection> {
+        let errors = schema.validate(value)
+        return errors.isEmpty ? .success(value) : .failure(Rejection(message: Self.summary(errors)))
     }
 
     /// Parses JSON from a reply, tolerating only a surrounding Markdown code fence.

@@ -9,10 +9,13 @@ public struct SluiceConfiguration: Sendable, Equatable {
     public var providers: [ProviderSettings]
     /// Model-name patterns to providers, first match wins (used by the Batch API).
     public var routes: [ModelRoute]
+    /// What models cost; the basis of cost budgets.
+    public var prices: ModelPrices
 
-    public init(providers: [ProviderSettings], routes: [ModelRoute] = []) {
+    public init(providers: [ProviderSettings], routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices()) {
         self.providers = providers.contains { $0.name == ProviderSettings.builtinName } ? providers : providers + [.builtin]
         self.routes = routes
+        self.prices = prices
     }
 
     public subscript(name: String) -> ProviderSettings? { providers.first { $0.name == name } }
@@ -55,7 +58,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
     /// Parses the configuration document (already turned from YAML into JSON).
     public static func parse(_ document: JSONValue, environment: [String: String]) throws(ConfigurationError) -> SluiceConfiguration {
         guard case .object(let root) = document else { throw ConfigurationError(path: "", message: "must be a mapping") }
-        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes"], at: "")
+        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices"], at: "")
         var providers: [ProviderSettings] = []
         if let list = root["providers"], list != .null {
             guard case .object(let members) = list else {
@@ -79,7 +82,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
                 routes.append(ModelRoute(pattern: pattern, provider: provider))
             }
         }
-        return SluiceConfiguration(providers: providers, routes: routes)
+        return SluiceConfiguration(providers: providers, routes: routes, prices: try ModelPrices.parse(root["prices"] ?? .null))
     }
 }
 

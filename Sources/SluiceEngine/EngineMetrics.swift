@@ -17,17 +17,21 @@ enum EngineMetrics {
         Timer(label: "sluice_limiter_wait_seconds", dimensions: [("provider", provider)]).recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
-    /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`.
+    /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`;
+    /// and the successes the result cache answered (`sluice_cache_hits_total`).
     static func recorded(_ outcomes: [ItemOutcome]) {
         var tally: [String: Int] = [:]
         for outcome in outcomes {
             switch outcome.result {
             case .succeeded: tally["succeeded", default: 0] += 1
+                if outcome.cached { tally["cache_hit", default: 0] += 1 }
             case .failed: tally["failed", default: 0] += 1
             case .retry: tally["retried", default: 0] += 1
             case .deferred: tally["deferred", default: 0] += 1
+            case .repack: tally["repacked", default: 0] += 1
             }
         }
+        if let hits = tally.removeValue(forKey: "cache_hit") { Counter(label: "sluice_cache_hits_total").increment(by: hits) }
         for (outcome, count) in tally {
             Counter(label: "sluice_items_total", dimensions: [("outcome", outcome)]).increment(by: count)
         }

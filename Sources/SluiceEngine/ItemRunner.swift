@@ -9,6 +9,7 @@ struct ItemRunner: Sendable {
     let store: any JobStore
     let clock: any SluiceClock
     let backoff: RetryBackoff
+    let prices: ModelPrices
 
     /// Marks the error of an attempt whose reply was refused, so the next attempt tells the
     /// model what was wrong with it.
@@ -23,9 +24,11 @@ struct ItemRunner: Sendable {
         case notStarted
     }
 
-    /// One call for `items`: a single item with its group's history, or several packed into one
-    /// request. Waits at `gate` for the provider's limits, then asks `mayStart` once more —
-    /// the wait can be long, and a cancel or pause in the meantime must win.
+    /// One call for `items`: a single item with its group's history, or several rows packed into
+    /// one request. Items whose identical request has a validated answer in the result cache
+    /// are answered from it first, and only the rest are called. Waits at `gate` for the
+    /// provider's limits, then asks `mayStart` once more — the wait can be long, and a cancel
+    /// or pause in the meantime must win.
     ///
     /// `callStarted` is told when the request goes out and after how long calls to this provider
     /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
@@ -33,12 +36,30 @@ struct ItemRunner: Sendable {
         _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
-        let packed = job.spec.itemsPerRequest > 1
-        let request: ModelRequest
+        var cacheKeys: [Int64: String] = [:]
+        var outcomes: [ItemOutcome] = []
+        var remaining = items
         do {
-            request = try await buildRequest(items, job: job, packed: packed)
+            if job.spec.cache {
+                for item in items {
+                    cacheKeys[item.id] = ResultCacheKey.of(try await buildRequest([item], job: job, feedback: false), provider: provider.name)
+                }
+                let hits = await cachedOutputs(Array(Set(cacheKeys.values)))
+                for item in items {
+                    guard let key = cacheKeys[item.id], let hit = hits[key] else { continue }
+                    outcomes.append(ItemOutcome(itemID: item.id, result: .succeeded(hit.output), model: hit.model, cached: true))
+                }
+                remaining = items.filter { item in cacheKeys[item.id].map { hits[$0] == nil } ?? true }
+                if remaining.isEmpty { return .outcomes(outcomes) }
+            }
         } catch {
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
+        }
+        let request: ModelRequest
+        do {
+            request = try await buildRequest(remaining, job: job, feedback: true)
+        } catch {
+            return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
         let waitStarted = clock.now()
         guard let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens)
@@ -58,7 +79,10 @@ struct ItemRunner: Sendable {
         } catch {
             EngineMetrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
-            return failure(error, items: items, job: job, started: started)
+            switch failure(error, items: remaining, job: job, started: started) {
+            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: 0))
+            case let other: return other
+            }
         }
         EngineMetrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
         // A provider that reports no usage says nothing about what the call cost.
@@ -70,31 +94,48 @@ struct ItemRunner: Sendable {
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
         let decoder = ReplyDecoder(schema: job.spec.outputSchema)
-        guard packed else {
+        let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
+        if request.isPacked {
+            let packed = PackedReply(text: reply.text, keys: request.rowKeys, decoder: decoder)
+            answers = request.rowKeys.map { packed.answers[$0]! }
+        } else {
+            answers = [decoder.decode(reply.text)]
+        }
+        let decided = zip(remaining, answers).map { item, answer in
             let result: ItemOutcome.Result
-            switch decoder.decode(reply.text) {
+            switch answer {
             case .success(let output): result = .succeeded(output)
-            case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: items[0], job: job)
+            case .failure(let rejection) where remaining.count > 1:
+                // The pack, not the row, failed: the row goes again, in a smaller pack, unspent.
+                result = .repack(Self.rejectionPrefix + rejection.message, packSize: PackedReply.smallerPack(after: remaining.count))
+            case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
             }
-            return .outcomes([ItemOutcome(itemID: items[0].id, result: result, usage: reply.usage, model: reply.model, startedAt: started)])
+            return ItemOutcome(itemID: item.id, result: result, model: reply.model, startedAt: started, cacheKey: cacheKeys[item.id])
         }
-        // A packed call's usage is shared evenly among its items.
-        let share = TokenUsage(
-            promptTokens: reply.usage.promptTokens / items.count, completionTokens: reply.usage.completionTokens / items.count)
-        let decoded: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
-        switch decoder.decodePacked(reply.text, count: items.count) {
-        case .success(let results): decoded = results
-        case .failure(let rejection): decoded = Array(repeating: .failure(rejection), count: items.count)
+        return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage)))
+    }
+
+    /// Cache hits for `keys`; a store that cannot answer means no hits — the model is asked
+    /// instead, which costs a call but never invents an answer.
+    func cachedOutputs(_ keys: [String]) async -> [String: CachedOutput] {
+        (try? await store.cachedOutputs(keys: keys)) ?? [:]
+    }
+
+    /// One call's outcomes with its cost spread over them: the call and its price on the first,
+    /// the tokens shared evenly (the remainder on the first, so the sums stay exact).
+    func charged(_ outcomes: [ItemOutcome], usage: TokenUsage, cost: Int64) -> [ItemOutcome] {
+        guard !outcomes.isEmpty else { return outcomes }
+        let count = outcomes.count
+        return outcomes.enumerated().map { index, outcome in
+            var charged = outcome
+            let first = index == 0
+            charged.usage = TokenUsage(
+                promptTokens: usage.promptTokens / count + (first ? usage.promptTokens % count : 0),
+                completionTokens: usage.completionTokens / count + (first ? usage.completionTokens % count : 0))
+            charged.calls = first ? 1 : 0
+            charged.costMicros = first ? cost : 0
+            return charged
         }
-        return .outcomes(
-            zip(items, decoded).map { item, entry in
-                let result: ItemOutcome.Result
-                switch entry {
-                case .success(let output): result = .succeeded(output)
-                case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
-                }
-                return ItemOutcome(itemID: item.id, result: result, usage: share, model: reply.model, startedAt: started)
-            })
     }
 
     /// The model an item's call asks for: its own request's, or the spec's.
@@ -103,10 +144,15 @@ struct ItemRunner: Sendable {
         return item.input["body"]?["model"]?.stringValue ?? job.spec.model
     }
 
-    func buildRequest(_ items: [Item], job: Job, packed: Bool) async throws -> ModelRequest {
+    /// The request for `items`: packed under their row keys when there are several, else the
+    /// one item's with its group's history. With `feedback`, a retried item's prompt says why
+    /// its last reply was refused; without, it is the item's request as the cache knows it.
+    func buildRequest(_ items: [Item], job: Job, feedback: Bool) async throws -> ModelRequest {
         let builder = PromptBuilder(spec: job.spec)
-        if packed {
-            return try builder.packedRequest(for: items.map(\.input), previousError: items.compactMap(Self.feedback(from:)).first)
+        if items.count > 1 {
+            return try builder.packedRequest(
+                for: items.map { (PromptBuilder.rowKey(index: $0.index), $0.input) },
+                previousError: feedback ? items.compactMap(Self.feedback(from:)).first : nil)
         }
         let item = items[0]
         var history: [PromptBuilder.Turn] = []
@@ -114,7 +160,7 @@ struct ItemRunner: Sendable {
             history = try await store.groupHistory(jobID: job.id, groupKey: groupKey, beforeIndex: item.index)
                 .compactMap { earlier in earlier.output.map { PromptBuilder.Turn(input: earlier.input, output: $0) } }
         }
-        return try builder.request(for: item.input, history: history, previousError: Self.feedback(from: item))
+        return try builder.request(for: item.input, history: history, previousError: feedback ? Self.feedback(from: item) : nil)
     }
 
     /// Tells the gate how a failed call bears on the provider's limits and health.

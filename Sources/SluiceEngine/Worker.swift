@@ -42,7 +42,7 @@ public final class Worker: Service, Sendable {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff)
+        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices)
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock, sharedPace: configuration.sharedPace, logger: logger)
@@ -103,11 +103,18 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// The model calls a claim makes: one per item, or one per `items_per_request` items.
+    /// The model calls a claim makes: one per item, or packs of up to `items_per_request` rows
+    /// in input order — smaller for rows a packed reply failed (each keeps its own
+    /// ``Item/packSize``), so those go again in packs of their size, down to one row per call.
     static func units(of batch: ClaimedBatch) -> [[Item]] {
         let size = batch.job.spec.itemsPerRequest
         guard size > 1 else { return batch.items.map { [$0] } }
-        return stride(from: 0, to: batch.items.count, by: size).map { Array(batch.items[$0..<min($0 + size, batch.items.count)]) }
+        var packs: [Int: [Item]] = [:]
+        for item in batch.items { packs[min(size, item.packSize ?? size), default: []].append(item) }
+        return packs.keys.sorted(by: >).flatMap { limit in
+            let rows = packs[limit]!
+            return stride(from: 0, to: rows.count, by: limit).map { Array(rows[$0..<min($0 + limit, rows.count)]) }
+        }
     }
 
     /// Starts a task per call; fails at once the calls no configured provider can serve.

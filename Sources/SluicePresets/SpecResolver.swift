@@ -17,6 +17,11 @@ public struct SpecResolver: Sendable {
         let spec = try JobSpec.parse(
             json, preset: catalog.specJSON(named:), defaultProvider: configuration.defaultProvider.name,
             defaultModel: { configuration[$0]?.modelWhenUnspecified ?? JobSpec.defaultModel })
+        if spec.budget?.costUSD != nil, configuration.prices.price(forModel: spec.model) == nil {
+            throw SpecError(
+                field: "budget.cost_usd",
+                message: "no price is configured for model '\(spec.model)': add it under prices: in the configuration, or cap tokens instead")
+        }
         if spec.provider == JobSpec.routedProvider { return spec }
         guard let provider = configuration[spec.provider] else {
             let known = configuration.providers.map(\.name).joined(separator: ", ")

@@ -20,8 +20,11 @@ public struct BuiltinProvider: ModelProvider {
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let text: String
         if request.isPacked {
-            let itemSchema = request.outputSchema?.root.properties?.first { $0.name == "results" }?.schema.items
-            let answers = request.inputs.map { answer(for: $0, schema: itemSchema) }
+            let entry = request.outputSchema?.root.properties?.first { $0.name == "results" }?.schema.items
+            let itemSchema = entry?.properties?.first { $0.name == "output" }?.schema
+            let answers: [JSONValue] = zip(request.rowKeys, request.inputs).map { key, input in
+                ["key": .string(key), "output": answer(for: input, schema: itemSchema)]
+            }
             text = JSONWriter.string(["results": .array(answers)])
         } else if let schema = request.outputSchema, let input = request.inputs.first {
             text = JSONWriter.string(answer(for: input, schema: schema.root))

@@ -36,11 +36,14 @@ public struct ProviderRegistry: Sendable {
     public var routes: [ModelRoute]
     /// Where a model no route matches goes: the configuration's default provider.
     public var defaultProvider: String?
+    /// What the calls cost, for each job's cost and cost budget.
+    public var prices: ModelPrices
 
-    public init(entries: [ProviderEntry], routes: [ModelRoute] = [], defaultProvider: String? = nil) {
+    public init(entries: [ProviderEntry], routes: [ModelRoute] = [], defaultProvider: String? = nil, prices: ModelPrices = ModelPrices()) {
         self.entries = Dictionary(entries.map { ($0.provider.name, $0) }, uniquingKeysWith: { _, last in last })
         self.routes = routes
         self.defaultProvider = defaultProvider
+        self.prices = prices
     }
 
     /// The provider a model name routes to: the first matching route, else the default provider.

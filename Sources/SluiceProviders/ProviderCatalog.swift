@@ -29,7 +29,7 @@ public enum ProviderCatalog {
                 ProviderEntry(
                     provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
                     defaultModel: settings.defaultModel)
-            }, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name)
+            }, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name, prices: configuration.prices)
     }
 
     static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) -> any ModelProvider {

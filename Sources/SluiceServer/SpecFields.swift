@@ -6,7 +6,9 @@ import SluiceCore
 enum SpecFields {
     static let strings: Set<String> = ["name", "preset", "template", "system", "provider", "model", "group_by"]
     static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts"]
-    static let jsonValues: Set<String> = ["output_schema", "params"]
+    static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache"]
+    /// `field=NAME=COLUMN`, repeatable: one entry of the spec's `fields`, as `--field` on the CLI.
+    static let fieldName = "field"
     static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode"]
 
     /// The spec's JSON form; names in `ignoring` belong to the request, not the spec.
@@ -32,9 +34,16 @@ enum SpecFields {
                 spec[name] = try parse(value, field: name)
             } else if inputOptions.contains(name) {
                 input[name] = .string(value)
+            } else if name == fieldName {
+                guard let (field, column) = JobSpec.fieldMapping(value) else {
+                    throw APIError.badRequest("field must be NAME=COLUMN, such as message=question", param: name)
+                }
+                var fields = spec["fields"]?.objectValue ?? JSONObject()
+                fields[field] = .string(column)
+                spec["fields"] = .object(fields)
             } else {
                 throw APIError.badRequest(
-                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions)).sorted().joined(separator: ", ")))",
+                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions).union([fieldName])).sorted().joined(separator: ", ")))",
                     param: name)
             }
         }

@@ -90,10 +90,15 @@ public protocol JobStore: Sendable {
     /// Cancels pending items now; the job is `cancelled` once in-flight items come back.
     func cancel(jobID: String, now: Date) async throws -> Job
 
-    /// Stops claims until ``resume(jobID:now:)``; items in flight finish normally.
+    /// Stops claims until ``resume(jobID:budget:now:)``; items in flight finish normally.
     func pause(jobID: String, reason: String?, now: Date) async throws -> Job
 
-    func resume(jobID: String, now: Date) async throws -> Job
+    /// Lets a paused job go on; a `budget` replaces its caps (a budget pause needs a higher one,
+    /// or it pauses again at the next claim), and the failure brake starts counting afresh.
+    func resume(jobID: String, budget: Budget?, now: Date) async throws -> Job
+
+    /// Validated outputs of earlier identical requests, by cache key; keys with none are absent.
+    func cachedOutputs(keys: [String]) async throws -> [String: CachedOutput]
 
     /// A page of a job's items in input order, after index `afterIndex`.
     func items(jobID: String, status: ItemStatus?, afterIndex: Int, limit: Int) async throws -> [Item]
@@ -317,5 +322,22 @@ public struct DriverError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(code: String, description: String) {
         self.code = code
         self.description = description
+    }
+}
+
+extension JobStore {
+    public func resume(jobID: String, now: Date) async throws -> Job {
+        try await resume(jobID: jobID, budget: nil, now: now)
+    }
+}
+
+/// An output kept in the result cache, and the model that produced it.
+public struct CachedOutput: Sendable, Equatable {
+    public var output: JSONValue
+    public var model: String?
+
+    public init(output: JSONValue, model: String?) {
+        self.output = output
+        self.model = model
     }
 }

@@ -12,6 +12,9 @@ public enum SQLValue: Sendable, Hashable {
 
     public init(_ value: Int) { self = .int(Int64(value)) }
     public init(_ value: Int64) { self = .int(value) }
+    public init(_ value: Int?) { self = value.map { .int(Int64($0)) } ?? .null }
+    public init(_ value: Int64?) { self = value.map(SQLValue.int) ?? .null }
+    public init(_ value: Double?) { self = value.map(SQLValue.double) ?? .null }
     public init(_ value: Bool) { self = .int(value ? 1 : 0) }
     public init(_ value: String?) { self = value.map(SQLValue.text) ?? .null }
     public init(_ value: Date?) { self = value.map { .double($0.timeIntervalSince1970) } ?? .null }
@@ -51,6 +54,11 @@ public struct SQLRow: Sendable {
         case .double(let value) where value == value.rounded(): return Int64(value)
         default: throw StoreError.corrupt("column \(name) is not an integer")
         }
+    }
+
+    public func optionalInt64(_ name: String) throws -> Int64? {
+        if case .null = self[name] { return nil }
+        return try int64(name)
     }
 
     public func double(_ name: String) throws -> Double {

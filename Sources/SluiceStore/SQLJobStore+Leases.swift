@@ -21,12 +21,24 @@ extension SQLJobStore {
                 let seq = try candidate.int64("seq")
                 // Locks the job, and checks it is still claimable now that it is ours.
                 guard
-                    try tx.row(
-                        "SELECT seq FROM jobs WHERE seq = ? AND status IN ('queued', 'running') AND pending > 0 \(lockJob)", [.int(seq)])
-                        != nil
+                    let locked = try tx.row(
+                        """
+                        SELECT seq, prompt_tokens + completion_tokens AS tokens, cost_micros, budget_tokens, budget_cost_micros,
+                        succeeded, failed, cached, running FROM jobs
+                        WHERE seq = ? AND status IN ('queued', 'running') AND pending > 0 \(lockJob)
+                        """, [.int(seq)])
                 else { continue }
                 let itemsPerCall = try candidate.int("items_per_request")
-                let count = min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
+                var count = min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
+                switch try Self.budgetDecision(locked, requested: count) {
+                case .claim(let allowed): count = allowed
+                case .wait: continue
+                case .pause(let reason):
+                    try tx.execute(
+                        "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
+                        [.text(reason), .int(seq)])
+                    continue
+                }
                 // An item of a group waits while an earlier one is pending or running; rows another
                 // claimer holds are skipped, not waited for. The pick is a CTE so that PostgreSQL
                 // runs it (and its LIMIT) once, never again per row of the UPDATE.
@@ -99,6 +111,7 @@ extension SQLJobStore {
                 var error = SQLValue.null
                 var notBefore = SQLValue.null
                 var refund = 0
+                var packSize = SQLValue.null
                 switch outcome.result {
                 case .succeeded(let value): output = .text(StoreRows.text(value))
                 case .failed(let message): error = .text(message)
@@ -106,18 +119,22 @@ extension SQLJobStore {
                     (error, notBefore) = (.text(message), SQLValue(time))
                 case .deferred(let message, let time):
                     (error, notBefore, refund) = (.text(message), SQLValue(time), 1)
+                case .repack(let message, let size):
+                    (error, refund, packSize) = (.text(message), 1, SQLValue(size))
                 }
                 decided[outcome.itemID] = (
                     outcome, seq, status,
                     [
                         .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
                         status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
-                        SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model),
+                        SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
                     ]
                 )
             }
             var changes: [Int64: CountChange] = [:]
+            var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
+            var cacheEntries: [[SQLValue]] = []
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
                 // worker now owns is not matched.
@@ -128,7 +145,7 @@ extension SQLJobStore {
                     available_at = COALESCE(v.column5, items.available_at), attempts = items.attempts - v.column6,
                     finished_at = v.column7, lease_owner = NULL, lease_expires_at = NULL,
                     prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
-                    model = COALESCE(v.column10, items.model)
+                    model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12
                     FROM (VALUES \(rows)) AS v
                     WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ? RETURNING items.id, items.idx
                     """, slice.flatMap { decided[$0]!.values } + [.text(owner)])
@@ -138,17 +155,33 @@ extension SQLJobStore {
                     var change = changes[seq, default: CountChange()]
                     change.finishRunning(as: status)
                     change.usage = change.usage + outcome.usage
+                    change.calls += outcome.calls
+                    change.costMicros += outcome.costMicros
+                    if outcome.cached { change.cached += 1 }
                     if case .failed(let message) = outcome.result {
                         change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
+                    }
+                    if status == .succeeded || status == .failed { finishedOutcomes[seq, default: ""] += status == .failed ? "f" : "s" }
+                    if case .succeeded(let value) = outcome.result, !outcome.cached, let key = outcome.cacheKey {
+                        cacheEntries.append([.text(key), .text(StoreRows.text(value)), SQLValue(outcome.model), SQLValue(now)])
                     }
                     changes[seq] = change
                     recorded.insert(id)
                 }
             }
+            // An identical request answered twice at once keeps the first answer.
+            for entry in cacheEntries {
+                try tx.execute(
+                    "INSERT INTO result_cache (key, output, model, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING", entry)
+            }
             var result = RecordedOutcomes(ids: recorded)
             for seq in changes.keys.sorted() {
                 if let finished = try Self.apply(changes[seq]!, to: seq, tx, now: now) {
                     result.finishedJobs[finished.id] = finished.status
+                } else if let outcomes = finishedOutcomes[seq], let job = locked.jobs[seq], let brake = job.brake {
+                    try Self.applyBrake(
+                        tx, seq: seq, window: FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window), brake: brake,
+                        lastError: changes[seq]?.errors.last?.message)
                 }
             }
             return result
@@ -186,16 +219,56 @@ extension SQLJobStore {
 
     // MARK: - Shared pieces
 
+    /// What the job's caps allow a claim of `requested` items, from its locked row: the
+    /// tighter of the token and the cost check (see ``BudgetCheck``).
+    static func budgetDecision(_ row: SQLRow, requested: Int) throws -> BudgetCheck.Decision {
+        let finished = try row.int("succeeded") - row.int("cached") + row.int("failed")
+        let running = try row.int("running")
+        var checks: [BudgetCheck] = []
+        if let cap = try row.optionalInt64("budget_tokens") {
+            checks.append(BudgetCheck(spent: try row.int64("tokens"), cap: cap, finished: finished, running: running, unit: .tokens))
+        }
+        if let cap = try row.optionalInt64("budget_cost_micros") {
+            checks.append(BudgetCheck(spent: try row.int64("cost_micros"), cap: cap, finished: finished, running: running, unit: .usd))
+        }
+        var decision = BudgetCheck.Decision.claim(requested)
+        for check in checks {
+            switch (decision, check.decide(requested: requested)) {
+            case (.pause, _): break
+            case (_, .pause(let reason)): decision = .pause(reason)
+            case (.wait, _), (_, .wait): decision = .wait
+            case (.claim(let a), .claim(let b)): decision = .claim(min(a, b))
+            }
+        }
+        return decision
+    }
+
     /// One outcome in the `VALUES` of ``record(_:owner:now:)``, typed so PostgreSQL need not guess.
     static let outcomeRow = """
         (CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), \
-        CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))
+        CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER))
         """
 
     /// What a transaction needs to know of a locked job.
     struct LockedJob {
         var status: JobStatus
         var maxAttempts: Int
+        var brake: FailureBrake?
+        var recentOutcomes: String
+    }
+
+    /// Keeps a job's failure window and pauses the job, in the same guarded statement, when
+    /// the window trips its brake (see ``FailureWindow``). Only a queued or running job pauses.
+    static func applyBrake(_ tx: any SQLTransaction, seq: Int64, window: String, brake: FailureBrake, lastError: String?) throws {
+        if let reason = FailureWindow.pauseReason(window, brake: brake, lastError: lastError) {
+            try tx.execute(
+                """
+                UPDATE jobs SET recent_outcomes = '', status = CASE WHEN status IN ('queued', 'running') THEN 'paused' ELSE status END,
+                status_reason = CASE WHEN status IN ('queued', 'running') THEN ? ELSE status_reason END WHERE seq = ?
+                """, [.text(reason), .int(seq)])
+        } else {
+            try tx.execute("UPDATE jobs SET recent_outcomes = ? WHERE seq = ?", [.text(window), .int(seq)])
+        }
     }
 
     /// Locks the jobs of these items, in `seq` order, and returns what deciding their items
@@ -212,11 +285,19 @@ extension SQLJobStore {
         }
         for slice in SQLList.slices(Set(jobOfItem.values).sorted()) {
             for row in try tx.rows(
-                "SELECT seq, status, max_attempts FROM jobs WHERE seq IN (\(SQLList.marks(slice.count))) ORDER BY seq \(lockClause)",
+                """
+                SELECT seq, status, max_attempts, brake_window, brake_rate, recent_outcomes FROM jobs
+                WHERE seq IN (\(SQLList.marks(slice.count))) ORDER BY seq \(lockClause)
+                """,
                 slice.map(SQLValue.int))
             {
                 guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of a job") }
-                jobs[try row.int64("seq")] = LockedJob(status: status, maxAttempts: try row.int("max_attempts"))
+                var brake: FailureBrake?
+                if let window = try row.optionalInt64("brake_window"), let rate = try row.optionalDouble("brake_rate") {
+                    brake = FailureBrake(window: Int(window), rate: rate)
+                }
+                jobs[try row.int64("seq")] = LockedJob(
+                    status: status, maxAttempts: try row.int("max_attempts"), brake: brake, recentOutcomes: try row.text("recent_outcomes"))
             }
         }
         return (jobs, jobOfItem)

@@ -44,6 +44,8 @@ public final class SQLJobStore: JobStore {
             .text(new.id), .text(new.owner), .text(new.name), .text(StoreRows.text(new.spec.json)), .text(StoreRows.text(new.sources)),
             SQLValue(new.fingerprint), SQLValue(new.spec.batchSize), SQLValue(new.spec.maxAttempts), SQLValue(now),
             SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
+            SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
+            SQLValue(new.spec.failureBrake?.rate),
         ]
         return try await write { tx in
             guard
@@ -51,8 +53,8 @@ public final class SQLJobStore: JobStore {
                     """
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
-                        items_per_request
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -191,6 +193,25 @@ public final class SQLJobStore: JobStore {
         }
     }
 
+    public func cachedOutputs(keys: [String]) async throws -> [String: CachedOutput] {
+        guard !keys.isEmpty else { return [:] }
+        return try await read { tx in
+            var found: [String: CachedOutput] = [:]
+            for slice in SQLList.slices(keys) {
+                for row in try tx.rows(
+                    "SELECT key, output, model FROM result_cache WHERE key IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.text))
+                {
+                    let key = try row.text("key")
+                    guard let output = try? JSONParser.parse(try row.text("output")) else {
+                        throw StoreError.corrupt("cached output \(key)")
+                    }
+                    found[key] = CachedOutput(output: output, model: try row.optionalText("model"))
+                }
+            }
+            return found
+        }
+    }
+
     public func statuses(jobIDs: [String]) async throws -> [String: JobStatus] {
         guard !jobIDs.isEmpty else { return [:] }
         return try await read { tx in
@@ -238,13 +259,20 @@ public final class SQLJobStore: JobStore {
         }
     }
 
-    public func resume(jobID: String, now: Date) async throws -> Job {
+    public func resume(jobID: String, budget: Budget?, now: Date) async throws -> Job {
         try await write { tx in
+            // A new cap replaces the old one whole: a budget that names only tokens drops a cost cap.
+            let caps: [SQLValue] = [
+                SQLValue(budget == nil ? 0 : 1), SQLValue(budget?.tokens), SQLValue(budget?.costMicros),
+            ]
             if let row = try tx.row(
                 """
-                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END, status_reason = NULL
+                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END, status_reason = NULL,
+                recent_outcomes = '',
+                budget_tokens = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_tokens END,
+                budget_cost_micros = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_cost_micros END
                 WHERE id = ? AND status = 'paused' RETURNING seq
-                """, [.text(jobID)])
+                """, [caps[0], caps[1], caps[0], caps[2], .text(jobID)])
             {
                 try Self.finalizeIfDone(tx, seq: try row.int64("seq"), now: now)
             } else if try !Self.locate(tx, jobID: jobID).status.isClaimable {
@@ -354,12 +382,14 @@ public final class SQLJobStore: JobStore {
         try tx.execute(
             """
             UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
-            cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?
+            cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
+            calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?
             WHERE seq = ?
             """,
             [
                 SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
-                SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens), .int(seq),
+                SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
+                SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), .int(seq),
             ])
         try appendErrors(tx, seq: seq, change.errors)
         return try finalizeIfDone(tx, seq: seq, now: now)

@@ -13,3 +13,37 @@ public enum SharedSchema {
         )
         """
 }
+
+extension SharedSchema {
+    /// Migration `007_packs_cache_budgets`: what the plans' workloads need of the schema.
+    ///
+    /// Jobs count their calls, cache hits and cost next to their tokens; carry their caps and
+    /// failure brake as columns so a claim can check them in SQL; keep the outcomes (`s`/`f`,
+    /// latest last) of their last `brake_window` finished items; and say which step they are in.
+    /// Items remember the largest pack they may go in next, whether their output came from the
+    /// cache, and their round (0 for the map, 1… for the reduce rounds over earlier outputs).
+    /// `result_cache` holds validated outputs by the hash of the request that produced them.
+    public static let packsCacheBudgets = [
+        "ALTER TABLE jobs ADD COLUMN calls BIGINT NOT NULL DEFAULT 0 CHECK (calls >= 0)",
+        "ALTER TABLE jobs ADD COLUMN cached BIGINT NOT NULL DEFAULT 0 CHECK (cached >= 0)",
+        "ALTER TABLE jobs ADD COLUMN cost_micros BIGINT NOT NULL DEFAULT 0 CHECK (cost_micros >= 0)",
+        "ALTER TABLE jobs ADD COLUMN budget_tokens BIGINT CHECK (budget_tokens > 0)",
+        "ALTER TABLE jobs ADD COLUMN budget_cost_micros BIGINT CHECK (budget_cost_micros > 0)",
+        "ALTER TABLE jobs ADD COLUMN brake_window INTEGER CHECK (brake_window > 0)",
+        "ALTER TABLE jobs ADD COLUMN brake_rate DOUBLE PRECISION CHECK (brake_rate > 0 AND brake_rate <= 1)",
+        "ALTER TABLE jobs ADD COLUMN recent_outcomes TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE jobs ADD COLUMN stage TEXT",
+        "ALTER TABLE jobs ADD COLUMN stage_message TEXT",
+        "ALTER TABLE items ADD COLUMN pack_size INTEGER CHECK (pack_size > 0)",
+        "ALTER TABLE items ADD COLUMN cached INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1))",
+        "ALTER TABLE items ADD COLUMN round INTEGER NOT NULL DEFAULT 0 CHECK (round >= 0)",
+        """
+        CREATE TABLE result_cache (
+            key TEXT PRIMARY KEY,
+            output TEXT NOT NULL,
+            model TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+    ]
+}

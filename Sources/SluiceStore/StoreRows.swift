@@ -6,12 +6,13 @@ import SluiceCore
 public enum StoreRows {
     public static let jobColumns = """
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
-        failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at
+        failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
+        cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message
         """
 
     public static let itemColumns = """
         id, idx, group_key, status, input, output, error, attempts, lease_owner, lease_expires_at, prompt_tokens, \
-        completion_tokens, model, started_at, finished_at
+        completion_tokens, model, started_at, finished_at, pack_size, cached
         """
 
     public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at"
@@ -21,11 +22,22 @@ public enum StoreRows {
     public static func job(_ row: SQLRow, errors: [JobErrorEntry]) throws -> Job {
         let id = try row.text("id")
         guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of job \(id)") }
-        let spec: JobSpec
+        var spec: JobSpec
         do {
             spec = try JobSpec(stored: try JSONParser.parse(try row.text("spec")))
         } catch {
             throw StoreError.corrupt("spec of job \(id): \(error)")
+        }
+        // The caps live in columns (a resume may raise them); the spec shows the current ones.
+        let tokens = try row.optionalInt64("budget_tokens")
+        let costMicros = try row.optionalInt64("budget_cost_micros")
+        spec.budget =
+            tokens == nil && costMicros == nil
+            ? nil : Budget(tokens: tokens.map { Int($0) }, costUSD: costMicros.map { Double($0) / 1_000_000 })
+        var stage: JobStage?
+        if let name = try row.optionalText("stage") {
+            guard let parsed = JobStage(rawValue: name) else { throw StoreError.corrupt("stage of job \(id)") }
+            stage = parsed
         }
         let sources = (try? JSONParser.parse(try row.text("sources")))?.arrayValue?.compactMap(JobSource.init(json:)) ?? []
         return Job(
@@ -36,7 +48,8 @@ public enum StoreRows {
             expiresAt: try row.optionalDate("expires_at"), counts: try counts(row),
             usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
             errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
-            finishedAt: try row.optionalDate("finished_at"))
+            finishedAt: try row.optionalDate("finished_at"), calls: try row.int("calls"), cached: try row.int("cached"),
+            costMicros: try row.int64("cost_micros"), stage: stage, stageMessage: try row.optionalText("stage_message"))
     }
 
     public static func counts(_ row: SQLRow) throws -> JobCounts {
@@ -62,7 +75,8 @@ public enum StoreRows {
             leaseOwner: try row.optionalText("lease_owner"), leaseExpiresAt: try row.optionalDate("lease_expires_at"),
             usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
             model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
-            finishedAt: try row.optionalDate("finished_at"))
+            finishedAt: try row.optionalDate("finished_at"), packSize: try row.optionalInt64("pack_size").map { Int($0) },
+            cached: try row.int("cached") != 0)
     }
 
     public static func file(_ row: SQLRow) throws -> StoredFile {

@@ -168,5 +168,6 @@ enum PostgresMigrations {
                 "SELECT setval('served_order', (SELECT COALESCE(MAX(served_seq), 0) + 1 FROM owners), false)",
             ]),
         Migration(name: "006_provider_pace", statements: [SharedSchema.providerPace]),
+        Migration(name: "007_packs_cache_budgets", statements: SharedSchema.packsCacheBudgets),
     ]
 }

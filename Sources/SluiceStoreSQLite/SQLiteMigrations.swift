@@ -233,6 +233,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("006_provider_pace") { db in
             try db.execute(sql: SharedSchema.providerPace)
         }
+        migrator.registerMigration("007_packs_cache_budgets") { db in
+            for statement in SharedSchema.packsCacheBudgets { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

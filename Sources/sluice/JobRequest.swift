@@ -9,7 +9,11 @@ struct JobRequest {
     var spec: JobSpec
     var sources: [JobSource]
 
-    init(files: [String], preset: String?, specFile: String?, configuration: SluiceConfiguration) throws {
+    /// `overrides` are spec members given on the command line; they win over the preset's and
+    /// the spec file's, and `fields` merge with the file's.
+    init(files: [String], preset: String?, specFile: String?, overrides: JSONObject = JSONObject(), configuration: SluiceConfiguration)
+        throws
+    {
         let catalog = try PresetCatalog.shipped()
         var json: JSONValue
         switch (preset, specFile) {
@@ -29,6 +33,7 @@ struct JobRequest {
         case (nil, nil):
             throw ValidationError("give --preset NAME or --spec FILE.json (see `sluice presets`)")
         }
+        if case .object(let base) = json, !overrides.isEmpty { json = .object(JobSpec.merge(base: base, overrides: overrides)) }
         let spec: JobSpec
         do {
             spec = try SpecResolver(catalog: catalog, configuration: configuration).resolve(json)
@@ -51,8 +56,11 @@ struct JobRequest {
     }
 
     /// Names this exact run — spec and files as they are now — so running the same command
-    /// again finds the job and resumes it. A changed file (size or time) makes a new job.
+    /// again finds the job and resumes it. A changed file (size or time) makes a new job; a
+    /// changed budget does not, so the same command with a higher cap resumes a job it paused.
     func fingerprint() -> String {
+        var spec = spec
+        spec.budget = nil
         let files: [JSONValue] = sources.map { source in
             let attributes = try? FileManager.default.attributesOfItem(atPath: source.path)
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1

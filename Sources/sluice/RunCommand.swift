@@ -29,6 +29,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("spec"), help: "A job spec as a JSON file.")
     var specFile: String?
 
+    @OptionGroup var specOptions: SpecOptions
+
     @Option(name: .shortAndLong, help: "Write results here: .csv or .jsonl (default: JSONL on standard output).")
     var output: String?
 
@@ -56,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let configuration = try providerOptions.configuration()
-        let request = try JobRequest(files: files, preset: preset, specFile: specFile, configuration: configuration)
+        let request = try JobRequest(
+            files: files, preset: preset, specFile: specFile, overrides: specOptions.overrides, configuration: configuration)
         try await databaseOption.withStore(logger: Logger(label: "sluice")) { store in
             try await run(request, store: store)
         }
@@ -104,7 +107,7 @@ struct RunCommand: AsyncParsableCommand {
             if job.status.isFinal { return job }
             let released = try await store.releaseAllLeases(jobID: job.id, now: now)
             if released > 0 { note("returned \(released) items the previous run left in flight to the queue") }
-            if job.status == .paused { job = try await store.resume(jobID: job.id, now: now) }
+            if job.status == .paused { job = try await store.resume(jobID: job.id, budget: specOptions.budget, now: now) }
         } else {
             job = try await store.createJob(
                 NewJob(owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint),

@@ -21,13 +21,37 @@ import Testing
         #expect(tooHigh.message == "$.score: 9 is above the maximum 5")
     }
 
-    @Test func packedRepliesAreCheckedPerItem() throws {
-        let decoded = try ReplyDecoder(schema: schema).decodePacked(#"{"results": [{"score": 1}, {"score": 7}]}"#, count: 2).get()
-        #expect(try decoded[0].get() == ["score": 1])
-        #expect(throws: ReplyDecoder.Rejection.self) { try decoded[1].get() }
-        #expect(throws: ReplyDecoder.Rejection(message: "expected 3 results, got 2")) {
-            try ReplyDecoder(schema: schema).decodePacked(#"{"results": [{"score": 1}, {"score": 2}]}"#, count: 3).get()
+    @Test func aPackedReplyIsMatchedByKeyNotPosition() throws {
+        // Out of order, r2 answered twice, r3 missing, r4 invalid, an unknown key: only r1 and r5 are right.
+        let text = """
+            {"results": [{"key": "r5", "output": {"score": 5}}, {"key": "r2", "output": {"score": 2}},
+            {"key": "r1", "output": {"score": 1}}, {"key": "r2", "output": {"score": 3}}, {"key": "r4", "output": {"score": 9}},
+            {"key": "r9", "output": {"score": 4}}]}
+            """
+        let reply = PackedReply(text: text, keys: ["r1", "r2", "r3", "r4", "r5"], decoder: ReplyDecoder(schema: schema))
+        #expect(try reply.answers["r1"]?.get() == ["score": 1])
+        #expect(try reply.answers["r5"]?.get() == ["score": 5])
+        #expect(reply.answers["r2"] == .failure(.init(message: "the reply answered row r2 2 times")))
+        #expect(reply.answers["r3"] == .failure(.init(message: "the reply did not answer row r3")))
+        #expect(reply.answers["r4"] == .failure(.init(message: "row r4: $.score: 9 is above the maximum 5")))
+        #expect(reply.unknownKeys == ["r9"])
+    }
+
+    @Test func aBrokenPackedReplyFailsEveryRowWithTheReason() {
+        let reply = PackedReply(text: "not json", keys: ["r1", "r2"], decoder: ReplyDecoder(schema: nil))
+        #expect(reply.answers.count == 2)
+        for answer in reply.answers.values {
+            guard case .failure(let rejection) = answer else { Issue.record("a row was answered"); continue }
+            #expect(rejection.message.hasPrefix("the reply is not valid JSON"))
         }
+        let noResults = PackedReply(text: #"{"answers": []}"#, keys: ["r1"], decoder: ReplyDecoder(schema: nil))
+        #expect(noResults.answers["r1"] == .failure(.init(message: #"the reply must be an object with a "results" array"#)))
+    }
+
+    @Test func aFailedRowGoesInHalfThePackDownToOne() {
+        #expect(PackedReply.smallerPack(after: 50) == 25)
+        #expect(PackedReply.smallerPack(after: 3) == 1)
+        #expect(PackedReply.smallerPack(after: 2) == 1)
     }
 }
 
@@ -50,14 +74,17 @@ import Testing
         #expect(request.system == nil)
     }
 
-    @Test func packsItemsWithAWrapperSchema() throws {
+    @Test func packsRowsUnderTheirKeysWithAKeyedSchema() throws {
         let spec = try JobSpec.parse(["template": "{{q}}", "items_per_request": 2], preset: { _ in nil })
-        let request = try PromptBuilder(spec: spec).packedRequest(for: [JSONObject([("q", "a")]), JSONObject([("q", "b")])])
+        let request = try PromptBuilder(spec: spec).packedRequest(for: [("r7", JSONObject([("q", "a")])), ("r8", JSONObject([("q", "b")]))])
         #expect(request.isPacked)
+        #expect(request.rowKeys == ["r7", "r8"])
         #expect(request.messages.count == 1)
-        #expect(request.messages[0].content.contains("### Item 2\nb"))
-        #expect(request.outputSchema?.validate(["results": ["x", "y"]]).isEmpty == true)
-        #expect(request.outputSchema?.validate(["results": ["x"]]).isEmpty == false)
+        #expect(request.messages[0].content.contains("### Row r8\nb"))
+        let answer: JSONValue = ["results": [["key": "r8", "output": "y"], ["key": "r7", "output": "x"]]]
+        #expect(request.outputSchema?.validate(answer).isEmpty == true)
+        #expect(request.outputSchema?.validate(["results": [["key": "r9", "output": "x"], ["key": "r7", "output": "x"]]]).isEmpty == false)
+        #expect(request.outputSchema?.validate(["results": [["key": "r7", "output": "x"]]]).isEmpty == false)
     }
 }
 

@@ -23,6 +23,8 @@ public struct FakeProviderBehaviour: Sendable {
     public var fixedError: (status: Int, message: String)?
     /// When set, requests must carry this key (`Authorization: Bearer` or `x-api-key`).
     public var requiredKey: String?
+    /// Share of packed replies (several keyed rows) spoiled by each way models get packs wrong.
+    public var packFaultRates: [PackFault: Double] = [:]
 
     public enum LimitWindow: Sendable {
         /// At most the limit in any 60 seconds.
@@ -45,6 +47,20 @@ public struct FakeProviderBehaviour: Sendable {
         case dropConnection
     }
 
+    /// How a packed reply goes wrong; each spoils one row of the reply (or two, for a swap).
+    public enum PackFault: String, Sendable, Hashable, CaseIterable {
+        /// One row's entry is missing (the reply is short).
+        case dropRow
+        /// One row is answered twice, the second time with its neighbour's answer (the reply is long).
+        case duplicateRow
+        /// Two entries trade places in the list, keys and all: right by key, wrong by position.
+        case swapRows
+        /// One entry carries a key no row has.
+        case wrongKey
+        /// One entry's output is not valid (`null`, or a number where the schema wants an object).
+        case invalidRow
+    }
+
     public init() {}
 }
 
@@ -63,6 +79,10 @@ public struct FakeProviderCounters: Sendable, Equatable {
     /// Accepted, and their connection closed before the answer: calls the client gave up on, or
     /// lost when its process died.
     public var abandoned = 0
+    /// Packed replies spoiled, per fault.
+    public var packFaults: [FakeProviderBehaviour.PackFault: Int] = [:]
+    /// Rows asked for in packed requests (each request counts its keys).
+    public var packedRows = 0
     /// Requests received per user prompt (the last user message): which inputs were called more
     /// than once.
     public var receivedByPrompt: [String: Int] = [:]
@@ -85,6 +105,8 @@ extension FakeProviderCounters {
             "received": .int(received), "accepted": .int(accepted), "rate_limited": .int(rateLimited), "answered": .int(answered),
             "succeeded": .int(succeeded), "in_flight": .int(inFlight), "abandoned": .int(abandoned), "max_in_flight": .int(maxInFlight),
             "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
+            "pack_faults": .object(JSONObject(packFaults.map { ($0.key.rawValue, .int($0.value)) }.sorted { $0.0 < $1.0 })),
+            "packed_rows": .int(packedRows),
             "accepted_per_second": .object(JSONObject(acceptedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
             "rate_limited_per_second": .object(
                 JSONObject(rateLimitedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),

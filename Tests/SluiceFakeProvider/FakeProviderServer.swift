@@ -109,7 +109,26 @@ public final class FakeProviderServer: Sendable {
                 return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
             }
             // Rate limits, counted on arrival as real providers do; tokens as the reply's usage will state them.
-            let reply = Self.reply(to: request, anthropic: anthropic)
+            // Drawn only when pack faults are on, so other runs keep their fault sequence.
+            var spoil: FakeProviderBehaviour.PackFault?
+            var pick = 0.0
+            if !behaviour.packFaultRates.isEmpty {
+                let draw = state.random.unit()
+                pick = state.random.unit()
+                var cumulative = 0.0
+                for fault in FakeProviderBehaviour.PackFault.allCases {
+                    cumulative += behaviour.packFaultRates[fault] ?? 0
+                    if draw < cumulative {
+                        spoil = fault
+                        break
+                    }
+                }
+            }
+            let reply = Self.reply(to: request, anthropic: anthropic, spoil: spoil, pick: pick)
+            if reply.packedRows > 0 {
+                state.counters.packedRows += reply.packedRows
+                if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
+            }
             let prompt = request["messages"]?.arrayValue?.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
             state.counters.receivedByPrompt[prompt, default: 0] += 1
             state.requestTimes.removeAll { $0 <= now - 60 }
@@ -242,16 +261,26 @@ public final class FakeProviderServer: Sendable {
     }
 
     /// An answer in the endpoint's shape: JSON fitting the schema found in the system prompt,
-    /// or plain text when there is none.
-    static func reply(to request: JSONValue, anthropic: Bool) -> (body: String, tokens: Double?) {
+    /// or plain text when there is none. A packed request (a keyed `results` schema) gets one
+    /// entry per row, each answered from that row's own text, then `spoil`ed if asked (`pick`,
+    /// from 0 to 1, chooses the row).
+    static func reply(to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0) -> (
+        body: String, tokens: Double?, packedRows: Int
+    ) {
         let messages = request["messages"]?.arrayValue ?? []
         let system = request["system"]?.stringValue ?? messages.first { $0["role"] == "system" }?["content"]?.stringValue ?? ""
         let prompt = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
         var text = "fake reply to: " + prompt.prefix(80)
+        var packedRows = 0
         if let marker = system.range(of: "matches this JSON Schema:\n"),
             let schema = try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
         {
-            text = JSONWriter.string(BuiltinProvider().answer(for: JSONObject([("text", .string(prompt))]), schema: schema.root))
+            if let entries = packedAnswer(prompt: prompt, schema: schema) {
+                packedRows = entries.count
+                text = JSONWriter.string(["results": .array(spoiled(entries, by: spoil, pick: pick))])
+            } else {
+                text = JSONWriter.string(BuiltinProvider().answer(for: JSONObject([("text", .string(prompt))]), schema: schema.root))
+            }
         }
         let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)
         let completionTokens = max(1, text.utf8.count / 4)
@@ -263,7 +292,7 @@ public final class FakeProviderServer: Sendable {
                 "content": [["type": "text", "text": .string(text)]],
                 "usage": ["input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens)],
             ])
-            return (body, tokens)
+            return (body, tokens, packedRows)
         }
         let body = JSONWriter.string([
             "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
@@ -273,7 +302,49 @@ public final class FakeProviderServer: Sendable {
                 "total_tokens": .int(promptTokens + completionTokens),
             ],
         ])
-        return (body, tokens)
+        return (body, tokens, packedRows)
+    }
+
+    /// The entries of a packed reply, when `schema` is the keyed wrapper: each key answered
+    /// from the text under its `### Row KEY` heading.
+    static func packedAnswer(prompt: String, schema: OutputSchema) -> [JSONValue]? {
+        guard case .array(let keys)? = schema.json["properties"]?["results"]?["items"]?["properties"]?["key"]?["enum"],
+            let outputSchema = try? OutputSchema(schema.json["properties"]?["results"]?["items"]?["properties"]?["output"] ?? .null)
+        else { return nil }
+        var rows: [String: String] = [:]
+        for section in prompt.components(separatedBy: "\n### Row ").dropFirst() {
+            let lines = section.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            rows[String(lines[0])] = lines.count > 1 ? String(lines[1]).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        }
+        return keys.compactMap(\.stringValue).map { key in
+            let answer = BuiltinProvider().answer(for: JSONObject([("text", .string(rows[key] ?? ""))]), schema: outputSchema.root)
+            return ["key": .string(key), "output": answer]
+        }
+    }
+
+    /// `entries` with one row spoiled as `fault` says; `pick` (0–1) chooses which.
+    static func spoiled(_ entries: [JSONValue], by fault: FakeProviderBehaviour.PackFault?, pick: Double) -> [JSONValue] {
+        guard let fault, entries.count > 1 else { return entries }
+        var entries = entries
+        let index = min(entries.count - 1, Int(pick * Double(entries.count)))
+        let other = (index + 1) % entries.count
+        switch fault {
+        case .dropRow: entries.remove(at: index)
+        case .duplicateRow:
+            guard case .object(var copy) = entries[index] else { break }
+            copy["output"] = entries[other]["output"]
+            entries.append(.object(copy))
+        case .swapRows: entries.swapAt(index, other)
+        case .wrongKey:
+            guard case .object(var entry) = entries[index] else { break }
+            entry["key"] = "r-unknown"
+            entries[index] = .object(entry)
+        case .invalidRow:
+            guard case .object(var entry) = entries[index] else { break }
+            entry["output"] = entry["output"]?.stringValue == nil ? 42 : .null
+            entries[index] = .object(entry)
+        }
+        return entries
     }
 }
 

@@ -8,7 +8,8 @@ let usage = """
     usage: sluice-fake-provider [--latency-ms MS] [--latency-spread-ms MS] [--rpm N] [--tpm N]
                                 [--window sliding|per-second|bucket] [--no-limit-headers]
                                 [--fault-500 SHARE] [--fault-503 SHARE] [--fault-hang SHARE] [--hang-seconds S]
-                                [--fault-malformed SHARE] [--seed N]
+                                [--fault-malformed SHARE] [--pack-drop SHARE] [--pack-duplicate SHARE] [--pack-swap SHARE]
+                                [--pack-wrong-key SHARE] [--pack-invalid SHARE] [--seed N]
 
     """
 var behaviour = FakeProviderBehaviour()
@@ -42,7 +43,7 @@ while let flag = arguments.popFirst() {
         continue
     }
     guard let value = Double(text), value >= 0 else { fail("\(flag) takes a number, not '\(text)'") }
-    if flag.hasPrefix("--fault-"), value > 1 { fail("\(flag) is a share of requests, from 0 to 1, not \(text)") }
+    if flag.hasPrefix("--fault-") || flag.hasPrefix("--pack-"), value > 1 { fail("\(flag) is a share of requests, from 0 to 1, not \(text)") }
     switch flag {
     case "--latency-ms": latency = value / 1000
     case "--latency-spread-ms": spread = value / 1000
@@ -53,11 +54,17 @@ while let flag = arguments.popFirst() {
     case "--fault-hang": behaviour.faultRates[.hang] = value
     case "--hang-seconds": behaviour.hangSeconds = value
     case "--fault-malformed": behaviour.faultRates[.malformedBody] = value
+    case "--pack-drop": behaviour.packFaultRates[.dropRow] = value
+    case "--pack-duplicate": behaviour.packFaultRates[.duplicateRow] = value
+    case "--pack-swap": behaviour.packFaultRates[.swapRows] = value
+    case "--pack-wrong-key": behaviour.packFaultRates[.wrongKey] = value
+    case "--pack-invalid": behaviour.packFaultRates[.invalidRow] = value
     case "--seed": seed = UInt64(value)
     default: fail("unknown option \(flag)")
     }
 }
 if behaviour.faultRates.values.reduce(0, +) > 1 { fail("the fault shares add up to more than 1") }
+if behaviour.packFaultRates.values.reduce(0, +) > 1 { fail("the pack fault shares add up to more than 1") }
 behaviour.latency = max(0, latency - spread)...(latency + spread)
 let server = try await FakeProviderServer(behaviour: behaviour, seed: seed)
 FileHandle.standardOutput.write(Data("port \(server.port)\n".utf8))

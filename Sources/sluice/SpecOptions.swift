@@ -1,0 +1,51 @@
+import ArgumentParser
+import SluiceCore
+
+/// Spec fields a command line may set without writing a spec file; they override the preset's
+/// or the spec file's, exactly as the same fields in the HTTP API do.
+struct SpecOptions: ParsableArguments {
+    @Option(
+        name: .customLong("field"),
+        help: ArgumentHelp("Read a field the prompt uses from another column, as NAME=COLUMN (repeatable).", valueName: "NAME=COLUMN"))
+    var fields: [String] = []
+
+    @Option(help: "Rows packed into one model call (1–100); replies are matched to rows by key.")
+    var itemsPerRequest: Int?
+
+    @Option(help: "Pause the job before it spends more than this many tokens.")
+    var budgetTokens: Int?
+
+    @Option(name: .customLong("budget-usd"), help: "Pause the job before it costs more than this (needs prices in --config).")
+    var budgetUSD: Double?
+
+    @Flag(help: "Call the model even when an identical request has a cached answer.")
+    var noCache = false
+
+    func validate() throws {
+        for field in fields where JobSpec.fieldMapping(field) == nil {
+            throw ValidationError("--field \(field): give NAME=COLUMN, such as question=message")
+        }
+        if let itemsPerRequest, !(1...100).contains(itemsPerRequest) {
+            throw ValidationError("--items-per-request must be from 1 to 100")
+        }
+        if let budgetTokens, budgetTokens <= 0 { throw ValidationError("--budget-tokens must be positive") }
+        if let budgetUSD, !(budgetUSD > 0) { throw ValidationError("--budget-usd must be positive") }
+    }
+
+    /// The budget these options give, if any; applied to a resumed job as its new cap.
+    var budget: Budget? {
+        budgetTokens == nil && budgetUSD == nil ? nil : Budget(tokens: budgetTokens, costUSD: budgetUSD)
+    }
+
+    /// The spec members these options set.
+    var overrides: JSONObject {
+        var object = JSONObject()
+        if !fields.isEmpty {
+            object["fields"] = .object(JSONObject(fields.compactMap(JobSpec.fieldMapping).map { (key: $0.0, value: .string($0.1)) }))
+        }
+        if let itemsPerRequest { object["items_per_request"] = .int(itemsPerRequest) }
+        if let budget { object["budget"] = budget.json }
+        if noCache { object["cache"] = false }
+        return object
+    }
+}
