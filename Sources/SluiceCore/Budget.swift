@@ -11,7 +11,9 @@ public struct Budget: Sendable, Equatable {
         self.costUSD = costUSD
     }
 
-    /// `nil` for `null` or no caps at all.
+    /// The budget a JSON value gives: `nil` for `null` or no caps at all.
+    public static func parse(_ json: JSONValue) throws(SpecError) -> Budget? { try Budget(json) }
+
     init?(_ json: JSONValue) throws(SpecError) {
         guard json != .null else { return nil }
         guard case .object(let object) = json else {

@@ -31,6 +31,7 @@ public enum ResultFormatter {
         object["error"] = item.status == .succeeded ? .null : item.error.map(JSONValue.string) ?? .null
         object["usage"] = item.usage.json
         object["model"] = item.model.map(JSONValue.string) ?? .null
+        object["cached"] = .bool(item.cached)
         return JSONWriter.string(.object(object)) + "\n"
     }
 

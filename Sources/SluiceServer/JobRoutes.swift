@@ -23,7 +23,7 @@ struct JobRoutes {
         routes.add(.post, "/v1/jobs/:id/pause") {
             try await control($0, $1) { id, now in try await store.pause(jobID: id, reason: "paused by request", now: now) }
         }
-        routes.add(.post, "/v1/jobs/:id/resume") { try await control($0, $1) { id, now in try await store.resume(jobID: id, now: now) } }
+        routes.add(.post, "/v1/jobs/:id/resume", resume)
         routes.add(.post, "/v1/jobs/:id/retry") {
             try await control($0, $1) { id, now in try await store.retryFailed(jobID: id, now: now) }
         }
@@ -208,6 +208,37 @@ struct JobRoutes {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         let updated = try await api.transition { try await operation(job.id, Date()) }
         return Response.json(Representation.job(updated, now: Date()))
+    }
+
+    /// `POST /v1/jobs/{id}/resume`, optionally with `{"budget": {...}}`: a new cap replaces the
+    /// job's (a job paused by its budget needs a higher one, or pauses again at its next claim).
+    func resume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        var budget: Budget?
+        if buffer.readableBytes > 0 {
+            let body: JSONValue
+            do {
+                body = try JSONParser.parse(buffer.readableBytesView)
+            } catch {
+                throw APIError.badRequest("the body is not valid JSON: line \(error.line), column \(error.column): \(error.message)")
+            }
+            guard case .object(let fields) = body, fields.keys.allSatisfy({ $0 == "budget" }) else {
+                throw APIError.badRequest("the body may only be {\"budget\": {\"tokens\": N, \"cost_usd\": N}}", param: "budget")
+            }
+            do {
+                budget = try Budget.parse(fields["budget"] ?? .null)
+            } catch {
+                throw APIError.badRequest("\(error.field): \(error.message)", param: "budget")
+            }
+        }
+        return try await control(request, context) { [api, budget] id, now in
+            if budget?.costUSD != nil, let job = try await api.store.job(id: id),
+                api.resolver.configuration.prices.price(forModel: job.spec.model) == nil
+            {
+                throw APIError.badRequest("no price is configured for model '\(job.spec.model)'; cap tokens instead", param: "budget")
+            }
+            return try await api.store.resume(jobID: id, budget: budget, now: now)
+        }
     }
 
     /// `DELETE /v1/jobs/{id}`: removes the job, its items and its upload in one step. A running

@@ -24,7 +24,8 @@ enum Representation {
         ]
     }
 
-    /// The job object: identity, status, exact counts, progress, throughput and ETA, times, errors.
+    /// The job object: identity, status, exact counts, progress, throughput and ETA, spending
+    /// against its budget, times, errors.
     static func job(_ job: Job, now: Date) -> JSONValue {
         var object = JSONObject()
         object["id"] = .string(job.id)
@@ -32,10 +33,22 @@ enum Representation {
         object["name"] = .string(job.name)
         object["status"] = .string(job.status.rawValue)
         object["status_reason"] = job.statusReason.map(JSONValue.string) ?? .null
-        object["counts"] = counts(job.counts)
+        object["stage"] = job.stage.map { .string($0.rawValue) } ?? .null
+        object["message"] = job.stageMessage.map(JSONValue.string) ?? .null
+        var counts = counts(job.counts).objectValue!
+        counts["cached"] = .int(job.cached)
+        object["counts"] = .object(counts)
         object["progress"] = .double(
             job.counts.total == 0 ? (job.status.isFinal ? 1 : 0) : Double(job.counts.finished) / Double(job.counts.total))
-        object["usage"] = usage(job.usage)
+        var usage = usage(job.usage).objectValue!
+        // Calls next to rows: with rows packed, the calls a job saved are plain to see.
+        usage["calls"] = .int(job.calls)
+        let called = job.counts.succeeded - job.cached + job.counts.failed
+        usage["rows_per_call"] = job.calls == 0 ? .null : .double((Double(called) / Double(job.calls) * 100).rounded() / 100)
+        usage["cost_usd"] = .double(Double(job.costMicros) / 1_000_000)
+        object["usage"] = .object(usage)
+        object["budget"] = job.spec.budget?.json ?? .null
+        object["failure_brake"] = job.spec.failureBrake.map { ["window": .int($0.window), "rate": .double($0.rate)] } ?? .null
         let rate = Self.rate(job, now: now)
         object["items_per_second"] = rate.map { .double(($0 * 100).rounded() / 100) } ?? .null
         let remaining = job.counts.pending + job.counts.running
@@ -77,6 +90,7 @@ enum Representation {
         object["attempts"] = .int(item.attempts)
         object["usage"] = usage(item.usage)
         object["model"] = item.model.map(JSONValue.string) ?? .null
+        object["cached"] = .bool(item.cached)
         object["started_at"] = timestamp(item.startedAt)
         object["finished_at"] = timestamp(item.finishedAt)
         return .object(object)

@@ -116,7 +116,7 @@ import Testing
         let line = ResultFormatter.jsonLine(item)
         #expect(line.hasSuffix("\n"))
         let parsed = try JSONParser.parse(String(line.dropLast()))
-        #expect(parsed.objectValue?.keys == ["index", "status", "input", "output", "error", "usage", "model"])
+        #expect(parsed.objectValue?.keys == ["index", "status", "input", "output", "error", "usage", "model", "cached"])
         #expect(parsed["usage"] == ["prompt_tokens": 5, "completion_tokens": 2])
         #expect(parsed["error"] == .null)
     }
