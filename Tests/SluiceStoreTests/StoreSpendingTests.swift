@@ -1,0 +1,110 @@
+import Foundation
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// Packs, the result cache, budgets and the failure brake, run against every driver: each is
+/// decided in the statement that changes the row.
+@Suite struct StoreSpendingTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: StoreDriver.available)
+    func aRepackedRowGoesBackUnspentWithItsSmallerPack(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(
+            in: store, count: 4, spec: Fixtures.spec(["template": "{{text}}", "items_per_request": 4, "batch_size": 4]), now: t0)
+        let batch = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+        #expect(batch.items.count == 4)
+        let ids = batch.items.map(\.id)
+        let usage = TokenUsage(promptTokens: 10, completionTokens: 4)
+        let recorded = try await store.record(
+            [
+                ItemOutcome(itemID: ids[0], result: .succeeded("a"), usage: usage, calls: 1, costMicros: 70),
+                ItemOutcome(itemID: ids[1], result: .succeeded("b")),
+                ItemOutcome(itemID: ids[2], result: .repack("invalid reply: the reply did not answer row r2", packSize: 2)),
+                ItemOutcome(itemID: ids[3], result: .repack("invalid reply: the reply answered row r3 2 times", packSize: 2)),
+            ], owner: "w", now: t0)
+        #expect(recorded.ids.count == 4)
+        let after = try #require(try await store.job(id: job.id))
+        #expect(after.counts == JobCounts(total: 4, pending: 2, succeeded: 2))
+        #expect(after.calls == 1 && after.costMicros == 70 && after.usage == usage)
+        let again = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+        #expect(again.items.map(\.id) == [ids[2], ids[3]])
+        #expect(again.items.allSatisfy { $0.packSize == 2 && $0.attempts == 1 }, "a repack spends no attempt")
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aValidatedOutputIsCachedByKeyAndAHitIsCounted(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 3, now: t0)
+        let ids = try #require(try await store.claim(owner: "w", limit: 3, leaseDuration: 30, now: t0)).items.map(\.id)
+        _ = try await store.record(
+            [
+                ItemOutcome(itemID: ids[0], result: .succeeded(["v": 1]), model: "m1", calls: 1, cacheKey: "k1"),
+                ItemOutcome(itemID: ids[1], result: .failed("no"), calls: 1, cacheKey: "k2"),
+                ItemOutcome(itemID: ids[2], result: .succeeded(["v": 1]), model: "m1", cached: true, cacheKey: "k1"),
+            ], owner: "w", now: t0)
+        #expect(try await store.cachedOutputs(keys: ["k1", "k2", "k3"]) == ["k1": CachedOutput(output: ["v": 1], model: "m1")])
+        let after = try #require(try await store.job(id: job.id))
+        #expect(after.cached == 1 && after.calls == 2)
+        let items = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 10)
+        #expect(items.map(\.cached) == [false, false, true])
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aJobPausesAtItsTokenBudgetAndGoesOnWithAHigherOne(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "batch_size": 2, "budget": ["tokens": 100], "failure_brake": false])
+        let job = try await Fixtures.queuedJob(in: store, count: 10, spec: spec, now: t0)
+        let first = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
+        #expect(first.items.count == 2, "with nothing spent yet there is no estimate: the claim takes what it asks")
+        _ = try await store.record(
+            first.items.map { ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1) },
+            owner: "w", now: t0)
+        // 60 of 100 spent at 30 an item: one more item fits, not two.
+        let second = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
+        #expect(second.items.count == 1)
+        #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0) == nil, "the call in flight may use the rest")
+        _ = try await store.record(
+            second.items.map { ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1) },
+            owner: "w", now: t0)
+        #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0) == nil)
+        let paused = try #require(try await store.job(id: job.id))
+        #expect(paused.status == .paused)
+        #expect(paused.statusReason?.hasPrefix("budget nearly reached: spent 90 tokens of 100 tokens") == true)
+        #expect(paused.usage.promptTokens + paused.usage.completionTokens <= 100, "never past the cap with one call in flight at a time")
+        let resumed = try await store.resume(jobID: job.id, budget: Budget(tokens: 1000), now: t0)
+        #expect(resumed.status == .running && resumed.spec.budget == Budget(tokens: 1000))
+        #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0)?.items.count == 2)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aJobWhoseRecentItemsMostlyFailPausesItself(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "batch_size": 10, "failure_brake": ["window": 4, "rate": 0.75]])
+        let job = try await Fixtures.queuedJob(in: store, count: 10, spec: spec, now: t0)
+        let ids = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0)).items.map(\.id)
+        _ = try await store.record(
+            [ItemOutcome(itemID: ids[0], result: .succeeded("x")), ItemOutcome(itemID: ids[1], result: .failed("model not found"))],
+            owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .running, "two of four is not enough to judge")
+        _ = try await store.record(
+            [
+                ItemOutcome(itemID: ids[2], result: .failed("model not found")),
+                ItemOutcome(itemID: ids[3], result: .retry("busy", notBefore: t0)),
+                ItemOutcome(itemID: ids[4], result: .failed("model 'gpt-x' not found")),
+            ], owner: "w", now: t0)
+        let paused = try #require(try await store.job(id: job.id))
+        #expect(paused.status == .paused)
+        #expect(paused.statusReason?.hasPrefix("paused by the failure brake: 3 of the last 4 items failed (last error: model 'gpt-x' not found)") == true)
+        let resumed = try await store.resume(jobID: job.id, now: t0)
+        #expect(resumed.status == .running)
+        _ = try await store.record([ItemOutcome(itemID: ids[5], result: .failed("model not found"))], owner: "w", now: t0)
+        #expect(try await store.job(id: job.id)?.status == .running, "a resumed job's brake counts afresh")
+    }
+}
