@@ -35,7 +35,8 @@ public struct ModelPrices: Sendable, Equatable {
     /// drift over a million calls); 0 when the model has no price.
     public func costMicros(model: String, usage: TokenUsage) -> Int64 {
         guard let price = price(forModel: model) else { return 0 }
-        return Int64((Double(usage.promptTokens) * price.inputPerMillion + Double(usage.completionTokens) * price.outputPerMillion).rounded())
+        return Int64(
+            (Double(usage.promptTokens) * price.inputPerMillion + Double(usage.completionTokens) * price.outputPerMillion).rounded())
     }
 
     static func parse(_ json: JSONValue) throws(ConfigurationError) -> ModelPrices {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A prompt with `{{field}}` and `{{a.b}}` placeholders filled from an item's fields, and
+/// A prompt with `{{field}}` and `{{a.b}}` placeholders filled from an item's fields, `{{.}}`
+/// for the whole record as JSON (for lists whose columns the spec does not know), and
 /// `{{#field}}…{{/field}}` sections shown only when the item has that field.
 ///
 /// Parsed once per job so that a placeholder the input cannot fill is found when the job is
@@ -61,7 +62,10 @@ public struct PromptTemplate: Sendable, Equatable {
             rest = rest[close.upperBound...]
             let marker = tag.first
             if marker == "#" || marker == "/" { tag = String(tag.dropFirst()).trimmingCharacters(in: .whitespaces) }
-            guard !tag.isEmpty, !tag.contains("{"), !tag.contains("#"), !tag.hasPrefix("."), !tag.hasSuffix("."), !tag.contains("..")
+            guard
+                tag == Self.wholeRecord && marker != "#" && marker != "/"
+                    || (!tag.isEmpty && !tag.contains("{") && !tag.contains("#") && !tag.hasPrefix(".") && !tag.hasSuffix(".")
+                        && !tag.contains(".."))
             else {
                 throw SpecError(field: "template", message: "invalid placeholder '{{\(tag)}}' in the template")
             }
@@ -81,9 +85,13 @@ public struct PromptTemplate: Sendable, Equatable {
         return segments
     }
 
+    /// The placeholder for the whole record.
+    public static let wholeRecord = "."
+
     /// The value a placeholder names in `fields`: a member literally called `a.b` wins (CSV
     /// headers often contain dots), otherwise the dotted path is followed through objects.
     public static func lookup(_ name: String, in fields: JSONObject) -> JSONValue? {
+        if name == wholeRecord { return .object(fields) }
         if let exact = fields[name] { return exact }
         guard name.contains(".") else { return nil }
         return JSONValue.object(fields).value(atPath: name.split(separator: "."))
@@ -100,7 +108,7 @@ public struct PromptTemplate: Sendable, Equatable {
     /// Placeholders that a set of top-level column names cannot fill.
     public func missingFields(inColumns columns: [String]) -> [String] {
         fields.filter { name in
-            !columns.contains(name) && !columns.contains(String(name.split(separator: ".").first ?? ""))
+            name != Self.wholeRecord && !columns.contains(name) && !columns.contains(String(name.split(separator: ".").first ?? ""))
         }
     }
 
@@ -131,6 +139,7 @@ public struct PromptTemplate: Sendable, Equatable {
     /// first part of a dotted one) to the column that fills it.
     public func renamingFields(_ columns: [String: String]) -> PromptTemplate {
         func rename(_ name: String) -> String {
+            guard name != Self.wholeRecord else { return name }
             if let column = columns[name] { return column }
             let parts = name.split(separator: ".", maxSplits: 1)
             guard parts.count == 2, let column = columns[String(parts[0])] else { return name }

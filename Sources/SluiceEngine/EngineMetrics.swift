@@ -23,7 +23,8 @@ enum EngineMetrics {
         var tally: [String: Int] = [:]
         for outcome in outcomes {
             switch outcome.result {
-            case .succeeded: tally["succeeded", default: 0] += 1
+            case .succeeded:
+                tally["succeeded", default: 0] += 1
                 if outcome.cached { tally["cache_hit", default: 0] += 1 }
             case .failed: tally["failed", default: 0] += 1
             case .retry: tally["retried", default: 0] += 1

@@ -42,7 +42,8 @@ struct ItemRunner: Sendable {
         do {
             if job.spec.cache {
                 for item in items {
-                    cacheKeys[item.id] = ResultCacheKey.of(try await buildRequest([item], job: job, feedback: false), provider: provider.name)
+                    cacheKeys[item.id] = ResultCacheKey.of(
+                        try await buildRequest([item], job: job, feedback: false), provider: provider.name)
                 }
                 let hits = await cachedOutputs(Array(Set(cacheKeys.values)))
                 for item in items {

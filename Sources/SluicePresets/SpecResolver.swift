@@ -20,7 +20,8 @@ public struct SpecResolver: Sendable {
         if spec.budget?.costUSD != nil, configuration.prices.price(forModel: spec.model) == nil {
             throw SpecError(
                 field: "budget.cost_usd",
-                message: "no price is configured for model '\(spec.model)': add it under prices: in the configuration, or cap tokens instead")
+                message:
+                    "no price is configured for model '\(spec.model)': add it under prices: in the configuration, or cap tokens instead")
         }
         if spec.provider == JobSpec.routedProvider { return spec }
         guard let provider = configuration[spec.provider] else {

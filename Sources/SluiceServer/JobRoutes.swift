@@ -174,7 +174,13 @@ struct JobRoutes {
                 var current: Job? = first
                 while let job = current {
                     if job.status != last?.status {
-                        try await writer.write(Self.event("status", ["id": .string(job.id), "status": .string(job.status.rawValue)]))
+                        try await writer.write(
+                            Self.event(
+                                "status",
+                                [
+                                    "id": .string(job.id), "status": .string(job.status.rawValue),
+                                    "status_reason": job.statusReason.map(JSONValue.string) ?? .null,
+                                ]))
                     }
                     if job != last {
                         try await writer.write(Self.event("progress", Representation.job(job, now: Date())))

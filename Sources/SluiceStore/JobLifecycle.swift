@@ -167,7 +167,7 @@ public enum FailureWindow {
     public static func pauseReason(_ window: String, brake: FailureBrake, lastError: String?) -> String? {
         let failures = window.count { $0 == "f" }
         guard brake.trips(failures: failures, of: window.count) else { return nil }
-        var reason = "paused by the failure brake: \(failures) of the last \(window.count) items failed"
+        var reason = "failure brake: \(failures) of the last \(window.count) items failed"
         if let lastError { reason += " (last error: \(lastError.prefix(300)))" }
         return reason + "; fix the cause (prompt, model, provider) and resume, or cancel"
     }

@@ -180,7 +180,8 @@ extension SQLJobStore {
                     result.finishedJobs[finished.id] = finished.status
                 } else if let outcomes = finishedOutcomes[seq], let job = locked.jobs[seq], let brake = job.brake {
                     try Self.applyBrake(
-                        tx, seq: seq, window: FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window), brake: brake,
+                        tx, seq: seq, window: FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window),
+                        brake: brake,
                         lastError: changes[seq]?.errors.last?.message)
                 }
             }

@@ -189,9 +189,20 @@ struct RunCommand: AsyncParsableCommand {
             line += "; tokens: \(job.usage.promptTokens) prompt, \(job.usage.completionTokens) completion"
         }
         note(line)
+        note(Self.spending(job))
         if job.status != .failed || job.counts.total > 0 {
             for error in job.errors.prefix(10) { note("  " + error.description) }
         }
+    }
+
+    /// Calls against rows, cache hits and cost: what packing and the cache saved.
+    static func spending(_ job: Job) -> String {
+        let called = job.counts.succeeded - job.cached + job.counts.failed
+        var line = "calls: \(job.calls) for \(called) rows"
+        if job.calls > 0 { line += String(format: " (%.1f rows per call)", Double(called) / Double(job.calls)) }
+        line += "; \(job.cached) answered from the cache"
+        if job.costMicros > 0 { line += String(format: "; cost $%.4f", Double(job.costMicros) / 1_000_000) }
+        return line
     }
 
     static func exitCode(for status: JobStatus) -> Int32 {

@@ -83,7 +83,8 @@ import Testing
         #expect(request.messages[0].content.contains("### Row r8\nb"))
         let answer: JSONValue = ["results": [["key": "r8", "output": "y"], ["key": "r7", "output": "x"]]]
         #expect(request.outputSchema?.validate(answer).isEmpty == true)
-        #expect(request.outputSchema?.validate(["results": [["key": "r9", "output": "x"], ["key": "r7", "output": "x"]]]).isEmpty == false)
+        #expect(
+            request.outputSchema?.validate(["results": [["key": "r9", "output": "x"], ["key": "r7", "output": "x"]]]).isEmpty == false)
         #expect(request.outputSchema?.validate(["results": [["key": "r7", "output": "x"]]]).isEmpty == false)
     }
 }

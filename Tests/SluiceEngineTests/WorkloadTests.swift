@@ -33,7 +33,8 @@ import Testing
             let registry = ProviderRegistry(
                 entries: [ProviderEntry(provider, breaker: .init(failureThreshold: .max))],
                 prices: ModelPrices([.init(pattern: "gpt-*", inputPerMillion: 1, outputPerMillion: 2)]))
-            let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: concurrency))
+            let worker = Worker(
+                store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: concurrency))
             try await harness.withRunning(worker) { try await body(harness, worker, fake) }
         }
     }
@@ -127,7 +128,7 @@ import Testing
         let job = try await harness.job(count: 500, spec: spec([("failure_brake", ["window": 10, "rate": 0.9])]))
         try await run(behaviour, harness: harness) { harness, _, _ in
             let paused = try await waitForJob(harness.store, job.id, limit: 60) { $0.status == .paused && $0.counts.running == 0 }
-            #expect(paused.statusReason?.hasPrefix("paused by the failure brake: 10 of the last 10 items failed") == true)
+            #expect(paused.statusReason?.hasPrefix("failure brake: 10 of the last 10 items failed") == true)
             #expect(paused.statusReason?.contains("does not exist") == true)
             #expect(paused.counts.failed >= 10 && paused.counts.failed < 100, "\(paused.counts.failed) rows spent before the brake held")
             #expect(paused.counts.pending > 400)

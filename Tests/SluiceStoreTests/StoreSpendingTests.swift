@@ -63,14 +63,18 @@ import Testing
         let first = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
         #expect(first.items.count == 2, "with nothing spent yet there is no estimate: the claim takes what it asks")
         _ = try await store.record(
-            first.items.map { ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1) },
+            first.items.map {
+                ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1)
+            },
             owner: "w", now: t0)
         // 60 of 100 spent at 30 an item: one more item fits, not two.
         let second = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0))
         #expect(second.items.count == 1)
         #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0) == nil, "the call in flight may use the rest")
         _ = try await store.record(
-            second.items.map { ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1) },
+            second.items.map {
+                ItemOutcome(itemID: $0.id, result: .succeeded("x"), usage: TokenUsage(promptTokens: 20, completionTokens: 10), calls: 1)
+            },
             owner: "w", now: t0)
         #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0) == nil)
         let paused = try #require(try await store.job(id: job.id))
@@ -101,7 +105,7 @@ import Testing
             ], owner: "w", now: t0)
         let paused = try #require(try await store.job(id: job.id))
         #expect(paused.status == .paused)
-        #expect(paused.statusReason?.hasPrefix("paused by the failure brake: 3 of the last 4 items failed (last error: model 'gpt-x' not found)") == true)
+        #expect(paused.statusReason?.hasPrefix("failure brake: 3 of the last 4 items failed (last error: model 'gpt-x' not found)") == true)
         let resumed = try await store.resume(jobID: job.id, now: t0)
         #expect(resumed.status == .running)
         _ = try await store.record([ItemOutcome(itemID: ids[5], result: .failed("model not found"))], owner: "w", now: t0)

@@ -43,7 +43,9 @@ while let flag = arguments.popFirst() {
         continue
     }
     guard let value = Double(text), value >= 0 else { fail("\(flag) takes a number, not '\(text)'") }
-    if flag.hasPrefix("--fault-") || flag.hasPrefix("--pack-"), value > 1 { fail("\(flag) is a share of requests, from 0 to 1, not \(text)") }
+    if flag.hasPrefix("--fault-") || flag.hasPrefix("--pack-"), value > 1 {
+        fail("\(flag) is a share of requests, from 0 to 1, not \(text)")
+    }
     switch flag {
     case "--latency-ms": latency = value / 1000
     case "--latency-spread-ms": spread = value / 1000

@@ -1,0 +1,94 @@
+import Foundation
+import SluiceCore
+import SluiceFakeProvider
+import SluiceTestSupport
+import Testing
+
+/// `sluice run` on the plans' workloads: their files as they are, packs, budgets, the brake.
+@Suite struct WorkloadRunTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Examples").standardized
+
+    /// A configuration for the fake, priced so cost shows.
+    static func config(_ fake: FakeProviderServer, in directory: TemporaryDirectory) -> String {
+        directory.write(
+            "sluice.yaml",
+            """
+            providers:
+              remote: {kind: openai, base_url: \(fake.baseURL)/v1, api_key_env: REMOTE_KEY, default_model: fake-model}
+            prices:
+              fake-*: {input_per_million: 2.5, output_per_million: 10}
+            """)
+    }
+
+    @Test func theExamplesRunWithTheirPresetsAndReportCallsAgainstRows() throws {
+        let directory = TemporaryDirectory()
+        let chats = try SluiceProcess.run(
+            ["run", Self.examples.appendingPathComponent("chats.csv").path, "--preset", "chat-answer", "-o", "chats.jsonl"],
+            in: directory.url)
+        #expect(chats.status == 0, "\(chats.stderr)")
+        #expect(chats.stderr.contains("completed: 15 succeeded"))
+        let list = try SluiceProcess.run(
+            ["run", Self.examples.appendingPathComponent("big-list.csv").path, "--preset", "map-rows", "-o", "list.csv"], in: directory.url)
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stderr.contains("calls: 2 for 100 rows (50.0 rows per call)"), "\(list.stderr)")
+        let header = try String(contentsOfFile: directory.path("list.csv"), encoding: .utf8).split(separator: "\r\n").first
+        #expect(header == "sku,title,notes,price,category,label,tags,sluice_status,sluice_error,sluice_model")
+    }
+
+    @Test func fieldPointsAPresetAtOtherColumnsAndRefusesATypo() throws {
+        let directory = TemporaryDirectory()
+        let input = directory.write("in.csv", "message,thread\nHi,t1\nMore,t1\n")
+        let refused = try SluiceProcess.run(["run", input, "--preset", "chat-answer"], in: directory.url)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the template needs the field 'question', which the header does not have"), "\(refused.stderr)")
+        let mapped = try SluiceProcess.run(
+            ["run", input, "--preset", "chat-answer", "--field", "question=message", "--field", "chatId=thread", "--database", "m.db"],
+            in: directory.url)
+        #expect(mapped.status == 0, "\(mapped.stderr)")
+        #expect(mapped.stdout.split(separator: "\n").count == 2)
+        let typo = try SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "qestion=message"], in: directory.url)
+        #expect(typo.status == 64)
+        #expect(typo.stderr.contains("the spec uses no field 'qestion'"), "\(typo.stderr)")
+        let malformed = try SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "question"], in: directory.url)
+        #expect(malformed.status == 64)
+    }
+
+    @Test func aTokenBudgetStopsTheRunAndTheSameCommandWithAHigherOneFinishesIt() async throws {
+        let fake = try await FakeProviderServer()
+        let directory = TemporaryDirectory()
+        let config = Self.config(fake, in: directory)
+        let input = directory.write("in.csv", "text\n" + (0..<60).map { "row \($0) is fine\n" }.joined())
+        let arguments = [
+            "run", input, "--preset", "text-classify", "--config", config, "--concurrency", "2", "--database", "b.db", "-o", "out.jsonl",
+        ]
+        let environment = ["REMOTE_KEY": "k"]
+        let paused = try SluiceProcess.run(arguments + ["--budget-tokens", "2000"], in: directory.url, environment: environment)
+        #expect(paused.status == 1)
+        #expect(paused.stderr.contains("paused: budget"), "\(paused.stderr)")
+        let spent = fake.counters.received
+        #expect(spent > 0 && spent < 60)
+        let finished = try SluiceProcess.run(arguments + ["--budget-tokens", "1000000"], in: directory.url, environment: environment)
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(finished.stderr.contains("resuming job_"))
+        #expect(finished.stderr.contains("completed: 60 succeeded"))
+        #expect(finished.stderr.contains("cost $"), "\(finished.stderr)")
+        #expect(fake.counters.received == 60, "the resumed job paid for no row twice")
+        try await fake.stop()
+    }
+
+    @Test func aPromptThatFailsEveryItemPausesTheRun() async throws {
+        let fake = try await FakeProviderServer()
+        fake.update { $0.fixedError = (404, "The model `fake-modle` does not exist") }
+        let directory = TemporaryDirectory()
+        let config = Self.config(fake, in: directory)
+        let input = directory.write("in.csv", "text\n" + (0..<300).map { "row \($0)\n" }.joined())
+        let run = try SluiceProcess.run(
+            ["run", input, "--preset", "text-classify", "--config", config, "--concurrency", "2"], in: directory.url,
+            environment: ["REMOTE_KEY": "k"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("paused: failure brake: 20 of the last 20 items failed (last error: "), "\(run.stderr)")
+        #expect(run.stderr.contains("does not exist"))
+        #expect(fake.counters.received < 60, "\(fake.counters.received) calls before the brake held")
+        try await fake.stop()
+    }
+}

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceServer
+import SluiceStore
+import Testing
+
+/// The plans' workloads through the HTTP API as their users would send them.
+@Suite struct WorkloadAPITests {
+    /// Plan 002's file as it is: a question column, optional chatId, URL and lang.
+    static let plan002CSV = """
+        question,chatId,URL,lang
+        How do I renew my passport?,c1,https://example.gc.ca/passport,en
+        And how long does it take?,c1,,
+        Où trouver le formulaire?,c2,,fr
+        What is the deadline for taxes?,,https://example.gc.ca/taxes,
+
+        """
+
+    @Test func plan002sCSVRunsUnchangedThroughChatAnswer() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submit(Self.plan002CSV, query: "preset=chat-answer")
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed", "\(job)")
+            #expect(job["counts"]?["succeeded"] == 4)
+            let items = try await server.store.items(jobID: id, status: nil, afterIndex: -1, limit: 10)
+            #expect(items.map(\.groupKey) == ["c1", "c1", "c2", nil])
+        }
+    }
+
+    @Test func aPresetReadsDifferentlyNamedColumnsThroughField() async throws {
+        try await ServerHarness.with { server in
+            let csv = "message,conversation\nHello there,a\nAnd again,a\n"
+            let refused = try await server.submit(csv, query: "preset=chat-answer")
+            let refusedJob = try await server.waitFor(try #require(refused.json["id"]?.stringValue), until: ServerHarness.isFinal)
+            #expect(refusedJob["status"] == "failed")
+            #expect(refusedJob["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("'question'") == true)
+
+            let mapped = try await server.submitForm(
+                fields: [("preset", "chat-answer"), ("field", "question=message"), ("field", "chatId=conversation")],
+                files: [("chats.csv", csv)])
+            #expect(mapped.status == 202, "\(mapped.text)")
+            let id = try #require(mapped.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed")
+            let stored = try #require(try await server.store.job(id: id))
+            #expect(stored.spec.template?.fields == ["message"] && stored.spec.groupBy == "conversation")
+            let items = try await server.store.items(jobID: id, status: nil, afterIndex: -1, limit: 10)
+            #expect(items.map(\.groupKey) == ["a", "a"])
+
+            let typo = try await server.submit(csv, query: "preset=chat-answer&field=questoin=message")
+            #expect(typo.status == 400)
+            #expect(typo.json["error"]?["param"] == "fields.questoin")
+            #expect(try await server.submit(csv, query: "preset=chat-answer&field=question").status == 400)
+        }
+    }
+
+    @Test func mapRowsPacksFiftyRowsACallAndReportsIt() async throws {
+        try await ServerHarness.with { server in
+            let csv = "sku,title\n" + (0..<120).map { "S\($0),Product number \($0)\n" }.joined()
+            let reply = try await server.submit(csv, query: "preset=map-rows")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed")
+            #expect(job["counts"]?["succeeded"] == 120)
+            #expect(job["usage"]?["calls"] == 3, "120 rows in packs of 50: 50, 50, 20")
+            #expect(job["usage"]?["rows_per_call"] == 40.0)
+            let lines = try await server.get("/v1/jobs/\(id)/results?format=jsonl").text.split(separator: "\n")
+            let first = try JSONParser.parse(String(lines[0]))
+            #expect(first["output"]?["category"]?.stringValue != nil && first["cached"] == false)
+        }
+    }
+
+    @Test func theSameRequestTwiceIsAnsweredFromTheCache() async throws {
+        try await ServerHarness.with { server in
+            let first = try #require(try await server.submit(reviewsCSV(20)).json["id"]?.stringValue)
+            _ = try await server.waitFor(first, until: ServerHarness.isFinal)
+            let second = try #require(try await server.submit(reviewsCSV(20)).json["id"]?.stringValue)
+            let job = try await server.waitFor(second, until: ServerHarness.isFinal)
+            #expect(job["counts"]?["cached"] == 20 && job["usage"]?["calls"] == 0)
+            let lines = try await server.get("/v1/jobs/\(second)/results?format=jsonl").text.split(separator: "\n")
+            #expect(lines.allSatisfy { (try? JSONParser.parse(String($0)))?["cached"] == true })
+            let metrics = try await server.get("/metrics").text
+            #expect(metrics.contains("sluice_cache_hits_total 20"), "\(metrics.split(separator: "\n").filter { $0.contains("cache") })")
+            let off = try #require(
+                try await server.submit(reviewsCSV(20), query: "preset=text-classify&cache=false").json["id"]?.stringValue)
+            let paid = try await server.waitFor(off, until: ServerHarness.isFinal)
+            #expect(paid["counts"]?["cached"] == 0 && paid["usage"]?["calls"] == 20)
+        }
+    }
+
+    @Test func budgetsAreCheckedAndAResumeCanRaiseThem() async throws {
+        // No workers: the job waits queued, so pausing and resuming it race nothing.
+        try await ServerHarness.with(workers: false) { server in
+            let unpriced = try await server.submit(reviewsCSV(2), query: "preset=text-classify&budget=%7B%22cost_usd%22%3A1%7D")
+            #expect(unpriced.status == 400)
+            #expect(unpriced.json["error"]?["message"]?.stringValue?.contains("no price is configured") == true)
+            let negative = try await server.submit(reviewsCSV(2), query: "preset=text-classify&budget=%7B%22tokens%22%3A-1%7D")
+            #expect(negative.status == 400 && negative.json["error"]?["param"] == "budget.tokens")
+
+            let id = try #require(
+                try await server.submit(reviewsCSV(2), query: "preset=text-classify&budget=%7B%22tokens%22%3A50000%7D").json["id"]?
+                    .stringValue)
+            let queued = try await server.waitFor(id) { $0["status"] == "queued" }
+            #expect(queued["budget"] == ["tokens": 50000])
+            #expect(try await server.post("/v1/jobs/\(id)/pause").status == 200)
+            let badBody = try await server.call(
+                .POST, "/v1/jobs/\(id)/resume", headers: [("Content-Type", "application/json")],
+                body: .bytes(ByteBuffer(string: #"{"budget": {"tokens": "lots"}}"#)))
+            #expect(badBody.status == 400)
+            #expect(badBody.json["error"]?["message"]?.stringValue?.contains("budget.tokens") == true)
+            #expect(try await server.get("/v1/jobs/\(id)").json["status"] == "paused", "a refused resume changes nothing")
+            let resumed = try await server.call(
+                .POST, "/v1/jobs/\(id)/resume", headers: [("Content-Type", "application/json")],
+                body: .bytes(ByteBuffer(string: #"{"budget": {"tokens": 90000}}"#)))
+            #expect(resumed.status == 200, "\(resumed.text)")
+            #expect(resumed.json["status"] == "queued" && resumed.json["budget"] == ["tokens": 90000])
+        }
+    }
+}
