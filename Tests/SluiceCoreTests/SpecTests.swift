@@ -23,7 +23,22 @@ import Testing
         #expect(throws: SpecError.self) { try template.render(fields) }
     }
 
-    @Test(arguments: ["{{unclosed", "{{}}", "{{a..b}}", "{{.a}}"])
+    @Test func sectionsShowOnlyWhenTheFieldIsThere() throws {
+        let template = try PromptTemplate("{{#url}}From {{url}}. {{/url}}{{q}}")
+        #expect(template.fields == ["q"] && template.optionalFields == ["url"])
+        #expect(try template.render(JSONObject([("q", "Why?"), ("url", "https://x")])) == "From https://x. Why?")
+        #expect(try template.render(JSONObject([("q", "Why?"), ("url", "")])) == "Why?")
+        #expect(try template.render(JSONObject([("q", "Why?")])) == "Why?")
+        #expect(template.missingFields(inColumns: ["q"]).isEmpty)
+    }
+
+    @Test func theWholeRecordIsItsJSON() throws {
+        let template = try PromptTemplate("Row: {{.}}")
+        #expect(try template.render(JSONObject([("a", "1"), ("b", 2)])) == #"Row: {"a":"1","b":2}"#)
+        #expect(template.missingFields(inColumns: []).isEmpty)
+    }
+
+    @Test(arguments: ["{{unclosed", "{{}}", "{{a..b}}", "{{.a}}", "{{#a}}open", "{{/a}}", "{{#a}}x{{/b}}", "{{#.}}x{{/.}}"])
     func refusesMalformedPlaceholders(source: String) {
         #expect(throws: SpecError.self) { try PromptTemplate(source) }
     }
@@ -106,6 +121,28 @@ import Testing
         #expect(spec.groupBy == nil)
     }
 
+    @Test func fieldsPointTheTemplateAndGroupAtOtherColumns() throws {
+        let spec = try JobSpec.parse(
+            [
+                "template": "{{#lang}}In {{lang}}: {{/lang}}{{question}} {{meta.page}}", "group_by": "chatId",
+                "fields": ["question": "message", "chatId": "thread", "lang": "language", "meta": "info"],
+            ], preset: { _ in nil })
+        #expect(spec.template?.source == "{{#language}}In {{language}}: {{/language}}{{message}} {{info.page}}")
+        #expect(spec.groupBy == "thread")
+        #expect(spec.json["fields"] == nil, "applied once: the stored spec names the real columns")
+        #expect(try JobSpec(stored: spec.json) == spec)
+    }
+
+    @Test func budgetBrakeAndCacheHaveDefaultsAndRoundTrip() throws {
+        let plain = try JobSpec.parse(["template": "x"], preset: { _ in nil })
+        #expect(plain.cache && plain.budget == nil && plain.failureBrake == .standard)
+        let set = try JobSpec.parse(
+            ["template": "x", "cache": false, "budget": ["tokens": 500, "cost_usd": 0.25], "failure_brake": false], preset: { _ in nil })
+        #expect(!set.cache && set.budget == Budget(tokens: 500, costUSD: 0.25) && set.failureBrake == nil)
+        #expect(set.budget?.costMicros == 250_000)
+        #expect(try JobSpec(stored: set.json) == set)
+    }
+
     @Test func storedFormRoundTrips() throws {
         let spec = try JobSpec.parse(
             ["preset": "score", "output_schema": ["type": "object"], "group_by": "chatId", "system": "s"], preset: { presets[$0] })
@@ -123,6 +160,12 @@ import Testing
             (["template": "x", "input": ["delimiter": ";;"]], "input.delimiter"),
             (["template": "x", "input": ["format": "xml"]], "input.format"),
             (["template": "x", "params": [1]], "params"),
+            (["template": "{{a}}", "fields": ["b": "c"]], "fields.b"),
+            (["template": "{{a}}", "fields": ["a": 1]], "fields.a"),
+            (["template": "x", "budget": ["tokens": 0]], "budget.tokens"),
+            (["template": "x", "budget": ["dollars": 1]], "budget.dollars"),
+            (["template": "x", "failure_brake": ["rate": 1.5]], "failure_brake.rate"),
+            (["template": "x", "cache": "no"], "cache"),
         ] as [(JSONValue, String)])
     func refusesInvalidSpecs(json: JSONValue, field: String) {
         do {
