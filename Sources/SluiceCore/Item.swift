@@ -30,12 +30,15 @@ public struct Item: Sendable, Equatable {
     public var packSize: Int?
     /// Whether the output is an earlier identical request's, reused without a call.
     public var cached: Bool
+    /// 0 for the job's own items (the map); 1, 2… for the calls of each reduce round, whose
+    /// input is `{"parts": [earlier outputs], "round": n}` (see ``ReduceStep``).
+    public var round: Int
 
     public init(
         id: Int64, jobID: String, index: Int, groupKey: String?, status: ItemStatus, input: JSONObject,
         output: JSONValue? = nil, error: String? = nil, attempts: Int = 0, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil,
-        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false
+        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false, round: Int = 0
     ) {
         self.id = id
         self.jobID = jobID
@@ -54,6 +57,7 @@ public struct Item: Sendable, Equatable {
         self.finishedAt = finishedAt
         self.packSize = packSize
         self.cached = cached
+        self.round = round
     }
 }
 
@@ -62,11 +66,15 @@ public struct NewItem: Sendable, Equatable {
     public var index: Int
     public var groupKey: String?
     public var input: JSONObject
+    /// Set for an item that failed before any call — a document that gave no text — with
+    /// the reason; it is stored `failed` and counted so.
+    public var failure: String?
 
-    public init(index: Int, groupKey: String?, input: JSONObject) {
+    public init(index: Int, groupKey: String?, input: JSONObject, failure: String? = nil) {
         self.index = index
         self.groupKey = groupKey
         self.input = input
+        self.failure = failure
     }
 }
 

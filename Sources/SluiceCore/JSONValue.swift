@@ -109,6 +109,14 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// A copy with `defaults`' members added where this object has none of that name.
+    public func withDefaults(_ defaults: JSONObject) -> JSONObject {
+        guard !defaults.isEmpty else { return self }
+        var merged = self
+        for member in defaults where self[member.key] == nil { merged.members.append(member) }
+        return merged
+    }
+
     /// A copy with `key` set to `value`.
     public func with(_ key: String, _ value: JSONValue) -> JSONObject {
         var copy = self

@@ -25,6 +25,12 @@ public struct JobSpec: Sendable, Equatable {
     public var budget: Budget?
     /// When the job pauses itself because its recent items mostly fail; `nil` for never.
     public var failureBrake: FailureBrake?
+    /// Values every template may use besides the item's own fields (which win): a course's
+    /// title, a language, anything the whole job shares.
+    public var vars: JSONObject
+    /// The step that combines the items' outputs into one result; `nil` for a job whose result
+    /// is its items (see ``ReduceStep``).
+    public var reduce: ReduceStep?
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -33,7 +39,8 @@ public struct JobSpec: Sendable, Equatable {
     public static let routedProvider = "auto"
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
-        "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake",
+        "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
+        "reduce",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -100,9 +107,9 @@ public struct JobSpec: Sendable, Equatable {
         }
     }
 
-    /// One `fields` entry written as `NAME=COLUMN` (the CLI's `--field`, the API's `field`),
-    /// split at its first `=`; `nil` when either side is empty.
-    public static func fieldMapping(_ text: String) -> (name: String, column: String)? {
+    /// `NAME=VALUE` — one `fields` entry (`--field`, the API's `field`) or one `vars` entry
+    /// (`--var`, `var`) — split at its first `=`; `nil` when either side is empty.
+    public static func assignment(_ text: String) -> (name: String, value: String)? {
         guard let equals = text.firstIndex(of: "=") else { return nil }
         let name = text[..<equals].trimmingCharacters(in: .whitespaces)
         let column = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
@@ -114,7 +121,7 @@ public struct JobSpec: Sendable, Equatable {
         var merged = base
         for member in overrides {
             if case .object(let inner)? = merged[member.key], case .object(let override) = member.value,
-                member.key == "input" || member.key == "params" || member.key == "fields"
+                ["input", "params", "fields", "vars"].contains(member.key)
             {
                 merged[member.key] = .object(merge(base: inner, overrides: override))
             } else {
@@ -173,6 +180,15 @@ public struct JobSpec: Sendable, Equatable {
         }
         budget = try Budget(object["budget"] ?? .null)
         failureBrake = try FailureBrake.parse(object["failure_brake"])
+        switch object["vars"] {
+        case nil, .null?: vars = JSONObject()
+        case .object(let members)?: vars = members
+        default: throw SpecError(field: "vars", message: "must be an object of values the templates may use")
+        }
+        reduce = try ReduceStep.parse(object["reduce"] ?? .null)
+        if reduce != nil, template == nil {
+            throw SpecError(field: "reduce", message: "requests given whole have nothing to reduce")
+        }
         if template == nil, itemsPerRequest > 1 || groupBy != nil {
             throw SpecError(field: "input.format", message: "openai_batch requests run one by one: no items_per_request or group_by")
         }
@@ -202,6 +218,8 @@ public struct JobSpec: Sendable, Equatable {
         object["cache"] = .bool(cache)
         if let budget { object["budget"] = budget.json }
         object["failure_brake"] = failureBrake?.json ?? .bool(false)
+        if !vars.isEmpty { object["vars"] = .object(vars) }
+        if let reduce { object["reduce"] = reduce.json }
         return .object(object)
     }
 
@@ -222,31 +240,42 @@ public struct InputOptions: Sendable, Equatable {
     public var delimiter: UInt8
     /// For a JSON object file, the member holding the array of records; `nil` finds the one array member.
     public var records: String?
-    /// For plain text: one item per file, or one per blank-line-separated record.
+    /// For documents (text, PDF): one item per file, one per blank-line-separated record, or
+    /// one per chunk of at most ``chunkChars`` characters.
     public var textMode: TextMode
+    /// The most characters in one chunk, in `chunks` mode; chunks end at a paragraph (or a
+    /// sentence, or a space) when one is near.
+    public var chunkChars: Int
 
     public enum TextMode: String, Sendable {
         case file
         case paragraphs
+        case chunks
     }
 
-    public init(format: InputFormat? = nil, delimiter: UInt8 = UInt8(ascii: ","), records: String? = nil, textMode: TextMode = .file) {
+    public static let defaultChunkChars = 6000
+
+    public init(
+        format: InputFormat? = nil, delimiter: UInt8 = UInt8(ascii: ","), records: String? = nil, textMode: TextMode = .file,
+        chunkChars: Int = InputOptions.defaultChunkChars
+    ) {
         self.format = format
         self.delimiter = delimiter
         self.records = records
         self.textMode = textMode
+        self.chunkChars = chunkChars
     }
 
     init(_ json: JSONValue) throws(SpecError) {
         self.init()
         if json == .null { return }
         guard case .object(let object) = json else { throw SpecError(field: "input", message: "must be an object") }
-        for key in object.keys where !["format", "delimiter", "records", "text_mode"].contains(key) {
+        for key in object.keys where !["format", "delimiter", "records", "text_mode", "chunk_chars"].contains(key) {
             throw SpecError(field: "input.\(key)", message: "unknown input option")
         }
         if let format = object["format"], format != .null {
             guard let name = format.stringValue, let parsed = InputFormat(rawValue: name) else {
-                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text, openai_batch")
+                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text, pdf, openai_batch")
             }
             self.format = parsed
         }
@@ -264,9 +293,15 @@ public struct InputOptions: Sendable, Equatable {
         }
         if let mode = object["text_mode"], mode != .null {
             guard let name = mode.stringValue, let parsed = TextMode(rawValue: name) else {
-                throw SpecError(field: "input.text_mode", message: "must be 'file' or 'paragraphs'")
+                throw SpecError(field: "input.text_mode", message: "must be 'file', 'paragraphs' or 'chunks'")
             }
             textMode = parsed
+        }
+        if let raw = object["chunk_chars"], raw != .null {
+            guard let chars = raw.intValue, (500...200_000).contains(chars) else {
+                throw SpecError(field: "input.chunk_chars", message: "must be an integer from 500 to 200000")
+            }
+            chunkChars = chars
         }
     }
 
@@ -276,6 +311,7 @@ public struct InputOptions: Sendable, Equatable {
         object["delimiter"] = .string(String(UnicodeScalar(delimiter)))
         if let records { object["records"] = .string(records) }
         object["text_mode"] = .string(textMode.rawValue)
+        if textMode == .chunks { object["chunk_chars"] = .int(chunkChars) }
         return .object(object)
     }
 }
@@ -286,6 +322,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case json
     case jsonl
     case text
+    /// PDF documents: their text, extracted with poppler's `pdftotext`, read as ``text``.
+    case pdf
     /// OpenAI Batch API input: JSON Lines, each a whole `/v1/chat/completions` request with
     /// its `custom_id` (see ``ChatRequestLine``). Never inferred from a file name.
     case openAIBatch = "openai_batch"
@@ -299,8 +337,10 @@ public enum InputFormat: String, Sendable, CaseIterable {
             self = .jsonl
         } else if lower.hasSuffix(".json") {
             self = .json
-        } else if lower.hasSuffix(".txt") || lower.hasSuffix(".md") || lower.hasSuffix(".text") {
+        } else if lower.hasSuffix(".txt") || lower.hasSuffix(".md") || lower.hasSuffix(".text") || lower.hasSuffix(".markdown") {
             self = .text
+        } else if lower.hasSuffix(".pdf") {
+            self = .pdf
         } else {
             return nil
         }

@@ -26,14 +26,14 @@ public struct PromptBuilder: Sendable {
         guard let template = spec.template else { return try ChatRequestLine.modelRequest(from: input) }
         var messages: [ChatMessage] = []
         for turn in history {
-            messages.append(ChatMessage(role: .user, content: try template.render(turn.input)))
+            messages.append(ChatMessage(role: .user, content: try template.render(turn.input.withDefaults(spec.vars))))
             messages.append(ChatMessage(role: .assistant, content: turn.output.plainText))
         }
-        messages.append(ChatMessage(role: .user, content: try template.render(input)))
+        messages.append(ChatMessage(role: .user, content: try template.render(input.withDefaults(spec.vars))))
         appendCorrection(previousError, to: &messages)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: spec.outputSchema), messages: messages, params: spec.params,
-            outputSchema: spec.outputSchema, inputs: [input])
+            outputSchema: spec.outputSchema, inputs: [input.withDefaults(spec.vars)])
     }
 
     /// One request answering several ungrouped rows, each under its stable key (``rowKey(index:)``).
@@ -52,7 +52,7 @@ public struct PromptBuilder: Sendable {
 
             """
         for row in rows {
-            prompt += "\n### Row \(row.key)\n" + (try template.render(row.input)) + "\n"
+            prompt += "\n### Row \(row.key)\n" + (try template.render(row.input.withDefaults(spec.vars))) + "\n"
         }
         var messages = [ChatMessage(role: .user, content: prompt)]
         appendCorrection(previousError, to: &messages)
@@ -60,7 +60,7 @@ public struct PromptBuilder: Sendable {
         let schema = Self.packedSchema(keys: keys, item: spec.outputSchema)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: schema), messages: messages, params: spec.params,
-            outputSchema: schema, inputs: rows.map(\.input), rowKeys: keys)
+            outputSchema: schema, inputs: rows.map { $0.input.withDefaults(spec.vars) }, rowKeys: keys)
     }
 
     /// A row's key in a packed prompt: its place in the input, which never changes between

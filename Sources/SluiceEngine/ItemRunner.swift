@@ -94,7 +94,7 @@ struct ItemRunner: Sendable {
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
-        let decoder = ReplyDecoder(schema: job.spec.outputSchema)
+        let decoder = ReplyDecoder(schema: Self.spec(for: remaining[0], job: job).outputSchema)
         let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
         if request.isPacked {
             let packed = PackedReply(text: reply.text, keys: request.rowKeys, decoder: decoder)
@@ -139,6 +139,13 @@ struct ItemRunner: Sendable {
         }
     }
 
+    /// The spec an item's call runs with: the job's for its own items, the reduce step's for
+    /// the items of a reduce round.
+    static func spec(for item: Item, job: Job) -> JobSpec {
+        guard item.round > 0, let reducing = job.spec.reducing else { return job.spec }
+        return reducing
+    }
+
     /// The model an item's call asks for: its own request's, or the spec's.
     static func model(of item: Item, job: Job) -> String {
         guard job.spec.template == nil else { return job.spec.model }
@@ -149,7 +156,7 @@ struct ItemRunner: Sendable {
     /// one item's with its group's history. With `feedback`, a retried item's prompt says why
     /// its last reply was refused; without, it is the item's request as the cache knows it.
     func buildRequest(_ items: [Item], job: Job, feedback: Bool) async throws -> ModelRequest {
-        let builder = PromptBuilder(spec: job.spec)
+        let builder = PromptBuilder(spec: Self.spec(for: items[0], job: job))
         if items.count > 1 {
             return try builder.packedRequest(
                 for: items.map { (PromptBuilder.rowKey(index: $0.index), $0.input) },

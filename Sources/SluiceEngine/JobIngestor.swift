@@ -114,11 +114,17 @@ public struct JobIngestor: Sendable {
         }
         defer { storing?.cancel() }
 
-        for source in job.sources {
+        for (number, source) in job.sources.enumerated() {
+            if source.format == .pdf || (source.format == .text && job.spec.input.textMode == .chunks) {
+                try await store.setStage(
+                    jobID: jobID, stage: .extracting,
+                    message: "Extracting text from \(source.displayName) (\(number + 1) of \(job.sources.count))…")
+            }
             // Read from this machine's disk, or a download of it when uploads live in a bucket.
             let stop = try await withLocalFile(source.path) { path -> Bool in
                 do {
-                    let parser = try RecordParsers.open(path: path, format: source.format, options: job.spec.input)
+                    let parser = try RecordParsers.open(
+                        path: path, name: source.displayName, format: source.format, options: job.spec.input)
                     if let csv = parser as? CSVRecordParser, let problem = builder.checkColumns(csv.header) {
                         note(problem, in: source)
                         return false
@@ -139,6 +145,9 @@ public struct JobIngestor: Sendable {
                             case .failure(let problem): note(problem, in: source)
                             }
                         case .problem(let problem): note(problem, in: source)
+                        case .failedDocument(let message):
+                            guard problems.isEmpty else { continue }
+                            batch.append(builder.failedDocument(message, name: source.displayName))
                         }
                         if problems.count >= Job.maximumErrors { return true }
                     }

@@ -110,7 +110,8 @@ public final class Worker: Service, Sendable {
         let size = batch.job.spec.itemsPerRequest
         guard size > 1 else { return batch.items.map { [$0] } }
         var packs: [Int: [Item]] = [:]
-        for item in batch.items { packs[min(size, item.packSize ?? size), default: []].append(item) }
+        // A reduce round's items are calls of their own.
+        for item in batch.items { packs[item.round > 0 ? 1 : min(size, item.packSize ?? size), default: []].append(item) }
         return packs.keys.sorted(by: >).flatMap { limit in
             let rows = packs[limit]!
             return stride(from: 0, to: rows.count, by: limit).map { Array(rows[$0..<min($0 + limit, rows.count)]) }

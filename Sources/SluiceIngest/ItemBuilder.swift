@@ -6,6 +6,8 @@ public struct ItemBuilder: Sendable {
     /// `nil` when each record is a whole request (``InputFormat/openAIBatch``).
     public let template: PromptTemplate?
     public let groupBy: String?
+    /// The spec's `vars`: fields every item has without carrying them.
+    let vars: JSONObject
     public private(set) var nextIndex = 0
     /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
     var customIDs: Set<String> = []
@@ -13,19 +15,20 @@ public struct ItemBuilder: Sendable {
     public init(spec: JobSpec) {
         template = spec.template
         groupBy = spec.groupBy
+        vars = spec.vars
     }
 
     /// A header that lacks a column the template needs: one error for the file instead of one per row.
     public func checkColumns(_ columns: [String], line: Int = 1) -> InputProblem? {
         guard let template else { return nil }
-        let missing = template.missingFields(inColumns: columns)
+        let missing = template.missingFields(inColumns: columns + vars.keys)
         guard !missing.isEmpty else { return nil }
         return InputProblem(line: line, message: "the template needs \(Self.describe(missing)), which the header does not have")
     }
 
     public mutating func item(from record: IngestRecord) -> Result<NewItem, InputProblem> {
         guard let template else { return request(from: record) }
-        let missing = template.missingFields(in: record.fields)
+        let missing = template.missingFields(in: record.fields.withDefaults(vars))
         guard missing.isEmpty else {
             return .failure(
                 InputProblem(line: record.line, message: "the template needs \(Self.describe(missing)), which this record does not have"))
@@ -40,6 +43,12 @@ public struct ItemBuilder: Sendable {
         }
         defer { nextIndex += 1 }
         return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields))
+    }
+
+    /// The item of a document that gave no text: failed from the start, with the reason.
+    public mutating func failedDocument(_ message: String, name: String) -> NewItem {
+        defer { nextIndex += 1 }
+        return NewItem(index: nextIndex, groupKey: nil, input: JSONObject([("document", .string(name))]), failure: message)
     }
 
     /// A Batch API line, checked as OpenAI checks it; a repeated `custom_id` is refused.

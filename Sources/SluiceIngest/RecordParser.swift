@@ -16,6 +16,9 @@ public struct IngestRecord: Sendable, Equatable {
 public enum IngestStep: Sendable, Equatable {
     case record(IngestRecord)
     case problem(InputProblem)
+    /// One document of several gave no text (the message names it and says why): it fails
+    /// alone, as an item, and the others go on.
+    case failedDocument(String)
 }
 
 /// A streaming reader of one file's records. `next()` returns `nil` at the end and throws
@@ -26,13 +29,26 @@ public protocol RecordParser: AnyObject {
 
 /// Opens the parser for a format.
 public enum RecordParsers {
-    public static func open(path: String, format: InputFormat, options: InputOptions) throws(InputProblem) -> any RecordParser {
+    /// `name` is the file's name as its owner knows it, which documents carry in their records.
+    public static func open(path: String, name: String, format: InputFormat, options: InputOptions) throws(InputProblem)
+        -> any RecordParser
+    {
+        if format == .pdf {
+            return DocumentRecordParser(name: name, options: options) { () throws(PDFTextExtractor.Failure) in
+                try PDFTextExtractor().text(ofFileAt: path)
+            }
+        }
+        if format == .text, options.textMode == .chunks {
+            return DocumentRecordParser(name: name, options: options) { () throws(PDFTextExtractor.Failure) in
+                try DocumentRecordParser.readText(path: path)
+            }
+        }
         let reader = try ByteReader(path: path)
         switch format {
         case .csv: return try CSVRecordParser(reader: reader, delimiter: options.delimiter)
         case .json: return JSONArrayRecordParser(reader: reader, recordsMember: options.records)
         case .jsonl, .openAIBatch: return JSONLinesRecordParser(reader: reader)
-        case .text: return TextRecordParser(reader: reader, mode: options.textMode)
+        case .text, .pdf: return TextRecordParser(reader: reader, mode: options.textMode)
         }
     }
 }

@@ -75,7 +75,13 @@ public struct BuiltinProvider: ModelProvider {
         let lowerName = name.lowercased()
         if let enumValues = node.enumValues { return choose(from: enumValues, context: context) }
         let type = node.types?.first { $0 != "null" } ?? node.types?.first ?? (node.properties != nil ? "object" : "string")
-        if !name.isEmpty, let given = context.input[name], node.types.map({ types in types.contains { Self.matches($0, given) } }) ?? true {
+        // A field the input has — and when combining parts, one named `something_name` too (a
+        // job's `course_title` var for the combined `title`).
+        let combining = context.input["parts"]?.arrayValue != nil
+        let given =
+            name.isEmpty
+            ? nil : context.input[name] ?? (combining ? context.input.first { $0.key.hasSuffix("_" + name) }?.value : nil)
+        if let given, node.types.map({ types in types.contains { Self.matches($0, given) } }) ?? true {
             return given
         }
         switch type {
@@ -86,6 +92,16 @@ public struct BuiltinProvider: ModelProvider {
             }
             return .object(object)
         case "array":
+            // Combining parts (a reduce step): one element per part, each made from its part.
+            if let items = node.items, items.properties != nil, case .array(let parts)? = context.input["parts"], !parts.isEmpty {
+                let count = min(max(node.minItems ?? 0, parts.count), node.maxItems ?? Int.max)
+                return .array(
+                    (0..<count).map { index in
+                        let part = parts[index % parts.count].objectValue ?? JSONObject([("text", parts[index % parts.count])])
+                        let text = Self.text(of: part)
+                        return value(for: items, name: "", context: Context(input: part, text: text, reading: lexicon.read(text)))
+                    })
+            }
             let words =
                 lowerName.contains("negative")
                 ? context.reading.negativeWords

@@ -18,6 +18,7 @@ struct JobRoutes {
         routes.add(.delete, "/v1/jobs/:id", delete)
         routes.add(.get, "/v1/jobs/:id/items", items)
         routes.add(.get, "/v1/jobs/:id/results", results)
+        routes.add(.get, "/v1/jobs/:id/result", result)
         routes.add(.get, "/v1/jobs/:id/events", events)
         routes.add(.post, "/v1/jobs/:id/cancel") { try await control($0, $1) { id, now in try await store.cancel(jobID: id, now: now) } }
         routes.add(.post, "/v1/jobs/:id/pause") {
@@ -214,6 +215,22 @@ struct JobRoutes {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         let updated = try await api.transition { try await operation(job.id, Date()) }
         return Response.json(Representation.job(updated, now: Date()))
+    }
+
+    /// `GET /v1/jobs/{id}/result`: the one combined result of a job with a reduce step (a
+    /// course from documents), once its last round has it; `409` until then.
+    func result(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        guard job.spec.reduce != nil else {
+            throw APIError.conflict("job \(job.id) has no reduce step: its results are at /v1/jobs/\(job.id)/results")
+        }
+        guard let result = try await api.store.result(jobID: job.id) else {
+            let why =
+                job.status.isFinal
+                ? "it ended \(job.status.rawValue) without one (see its errors)" : "it is still \(job.stage?.rawValue ?? job.status.rawValue)"
+            throw APIError.conflict("job \(job.id) has no combined result: \(why)")
+        }
+        return Response.json(result)
     }
 
     /// `POST /v1/jobs/{id}/resume`, optionally with `{"budget": {...}}`: a new cap replaces the

@@ -6,10 +6,12 @@ import SluiceCore
 enum SpecFields {
     static let strings: Set<String> = ["name", "preset", "template", "system", "provider", "model", "group_by"]
     static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts"]
-    static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache"]
+    static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache", "vars", "reduce"]
     /// `field=NAME=COLUMN`, repeatable: one entry of the spec's `fields`, as `--field` on the CLI.
     static let fieldName = "field"
-    static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode"]
+    /// `var=NAME=VALUE`, repeatable: one entry of the spec's `vars`, as `--var` on the CLI.
+    static let varName = "var"
+    static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode", "chunk_chars"]
 
     /// The spec's JSON form; names in `ignoring` belong to the request, not the spec.
     static func json(from pairs: [(name: String, value: String)], ignoring: Set<String> = []) throws(APIError) -> JSONValue {
@@ -32,18 +34,24 @@ enum SpecFields {
                 spec[name] = .int(number)
             } else if jsonValues.contains(name) {
                 spec[name] = try parse(value, field: name)
+            } else if name == "chunk_chars" {
+                guard let number = Int(value) else { throw APIError.badRequest("chunk_chars must be an integer", param: name) }
+                input[name] = .int(number)
             } else if inputOptions.contains(name) {
                 input[name] = .string(value)
-            } else if name == fieldName {
-                guard let (field, column) = JobSpec.fieldMapping(value) else {
-                    throw APIError.badRequest("field must be NAME=COLUMN, such as message=question", param: name)
+            } else if name == fieldName || name == varName {
+                guard let (key, text) = JobSpec.assignment(value) else {
+                    throw APIError.badRequest(
+                        name == fieldName ? "field must be NAME=COLUMN, such as message=question" : "var must be NAME=VALUE, such as course_title=Intro",
+                        param: name)
                 }
-                var fields = spec["fields"]?.objectValue ?? JSONObject()
-                fields[field] = .string(column)
-                spec["fields"] = .object(fields)
+                let member = name == fieldName ? "fields" : "vars"
+                var entries = spec[member]?.objectValue ?? JSONObject()
+                entries[key] = .string(text)
+                spec[member] = .object(entries)
             } else {
                 throw APIError.badRequest(
-                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions).union([fieldName])).sorted().joined(separator: ", ")))",
+                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions).union([fieldName, varName])).sorted().joined(separator: ", ")))",
                     param: name)
             }
         }

@@ -121,6 +121,7 @@ struct UploadReceiver {
         case "application/json": return .json
         case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines": return .jsonl
         case "text/plain", "text/markdown": return .text
+        case "application/pdf": return .pdf
         default: return nil
         }
     }

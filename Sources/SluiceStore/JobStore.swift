@@ -97,6 +97,14 @@ public protocol JobStore: Sendable {
     /// or it pauses again at the next claim), and the failure brake starts counting afresh.
     func resume(jobID: String, budget: Budget?, now: Date) async throws -> Job
 
+    /// Says what an unfinished job is doing (a step and a line for the user); a finished job is
+    /// left as it is.
+    func setStage(jobID: String, stage: JobStage?, message: String?) async throws
+
+    /// The combined result of a map-then-reduce job: the output of its last round's single
+    /// call, once that call succeeded; `nil` before then, or for a job with no reduce step.
+    func result(jobID: String) async throws -> JSONValue?
+
     /// Validated outputs of earlier identical requests, by cache key; keys with none are absent.
     func cachedOutputs(keys: [String]) async throws -> [String: CachedOutput]
 

@@ -45,7 +45,7 @@ public final class SQLJobStore: JobStore {
             SQLValue(new.fingerprint), SQLValue(new.spec.batchSize), SQLValue(new.spec.maxAttempts), SQLValue(now),
             SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
-            SQLValue(new.spec.failureBrake?.rate),
+            SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars),
         ]
         return try await write { tx in
             guard
@@ -53,8 +53,8 @@ public final class SQLJobStore: JobStore {
                     """
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
-                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -101,25 +101,35 @@ public final class SQLJobStore: JobStore {
     }
 
     /// The columns of `items` an ingest writes.
-    static let newItemColumns = ["job_seq", "idx", "group_key", "status", "input"]
+    static let newItemColumns = ["job_seq", "idx", "group_key", "status", "input", "error"]
 
     public func appendItems(jobID: String, owner: String, items: [NewItem]) async throws {
         // Encoded before the transaction, so the writer spends its time in the database.
         let inputs = items.map { SQLValue.text(StoreRows.text(.object($0.input))) }
+        let failed = items.filter { $0.failure != nil }
         try await write { tx in
             let seq = try Self.guardIngest(
-                tx, jobID: jobID, owner: owner, action: .appendItems, set: "total = total + ?, pending = pending + ?",
-                [SQLValue(items.count), SQLValue(items.count)])
+                tx, jobID: jobID, owner: owner, action: .appendItems, set: "total = total + ?, pending = pending + ?, failed = failed + ?",
+                [SQLValue(items.count), SQLValue(items.count - failed.count), SQLValue(failed.count)])
             let job = SQLValue.int(seq)
-            let pending = SQLValue.text(ItemStatus.pending.rawValue)
-            let rows = zip(items, inputs).map { item, input in [job, SQLValue(item.index), SQLValue(item.groupKey), pending, input] }
+            let rows = zip(items, inputs).map { item, input in
+                [
+                    job, SQLValue(item.index), SQLValue(item.groupKey),
+                    SQLValue.text(item.failure == nil ? ItemStatus.pending.rawValue : ItemStatus.failed.rawValue), input,
+                    SQLValue(item.failure),
+                ]
+            }
             try tx.insert(into: "items", columns: Self.newItemColumns, rows: rows)
+            try Self.appendErrors(tx, seq: seq, failed.map { JobErrorEntry(item: $0.index, message: $0.failure!) })
         }
     }
 
     public func finishValidation(jobID: String, owner: String, now: Date) async throws -> Job {
         try await write { tx in
-            let seq = try Self.guardIngest(tx, jobID: jobID, owner: owner, action: .finishValidation, set: "status = 'queued'", [])
+            // A job with a reduce step begins its map; any other leaves extracting behind.
+            let seq = try Self.guardIngest(
+                tx, jobID: jobID, owner: owner, action: .finishValidation,
+                set: "status = 'queued', stage = CASE WHEN reduce_chars IS NULL THEN NULL ELSE 'mapping' END, stage_message = NULL", [])
             try Self.finalizeIfDone(tx, seq: seq, now: now)
             return try Self.fetchJob(tx, id: jobID)
         }
@@ -129,8 +139,10 @@ public final class SQLJobStore: JobStore {
         try await write { tx in
             let seq = try Self.guardIngest(
                 tx, jobID: jobID, owner: owner, action: .failValidation,
-                set: "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, finished_at = ?", [SQLValue(now)])
+                set: "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, failed = 0, error_count = 0, finished_at = ?",
+                [SQLValue(now)])
             try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
+            try tx.execute("DELETE FROM job_errors WHERE job_seq = ?", [.int(seq)])
             try Self.appendErrors(tx, seq: seq, errors)
             return try Self.fetchJob(tx, id: jobID)
         }
@@ -138,8 +150,10 @@ public final class SQLJobStore: JobStore {
 
     public func restartValidation(jobID: String, owner: String) async throws {
         try await write { tx in
-            let seq = try Self.guardIngest(tx, jobID: jobID, owner: owner, action: .restartValidation, set: "total = 0, pending = 0", [])
+            let seq = try Self.guardIngest(
+                tx, jobID: jobID, owner: owner, action: .restartValidation, set: "total = 0, pending = 0, failed = 0, error_count = 0", [])
             try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
+            try tx.execute("DELETE FROM job_errors WHERE job_seq = ?", [.int(seq)])
         }
     }
 
@@ -190,6 +204,30 @@ public final class SQLJobStore: JobStore {
                 WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
                 """, [.int(seq), .text(groupKey), SQLValue(beforeIndex)]
             ).map { try StoreRows.item($0, jobID: jobID) }
+        }
+    }
+
+    public func setStage(jobID: String, stage: JobStage?, message: String?) async throws {
+        let open = JobStatus.allCases.filter { !$0.isFinal }
+        try await write { tx in
+            try tx.execute(
+                "UPDATE jobs SET stage = ?, stage_message = ? WHERE id = ? AND status IN (\(open.sqlList))",
+                [SQLValue(stage?.rawValue), SQLValue(message), .text(jobID)])
+        }
+    }
+
+    public func result(jobID: String) async throws -> JSONValue? {
+        try await read { tx in
+            let seq = try Self.locate(tx, jobID: jobID).seq
+            let last = try tx.rows(
+                """
+                SELECT status, output FROM items WHERE job_seq = ? AND round > 0
+                AND round = (SELECT MAX(round) FROM items WHERE job_seq = ?) LIMIT 2
+                """, [.int(seq), .int(seq)])
+            guard last.count == 1, try last[0].text("status") == ItemStatus.succeeded.rawValue, let text = try last[0].optionalText("output")
+            else { return nil }
+            guard let output = try? JSONParser.parse(text) else { throw StoreError.corrupt("result of job \(jobID)") }
+            return output
         }
     }
 
@@ -352,7 +390,7 @@ public final class SQLJobStore: JobStore {
     {
         if let row = try tx.row(
             """
-            UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, finished_at = ?, ingest_owner = NULL,
+            UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, failed = 0, finished_at = ?, ingest_owner = NULL,
             ingest_expires_at = NULL WHERE id = ? AND status = 'validating' RETURNING seq
             """, [.text(final.rawValue), SQLValue(reason), SQLValue(now), .text(jobID)])
         {
@@ -399,23 +437,62 @@ public final class SQLJobStore: JobStore {
     /// ``JobCounts/finalStatus(cancelling:expired:)``; the guard in the `UPDATE` (an open status,
     /// nothing pending or running) makes it happen exactly once, whichever transaction gets there first.
     /// Returns the job and its final status when this call finalised it.
+    ///
+    /// A map-then-reduce job is not final when its map (or a reduce round) ends: the next
+    /// round's items are added here instead, in the same transaction — see ``startNextRound``.
     @discardableResult
     static func finalizeIfDone(_ tx: any SQLTransaction, seq: Int64, now: Date) throws -> (id: String, status: JobStatus)? {
         guard
             let row = try tx.row(
                 """
-                SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at FROM jobs
+                SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at, reduce_chars FROM jobs
                 WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
                 """, [.int(seq)])
         else { return nil }
         let expired = try row.optionalDouble("expires_at").map { $0 <= now.timeIntervalSince1970 } ?? false
+        if let maxChars = try row.optionalInt64("reduce_chars"), try row.text("status") != "cancelling", !expired,
+            try startNextRound(tx, seq: seq, maxChars: Int(maxChars))
+        {
+            return nil
+        }
         guard let final = try StoreRows.counts(row).finalStatus(cancelling: try row.text("status") == "cancelling", expired: expired)
         else { return nil }
         let finalised = try tx.row(
             """
-            UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ?
+            UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ?, stage = NULL, stage_message = NULL
             WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0 RETURNING id
             """, [.text(final.rawValue), SQLValue(now), .int(seq)])
         return try finalised.map { (try $0.text("id"), final) }
+    }
+
+    /// Adds the next reduce round's items when a round (the map is round 0) has just ended,
+    /// each taking as many of the round's succeeded outputs as fit (``ReduceStep/groups(sizes:maxChars:)``).
+    /// Returns `false` when the job is done instead: the last round was a single combined
+    /// output, or nothing succeeded to combine. Runs under the job's row lock, in the
+    /// transaction that ended the round, so a round is started exactly once.
+    static func startNextRound(_ tx: any SQLTransaction, seq: Int64, maxChars: Int) throws -> Bool {
+        let round = try tx.row("SELECT COALESCE(MAX(round), 0) AS round, COALESCE(MAX(idx), -1) AS last FROM items WHERE job_seq = ?", [.int(seq)])
+        let current = try round?.int("round") ?? 0
+        var nextIndex = try (round?.int("last") ?? -1) + 1
+        let outputs = try tx.rows(
+            "SELECT output FROM items WHERE job_seq = ? AND round = ? AND status = 'succeeded' ORDER BY idx", [.int(seq), SQLValue(current)]
+        ).map { try $0.text("output") }
+        guard !outputs.isEmpty, current == 0 || outputs.count > 1 else { return false }
+        let groups = ReduceStep.groups(sizes: outputs.map(\.utf8.count), maxChars: maxChars)
+        let next = current + 1
+        let rows = groups.map { group -> [SQLValue] in
+            defer { nextIndex += 1 }
+            // The outputs are stored JSON already: joined as they are, not parsed and rewritten.
+            let input = "{\"parts\":[" + outputs[group].joined(separator: ",") + "],\"round\":\(next)}"
+            return [.int(seq), SQLValue(nextIndex), .null, .text(ItemStatus.pending.rawValue), .text(input), .null, SQLValue(next)]
+        }
+        try tx.insert(into: "items", columns: newItemColumns + ["round"], rows: rows)
+        let message =
+            "Combining \(outputs.count) \(outputs.count == 1 ? "part" : "parts") into the result"
+            + (groups.count > 1 ? " in \(groups.count) calls" : "") + " (round \(next))…"
+        try tx.execute(
+            "UPDATE jobs SET total = total + ?, pending = pending + ?, stage = 'reducing', stage_message = ? WHERE seq = ?",
+            [SQLValue(rows.count), SQLValue(rows.count), .text(message), .int(seq)])
+        return true
     }
 }

@@ -19,7 +19,8 @@ extension SharedSchema {
     ///
     /// Jobs count their calls, cache hits and cost next to their tokens; carry their caps and
     /// failure brake as columns so a claim can check them in SQL; keep the outcomes (`s`/`f`,
-    /// latest last) of their last `brake_window` finished items; and say which step they are in.
+    /// latest last) of their last `brake_window` finished items; say which step they are in; and,
+    /// for a map-then-reduce job, how many characters of parts one reduce call takes.
     /// Items remember the largest pack they may go in next, whether their output came from the
     /// cache, and their round (0 for the map, 1… for the reduce rounds over earlier outputs).
     /// `result_cache` holds validated outputs by the hash of the request that produced them.
@@ -34,6 +35,7 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN recent_outcomes TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE jobs ADD COLUMN stage TEXT",
         "ALTER TABLE jobs ADD COLUMN stage_message TEXT",
+        "ALTER TABLE jobs ADD COLUMN reduce_chars INTEGER CHECK (reduce_chars > 0)",
         "ALTER TABLE items ADD COLUMN pack_size INTEGER CHECK (pack_size > 0)",
         "ALTER TABLE items ADD COLUMN cached INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1))",
         "ALTER TABLE items ADD COLUMN round INTEGER NOT NULL DEFAULT 0 CHECK (round >= 0)",

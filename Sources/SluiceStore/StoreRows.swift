@@ -12,7 +12,7 @@ public enum StoreRows {
 
     public static let itemColumns = """
         id, idx, group_key, status, input, output, error, attempts, lease_owner, lease_expires_at, prompt_tokens, \
-        completion_tokens, model, started_at, finished_at, pack_size, cached
+        completion_tokens, model, started_at, finished_at, pack_size, cached, round
         """
 
     public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at"
@@ -76,7 +76,7 @@ public enum StoreRows {
             usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
             model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
             finishedAt: try row.optionalDate("finished_at"), packSize: try row.optionalInt64("pack_size").map { Int($0) },
-            cached: try row.int("cached") != 0)
+            cached: try row.int("cached") != 0, round: try row.int("round"))
     }
 
     public static func file(_ row: SQLRow) throws -> StoredFile {

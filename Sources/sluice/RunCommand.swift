@@ -31,7 +31,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var specOptions: SpecOptions
 
-    @Option(name: .shortAndLong, help: "Write results here: .csv or .jsonl (default: JSONL on standard output).")
+    @Option(
+        name: .shortAndLong,
+        help: "Write results here: .csv or .jsonl (default: JSONL on standard output); for a job with a reduce step, .json takes its one result.")
     var output: String?
 
     /// The database that keeps the job; the same database and command resume it.
@@ -46,8 +48,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        if let output, ResultFormat(fileName: output) == nil {
-            throw ValidationError("--output must end in .csv or .jsonl")
+        if let output, ResultFormat(fileName: output) == nil, !output.lowercased().hasSuffix(".json") {
+            throw ValidationError("--output must end in .csv, .jsonl or .json (the combined result of a job with a reduce step)")
         }
     }
 
@@ -89,7 +91,9 @@ struct RunCommand: AsyncParsableCommand {
             note("interrupted: \(final.counts.finished) of \(final.counts.total) items done; run the same command again to resume")
             return
         }
-        if final.status != .failed || final.counts.total > 0 {
+        if final.spec.reduce != nil, output.map({ ResultFormat(fileName: $0) == nil }) ?? true {
+            try await writeCombinedResult(of: final, store: store)
+        } else if final.status != .failed || final.counts.total > 0 {
             try await writeResults(jobID: final.id, store: store)
         }
         report(final)
@@ -174,6 +178,24 @@ struct RunCommand: AsyncParsableCommand {
             throw error
         }
         note("results: \(output)")
+    }
+
+    /// The one result of a map-then-reduce job, to `--output` (`.json`) or standard output.
+    func writeCombinedResult(of job: Job, store: SQLJobStore) async throws {
+        guard let result = try await store.result(jobID: job.id) else {
+            note("no combined result: nothing was left to combine (see the errors below)")
+            return
+        }
+        let text = JSONWriter.string(result) + "\n"
+        guard let output else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        let partial = output + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)) else { throw ValidationError("cannot write \(output)") }
+        _ = try? FileManager.default.removeItem(atPath: output)
+        try FileManager.default.moveItem(atPath: partial, toPath: output)
+        note("result: \(output)")
     }
 
     func report(_ job: Job) {

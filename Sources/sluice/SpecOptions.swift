@@ -9,6 +9,11 @@ struct SpecOptions: ParsableArguments {
         help: ArgumentHelp("Read a field the prompt uses from another column, as NAME=COLUMN (repeatable).", valueName: "NAME=COLUMN"))
     var fields: [String] = []
 
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("A value every template may use, as NAME=VALUE (repeatable), such as course_title=Intro.", valueName: "NAME=VALUE"))
+    var vars: [String] = []
+
     @Option(help: "Rows packed into one model call (1–100); replies are matched to rows by key.")
     var itemsPerRequest: Int?
 
@@ -22,8 +27,11 @@ struct SpecOptions: ParsableArguments {
     var noCache = false
 
     func validate() throws {
-        for field in fields where JobSpec.fieldMapping(field) == nil {
+        for field in fields where JobSpec.assignment(field) == nil {
             throw ValidationError("--field \(field): give NAME=COLUMN, such as question=message")
+        }
+        for value in vars where JobSpec.assignment(value) == nil {
+            throw ValidationError("--var \(value): give NAME=VALUE, such as course_title=Water treatment")
         }
         if let itemsPerRequest, !(1...100).contains(itemsPerRequest) {
             throw ValidationError("--items-per-request must be from 1 to 100")
@@ -41,7 +49,10 @@ struct SpecOptions: ParsableArguments {
     var overrides: JSONObject {
         var object = JSONObject()
         if !fields.isEmpty {
-            object["fields"] = .object(JSONObject(fields.compactMap(JobSpec.fieldMapping).map { (key: $0.0, value: .string($0.1)) }))
+            object["fields"] = .object(JSONObject(fields.compactMap(JobSpec.assignment).map { (key: $0.0, value: .string($0.1)) }))
+        }
+        if !vars.isEmpty {
+            object["vars"] = .object(JSONObject(vars.compactMap(JobSpec.assignment).map { (key: $0.name, value: .string($0.value)) }))
         }
         if let itemsPerRequest { object["items_per_request"] = .int(itemsPerRequest) }
         if let budget { object["budget"] = budget.json }

@@ -39,12 +39,13 @@ struct ParseResult {
                 case .csv: try CSVRecordParser(reader: reader, delimiter: options.delimiter)
                 case .json: JSONArrayRecordParser(reader: reader, recordsMember: options.records)
                 case .jsonl, .openAIBatch: JSONLinesRecordParser(reader: reader)
-                case .text: TextRecordParser(reader: reader, mode: options.textMode)
+                case .text, .pdf: TextRecordParser(reader: reader, mode: options.textMode)
                 }
             while let step = try parser.next() {
                 switch step {
                 case .record(let record): result.records.append(record)
                 case .problem(let problem): result.problems.append(problem)
+                case .failedDocument(let message): result.problems.append(InputProblem(message: message))
                 }
             }
         } catch {
