@@ -38,7 +38,8 @@ public struct ReduceStep: Sendable, Equatable {
             throw SpecError(field: "reduce", message: "must be an object with a template that uses {{parts}}")
         }
         for key in object.keys where !["template", "system", "output_schema", "params", "max_chars"].contains(key) {
-            throw SpecError(field: "reduce.\(key)", message: "unknown reduce setting (known: template, system, output_schema, params, max_chars)")
+            throw SpecError(
+                field: "reduce.\(key)", message: "unknown reduce setting (known: template, system, output_schema, params, max_chars)")
         }
         guard let source = object["template"]?.stringValue, !source.isEmpty else {
             throw SpecError(field: "reduce.template", message: "a reduce step needs a template")

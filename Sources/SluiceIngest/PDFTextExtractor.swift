@@ -13,7 +13,8 @@ public struct PDFTextExtractor: Sendable {
     public var maximumBytes: Int
 
     public init(
-        executable: String? = PDFTextExtractor.locate(), timeoutSeconds: Double = 120, maximumBytes: Int = TextRecordParser.maximumDocumentBytes
+        executable: String? = PDFTextExtractor.locate(), timeoutSeconds: Double = 120,
+        maximumBytes: Int = TextRecordParser.maximumDocumentBytes
     ) {
         self.executable = executable
         self.timeoutSeconds = timeoutSeconds

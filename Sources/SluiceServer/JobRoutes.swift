@@ -227,7 +227,8 @@ struct JobRoutes {
         guard let result = try await api.store.result(jobID: job.id) else {
             let why =
                 job.status.isFinal
-                ? "it ended \(job.status.rawValue) without one (see its errors)" : "it is still \(job.stage?.rawValue ?? job.status.rawValue)"
+                ? "it ended \(job.status.rawValue) without one (see its errors)"
+                : "it is still \(job.stage?.rawValue ?? job.status.rawValue)"
             throw APIError.conflict("job \(job.id) has no combined result: \(why)")
         }
         return Response.json(result)

@@ -42,7 +42,8 @@ enum SpecFields {
             } else if name == fieldName || name == varName {
                 guard let (key, text) = JobSpec.assignment(value) else {
                     throw APIError.badRequest(
-                        name == fieldName ? "field must be NAME=COLUMN, such as message=question" : "var must be NAME=VALUE, such as course_title=Intro",
+                        name == fieldName
+                            ? "field must be NAME=COLUMN, such as message=question" : "var must be NAME=VALUE, such as course_title=Intro",
                         param: name)
                 }
                 let member = name == fieldName ? "fields" : "vars"

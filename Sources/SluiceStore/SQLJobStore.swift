@@ -139,7 +139,8 @@ public final class SQLJobStore: JobStore {
         try await write { tx in
             let seq = try Self.guardIngest(
                 tx, jobID: jobID, owner: owner, action: .failValidation,
-                set: "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, failed = 0, error_count = 0, finished_at = ?",
+                set:
+                    "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, failed = 0, error_count = 0, finished_at = ?",
                 [SQLValue(now)])
             try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
             try tx.execute("DELETE FROM job_errors WHERE job_seq = ?", [.int(seq)])
@@ -224,7 +225,8 @@ public final class SQLJobStore: JobStore {
                 SELECT status, output FROM items WHERE job_seq = ? AND round > 0
                 AND round = (SELECT MAX(round) FROM items WHERE job_seq = ?) LIMIT 2
                 """, [.int(seq), .int(seq)])
-            guard last.count == 1, try last[0].text("status") == ItemStatus.succeeded.rawValue, let text = try last[0].optionalText("output")
+            guard last.count == 1, try last[0].text("status") == ItemStatus.succeeded.rawValue,
+                let text = try last[0].optionalText("output")
             else { return nil }
             guard let output = try? JSONParser.parse(text) else { throw StoreError.corrupt("result of job \(jobID)") }
             return output
@@ -471,11 +473,13 @@ public final class SQLJobStore: JobStore {
     /// output, or nothing succeeded to combine. Runs under the job's row lock, in the
     /// transaction that ended the round, so a round is started exactly once.
     static func startNextRound(_ tx: any SQLTransaction, seq: Int64, maxChars: Int) throws -> Bool {
-        let round = try tx.row("SELECT COALESCE(MAX(round), 0) AS round, COALESCE(MAX(idx), -1) AS last FROM items WHERE job_seq = ?", [.int(seq)])
+        let round = try tx.row(
+            "SELECT COALESCE(MAX(round), 0) AS round, COALESCE(MAX(idx), -1) AS last FROM items WHERE job_seq = ?", [.int(seq)])
         let current = try round?.int("round") ?? 0
         var nextIndex = try (round?.int("last") ?? -1) + 1
         let outputs = try tx.rows(
-            "SELECT output FROM items WHERE job_seq = ? AND round = ? AND status = 'succeeded' ORDER BY idx", [.int(seq), SQLValue(current)]
+            "SELECT output FROM items WHERE job_seq = ? AND round = ? AND status = 'succeeded' ORDER BY idx",
+            [.int(seq), SQLValue(current)]
         ).map { try $0.text("output") }
         guard !outputs.isEmpty, current == 0 || outputs.count > 1 else { return false }
         let groups = ReduceStep.groups(sizes: outputs.map(\.utf8.count), maxChars: maxChars)

@@ -33,7 +33,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .shortAndLong,
-        help: "Write results here: .csv or .jsonl (default: JSONL on standard output); for a job with a reduce step, .json takes its one result.")
+        help:
+            "Write results here: .csv or .jsonl (default: JSONL on standard output); for a job with a reduce step, .json takes its one result."
+    )
     var output: String?
 
     /// The database that keeps the job; the same database and command resume it.
@@ -192,7 +194,9 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         let partial = output + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)) else { throw ValidationError("cannot write \(output)") }
+        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)) else {
+            throw ValidationError("cannot write \(output)")
+        }
         _ = try? FileManager.default.removeItem(atPath: output)
         try FileManager.default.moveItem(atPath: partial, toPath: output)
         note("result: \(output)")

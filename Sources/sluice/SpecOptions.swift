@@ -11,7 +11,8 @@ struct SpecOptions: ParsableArguments {
 
     @Option(
         name: .customLong("var"),
-        help: ArgumentHelp("A value every template may use, as NAME=VALUE (repeatable), such as course_title=Intro.", valueName: "NAME=VALUE"))
+        help: ArgumentHelp(
+            "A value every template may use, as NAME=VALUE (repeatable), such as course_title=Intro.", valueName: "NAME=VALUE"))
     var vars: [String] = []
 
     @Option(help: "Rows packed into one model call (1–100); replies are matched to rows by key.")

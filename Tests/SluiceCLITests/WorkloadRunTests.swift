@@ -91,4 +91,42 @@ import Testing
         #expect(fake.counters.received < 60, "\(fake.counters.received) calls before the brake held")
         try await fake.stop()
     }
+
+    @Test func documentsBecomeOneCourseFile() throws {
+        let directory = TemporaryDirectory()
+        let fixtures = Self.examples.deletingLastPathComponent().appendingPathComponent("Tests/Fixtures")
+        let run = try SluiceProcess.run(
+            [
+                "run", Self.examples.appendingPathComponent("water-treatment.pdf").path,
+                Self.examples.appendingPathComponent("lab-safety.pdf").path, fixtures.appendingPathComponent("truncated.pdf").path,
+                "--preset", "course-outline", "--var", "course_title=Plant basics", "-o", "course.json",
+            ], in: directory.url)
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("truncated.pdf cannot be read as a PDF (damaged, or not a PDF)"), "\(run.stderr)")
+        let course = try JSONParser.parse(try Data(contentsOf: directory.url.appendingPathComponent("course.json")))
+        #expect(course["title"] == "Plant basics")
+        #expect(course["modules"]?.arrayValue?.count == 2)
+    }
+
+    @Test func partsThatDoNotFitOneCallAreCombinedInRounds() throws {
+        let directory = TemporaryDirectory()
+        let text = (1...40).map { "Paragraph \($0) explains one more step of the process in a sentence or two." }.joined(separator: "\n\n")
+        let input = directory.write("notes.md", text)
+        let spec = directory.write(
+            "spec.json",
+            """
+            {"preset": "course-outline", "input": {"chunk_chars": 500}, "reduce": {"max_chars": 1000,
+             "template": "Combine these into one course: {{parts}}", "output_schema": {"type": "object", "required": ["title"],
+             "properties": {"title": {"type": "string"}, "modules": {"type": "array", "items": {"type": "object",
+             "properties": {"title": {"type": "string"}}}}}}}}
+            """)
+        let run = try SluiceProcess.run(["run", input, "--spec", spec, "-o", "items.jsonl"], in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let items = try String(contentsOfFile: directory.path("items.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            try JSONParser.parse(String($0))
+        }
+        let rounds = items.compactMap { $0["input"]?["round"]?.intValue }
+        #expect((rounds.max() ?? 0) >= 2, "the map's outputs did not fit one call, so the reduce ran in rounds: \(rounds)")
+        #expect(rounds.filter { $0 == rounds.max() }.count == 1, "the last round is one call")
+    }
 }

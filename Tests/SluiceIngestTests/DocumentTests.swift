@@ -83,7 +83,8 @@ enum DocumentFixtures {
         #expect(records.allSatisfy { $0["document"] == "water.pdf" && $0["parts"] == .int(records.count) })
         #expect(records.map { $0["part"] } == (1...records.count).map { .int($0) })
         options.textMode = .file
-        let broken = try RecordParsers.open(path: DocumentFixtures.fixture("encrypted.pdf"), name: "locked.pdf", format: .pdf, options: options)
+        let broken = try RecordParsers.open(
+            path: DocumentFixtures.fixture("encrypted.pdf"), name: "locked.pdf", format: .pdf, options: options)
         #expect(try broken.next() == .failedDocument("locked.pdf is encrypted with a password; remove the password and upload it again"))
         #expect(try broken.next() == nil)
     }

@@ -121,3 +121,77 @@ import Testing
         }
     }
 }
+
+/// Plan 004: documents uploaded together become one course.
+@Suite struct DocumentAPITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    static func file(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: root.appendingPathComponent(path)))
+    }
+
+    /// A multipart body of binary files and text fields.
+    static func form(fields: [(String, String)], files: [(String, [UInt8])]) -> (String, [UInt8]) {
+        let boundary = "sluice-doc-boundary"
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for (name, bytes) in files {
+            body += Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\nContent-Type: application/pdf\r\n\r\n"
+                    .utf8)
+            body += bytes + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        return ("multipart/form-data; boundary=\(boundary)", body)
+    }
+
+    @Test func severalPDFsBecomeOneCourseAndABrokenOneFailsAlone() async throws {
+        try await ServerHarness.with { server in
+            let (type, body) = Self.form(
+                fields: [("preset", "course-outline"), ("var", "course_title=Running a water plant")],
+                files: [
+                    ("water-treatment.pdf", try Self.file("Examples/water-treatment.pdf")),
+                    ("locked.pdf", try Self.file("Tests/Fixtures/encrypted.pdf")),
+                    ("lab-safety.pdf", try Self.file("Examples/lab-safety.pdf")),
+                    ("scan.pdf", try Self.file("Tests/Fixtures/image-only.pdf")),
+                ])
+            let reply = try await server.call(.POST, "/v1/jobs", headers: [("Content-Type", type)], body: .bytes(ByteBuffer(bytes: body)))
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed_with_errors", "\(job)")
+            #expect(job["counts"]?["failed"] == 2)
+            let errors = job["errors"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+            #expect(errors.contains("locked.pdf is encrypted with a password; remove the password and upload it again"), "\(errors)")
+            #expect(errors.contains { $0.hasPrefix("scan.pdf has no text to extract") }, "\(errors)")
+            let course = try await server.get("/v1/jobs/\(id)/result")
+            #expect(course.status == 200, "\(course.text)")
+            #expect(course.json["title"] == "Running a water plant")
+            #expect(course.json["modules"]?.arrayValue?.count == 2, "one module per readable document")
+            #expect(course.json["quiz"]?.arrayValue?.isEmpty == false)
+            let plain = try await server.submit(reviewsCSV(2))
+            let plainID = try #require(plain.json["id"]?.stringValue)
+            _ = try await server.waitFor(plainID, until: ServerHarness.isFinal)
+            #expect(try await server.get("/v1/jobs/\(plainID)/result").status == 409, "a job without a reduce step has no one result")
+        }
+    }
+
+    @Test func aJobShowsItsStageAndMessage() async throws {
+        // No workers: the job waits after its extraction, in its map stage.
+        try await ServerHarness.with(workers: false) { server in
+            let (type, body) = Self.form(
+                fields: [("preset", "course-outline"), ("chunk_chars", "500")],
+                files: [("water-treatment.pdf", try Self.file("Examples/water-treatment.pdf"))])
+            let reply = try await server.call(.POST, "/v1/jobs", headers: [("Content-Type", type)], body: .bytes(ByteBuffer(bytes: body)))
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id) { $0["status"] == "queued" }
+            let total = try #require(job["counts"]?["total"]?.intValue)
+            #expect(total >= 2, "500-character chunks of the document")
+            #expect(job["stage"] == "mapping")
+            #expect(job["message"] == .string("Working on part 1 of \(total)…"))
+            #expect(try await server.get("/v1/jobs/\(id)/result").status == 409)
+        }
+    }
+}
