@@ -23,10 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(name: "SluiceCore"),
-        .target(name: "SluiceIngest", dependencies: ["SluiceCore"]),
+        .target(name: "SluiceSpreadsheet", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceSpreadsheet"]),
         .target(name: "SluiceStore", dependencies: ["SluiceCore"]),
         .target(
             name: "SluiceStoreSQLite",
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "SluiceEngine",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage",
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage", "SluiceSpreadsheet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -243,6 +243,8 @@ public struct InputOptions: Sendable, Equatable {
     /// For documents (text, PDF): one item per file, one per blank-line-separated record, or
     /// one per chunk of at most ``chunkChars`` characters.
     public var textMode: TextMode
+    /// For a workbook: the sheet to read (its name); the first sheet when `nil`.
+    public var sheet: String?
     /// The most characters in one chunk, in `chunks` mode; chunks end at a paragraph (or a
     /// sentence, or a space) when one is near.
     public var chunkChars: Int
@@ -257,8 +259,9 @@ public struct InputOptions: Sendable, Equatable {
 
     public init(
         format: InputFormat? = nil, delimiter: UInt8 = UInt8(ascii: ","), records: String? = nil, textMode: TextMode = .file,
-        chunkChars: Int = InputOptions.defaultChunkChars
+        chunkChars: Int = InputOptions.defaultChunkChars, sheet: String? = nil
     ) {
+        self.sheet = sheet
         self.format = format
         self.delimiter = delimiter
         self.records = records
@@ -270,12 +273,12 @@ public struct InputOptions: Sendable, Equatable {
         self.init()
         if json == .null { return }
         guard case .object(let object) = json else { throw SpecError(field: "input", message: "must be an object") }
-        for key in object.keys where !["format", "delimiter", "records", "text_mode", "chunk_chars"].contains(key) {
+        for key in object.keys where !["format", "delimiter", "records", "text_mode", "chunk_chars", "sheet"].contains(key) {
             throw SpecError(field: "input.\(key)", message: "unknown input option")
         }
         if let format = object["format"], format != .null {
             guard let name = format.stringValue, let parsed = InputFormat(rawValue: name) else {
-                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text, pdf, openai_batch")
+                throw SpecError(field: "input.format", message: "must be one of csv, json, jsonl, text, pdf, xlsx, openai_batch")
             }
             self.format = parsed
         }
@@ -297,6 +300,10 @@ public struct InputOptions: Sendable, Equatable {
             }
             textMode = parsed
         }
+        if let raw = object["sheet"], raw != .null {
+            guard let name = raw.stringValue, !name.isEmpty else { throw SpecError(field: "input.sheet", message: "must be a sheet's name") }
+            sheet = name
+        }
         if let raw = object["chunk_chars"], raw != .null {
             guard let chars = raw.intValue, (500...200_000).contains(chars) else {
                 throw SpecError(field: "input.chunk_chars", message: "must be an integer from 500 to 200000")
@@ -312,6 +319,7 @@ public struct InputOptions: Sendable, Equatable {
         if let records { object["records"] = .string(records) }
         object["text_mode"] = .string(textMode.rawValue)
         if textMode == .chunks { object["chunk_chars"] = .int(chunkChars) }
+        if let sheet { object["sheet"] = .string(sheet) }
         return .object(object)
     }
 }
@@ -324,6 +332,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case text
     /// PDF documents: their text, extracted with poppler's `pdftotext`, read as ``text``.
     case pdf
+    /// An Excel workbook: one sheet, its first row naming the columns.
+    case xlsx
     /// OpenAI Batch API input: JSON Lines, each a whole `/v1/chat/completions` request with
     /// its `custom_id` (see ``ChatRequestLine``). Never inferred from a file name.
     case openAIBatch = "openai_batch"
@@ -341,6 +351,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
             self = .text
         } else if lower.hasSuffix(".pdf") {
             self = .pdf
+        } else if lower.hasSuffix(".xlsx") {
+            self = .xlsx
         } else {
             return nil
         }

@@ -4,12 +4,16 @@ import Foundation
 public enum ResultFormat: String, Sendable, CaseIterable {
     case csv
     case jsonl
+    /// An Excel workbook with the CSV's columns (see ``ResultFormatter/cells(_:columns:)``).
+    case xlsx
 
-    /// The format an output file name implies (`.csv`, `.jsonl`/`.ndjson`).
+    /// The format an output file name implies (`.csv`, `.jsonl`/`.ndjson`, `.xlsx`).
     public init?(fileName: String) {
         let lower = fileName.lowercased()
         if lower.hasSuffix(".csv") {
             self = .csv
+        } else if lower.hasSuffix(".xlsx") {
+            self = .xlsx
         } else if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") {
             self = .jsonl
         } else {
@@ -60,26 +64,35 @@ public enum ResultFormatter {
             }
         }
 
+        /// Every column's name, in order.
+        public var names: [String] { input + output + Self.sluiceColumns }
+
         public var header: String {
-            ResultFormatter.csvLine(input + output + Self.sluiceColumns)
+            ResultFormatter.csvLine(names)
         }
     }
 
-    public static func csvRow(_ item: Item, columns: CSVColumns) -> String {
-        var cells: [String] = []
+    /// An item's row of values under `columns` (`null` where it has none): what a CSV line
+    /// shows as text and a workbook row keeps typed.
+    public static func cells(_ item: Item, columns: CSVColumns) -> [JSONValue] {
+        var cells: [JSONValue] = []
         cells.reserveCapacity(columns.input.count + columns.output.count + 3)
-        for key in columns.input { cells.append(item.input[key]?.plainText ?? "") }
+        for key in columns.input { cells.append(item.input[key] ?? .null) }
         for key in columns.output {
             switch item.output {
-            case .object(let object)?: cells.append(object[key]?.plainText ?? "")
-            case let value? where key == CSVColumns.plainOutputColumn: cells.append(value.plainText)
-            default: cells.append("")
+            case .object(let object)?: cells.append(object[key] ?? .null)
+            case let value? where key == CSVColumns.plainOutputColumn: cells.append(value)
+            default: cells.append(.null)
             }
         }
-        cells.append(item.status.rawValue)
-        cells.append(item.status == .succeeded ? "" : item.error ?? "")
-        cells.append(item.model ?? "")
-        return csvLine(cells)
+        cells.append(.string(item.status.rawValue))
+        cells.append(item.status == .succeeded ? .null : item.error.map(JSONValue.string) ?? .null)
+        cells.append(item.model.map(JSONValue.string) ?? .null)
+        return cells
+    }
+
+    public static func csvRow(_ item: Item, columns: CSVColumns) -> String {
+        csvLine(cells(item, columns: columns).map { $0 == .null ? "" : $0.plainText })
     }
 
     /// One RFC 4180 line, quoting only the cells that need it.

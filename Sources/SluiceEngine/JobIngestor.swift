@@ -125,7 +125,8 @@ public struct JobIngestor: Sendable {
                 do {
                     let parser = try RecordParsers.open(
                         path: path, name: source.displayName, format: source.format, options: job.spec.input)
-                    if let csv = parser as? CSVRecordParser, let problem = builder.checkColumns(csv.header) {
+                    let header = (parser as? CSVRecordParser)?.header ?? (parser as? XLSXRecordParser)?.header
+                    if let header, let problem = builder.checkColumns(header) {
                         note(problem, in: source)
                         return false
                     }

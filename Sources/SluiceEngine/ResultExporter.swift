@@ -1,4 +1,6 @@
+import Foundation
 import SluiceCore
+import SluiceSpreadsheet
 import SluiceStore
 
 /// Streams a job's results page by page, in input order, to any sink (a file, an HTTP body).
@@ -14,9 +16,12 @@ public struct ResultExporter: Sendable {
         self.pageSize = pageSize
     }
 
-    /// Writes every item; `write` receives chunks of text of about one page each.
+    /// Writes every item as JSONL or CSV; `write` receives chunks of text of about one page each.
+    /// A workbook is not text: see ``exportWorkbook(jobID:to:)``.
     public func export(jobID: String, format: ResultFormat, write: (String) async throws -> Void) async throws {
         switch format {
+        case .xlsx:
+            preconditionFailure("a workbook is written by exportWorkbook(jobID:to:)")
         case .jsonl:
             try await forEachPage(jobID: jobID) { items in
                 try await write(items.map(ResultFormatter.jsonLine).joined())
@@ -30,6 +35,32 @@ public struct ResultExporter: Sendable {
             try await forEachPage(jobID: jobID) { items in
                 try await write(items.map { ResultFormatter.csvRow($0, columns: columns) }.joined())
             }
+        }
+    }
+
+    /// Writes every item to a new `.xlsx` file at `url`, with the CSV's columns; numbers and
+    /// truth values stay typed, nested values are JSON text. Streamed page by page.
+    public func exportWorkbook(jobID: String, to url: URL) async throws {
+        var columns = ResultFormatter.CSVColumns()
+        try await forEachPage(jobID: jobID) { items in
+            for item in items { columns.add(item) }
+        }
+        let writer = try XLSXWriter()
+        try writer.addRow(columns.names.map(XLSXCell.text))
+        try await forEachPage(jobID: jobID) { items in
+            for item in items { try writer.addRow(ResultFormatter.cells(item, columns: columns).map(Self.cell)) }
+        }
+        try writer.finish(to: url)
+    }
+
+    static func cell(_ value: JSONValue) -> XLSXCell {
+        switch value {
+        case .null: .empty
+        case .bool(let flag): .bool(flag)
+        case .int(let number): .number(Double(number))
+        case .double(let number): .number(number)
+        case .string(let text): text.isEmpty ? .empty : .text(text)
+        case .array, .object: .text(value.plainText)
         }
     }
 

@@ -43,12 +43,13 @@ public enum RecordParsers {
                 try DocumentRecordParser.readText(path: path)
             }
         }
+        if format == .xlsx { return try XLSXRecordParser(path: path, sheet: options.sheet) }
         let reader = try ByteReader(path: path)
         switch format {
         case .csv: return try CSVRecordParser(reader: reader, delimiter: options.delimiter)
         case .json: return JSONArrayRecordParser(reader: reader, recordsMember: options.records)
         case .jsonl, .openAIBatch: return JSONLinesRecordParser(reader: reader)
-        case .text, .pdf: return TextRecordParser(reader: reader, mode: options.textMode)
+        case .text, .pdf, .xlsx: return TextRecordParser(reader: reader, mode: options.textMode)
         }
     }
 }

@@ -141,16 +141,44 @@ struct JobRoutes {
         ])
     }
 
-    /// `GET /v1/jobs/{id}/results`: every item so far as CSV or JSONL, streamed page by page.
+    /// `GET /v1/jobs/{id}/results`: every item so far as CSV or JSONL, streamed page by page,
+    /// or as an Excel workbook (written to a temporary file first, then streamed and removed).
     func results(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         let name = request.uri.queryParameters["format"].map(String.init) ?? "jsonl"
-        guard let format = ResultFormat(rawValue: name) else { throw APIError.badRequest("format must be csv or jsonl", param: "format") }
+        guard let format = ResultFormat(rawValue: name) else {
+            throw APIError.badRequest("format must be csv, jsonl or xlsx", param: "format")
+        }
         let exporter = ResultExporter(store: api.store)
-        let contentType = format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"
+        let contentType =
+            switch format {
+            case .csv: "text/csv; charset=utf-8"
+            case .jsonl: "application/x-ndjson"
+            case .xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         let headers: HTTPFields = [
             .contentType: contentType, .contentDisposition: "attachment; filename=\"\(job.id).\(format.rawValue)\"",
         ]
+        if format == .xlsx {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(job.id)-\(UUID().uuidString).xlsx")
+            do {
+                try await exporter.exportWorkbook(jobID: job.id, to: file)
+            } catch {
+                try? FileManager.default.removeItem(at: file)
+                throw error
+            }
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    defer { try? FileManager.default.removeItem(at: file) }
+                    let handle = try FileHandle(forReadingFrom: file)
+                    defer { try? handle.close() }
+                    while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in

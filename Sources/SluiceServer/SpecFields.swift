@@ -11,7 +11,7 @@ enum SpecFields {
     static let fieldName = "field"
     /// `var=NAME=VALUE`, repeatable: one entry of the spec's `vars`, as `--var` on the CLI.
     static let varName = "var"
-    static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode", "chunk_chars"]
+    static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode", "chunk_chars", "sheet"]
 
     /// The spec's JSON form; names in `ignoring` belong to the request, not the spec.
     static func json(from pairs: [(name: String, value: String)], ignoring: Set<String> = []) throws(APIError) -> JSONValue {

@@ -122,6 +122,7 @@ struct UploadReceiver {
         case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines": return .jsonl
         case "text/plain", "text/markdown": return .text
         case "application/pdf": return .pdf
+        case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": return .xlsx
         default: return nil
         }
     }

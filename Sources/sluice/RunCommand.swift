@@ -51,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         if let output, ResultFormat(fileName: output) == nil, !output.lowercased().hasSuffix(".json") {
-            throw ValidationError("--output must end in .csv, .jsonl or .json (the combined result of a job with a reduce step)")
+            throw ValidationError("--output must end in .csv, .jsonl, .xlsx or .json (the combined result of a job with a reduce step)")
         }
     }
 
@@ -167,6 +167,19 @@ struct RunCommand: AsyncParsableCommand {
         }
         let format = ResultFormat(fileName: output)!
         let partial = output + ".partial"
+        if format == .xlsx {
+            try? FileManager.default.removeItem(atPath: partial)
+            do {
+                try await exporter.exportWorkbook(jobID: jobID, to: URL(fileURLWithPath: partial))
+                _ = try? FileManager.default.removeItem(atPath: output)
+                try FileManager.default.moveItem(atPath: partial, toPath: output)
+            } catch {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw error
+            }
+            note("results: \(output)")
+            return
+        }
         guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
             throw ValidationError("cannot write \(output)")
         }
