@@ -128,7 +128,7 @@ let package = Package(
             path: "Tests/SluiceTestSupport"
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceStorageTests",
@@ -144,12 +144,13 @@ let package = Package(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceServer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
-                "SluiceFakeProvider", "sluice", "sluice-fake-provider",
+                "SluiceFakeProvider", "SluiceSpreadsheet", "sluice", "sluice-fake-provider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(
-            name: "SluiceCLITests", dependencies: ["sluice", "SluiceStore", "SluiceStoreSQLite", "SluiceTestSupport", "SluiceFakeProvider"]),
+            name: "SluiceCLITests",
+            dependencies: ["sluice", "SluiceStore", "SluiceStoreSQLite", "SluiceTestSupport", "SluiceFakeProvider", "SluiceSpreadsheet"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -134,7 +134,8 @@ public final class XLSXWriter {
                     + #"<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>"#
                     + #"<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>"#
                     + #"<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>"#
-                    + #"<cellXfs count="1"><xf xfId="0"/></cellXfs></styleSheet>"#
+                    + #"<cellXfs count="1"><xf xfId="0"/></cellXfs>"#
+                    + #"<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#
             ),
         ]
     }

@@ -15,6 +15,9 @@ struct SpecOptions: ParsableArguments {
             "A value every template may use, as NAME=VALUE (repeatable), such as course_title=Intro.", valueName: "NAME=VALUE"))
     var vars: [String] = []
 
+    @Option(help: "The sheet of an .xlsx workbook to read (default: the first).")
+    var sheet: String?
+
     @Option(help: "Rows packed into one model call (1–100); replies are matched to rows by key.")
     var itemsPerRequest: Int?
 
@@ -56,6 +59,7 @@ struct SpecOptions: ParsableArguments {
             object["vars"] = .object(JSONObject(vars.compactMap(JobSpec.assignment).map { (key: $0.name, value: .string($0.value)) }))
         }
         if let itemsPerRequest { object["items_per_request"] = .int(itemsPerRequest) }
+        if let sheet { object["input"] = ["sheet": .string(sheet)] }
         if let budget { object["budget"] = budget.json }
         if noCache { object["cache"] = false }
         return object

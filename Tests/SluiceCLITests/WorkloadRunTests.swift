@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceFakeProvider
+import SluiceSpreadsheet
 import SluiceTestSupport
 import Testing
 
@@ -128,5 +129,43 @@ import Testing
         let rounds = items.compactMap { $0["input"]?["round"]?.intValue }
         #expect((rounds.max() ?? 0) >= 2, "the map's outputs did not fit one call, so the reduce ran in rounds: \(rounds)")
         #expect(rounds.filter { $0 == rounds.max() }.count == 1, "the last round is one call")
+    }
+}
+
+/// Plan 002's spreadsheets: in and out of `sluice run`.
+@Suite struct SpreadsheetRunTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
+
+    @Test func aWorkbookInAndAWorkbookOut() throws {
+        let directory = TemporaryDirectory()
+        let run = try SluiceProcess.run(
+            ["run", Self.fixtures.appendingPathComponent("libreoffice.xlsx").path, "--preset", "text-classify", "-o", "out.xlsx"],
+            in: directory.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let reader = try XLSXSheetReader(path: directory.path("out.xlsx"), sheet: nil)
+        let header = try #require(try reader.nextRow())
+        #expect(
+            header.cells == [
+                "id", "text", "date", "amount", "share", "note", "sentiment", "confidence", "keywords", "sluice_status", "sluice_error",
+                "sluice_model",
+            ])
+        let first = try #require(try reader.nextRow())
+        #expect(first.cells[2] == "2024-03-05" && first.cells[9] == "succeeded")
+        var rows = 1
+        while try reader.nextRow() != nil { rows += 1 }
+        #expect(rows == 3)
+    }
+
+    @Test func aNamedSheetAndASheetWithoutAHeader() throws {
+        let directory = TemporaryDirectory()
+        let workbook = Self.fixtures.appendingPathComponent("openpyxl.xlsx").path
+        let orders = try SluiceProcess.run(
+            ["run", workbook, "--sheet", "Orders", "--preset", "chat-answer", "--field", "question=order", "--database", "o.db"],
+            in: directory.url)
+        #expect(orders.status == 0, "\(orders.stderr)")
+        #expect(orders.stdout.split(separator: "\n").count == 2)
+        let numbers = try SluiceProcess.run(["run", workbook, "--sheet", "Numbers", "--preset", "text-classify"], in: directory.url)
+        #expect(numbers.status == 1)
+        #expect(numbers.stderr.contains("line 1: the first row holds only numbers"), "\(numbers.stderr)")
     }
 }

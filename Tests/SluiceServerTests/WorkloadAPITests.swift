@@ -3,7 +3,9 @@ import Foundation
 import NIOCore
 import SluiceCore
 import SluiceServer
+import SluiceSpreadsheet
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// The plans' workloads through the HTTP API as their users would send them.
@@ -192,6 +194,46 @@ import Testing
             #expect(job["stage"] == "mapping")
             #expect(job["message"] == .string("Working on part 1 of \(total)…"))
             #expect(try await server.get("/v1/jobs/\(id)/result").status == 409)
+        }
+    }
+}
+
+/// Plan 002's spreadsheets through the API: a workbook up, a workbook down.
+@Suite struct SpreadsheetAPITests {
+    @Test func aWorkbookUploadedIsReadAndItsResultsDownloadAsAWorkbook() async throws {
+        try await ServerHarness.with { server in
+            let bytes = try DocumentAPITests.file("Tests/Fixtures/libreoffice.xlsx")
+            let reply = try await server.call(
+                .POST, "/v1/jobs?preset=text-classify&filename=reviews.xlsx",
+                headers: [("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
+                body: .bytes(ByteBuffer(bytes: bytes)))
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed" && job["counts"]?["succeeded"] == 3, "\(job)")
+            let download = try await server.get("/v1/jobs/\(id)/results?format=xlsx")
+            #expect(download.status == 200)
+            #expect(download.headers["Content-Type"] == ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
+            let directory = TemporaryDirectory()
+            let path = directory.write("results.xlsx", bytes: download.body)
+            let reader = try XLSXSheetReader(path: path, sheet: nil)
+            #expect(try reader.nextRow()?.cells.first == "id")
+            #expect(try reader.nextRow()?.cells[2] == "2024-03-05")
+        }
+    }
+
+    @Test func aSheetWithoutAHeaderFailsTheJobWithItsLine() async throws {
+        try await ServerHarness.with { server in
+            let (type, body) = DocumentAPITests.form(
+                fields: [("preset", "text-classify"), ("sheet", "Numbers")],
+                files: [("book.xlsx", try DocumentAPITests.file("Tests/Fixtures/openpyxl.xlsx"))])
+            let reply = try await server.call(.POST, "/v1/jobs", headers: [("Content-Type", type)], body: .bytes(ByteBuffer(bytes: body)))
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "failed")
+            let error = job["errors"]?.arrayValue?.first
+            #expect(error?["line"] == 1)
+            #expect(error?["message"]?.stringValue?.contains("seems to have no header row") == true, "\(job)")
         }
     }
 }
