@@ -9,6 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
+# PDFs are read with poppler's pdftotext; the document tests need it.
+if ! command -v pdftotext >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+fi
 eval "$(scripts/postgres.sh start)"
 eval "$(scripts/s3.sh start)"
 trap 'scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"; scripts/s3.sh stop "$SLUICE_TEST_S3_PID"' EXIT

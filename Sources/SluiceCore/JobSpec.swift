@@ -301,7 +301,9 @@ public struct InputOptions: Sendable, Equatable {
             textMode = parsed
         }
         if let raw = object["sheet"], raw != .null {
-            guard let name = raw.stringValue, !name.isEmpty else { throw SpecError(field: "input.sheet", message: "must be a sheet's name") }
+            guard let name = raw.stringValue, !name.isEmpty else {
+                throw SpecError(field: "input.sheet", message: "must be a sheet's name")
+            }
             sheet = name
         }
         if let raw = object["chunk_chars"], raw != .null {

@@ -188,10 +188,13 @@ public struct CellFormat: Sendable, Equatable {
                 index += count
             case "m":
                 let count = run(of: "m")
-                let afterHour = tokens.last { if case .literal = $0 { return false } else { return true } }.map { [.hour1, .hour2].contains($0) } ?? false
-                let beforeSecond = characters[(index + count)...].first { "ymdhs".contains(Character($0.lowercased())) }.map {
-                    $0.lowercased() == "s"
-                } ?? false
+                let afterHour =
+                    tokens.last { if case .literal = $0 { return false } else { return true } }.map { [.hour1, .hour2].contains($0) }
+                    ?? false
+                let beforeSecond =
+                    characters[(index + count)...].first { "ymdhs".contains(Character($0.lowercased())) }.map {
+                        $0.lowercased() == "s"
+                    } ?? false
                 if count <= 2, afterHour || beforeSecond {
                     tokens.append(count == 2 ? .minute2 : .minute1)
                 } else {

@@ -64,7 +64,10 @@ import Testing
         ["run", "x.csv"],
         ["run", "missing.csv", "--preset", "text-classify"],
         ["run", "in.csv", "--preset", "no-such-preset"],
-        ["run", "in.csv", "--preset", "text-classify", "-o", "out.xlsx"],
+        ["run", "in.csv", "--preset", "text-classify", "-o", "out.xls"],
+        ["run", "in.csv", "--preset", "text-classify", "--field", "text"],
+        ["run", "in.csv", "--preset", "text-classify", "--items-per-request", "101"],
+        ["run", "in.csv", "--preset", "text-classify", "--budget-tokens", "0"],
         ["run", "in.csv", "--preset", "text-classify", "--concurrency", "0"],
         ["run", "in.data", "--preset", "text-classify"],
         ["run", "in.csv", "--preset", "text-classify", "--rpm", "0"],
@@ -85,7 +88,7 @@ import Testing
         let directory = TemporaryDirectory()
         let run = try SluiceProcess.run(["presets"], in: directory.url)
         #expect(run.status == 0)
-        for name in ["conversation-score", "chat-answer", "text-classify", "document-summary"] {
+        for name in ["conversation-score", "chat-answer", "text-classify", "document-summary", "map-rows", "course-outline"] {
             #expect(run.stdout.contains(name))
         }
     }

@@ -1,10 +1,10 @@
 import Foundation
 import SluiceCore
-import SluiceSpreadsheet
 import SluiceTestSupport
 import Testing
 
 @testable import SluiceIngest
+@testable import SluiceSpreadsheet
 
 /// Workbooks written by real spreadsheet programs (Tests/Fixtures: `libreoffice.xlsx` is
 /// LibreOffice's conversion of `libreoffice.csv`; `openpyxl.xlsx` has several sheets and
@@ -46,12 +46,16 @@ import Testing
         #expect(try records("openpyxl.xlsx").first?["note"] == "see the Orders sheet", "the first sheet by default")
     }
 
-    @Test(arguments: [
-        ("openpyxl.xlsx", "Missing", "the workbook has no sheet named 'Missing' (its sheets: Summary, Orders, Numbers, Empty)"),
-        ("openpyxl.xlsx", "Numbers", "the first row holds only numbers, so sheet 'Numbers' seems to have no header row naming its columns"),
-        ("openpyxl.xlsx", "Empty", "sheet 'Empty' is empty: it needs a header row naming its columns"),
-        ("truncated.pdf", nil, "not an .xlsx workbook (it is not a ZIP archive)"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("openpyxl.xlsx", "Missing", "the workbook has no sheet named 'Missing' (its sheets: Summary, Orders, Numbers, Empty)"),
+            (
+                "openpyxl.xlsx", "Numbers",
+                "the first row holds only numbers, so sheet 'Numbers' seems to have no header row naming its columns"
+            ),
+            ("openpyxl.xlsx", "Empty", "sheet 'Empty' is empty: it needs a header row naming its columns"),
+            ("truncated.pdf", nil, "not an .xlsx workbook (it is not a ZIP archive)"),
+        ] as [(String, String?, String)])
     func aWorkbookThatCannotBeReadSaysWhy(file: String, sheet: String?, message: String) {
         #expect {
             try records(file, sheet: sheet)
@@ -74,7 +78,8 @@ import Testing
         #expect(try reader.nextRow() == XLSXRow(number: 1, cells: ["name", "score", "ok", "note"]))
         var count = 0
         while let row = try reader.nextRow() {
-            #expect(row.cells == ["row <\(count)> & \"more\"", CellFormat.generalText(Double(count) + 0.5), count % 2 == 0 ? "TRUE" : "FALSE"])
+            #expect(
+                row.cells == ["row <\(count)> & \"more\"", CellFormat.generalText(Double(count) + 0.5), count % 2 == 0 ? "TRUE" : "FALSE"])
             count += 1
         }
         #expect(count == 5000)
@@ -98,5 +103,45 @@ import Testing
         #expect(CellFormat(code: "[$-409]mmm d, yyyy;@").text(45356) == "Mar 5, 2024")
         #expect(CellFormat(id: 14, code: nil).text(0, date1904: true) == "1904-01-01")
         #expect(CellFormat(code: "h:mm:ss AM/PM").text(0.5) == "12:00:00 PM")
+    }
+}
+
+@Suite struct XMLPullReaderTests {
+    func events(_ xml: String) throws -> [XMLEvent] {
+        var reader = XMLPullReader(data: Data(xml.utf8))
+        var events: [XMLEvent] = []
+        while let event = try reader.next() { events.append(event) }
+        return events
+    }
+
+    @Test func readsTagsAttributesTextAndEntities() throws {
+        let xml = """
+            <?xml version="1.0"?><!-- a comment --><x:a b="1 &amp; 2" c='&quot;&gt;'>t &lt;&#233;&#x263A;<![CDATA[<raw>]]><d/></x:a>
+            """
+        #expect(
+            try events(xml) == [
+                .start("a", ["b": "1 & 2", "c": "\">"]), .text("t <é☺"), .text("<raw>"), .start("d", [:]), .end("d"), .end("a"),
+            ])
+    }
+
+    @Test func aTagSplitAcrossChunksReadsWhole() throws {
+        let directory = TemporaryDirectory()
+        let rows = (0..<20_000).map { "<row r=\"\($0)\"><c t=\"inlineStr\"><is><t>cell &amp; \($0)</t></is></c></row>" }.joined()
+        let path = directory.write("big.xml", "<sheetData>" + rows + "</sheetData>")
+        var reader = try XMLPullReader(fileAt: URL(fileURLWithPath: path))
+        var texts = 0
+        var last = ""
+        while let event = try reader.next() {
+            if case .text(let text) = event {
+                texts += 1
+                last = text
+            }
+        }
+        #expect(texts == 20_000 && last == "cell & 19999")
+    }
+
+    @Test(arguments: ["<a b=1/>", "<a>&nope;</a>", "<!DOCTYPE a [<!ENTITY x \"y\">]><a/>", "<a b=\"open></a>", "<a & </a>"])
+    func refusesWhatItCannotRead(xml: String) {
+        #expect(throws: XLSXError.self) { try events(xml) }
     }
 }
