@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System tests of the built server over real loopback HTTP: the official OpenAI Python SDK
-# drives a whole batch, and schemathesis checks the running server against /openapi.yaml.
+# drives a whole batch, openpyxl opens the workbook the server writes, and schemathesis checks
+# the running server against /openapi.yaml.
 # Starts its own fake model provider and `sluice serve` on free ports, and stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c "import openai, schemathesis" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openai schemathesis
+python3 -c "import openai, schemathesis, openpyxl" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check openai schemathesis openpyxl
 
 bin=$(swift build --show-bin-path)
 work=$(mktemp -d)
@@ -56,6 +58,9 @@ SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_openai_batch.py
 
 # positive_data_acceptance is off: whether a spec is complete (a template, or a preset that has
 # one; a preset that exists) is beyond what the schema can say, so schema-valid uploads may be 400.
+echo "== a workbook up and down, read by openpyxl"
+SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_spreadsheet.py
+
 echo "== schemathesis: $url/openapi.yaml"
 (cd "$work" && schemathesis run "$url/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" --checks all --exclude-checks positive_data_acceptance \
     --max-examples 25 --seed 1 --generation-deterministic --exclude-path-regex "/events$" --request-timeout 30)
