@@ -36,6 +36,13 @@ public struct Job: Sendable, Equatable {
     /// A line for the user next to the progress ("Generating content for module 3…").
     public var stageMessage: String?
 
+    /// The line shown next to the job's progress: its step's own, or while mapping, which part
+    /// is being worked on.
+    public var progressMessage: String? {
+        guard stage == .mapping, !status.isFinal else { return stageMessage }
+        return "Working on part \(min(counts.finished + 1, counts.total)) of \(counts.total)…"
+    }
+
     /// A job keeps the first errors only: enough to fix a file, never unbounded.
     public static let maximumErrors = 50
 

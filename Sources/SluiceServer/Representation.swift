@@ -34,7 +34,7 @@ enum Representation {
         object["status"] = .string(job.status.rawValue)
         object["status_reason"] = job.statusReason.map(JSONValue.string) ?? .null
         object["stage"] = job.stage.map { .string($0.rawValue) } ?? .null
-        object["message"] = message(job).map(JSONValue.string) ?? .null
+        object["message"] = job.progressMessage.map(JSONValue.string) ?? .null
         var counts = counts(job.counts).objectValue!
         counts["cached"] = .int(job.cached)
         object["counts"] = .object(counts)
@@ -68,14 +68,6 @@ enum Representation {
         object["errors"] = .array(job.errors.map(\.json))
         if let batch = job.batch { object["batch"] = batch.json }
         return .object(object)
-    }
-
-    /// The line shown next to a job's progress: the step's own, or while mapping, which part
-    /// is being worked on.
-    static func message(_ job: Job) -> String? {
-        guard job.stage == .mapping, !job.status.isFinal else { return job.stageMessage }
-        let part = min(job.counts.finished + 1, job.counts.total)
-        return "Working on part \(part) of \(job.counts.total)…"
     }
 
     /// Items finished per second since the job started, while it has started.

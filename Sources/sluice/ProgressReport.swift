@@ -8,6 +8,8 @@ struct ProgressReport {
     /// Items finished during this run and the seconds it has taken, for the rate and ETA.
     var finishedThisRun: Int
     var elapsed: Double
+    /// What a job with steps is doing (see ``Job/progressMessage``).
+    var message: String? = nil
 
     var rate: Double { elapsed > 0 ? Double(finishedThisRun) / elapsed : 0 }
 
@@ -29,6 +31,7 @@ struct ProgressReport {
         text += String(format: " · %.0f items/s", rate)
         if let eta { text += " · ETA " + Self.duration(eta) }
         if status == .paused { text += " · paused" }
+        if let message { text += " · " + message }
         return text
     }
 

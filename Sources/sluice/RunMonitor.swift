@@ -34,7 +34,7 @@ struct RunMonitor: Service {
     func report(_ job: Job, now: Date) -> ProgressReport {
         ProgressReport(
             counts: job.counts, status: job.status, finishedThisRun: job.counts.finished - finishedAtStart,
-            elapsed: now.timeIntervalSince(startedAt))
+            elapsed: now.timeIntervalSince(startedAt), message: job.progressMessage)
     }
 
     func print(_ report: ProgressReport) {
