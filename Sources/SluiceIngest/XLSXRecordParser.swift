@@ -26,7 +26,7 @@ public final class XLSXRecordParser: RecordParser {
         }
         var seen: Set<String> = []
         for (index, name) in first.cells.enumerated() {
-            let column = Self.columnName(index + 1)
+            let column = XLSXColumn.name(index + 1)
             if name.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw InputProblem(line: first.number, message: "header column \(column) has no name")
             }
@@ -52,7 +52,7 @@ public final class XLSXRecordParser: RecordParser {
         guard let row else { return nil }
         if row.cells.count > header.count, let extra = row.cells[header.count...].firstIndex(where: { !$0.isEmpty }) {
             return .problem(
-                InputProblem(line: row.number, message: "column \(Self.columnName(extra + 1)) has a value but no name in the header row"))
+                InputProblem(line: row.number, message: "column \(XLSXColumn.name(extra + 1)) has a value but no name in the header row"))
         }
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(header.count)
@@ -60,15 +60,5 @@ public final class XLSXRecordParser: RecordParser {
             members.append((name, .string(index < row.cells.count ? row.cells[index] : "")))
         }
         return .record(IngestRecord(fields: JSONObject(members), line: row.number))
-    }
-
-    static func columnName(_ number: Int) -> String {
-        var number = number
-        var name = ""
-        while number > 0 {
-            name = String(UnicodeScalar(UInt8(65 + (number - 1) % 26))) + name
-            number = (number - 1) / 26
-        }
-        return name
     }
 }

@@ -113,7 +113,7 @@ public final class XLSXSheetReader {
                 row = []
                 column = 0
             case .start("c", let attributes):
-                column = attributes["r"].flatMap(Self.column(ofReference:)) ?? column + 1
+                column = attributes["r"].flatMap(XLSXColumn.number(ofReference:)) ?? column + 1
                 guard (1...16_384).contains(column) else { throw XLSXError("a cell lies outside the sheet's columns", row: rowNumber) }
                 (type, style, value, inline) = (attributes["t"], attributes["s"].flatMap(Int.init), "", "")
             case .start("v", _): capture = .value
@@ -142,16 +142,6 @@ public final class XLSXSheetReader {
     }
 
     enum Capture { case none, value, inline }
-
-    /// `C7` → 3; `AB12` → 28.
-    static func column(ofReference reference: String) -> Int? {
-        var column = 0
-        for scalar in reference.unicodeScalars {
-            guard scalar.value >= 65, scalar.value <= 90 else { break }
-            column = column * 26 + Int(scalar.value - 64)
-        }
-        return column == 0 ? nil : column
-    }
 
     struct Tag {
         var name: String

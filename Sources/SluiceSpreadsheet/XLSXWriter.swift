@@ -48,7 +48,7 @@ public final class XLSXWriter {
         rowNumber += 1
         buffer += "<row r=\"\(rowNumber)\">"
         for (index, cell) in cells.enumerated() {
-            let reference = Self.columnName(index + 1) + String(rowNumber)
+            let reference = XLSXColumn.name(index + 1) + String(rowNumber)
             switch cell {
             case .empty: continue
             case .text(let text):
@@ -139,18 +139,6 @@ public final class XLSXWriter {
                     + #"<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#
             ),
         ]
-    }
-
-    /// `1` → `A`, `28` → `AB`.
-    static func columnName(_ number: Int) -> String {
-        var number = number
-        var name = ""
-        while number > 0 {
-            let remainder = (number - 1) % 26
-            name = String(UnicodeScalar(UInt8(65 + remainder))) + name
-            number = (number - 1) / 26
-        }
-        return name
     }
 
     /// Text safe inside XML: markup escaped, and characters XML 1.0 cannot hold dropped.

@@ -157,8 +157,7 @@ struct RunCommand: AsyncParsableCommand {
         return after
     }
 
-    /// Writes to a temporary file renamed into place at the end, so an interrupted export
-    /// never leaves a half-written results file behind.
+    /// Writes results to `--output`, or JSONL to standard output.
     func writeResults(jobID: String, store: SQLJobStore) async throws {
         let exporter = ResultExporter(store: store)
         guard let output else {
@@ -166,31 +165,13 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         let format = ResultFormat(fileName: output)!
-        let partial = output + ".partial"
-        if format == .xlsx {
-            try? FileManager.default.removeItem(atPath: partial)
-            do {
-                try await exporter.exportWorkbook(jobID: jobID, to: URL(fileURLWithPath: partial))
-                _ = try? FileManager.default.removeItem(atPath: output)
-                try FileManager.default.moveItem(atPath: partial, toPath: output)
-            } catch {
-                try? FileManager.default.removeItem(atPath: partial)
-                throw error
+        try await Self.writeAtomically(to: output) { partial in
+            if format == .xlsx { return try await exporter.exportWorkbook(jobID: jobID, to: URL(fileURLWithPath: partial)) }
+            guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+                throw ValidationError("cannot write \(output)")
             }
-            note("results: \(output)")
-            return
-        }
-        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-            throw ValidationError("cannot write \(output)")
-        }
-        do {
+            defer { try? handle.close() }
             try await exporter.export(jobID: jobID, format: format) { chunk in try handle.write(contentsOf: Data(chunk.utf8)) }
-            try handle.close()
-            _ = try? FileManager.default.removeItem(atPath: output)
-            try FileManager.default.moveItem(atPath: partial, toPath: output)
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
         }
         note("results: \(output)")
     }
@@ -201,18 +182,30 @@ struct RunCommand: AsyncParsableCommand {
             note("no combined result: nothing was left to combine (see the errors below)")
             return
         }
-        let text = JSONWriter.string(result) + "\n"
+        let text = Data((JSONWriter.string(result) + "\n").utf8)
         guard let output else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(text)
             return
         }
-        let partial = output + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)) else {
-            throw ValidationError("cannot write \(output)")
+        try await Self.writeAtomically(to: output) { partial in
+            guard FileManager.default.createFile(atPath: partial, contents: text) else { throw ValidationError("cannot write \(output)") }
         }
-        _ = try? FileManager.default.removeItem(atPath: output)
-        try FileManager.default.moveItem(atPath: partial, toPath: output)
         note("result: \(output)")
+    }
+
+    /// Writes `path` through a temporary file renamed into place at the end, so an interrupted
+    /// export never leaves a half-written file behind.
+    static func writeAtomically(to path: String, _ write: (String) async throws -> Void) async throws {
+        let partial = path + ".partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        do {
+            try await write(partial)
+            _ = try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
     }
 
     func report(_ job: Job) {
