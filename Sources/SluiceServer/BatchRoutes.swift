@@ -184,8 +184,11 @@ struct BatchRoutes {
         }
         let spec: JobSpec
         do {
+            // No failure brake: the Batch API has no resume, so a paused batch could never finish;
+            // failing lines end as errors in the batch's error file, as OpenAI's do.
             spec = try api.resolver.resolve([
                 "input": ["format": .string(InputFormat.openAIBatch.rawValue)], "provider": .string(JobSpec.routedProvider),
+                "failure_brake": false,
             ])
         } catch {
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
