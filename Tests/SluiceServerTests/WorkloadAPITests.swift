@@ -98,6 +98,16 @@ import Testing
         }
     }
 
+    @Test func aBatchHasNoFailureBrakeSinceNoOpenAIClientCouldResumeIt() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let file = try #require(try await server.uploadBatchFile(lines: 3).json["id"]?.stringValue)
+            let batch = try #require(try await server.createBatch(fileID: file).json["id"]?.stringValue)
+            #expect(try await server.store.job(id: batch)?.spec.failureBrake == nil)
+            let native = try #require(try await server.submit(reviewsCSV(2)).json["id"]?.stringValue)
+            #expect(try await server.store.job(id: native)?.spec.failureBrake == .standard)
+        }
+    }
+
     @Test func budgetsAreCheckedAndAResumeCanRaiseThem() async throws {
         // No workers: the job waits queued, so pausing and resuming it race nothing.
         try await ServerHarness.with(workers: false) { server in
