@@ -98,6 +98,29 @@ import Testing
         }
     }
 
+    @Test func theEventStreamSaysWhyAJobPaused() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let id = try #require(try await server.submit(reviewsCSV(3)).json["id"]?.stringValue)
+            _ = try await server.waitFor(id) { $0["status"] == "queued" }
+            _ = try await server.post("/v1/jobs/\(id)/pause")
+            var request = HTTPClientRequest(url: server.baseURL + "/v1/jobs/\(id)/events")
+            request.method = .GET
+            let response = try await server.http.execute(request, timeout: .seconds(60))
+            var text = ""
+            var cancelled = false
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                if !cancelled, text.contains("event: status") {
+                    cancelled = true
+                    _ = try await server.post("/v1/jobs/\(id)/cancel")
+                }
+            }
+            let first = try #require(text.components(separatedBy: "\n\n").first { $0.hasPrefix("event: status") })
+            let data = try JSONParser.parse(String(first.split(separator: "\n")[1].dropFirst("data: ".count)))
+            #expect(data["status"] == "paused" && data["status_reason"] == "paused by request")
+        }
+    }
+
     @Test func aBatchHasNoFailureBrakeSinceNoOpenAIClientCouldResumeIt() async throws {
         try await ServerHarness.with(workers: false) { server in
             let file = try #require(try await server.uploadBatchFile(lines: 3).json["id"]?.stringValue)
