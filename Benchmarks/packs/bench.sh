@@ -42,10 +42,12 @@ providers:
 YAML
 }
 stop_fake() {
-  curl -s "http://127.0.0.1:$port/_fake/counters" | python3 -c '
+  curl -s "http://127.0.0.1:$port/_fake/counters" > "$work/counters.json"
+  python3 - "$work/counters.json" <<'PY'
 import json, sys
-c = json.load(sys.stdin)
-print(f"fake: {c[\"received\"]} requests, {c[\"packed_rows\"]} rows asked for in packs, pack faults {c[\"pack_faults\"]}")'
+c = json.load(open(sys.argv[1]))
+print("fake: %d requests, %d rows asked for in packs, pack faults %s" % (c["received"], c["packed_rows"], c["pack_faults"]))
+PY
   kill "$fake"
   wait "$fake" 2>/dev/null || true
 }
