@@ -20,7 +20,8 @@ struct ItemRunner: Sendable {
         case outcomes([ItemOutcome])
         /// The provider refused our credentials: pause the job rather than fail every item.
         case unauthorized(String)
-        /// The job stopped (or the worker began draining) while the call waited its turn.
+        /// The job stopped (or the worker began draining) while the call waited its turn, or the
+        /// store could not give a grouped item its history: the items go back unspent.
         case notStarted
     }
 
@@ -39,11 +40,15 @@ struct ItemRunner: Sendable {
         var cacheKeys: [Int64: String] = [:]
         var outcomes: [ItemOutcome] = []
         var remaining = items
+        // Only a lone item can have a group (groups are never packed): its history is read once.
+        // A store that cannot answer is no fault of the item's: it goes back unspent.
+        guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else { return .notStarted }
+        let request: ModelRequest
         do {
             if job.spec.cache {
                 for item in items {
                     cacheKeys[item.id] = ResultCacheKey.of(
-                        try await buildRequest([item], job: job, feedback: false), provider: provider.name)
+                        try buildRequest([item], job: job, history: history, feedback: false), provider: provider.name)
                 }
                 let hits = await cachedOutputs(Array(Set(cacheKeys.values)))
                 for item in items {
@@ -53,12 +58,7 @@ struct ItemRunner: Sendable {
                 remaining = items.filter { item in cacheKeys[item.id].map { hits[$0] == nil } ?? true }
                 if remaining.isEmpty { return .outcomes(outcomes) }
             }
-        } catch {
-            return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
-        }
-        let request: ModelRequest
-        do {
-            request = try await buildRequest(remaining, job: job, feedback: true)
+            request = try buildRequest(remaining, job: job, history: remaining.count == 1 ? history : [], feedback: true)
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
@@ -153,22 +153,23 @@ struct ItemRunner: Sendable {
     }
 
     /// The request for `items`: packed under their row keys when there are several, else the
-    /// one item's with its group's history. With `feedback`, a retried item's prompt says why
+    /// one item's with its group's `history`. With `feedback`, a retried item's prompt says why
     /// its last reply was refused; without, it is the item's request as the cache knows it.
-    func buildRequest(_ items: [Item], job: Job, feedback: Bool) async throws -> ModelRequest {
+    func buildRequest(_ items: [Item], job: Job, history: [PromptBuilder.Turn], feedback: Bool) throws -> ModelRequest {
         let builder = PromptBuilder(spec: Self.spec(for: items[0], job: job))
         if items.count > 1 {
             return try builder.packedRequest(
                 for: items.map { (PromptBuilder.rowKey(index: $0.index), $0.input) },
                 previousError: feedback ? items.compactMap(Self.feedback(from:)).first : nil)
         }
-        let item = items[0]
-        var history: [PromptBuilder.Turn] = []
-        if let groupKey = item.groupKey {
-            history = try await store.groupHistory(jobID: job.id, groupKey: groupKey, beforeIndex: item.index)
-                .compactMap { earlier in earlier.output.map { PromptBuilder.Turn(input: earlier.input, output: $0) } }
-        }
-        return try builder.request(for: item.input, history: history, previousError: feedback ? Self.feedback(from: item) : nil)
+        return try builder.request(for: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
+    }
+
+    /// The earlier turns of an item's group (none for an ungrouped item): its prompt's history.
+    func history(of item: Item, job: Job) async throws -> [PromptBuilder.Turn] {
+        guard let groupKey = item.groupKey else { return [] }
+        return try await store.groupHistory(jobID: job.id, groupKey: groupKey, beforeIndex: item.index)
+            .compactMap { earlier in earlier.output.map { PromptBuilder.Turn(input: earlier.input, output: $0) } }
     }
 
     /// Tells the gate how a failed call bears on the provider's limits and health.
