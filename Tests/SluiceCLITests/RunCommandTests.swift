@@ -68,6 +68,8 @@ import Testing
         ["run", "in.csv", "--preset", "text-classify", "--field", "text"],
         ["run", "in.csv", "--preset", "text-classify", "--items-per-request", "101"],
         ["run", "in.csv", "--preset", "text-classify", "--budget-tokens", "0"],
+        ["run", "in.csv", "--preset", "text-classify", "--var", "course_title"],
+        ["run", "in.csv", "--preset", "text-classify", "--budget-usd", "1"],
         ["run", "in.csv", "--preset", "text-classify", "--concurrency", "0"],
         ["run", "in.data", "--preset", "text-classify"],
         ["run", "in.csv", "--preset", "text-classify", "--rpm", "0"],

@@ -43,6 +43,10 @@ import Testing
             (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
             (["routes": [["model": "*", "provider": "ghost"]]], "routes[0]"),
             (["extra": 1], "extra"),
+            (["prices": [1]], "prices"),
+            (["prices": ["gpt-*": ["input_per_million": 1]]], "prices.gpt-*"),
+            (["prices": ["gpt-*": ["input_per_million": -1, "output_per_million": 1]]], "prices.gpt-*"),
+            (["prices": ["gpt-*": ["input_per_million": 1, "output_per_million": 1, "currency": "EUR"]]], "prices.gpt-*.currency"),
         ] as [(JSONValue, String)])
     func refusesBadSettingsNamingThem(document: JSONValue, path: String) {
         #expect(throws: ConfigurationError.self) { try SluiceConfiguration.parse(document, environment: [:]) }
@@ -51,6 +55,21 @@ import Testing
         } catch {
             #expect(error.path == path)
         }
+    }
+
+    @Test func pricesCostCallsByTheFirstMatchingModelPattern() throws {
+        let configuration = try SluiceConfiguration.parse(
+            [
+                "prices": [
+                    "gpt-4o-mini": ["input_per_million": 0.15, "output_per_million": 0.6],
+                    "gpt-*": ["input_per_million": 5, "output_per_million": 15],
+                ]
+            ],
+            environment: [:])
+        let usage = TokenUsage(promptTokens: 1_000_000, completionTokens: 500_000)
+        #expect(configuration.prices.costMicros(model: "gpt-4o-mini", usage: usage) == 450_000)
+        #expect(configuration.prices.costMicros(model: "gpt-4o", usage: usage) == 12_500_000)
+        #expect(configuration.prices.costMicros(model: "claude-3", usage: usage) == 0, "an unpriced model costs nothing here")
     }
 
     @Test func theEnvironmentAloneDefinesOpenAIAndAnthropic() {

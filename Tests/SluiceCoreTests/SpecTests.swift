@@ -166,6 +166,14 @@ import Testing
             (["template": "x", "budget": ["dollars": 1]], "budget.dollars"),
             (["template": "x", "failure_brake": ["rate": 1.5]], "failure_brake.rate"),
             (["template": "x", "cache": "no"], "cache"),
+            (["template": "x", "vars": [1]], "vars"),
+            (["template": "x", "input": ["chunk_chars": 10]], "input.chunk_chars"),
+            (["template": "x", "input": ["sheet": ""]], "input.sheet"),
+            (["template": "x", "reduce": ["template": "no parts here"]], "reduce.template"),
+            (["template": "x", "reduce": ["template": "{{parts}}", "max_chars": 10]], "reduce.max_chars"),
+            (["template": "x", "reduce": ["template": "{{parts}}", "colour": "red"]], "reduce.colour"),
+            (["template": "x", "reduce": "combine"], "reduce"),
+            (["input": ["format": "openai_batch"], "reduce": ["template": "{{parts}}"]], "reduce"),
         ] as [(JSONValue, String)])
     func refusesInvalidSpecs(json: JSONValue, field: String) {
         do {

@@ -151,6 +151,15 @@ import Testing
                 body: .bytes(ByteBuffer(string: #"{"budget": {"tokens": "lots"}}"#)))
             #expect(badBody.status == 400)
             #expect(badBody.json["error"]?["message"]?.stringValue?.contains("budget.tokens") == true)
+            for body in [#"{"budget": {"tokens": 5}, "priority": 1}"#, "not json", #"{"budget": {"cost_usd": 1}}"#] {
+                let refused = try await server.call(
+                    .POST, "/v1/jobs/\(id)/resume", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: body)))
+                #expect(refused.status == 400, "\(body): \(refused.text)")
+            }
+            let badChunks = try await server.submit("a\n", contentType: "text/plain", query: "preset=course-outline&chunk_chars=many")
+            #expect(badChunks.status == 400 && badChunks.json["error"]?["param"] == "chunk_chars")
+            let tinyChunks = try await server.submit("a\n", contentType: "text/plain", query: "preset=course-outline&chunk_chars=10")
+            #expect(tinyChunks.status == 400 && tinyChunks.json["error"]?["param"] == "input.chunk_chars")
             #expect(try await server.get("/v1/jobs/\(id)").json["status"] == "paused", "a refused resume changes nothing")
             let resumed = try await server.call(
                 .POST, "/v1/jobs/\(id)/resume", headers: [("Content-Type", "application/json")],
