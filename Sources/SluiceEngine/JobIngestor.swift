@@ -115,7 +115,7 @@ public struct JobIngestor: Sendable {
         defer { storing?.cancel() }
 
         for (number, source) in job.sources.enumerated() {
-            if source.format == .pdf || (source.format == .text && job.spec.input.textMode == .chunks) {
+            if RecordParsers.readsDocuments(format: source.format, options: job.spec.input) {
                 try await store.setStage(
                     jobID: jobID, stage: .extracting,
                     message: "Extracting text from \(source.displayName) (\(number + 1) of \(job.sources.count))…")
@@ -125,8 +125,7 @@ public struct JobIngestor: Sendable {
                 do {
                     let parser = try RecordParsers.open(
                         path: path, name: source.displayName, format: source.format, options: job.spec.input)
-                    let header = (parser as? CSVRecordParser)?.header ?? (parser as? XLSXRecordParser)?.header
-                    if let header, let problem = builder.checkColumns(header) {
+                    if let header = parser.header, let problem = builder.checkColumns(header) {
                         note(problem, in: source)
                         return false
                     }

@@ -9,7 +9,9 @@ import SluiceCore
 public final class CSVRecordParser: RecordParser {
     let reader: ByteReader
     let delimiter: UInt8
-    public private(set) var header: [String] = []
+    /// The header row's names.
+    private(set) var columns: [String] = []
+    public var header: [String]? { columns }
 
     /// Physical line of the next unread byte, and the file offset where that line starts.
     var line = 1
@@ -36,20 +38,20 @@ public final class CSVRecordParser: RecordParser {
                 throw InputProblem(line: row.line, message: "header column \(number + 1) repeats the name '\(name)'")
             }
         }
-        header = row.fields
+        columns = row.fields
     }
 
     public func next() throws(InputProblem) -> IngestStep? {
         while let row = try readRow() {
             if let problem = row.problem { return .problem(problem) }
             if row.fields.count == 1, row.fields[0].isEmpty, !row.quoted { continue }
-            guard row.fields.count == header.count else {
+            guard row.fields.count == columns.count else {
                 return .problem(
-                    InputProblem(line: row.line, message: "expected \(header.count) fields as in the header, found \(row.fields.count)"))
+                    InputProblem(line: row.line, message: "expected \(columns.count) fields as in the header, found \(row.fields.count)"))
             }
             var members: [(key: String, value: JSONValue)] = []
-            members.reserveCapacity(header.count)
-            for (name, value) in zip(header, row.fields) { members.append((name, .string(value))) }
+            members.reserveCapacity(columns.count)
+            for (name, value) in zip(columns, row.fields) { members.append((name, .string(value))) }
             return .record(IngestRecord(fields: JSONObject(members), line: row.line))
         }
         return nil

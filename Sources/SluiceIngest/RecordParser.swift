@@ -25,22 +25,30 @@ public enum IngestStep: Sendable, Equatable {
 /// when the file cannot be read any further (an unclosed quote, broken JSON structure).
 public protocol RecordParser: AnyObject {
     func next() throws(InputProblem) -> IngestStep?
+    /// The column names, for formats with a header row; checked against the template once,
+    /// before any record.
+    var header: [String]? { get }
+}
+
+extension RecordParser {
+    public var header: [String]? { nil }
 }
 
 /// Opens the parser for a format.
 public enum RecordParsers {
+    /// Whether files of `format` are read as whole documents (text extracted, then chunked),
+    /// where a file without text fails alone instead of failing the job.
+    public static func readsDocuments(format: InputFormat, options: InputOptions) -> Bool {
+        format == .pdf || (format == .text && options.textMode == .chunks)
+    }
+
     /// `name` is the file's name as its owner knows it, which documents carry in their records.
     public static func open(path: String, name: String, format: InputFormat, options: InputOptions) throws(InputProblem)
         -> any RecordParser
     {
-        if format == .pdf {
+        if readsDocuments(format: format, options: options) {
             return DocumentRecordParser(name: name, options: options) { () throws(PDFTextExtractor.Failure) in
-                try PDFTextExtractor().text(ofFileAt: path)
-            }
-        }
-        if format == .text, options.textMode == .chunks {
-            return DocumentRecordParser(name: name, options: options) { () throws(PDFTextExtractor.Failure) in
-                try DocumentRecordParser.readText(path: path)
+                format == .pdf ? try PDFTextExtractor().text(ofFileAt: path) : try DocumentRecordParser.readText(path: path)
             }
         }
         if format == .xlsx { return try XLSXRecordParser(path: path, sheet: options.sheet) }

@@ -7,7 +7,9 @@ import SluiceSpreadsheet
 /// by its row in the sheet. Streamed row by row (see ``XLSXSheetReader``).
 public final class XLSXRecordParser: RecordParser {
     let reader: XLSXSheetReader
-    public private(set) var header: [String] = []
+    /// The header row's names.
+    private(set) var columns: [String] = []
+    public var header: [String]? { columns }
 
     public init(path: String, sheet: String?) throws(InputProblem) {
         do {
@@ -39,7 +41,7 @@ public final class XLSXRecordParser: RecordParser {
                 line: first.number,
                 message: "the first row holds only numbers, so sheet '\(reader.sheetName)' seems to have no header row naming its columns")
         }
-        header = first.cells
+        columns = first.cells
     }
 
     public func next() throws(InputProblem) -> IngestStep? {
@@ -50,13 +52,13 @@ public final class XLSXRecordParser: RecordParser {
             throw InputProblem(line: error.row, message: error.message)
         }
         guard let row else { return nil }
-        if row.cells.count > header.count, let extra = row.cells[header.count...].firstIndex(where: { !$0.isEmpty }) {
+        if row.cells.count > columns.count, let extra = row.cells[columns.count...].firstIndex(where: { !$0.isEmpty }) {
             return .problem(
                 InputProblem(line: row.number, message: "column \(XLSXColumn.name(extra + 1)) has a value but no name in the header row"))
         }
         var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(header.count)
-        for (index, name) in header.enumerated() {
+        members.reserveCapacity(columns.count)
+        for (index, name) in columns.enumerated() {
             members.append((name, .string(index < row.cells.count ? row.cells[index] : "")))
         }
         return .record(IngestRecord(fields: JSONObject(members), line: row.number))

@@ -164,6 +164,11 @@ import Testing
             in: directory.url)
         #expect(orders.status == 0, "\(orders.stderr)")
         #expect(orders.stdout.split(separator: "\n").count == 2)
+        let unmapped = try SluiceProcess.run(["run", workbook, "--sheet", "Orders", "--preset", "chat-answer"], in: directory.url)
+        #expect(unmapped.status == 1)
+        #expect(
+            unmapped.stderr.contains("line 1: the template needs the field 'question', which the header does not have"),
+            "\(unmapped.stderr)")
         let numbers = try SluiceProcess.run(["run", workbook, "--sheet", "Numbers", "--preset", "text-classify"], in: directory.url)
         #expect(numbers.status == 1)
         #expect(numbers.stderr.contains("line 1: the first row holds only numbers"), "\(numbers.stderr)")
