@@ -79,6 +79,8 @@ public struct CountChange: Sendable, Equatable {
     public var calls = 0
     public var cached = 0
     public var costMicros: Int64 = 0
+    /// The failure brake's window after these outcomes; `nil` leaves it as it is.
+    public var recentOutcomes: String?
     public var errors: [JobErrorEntry] = []
 
     public init() {}

@@ -176,13 +176,20 @@ extension SQLJobStore {
             }
             var result = RecordedOutcomes(ids: recorded)
             for seq in changes.keys.sorted() {
-                if let finished = try Self.apply(changes[seq]!, to: seq, tx, now: now) {
+                var change = changes[seq]!
+                var pauseReason: String?
+                // The brake's window is written with the counts; only a trip costs a statement more.
+                if let outcomes = finishedOutcomes[seq], let job = locked.jobs[seq], let brake = job.brake {
+                    let window = FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window)
+                    pauseReason = FailureWindow.pauseReason(window, brake: brake, lastError: change.errors.last?.message)
+                    change.recentOutcomes = pauseReason == nil ? window : ""
+                }
+                if let finished = try Self.apply(change, to: seq, tx, now: now) {
                     result.finishedJobs[finished.id] = finished.status
-                } else if let outcomes = finishedOutcomes[seq], let job = locked.jobs[seq], let brake = job.brake {
-                    try Self.applyBrake(
-                        tx, seq: seq, window: FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window),
-                        brake: brake,
-                        lastError: changes[seq]?.errors.last?.message)
+                } else if let pauseReason {
+                    try tx.execute(
+                        "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
+                        [.text(pauseReason), .int(seq)])
                 }
             }
             return result
@@ -256,20 +263,6 @@ extension SQLJobStore {
         var maxAttempts: Int
         var brake: FailureBrake?
         var recentOutcomes: String
-    }
-
-    /// Keeps a job's failure window and pauses the job, in the same guarded statement, when
-    /// the window trips its brake (see ``FailureWindow``). Only a queued or running job pauses.
-    static func applyBrake(_ tx: any SQLTransaction, seq: Int64, window: String, brake: FailureBrake, lastError: String?) throws {
-        if let reason = FailureWindow.pauseReason(window, brake: brake, lastError: lastError) {
-            try tx.execute(
-                """
-                UPDATE jobs SET recent_outcomes = '', status = CASE WHEN status IN ('queued', 'running') THEN 'paused' ELSE status END,
-                status_reason = CASE WHEN status IN ('queued', 'running') THEN ? ELSE status_reason END WHERE seq = ?
-                """, [.text(reason), .int(seq)])
-        } else {
-            try tx.execute("UPDATE jobs SET recent_outcomes = ? WHERE seq = ?", [.text(window), .int(seq)])
-        }
     }
 
     /// Locks the jobs of these items, in `seq` order, and returns what deciding their items

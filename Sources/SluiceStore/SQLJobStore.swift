@@ -423,13 +423,13 @@ public final class SQLJobStore: JobStore {
             """
             UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
             cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
-            calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?
+            calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?, recent_outcomes = COALESCE(?, recent_outcomes)
             WHERE seq = ?
             """,
             [
                 SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
                 SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
-                SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), .int(seq),
+                SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes), .int(seq),
             ])
         try appendErrors(tx, seq: seq, change.errors)
         return try finalizeIfDone(tx, seq: seq, now: now)
