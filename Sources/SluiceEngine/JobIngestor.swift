@@ -123,8 +123,7 @@ public struct JobIngestor: Sendable {
             // Read from this machine's disk, or a download of it when uploads live in a bucket.
             let stop = try await withLocalFile(source.path) { path -> Bool in
                 do {
-                    let parser = try RecordParsers.open(
-                        path: path, name: source.displayName, format: source.format, options: job.spec.input)
+                    let parser = try await Self.open(path: path, source: source, options: job.spec.input)
                     if let header = parser.header, let problem = builder.checkColumns(header) {
                         note(problem, in: source)
                         return false
@@ -171,4 +170,26 @@ public struct JobIngestor: Sendable {
         }
         return try await store.finishValidation(jobID: jobID, owner: owner, now: clock.now())
     }
+
+    /// Opens a file's parser on a thread of its own: opening a PDF runs `pdftotext` (up to its
+    /// time limit) and opening a workbook unzips its sheet, and neither may hold one of the few
+    /// threads every task of the process shares for that long.
+    static func open(path: String, source: JobSource, options: InputOptions) async throws -> any RecordParser {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OpenedParser, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    continuation.resume(
+                        returning: OpenedParser(
+                            parser: try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: options)))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }.parser
+    }
+}
+
+/// A parser handed from the thread that opened it to the ingest, which alone uses it from then on.
+struct OpenedParser: @unchecked Sendable {
+    let parser: any RecordParser
 }
