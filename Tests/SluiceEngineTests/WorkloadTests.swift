@@ -64,7 +64,7 @@ import Testing
         }
     }
 
-    @Test func aRowThatKeepsFailingEndsUpInACallOfItsOwn() async throws {
+    @Test func rowsAPackDropsGoAgainInSmallerPacksUntilAnswered() async throws {
         // Every packed reply drops a row: a row is only ever answered alone or in a good pack.
         var behaviour = FakeProviderBehaviour()
         behaviour.packFaultRates = [.dropRow: 1]

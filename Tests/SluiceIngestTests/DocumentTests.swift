@@ -38,7 +38,7 @@ enum DocumentFixtures {
 @Suite struct PDFTextExtractorTests {
     let extractor = PDFTextExtractor()
 
-    @Test func poppler_isInstalled() {
+    @Test func pdftotextIsInstalled() {
         #expect(extractor.executable != nil, "pdftotext is missing: apt-get install poppler-utils (scripts/test.sh does)")
     }
 
