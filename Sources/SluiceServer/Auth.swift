@@ -31,7 +31,12 @@ public enum APIKeys {
     }
 }
 
-/// Resolves `Authorization: Bearer …` to a ``Principal``; refuses missing, unknown and revoked keys.
+/// Resolves the caller: `Authorization: Bearer …` for the API, or a signed-in browser's session
+/// cookie (see ``BrowserSession``). Refuses missing, unknown and revoked keys on API paths; the
+/// web page's paths go on without a caller, and the page sends the browser to sign in.
+///
+/// A session cookie only reads the API (the page's live progress and downloads): changing
+/// state through `/v1` takes the key itself, which no other site can make a browser send.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let mode: AuthMode
@@ -41,24 +46,39 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        if Self.openPaths.contains(path) { return try await next(request, context) }
         switch mode {
         case .off:
             context.principal = .local
         case .required:
-            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            if let header = request.headers[.authorization] {
+                guard header.hasPrefix("Bearer ") else { throw Self.refusal("an API key is required: send Authorization: Bearer <key>") }
+                let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+                guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
+                guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
+                context.principal = Principal(key)
+            } else if let key = try await BrowserSession.key(of: request, store: store, now: Date()) {
+                if Self.isAPI(path), ![.get, .head].contains(request.method) {
+                    throw Self.refusal("a signed-in browser may only read the API: send Authorization: Bearer <key> to change things")
+                }
+                context.principal = Principal(key)
+            } else if Self.isAPI(path) {
                 throw Self.refusal("an API key is required: send Authorization: Bearer <key>")
             }
-            let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
-            guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
-            context.principal = Principal(user: key.user, isAdmin: key.isAdmin, keyID: key.id)
         }
         context.logger[metadataKey: "user"] = .string(context.principal?.user ?? "")
         return try await next(request, context)
     }
 
+    /// The API's paths, which answer callers without a key with `401`; all others are pages.
+    static func isAPI(_ path: String) -> Bool { path == "/v1" || path.hasPrefix("/v1/") }
+
     static func refusal(_ message: String) -> APIError {
         APIError(.unauthorized, code: "invalid_api_key", message, headers: [.wwwAuthenticate: "Bearer"])
     }
+}
+
+extension Principal {
+    init(_ key: APIKeyRecord) { self.init(user: key.user, isAdmin: key.isAdmin, keyID: key.id) }
 }

@@ -51,42 +51,18 @@ struct JobRoutes {
             let spec: JobSpec
             if let boundary {
                 upload = try await receiver.receiveMultipart(request.body, boundary: boundary)
-                spec = try resolve(SpecFields.json(from: upload.fields))
+                spec = try api.resolve(SpecFields.json(from: upload.fields))
             } else {
                 // The spec is in the query: check it before reading a byte of the body.
                 let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
-                spec = try resolve(SpecFields.json(from: query, ignoring: ["filename"]))
+                spec = try api.resolve(SpecFields.json(from: query, ignoring: ["filename"]))
                 let filename = request.uri.queryParameters["filename"].map(String.init) ?? "upload.\(rawFormat?.rawValue ?? "txt")"
                 upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)
             }
-            guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
-            var sources: [JobSource] = []
-            for file in upload.files {
-                guard
-                    let format = spec.input.format ?? InputFormat(fileName: file.filename)
-                        ?? UploadReceiver.format(contentType: file.contentType) ?? rawFormat
-                else {
-                    throw APIError.badRequest(
-                        "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format",
-                        param: "format")
-                }
-                sources.append(JobSource(path: try await api.keep(file, in: jobID), displayName: file.filename, format: format))
-            }
-            let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
-            let job = try await api.store.createJob(
-                NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
-            api.ingest.wake()
+            let job = try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
             context.logger.info(
                 "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
             return Response.json(Representation.job(job, now: Date()), status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
-        }
-    }
-
-    func resolve(_ json: JSONValue) throws -> JobSpec {
-        do {
-            return try api.resolver.resolve(json)
-        } catch {
-            throw APIError(.badRequest, code: "invalid_spec", "invalid spec: \(error)", param: error.field)
         }
     }
 

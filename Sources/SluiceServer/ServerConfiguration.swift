@@ -18,11 +18,16 @@ public struct ServerConfiguration: Sendable {
     public var corsOrigins: [String]
     /// How often a Server-Sent Events stream looks for progress.
     public var eventInterval: Double
+    /// How long a web page sign-in lasts.
+    public var sessionSeconds: Double
+    /// Marks the web page's cookies `Secure` (set it when TLS ends before Sluice, at a proxy that
+    /// does not send `X-Forwarded-Proto: https`, which sets them so on its own).
+    public var secureCookies: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, auth: AuthMode? = nil, uploadDirectory: String,
         maxUploadBytes: Int = 2 << 30, requestsPerMinute: Double? = 6_000, requestBurst: Int = 200, corsOrigins: [String] = [],
-        eventInterval: Double = 0.5
+        eventInterval: Double = 0.5, sessionSeconds: Double = 12 * 3600, secureCookies: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -33,6 +38,8 @@ public struct ServerConfiguration: Sendable {
         self.requestBurst = requestBurst
         self.corsOrigins = corsOrigins
         self.eventInterval = eventInterval
+        self.sessionSeconds = sessionSeconds
+        self.secureCookies = secureCookies
     }
 
     /// Refuses a server that would be open to the network.
@@ -42,6 +49,7 @@ public struct ServerConfiguration: Sendable {
                 message: "refusing to serve \(host) with --auth off: only a loopback address may run without API keys")
         }
         guard maxUploadBytes > 0 else { throw ServerConfigurationError(message: "the upload limit must be positive") }
+        guard sessionSeconds >= 60 else { throw ServerConfigurationError(message: "a web session must last at least a minute") }
         if let requestsPerMinute, requestsPerMinute <= 0 {
             throw ServerConfigurationError(message: "the request rate limit must be positive")
         }

@@ -22,6 +22,38 @@ struct SluiceAPI: Sendable {
         return job
     }
 
+    /// A spec from its JSON form, or `400 invalid_spec` saying what is wrong with it.
+    func resolve(_ json: JSONValue) throws -> JobSpec {
+        do {
+            return try resolver.resolve(json)
+        } catch {
+            throw APIError(.badRequest, code: "invalid_spec", "invalid spec: \(error)", param: error.field)
+        }
+    }
+
+    /// Keeps a received upload's files under the job's folder and creates the job in
+    /// `validating`, waking the ingest loop: the API's and the web page's way in alike.
+    /// `rawFormat` is the format a raw (not multipart) body's content type gave.
+    func createJob(id jobID: String, upload: ReceivedUpload, spec: JobSpec, rawFormat: InputFormat?, caller: Principal) async throws -> Job
+    {
+        guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
+        var sources: [JobSource] = []
+        for file in upload.files {
+            guard
+                let format = spec.input.format ?? InputFormat(fileName: file.filename) ?? UploadReceiver.format(
+                    contentType: file.contentType) ?? rawFormat
+            else {
+                throw APIError.badRequest(
+                    "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format", param: "format")
+            }
+            sources.append(JobSource(path: try await keep(file, in: jobID), displayName: file.filename, format: format))
+        }
+        let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
+        let job = try await store.createJob(NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
+        ingest.wake()
+        return job
+    }
+
     /// Runs a store operation, answering `409` when the job's status does not allow it.
     func transition(_ operation: () async throws -> Job) async throws -> Job {
         do {

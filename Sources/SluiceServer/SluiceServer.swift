@@ -8,8 +8,8 @@ import SluicePresets
 import SluiceStorage
 import SluiceStore
 
-/// Builds the HTTP application: middlewares in order (request id, errors, CORS, auth, rate
-/// limit), the native, Batch and operations routes, and the background services it runs with.
+/// Builds the HTTP application: middlewares in order (request id, errors, CORS, same origin,
+/// auth, rate limit), the native, Batch and operations routes, the web page, and the background services it runs with.
 public enum SluiceServer {
     /// - Parameters:
     ///   - services: Run alongside the server and shut down with it (the worker and reaper,
@@ -33,6 +33,7 @@ public enum SluiceServer {
         router.middlewares.add(ErrorMiddleware(paths: paths))
         if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(SameOriginMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
         router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store))
         if let rate = configuration.requestsPerMinute {
             router.middlewares.add(RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst)))
@@ -43,6 +44,7 @@ public enum SluiceServer {
         JobRoutes(api: api).add(to: routes)
         BatchRoutes(api: api).add(to: routes)
         OperationsRoutes(api: api).add(to: routes)
+        WebRoutes(api: api, assets: try WebAssets.load()).add(to: routes)
 
         let maxBody = configuration.maxUploadBytes
         return Application(

@@ -149,6 +149,55 @@ public protocol JobStore: Sendable {
     func keys() async throws -> [APIKeyRecord]
     /// Revokes by id; returns `false` when no such key exists.
     func revokeKey(id: String, now: Date) async throws -> Bool
+
+    /// Items finished and items throttled per ``JobActivity/bucketSeconds``, oldest first.
+    func activity(jobID: String) async throws -> [JobActivity.Sample]
+
+    /// Starts a browser session (and drops the sessions that have expired).
+    func createSession(_ session: WebSession, now: Date) async throws
+    /// The key a live session was opened with: `nil` when the session is unknown, has expired
+    /// or its key has been revoked.
+    func sessionKey(hash: String, now: Date) async throws -> APIKeyRecord?
+    /// Ends a session (signing out); ending one that is gone is not an error.
+    func deleteSession(hash: String) async throws
+}
+
+/// A signed-in browser. The cookie carries a random secret; the store keeps only its hash.
+public struct WebSession: Sendable, Equatable {
+    public var hash: String
+    public var keyID: String
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(hash: String, keyID: String, createdAt: Date, expiresAt: Date) {
+        self.hash = hash
+        self.keyID = keyID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A job's pace over its life, for the job page's chart: counted in wall-clock buckets as
+/// outcomes are recorded, so drawing it never scans the job's items.
+public enum JobActivity {
+    public static let bucketSeconds = 5.0
+
+    public struct Sample: Sendable, Equatable {
+        /// When the bucket starts.
+        public var start: Date
+        public var finished: Int
+        /// Items sent back to wait because the provider answered their call with 429.
+        public var throttled: Int
+
+        public init(start: Date = Date(timeIntervalSince1970: 0), finished: Int = 0, throttled: Int = 0) {
+            self.start = start
+            self.finished = finished
+            self.throttled = throttled
+        }
+    }
+
+    /// The bucket a moment falls in.
+    public static func bucket(of date: Date) -> Int64 { Int64((date.timeIntervalSince1970 / bucketSeconds).rounded(.down)) }
 }
 
 /// Which jobs a list asks for.

@@ -138,6 +138,50 @@ extension SQLJobStore {
         try await write { tx in try tx.execute("DELETE FROM files WHERE id = ?", [.text(id)]) > 0 }
     }
 
+    // MARK: Job activity
+
+    public func activity(jobID: String) async throws -> [JobActivity.Sample] {
+        try await read { tx in
+            try tx.rows(
+                """
+                SELECT bucket, finished, throttled FROM job_activity
+                WHERE job_seq = (SELECT seq FROM jobs WHERE id = ?) ORDER BY bucket
+                """, [.text(jobID)]
+            ).map { row in
+                JobActivity.Sample(
+                    start: Date(timeIntervalSince1970: Double(try row.int64("bucket")) * JobActivity.bucketSeconds),
+                    finished: try row.int("finished"), throttled: try row.int("throttled"))
+            }
+        }
+    }
+
+    // MARK: Web sessions
+
+    public func createSession(_ session: WebSession, now: Date) async throws {
+        try await write { tx in
+            // Sessions that have run out go when a new one starts: the table stays small without a sweeper.
+            try tx.execute("DELETE FROM web_sessions WHERE expires_at <= ?", [SQLValue(now)])
+            try tx.execute(
+                "INSERT INTO web_sessions (hash, key_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                [.text(session.hash), .text(session.keyID), SQLValue(session.createdAt), SQLValue(session.expiresAt)])
+        }
+    }
+
+    public func sessionKey(hash: String, now: Date) async throws -> APIKeyRecord? {
+        try await read { tx in
+            try tx.row(
+                """
+                SELECT \(StoreRows.keyColumns) FROM api_keys WHERE revoked_at IS NULL
+                AND id = (SELECT key_id FROM web_sessions WHERE hash = ? AND expires_at > ?)
+                """, [.text(hash), SQLValue(now)]
+            ).map(StoreRows.key)
+        }
+    }
+
+    public func deleteSession(hash: String) async throws {
+        try await write { tx in _ = try tx.execute("DELETE FROM web_sessions WHERE hash = ?", [.text(hash)]) }
+    }
+
     // MARK: API keys
 
     public func createKey(_ key: APIKeyRecord) async throws {

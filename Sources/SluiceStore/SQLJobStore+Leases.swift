@@ -134,6 +134,7 @@ extension SQLJobStore {
             var changes: [Int64: CountChange] = [:]
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
+            var activity: [Int64: JobActivity.Sample] = [:]
             var cacheEntries: [[SQLValue]] = []
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
@@ -161,7 +162,11 @@ extension SQLJobStore {
                     if case .failed(let message) = outcome.result {
                         change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
                     }
-                    if status == .succeeded || status == .failed { finishedOutcomes[seq, default: ""] += status == .failed ? "f" : "s" }
+                    if status == .succeeded || status == .failed {
+                        finishedOutcomes[seq, default: ""] += status == .failed ? "f" : "s"
+                        activity[seq, default: JobActivity.Sample()].finished += 1
+                    }
+                    if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
                     if case .succeeded(let value) = outcome.result, !outcome.cached, let key = outcome.cacheKey {
                         cacheEntries.append([.text(key), .text(StoreRows.text(value)), SQLValue(outcome.model), SQLValue(now)])
                     }
@@ -175,6 +180,14 @@ extension SQLJobStore {
                     "INSERT INTO result_cache (key, output, model, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING", entry)
             }
             var result = RecordedOutcomes(ids: recorded)
+            for (seq, sample) in activity.sorted(by: { $0.key < $1.key }) {
+                try tx.execute(
+                    """
+                    INSERT INTO job_activity (job_seq, bucket, finished, throttled) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (job_seq, bucket) DO UPDATE SET finished = job_activity.finished + excluded.finished,
+                    throttled = job_activity.throttled + excluded.throttled
+                    """, [.int(seq), .int(JobActivity.bucket(of: now)), SQLValue(sample.finished), SQLValue(sample.throttled)])
+            }
             for seq in changes.keys.sorted() {
                 var change = changes[seq]!
                 var pauseReason: String?

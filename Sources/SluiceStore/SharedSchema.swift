@@ -49,3 +49,33 @@ extension SharedSchema {
         """,
     ]
 }
+
+extension SharedSchema {
+    /// Migration `008_web_sessions_activity`: what the web page needs of the schema.
+    ///
+    /// `web_sessions` are signed-in browsers: the SHA-256 of the cookie's secret (never the
+    /// secret), the API key it was opened with (revoking the key ends its sessions; deleting it
+    /// removes them) and when it expires. `job_activity` counts, per job and per
+    /// ``JobActivity/bucketSeconds`` of wall time, the items finished and the items the provider's
+    /// 429s sent back to wait: written in the transaction that records them, read for the job page's chart.
+    public static let webSessionsActivity = [
+        """
+        CREATE TABLE web_sessions (
+            hash TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at)",
+        """
+        CREATE TABLE job_activity (
+            job_seq BIGINT NOT NULL REFERENCES jobs(seq) ON DELETE CASCADE,
+            bucket BIGINT NOT NULL,
+            finished BIGINT NOT NULL DEFAULT 0 CHECK (finished >= 0),
+            throttled BIGINT NOT NULL DEFAULT 0 CHECK (throttled >= 0),
+            PRIMARY KEY (job_seq, bucket)
+        )
+        """,
+    ]
+}

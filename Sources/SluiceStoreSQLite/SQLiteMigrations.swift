@@ -236,6 +236,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("007_packs_cache_budgets") { db in
             for statement in SharedSchema.packsCacheBudgets { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("008_web_sessions_activity") { db in
+            for statement in SharedSchema.webSessionsActivity { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -21,6 +21,8 @@ struct ServerHarness: Sendable {
     var store: SQLJobStore { fixture.store }
     var directory: TemporaryDirectory { fixture.directory }
     let http: HTTPClient
+    /// A client that, like a browser's form posts under test, shows redirects instead of following them.
+    let pages: HTTPClient
 
     struct Reply: Sendable {
         var status: Int
@@ -64,14 +66,17 @@ struct ServerHarness: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", fixture: fixture, http: http)
+        let pages = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", fixture: fixture, http: http, pages: pages)
         do {
             let result = try await body(harness)
+            try await pages.shutdown()
             try await http.shutdown()
             server.cancel()
             _ = await server.result
             return result
         } catch {
+            try? await pages.shutdown()
             try? await http.shutdown()
             server.cancel()
             _ = await server.result
@@ -80,14 +85,15 @@ struct ServerHarness: Sendable {
     }
 
     func call(
-        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], key: String? = nil, body: HTTPClientRequest.Body? = nil
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], key: String? = nil, body: HTTPClientRequest.Body? = nil,
+        followRedirects: Bool = true
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         if let body { request.body = body }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await (followRedirects ? http : pages).execute(request, timeout: .seconds(60))
         let collected = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
     }

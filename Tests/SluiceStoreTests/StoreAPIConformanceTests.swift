@@ -158,4 +158,56 @@ import Testing
         #expect(try await store.key(hash: "abc")?.revokedAt == t0.addingTimeInterval(5))
         #expect(try await store.keys().map(\.id) == ["key_1"])
     }
+
+    @Test(arguments: StoreDriver.available)
+    func activityCountsFinishedAndThrottledItemsPerBucketAndGoesWithItsJob(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 6, now: t0)
+        let claimed = try #require(try await store.claim(owner: "w", limit: 6, leaseDuration: 30, now: t0)).items.map(\.id)
+        let later = t0.addingTimeInterval(3 * JobActivity.bucketSeconds)
+        _ = try await store.record(
+            [
+                ItemOutcome(itemID: claimed[0], result: .succeeded("ok")), ItemOutcome(itemID: claimed[1], result: .failed("no")),
+                ItemOutcome(itemID: claimed[2], result: .deferred("429", notBefore: t0)),
+                ItemOutcome(itemID: claimed[3], result: .retry("500", notBefore: t0)),
+            ], owner: "w", now: t0)
+        _ = try await store.record(
+            [
+                ItemOutcome(itemID: claimed[4], result: .succeeded("ok")),
+                ItemOutcome(itemID: claimed[5], result: .deferred("429", notBefore: later)),
+            ],
+            owner: "w", now: later)
+        let bucket = Date(timeIntervalSince1970: Double(JobActivity.bucket(of: t0)) * JobActivity.bucketSeconds)
+        #expect(
+            try await store.activity(jobID: job.id) == [
+                JobActivity.Sample(start: bucket, finished: 2, throttled: 1),
+                JobActivity.Sample(start: bucket.addingTimeInterval(3 * JobActivity.bucketSeconds), finished: 1, throttled: 1),
+            ])
+        try await store.deleteJob(jobID: job.id)
+        #expect(try await store.activity(jobID: job.id).isEmpty)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func sessionsLiveUntilTheyExpireAreSignedOutOrTheirKeyIsRevoked(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let key = APIKeyRecord(id: "key_a", user: "alice", isAdmin: false, hash: "h-a", prefix: "sk-sluice-a", createdAt: t0)
+        try await store.createKey(key)
+        try await store.createSession(WebSession(hash: "s1", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(60)), now: t0)
+        try await store.createSession(WebSession(hash: "s2", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
+        #expect(try await store.sessionKey(hash: "s1", now: t0.addingTimeInterval(59)) == key)
+        #expect(try await store.sessionKey(hash: "s1", now: t0.addingTimeInterval(60)) == nil, "expired")
+        #expect(try await store.sessionKey(hash: "nope", now: t0) == nil)
+        await #expect(throws: StoreError.self, "a session's secret hash is unique") {
+            try await store.createSession(
+                WebSession(hash: "s2", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
+        }
+        try await store.deleteSession(hash: "s2")
+        try await store.deleteSession(hash: "s2")
+        #expect(try await store.sessionKey(hash: "s2", now: t0) == nil, "signed out")
+        try await store.createSession(WebSession(hash: "s3", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
+        _ = try await store.revokeKey(id: "key_a", now: t0)
+        #expect(try await store.sessionKey(hash: "s3", now: t0) == nil, "revoked key")
+    }
 }

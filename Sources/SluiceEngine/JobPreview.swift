@@ -1,0 +1,84 @@
+import Foundation
+import SluiceCore
+import SluiceIngest
+import SluiceStore
+
+/// The first records of an upload and the prompt the first one would get: what the new-job
+/// form shows before anything is stored. It reads only as far as it needs, so a preview of
+/// the head of a large file answers at once, and it stops at the first problem, which it
+/// reports with its line exactly as the job would.
+public struct JobPreview: Sendable {
+    /// The columns of the records shown, in the order first seen.
+    public var columns: [String]
+    /// The records shown, each as its columns' values in ``columns`` order.
+    public var rows: [[String]]
+    /// What the first record's call would send; `nil` when no record could be read.
+    public var request: ModelRequest?
+    /// A problem met before ``rows`` was full, with the file and line it is on.
+    public var problem: JobErrorEntry?
+
+    /// - Parameter sources: each file's local path and what the job would call it.
+    public static func make(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int = 5) async -> JobPreview {
+        var preview = JobPreview(columns: [], rows: [], request: nil, problem: nil)
+        var builder = ItemBuilder(spec: spec)
+        var records: [JSONObject] = []
+        func stop(_ problem: InputProblem, _ source: JobSource) {
+            preview.problem = JobErrorEntry(
+                file: sources.count > 1 ? source.displayName : nil, line: problem.line, column: problem.column, message: problem.message)
+        }
+        sources: for (path, source) in sources {
+            do {
+                let parser = try await JobIngestor.open(path: path, source: source, options: spec.input)
+                if let header = parser.header, let problem = builder.checkColumns(header) {
+                    stop(problem, source)
+                    break
+                }
+                while records.count < limit, let step = try parser.next() {
+                    switch step {
+                    case .record(let record):
+                        switch builder.item(from: record) {
+                        case .success(let item): records.append(item.input)
+                        case .failure(let problem):
+                            stop(problem, source)
+                            break sources
+                        }
+                    case .problem(let problem):
+                        stop(problem, source)
+                        break sources
+                    case .failedDocument(let message):
+                        stop(InputProblem(message: message), source)
+                        break sources
+                    }
+                }
+            } catch let problem as InputProblem {
+                stop(problem, source)
+                break
+            } catch {
+                stop(InputProblem(message: "\(error)"), source)
+                break
+            }
+            if records.count >= limit { break }
+        }
+        for record in records {
+            for key in record.keys where !preview.columns.contains(key) { preview.columns.append(key) }
+        }
+        preview.rows = records.map { record in
+            preview.columns.map { column in
+                switch record[column] {
+                case nil, .null?: ""
+                case .string(let text)?: text
+                case let value?: JSONWriter.string(value)
+                }
+            }
+        }
+        if let first = records.first {
+            do {
+                preview.request = try PromptBuilder(spec: spec).request(for: first)
+            } catch {
+                preview.problem = preview.problem ?? JobErrorEntry(message: "the first record's prompt cannot be built: \(error)")
+            }
+        }
+        if records.isEmpty, preview.problem == nil { preview.problem = JobErrorEntry(message: "the input has no records") }
+        return preview
+    }
+}

@@ -1,0 +1,360 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// The web page at `/`: jobs, a new-job form with a preview, a job's live page, sign-in.
+///
+/// Pages are rendered on the server and work without script (a refresh shows the latest);
+/// `/static/app.js` adds live progress, the preview without leaving the form, and the chart's
+/// refresh. The page reads jobs through the same store calls as the API and changes them
+/// through the same operations, with each user seeing only their own jobs.
+struct WebRoutes {
+    let api: SluiceAPI
+    let assets: WebAssets
+    static let pageSize = 20
+    static let failuresShown = 50
+    /// The head of each file the preview reads; the script sends no more of a large text file.
+    static let previewRows = 5
+
+    func add(to routes: RouteTable) {
+        routes.add(.get, "/") { try await page($0, $1, jobs) }
+        routes.add(.get, "/jobs/new") { try await page($0, $1, newJob) }
+        routes.add(.post, "/jobs") { try await page($0, $1, create) }
+        routes.add(.post, "/jobs/preview") { try await page($0, $1, preview) }
+        routes.add(.get, "/jobs/:id") { try await page($0, $1, job) }
+        routes.add(.get, "/jobs/:id/chart") { try await page($0, $1, chart) }
+        routes.add(.post, "/jobs/:id/:action") { try await page($0, $1, control) }
+        routes.add(.get, "/sign-in") { try await openPage($0, $1, signInForm) }
+        routes.add(.post, "/sign-in") { try await openPage($0, $1, signIn) }
+        routes.add(.post, "/sign-out") { try await openPage($0, $1, signOut) }
+        routes.add(.get, "/static/:name") { request, context in try assets.file(try context.parameters.require("name"), request: request) }
+    }
+
+    // MARK: Pages
+
+    /// `GET /`: the caller's jobs, newest first, a page at a time.
+    func jobs(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        let after = request.uri.queryParameters["after"].map(String.init)
+        let found = try await api.store.jobs(
+            JobQuery(owner: caller.isAdmin ? nil : caller.user, kind: .native, after: after, limit: Self.pageSize + 1))
+        let now = Date()
+        let shown = found.prefix(Self.pageSize)
+        var view: [String: Any] = [
+            "title": "Jobs", "jobs": shown.map { WebViews.job($0, now: now) }, "hasJobs": !shown.isEmpty, "isLaterPage": after != nil,
+            "listSource": "/v1/jobs?limit=\(Self.pageSize)" + (after.map { "&after=\($0)" } ?? ""),
+        ]
+        if found.count > Self.pageSize, let last = shown.last { view["nextPage"] = "/?after=\(last.id)" }
+        return try render("jobs", view, request, caller)
+    }
+
+    /// `GET /jobs/new`: the form, with the presets, providers and models this server offers.
+    func newJob(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        try render("new-job", formView(values: []), request, caller)
+    }
+
+    /// `POST /jobs/preview`: the first rows and the first prompt, as a fragment for the script
+    /// (`?fragment=1`) or as the form again with the preview under it.
+    func preview(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        try api.refuseDeclaredOversize(request)
+        let fragment = request.uri.queryParameters["fragment"] == "1"
+        let folder = "preview-" + UUID().uuidString.lowercased()
+        defer { Task { [api] in await api.discard(folder) } }
+        let (upload, fields) = try await receiveForm(request, folder: folder)
+        var view: [String: Any]
+        do {
+            let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
+            let files = try upload.files.map { file in
+                (path: file.path, source: JobSource(path: file.path, displayName: file.filename, format: try format(of: file, spec: spec)))
+            }
+            guard !files.isEmpty else { throw APIError.badRequest("choose a file to preview", param: "file") }
+            var preview = await JobPreview.make(spec: spec, sources: files, limit: Self.previewRows)
+            // The script sends only the head of a large file: a problem at the cut is not the file's.
+            if value("partial", in: fields) == "1", !preview.rows.isEmpty { preview.problem = nil }
+            view = ["preview": WebViews.preview(preview)]
+        } catch let error as APIError {
+            view = ["preview": ["problem": error.message, "hasProblem": true]]
+        }
+        if fragment { return try render("preview", view, request, caller) }
+        var page = formView(values: fields)
+        page["preview"] = view["preview"]
+        return try render("new-job", page, request, caller)
+    }
+
+    /// `POST /jobs`: the form's files and spec become a job, exactly as `POST /v1/jobs` makes
+    /// one; the browser goes on to the job's page. A refused form comes back with its values
+    /// and the reason.
+    func create(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        try api.refuseDeclaredOversize(request)
+        let jobID = Job.makeID()
+        var fields: [(name: String, value: String)] = []
+        do {
+            let job = try await api.inFolder(jobID) { _ in
+                let upload: ReceivedUpload
+                (upload, fields) = try await receiveForm(request, folder: jobID)
+                let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
+                return try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: nil, caller: caller)
+            }
+            context.logger.info("job created from the web page", metadata: ["job": .string(job.id)])
+            return Self.redirect("/jobs/\(job.id)")
+        } catch let error as APIError where error.status == .badRequest {
+            var view = formView(values: fields)
+            view["error"] = error.message
+            return try render("new-job", view, request, caller, status: .badRequest)
+        }
+    }
+
+    /// `GET /jobs/{id}`: the job's progress, controls, downloads, failures and chart.
+    func job(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
+        let now = Date()
+        var view = WebViews.job(job, now: now)
+        view["title"] = job.name
+        var after = -1
+        if let text = request.uri.queryParameters["failed_after"], let index = Int(text) { after = index }
+        let failures = try await api.store.items(jobID: job.id, status: .failed, afterIndex: after, limit: Self.failuresShown + 1)
+        let shown = failures.prefix(Self.failuresShown)
+        view["failures"] = shown.map(WebViews.failedItem)
+        view["hasFailures"] = !shown.isEmpty
+        if failures.count > Self.failuresShown, let last = shown.last {
+            view["moreFailures"] = "/jobs/\(job.id)?failed_after=\(last.index)"
+        }
+        view["chart"] = try await chart(of: job, now: now)
+        return try render("job", view, request, caller)
+    }
+
+    /// `GET /jobs/{id}/chart`: the chart alone, which the script redraws while the job runs.
+    func chart(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
+        return try render("chart", ["chart": try await chart(of: job, now: Date())], request, caller)
+    }
+
+    func chart(of job: Job, now: Date) async throws -> [String: Any] {
+        guard let started = job.startedAt else { return ["summary": "The job has not started yet."] }
+        let chart = ActivityChart(samples: try await api.store.activity(jobID: job.id), from: started, to: job.finishedAt ?? now)
+        return ["svg": chart.svg, "summary": chart.summary]
+    }
+
+    /// `POST /jobs/{id}/cancel|pause|resume|retry`: the store's operation, then the job's page;
+    /// a status that forbids it shows the page with the reason.
+    func control(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        let fields = try await Self.urlEncodedForm(request)
+        try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
+        let store = api.store
+        let now = Date()
+        let action = try context.parameters.require("action")
+        _ = try await api.transition {
+            switch action {
+            case "cancel": try await store.cancel(jobID: job.id, now: now)
+            case "pause": try await store.pause(jobID: job.id, reason: "paused from the web page", now: now)
+            case "resume": try await store.resume(jobID: job.id, budget: nil, now: now)
+            case "retry": try await store.retryFailed(jobID: job.id, now: now)
+            default: throw APIError.notFound("action \(action)")
+            }
+        }
+        return Self.redirect("/jobs/\(job.id)")
+    }
+
+    // MARK: Signing in
+
+    func signInForm(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal?) async throws -> Response {
+        if api.configuration.auth == .off || caller != nil { return Self.redirect("/") }
+        return try render(
+            "sign-in", ["title": "Sign in", "next": Self.localPath(request.uri.queryParameters["next"]) ?? "/"], request, nil)
+    }
+
+    /// `POST /sign-in`: a valid, unrevoked key starts a session; the key is checked and dropped.
+    func signIn(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal?) async throws -> Response {
+        let fields = try await Self.urlEncodedForm(request)
+        try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
+        let next = Self.localPath(value("next", in: fields)) ?? "/"
+        let secret = (value("key", in: fields) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard api.configuration.auth == .required else { return Self.redirect(next) }
+        guard !secret.isEmpty, let key = try await api.store.key(hash: APIKeys.hash(secret)), key.revokedAt == nil else {
+            let view: [String: Any] = ["title": "Sign in", "next": next, "error": "That key is not valid, or has been revoked."]
+            return try render("sign-in", view, request, nil, status: .unauthorized)
+        }
+        let now = Date()
+        let session = BrowserSession.secret()
+        try await api.store.createSession(
+            WebSession(
+                hash: BrowserSession.hash(session), keyID: key.id, createdAt: now,
+                expiresAt: now.addingTimeInterval(api.configuration.sessionSeconds)),
+            now: now)
+        context.logger.info("signed in", metadata: ["user": .string(key.user), "key": .string(key.id)])
+        var response = Self.redirect(next)
+        let secure = BrowserSession.isSecure(request, configuration: api.configuration)
+        response.setCookie(
+            BrowserSession.cookie(BrowserSession.sessionCookie, session, maxAge: Int(api.configuration.sessionSeconds), secure: secure))
+        // A new form token with the new session: one seen before signing in is worth nothing after.
+        response.setCookie(BrowserSession.cookie(BrowserSession.tokenCookie, BrowserSession.secret(), maxAge: nil, secure: secure))
+        return response
+    }
+
+    func signOut(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal?) async throws -> Response {
+        let fields = try await Self.urlEncodedForm(request)
+        try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
+        if let secret = request.cookies[BrowserSession.sessionCookie]?.value {
+            try await api.store.deleteSession(hash: BrowserSession.hash(secret))
+        }
+        var response = Self.redirect(api.configuration.auth == .required ? "/sign-in" : "/")
+        let secure = BrowserSession.isSecure(request, configuration: api.configuration)
+        response.setCookie(BrowserSession.cookie(BrowserSession.sessionCookie, "", maxAge: 0, secure: secure))
+        response.setCookie(BrowserSession.cookie(BrowserSession.tokenCookie, "", maxAge: 0, secure: secure))
+        return response
+    }
+}
+
+extension WebRoutes {
+    typealias SignedInPage = (Request, SluiceRequestContext, Principal) async throws -> Response
+    typealias OpenPage = (Request, SluiceRequestContext, Principal?) async throws -> Response
+
+    /// A page for a signed-in caller: without one the browser is sent to sign in and come back.
+    func page(_ request: Request, _ context: SluiceRequestContext, _ handler: SignedInPage) async throws -> Response {
+        guard let caller = context.principal else {
+            let back = request.method == .get ? request.uri.path + (request.uri.query.map { "?" + $0 } ?? "") : "/"
+            return Self.redirect("/sign-in?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+        }
+        return try await openPage(request, context) { request, context, _ in try await handler(request, context, caller) }
+    }
+
+    /// A page anyone may open; a refusal is shown as a page, not as the API's JSON.
+    func openPage(_ request: Request, _ context: SluiceRequestContext, _ handler: OpenPage) async throws -> Response {
+        do {
+            return try await handler(request, context, context.principal)
+        } catch let error as APIError {
+            return try errorPage(error, request, context.principal)
+        } catch let error as StoreError {
+            context.logger.error(
+                "page failed in the store", metadata: ["error": "\(error)", "driver": "\(error.driverError.map { "\($0)" } ?? "-")"])
+            return try errorPage(APIError(store: error), request, context.principal)
+        }
+    }
+
+    func errorPage(_ error: APIError, _ request: Request, _ caller: Principal?) throws -> Response {
+        let view: [String: Any] = ["title": error.status.reasonPhrase, "status": Int(error.status.code), "message": error.message]
+        var response = try render("error", view, request, caller, status: error.status)
+        response.headers.append(contentsOf: error.headers)
+        return response
+    }
+
+    /// A page with what every page shows (who is signed in, the form token) and the headers
+    /// every page sends: a strict Content-Security-Policy, no caching, no sniffing.
+    func render(
+        _ template: String, _ view: [String: Any], _ request: Request, _ caller: Principal?, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let token = BrowserSession.token(of: request)
+        var view = view
+        view["csrf"] = token.value
+        view["signedIn"] = caller != nil
+        view["user"] = caller?.user ?? ""
+        view["canSignOut"] = caller != nil && api.configuration.auth == .required
+        let html = try assets.render(template, view)
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "same-origin"
+        if token.isNew {
+            response.setCookie(
+                BrowserSession.cookie(
+                    BrowserSession.tokenCookie, token.value, maxAge: nil,
+                    secure: BrowserSession.isSecure(request, configuration: api.configuration)))
+        }
+        return response
+    }
+
+    /// The new-job form: presets, providers and known models, and the values given so far.
+    func formView(values: [(name: String, value: String)]) -> [String: Any] {
+        let chosen = { (name: String) in value(name, in: values) ?? "" }
+        let preset = chosen("preset")
+        let provider = chosen("provider")
+        let custom = chosen("mode") == "custom"
+        let configuration = api.resolver.configuration
+        var models = Set(api.resolver.catalog.presets.compactMap { $0.spec["model"]?.stringValue })
+        models.formUnion(configuration.providers.map(\.modelWhenUnspecified))
+        models.formUnion(configuration.routes.map(\.pattern).filter { !$0.contains("*") })
+        return [
+            "title": "New job", "templateHint": "{{column}}", "customMode": custom, "presetMode": !custom,
+            "presets": api.resolver.catalog.presets.map {
+                ["name": $0.name, "description": $0.description, "selected": $0.name == preset]
+            },
+            "providers": configuration.providers.map { ["name": $0.name, "selected": $0.name == provider] },
+            "models": models.sorted(), "model": chosen("model"), "name": chosen("name"), "template": chosen("template"),
+            "system": chosen("system"), "outputSchema": chosen("output_schema"), "batchSize": chosen("batch_size"),
+            "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"),
+        ]
+    }
+
+    /// Receives the form's files into the spool folder `folder` and checks its token.
+    func receiveForm(_ request: Request, folder: String) async throws -> (ReceivedUpload, [(name: String, value: String)]) {
+        guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "the form must be sent as multipart/form-data")
+        }
+        let path = api.storage.spoolDirectory + "/" + folder
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var upload = try await UploadReceiver(directory: path, limit: api.configuration.maxUploadBytes).receiveMultipart(
+            request.body, boundary: boundary)
+        try BrowserSession.checkToken(value(BrowserSession.tokenField, in: upload.fields), request: request)
+        // A file input left empty still sends a part, with no name and no bytes.
+        upload.files.removeAll { $0.filename.isEmpty && $0.bytes == 0 }
+        return (upload, upload.fields)
+    }
+
+    /// The form's fields that are the spec's: a preset, or the custom prompt and schema.
+    func specFields(_ fields: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        let custom = value("mode", in: fields) == "custom"
+        let dropped: Set<String> = custom ? ["preset"] : ["template", "system", "output_schema"]
+        return fields.filter { !["mode", "partial", BrowserSession.tokenField].contains($0.name) && !dropped.contains($0.name) }
+    }
+
+    func format(of file: ReceivedUpload.File, spec: JobSpec) throws -> InputFormat {
+        guard let format = spec.input.format ?? InputFormat(fileName: file.filename) ?? UploadReceiver.format(contentType: file.contentType)
+        else {
+            throw APIError.badRequest("cannot tell the format of \(file.filename): name it .csv, .json, .jsonl, .txt, .xlsx or .pdf")
+        }
+        return format
+    }
+
+    func value(_ name: String, in fields: [(name: String, value: String)]) -> String? {
+        fields.last { $0.name == name }?.value
+    }
+
+    /// `303 See Other`: after a form, the browser loads the page with GET (a reload does not post again).
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// A path on this server, or `nil`: a sign-in must never send the browser to another site.
+    static func localPath(_ text: (some StringProtocol)?) -> String? {
+        guard let text else { return nil }
+        let path = String(text).removingPercentEncoding ?? String(text)
+        guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\"), !path.contains("\r"), !path.contains("\n")
+        else { return nil }
+        return path
+    }
+
+    /// An `application/x-www-form-urlencoded` body (sign-in, sign-out, the job controls).
+    static func urlEncodedForm(_ request: Request) async throws -> [(name: String, value: String)] {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        return FormBody.parse(String(buffer: buffer))
+    }
+}
+
+/// `a=1&b=two+words`: HTML's form encoding, where `+` is a space.
+enum FormBody {
+    static func parse(_ body: String) -> [(name: String, value: String)] {
+        body.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]) else { return nil }
+            return (name, parts.count > 1 ? decode(parts[1]) ?? "" : "")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// What the page templates show, worked out from jobs, items and previews: plain values for
+/// logic-less templates, so every decision (which buttons, which downloads) is made here.
+enum WebViews {
+    /// A job as a list row and as the head of its page.
+    static func job(_ job: Job, now: Date) -> [String: Any] {
+        let counts = job.counts
+        let rate = Representation.rate(job, now: now)
+        let remaining = counts.pending + counts.running
+        var view: [String: Any] = [
+            "id": job.id, "name": job.name, "status": job.status.rawValue, "statusLabel": statusLabel(job.status),
+            "isFinal": job.status.isFinal, "total": counts.total, "finished": counts.finished, "succeeded": counts.succeeded,
+            "failed": counts.failed, "pending": counts.pending, "running": counts.running, "cancelled": counts.cancelled,
+            "cached": job.cached, "progressMax": max(counts.total, 1),
+            "progressValue": counts.total == 0 ? (job.status.isFinal ? 1 : 0) : counts.finished,
+            "percent": percent(job), "rate": rate.map { String(format: "%.1f/s", $0) } ?? "–",
+            "eta": job.status.isFinal ? "done" : rate.flatMap { $0 > 0 ? duration(Double(remaining) / $0) : nil } ?? "–",
+            "created": Representation.timestamp(job.createdAt).stringValue ?? "",
+            "provider": job.spec.provider, "model": job.spec.model, "files": job.sources.map(\.displayName).joined(separator: ", "),
+            "calls": job.calls, "tokens": job.usage.promptTokens + job.usage.completionTokens,
+        ]
+        view["message"] = job.progressMessage ?? job.statusReason ?? ""
+        view["statusReason"] = job.statusReason ?? ""
+        view["canCancel"] = JobAction.cancel.allowedFrom.contains(job.status) && job.status != .cancelling
+        view["canPause"] = [.queued, .running].contains(job.status)
+        view["canResume"] = JobAction.resume.allowedFrom.contains(job.status)
+        view["canRetry"] = JobAction.retryFailed.allowedFrom.contains(job.status) && counts.failed > 0
+        view["hasResult"] = job.spec.reduce != nil
+        view["hasResults"] = counts.total > 0
+        view["errors"] = job.errors.map { error in
+            let place = place(of: error)
+            return ["where": place, "hasPlace": !place.isEmpty, "message": error.message] as [String: Any]
+        }
+        view["hasErrors"] = !job.errors.isEmpty
+        return view
+    }
+
+    /// "line 3, column 7 of chats.csv: …" — where a problem is, as a person reads it.
+    static func place(of error: JobErrorEntry) -> String {
+        var parts: [String] = []
+        if let item = error.item { parts.append("item \(item)") }
+        if let line = error.line { parts.append("line \(line)") }
+        if let column = error.column { parts.append("column \(column)") }
+        var text = parts.joined(separator: ", ")
+        if let file = error.file { text += text.isEmpty ? file : " of \(file)" }
+        return text
+    }
+
+    static func statusLabel(_ status: JobStatus) -> String {
+        status.rawValue.replacingOccurrences(of: "_", with: " ")
+    }
+
+    static func percent(_ job: Job) -> Int {
+        guard job.counts.total > 0 else { return job.status.isFinal ? 100 : 0 }
+        return Int((Double(job.counts.finished) / Double(job.counts.total) * 100).rounded(.down))
+    }
+
+    /// "45s", "3m 05s", "2h 10m".
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.up))
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return String(format: "%dm %02ds", whole / 60, whole % 60) }
+        return String(format: "%dh %02dm", whole / 3600, (whole % 3600) / 60)
+    }
+
+    /// A failed item: its index, why it failed, and its input as JSON.
+    static func failedItem(_ item: Item) -> [String: Any] {
+        ["index": item.index, "error": item.error ?? "", "input": JSONWriter.string(.object(item.input)), "attempts": item.attempts]
+    }
+
+    /// The new-job form's preview: the first rows and the messages the first would send.
+    static func preview(_ preview: JobPreview) -> [String: Any] {
+        var view: [String: Any] = [
+            "columns": preview.columns, "rows": preview.rows.map { ["cells": $0] }, "hasRows": !preview.rows.isEmpty,
+        ]
+        if let problem = preview.problem {
+            let place = place(of: problem)
+            view["problem"] = place.isEmpty ? problem.message : "\(place): \(problem.message)"
+            view["hasProblem"] = true
+        }
+        if let request = preview.request {
+            var messages: [[String: String]] = []
+            if let system = request.system { messages.append(["role": "system", "content": system]) }
+            messages += request.messages.map { ["role": $0.role.rawValue, "content": $0.content] }
+            view["messages"] = messages
+            view["hasMessages"] = true
+            view["model"] = request.model
+            if let schema = request.outputSchema {
+                view["schema"] = JSONWriter.string(schema.json)
+                view["hasSchema"] = true
+            }
+        }
+        return view
+    }
+}

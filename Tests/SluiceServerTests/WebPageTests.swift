@@ -1,0 +1,387 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+import SluiceStore
+import Testing
+
+@testable import SluiceServer
+
+/// A browser as far as the server can tell: it keeps the cookies it is given and sends them
+/// back, and reads the form token from the page as a form would.
+struct Browser {
+    let server: ServerHarness
+    var cookies: [String: String] = [:]
+    var headers: [(String, String)] = []
+
+    init(_ server: ServerHarness) { self.server = server }
+
+    mutating func call(_ method: HTTPMethod, _ path: String, contentType: String? = nil, body: String? = nil) async throws
+        -> ServerHarness.Reply
+    {
+        var fields = headers
+        if !cookies.isEmpty { fields.append(("Cookie", cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; "))) }
+        if let contentType { fields.append(("Content-Type", contentType)) }
+        let reply = try await server.call(
+            method, path, headers: fields, body: body.map { .bytes(ByteBuffer(string: $0)) }, followRedirects: false)
+        for header in reply.headers["Set-Cookie"] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let (name, value) = (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
+            if value.isEmpty || header.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+        }
+        return reply
+    }
+
+    mutating func get(_ path: String) async throws -> ServerHarness.Reply { try await call(.GET, path) }
+
+    /// Posts a urlencoded form with the page's token (unless `token` says otherwise).
+    mutating func post(_ path: String, _ fields: [(String, String)], token: String? = nil) async throws -> ServerHarness.Reply {
+        let all = fields + [("csrf", token ?? cookies["sluice_csrf"] ?? "")]
+        let body = all.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+        return try await call(.POST, path, contentType: "application/x-www-form-urlencoded", body: body)
+    }
+
+    /// Posts the new-job form as a browser does: multipart, with the page's token.
+    mutating func postForm(_ path: String, fields: [(String, String)], files: [(name: String, contents: String)]) async throws
+        -> ServerHarness.Reply
+    {
+        let boundary = "browser-boundary"
+        var text = ""
+        for (name, value) in fields + [("csrf", cookies["sluice_csrf"] ?? "")] {
+            text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+        }
+        for file in files {
+            text +=
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\nContent-Type: application/octet-stream\r\n\r\n\(file.contents)\r\n"
+        }
+        text += "--\(boundary)--\r\n"
+        return try await call(.POST, path, contentType: "multipart/form-data; boundary=\(boundary)", body: text)
+    }
+
+    /// Signs in with `key` from the sign-in page.
+    mutating func signIn(_ key: String) async throws -> ServerHarness.Reply {
+        _ = try await get("/sign-in")
+        return try await post("/sign-in", [("key", key), ("next", "/")])
+    }
+}
+
+extension ServerHarness.Reply {
+    var location: String? { headers["Location"].first }
+    func cookie(_ name: String) -> String? { headers["Set-Cookie"].first { $0.hasPrefix(name + "=") } }
+}
+
+/// The web page over real HTTP: sign-in and sessions, who sees what, the form token and the
+/// origin check, the new-job form and its preview, the controls, and what every page sends.
+@Suite struct WebPageTests {
+    func makeKey(_ server: ServerHarness, _ user: String, admin: Bool = false) async throws -> (secret: String, id: String) {
+        let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
+        try await server.store.createKey(record)
+        return (secret, record.id)
+    }
+
+    @Test func signingInStartsASessionInAStrictHttpOnlyCookieAndNeverKeepsTheKey() async throws {
+        try await ServerHarness.with(auth: .required) { server in
+            let alice = try await makeKey(server, "alice")
+            var browser = Browser(server)
+            let first = try await browser.get("/")
+            #expect(first.status == 303)
+            #expect(first.location == "/sign-in?next=%2F")
+
+            let signIn = try await browser.get("/sign-in")
+            #expect(signIn.status == 200)
+            #expect(signIn.text.contains("type=\"password\""))
+            let signedIn = try await browser.post("/sign-in", [("key", alice.secret), ("next", "/jobs/new")])
+            #expect(signedIn.status == 303)
+            #expect(signedIn.location == "/jobs/new")
+            let cookie = try #require(signedIn.cookie("sluice_session"))
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+                #expect(cookie.contains(attribute), "\(attribute)")
+            }
+            #expect(!cookie.contains("Secure"))
+            #expect(!cookie.contains(alice.secret))
+            // The form token changes with the session.
+            #expect(signedIn.cookie("sluice_csrf") != nil)
+
+            let page = try await browser.get("/jobs/new")
+            #expect(page.status == 200)
+            #expect(page.text.contains("Signed in as <strong>alice</strong>"))
+            #expect(!page.text.contains(alice.secret))
+
+            // Behind a TLS proxy the cookie is Secure.
+            var secure = Browser(server)
+            secure.headers = [("X-Forwarded-Proto", "https")]
+            #expect(try await secure.signIn(alice.secret).cookie("sluice_session")?.contains("Secure") == true)
+        }
+    }
+
+    @Test func aWrongOrRevokedKeyDoesNotSignIn() async throws {
+        try await ServerHarness.with(auth: .required) { server in
+            let gone = try await makeKey(server, "gone")
+            _ = try await server.store.revokeKey(id: gone.id, now: Date())
+            for key in ["sk-sluice-made-up", gone.secret, ""] {
+                var browser = Browser(server)
+                let reply = try await browser.signIn(key)
+                #expect(reply.status == 401)
+                #expect(reply.text.contains("That key is not valid"))
+                #expect(browser.cookies["sluice_session"] == nil)
+                if !key.isEmpty { #expect(!reply.text.contains(key)) }
+            }
+        }
+    }
+
+    @Test func eachUserSeesOnlyTheirOwnJobs() async throws {
+        try await ServerHarness.with(auth: .required, workers: false) { server in
+            let alice = try await makeKey(server, "alice")
+            let bob = try await makeKey(server, "bob")
+            let alicesJob = try #require(
+                try await server.submit(reviewsCSV(2), query: "preset=text-classify&name=alice-secret-plans", key: alice.secret).json["id"]?
+                    .stringValue)
+            var browser = Browser(server)
+            _ = try await browser.signIn(bob.secret)
+            let list = try await browser.get("/")
+            #expect(list.status == 200)
+            #expect(!list.text.contains("alice-secret-plans"))
+            #expect(list.text.contains("No jobs yet"))
+            #expect(try await browser.get("/jobs/\(alicesJob)").status == 404)
+            #expect(try await browser.get("/v1/jobs/\(alicesJob)").status == 404)
+            #expect(try await browser.get("/v1/jobs/\(alicesJob)/results?format=csv").status == 404)
+
+            var owner = Browser(server)
+            _ = try await owner.signIn(alice.secret)
+            #expect(try await owner.get("/").text.contains("alice-secret-plans"))
+            #expect(try await owner.get("/jobs/\(alicesJob)").status == 200)
+        }
+    }
+
+    @Test func aSessionReadsTheAPIButChangesNothingThroughIt() async throws {
+        try await ServerHarness.with(auth: .required, workers: false) { server in
+            let alice = try await makeKey(server, "alice")
+            let id = try #require(try await server.submit(reviewsCSV(2), key: alice.secret).json["id"]?.stringValue)
+            var browser = Browser(server)
+            _ = try await browser.signIn(alice.secret)
+            #expect(try await browser.get("/v1/jobs/\(id)").status == 200)
+            let cancel = try await browser.call(.POST, "/v1/jobs/\(id)/cancel")
+            #expect(cancel.status == 401)
+            #expect(try await server.store.job(id: id)?.status != .cancelled)
+        }
+    }
+
+    @Test func signingOutRevokingTheKeyOrExpiryEndTheSession() async throws {
+        try await ServerHarness.with(auth: .required) { server in
+            let alice = try await makeKey(server, "alice")
+            var browser = Browser(server)
+            _ = try await browser.signIn(alice.secret)
+            let session = try #require(browser.cookies["sluice_session"])
+            #expect(try await browser.get("/").status == 200)
+            let out = try await browser.post("/sign-out", [])
+            #expect(out.status == 303)
+            #expect(out.location == "/sign-in")
+            // The old cookie is worth nothing, even sent again.
+            browser.cookies["sluice_session"] = session
+            #expect(try await browser.get("/").status == 303)
+
+            var revoked = Browser(server)
+            _ = try await revoked.signIn(alice.secret)
+            #expect(try await revoked.get("/").status == 200)
+            _ = try await server.store.revokeKey(id: alice.id, now: Date())
+            #expect(try await revoked.get("/").status == 303)
+            #expect(try await revoked.get("/v1/jobs").status == 401)
+
+            let bob = try await makeKey(server, "bob")
+            let secret = BrowserSession.secret()
+            let past = Date().addingTimeInterval(-60)
+            try await server.store.createSession(
+                WebSession(hash: BrowserSession.hash(secret), keyID: bob.id, createdAt: past.addingTimeInterval(-3600), expiresAt: past),
+                now: past.addingTimeInterval(-1))
+            var expired = Browser(server)
+            expired.cookies["sluice_session"] = secret
+            #expect(try await expired.get("/").status == 303)
+        }
+    }
+
+    @Test func formsNeedThePagesTokenAndRequestsFromOtherSitesAreRefused() async throws {
+        try await ServerHarness.with(auth: .off, workers: false) { server in
+            let id = try #require(try await server.submit(reviewsCSV(3)).json["id"]?.stringValue)
+            var browser = Browser(server)
+            _ = try await browser.get("/jobs/\(id)")
+            let forged = try await browser.post("/jobs/\(id)/cancel", [], token: String(repeating: "0", count: 64))
+            #expect(forged.status == 403)
+            var stranger = Browser(server)
+            #expect(try await stranger.post("/jobs/\(id)/cancel", [], token: "").status == 403)
+            #expect(try await server.store.job(id: id)?.status != .cancelled)
+
+            // A browser on another site: refused before anything is read, on the page and the API alike.
+            for path in ["/jobs/\(id)/cancel", "/v1/jobs/\(id)/cancel"] {
+                let reply = try await server.call(.POST, path, headers: [("Origin", "http://evil.example")])
+                #expect(reply.status == 403, "\(path)")
+                #expect(reply.errorCode == "cross_origin_refused")
+            }
+            #expect(try await server.store.job(id: id)?.status != .cancelled)
+
+            browser.headers = [("Origin", server.baseURL)]
+            let cancelled = try await browser.post("/jobs/\(id)/cancel", [])
+            #expect(cancelled.status == 303)
+            #expect(cancelled.location == "/jobs/\(id)")
+            #expect(try await server.store.job(id: id)?.status.isFinal == true)
+        }
+    }
+
+    @Test func pagesSendAStrictContentSecurityPolicyAndNoInlineCode() async throws {
+        try await ServerHarness.with(auth: .off) { server in
+            let id = try #require(try await server.submit(reviewsCSV(2)).json["id"]?.stringValue)
+            _ = try await server.waitFor(id, until: ServerHarness.isFinal)
+            var browser = Browser(server)
+            for path in ["/", "/jobs/new", "/jobs/\(id)", "/jobs/nope"] {
+                let page = try await browser.get(path)
+                let policy = try #require(page.headers["Content-Security-Policy"].first, "\(path)")
+                #expect(!policy.contains("unsafe-inline"))
+                #expect(policy.contains("script-src 'self'"))
+                #expect(page.headers["Content-Type"].first == "text/html; charset=utf-8")
+                #expect(page.headers["Cache-Control"].first == "no-store")
+                #expect(!page.text.contains("<script>"), "\(path)")
+                #expect(!page.text.contains(" style=\""), "\(path)")
+                #expect(!page.text.contains(" onclick="), "\(path)")
+            }
+            #expect(try await browser.get("/jobs/nope").status == 404)
+        }
+    }
+
+    @Test func staticFilesAreCachedAndRevalidated() async throws {
+        try await ServerHarness.with(auth: .required) { server in
+            // Served without a session: the sign-in page needs them.
+            let script = try await server.get("/static/app.js")
+            #expect(script.status == 200)
+            #expect(script.headers["Content-Type"].first == "text/javascript; charset=utf-8")
+            #expect(script.headers["Cache-Control"].first == "public, max-age=3600")
+            let etag = try #require(script.headers["ETag"].first)
+            let again = try await server.call(.GET, "/static/app.js", headers: [("If-None-Match", etag)])
+            #expect(again.status == 304)
+            #expect(again.body.isEmpty)
+            #expect(try await server.get("/static/app.css").status == 200)
+            #expect(try await server.get("/static/nothing.js").status == 404)
+        }
+    }
+
+    @Test func theNewJobFormPreviewsThenCreatesAJobFromSeveralFiles() async throws {
+        try await ServerHarness.with(auth: .off) { server in
+            var browser = Browser(server)
+            let form = try await browser.get("/jobs/new")
+            #expect(form.text.contains("text-classify"))
+            let files = [(name: "a.csv", contents: reviewsCSV(3)), (name: "b.csv", contents: reviewsCSV(2))]
+
+            let preview = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify")], files: files)
+            #expect(preview.status == 200)
+            #expect(preview.text.contains("<th scope=\"col\">text</th>"))
+            #expect(preview.text.contains("review 0 was great"))
+            #expect(preview.text.contains("The prompt the first row would get"))
+
+            let custom = try await browser.postForm(
+                "/jobs/preview?fragment=1",
+                fields: [("mode", "custom"), ("preset", "text-classify"), ("template", "Shout this: {{text}}")], files: files)
+            #expect(custom.text.contains("Shout this: review 0 was great"))
+
+            let created = try await browser.postForm(
+                "/jobs", fields: [("mode", "preset"), ("preset", "text-classify"), ("name", "two files"), ("batch_size", "")],
+                files: files)
+            #expect(created.status == 303)
+            let id = try #require(created.location?.split(separator: "/").last.map(String.init))
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed")
+            #expect(job["counts"]?["total"] == 5)
+            #expect(job["name"] == "two files")
+            let page = try await browser.get("/jobs/\(id)")
+            #expect(page.text.contains("<progress data-field=\"progress\" max=\"5\" value=\"5\""))
+            #expect(page.text.contains("/v1/jobs/\(id)/results?format=csv"))
+            #expect(page.text.contains("<svg class=\"chart\""))
+            // The downloads the page links to, read with the page's cookies.
+            let csv = try await browser.get("/v1/jobs/\(id)/results?format=csv")
+            #expect(csv.status == 200)
+            #expect(csv.text.split(whereSeparator: \.isNewline).count == 6)
+        }
+    }
+
+    @Test func aMalformedUploadShowsItsLineInThePreviewAndOnTheJobsPage() async throws {
+        try await ServerHarness.with(auth: .off) { server in
+            var browser = Browser(server)
+            _ = try await browser.get("/jobs/new")
+            let broken = "id,text\n1,fine\n2,\"never closed\n3,after\n"
+            let preview = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify")],
+                files: [(name: "broken.csv", contents: broken)])
+            #expect(preview.text.contains("data-preview-problem"))
+            #expect(preview.text.contains("line 3"))
+
+            let refused = try await browser.postForm(
+                "/jobs", fields: [("mode", "custom"), ("template", "{{text"), ("name", "kept")], files: [(name: "a.csv", contents: broken)])
+            #expect(refused.status == 400)
+            #expect(refused.text.contains("role=\"alert\""))
+            #expect(refused.text.contains("value=\"kept\""))
+
+            let created = try await browser.postForm(
+                "/jobs", fields: [("mode", "preset"), ("preset", "text-classify")], files: [(name: "broken.csv", contents: broken)])
+            let id = try #require(created.location?.split(separator: "/").last.map(String.init))
+            _ = try await server.waitFor(id, until: ServerHarness.isFinal)
+            let page = try await browser.get("/jobs/\(id)")
+            #expect(page.text.contains("status-failed"))
+            #expect(page.text.contains("<strong>line 3, column 3</strong>: unclosed quote"))
+        }
+    }
+
+    @Test func theControlsShownAreTheOnesTheStatusAllows() async throws {
+        try await ServerHarness.with(auth: .off, workers: false) { server in
+            let id = try #require(try await server.submit(reviewsCSV(3)).json["id"]?.stringValue)
+            _ = try await server.waitFor(id) { $0["status"] == "queued" }
+            var browser = Browser(server)
+            var page = try await browser.get("/jobs/\(id)")
+            #expect(page.text.contains("/jobs/\(id)/pause"))
+            #expect(page.text.contains("/jobs/\(id)/cancel"))
+            #expect(!page.text.contains("/jobs/\(id)/resume"))
+            #expect(!page.text.contains("/jobs/\(id)/retry"))
+
+            #expect(try await browser.post("/jobs/\(id)/pause", []).status == 303)
+            page = try await browser.get("/jobs/\(id)")
+            #expect(page.text.contains("/jobs/\(id)/resume"))
+            #expect(!page.text.contains("/jobs/\(id)/pause"))
+
+            // A control the status forbids is refused on a page that says why.
+            let retry = try await browser.post("/jobs/\(id)/retry", [])
+            #expect(retry.status == 409)
+            #expect(retry.text.contains("cannot retry the failed items of job \(id): it is paused"))
+        }
+    }
+
+    @Test func theChartMergesBucketsAndRatesEachBarOverItsRunningTime() {
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        let samples = (0..<240).map { index in
+            JobActivity.Sample(
+                start: start.addingTimeInterval(Double(index) * JobActivity.bucketSeconds), finished: 10, throttled: index == 7 ? 3 : 0)
+        }
+        let chart = ActivityChart(samples: samples, from: start, to: start.addingTimeInterval(240 * JobActivity.bucketSeconds - 0.001))
+        #expect(chart.bars.count == 60)
+        #expect(chart.bars.reduce(0) { $0 + $1.finished } == 2_400)
+        #expect(chart.totalThrottled == 3)
+        #expect(chart.bars[1].throttled == 3)
+        #expect(abs(chart.peakRate - 2.0) < 0.01)
+        #expect(chart.summary.contains("3 items held back"))
+
+        // A job shorter than a bucket: its rate is over the time it ran, not the whole bucket.
+        let short = ActivityChart(
+            samples: [JobActivity.Sample(start: start, finished: 40, throttled: 0)], from: start.addingTimeInterval(1),
+            to: start.addingTimeInterval(3))
+        #expect(short.bars.count == 1)
+        #expect(abs(short.peakRate - 20) < 0.01)
+        #expect(ActivityChart(samples: [], from: start, to: start).summary == "No items finished yet.")
+    }
+
+    @Test func formBodiesAndRedirectTargetsAreReadSafely() {
+        let fields = FormBody.parse("key=sk-sluice-a%2Bb&next=%2Fjobs%2Fnew&empty=&name=two+words")
+        #expect(fields.map(\.name) == ["key", "next", "empty", "name"])
+        #expect(fields.map(\.value) == ["sk-sluice-a+b", "/jobs/new", "", "two words"])
+        #expect(WebRoutes.localPath("/jobs/new") == "/jobs/new")
+        for outside in ["//evil.example", "https://evil.example", "/\\evil", "%2F%2Fevil.example", "jobs"] {
+            #expect(WebRoutes.localPath(outside) == nil, "\(outside)")
+        }
+    }
+}
