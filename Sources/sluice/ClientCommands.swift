@@ -66,19 +66,18 @@ func follow(_ job: RemoteJob, client: SluiceClient, options: ServerOptions) asyn
     var lastPrinted = Date.distantPast
     // Paused with nothing in flight, a job waits for someone: as `sluice run`, stop there.
     let stop = { (job: RemoteJob) in job.status.isFinal || (job.status == .paused && job.counts.running == 0) }
-    let final =
-        stop(job)
-        ? job
-        : try await client.watch(job.id, until: stop) { job in
-            let now = Date()
-            guard isTerminal || stop(job) || now.timeIntervalSince(lastPrinted) >= 2 else { return }
-            lastPrinted = now
-            let report = ProgressReport(
-                counts: job.counts, status: job.status, finishedThisRun: job.counts.finished - finishedAtStart,
-                elapsed: now.timeIntervalSince(started), message: job.message)
-            let line = isTerminal ? "\r\u{1B}[2K" + report.bar() + " " + report.summary : report.summary + "\n"
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+    let draw = { (job: RemoteJob) in
+        let now = Date()
+        guard isTerminal || stop(job) || now.timeIntervalSince(lastPrinted) >= 2 else { return }
+        lastPrinted = now
+        let report = ProgressReport(
+            counts: job.counts, status: job.status, finishedThisRun: job.counts.finished - finishedAtStart,
+            elapsed: now.timeIntervalSince(started), message: job.message)
+        let line = isTerminal ? "\r\u{1B}[2K" + report.bar() + " " + report.summary : report.summary + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+    draw(job)
+    let final = stop(job) ? job : try await client.watch(job.id, until: stop, progress: draw)
     if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     options.show(final)
     if final.status == .paused {

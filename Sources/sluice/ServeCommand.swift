@@ -48,6 +48,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to call the API from a browser (repeatable).")
     var corsOrigins: [String] = []
 
+    @Option(name: .customLong("session-hours"), help: "How long a web page sign-in lasts, in hours.")
+    var sessionHours = 12.0
+
+    @Flag(
+        name: .customLong("secure-cookies"),
+        help: "Mark the web page's cookies Secure (when TLS ends at a proxy that sends no X-Forwarded-Proto: https).")
+    var secureCookies = false
+
     @Flag(name: .customLong("no-workers"), help: "Serve the API only; workers run elsewhere against the same database.")
     var noWorkers = false
 
@@ -82,7 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
         let storage = try uploadStorage()
         let serverConfiguration = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
-            maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins)
+            maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
+            sessionSeconds: sessionHours * 3600, secureCookies: secureCookies)
         do {
             try serverConfiguration.validate()
         } catch {

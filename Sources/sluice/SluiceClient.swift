@@ -14,7 +14,8 @@ struct SluiceClient {
 
     /// Runs `body` with a client, and shuts its connections down however `body` ends.
     static func with<T>(_ options: ServerOptions, _ body: (SluiceClient) async throws -> T) async throws -> T {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A refused connection is retried until the connect timeout: keep that short for a person waiting.
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
         let client = SluiceClient(server: options.resolvedServer, key: options.resolvedKey, http: http)
         do {
             let result = try await body(client)
