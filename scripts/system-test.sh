@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # System tests of the built server over real loopback HTTP: the official OpenAI Python SDK
-# drives a whole batch, openpyxl opens the workbook the server writes, and schemathesis checks
-# the running server against /openapi.yaml.
+# drives a whole batch, openpyxl opens the workbook the server writes, headless chromium uses
+# the web page (Selenium), and schemathesis checks the running server against /openapi.yaml.
 # Starts its own fake model provider and `sluice serve` on free ports, and stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c "import openai, schemathesis, openpyxl" 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check openai schemathesis openpyxl
+python3 -c "import openai, schemathesis, openpyxl, selenium" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check openai schemathesis openpyxl selenium
+# The web page's tests drive Debian's chromium through its chromedriver.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi
 
 bin=$(swift build --show-bin-path)
 work=$(mktemp -d)
@@ -47,6 +52,8 @@ routes:
 YAML
 
 key=$("$bin/sluice" keys create --user sdk-tester --database "$work/sluice.sqlite" 2>/dev/null)
+alice=$("$bin/sluice" keys create --user alice --database "$work/sluice.sqlite" 2>/dev/null)
+bob=$("$bin/sluice" keys create --user bob --database "$work/sluice.sqlite" 2>/dev/null)
 FAKE_PROVIDER_KEY=test-key "$bin/sluice" serve --port 0 --database "$work/sluice.sqlite" --config "$work/providers.yaml" \
     --auth required --rate-limit 0 --log-level warning > "$work/serve.out" 2> "$work/serve.log" &
 pids+=($!)
@@ -60,6 +67,9 @@ SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_openai_batch.py
 # one; a preset that exists) is beyond what the schema can say, so schema-valid uploads may be 400.
 echo "== a workbook up and down, read by openpyxl"
 SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_spreadsheet.py
+
+echo "== the web page in headless chromium (screenshots in out/screenshots)"
+SE_AVOID_STATS=true SLUICE_URL=$url ALICE_KEY=$alice BOB_KEY=$bob SCREENSHOTS=out/screenshots python3 Tests/browser/test_web.py
 
 echo "== schemathesis: $url/openapi.yaml"
 (cd "$work" && schemathesis run "$url/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" --checks all --exclude-checks positive_data_acceptance \

@@ -9,9 +9,8 @@ struct ActivityChart {
     static let maximumBars = 60
     static let width = 600.0
     static let height = 140.0
-    /// Room at the bottom for the throttling strip and the axis labels.
+    /// Room at the bottom for the throttling strip.
     static let strip = 14.0
-    static let labels = 16.0
 
     struct Bar: Equatable {
         var start: Date
@@ -22,6 +21,9 @@ struct ActivityChart {
     }
 
     let bars: [Bar]
+    /// The job's start, and its end or now.
+    let start: Date
+    let end: Date
 
     /// Buckets from `from` to `to` (the job's start and its end or now), merged evenly.
     init(samples: [JobActivity.Sample], from start: Date, to end: Date) {
@@ -44,6 +46,8 @@ struct ActivityChart {
             bars[index].throttled += sample.throttled
         }
         self.bars = bars
+        self.start = start
+        self.end = end
     }
 
     var peakRate: Double { bars.map(\.rate).max() ?? 0 }
@@ -60,7 +64,7 @@ struct ActivityChart {
     }
 
     var svg: String {
-        let plot = Self.height - Self.strip - Self.labels
+        let plot = Self.height - Self.strip
         let step = Self.width / Double(max(bars.count, 1))
         let scale = peakRate > 0 ? plot / peakRate : 0
         var shapes = ""
@@ -78,16 +82,17 @@ struct ActivityChart {
                     "<rect class=\"throttle\" x=\"\(Self.number(x + 1))\" y=\"\(Self.number(plot + 3))\" width=\"\(width)\" height=\"\(Self.number(Self.strip - 6))\"><title>\(tip)</title></rect>"
             }
         }
-        let axis = String(format: "<line class=\"axis\" x1=\"0\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>", plot, Self.width, plot)
-        let top = String(format: "<text class=\"label\" x=\"2\" y=\"10\">%.1f/s</text>", peakRate)
-        let bottom = Self.height - 3
-        let startLabel = "<text class=\"label\" x=\"2\" y=\"\(bottom)\">\(bars.first.map { Self.clock($0.start) } ?? "")</text>"
-        let endLabel =
-            "<text class=\"label\" x=\"\(Self.width - 2)\" y=\"\(bottom)\" text-anchor=\"end\">\(bars.last.map { Self.clock($0.start.addingTimeInterval($0.seconds)) } ?? "")</text>"
+        let axis = "<line class=\"axis\" x1=\"0\" y1=\"\(Self.number(plot))\" x2=\"\(Int(Self.width))\" y2=\"\(Self.number(plot))\"/>"
+        // No text inside: the drawing stretches to the page's width, and its words are in the caption.
         return """
             <svg class="chart" viewBox="0 0 \(Int(Self.width)) \(Int(Self.height))" role="img" aria-label="\(summary)" \
-            preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">\(shapes)\(axis)\(top)\(startLabel)\(endLabel)</svg>
+            preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">\(shapes)\(axis)</svg>
             """
+    }
+
+    /// The span the chart covers, as the caption says it: "11:35:00–11:42:30 UTC".
+    var span: String {
+        "\(Self.clock(start))–\(Self.clock(end)) UTC"
     }
 
     /// One decimal place, as SVG coordinates and rates are shown.

@@ -135,7 +135,7 @@ struct WebRoutes {
     func chart(of job: Job, now: Date) async throws -> [String: Any] {
         guard let started = job.startedAt else { return ["summary": "The job has not started yet."] }
         let chart = ActivityChart(samples: try await api.store.activity(jobID: job.id), from: started, to: job.finishedAt ?? now)
-        return ["svg": chart.svg, "summary": chart.summary]
+        return ["svg": chart.svg, "summary": chart.summary, "span": chart.span]
     }
 
     /// `POST /jobs/{id}/cancel|pause|resume|retry`: the store's operation, then the job's page;

@@ -23,6 +23,9 @@ enum WebViews {
             "provider": job.spec.provider, "model": job.spec.model, "files": job.sources.map(\.displayName).joined(separator: ", "),
             "calls": job.calls, "tokens": job.usage.promptTokens + job.usage.completionTokens,
         ]
+        view["countsText"] =
+            "\(counts.finished)/\(counts.total) · ok \(counts.succeeded) · failed \(counts.failed)"
+            + (counts.cancelled > 0 ? " · cancelled \(counts.cancelled)" : "")
         view["message"] = job.progressMessage ?? job.statusReason ?? ""
         view["statusReason"] = job.statusReason ?? ""
         view["canCancel"] = JobAction.cancel.allowedFrom.contains(job.status) && job.status != .cancelling

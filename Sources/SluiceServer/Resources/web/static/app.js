@@ -18,7 +18,8 @@
       status: job.status.replace(/_/g, " "),
       percent: Math.floor((c.total ? finished / c.total : (final ? 1 : 0)) * 100) + "%",
       value: c.total ? finished : (final ? 1 : 0), max: Math.max(c.total, 1),
-      counts: finished + "/" + c.total + " · ok " + c.succeeded + " · failed " + c.failed,
+      counts: finished + "/" + c.total + " · ok " + c.succeeded + " · failed " + c.failed +
+        (c.cancelled ? " · cancelled " + c.cancelled : ""),
       rate: job.items_per_second == null ? "–" : job.items_per_second.toFixed(1) + "/s",
       eta: final ? "done" : (job.eta_seconds == null ? "–" : duration(job.eta_seconds)),
       message: job.message || job.status_reason || "",
