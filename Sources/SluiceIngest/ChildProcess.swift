@@ -55,7 +55,13 @@ enum ChildProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        var spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        // A program file just written is "busy" while a child another thread forked in the
+        // meantime still holds it open for writing: that passes in moments, so try again.
+        for attempt in 1...5 where spawned == ETXTBSY {
+            usleep(UInt32(20_000 * attempt))
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard spawned == 0 else {

@@ -40,7 +40,7 @@ struct WebRoutes {
     func jobs(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let after = request.uri.queryParameters["after"].map(String.init)
         let found = try await api.store.jobs(
-            JobQuery(owner: caller.isAdmin ? nil : caller.user, kind: .native, after: after, limit: Self.pageSize + 1))
+            JobQuery(owner: caller.isAdmin ? nil : caller.user, after: after, limit: Self.pageSize + 1))
         let now = Date()
         let shown = found.prefix(Self.pageSize)
         var view: [String: Any] = [
