@@ -96,52 +96,18 @@ struct SubmitCommand: AsyncParsableCommand {
             0 completed, 3 completed with errors, 2 cancelled, 1 failed or paused; 1 also when the server refuses.
             """)
 
-    @Argument(help: "Input files; all of them form one job.")
-    var files: [String]
-
-    @Option(help: "A preset the server ships (see `sluice presets`).")
-    var preset: String?
-
-    @Option(name: .customLong("spec"), help: "A job spec as a JSON file.")
-    var specFile: String?
-
-    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var jobOptions: JobOptions
 
     @Flag(help: "Follow the job until it ends, and exit with its status.")
     var wait = false
 
     @OptionGroup var serverOptions: ServerOptions
 
-    func validate() throws {
-        for file in files {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw ValidationError("no such file: \(file)")
-            }
-        }
-    }
-
     func run() async throws {
         // The server resolves and checks the spec: its presets and providers are the ones that count.
-        var spec: JSONObject
-        switch (preset, specFile) {
-        case (let name?, nil): spec = JSONObject([("preset", .string(name))])
-        case (nil, let path?):
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the spec file \(path)") }
-            do {
-                guard case .object(let object) = try JSONParser.parse(data) else {
-                    throw ValidationError("\(path) must hold a JSON object")
-                }
-                spec = object
-            } catch let error as JSONParser.Failure {
-                throw ValidationError("\(path): line \(error.line), column \(error.column): \(error.message)")
-            }
-        case (let name?, let path?): throw ValidationError("give either --preset \(name) or --spec \(path), not both")
-        case (nil, nil): throw ValidationError("give --preset NAME or --spec FILE.json (see `sluice presets`)")
-        }
-        spec = JobSpec.merge(base: spec, overrides: specOptions.overrides)
+        let spec = try jobOptions.specJSON()
         try await runClient(serverOptions) { client in
-            let job = try await client.submit(files: files, spec: .object(spec))
+            let job = try await client.submit(files: jobOptions.files, spec: spec)
             guard wait else {
                 serverOptions.show(job)
                 return 0

@@ -20,16 +20,7 @@ struct RunCommand: AsyncParsableCommand {
             command again to resume.
             """)
 
-    @Argument(help: "Input files (CSV, JSON, JSONL or text); all of them form one job.")
-    var files: [String]
-
-    @Option(help: "A shipped preset (see `sluice presets`).")
-    var preset: String?
-
-    @Option(name: .customLong("spec"), help: "A job spec as a JSON file.")
-    var specFile: String?
-
-    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var jobOptions: JobOptions
 
     @Option(
         name: .shortAndLong,
@@ -62,8 +53,7 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let configuration = try providerOptions.configuration()
-        let request = try JobRequest(
-            files: files, preset: preset, specFile: specFile, overrides: specOptions.overrides, configuration: configuration)
+        let request = try JobRequest(options: jobOptions, configuration: configuration)
         try await databaseOption.withStore(logger: Logger(label: "sluice")) { store in
             try await run(request, store: store)
         }
@@ -113,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
             if job.status.isFinal { return job }
             let released = try await store.releaseAllLeases(jobID: job.id, now: now)
             if released > 0 { note("returned \(released) items the previous run left in flight to the queue") }
-            if job.status == .paused { job = try await store.resume(jobID: job.id, budget: specOptions.budget, now: now) }
+            if job.status == .paused { job = try await store.resume(jobID: job.id, budget: jobOptions.specOptions.budget, now: now) }
         } else {
             job = try await store.createJob(
                 NewJob(owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint),

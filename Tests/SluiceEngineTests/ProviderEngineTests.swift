@@ -113,13 +113,14 @@ import Testing
 
     @Test func throttledItemsWaitWithoutSpendingAttempts() async throws {
         var behaviour = FakeProviderBehaviour()
-        behaviour.requestsPerMinute = 1_200
+        behaviour.requestsPerMinute = 120
         behaviour.limitWindow = .perSecond
         behaviour.sendsLimitHeaders = false
-        // Configured at twice the real limit: 429s come, and are absorbed. The limit is low
-        // enough (20 a second) that even a machine loaded by other tests reaches it.
+        // Configured at twenty times the real limit of 2 a second: the first 16 calls start
+        // together, within 0.4 s at the configured pace, so at least 8 fall in one second and
+        // 429s come however slowly the store (or a loaded machine) records — and are absorbed.
         let (job, items, counters) = try await run(
-            items: 150, spec: schemaSpec, behaviour: behaviour, limits: RateLimits(requestsPerMinute: 2_400))
+            items: 30, spec: schemaSpec, behaviour: behaviour, limits: RateLimits(requestsPerMinute: 2_400))
         #expect(job.status == .completed)
         #expect(counters.rateLimited > 0)
         #expect(items.allSatisfy { $0.attempts == 1 }, "a 429 does not spend an attempt")
