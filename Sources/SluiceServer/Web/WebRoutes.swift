@@ -286,6 +286,7 @@ extension WebRoutes {
                 ["name": $0.name, "description": $0.description, "selected": $0.name == preset]
             },
             "providers": configuration.providers.map { ["name": $0.name, "selected": $0.name == provider] },
+            "defaultProvider": configuration.defaultProvider.name,
             "models": models.sorted(), "model": chosen("model"), "name": chosen("name"), "template": chosen("template"),
             "system": chosen("system"), "outputSchema": chosen("output_schema"), "batchSize": chosen("batch_size"),
             "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"),
