@@ -30,6 +30,7 @@ with open(sys.argv[1], "w") as f:
         f.write(f"{i},order {i} arrived late but the support team was great and fixed it quickly\n")
 PY
 head -c 262144 "$work/rows.csv" > "$work/head.csv"
+head -11 "$work/rows.csv" > "$work/small.csv"
 
 "$bin/sluice-fake-provider" --fault-500 0.1 --seed 11 > "$work/fake.out" &
 pids+=($!)
@@ -49,8 +50,9 @@ url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
 echo '{"preset": "text-classify", "max_attempts": 1, "cache": false}' > "$work/spec.json"
 
 echo "== sluice submit --wait: 100,000 rows, 10% of calls fail"
+# Twenty small jobs first, for the jobs list to show; they are done before the timing starts.
 for n in $(seq 20); do
-    SLUICE_API_KEY=$key "$bin/sluice" submit "$work/head.csv" --spec "$work/spec.json" --server "$url" > /dev/null
+    SLUICE_API_KEY=$key "$bin/sluice" submit "$work/small.csv" --spec "$work/spec.json" --server "$url" --wait > /dev/null 2>&1 || true
 done
 started=$(date +%s.%N)
 SLUICE_API_KEY=$key "$bin/sluice" submit "$work/rows.csv" --spec "$work/spec.json" --server "$url" --wait --json \
