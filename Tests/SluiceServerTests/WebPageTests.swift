@@ -277,6 +277,14 @@ extension ServerHarness.Reply {
             #expect(preview.text.contains("review 0 was great"))
             #expect(preview.text.contains("The prompt the first row would get"))
 
+            // Without script the form posts to the preview and comes back whole, with its values.
+            let whole = try await browser.postForm(
+                "/jobs/preview", fields: [("mode", "preset"), ("preset", "text-classify"), ("name", "kept name")], files: files)
+            #expect(whole.text.contains("<h1>New job</h1>"))
+            #expect(whole.text.contains("value=\"kept name\""))
+            #expect(whole.text.contains("review 0 was great"))
+            #expect(whole.text.contains("Choose the files again"))
+
             let custom = try await browser.postForm(
                 "/jobs/preview?fragment=1",
                 fields: [("mode", "custom"), ("preset", "text-classify"), ("template", "Shout this: {{text}}")], files: files)

@@ -17,7 +17,7 @@ struct WebRoutes {
     let assets: WebAssets
     static let pageSize = 20
     static let failuresShown = 50
-    /// The head of each file the preview reads; the script sends no more of a large text file.
+    /// Records the preview shows: enough to see the columns and check the prompt.
     static let previewRows = 5
 
     func add(to routes: RouteTable) {
@@ -39,13 +39,14 @@ struct WebRoutes {
     /// `GET /`: the caller's jobs, newest first, a page at a time.
     func jobs(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let after = request.uri.queryParameters["after"].map(String.init)
+        let cursor = after.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }
         let found = try await api.store.jobs(
             JobQuery(owner: caller.isAdmin ? nil : caller.user, after: after, limit: Self.pageSize + 1))
         let now = Date()
         let shown = found.prefix(Self.pageSize)
         var view: [String: Any] = [
             "title": "Jobs", "jobs": shown.map { WebViews.job($0, now: now) }, "hasJobs": !shown.isEmpty, "isLaterPage": after != nil,
-            "listSource": "/v1/jobs?limit=\(Self.pageSize)" + (after.map { "&after=\($0)" } ?? ""),
+            "listSource": "/v1/jobs?limit=\(Self.pageSize)" + (cursor.map { "&after=\($0)" } ?? ""),
         ]
         if found.count > Self.pageSize, let last = shown.last { view["nextPage"] = "/?after=\(last.id)" }
         return try render("jobs", view, request, caller)
@@ -81,6 +82,7 @@ struct WebRoutes {
         if fragment { return try render("preview", view, request, caller) }
         var page = formView(values: fields)
         page["preview"] = view["preview"]
+        page["previewed"] = true
         return try render("new-job", page, request, caller)
     }
 
