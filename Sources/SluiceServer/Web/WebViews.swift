@@ -26,6 +26,8 @@ enum WebViews {
         view["countsText"] =
             "\(counts.finished)/\(counts.total) · ok \(counts.succeeded) · failed \(counts.failed)"
             + (counts.cancelled > 0 ? " · cancelled \(counts.cancelled)" : "")
+        view["hasCost"] = job.costMicros > 0
+        view["cost"] = String(format: "$%.4f", Double(job.costMicros) / 1_000_000)
         view["message"] = job.progressMessage ?? job.statusReason ?? ""
         view["statusReason"] = job.statusReason ?? ""
         view["canCancel"] = JobAction.cancel.allowedFrom.contains(job.status) && job.status != .cancelling
