@@ -222,30 +222,20 @@ struct ControlCommand<Verb: ControlVerb>: AsyncParsableCommand {
     }
 }
 
+/// A control verb: its type's name in lower case is the command's and the API's
+/// (`POST /v1/jobs/{id}/cancel`).
 protocol ControlVerb: Sendable {
-    static var name: String { get }
     static var abstract: String { get }
 }
 
-enum Cancel: ControlVerb {
-    static let name = "cancel"
-    static let abstract = "Cancel a job: nothing new starts, calls in flight finish."
+extension ControlVerb {
+    static var name: String { String(describing: Self.self).lowercased() }
 }
 
-enum Pause: ControlVerb {
-    static let name = "pause"
-    static let abstract = "Pause a job: nothing new starts until it is resumed."
-}
-
-enum Resume: ControlVerb {
-    static let name = "resume"
-    static let abstract = "Resume a paused job."
-}
-
-enum Retry: ControlVerb {
-    static let name = "retry"
-    static let abstract = "Run a finished job's failed items again."
-}
+enum Cancel: ControlVerb { static let abstract = "Cancel a job: nothing new starts, calls in flight finish." }
+enum Pause: ControlVerb { static let abstract = "Pause a job: nothing new starts until it is resumed." }
+enum Resume: ControlVerb { static let abstract = "Resume a paused job." }
+enum Retry: ControlVerb { static let abstract = "Run a finished job's failed items again." }
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List your jobs on a running server, newest first.")
