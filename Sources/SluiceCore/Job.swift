@@ -36,6 +36,9 @@ public struct Job: Sendable, Equatable {
     /// A line for the user next to the progress ("Generating content for module 3…").
     public var stageMessage: String?
 
+    /// Share of the job done, 0–1: its items' progress, and a job that ended with no items is done.
+    public var progress: Double { counts.total == 0 ? (status.isFinal ? 1 : 0) : counts.progress }
+
     /// The line shown next to the job's progress: its step's own, or while mapping, which part
     /// is being worked on.
     public var progressMessage: String? {

@@ -16,14 +16,19 @@ public enum AuthMode: String, Sendable, CaseIterable {
 public enum APIKeys {
     /// A new secret (`sk-sluice-` and 40 hex digits, 160 random bits) and the record to store.
     public static func make(user: String, isAdmin: Bool, now: Date) -> (secret: String, record: APIKeyRecord) {
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let random = randomHex(bytes: 20)
         let secret = "sk-sluice-" + random
         let id = "key_" + String(random.prefix(8))
         return (
             secret,
             APIKeyRecord(id: id, user: user, isAdmin: isAdmin, hash: hash(secret), prefix: String(secret.prefix(14)), createdAt: now)
         )
+    }
+
+    /// `bytes` random bytes from the system's generator, as lower-case hex.
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     public static func hash(_ secret: String) -> String {

@@ -38,8 +38,7 @@ enum Representation {
         var counts = counts(job.counts).objectValue!
         counts["cached"] = .int(job.cached)
         object["counts"] = .object(counts)
-        object["progress"] = .double(
-            job.counts.total == 0 ? (job.status.isFinal ? 1 : 0) : Double(job.counts.finished) / Double(job.counts.total))
+        object["progress"] = .double(job.progress)
         var usage = usage(job.usage).objectValue!
         // Calls next to rows: with rows packed, the calls a job saved are plain to see.
         usage["calls"] = .int(job.calls)

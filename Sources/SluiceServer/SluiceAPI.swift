@@ -39,19 +39,25 @@ struct SluiceAPI: Sendable {
         guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
         var sources: [JobSource] = []
         for file in upload.files {
-            guard
-                let format = spec.input.format ?? InputFormat(fileName: file.filename) ?? UploadReceiver.format(
-                    contentType: file.contentType) ?? rawFormat
-            else {
-                throw APIError.badRequest(
-                    "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl or .txt, or set input.format", param: "format")
-            }
+            let format = try format(of: file, spec: spec, rawFormat: rawFormat)
             sources.append(JobSource(path: try await keep(file, in: jobID), displayName: file.filename, format: format))
         }
         let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
         let job = try await store.createJob(NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
         ingest.wake()
         return job
+    }
+
+    /// A received file's format: the spec's, else its name's, else its part's content type's,
+    /// else the raw body's; `400` when none tells.
+    func format(of file: ReceivedUpload.File, spec: JobSpec, rawFormat: InputFormat? = nil) throws -> InputFormat {
+        let named = InputFormat(fileName: file.filename) ?? UploadReceiver.format(contentType: file.contentType)
+        guard let format = spec.input.format ?? named ?? rawFormat else {
+            throw APIError.badRequest(
+                "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl, .txt, .xlsx or .pdf, or set input.format",
+                param: "format")
+        }
+        return format
     }
 
     /// Runs a store operation, answering `409` when the job's status does not allow it.

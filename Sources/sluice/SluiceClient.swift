@@ -161,7 +161,6 @@ struct SluiceClient {
 struct RemoteJob {
     var json: JSONValue
     var id: String
-    var name: String
     var status: JobStatus
     var statusReason: String?
     var message: String?
@@ -174,7 +173,6 @@ struct RemoteJob {
         self.json = json
         self.id = id
         self.status = status
-        name = json["name"]?.stringValue ?? ""
         statusReason = json["status_reason"]?.stringValue
         message = json["message"]?.stringValue
         let counts = json["counts"]

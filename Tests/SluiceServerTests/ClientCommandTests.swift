@@ -18,6 +18,16 @@ import Testing
         return try JSONParser.parse(String(line))
     }
 
+    /// Polls `sluice status` until the job's upload has been read (a job is paused only from
+    /// `queued` or `running`); the limit only turns a hang into a failure.
+    func waitUntilRead(_ id: String, _ arguments: [String], in directory: TemporaryDirectory, environment: [String: String]) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while try job(sluice(["status", id, "--json"] + arguments, in: directory, environment: environment))["status"] == "validating" {
+            guard Date() < deadline else { throw WaitTimeout(jobID: id) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
     @Test func submitWatchResultsStatusAndJobsAgainstAServer() async throws {
         let directory = TemporaryDirectory()
         let served = try ServeProcessTests.serve([], in: directory)
@@ -69,6 +79,24 @@ import Testing
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("cannot reach the server"))
         #expect(try sluice(["status", id, "--server", "ftp://x"], in: directory).status == 64)
+
+        // Bad command lines are usage errors, said before anything is sent.
+        let noFile = try sluice(["submit", "missing.csv", "--preset", "text-classify"] + server, in: directory)
+        #expect(noFile.status == 64)
+        #expect(noFile.stderr.contains("no such file: missing.csv"))
+        let spec = directory.write("spec.json", "{\"preset\": \"text-classify\",\n \"model\": }")
+        let badSpec = try sluice(["submit", input, "--spec", spec] + server, in: directory)
+        #expect(badSpec.status == 64)
+        #expect(badSpec.stderr.contains("spec.json: line 2, column"), "\(badSpec.stderr)")
+        let both = try sluice(["submit", input, "--spec", spec, "--preset", "text-classify"] + server, in: directory)
+        #expect(both.stderr.contains("not both"))
+        #expect(try sluice(["results", id, "-o", "out.txt"] + server, in: directory).status == 64)
+        #expect(try sluice(["jobs", "--status", "finished"] + server, in: directory).status == 64)
+        #expect(try sluice(["jobs", "--limit", "0"] + server, in: directory).status == 64)
+        // A spec the server refuses comes back in its words.
+        let unknown = try sluice(["submit", input, "--preset", "no-such-preset"] + server, in: directory)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no-such-preset"), "\(unknown.stderr)")
     }
 
     @Test func controlVerbsNeedAKeyAndFollowTheJobsStatus() async throws {
@@ -101,6 +129,7 @@ import Testing
 
         let submitted = try sluice(["submit", input, "--preset", "text-classify", "--json"] + server, in: directory, environment: withKey)
         let id = try #require(try job(submitted)["id"]?.stringValue, "\(submitted.stderr)")
+        try waitUntilRead(id, server, in: directory, environment: withKey)
         let paused = try sluice(["pause", id, "--json"] + server, in: directory, environment: withKey)
         #expect(paused.status == 0, "\(paused.stderr)")
         #expect(try job(paused)["status"] == "paused")

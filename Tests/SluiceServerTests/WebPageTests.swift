@@ -197,6 +197,12 @@ extension ServerHarness.Reply {
             var expired = Browser(server)
             expired.cookies["sluice_session"] = secret
             #expect(try await expired.get("/").status == 303)
+            for forged in ["not-hex", String(repeating: "a", count: 64), String(repeating: "z", count: 64)] {
+                var stranger = Browser(server)
+                stranger.cookies["sluice_session"] = forged
+                #expect(try await stranger.get("/").status == 303)
+                #expect(try await stranger.get("/v1/jobs").status == 401)
+            }
         }
     }
 
@@ -285,6 +291,25 @@ extension ServerHarness.Reply {
             #expect(whole.text.contains("review 0 was great"))
             #expect(whole.text.contains("Choose the files again"))
 
+            // A form without a file, or with a preset that does not exist, is told why.
+            let empty = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify")], files: [])
+            #expect(empty.text.contains("choose a file to preview"))
+            let unknown = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "no-such-preset")], files: files)
+            #expect(unknown.text.contains("data-preview-problem"))
+            #expect(unknown.text.contains("no-such-preset"))
+            let noFile = try await browser.postForm("/jobs", fields: [("mode", "preset"), ("preset", "text-classify")], files: [])
+            #expect(noFile.status == 400)
+            #expect(noFile.text.contains("no file"))
+            let unknownFormat = try await browser.postForm(
+                "/jobs", fields: [("mode", "preset"), ("preset", "text-classify")], files: [(name: "notes.bin", contents: "x")])
+            #expect(unknownFormat.status == 400)
+            #expect(unknownFormat.text.contains("cannot tell the format of notes.bin"))
+            // Nothing of the refused forms or the previews is left in the spool.
+            let spool = try FileManager.default.contentsOfDirectory(atPath: server.directory.path("uploads"))
+            #expect(spool.allSatisfy { !$0.hasPrefix("preview-") }, "\(spool)")
+
             let custom = try await browser.postForm(
                 "/jobs/preview?fragment=1",
                 fields: [("mode", "custom"), ("preset", "text-classify"), ("template", "Shout this: {{text}}")], files: files)
@@ -353,7 +378,9 @@ extension ServerHarness.Reply {
             #expect(page.text.contains("/jobs/\(id)/resume"))
             #expect(!page.text.contains("/jobs/\(id)/pause"))
 
-            // A control the status forbids is refused on a page that says why.
+            // An action there is none of is a page not found; a control the status forbids is
+            // refused on a page that says why.
+            #expect(try await browser.post("/jobs/\(id)/explode", []).status == 404)
             let retry = try await browser.post("/jobs/\(id)/retry", [])
             #expect(retry.status == 409)
             #expect(retry.text.contains("cannot retry the failed items of job \(id): it is paused"))

@@ -17,15 +17,11 @@ import SluiceStore
 enum BrowserSession {
     static let sessionCookie = "sluice_session"
     static let tokenCookie = "sluice_csrf"
-    /// The form field (and, for scripts, the `X-CSRF-Token` header) that carries the token.
+    /// The form field that carries the token.
     static let tokenField = "csrf"
-    static let tokenHeader = HTTPField.Name("X-CSRF-Token")!
 
     /// A new secret: 256 random bits as hex, safe in a cookie.
-    static func secret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
+    static func secret() -> String { APIKeys.randomHex(bytes: 32) }
 
     static func hash(_ secret: String) -> String { APIKeys.hash(secret) }
 

@@ -61,29 +61,36 @@ struct WebRoutes {
     /// (`?fragment=1`) or as the form again with the preview under it.
     func preview(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         try api.refuseDeclaredOversize(request)
-        let fragment = request.uri.queryParameters["fragment"] == "1"
+        // Received into a folder of its own, read, and removed before answering: nothing is kept.
         let folder = "preview-" + UUID().uuidString.lowercased()
-        defer { Task { [api] in await api.discard(folder) } }
-        let (upload, fields) = try await receiveForm(request, folder: folder)
-        var view: [String: Any]
+        let (upload, fields) = try await api.inFolder(folder) { try await receiveForm(request, into: $0) }
+        let preview = await preview(of: upload, fields: fields)
+        await api.discard(folder)
+        if request.uri.queryParameters["fragment"] == "1" { return try render("preview", ["preview": preview], request, caller) }
+        var page = formView(values: fields)
+        page["preview"] = preview
+        page["previewed"] = true
+        return try render("new-job", page, request, caller)
+    }
+
+    /// The preview's view: the first records and prompt, or why there are none.
+    func preview(of upload: ReceivedUpload, fields: [(name: String, value: String)]) async -> [String: Any] {
         do {
             let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
             let files = try upload.files.map { file in
-                (path: file.path, source: JobSource(path: file.path, displayName: file.filename, format: try format(of: file, spec: spec)))
+                (
+                    path: file.path,
+                    source: JobSource(path: file.path, displayName: file.filename, format: try api.format(of: file, spec: spec))
+                )
             }
             guard !files.isEmpty else { throw APIError.badRequest("choose a file to preview", param: "file") }
             var preview = await JobPreview.make(spec: spec, sources: files, limit: Self.previewRows)
             // The script sends only the head of a large file: a problem at the cut is not the file's.
             if value("partial", in: fields) == "1", !preview.rows.isEmpty { preview.problem = nil }
-            view = ["preview": WebViews.preview(preview)]
-        } catch let error as APIError {
-            view = ["preview": ["problem": error.message, "hasProblem": true]]
+            return WebViews.preview(preview)
+        } catch {
+            return ["problem": (error as? APIError)?.message ?? "\(error)", "hasProblem": true]
         }
-        if fragment { return try render("preview", view, request, caller) }
-        var page = formView(values: fields)
-        page["preview"] = view["preview"]
-        page["previewed"] = true
-        return try render("new-job", page, request, caller)
     }
 
     /// `POST /jobs`: the form's files and spec become a job, exactly as `POST /v1/jobs` makes
@@ -94,9 +101,9 @@ struct WebRoutes {
         let jobID = Job.makeID()
         var fields: [(name: String, value: String)] = []
         do {
-            let job = try await api.inFolder(jobID) { _ in
+            let job = try await api.inFolder(jobID) { folder in
                 let upload: ReceivedUpload
-                (upload, fields) = try await receiveForm(request, folder: jobID)
+                (upload, fields) = try await receiveForm(request, into: folder)
                 let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
                 return try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: nil, caller: caller)
             }
@@ -295,14 +302,12 @@ extension WebRoutes {
         ]
     }
 
-    /// Receives the form's files into the spool folder `folder` and checks its token.
-    func receiveForm(_ request: Request, folder: String) async throws -> (ReceivedUpload, [(name: String, value: String)]) {
+    /// Receives the form's files into `folder` (made by ``SluiceAPI/inFolder(_:_:)``) and checks its token.
+    func receiveForm(_ request: Request, into folder: String) async throws -> (ReceivedUpload, [(name: String, value: String)]) {
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "the form must be sent as multipart/form-data")
         }
-        let path = api.storage.spoolDirectory + "/" + folder
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        var upload = try await UploadReceiver(directory: path, limit: api.configuration.maxUploadBytes).receiveMultipart(
+        var upload = try await UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes).receiveMultipart(
             request.body, boundary: boundary)
         try BrowserSession.checkToken(value(BrowserSession.tokenField, in: upload.fields), request: request)
         // A file input left empty still sends a part, with no name and no bytes.
@@ -315,14 +320,6 @@ extension WebRoutes {
         let custom = value("mode", in: fields) == "custom"
         let dropped: Set<String> = custom ? ["preset"] : ["template", "system", "output_schema"]
         return fields.filter { !["mode", "partial", BrowserSession.tokenField].contains($0.name) && !dropped.contains($0.name) }
-    }
-
-    func format(of file: ReceivedUpload.File, spec: JobSpec) throws -> InputFormat {
-        guard let format = spec.input.format ?? InputFormat(fileName: file.filename) ?? UploadReceiver.format(contentType: file.contentType)
-        else {
-            throw APIError.badRequest("cannot tell the format of \(file.filename): name it .csv, .json, .jsonl, .txt, .xlsx or .pdf")
-        }
-        return format
     }
 
     func value(_ name: String, in fields: [(name: String, value: String)]) -> String? {

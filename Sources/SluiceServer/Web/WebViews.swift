@@ -15,9 +15,10 @@ enum WebViews {
             "id": job.id, "name": job.name, "status": job.status.rawValue, "statusLabel": statusLabel(job.status),
             "isFinal": job.status.isFinal, "total": counts.total, "finished": counts.finished, "succeeded": counts.succeeded,
             "failed": counts.failed, "pending": counts.pending, "running": counts.running, "cancelled": counts.cancelled,
+            // A `<progress>` over the items; a job with none is 0 of 1, or 1 of 1 once it ended.
             "cached": job.cached, "progressMax": max(counts.total, 1),
-            "progressValue": counts.total == 0 ? (job.status.isFinal ? 1 : 0) : counts.finished,
-            "percent": percent(job), "rate": rate.map { String(format: "%.1f/s", $0) } ?? "–",
+            "progressValue": counts.total == 0 ? Int(job.progress) : counts.finished,
+            "percent": Int((job.progress * 100).rounded(.down)), "rate": rate.map { String(format: "%.1f/s", $0) } ?? "–",
             "eta": job.status.isFinal ? "done" : rate.flatMap { $0 > 0 ? duration(Double(remaining) / $0) : nil } ?? "–",
             "created": Representation.timestamp(job.createdAt).stringValue ?? "",
             "provider": job.spec.provider, "model": job.spec.model, "files": job.sources.map(\.displayName).joined(separator: ", "),
@@ -57,11 +58,6 @@ enum WebViews {
 
     static func statusLabel(_ status: JobStatus) -> String {
         status.rawValue.replacingOccurrences(of: "_", with: " ")
-    }
-
-    static func percent(_ job: Job) -> Int {
-        guard job.counts.total > 0 else { return job.status.isFinal ? 100 : 0 }
-        return Int((Double(job.counts.finished) / Double(job.counts.total) * 100).rounded(.down))
     }
 
     /// "45s", "3m 05s", "2h 10m".
