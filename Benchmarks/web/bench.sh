@@ -2,8 +2,9 @@
 # The web page's and the client commands' benchmarks (BENCHMARKS.md, "Web page and CLI"),
 # against a release `sluice serve --auth required` and the fake provider as a process:
 #
-#     Benchmarks/web/bench.sh
+#     Benchmarks/web/bench.sh [clean|provider|all]   (default: all)
 #
+# clean: the fake answers at once.
 # submit   100,000 rows through `sluice submit --wait` (upload, then the events stream to the
 #          end); the fake answers at once but fails 10% of calls with a 500, and the spec allows
 #          one attempt, so ~10,000 items fail: the job page has a long failure table to show.
@@ -13,6 +14,13 @@
 #          the session cookie and with the key: median and 95th percentile, ms.
 # preview  the new-job preview of the whole 100,000-row file, and of its first 256 KB (what the
 #          page's script sends): median of 10, ms.
+# provider: the provider as it is, and more than one process: 2,000 rows one per call against
+#          400 ± 200 ms, 5% 500s, 2% hangs of 30 s (Sluice gives up at 10 s), 1% malformed
+#          bodies and a binding 600 RPM, enforced by the fake too; two `sluice serve
+#          --no-workers` and two `sluice worker` processes on a throwaway PostgreSQL. The
+#          browser signs in on one API process and reads every page from the other while the
+#          job runs: page latency under load, the job's time, and the throttled items the
+#          chart counts against the 429s the fake sent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product sluice >/dev/null
@@ -32,21 +40,32 @@ PY
 head -c 262144 "$work/rows.csv" > "$work/head.csv"
 head -11 "$work/rows.csv" > "$work/small.csv"
 
-"$bin/sluice-fake-provider" --fault-500 0.1 --seed 11 > "$work/fake.out" &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(awk '/^port /{print $2}' "$work/fake.out")
-cat > "$work/sluice.yaml" <<YAML
+# Starts the fake with the given options and writes a configuration for it with Sluice's LIMITS.
+start_fake() {
+  "$bin/sluice-fake-provider" "$@" > "$work/fake.out" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(awk '/^port /{print $2}' "$work/fake.out")
+  cat > "$work/sluice.yaml" <<YAML
 providers:
   fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, default_model: fake-model,
-         limits: {rpm: 1000000, concurrency: 64}, timeout_seconds: 10}
+         limits: $LIMITS, timeout_seconds: 10}
 YAML
+}
+# Waits for a process that printed its URL to FILE, and prints the URL.
+await_url() {
+  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$1" && break; sleep 0.05; done
+  grep -oE 'http://127.0.0.1:[0-9]+' "$1" | head -1
+}
+
+clean() {
+
+LIMITS="{rpm: 1000000, concurrency: 64}" start_fake --fault-500 0.1 --seed 11
 key=$("$bin/sluice" keys create --user analyst --database "$work/db.sqlite" 2>/dev/null)
 FAKE_KEY=k "$bin/sluice" serve --port 0 --auth required --database "$work/db.sqlite" --config "$work/sluice.yaml" \
     --rate-limit 0 --log-level error > "$work/serve.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/serve.out" && break; sleep 0.05; done
-url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
+url=$(await_url "$work/serve.out")
 echo '{"preset": "text-classify", "max_attempts": 1, "cache": false}' > "$work/spec.json"
 
 echo "== sluice submit --wait: 100,000 rows, 10% of calls fail"
@@ -126,3 +145,70 @@ for label, path in [("whole file (%.1f MB)" % (len(open(whole, "rb").read()) / 1
     p50, _ = timed(preview(path), 10)
     print("%-40s median %6.1f ms" % (label, p50))
 PY
+kill "${pids[@]}" 2>/dev/null || true
+wait 2>/dev/null || true
+pids=()
+}
+
+provider() {
+eval "$(scripts/postgres.sh start)"
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"; rm -rf "$work"' EXIT
+db=$SLUICE_TEST_POSTGRES
+head -2001 "$work/rows.csv" > "$work/rows-2k.csv"
+# SLUICE_RPM above 600 configures Sluice above the fake's real limit, so 429s come and the chart must count them.
+LIMITS="{rpm: ${SLUICE_RPM:-600}}" start_fake --latency-ms 400 --latency-spread-ms 200 --fault-500 0.05 --fault-hang 0.02 --hang-seconds 30 \
+    --fault-malformed 0.01 --rpm 600 --seed 5
+"$bin/sluice" migrate --database "$db" > /dev/null
+key=$("$bin/sluice" keys create --user analyst --database "$db" 2>/dev/null)
+for n in 1 2; do
+  FAKE_KEY=k "$bin/sluice" serve --port 0 --no-workers --auth required --database "$db" --config "$work/sluice.yaml" \
+      --uploads "$work/uploads" --rate-limit 0 --log-level error > "$work/api$n.out" 2>&1 &
+  pids+=($!)
+  FAKE_KEY=k "$bin/sluice" worker --database "$db" --config "$work/sluice.yaml" --log-level error > /dev/null 2>&1 &
+  pids+=($!)
+done
+api1=$(await_url "$work/api1.out")
+api2=$(await_url "$work/api2.out")
+echo '{"preset": "text-classify", "cache": false}' > "$work/spec.json"
+echo "== 2,000 rows, one per call, the provider as it is (600 RPM; Sluice told ${SLUICE_RPM:-600}), 2 API + 2 workers on PostgreSQL"
+python3 - "$api1" "$api2" "$key" "$bin/sluice" "$work/rows-2k.csv" "$work/spec.json" "http://127.0.0.1:$port" <<'PY'
+import http.cookiejar, json, re, statistics, subprocess, sys, time, urllib.parse, urllib.request
+api1, api2, key, sluice, rows, spec, fake = sys.argv[1:]
+jar = http.cookiejar.CookieJar()
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+# Signed in on the first API process; every page below is read from the second.
+opener.open(api1 + "/sign-in").read()
+token = next(c.value for c in jar if c.name == "sluice_csrf")
+opener.open(api1 + "/sign-in", urllib.parse.urlencode({"key": key, "csrf": token, "next": "/"}).encode()).read()
+started = time.time()
+out = subprocess.run([sluice, "submit", rows, "--spec", spec, "--server", api1, "--key", key, "--json"],
+                     check=True, capture_output=True, text=True).stdout
+job = json.loads(out.splitlines()[-1])["id"]
+timings = {"jobs list": [], "job page": [], "chart": []}
+status = "validating"
+while status not in ("completed", "completed_with_errors", "failed", "cancelled"):
+    for label, path in (("jobs list", "/"), ("job page", "/jobs/" + job), ("chart", "/jobs/%s/chart" % job)):
+        t = time.perf_counter()
+        html = opener.open(api2 + path).read().decode()
+        timings[label].append((time.perf_counter() - t) * 1000)
+    status = json.loads(opener.open(api2 + "/v1/jobs/" + job).read())["status"]
+    time.sleep(1)  # one browser's pace of reading; not a synchronisation
+wall = time.time() - started
+final = json.loads(opener.open(api2 + "/v1/jobs/" + job).read())
+counters = json.loads(urllib.request.urlopen(fake + "/_fake/counters").read())
+chart = opener.open(api2 + "/jobs/%s/chart" % job).read().decode()
+held = re.search(r"(\d+) items held back", chart)
+print("%s: %d succeeded, %d failed of %d in %.1f s; %d calls; fake: %d requests, %d 429s, faults %s"
+      % (final["status"], final["counts"]["succeeded"], final["counts"]["failed"], final["counts"]["total"], wall,
+         final["usage"]["calls"], counters["received"], counters["rate_limited"], counters["faults"]))
+print("chart: %s items held back by throttling (the fake sent %d 429s)" % (held.group(1) if held else "no", counters["rate_limited"]))
+for label, values in timings.items():
+    values.sort()
+    print("%-10s while running, %d reads from the other API process: median %.1f ms, p95 %.1f ms, max %.1f ms"
+          % (label, len(values), statistics.median(values), values[int(len(values) * 0.95) - 1], values[-1]))
+PY
+}
+
+what=${1:-all}
+case $what in clean|all) clean ;; esac
+case $what in provider|all) provider ;; esac
