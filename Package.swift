@@ -101,6 +101,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -141,7 +143,7 @@ let package = Package(
             name: "SluiceEngineTests",
             dependencies: [
                 "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest", "SluiceTestSupport",
-                "SluiceFakeProvider",
+                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(
@@ -150,6 +152,7 @@ let package = Package(
                 "SluiceServer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
                 "SluiceFakeProvider", "SluiceSpreadsheet", "sluice", "sluice-fake-provider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -1,25 +1,44 @@
 import Metrics
 import SluiceCore
 
-/// The engine's measurements, through swift-metrics: whatever backend the process bootstraps
-/// (Prometheus under `sluice serve`) collects them; without one they cost nothing.
-enum EngineMetrics {
+/// The engine's measurements, through swift-metrics, into the backend the embedder gives
+/// (``init(factory:)``: `sluice serve` and `sluice worker` give their Prometheus registry's); by
+/// default they go nowhere and cost nothing. The library never bootstraps a global backend:
+/// that is the executable's choice, and tests each get their own.
+public struct EngineMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    /// Measurements that go nowhere.
+    public static let none = EngineMetrics(factory: NOOPMetricsHandler.instance)
+
     /// One model call: its outcome (`succeeded`, `rate_limited`, `transient`, `rejected`,
     /// `unauthorized`) and how long it took.
-    static func call(provider: String, outcome: String, seconds: Double) {
-        Counter(label: "sluice_provider_calls_total", dimensions: [("provider", provider), ("outcome", outcome)]).increment()
-        Timer(label: "sluice_provider_call_duration_seconds", dimensions: [("provider", provider)])
+    func call(provider: String, outcome: String, seconds: Double) {
+        Counter(label: "sluice_provider_calls_total", dimensions: [("provider", provider), ("outcome", outcome)], factory: factory)
+            .increment()
+        Timer(label: "sluice_provider_call_duration_seconds", dimensions: [("provider", provider)], factory: factory)
             .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     /// Time a call waited at its provider's gate (rate limits, in-flight cap, open circuit).
-    static func limiterWait(provider: String, seconds: Double) {
-        Timer(label: "sluice_limiter_wait_seconds", dimensions: [("provider", provider)]).recordNanoseconds(Int64(max(0, seconds) * 1e9))
+    func limiterWait(provider: String, seconds: Double) {
+        Timer(label: "sluice_limiter_wait_seconds", dimensions: [("provider", provider)], factory: factory).recordNanoseconds(
+            Int64(max(0, seconds) * 1e9))
+    }
+
+    /// A background loop's round the store refused (`loop`: `reaper`, `ingest`, `claim`,
+    /// `recording results`); each is tried again after a pause.
+    func failedRound(loop: String) {
+        Counter(label: "sluice_failed_rounds_total", dimensions: [("loop", loop)], factory: factory).increment()
     }
 
     /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`;
     /// and the successes the result cache answered (`sluice_cache_hits_total`).
-    static func recorded(_ outcomes: [ItemOutcome]) {
+    func recorded(_ outcomes: [ItemOutcome]) {
         var tally: [String: Int] = [:]
         for outcome in outcomes {
             switch outcome.result {
@@ -32,9 +51,11 @@ enum EngineMetrics {
             case .repack: tally["repacked", default: 0] += 1
             }
         }
-        if let hits = tally.removeValue(forKey: "cache_hit") { Counter(label: "sluice_cache_hits_total").increment(by: hits) }
+        if let hits = tally.removeValue(forKey: "cache_hit") {
+            Counter(label: "sluice_cache_hits_total", factory: factory).increment(by: hits)
+        }
         for (outcome, count) in tally {
-            Counter(label: "sluice_items_total", dimensions: [("outcome", outcome)]).increment(by: count)
+            Counter(label: "sluice_items_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: count)
         }
     }
 }

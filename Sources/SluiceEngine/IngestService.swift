@@ -19,13 +19,15 @@ public final class IngestService: Service, Sendable {
     let clock: any SluiceClock
     let pollInterval: Double
     let logger: Logger
+    let metrics: EngineMetrics
     let signal: AsyncStream<Void>
     let continuation: AsyncStream<Void>.Continuation
 
     public init(
         store: any JobStore, owner: String, storage: (any FileStorage)? = nil, leaseDuration: Double = 30,
-        clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, logger: Logger
+        clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, logger: Logger, metrics: EngineMetrics = .none
     ) {
+        self.metrics = metrics
         self.store = store
         self.owner = owner
         self.storage = storage
@@ -42,10 +44,12 @@ public final class IngestService: Service, Sendable {
     }
 
     /// On shutdown an ingest in progress stops at its next batch; the job stays `validating`
-    /// and the next start reads it again from the beginning.
+    /// and the next start reads it again from the beginning. A failed round (the database
+    /// refused) is logged and tried again after a pause; only ``UnrecoverableStoreFailure``
+    /// ends the service, and with it the process.
     public func run() async throws {
-        await cancelWhenGracefulShutdown { [self] in
-            await withTaskGroup(of: Void.self) { group in
+        try await cancelWhenGracefulShutdown { [self] in
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 // The poll only nudges the signal, so one loop does all the work in order.
                 group.addTask { [clock = self.clock, pollInterval = self.pollInterval, continuation = self.continuation] in
                     while (try? await clock.sleep(seconds: pollInterval)) != nil {
@@ -53,28 +57,41 @@ public final class IngestService: Service, Sendable {
                     }
                 }
                 group.addTask { [self] in
-                    await self.ingestWaitingJobs()
-                    for await _ in self.signal { await self.ingestWaitingJobs() }
+                    var failures = FailedRounds(loop: "ingest", store: store, clock: clock, logger: logger, metrics: metrics)
+                    try await self.ingestWaitingJobs(&failures)
+                    for await _ in self.signal { try await self.ingestWaitingJobs(&failures) }
                 }
-                await group.next()
+                try await group.next()
                 group.cancelAll()
             }
         }
     }
 
-    func ingestWaitingJobs() async {
+    func ingestWaitingJobs(_ failures: inout FailedRounds) async throws {
         let ingestor = JobIngestor(store: store, owner: owner, storage: storage, clock: clock, leaseDuration: leaseDuration)
+        // A job whose read the database broke off, to read again while its lease is still ours.
+        var again: Job?
         while !Task.isCancelled {
-            let leased: Job?
+            let job: Job
             do {
-                leased = try await store.leaseIngest(owner: owner, leaseDuration: leaseDuration, now: clock.now())
+                if let retry = again {
+                    again = nil
+                    job = retry
+                } else {
+                    guard let leased = try await store.leaseIngest(owner: owner, leaseDuration: leaseDuration, now: clock.now()) else {
+                        failures.succeeded()
+                        return
+                    }
+                    job = leased
+                }
             } catch {
-                logger.error("leasing a job to ingest failed", metadata: ["error": "\(error)"])
-                return
+                let pause = try await failures.failed(error)
+                try? await clock.sleep(seconds: pause)
+                continue
             }
-            guard let job = leased else { return }
             do {
                 let result = try await ingestor.ingest(job)
+                failures.succeeded()
                 logger.info(
                     "ingested job",
                     metadata: ["job": "\(job.id)", "status": "\(result.status.rawValue)", "items": "\(result.counts.total)"])
@@ -86,10 +103,21 @@ public final class IngestService: Service, Sendable {
                 // The bucket could not be reached: the job stays validating, and is read again
                 // (here or by another process) once its lease runs out.
                 logger.error("reading an upload failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            } catch let error as StoreError where !error.isCorruption {
+                // The database failed mid-read: the job stays validating and is read again from
+                // the start after the pause — here if the lease is still ours, else by whoever
+                // takes it once it runs out.
+                let pause = try await failures.failed(error)
+                try? await clock.sleep(seconds: pause)
+                let until = clock.now().addingTimeInterval(leaseDuration)
+                if (try? await store.extendIngest(jobID: job.id, owner: owner, until: until)) == true { again = job }
             } catch {
+                // Something about this job itself: it fails, saying so in our words; the detail
+                // (which may name paths or stored data) is in the log.
                 logger.error("ingest failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
                 _ = try? await store.failValidation(
-                    jobID: job.id, owner: owner, errors: [JobErrorEntry(message: "the upload could not be read: \(error)")],
+                    jobID: job.id, owner: owner,
+                    errors: [JobErrorEntry(message: "the upload could not be read; the server's log has the details (job \(job.id))")],
                     now: clock.now())
             }
         }

@@ -10,6 +10,7 @@ struct ItemRunner: Sendable {
     let clock: any SluiceClock
     let backoff: RetryBackoff
     let prices: ModelPrices
+    let metrics: EngineMetrics
 
     /// Marks the error of an attempt whose reply was refused, so the next attempt tells the
     /// model what was wrong with it.
@@ -65,7 +66,7 @@ struct ItemRunner: Sendable {
         let waitStarted = clock.now()
         guard let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens)
         else { return .notStarted }
-        EngineMetrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
+        metrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
         guard await mayStart() else {
             await gate.cancel(permit)
             return .notStarted
@@ -78,14 +79,14 @@ struct ItemRunner: Sendable {
             defer { callEnded() }
             reply = try await provider.complete(request)
         } catch {
-            EngineMetrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
+            metrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
             switch failure(error, items: remaining, job: job, started: started) {
             case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: 0))
             case let other: return other
             }
         }
-        EngineMetrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
+        metrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
         // A provider that reports no usage says nothing about what the call cost.
         let reported = reply.usage.promptTokens + reply.usage.completionTokens > 0
         await gate.complete(

@@ -32,15 +32,24 @@ final class OutcomeRecorder: Sendable {
     let owner: String
     let clock: any SluiceClock
     let batch: Int
+    /// How long a commit the database refuses is tried again: about a lease, while the heartbeat
+    /// keeps the items leased to us; past it the reaper may rightly have given them to another worker.
+    let retryFor: Double
     let logger: Logger
+    let metrics: EngineMetrics
     private let state = Mutex(State())
 
-    init(store: any JobStore, owner: String, clock: any SluiceClock, batch: Int, logger: Logger) {
+    init(
+        store: any JobStore, owner: String, clock: any SluiceClock, batch: Int, retryFor: Double, logger: Logger,
+        metrics: EngineMetrics
+    ) {
         self.store = store
         self.owner = owner
         self.clock = clock
         self.batch = max(1, batch)
+        self.retryFor = retryFor
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Queues the outcomes of one call and returns, once they are committed, the ids the store
@@ -90,17 +99,30 @@ final class OutcomeRecorder: Sendable {
     func write(_ entries: [Entry]) async {
         let outcomes = entries.flatMap(\.outcomes)
         var recorded: Set<Int64> = []
-        do {
-            let result = try await store.record(outcomes, owner: owner, now: clock.now())
-            recorded = result.ids
-            EngineMetrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
-            for (job, status) in result.finishedJobs {
-                logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
+        // These calls are paid for: a commit the database refuses is tried again (the store's
+        // lease check makes a repeat of one that did commit record nothing twice).
+        var failures = FailedRounds(loop: "recording results", store: store, clock: clock, logger: logger, metrics: metrics)
+        let giveUpAt = clock.now().addingTimeInterval(retryFor)
+        while true {
+            do {
+                let result = try await store.record(outcomes, owner: owner, now: clock.now())
+                recorded = result.ids
+                failures.succeeded()
+                metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
+                for (job, status) in result.finishedJobs {
+                    logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
+                }
+                break
+            } catch {
+                let pause = try? await failures.failed(error)
+                guard let pause, !error.isCorruptionOrConflict, clock.now().addingTimeInterval(pause) < giveUpAt else {
+                    // The items stay leased to us until the heartbeat stops extending them; the
+                    // reaper then gives them back, so nothing is lost — the calls are paid twice.
+                    logger.error("recording results failed; giving up", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                    break
+                }
+                try? await clock.sleep(seconds: pause)
             }
-        } catch {
-            // The items stay leased to us until the heartbeat stops extending them; the reaper
-            // then gives them back, so nothing is lost — the calls are paid twice.
-            logger.error("recording results failed", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
         }
         for entry in entries {
             for outcome in entry.outcomes where recorded.contains(outcome.itemID) {
@@ -125,6 +147,16 @@ final class OutcomeRecorder: Sendable {
                 return false
             }
             if ready { continuation.resume() }
+        }
+    }
+}
+
+extension Error {
+    /// A store refusal that the same write can never overcome.
+    fileprivate var isCorruptionOrConflict: Bool {
+        switch self as? StoreError {
+        case .corrupt?, .conflict?, .jobNotFound?, .invalidTransition?: true
+        default: false
         }
     }
 }

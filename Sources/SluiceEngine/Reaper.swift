@@ -14,20 +14,39 @@ public struct Reaper: Service {
     let interval: Double
     let clock: any SluiceClock
     let logger: Logger
+    let metrics: EngineMetrics
 
     public init(
-        store: any JobStore, interval: Double, clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.reaper")
+        store: any JobStore, interval: Double, clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.reaper"),
+        metrics: EngineMetrics = .none
     ) {
         self.store = store
         self.interval = interval
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
     }
 
+    /// Sweeps every `interval` until shutdown. A failed sweep is logged and tried again after a
+    /// pause (``FailedRounds``); each round also checks the database can still serve at all
+    /// (the one periodic check of this process: SQLite works on in a file deleted under it), and
+    /// throws ``UnrecoverableStoreFailure`` when it cannot, which stops the process.
     public func run() async throws {
+        var failures = FailedRounds(loop: "reaper", store: store, clock: clock, logger: logger, metrics: metrics)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try await sweep()
-            try? await cancelWhenGracefulShutdown { try await clock.sleep(seconds: interval) }
+            var pause = interval
+            do {
+                try await FailedRounds.stopIfUnrecoverable(store)
+                try await sweep()
+                failures.succeeded()
+            } catch let error as UnrecoverableStoreFailure {
+                throw error
+            } catch is CancellationError {
+                return
+            } catch {
+                pause = try await failures.failed(error)
+            }
+            try? await cancelWhenGracefulShutdown { [clock, pause] in try await clock.sleep(seconds: pause) }
         }
     }
 

@@ -32,22 +32,26 @@ public final class Worker: Service, Sendable {
     let recorder: OutcomeRecorder
     let running = RunningCalls()
     let state = DrainState()
+    let metrics: EngineMetrics
 
+    /// - Parameter metrics: Where the engine's counters and timers go (none by default).
     public init(
         store: any JobStore, providers: ProviderRegistry, configuration: EngineConfiguration,
-        clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.worker")
+        clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.worker"), metrics: EngineMetrics = .none
     ) {
         self.store = store
         self.providers = providers
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices)
+        self.metrics = metrics
+        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices, metrics: metrics)
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock, sharedPace: configuration.sharedPace, logger: logger)
         recorder = OutcomeRecorder(
-            store: store, owner: configuration.workerID, clock: clock, batch: configuration.commitBatch, logger: logger)
+            store: store, owner: configuration.workerID, clock: clock, batch: configuration.commitBatch,
+            retryFor: configuration.leaseDuration, logger: logger, metrics: metrics)
     }
 
     /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.
@@ -55,29 +59,37 @@ public final class Worker: Service, Sendable {
         state.begin()
     }
 
+    /// Runs until drained or shut down. A failed claim is logged and tried again after a pause;
+    /// only ``UnrecoverableStoreFailure`` ends it early — after the calls in flight are
+    /// recorded — and is thrown, which stops the process.
     public func run() async throws {
         await takeBackDeadPredecessorsItems()
-        await withGracefulShutdownHandler {
+        let stopped = await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { heartbeat in
                 heartbeat.addTask { await self.keepLeasesAlive() }
                 heartbeat.addTask { await self.lendOverdueSlots() }
-                await withTaskGroup(of: Void.self) { recording in
+                let stopped = await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
-                    await self.claimUntilDrained()
+                    let stopped = await self.claimUntilDrained()
                     self.recorder.finish()
+                    return stopped
                 }
                 heartbeat.cancelAll()
+                return stopped
             }
         } onGracefulShutdown: {
             self.state.begin()
         }
+        if let stopped { throw stopped }
     }
 
     /// The claim loop: whenever call slots are free, leases that many calls' worth of items and
-    /// starts a task per call. Returns once draining and every started call is recorded.
-    func claimUntilDrained() async {
+    /// starts a task per call. Returns once draining and every started call is recorded — with
+    /// the failure that stopped it, if the store can no longer serve.
+    func claimUntilDrained() async -> UnrecoverableStoreFailure? {
         let capacity = configuration.concurrency + configuration.prefetch
-        await withDiscardingTaskGroup { calls in
+        var failures = FailedRounds(loop: "claim", store: store, clock: clock, logger: logger, metrics: metrics)
+        return await withDiscardingTaskGroup { calls -> UnrecoverableStoreFailure? in
             while !state.isDraining, !Task.isCancelled {
                 // Claim once the prefetched calls are used up (a call slot would soon idle), and
                 // then everything free at once: one claim per `prefetch` finished calls rather
@@ -88,9 +100,16 @@ public final class Worker: Service, Sendable {
                 do {
                     batch = try await store.claim(
                         owner: configuration.workerID, limit: room, leaseDuration: configuration.leaseDuration, now: clock.now())
+                    failures.succeeded()
                 } catch {
-                    logger.error("claim failed", metadata: ["error": "\(error)"])
-                    batch = nil
+                    do {
+                        let pause = try await failures.failed(error)
+                        try? await clock.sleep(seconds: pause)
+                    } catch let failure as UnrecoverableStoreFailure {
+                        state.begin()
+                        return failure
+                    } catch {}
+                    continue
                 }
                 guard let batch else {
                     try? await clock.sleep(seconds: configuration.idleInterval)
@@ -100,6 +119,7 @@ public final class Worker: Service, Sendable {
                 held.add(batch.items.map(\.id), calls: units.count)
                 await start(units, of: batch.job, in: &calls)
             }
+            return nil
         }
     }
 

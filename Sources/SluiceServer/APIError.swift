@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import SluiceCore
+import SluiceStorage
 import SluiceStore
 
 /// An error the API answers with: an HTTP status and `{"error": {"code", "message"}}`.
@@ -14,6 +16,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var code: String
     public var message: String
     public var param: String?
+    /// The request a failure happened in, so a client can quote it to the operator.
+    public var requestID: String?
     /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPFields
 
@@ -31,6 +35,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         error["message"] = .string(message)
         error["type"] = .string(status.code >= 500 ? "server_error" : "invalid_request_error")
         error["param"] = param.map(JSONValue.string) ?? .null
+        if let requestID { error["request_id"] = .string(requestID) }
         return ["error": .object(error)]
     }
 
@@ -61,14 +66,13 @@ extension Response {
 
 /// Turns every error a route throws into the API's JSON error shape, so unknown routes,
 /// Hummingbird's own refusals and unexpected failures all look alike to clients.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
     let paths: RoutePaths
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return try error.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound {
             guard let allowed = paths.allowedMethods(forPath: request.uri.path) else {
                 return try APIError(.notFound, code: "not_found", "no route for \(request.method) \(request.uri.path)")
@@ -80,7 +84,23 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 "\(request.method) is not allowed on \(request.uri.path) (allowed: \(allow))",
                 headers: [.allow: allow]
             ).response(from: request, context: context)
-        } catch let error as HTTPError {
+        } catch {
+            return try APIError.answering(error, context: context).response(from: request, context: context)
+        }
+    }
+}
+
+extension APIError {
+    /// The one place an error becomes what a client is told, for the API and the pages alike.
+    ///
+    /// A refusal (4xx) is the client's to read and is said as it is. A failure (5xx) is the
+    /// server's: the client hears only that something failed and the request id, and the detail
+    /// — a driver's text with its SQL, a file path, a stack — goes to the log under that id.
+    static func answering(_ error: any Error, context: SluiceRequestContext) -> APIError {
+        let answer: APIError
+        switch error {
+        case let error as APIError: answer = error
+        case let error as HTTPError:
             let code: String
             switch error.status {
             case .methodNotAllowed: code = "method_not_allowed"
@@ -88,31 +108,33 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .unsupportedMediaType: code = "unsupported_media_type"
             default: code = error.status.code >= 500 ? "server_error" : "invalid_request"
             }
-            let message = error.body ?? error.status.reasonPhrase
-            return try APIError(error.status, code: code, message, headers: error.headers).response(from: request, context: context)
-        } catch let error as StoreError {
-            // The driver's own text (SQL, data) goes to the log only; the client hears ours.
-            context.logger.error(
-                "request failed in the store", metadata: ["error": "\(error)", "driver": "\(error.driverError.map { "\($0)" } ?? "-")"])
-            return try APIError(store: error).response(from: request, context: context)
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return try APIError(.internalServerError, code: "server_error", "internal error; the server's log has the details").response(
-                from: request, context: context)
+            answer = APIError(error.status, code: code, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        case let error as StoreError: answer = APIError(store: error)
+        case is StorageError: answer = APIError(.serviceUnavailable, code: "storage_unavailable", "")
+        default: answer = APIError(.internalServerError, code: "server_error", "")
         }
+        guard answer.status.code >= 500 else { return answer }
+        var metadata: Logger.Metadata = ["error": "\(error)", "status": "\(answer.status.code)"]
+        if let driver = (error as? StoreError)?.driverError { metadata["driver"] = "\(driver)" }
+        context.logger.error("request failed", metadata: metadata)
+        var failure = answer
+        let summary =
+            answer.status == .serviceUnavailable
+            ? "the service is unavailable for the moment; try again shortly" : "the request failed on the server"
+        failure.message = "\(summary) (request \(context.requestID); the server's log has the details)"
+        failure.requestID = context.requestID
+        return failure
     }
-}
 
-extension APIError {
     /// What a client is told of a store failure: busy (try again), a conflict, or unavailable.
     init(store error: StoreError) {
         switch error {
         case .jobNotFound(let id): self = APIError.notFound("job \(id)")
         case .invalidTransition: self = APIError.conflict(error.description)
         case .conflict: self = APIError(.conflict, code: "conflict", error.description)
-        case .retryable: self = APIError(.serviceUnavailable, code: "database_busy", error.description, headers: [.retryAfter: "1"])
-        case .notReady, .failed: self = APIError(.serviceUnavailable, code: "database_unavailable", error.description)
-        case .corrupt: self = APIError(.internalServerError, code: "server_error", error.description)
+        case .retryable: self = APIError(.serviceUnavailable, code: "database_busy", "", headers: [.retryAfter: "1"])
+        case .notReady, .failed: self = APIError(.serviceUnavailable, code: "database_unavailable", "")
+        case .corrupt: self = APIError(.internalServerError, code: "server_error", "")
         }
     }
 }

@@ -191,6 +191,7 @@ struct BatchRoutes {
                 "failure_brake": false,
             ])
         } catch {
+            // The server's own configuration is at fault: a failure, told as one.
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
         }
         let id = Job.makeID(prefix: "batch_")

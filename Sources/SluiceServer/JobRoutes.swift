@@ -126,6 +126,9 @@ struct JobRoutes {
             throw APIError.badRequest("format must be csv, jsonl or xlsx", param: "format")
         }
         let exporter = ResultExporter(store: api.store)
+        // Asked once before the status line goes out: a store failing now is a 503 with a body,
+        // not a 200 cut off mid-stream (a failure after that can only end the stream early).
+        _ = try await api.store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)
         let contentType =
             switch format {
             case .csv: "text/csv; charset=utf-8"

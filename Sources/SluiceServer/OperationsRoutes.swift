@@ -9,23 +9,29 @@ import SluiceStore
 /// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: what operators and tools probe.
 struct OperationsRoutes {
     let api: SluiceAPI
+    let metrics: ServerMetrics?
 
     func add(to routes: RouteTable) {
         routes.add(.get, "/healthz") { _, _ in Response.json(["status": "ok"]) }
-        routes.add(.get, "/readyz") { _, _ in
+        // Unauthenticated, so it says ready or not and nothing more; why goes to the log.
+        routes.add(.get, "/readyz") { _, context in
             do {
                 try await api.store.checkReady()
                 return Response.json(["status": "ready"])
             } catch {
-                return Response.json(["status": "not_ready", "reason": .string("\(error)")], status: .serviceUnavailable)
+                context.logger.error(
+                    "not ready", metadata: ["error": "\(error)", "driver": "\((error as? StoreError)?.driverError.map { "\($0)" } ?? "-")"])
+                return Response.json(["status": "not_ready"], status: .serviceUnavailable)
             }
         }
-        routes.add(.get, "/metrics") { _, _ in
-            let census = try await api.store.census()
-            ServerMetrics.record(census)
+        routes.add(.get, "/metrics") { [metrics] _, _ in
+            guard let metrics else {
+                throw APIError(.notFound, code: "not_found", "this server was started without a metrics registry")
+            }
+            metrics.record(try await api.store.census())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServerMetrics.registry.emitToBuffer())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
         // Read once when the routes are built, not on every request.
         let description = Self.apiDescription()
@@ -45,17 +51,18 @@ struct OperationsRoutes {
     }
 }
 
-/// The process's Prometheus registry, made the swift-metrics backend once, so the engine's
-/// counters and timers (provider calls, limiter waits, item outcomes) appear in `/metrics`.
-enum ServerMetrics {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
+/// The Prometheus registry `/metrics` shows, given by whoever embeds the server (`sluice serve`
+/// makes one and makes it the process's swift-metrics backend too, so the engine's and
+/// Hummingbird's measurements land in it); the library never installs a backend itself.
+public struct ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
 
     /// Sets the gauges that are read from the store at scrape time.
-    static func record(_ census: StoreCensus) {
+    func record(_ census: StoreCensus) {
         let jobs = MetricNameDescriptor(namespace: "sluice", metricName: "jobs", unitName: "", helpText: "Jobs by status")
         for status in JobStatus.allCases {
             registry.makeGauge(descriptor: jobs, labels: [("status", status.rawValue)]).set(Double(census.jobsByStatus[status] ?? 0))

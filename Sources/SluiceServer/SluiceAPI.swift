@@ -86,13 +86,10 @@ struct SluiceAPI: Sendable {
         }
     }
 
-    /// Keeps a received file under the folder `name`; returns where it now is.
+    /// Keeps a received file under the folder `name`; returns where it now is. A bucket that
+    /// cannot be reached is `503 storage_unavailable` (``APIError/answering(_:context:)``).
     func keep(_ file: ReceivedUpload.File, in name: String) async throws -> String {
-        do {
-            return try await storage.keep(spooled: file.path, as: name + "/" + (file.path as NSString).lastPathComponent)
-        } catch let error as StorageError {
-            throw APIError(.serviceUnavailable, code: "storage_error", "the upload could not be stored: \(error)")
-        }
+        try await storage.keep(spooled: file.path, as: name + "/" + (file.path as NSString).lastPathComponent)
     }
 
     /// `413` for a body whose declared length is over the limit, before any of it is read.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import SluiceEngine
 import SluicePresets
@@ -16,16 +17,19 @@ public enum SluiceServer {
     ///     unless the API runs alone).
     ///   - onRunning: Hears the port actually bound (useful with port 0).
     ///   - storage: Where uploads are kept (default: the configuration's upload folder on disk).
+    ///   - metrics: What `/metrics` shows; without it `/metrics` answers 404.
     public static func application(
         configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: (any FileStorage)? = nil,
-        services: [any Service] = [], logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        services: [any Service] = [], logger: Logger, metrics: ServerMetrics? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         let storage = try storage ?? LocalFileStorage(directory: configuration.uploadDirectory)
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
-        let ingest = IngestService(store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger)
+        let ingest = IngestService(
+            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger,
+            metrics: metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none)
         let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage)
-        _ = ServerMetrics.registry
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -43,7 +47,7 @@ public enum SluiceServer {
         let routes = RouteTable(router: router, paths: paths)
         JobRoutes(api: api).add(to: routes)
         BatchRoutes(api: api).add(to: routes)
-        OperationsRoutes(api: api).add(to: routes)
+        OperationsRoutes(api: api, metrics: metrics).add(to: routes)
         WebRoutes(api: api, assets: try WebAssets.load()).add(to: routes)
 
         let maxBody = configuration.maxUploadBytes

@@ -362,6 +362,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether stored data could not be read back: a fault of the thing read, not of the database.
+    public var isCorruption: Bool {
+        if case .corrupt = self { return true }
+        return false
+    }
+
     /// Whether running the whole transaction again may succeed.
     public var isRetryable: Bool {
         if case .retryable = self { return true }

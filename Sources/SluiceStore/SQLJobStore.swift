@@ -363,7 +363,7 @@ public final class SQLJobStore: JobStore {
                 "SELECT job_seq, body FROM job_errors WHERE job_seq IN (\(SQLList.marks(slice.count))) ORDER BY job_seq, position",
                 slice.map(SQLValue.int))
             {
-                if let entry = try StoreRows.errorEntry(row) { errors[try row.int64("job_seq"), default: []].append(entry) }
+                errors[try row.int64("job_seq"), default: []].append(try StoreRows.errorEntry(row))
             }
         }
         return errors

@@ -39,12 +39,25 @@ public enum StoreRows {
             guard let parsed = JobStage(rawValue: name) else { throw StoreError.corrupt("stage of job \(id)") }
             stage = parsed
         }
-        let sources = (try? JSONParser.parse(try row.text("sources")))?.arrayValue?.compactMap(JobSource.init(json:)) ?? []
+        guard let stored = (try? JSONParser.parse(try row.text("sources")))?.arrayValue else {
+            throw StoreError.corrupt("sources of job \(id)")
+        }
+        let sources = try stored.map { source in
+            guard let source = JobSource(json: source) else { throw StoreError.corrupt("sources of job \(id)") }
+            return source
+        }
+        var batch: BatchAttributes?
+        if let text = try row.optionalText("batch") {
+            guard let attributes = (try? JSONParser.parse(text)).flatMap(BatchAttributes.init(json:)) else {
+                throw StoreError.corrupt("batch attributes of job \(id)")
+            }
+            batch = attributes
+        }
         return Job(
             id: id, owner: try row.text("owner"), name: try row.text("name"), status: status,
             statusReason: try row.optionalText("status_reason"), spec: spec, sources: sources,
             fingerprint: try row.optionalText("fingerprint"),
-            batch: try row.optionalText("batch").flatMap { try? JSONParser.parse($0) }.flatMap(BatchAttributes.init(json:)),
+            batch: batch,
             expiresAt: try row.optionalDate("expires_at"), counts: try counts(row),
             usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
             errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
@@ -91,8 +104,11 @@ public enum StoreRows {
             prefix: try row.text("prefix"), createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"))
     }
 
-    public static func errorEntry(_ row: SQLRow) throws -> JobErrorEntry? {
-        (try? JSONParser.parse(try row.text("body"))).flatMap(JobErrorEntry.init(json:))
+    public static func errorEntry(_ row: SQLRow) throws -> JobErrorEntry {
+        guard let entry = (try? JSONParser.parse(try row.text("body"))).flatMap(JobErrorEntry.init(json:)) else {
+            throw StoreError.corrupt("an error entry of a job")
+        }
+        return entry
     }
 
     public static func text(_ value: JSONValue) -> String { JSONWriter.string(value) }

@@ -13,9 +13,14 @@ import SluiceStore
 /// SQL, as on PostgreSQL.
 public final class SQLiteDatabase: SQLDatabase {
     let pool: DatabasePool
+    let path: String
+    /// The file opened, as (device, inode): SQLite goes on working in a file removed under it,
+    /// so only comparing with what the path names now tells that the data has gone nowhere.
+    let file: FileIdentity?
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -27,6 +32,7 @@ public final class SQLiteDatabase: SQLDatabase {
         } catch let error as DatabaseError {
             throw Self.storeError(error)
         }
+        file = FileIdentity(path: path)
     }
 
     public var lockClause: String { "" }
@@ -52,6 +58,9 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func pendingMigrations() async throws -> [String] {
+        if let file, FileIdentity(path: path) != file {
+            throw StoreError.notReady("the database file \(path) was removed or replaced while open")
+        }
         let applied = try await pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
         return SQLiteMigrations.migrator.migrations.filter { !applied.contains($0) }
     }
@@ -159,5 +168,18 @@ extension SQLJobStore {
     /// A store on the SQLite file at `path`, created and migrated if needed.
     public static func sqlite(path: String) throws -> SQLJobStore {
         SQLJobStore(database: try SQLiteDatabase(path: path))
+    }
+}
+
+/// Which file a path names: its device and inode.
+struct FileIdentity: Equatable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
@@ -87,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = processOptions.startLogging()
+        let registry = processOptions.startMetrics()
         let storage = try uploadStorage()
         let serverConfiguration = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
@@ -102,13 +104,13 @@ struct ServeCommand: AsyncParsableCommand {
             let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
             try await EngineServices.run(
                 store: store, sharesLimits: databaseOption.sharesLimits, configuration: configuration, concurrency: concurrency,
-                logger: logger
+                logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory)
             ) { engine in
                 let auth = serverConfiguration.auth
                 let workers = !noWorkers
                 let app = try SluiceServer.application(
                     configuration: serverConfiguration, store: store, resolver: resolver, storage: storage, services: workers ? engine : [],
-                    logger: logger,
+                    logger: logger, metrics: ServerMetrics(registry: registry),
                     onRunning: { port in
                         logger.notice(
                             "sluice is serving",

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
@@ -67,6 +69,15 @@ struct ProcessOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         return Logger(label: "sluice")
     }
+
+    /// Makes a Prometheus registry the process's swift-metrics backend, so the engine's and the
+    /// HTTP server's measurements all land in the one `/metrics` shows. The process's choice,
+    /// made here once; the libraries only take the registry.
+    func startMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
 }
 
 /// The worker and reaper a process runs, with the HTTP client their providers share: made
@@ -77,15 +88,16 @@ enum EngineServices {
     /// ``PaceStore``), as every process on a PostgreSQL database must.
     static func run(
         store: SQLJobStore, sharesLimits: Bool, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
-        _ body: ([any Service]) async throws -> Void
+        metrics: EngineMetrics = .none, _ body: ([any Service]) async throws -> Void
     ) async throws {
         let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
         let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
         let engine = EngineConfiguration(concurrency: concurrency, sharedPace: sharesLimits ? store : nil)
         let services: [any Service] = [
             Worker(
-                store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger),
-            Reaper(store: store, interval: engine.reaperInterval),
+                store: store, providers: ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger,
+                metrics: metrics),
+            Reaper(store: store, interval: engine.reaperInterval, logger: logger, metrics: metrics),
         ]
         do {
             try await body(services)

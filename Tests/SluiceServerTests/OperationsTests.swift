@@ -140,18 +140,6 @@ import Testing
         }
     }
 
-    @Test func aFailingStoreAnswers503AndKeepsItsSQLToTheLog() async throws {
-        try await ServerHarness.with { server in
-            _ = try await server.store.database.write { tx in try tx.execute("DROP TABLE files", []) }
-            let reply = try await server.get("/v1/files")
-            #expect(reply.status == 503)
-            #expect(reply.errorCode == "database_unavailable")
-            for leak in ["SELECT", "files", "relation", "no such table", "SQLITE", "42P01"] {
-                #expect(!reply.text.contains(leak), "the response names \(leak): \(reply.text)")
-            }
-        }
-    }
-
     @Test(.enabled(if: TestBucket.isAvailable, "needs SLUICE_TEST_S3 (scripts/test.sh starts moto)"))
     func uploadsKeptInABucketServeFilesBatchesAndJobs() async throws {
         try await ServerHarness.with(storage: { try TestBucket.storage(in: $0) }) { server in

@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    static func serve(_ arguments: [String], in directory: TemporaryDirectory) throws -> Served {
+    static func serve(_ arguments: [String], in directory: TemporaryDirectory, standardError: FileHandle = .nullDevice) throws -> Served {
         let process = Process()
         process.executableURL = SluiceProcess.binary
         process.arguments = ["serve", "--port", "0", "--database", directory.path("db.sqlite"), "--log-level", "error"] + arguments
@@ -36,7 +36,7 @@ import Testing
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         var seen = ""
         while !seen.contains("\n") {
@@ -90,6 +90,21 @@ import Testing
         served.process.waitUntilExit()
         #expect(served.process.terminationReason == .exit)
         #expect(served.process.terminationStatus == 0)
+    }
+
+    @Test func aDatabaseFileRemovedUnderTheServerStopsItWithTheReason() async throws {
+        let directory = TemporaryDirectory()
+        let log = directory.path("stderr.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let served = try Self.serve([], in: directory, standardError: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
+        defer { if served.process.isRunning { served.process.terminate() } }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: directory.path("db.sqlite") + suffix) }
+        // SQLite would go on writing into the removed file; the reaper's round sees it is gone.
+        try await waitUntil("the server to stop") { !served.process.isRunning }
+        #expect(served.process.terminationStatus != 0)
+        let said = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(said.contains("the database cannot be used"), "\(said)")
+        #expect(said.contains("removed or replaced"), "\(said)")
     }
 
     @Test func keysAreCreatedListedAndRevokedWithoutStoringSecrets() throws {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Prometheus
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
@@ -48,19 +49,21 @@ struct ServerHarness: Sendable {
         let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
+        // A registry of this server's own: no process-wide backend, so tests do not share counts.
+        let registry = PrometheusCollectorRegistry()
         var services: [any Service] = []
         if workers {
-            let registry = ProviderRegistry(
+            let providerRegistry = ProviderRegistry(
                 entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
             services.append(
                 Worker(
-                    store: store, providers: registry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01),
-                    logger: logger))
+                    store: store, providers: providerRegistry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01),
+                    logger: logger, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry))))
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try SluiceServer.application(
             configuration: configuration, store: store, resolver: resolver, storage: try storage?(directory), services: services,
-            logger: logger,
+            logger: logger, metrics: ServerMetrics(registry: registry),
             onRunning: { portContinuation.yield($0) })
         let server = Task { try await app.runService() }
         var iterator = ports.makeAsyncIterator()

@@ -62,6 +62,16 @@ public final class StoreFixture: Sendable {
         if let close { Task { await close.close() } }
     }
 
+    /// Renames a table under everyone using the database: from then on every statement that
+    /// names it fails with the driver's own error (and its SQL) — a real store failure, mended
+    /// by renaming it back.
+    public func renameTable(_ name: String, to newName: String) async throws {
+        try await store.database.write { tx in _ = try tx.execute("ALTER TABLE \(name) RENAME TO \(newName)", []) }
+    }
+
+    /// The table of applied migrations: without it the schema looks behind this build.
+    public var migrationsTable: String { PostgresLocation.isPostgresURL(databaseURL) ? "schema_migrations" : "grdb_migrations" }
+
     /// Another store on the same database with connections of its own, as a second process
     /// would have: on SQLite another pool on the file, on PostgreSQL another client.
     public func another() async throws -> StoreFixture {

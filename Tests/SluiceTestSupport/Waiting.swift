@@ -18,11 +18,29 @@ public func waitForJob(
 }
 
 public struct WaitTimeout: Error, CustomStringConvertible {
-    public var jobID: String
+    public var what: String
 
     public init(jobID: String) {
-        self.jobID = jobID
+        what = "job \(jobID) to reach the expected state"
     }
 
-    public var description: String { "job \(jobID) did not reach the expected state in time" }
+    public init(what: String) {
+        self.what = what
+    }
+
+    public var description: String { "waited in vain for \(what)" }
+}
+
+/// The value of one series (`name{labels}` exactly as Prometheus prints it) in a scrape, or nil.
+public func metricValue(_ scrape: String, _ series: String) -> Double? {
+    scrape.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+}
+
+/// Polls `condition` until it holds; the limit only turns a hang into a failure.
+public func waitUntil(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while try await !condition() {
+        if Date() > deadline { throw WaitTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
 }

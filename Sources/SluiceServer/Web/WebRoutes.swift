@@ -64,7 +64,7 @@ struct WebRoutes {
         // Received into a folder of its own, read, and removed before answering: nothing is kept.
         let folder = "preview-" + UUID().uuidString.lowercased()
         let (upload, fields) = try await api.inFolder(folder) { try await receiveForm(request, into: $0) }
-        let preview = await preview(of: upload, fields: fields)
+        let preview = await preview(of: upload, fields: fields, context: context)
         await api.discard(folder)
         if request.uri.queryParameters["fragment"] == "1" { return try render("preview", ["preview": preview], request, caller) }
         var page = formView(values: fields)
@@ -74,7 +74,7 @@ struct WebRoutes {
     }
 
     /// The preview's view: the first records and prompt, or why there are none.
-    func preview(of upload: ReceivedUpload, fields: [(name: String, value: String)]) async -> [String: Any] {
+    func preview(of upload: ReceivedUpload, fields: [(name: String, value: String)], context: SluiceRequestContext) async -> [String: Any] {
         do {
             let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
             let files = try upload.files.map { file in
@@ -89,7 +89,7 @@ struct WebRoutes {
             if value("partial", in: fields) == "1", !preview.rows.isEmpty { preview.problem = nil }
             return WebViews.preview(preview)
         } catch {
-            return ["problem": (error as? APIError)?.message ?? "\(error)", "hasProblem": true]
+            return ["problem": APIError.answering(error, context: context).message, "hasProblem": true]
         }
     }
 
@@ -235,12 +235,8 @@ extension WebRoutes {
     func openPage(_ request: Request, _ context: SluiceRequestContext, _ handler: OpenPage) async throws -> Response {
         do {
             return try await handler(request, context, context.principal)
-        } catch let error as APIError {
-            return try errorPage(error, request, context.principal)
-        } catch let error as StoreError {
-            context.logger.error(
-                "page failed in the store", metadata: ["error": "\(error)", "driver": "\(error.driverError.map { "\($0)" } ?? "-")"])
-            return try errorPage(APIError(store: error), request, context.principal)
+        } catch {
+            return try errorPage(APIError.answering(error, context: context), request, context.principal)
         }
     }
 
