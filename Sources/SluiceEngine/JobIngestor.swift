@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import SluiceCore
 import SluiceIngest
 import SluiceStorage
@@ -87,24 +88,11 @@ public struct JobIngestor: Sendable {
     func read(_ job: Job, progress: @Sendable (Int) -> Void) async throws -> Job {
         let jobID = job.id
         let owner = self.owner
+        let batchSize = self.batchSize
         try await store.restartValidation(jobID: jobID, owner: owner)
-        var builder = ItemBuilder(spec: job.spec)
-        var problems: [JobErrorEntry] = []
-        var batch: [NewItem] = []
-        batch.reserveCapacity(batchSize)
-        let nameFiles = job.sources.count > 1
+        let reading = IngestReading(builder: ItemBuilder(spec: job.spec), namesFiles: job.sources.count > 1)
 
-        func note(_ problem: InputProblem, in source: JobSource) {
-            if problems.count < Job.maximumErrors {
-                problems.append(
-                    JobErrorEntry(
-                        file: nameFiles ? source.displayName : nil, line: problem.line, column: problem.column,
-                        code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil),
-                        message: problem.message))
-            }
-        }
-
-        // One batch is stored while the next is parsed: parsing and SQLite each get a core.
+        // One batch is stored while the next is parsed: parsing and the database each get a core.
         var storing: Task<Void, any Error>?
         func storeBatch(_ items: [NewItem]) async throws {
             try Task.checkCancellation()
@@ -122,74 +110,121 @@ public struct JobIngestor: Sendable {
             }
             // Read from this machine's disk, or a download of it when uploads live in a bucket.
             let stop = try await withLocalFile(source.path) { path -> Bool in
+                let opened: OpenedParser
                 do {
-                    let parser = try await Self.open(path: path, source: source, options: job.spec.input)
-                    if let header = parser.header, let problem = builder.checkColumns(header) {
-                        note(problem, in: source)
-                        return false
-                    }
-                    while let step = try parser.next() {
-                        switch step {
-                        case .record(let record):
-                            switch builder.item(from: record) {
-                            case .success(let item):
-                                // Once the job is known to fail, parse on only to report more problems.
-                                guard problems.isEmpty else { continue }
-                                batch.append(item)
-                                if batch.count >= batchSize {
-                                    try await storeBatch(batch)
-                                    batch.removeAll(keepingCapacity: true)
-                                    progress(builder.nextIndex)
-                                }
-                            case .failure(let problem): note(problem, in: source)
-                            }
-                        case .problem(let problem): note(problem, in: source)
-                        case .failedDocument(let message):
-                            guard problems.isEmpty else { continue }
-                            batch.append(builder.failedDocument(message, name: source.displayName))
-                        }
-                        if problems.count >= Job.maximumErrors { return true }
-                    }
+                    opened = try await Self.open(path: path, source: source, options: job.spec.input)
                 } catch let problem as InputProblem {
-                    note(problem, in: source)
+                    reading.note(problem, in: source)
+                    return false
                 }
-                return false
+                if let header = opened.parser.header, let problem = reading.builder.checkColumns(header) {
+                    reading.note(problem, in: source)
+                    return false
+                }
+                while true {
+                    // Parsing reads the file with blocking read(2) and is CPU work: a batch at a
+                    // time on NIO's blocking pool, never on the cooperative pool's few threads.
+                    let pause = try await NIOThreadPool.singleton.runIfActive {
+                        reading.read(opened.parser, source: source, batchSize: batchSize)
+                    }
+                    if reading.batch.count >= batchSize {
+                        try await storeBatch(reading.takeBatch())
+                        progress(reading.builder.nextIndex)
+                    }
+                    switch pause {
+                    case .batchFull: continue
+                    case .sourceEnded: return false
+                    case .enoughProblems: return true
+                    }
+                }
             }
             if stop { break }
         }
         try await storing?.value
-        if problems.isEmpty, !batch.isEmpty {
-            try await store.appendItems(jobID: jobID, owner: owner, items: batch)
-            progress(builder.nextIndex)
+        if reading.problems.isEmpty, !reading.batch.isEmpty {
+            try await store.appendItems(jobID: jobID, owner: owner, items: reading.takeBatch())
+            progress(reading.builder.nextIndex)
         }
-        if problems.isEmpty, builder.nextIndex == 0 {
-            problems.append(JobErrorEntry(message: "the input has no records"))
+        if reading.problems.isEmpty, reading.builder.nextIndex == 0 {
+            reading.problems.append(JobErrorEntry(message: "the input has no records"))
         }
-        guard problems.isEmpty else {
-            return try await store.failValidation(jobID: jobID, owner: owner, errors: problems, now: clock.now())
+        guard reading.problems.isEmpty else {
+            return try await store.failValidation(jobID: jobID, owner: owner, errors: reading.problems, now: clock.now())
         }
         return try await store.finishValidation(jobID: jobID, owner: owner, now: clock.now())
     }
 
-    /// Opens a file's parser on a thread of its own: opening a PDF runs `pdftotext` (up to its
+    /// Opens a file's parser on NIO's blocking pool: opening a PDF runs `pdftotext` (up to its
     /// time limit) and opening a workbook unzips its sheet, and neither may hold one of the few
     /// threads every task of the process shares for that long.
-    static func open(path: String, source: JobSource, options: InputOptions) async throws -> any RecordParser {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OpenedParser, any Error>) in
-            Thread.detachNewThread {
-                do {
-                    continuation.resume(
-                        returning: OpenedParser(
-                            parser: try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: options)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }.parser
+    static func open(path: String, source: JobSource, options: InputOptions) async throws -> OpenedParser {
+        try await NIOThreadPool.singleton.runIfActive {
+            OpenedParser(parser: try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: options))
+        }
     }
 }
 
-/// A parser handed from the thread that opened it to the ingest, which alone uses it from then on.
+/// A parser handed between the ingest and the pool thread parsing for it; only one of them uses
+/// it at a time.
 struct OpenedParser: @unchecked Sendable {
     let parser: any RecordParser
+}
+
+/// What an ingest has read so far — items of the batch being filled, problems, the next index —
+/// handed to a pool thread for each stretch of parsing and back, never used by two at once.
+final class IngestReading: @unchecked Sendable {
+    var builder: ItemBuilder
+    var problems: [JobErrorEntry] = []
+    private(set) var batch: [NewItem] = []
+    /// Problems name their file when the job has several.
+    let namesFiles: Bool
+
+    /// Why a stretch of parsing stopped.
+    enum Pause: Sendable {
+        case batchFull, sourceEnded
+        /// ``Job/maximumErrors`` problems are known: reading on would only find more.
+        case enoughProblems
+    }
+
+    init(builder: ItemBuilder, namesFiles: Bool) {
+        self.builder = builder
+        self.namesFiles = namesFiles
+    }
+
+    func takeBatch() -> [NewItem] {
+        defer { batch.removeAll(keepingCapacity: true) }
+        return batch
+    }
+
+    func note(_ problem: InputProblem, in source: JobSource) {
+        guard problems.count < Job.maximumErrors else { return }
+        problems.append(
+            JobErrorEntry(
+                file: namesFiles ? source.displayName : nil, line: problem.line, column: problem.column,
+                code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil), message: problem.message))
+    }
+
+    /// Reads records into items until a batch is full, the source ends, or enough problems are
+    /// known. Once the job is known to fail, it parses on only to report more problems.
+    func read(_ parser: any RecordParser, source: JobSource, batchSize: Int) -> Pause {
+        do {
+            while let step = try parser.next() {
+                switch step {
+                case .record(let record):
+                    switch builder.item(from: record) {
+                    case .success(let item): if problems.isEmpty { batch.append(item) }
+                    case .failure(let problem): note(problem, in: source)
+                    }
+                case .problem(let problem): note(problem, in: source)
+                case .failedDocument(let message):
+                    if problems.isEmpty { batch.append(builder.failedDocument(message, name: source.displayName)) }
+                }
+                if problems.count >= Job.maximumErrors { return .enoughProblems }
+                if batch.count >= batchSize { return .batchFull }
+            }
+        } catch {
+            note(error, in: source)
+        }
+        return .sourceEnded
+    }
 }

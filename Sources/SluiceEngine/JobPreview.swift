@@ -28,7 +28,7 @@ public struct JobPreview: Sendable {
         }
         sources: for (path, source) in sources {
             do {
-                let parser = try await JobIngestor.open(path: path, source: source, options: spec.input)
+                let parser = try await JobIngestor.open(path: path, source: source, options: spec.input).parser
                 if let header = parser.header, let problem = builder.checkColumns(header) {
                     stop(problem, source)
                     break

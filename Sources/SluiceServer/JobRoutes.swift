@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOFileSystem
 import SluiceCore
 import SluiceEngine
 import SluiceStore
@@ -149,12 +150,17 @@ struct JobRoutes {
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
-                    defer { try? FileManager.default.removeItem(at: file) }
-                    let handle = try FileHandle(forReadingFrom: file)
-                    defer { try? handle.close() }
-                    while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
-                        try await writer.write(ByteBuffer(bytes: chunk))
+                    // Read on NIO's file system thread pool, not the cooperative pool.
+                    let path = FilePath(file.path)
+                    do {
+                        try await FileSystem.shared.withFileHandle(forReadingAt: path) { handle in
+                            for try await chunk in handle.readChunks(chunkLength: .kibibytes(256)) { try await writer.write(chunk) }
+                        }
+                    } catch {
+                        _ = try? await FileSystem.shared.removeItem(at: path)
+                        throw error
                     }
+                    _ = try? await FileSystem.shared.removeItem(at: path)
                     try await writer.finish(nil)
                 })
         }

@@ -1,76 +1,67 @@
-import Foundation
+import NIOCore
+import NIOFileSystem
 
-#if canImport(Glibc)
-    import Glibc
-#else
-    import Darwin
-#endif
-
-#if canImport(Glibc)
-    private let systemWrite = Glibc.write
-#else
-    private let systemWrite = Darwin.write
-#endif
-
-/// A file being written from an upload: counts bytes against the limit as they arrive and is
-/// made durable (`fsync`) before anyone is told it is stored. One that is not finished is
-/// removed, so a refused or broken upload leaves nothing half-written behind.
+/// A file being written from an upload: counts bytes against the limit as they arrive, and
+/// appears under its name only once it is complete and on disk (`fsync`) — it is created
+/// unnamed and linked in by ``finish()`` — so a refused or broken upload leaves nothing,
+/// half-written or otherwise.
+///
+/// Every write and the sync go through NIO's file system, on its thread pool: the cooperative
+/// pool has one thread per core, and one upload's `fsync` of 200 MB held there would stall every
+/// request, worker loop and heartbeat of the process.
+///
+/// The owner must end it with ``finish()`` or ``discard()`` (a dropped open handle is a leaked
+/// descriptor, which NIO stops the process for).
 final class UploadFile {
     let path: String
     let limit: Int
     private(set) var bytes = 0
-    private var descriptor: Int32
-    private var finished = false
+    private let handle: WriteFileHandle
+    private var writer: BufferedWriter<WriteFileHandle>
 
     /// Thrown when the body outgrows `limit`.
     struct TooLarge: Error {}
 
-    init(path: String, limit: Int) throws {
+    init(path: String, limit: Int) async throws {
         self.path = path
         self.limit = limit
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw APIError(.internalServerError, code: "storage_error", "cannot create \(path): errno \(errno)") }
+        handle = try await FileSystem.shared.openFile(
+            forWritingAt: FilePath(path), options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite, .groupRead]))
+        writer = handle.bufferedWriter(capacity: .kibibytes(256))
     }
 
-    func write(_ chunk: UnsafeRawBufferPointer) throws {
-        bytes += chunk.count
-        guard bytes <= limit else { throw TooLarge() }
-        try writeAll(chunk)
+    func write(_ chunk: ByteBuffer) async throws {
+        try await count(chunk.readableBytes)
+        _ = try await writer.write(contentsOf: chunk)
     }
 
-    func write(_ chunk: ArraySlice<UInt8>) throws {
-        try chunk.withUnsafeBytes { try write($0) }
+    func write(_ chunk: ArraySlice<UInt8>) async throws {
+        try await count(chunk.count)
+        _ = try await writer.write(contentsOf: chunk)
     }
 
-    private func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
-        guard var base = buffer.baseAddress else { return }
-        var remaining = buffer.count
-        while remaining > 0 {
-            let written = systemWrite(descriptor, base, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw APIError(
-                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot write the upload: errno \(errno)"
-                )
-            }
-            remaining -= written
-            base += written
+    private func count(_ more: Int) async throws {
+        bytes += more
+        if bytes > limit {
+            await discard()
+            throw TooLarge()
         }
     }
 
-    /// Flushes to disk and closes; the file is kept.
-    func finish() throws {
-        guard fsync(descriptor) == 0 else {
-            throw APIError(
-                .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_error", "cannot sync the upload: errno \(errno)")
+    /// Writes what is buffered, syncs it to disk, and gives the file its name.
+    func finish() async throws {
+        do {
+            try await writer.flush()
+            try await handle.synchronize()
+            try await handle.close(makeChangesVisible: true)
+        } catch {
+            await discard()
+            throw error
         }
-        close(descriptor)
-        descriptor = -1
-        finished = true
     }
 
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
-        if !finished { unlink(path) }
+    /// Closes the file without ever giving it its name: nothing is left.
+    func discard() async {
+        try? await handle.close(makeChangesVisible: false)
     }
 }

@@ -37,7 +37,7 @@ struct UploadReceiver {
         do {
             for try await buffer in body {
                 total += buffer.readableBytes
-                guard total <= limit else { throw APIError.tooLarge(limit: limit) }
+                guard total <= limit else { throw UploadFile.TooLarge() }
                 let events: [MultipartParser.Event]
                 do {
                     events = try buffer.withUnsafeReadableBytes { try parser.feed($0) }
@@ -51,11 +51,11 @@ struct UploadReceiver {
                         fieldBytes.removeAll()
                         if part.filename != nil || part.name == "file" {
                             let name = Self.safeName(part.filename ?? "upload", index: upload.files.count)
-                            currentFile = try UploadFile(path: directory + "/" + name, limit: limit)
+                            currentFile = try await UploadFile(path: directory + "/" + name, limit: limit)
                         }
                     case .data(let bytes):
                         if let file = currentFile {
-                            try file.write(bytes)
+                            try await file.write(bytes)
                         } else {
                             fieldBytes += bytes
                             guard fieldBytes.count <= Self.maxFieldBytes else {
@@ -65,14 +65,14 @@ struct UploadReceiver {
                     case .partEnd:
                         guard let part = currentPart else { continue }
                         if let file = currentFile {
-                            try file.finish()
+                            currentFile = nil
+                            try await file.finish()
                             upload.files.append(
                                 .init(
                                     path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))
                         } else {
                             upload.fields.append((part.name, String(decoding: fieldBytes, as: UTF8.self)))
                         }
-                        currentFile = nil
                         currentPart = nil
                     }
                 }
@@ -82,23 +82,23 @@ struct UploadReceiver {
             } catch {
                 throw APIError.badRequest(error.message)
             }
-        } catch is UploadFile.TooLarge {
-            throw APIError.tooLarge(limit: limit)
+        } catch {
+            await currentFile?.discard()
+            throw error is UploadFile.TooLarge ? APIError.tooLarge(limit: limit) : error
         }
         return upload
     }
 
     /// A raw body (`text/csv`, `application/x-ndjson`, …) as one file named `filename`.
     func receiveRaw(_ body: RequestBody, filename: String, contentType: String?) async throws -> ReceivedUpload {
-        let file = try UploadFile(path: directory + "/" + Self.safeName(filename, index: 0), limit: limit)
+        let file = try await UploadFile(path: directory + "/" + Self.safeName(filename, index: 0), limit: limit)
         do {
-            for try await buffer in body {
-                try buffer.withUnsafeReadableBytes { try file.write($0) }
-            }
-        } catch is UploadFile.TooLarge {
-            throw APIError.tooLarge(limit: limit)
+            for try await buffer in body { try await file.write(buffer) }
+            try await file.finish()
+        } catch {
+            await file.discard()
+            throw error is UploadFile.TooLarge ? APIError.tooLarge(limit: limit) : error
         }
-        try file.finish()
         return ReceivedUpload(files: [.init(path: file.path, filename: filename, contentType: contentType, bytes: file.bytes)])
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFileSystem
 
 /// Where uploaded files live: a folder on this machine's disk (the default), or an
 /// S3-compatible bucket that every API process reaches. Files arrive spooled on local disk (see
@@ -61,11 +62,14 @@ public struct LocalFileStorage: FileStorage {
         return target
     }
 
+    /// Read through NIO's file system, on its thread pool rather than the cooperative pool.
     public func read(_ location: String, _ consume: (ByteBuffer) async throws -> Void) async throws {
-        guard let handle = FileHandle(forReadingAtPath: location) else { throw StorageError("file \(location) is missing") }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
-            try await consume(ByteBuffer(bytes: chunk))
+        do {
+            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(location)) { handle in
+                for try await chunk in handle.readChunks(chunkLength: .kibibytes(256)) { try await consume(chunk) }
+            }
+        } catch let error as FileSystemError where error.code == .notFound {
+            throw StorageError("file \(location) is missing")
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOFileSystem
 import NIOFoundationCompat
 import NIOHTTP1
 
@@ -56,40 +57,47 @@ public final class S3FileStorage: FileStorage {
 
     // MARK: - FileStorage
 
+    /// Reads the spooled file through NIO's file system (its thread pool, not the cooperative
+    /// pool), one part at a time.
     public func keep(spooled path: String, as name: String) async throws -> String {
         let key = key(name)
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StorageError("spooled file \(path) is missing") }
-        defer {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: path)
-        }
-        let first = try handle.read(upToCount: Self.partSize) ?? Data()
-        if first.count < Self.partSize {
-            _ = try await send("PUT", key: key, body: first)
-            return location(key)
-        }
-        let started = try await send("POST", key: key, query: [("uploads", "")])
-        guard let uploadID = Self.element("UploadId", in: started.body).first else { throw StorageError("S3 started no multipart upload") }
+        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            var parts: [String] = []
-            var part: Data? = first
-            while let bytes = part, !bytes.isEmpty {
-                let reply = try await send(
-                    "PUT", key: key, query: [("partNumber", String(parts.count + 1)), ("uploadId", uploadID)], body: bytes)
-                guard let etag = reply.headers.first(name: "etag") else { throw StorageError("S3 gave part \(parts.count + 1) no ETag") }
-                parts.append(etag)
-                part = try handle.read(upToCount: Self.partSize)
+            return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                var parts = handle.readChunks(chunkLength: .bytes(Int64(Self.partSize))).makeAsyncIterator()
+                let first = try await parts.next() ?? ByteBuffer()
+                if first.readableBytes < Self.partSize {
+                    _ = try await send("PUT", key: key, body: Data(buffer: first))
+                    return location(key)
+                }
+                let started = try await send("POST", key: key, query: [("uploads", "")])
+                guard let uploadID = Self.element("UploadId", in: started.body).first else {
+                    throw StorageError("S3 started no multipart upload")
+                }
+                do {
+                    var etags: [String] = []
+                    var part: ByteBuffer? = first
+                    while let bytes = part, bytes.readableBytes > 0 {
+                        let reply = try await send(
+                            "PUT", key: key, query: [("partNumber", String(etags.count + 1)), ("uploadId", uploadID)], body: Data(buffer: bytes))
+                        guard let etag = reply.headers.first(name: "etag") else { throw StorageError("S3 gave part \(etags.count + 1) no ETag") }
+                        etags.append(etag)
+                        part = try await parts.next()
+                    }
+                    let list = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }
+                    let done = try await send(
+                        "POST", key: key, query: [("uploadId", uploadID)],
+                        body: Data("<CompleteMultipartUpload>\(list.joined())</CompleteMultipartUpload>".utf8))
+                    // S3 can answer 200 and put the error in the body.
+                    if let code = Self.element("Code", in: done.body).first { throw StorageError("S3 refused to complete the upload: \(code)") }
+                    return location(key)
+                } catch {
+                    _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
+                    throw error
+                }
             }
-            let list = parts.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }
-            let done = try await send(
-                "POST", key: key, query: [("uploadId", uploadID)],
-                body: Data("<CompleteMultipartUpload>\(list.joined())</CompleteMultipartUpload>".utf8))
-            // S3 can answer 200 and put the error in the body.
-            if let code = Self.element("Code", in: done.body).first { throw StorageError("S3 refused to complete the upload: \(code)") }
-            return location(key)
-        } catch {
-            _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
-            throw error
+        } catch let error as FileSystemError where error.code == .notFound {
+            throw StorageError("spooled file \(path) is missing")
         }
     }
 
@@ -111,18 +119,14 @@ public final class S3FileStorage: FileStorage {
         for try await chunk in response.body { try await consume(chunk) }
     }
 
+    /// Downloads to the spool through NIO's file system, then runs `body` on the copy.
     public func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T {
         let path = spoolDirectory + "/download-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw StorageError("cannot write \(path)")
-        }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            try await read(location) { chunk in try handle.write(contentsOf: Data(buffer: chunk)) }
-            try handle.close()
-        } catch {
-            try? handle.close()
-            throw error
+        try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(path), options: .newFile(replaceExisting: false)) { handle in
+            try await handle.withBufferedWriter { writer in
+                try await read(location) { chunk in _ = try await writer.write(contentsOf: chunk) }
+            }
         }
         return try await body(path)
     }
