@@ -79,8 +79,11 @@ public final class S3FileStorage: FileStorage {
                     var part: ByteBuffer? = first
                     while let bytes = part, bytes.readableBytes > 0 {
                         let reply = try await send(
-                            "PUT", key: key, query: [("partNumber", String(etags.count + 1)), ("uploadId", uploadID)], body: Data(buffer: bytes))
-                        guard let etag = reply.headers.first(name: "etag") else { throw StorageError("S3 gave part \(etags.count + 1) no ETag") }
+                            "PUT", key: key, query: [("partNumber", String(etags.count + 1)), ("uploadId", uploadID)],
+                            body: Data(buffer: bytes))
+                        guard let etag = reply.headers.first(name: "etag") else {
+                            throw StorageError("S3 gave part \(etags.count + 1) no ETag")
+                        }
                         etags.append(etag)
                         part = try await parts.next()
                     }
@@ -89,7 +92,9 @@ public final class S3FileStorage: FileStorage {
                         "POST", key: key, query: [("uploadId", uploadID)],
                         body: Data("<CompleteMultipartUpload>\(list.joined())</CompleteMultipartUpload>".utf8))
                     // S3 can answer 200 and put the error in the body.
-                    if let code = Self.element("Code", in: done.body).first { throw StorageError("S3 refused to complete the upload: \(code)") }
+                    if let code = Self.element("Code", in: done.body).first {
+                        throw StorageError("S3 refused to complete the upload: \(code)")
+                    }
                     return location(key)
                 } catch {
                     _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
