@@ -31,7 +31,8 @@ struct BatchRoutes {
 
     func uploadFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try api.refuseDeclaredOversize(request)
+        let slot = try api.admitUpload(request, caller: caller)
+        defer { slot.release() }
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")

@@ -28,7 +28,7 @@ struct OperationsRoutes {
             guard let metrics else {
                 throw APIError(.notFound, code: "not_found", "this server was started without a metrics registry")
             }
-            metrics.record(try await api.store.census())
+            metrics.record(try await api.store.census(), uploadsInProgress: api.uploads.inProgress)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -61,8 +61,11 @@ public struct ServerMetrics: Sendable {
         self.registry = registry
     }
 
-    /// Sets the gauges that are read from the store at scrape time.
-    func record(_ census: StoreCensus) {
+    /// Sets the gauges read at scrape time: from the store, and this process's uploads.
+    func record(_ census: StoreCensus, uploadsInProgress: Int) {
+        let uploads = MetricNameDescriptor(
+            namespace: "sluice", metricName: "uploads_in_progress", unitName: "", helpText: "Uploads streaming into this process now")
+        registry.makeGauge(descriptor: uploads).set(Double(uploadsInProgress))
         let jobs = MetricNameDescriptor(namespace: "sluice", metricName: "jobs", unitName: "", helpText: "Jobs by status")
         for status in JobStatus.allCases {
             registry.makeGauge(descriptor: jobs, labels: [("status", status.rawValue)]).set(Double(census.jobsByStatus[status] ?? 0))

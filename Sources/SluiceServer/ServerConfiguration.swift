@@ -23,12 +23,27 @@ public struct ServerConfiguration: Sendable {
     /// Marks the web page's cookies `Secure` (set it when TLS ends before Sluice, at a proxy that
     /// does not send `X-Forwarded-Proto: https`, which sets them so on its own).
     public var secureCookies: Bool
+    /// How long a connection may sit idle between requests, or stall mid-body, before it is closed.
+    public var idleTimeoutSeconds: Double
+    /// How long a request's head may take to arrive whole, from its first byte (`408` after).
+    public var headTimeoutSeconds: Double
+    /// Uploads one key (or the local user) may have streaming in at once (`429` beyond).
+    public var maxUploadsPerKey: Int
+
+    /// Bounds on a request's headers (`431` beyond): a field, all of them, and how many.
+    public static let maxHeaderFieldBytes = 16 << 10
+    public static let maxHeaderBytes = 32 << 10
+    public static let maxHeaderFieldCount = 100
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, auth: AuthMode? = nil, uploadDirectory: String,
         maxUploadBytes: Int = 2 << 30, requestsPerMinute: Double? = 6_000, requestBurst: Int = 200, corsOrigins: [String] = [],
-        eventInterval: Double = 0.5, sessionSeconds: Double = 12 * 3600, secureCookies: Bool = false
+        eventInterval: Double = 0.5, sessionSeconds: Double = 12 * 3600, secureCookies: Bool = false, idleTimeoutSeconds: Double = 60,
+        headTimeoutSeconds: Double = 10, maxUploadsPerKey: Int = 4
     ) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.headTimeoutSeconds = headTimeoutSeconds
+        self.maxUploadsPerKey = maxUploadsPerKey
         self.host = host
         self.port = port
         self.auth = auth ?? (Self.isLoopback(host) ? .off : .required)
@@ -50,6 +65,10 @@ public struct ServerConfiguration: Sendable {
         }
         guard maxUploadBytes > 0 else { throw ServerConfigurationError(message: "the upload limit must be positive") }
         guard sessionSeconds >= 60 else { throw ServerConfigurationError(message: "a web session must last at least a minute") }
+        guard idleTimeoutSeconds > 0, headTimeoutSeconds > 0 else {
+            throw ServerConfigurationError(message: "the idle and header timeouts must be positive")
+        }
+        guard maxUploadsPerKey > 0 else { throw ServerConfigurationError(message: "a key must be allowed at least one upload at a time") }
         if let requestsPerMinute, requestsPerMinute <= 0 {
             throw ServerConfigurationError(message: "the request rate limit must be positive")
         }

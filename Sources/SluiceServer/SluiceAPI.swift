@@ -15,6 +15,7 @@ struct SluiceAPI: Sendable {
     let ingest: IngestService
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
+    let uploads: UploadSlots
 
     /// A job the caller may see; anyone else's is `404`, exactly like a missing one.
     func ownedJob(_ id: String, by caller: Principal) async throws -> Job {
@@ -92,10 +93,13 @@ struct SluiceAPI: Sendable {
         try await storage.keep(spooled: file.path, as: name + "/" + (file.path as NSString).lastPathComponent)
     }
 
-    /// `413` for a body whose declared length is over the limit, before any of it is read.
-    func refuseDeclaredOversize(_ request: Request) throws {
+    /// Admits an upload before any of its body is read: `413` for a body declared over the
+    /// limit, `429` when the caller's key has its most uploads in progress. The slot taken must
+    /// be released when the upload is done with.
+    func admitUpload(_ request: Request, caller: Principal) throws -> UploadSlot {
         let limit = configuration.maxUploadBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        return try uploads.take(for: caller.keyID)
     }
 
     /// Removes what is kept under the folder `name` (a job's or a file's uploads).

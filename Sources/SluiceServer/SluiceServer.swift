@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -29,7 +30,9 @@ public enum SluiceServer {
         let ingest = IngestService(
             store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger,
             metrics: metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none)
-        let api = SluiceAPI(store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage)
+        let api = SluiceAPI(
+            store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
+            uploads: UploadSlots(perKey: configuration.maxUploadsPerKey))
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -51,9 +54,16 @@ public enum SluiceServer {
         WebRoutes(api: api, assets: try WebAssets.load()).add(to: routes)
 
         let maxBody = configuration.maxUploadBytes
+        let headTimeout = TimeAmount.nanoseconds(Int64(configuration.headTimeoutSeconds * 1e9))
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestHeadGuard(headTimeout: headTimeout), ExpectContinueHandler(maxBodyBytes: maxBody)],
+            idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: ServerConfiguration.maxHeaderFieldBytes, maxHeaderListSize: ServerConfiguration.maxHeaderBytes,
+                maxHeaderFieldCount: ServerConfiguration.maxHeaderFieldCount))
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBody)])),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
             services: [ingest] + services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

@@ -57,6 +57,15 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Mark the web page's cookies Secure (when TLS ends at a proxy that sends no X-Forwarded-Proto: https).")
     var secureCookies = false
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle, or stall mid-body, before it is closed.")
+    var idleTimeout = 60.0
+
+    @Option(name: .customLong("header-timeout"), help: "Seconds a request's headers may take to arrive, from their first byte (408 after).")
+    var headerTimeout = 10.0
+
+    @Option(name: .customLong("max-uploads-per-key"), help: "Uploads one API key may stream in at once (429 beyond).")
+    var maxUploadsPerKey = 4
+
     @Flag(name: .customLong("no-workers"), help: "Serve the API only; workers run elsewhere against the same database.")
     var noWorkers = false
 
@@ -93,7 +102,8 @@ struct ServeCommand: AsyncParsableCommand {
         let serverConfiguration = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
-            sessionSeconds: sessionHours * 3600, secureCookies: secureCookies)
+            sessionSeconds: sessionHours * 3600, secureCookies: secureCookies, idleTimeoutSeconds: idleTimeout,
+            headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey)
         do {
             try serverConfiguration.validate()
         } catch {

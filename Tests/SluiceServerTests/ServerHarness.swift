@@ -38,13 +38,14 @@ struct ServerHarness: Sendable {
     static func with<T: Sendable>(
         auth: AuthMode = .off, maxUploadBytes: Int = 64 << 20, requestsPerMinute: Double? = nil, corsOrigins: [String] = [],
         providers: [any ModelProvider] = [], workers: Bool = true, storage: ((TemporaryDirectory) throws -> any FileStorage)? = nil,
-        _ body: @Sendable (ServerHarness) async throws -> T
+        limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
         let (store, directory) = (fixture.store, fixture.directory)
         let configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, auth: auth, uploadDirectory: directory.path("uploads"), maxUploadBytes: maxUploadBytes,
-            requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02)
+            requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02,
+            idleTimeoutSeconds: limits.idle, headTimeoutSeconds: limits.head, maxUploadsPerKey: limits.uploadsPerKey)
         let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
         let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings))
         var logger = Logger(label: "test")

@@ -60,7 +60,8 @@ struct WebRoutes {
     /// `POST /jobs/preview`: the first rows and the first prompt, as a fragment for the script
     /// (`?fragment=1`) or as the form again with the preview under it.
     func preview(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
-        try api.refuseDeclaredOversize(request)
+        let slot = try api.admitUpload(request, caller: caller)
+        defer { slot.release() }
         // Received into a folder of its own, read, and removed before answering: nothing is kept.
         let folder = "preview-" + UUID().uuidString.lowercased()
         let (upload, fields) = try await api.inFolder(folder) { try await receiveForm(request, into: $0) }
@@ -97,7 +98,8 @@ struct WebRoutes {
     /// one; the browser goes on to the job's page. A refused form comes back with its values
     /// and the reason.
     func create(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
-        try api.refuseDeclaredOversize(request)
+        let slot = try api.admitUpload(request, caller: caller)
+        defer { slot.release() }
         let jobID = Job.makeID()
         var fields: [(name: String, value: String)] = []
         do {
