@@ -9,10 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
-# PDFs are read with poppler's pdftotext; the document tests need it.
-if ! command -v pdftotext >/dev/null; then
+# PDFs are read with poppler's pdftotext; the document tests need it. The TLS tests make a
+# throwaway self-signed certificate with openssl.
+need=()
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 eval "$(scripts/postgres.sh start)"
 eval "$(scripts/s3.sh start)"

@@ -117,12 +117,16 @@ public struct ProviderSettings: Sendable, Equatable {
     public var timeoutSeconds: Double
     public var defaultModel: String?
     public var breaker: CircuitBreaker.Configuration
+    /// A PEM file of certificate authorities to trust for this provider's `https` base URL, on
+    /// top of the system's: for a gateway inside a company, signed by the company's own CA.
+    public var caFile: String?
 
     public init(
         name: String, kind: Kind, baseURL: String? = nil, apiKeyVariable: String? = nil, apiKey: String? = nil,
         headers: [String: String] = [:], limits: RateLimits = RateLimits(), timeoutSeconds: Double = 120, defaultModel: String? = nil,
-        breaker: CircuitBreaker.Configuration = .init()
+        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil
     ) {
+        self.caFile = caFile
         self.name = name
         self.kind = kind
         self.baseURL = baseURL ?? kind.defaultBaseURL
@@ -158,7 +162,9 @@ public struct ProviderSettings: Sendable, Equatable {
         }
         try ConfigurationError.refuseUnknown(
             object,
-            allowed: ["kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker"],
+            allowed: [
+                "kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker", "ca_file",
+            ],
             at: path)
         guard let kindName = object["kind"]?.stringValue, let kind = Kind(rawValue: kindName) else {
             throw ConfigurationError(path: path + ".kind", message: "must be openai, anthropic or builtin")
@@ -208,7 +214,7 @@ public struct ProviderSettings: Sendable, Equatable {
             name: name, kind: kind, baseURL: try string("base_url"), apiKeyVariable: variable,
             apiKey: variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
             timeoutSeconds: try number(object["timeout_seconds"], "timeout_seconds") ?? 120, defaultModel: try string("default_model"),
-            breaker: breaker)
+            breaker: breaker, caFile: try string("ca_file"))
     }
 }
 

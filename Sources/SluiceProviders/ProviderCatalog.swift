@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import SluiceCore
 import Yams
 
@@ -22,26 +23,51 @@ public enum ProviderCatalog {
         return try SluiceConfiguration.parse(document, environment: environment)
     }
 
-    /// The registry of providers a configuration describes, sharing one HTTP client.
-    public static func registry(for configuration: SluiceConfiguration, http: ProviderHTTPClient) -> ProviderRegistry {
-        ProviderRegistry(
-            entries: configuration.providers.map { settings in
+    /// The registry of providers a configuration describes, sharing one HTTP client. Throws when
+    /// a provider's `ca_file` cannot be read as PEM certificates.
+    public static func registry(for configuration: SluiceConfiguration, http: ProviderHTTPClient) throws(ConfigurationError)
+        -> ProviderRegistry
+    {
+        var entries: [ProviderEntry] = []
+        for settings in configuration.providers {
+            entries.append(
                 ProviderEntry(
-                    provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
-                    defaultModel: settings.defaultModel)
-            }, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name, prices: configuration.prices)
+                    try provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
+                    defaultModel: settings.defaultModel))
+        }
+        return ProviderRegistry(
+            entries: entries, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name,
+            prices: configuration.prices)
     }
 
-    static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) -> any ModelProvider {
+    static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) throws(ConfigurationError) -> any ModelProvider {
         let endpoint = ProviderEndpoint(
             baseURL: settings.baseURL, apiKey: settings.apiKey,
             extraHeaders: settings.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            timeoutSeconds: settings.timeoutSeconds, http: http)
+            timeoutSeconds: settings.timeoutSeconds, http: http, tls: try trust(settings))
         switch settings.kind {
         case .builtin: return BuiltinProvider(name: settings.name)
         case .openai: return OpenAICompatibleProvider(name: settings.name, endpoint: endpoint)
         case .anthropic: return AnthropicProvider(name: settings.name, endpoint: endpoint)
         }
+    }
+
+    /// The TLS settings for a provider with its own `ca_file`: the system's roots and the file's.
+    static func trust(_ settings: ProviderSettings) throws(ConfigurationError) -> TLSConfiguration? {
+        guard let file = settings.caFile else { return nil }
+        let authorities: [NIOSSLCertificate]
+        do {
+            authorities = try NIOSSLCertificate.fromPEMFile(file)
+        } catch {
+            throw ConfigurationError(
+                path: "providers.\(settings.name).ca_file", message: "cannot read PEM certificates from \(file): \(error)")
+        }
+        guard !authorities.isEmpty else {
+            throw ConfigurationError(path: "providers.\(settings.name).ca_file", message: "\(file) holds no PEM certificate")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = [.certificates(authorities)]
+        return tls
     }
 
     /// A YAML node as JSON, keeping mapping order (the first provider listed is the default).

@@ -1,3 +1,4 @@
+import NIOSSL
 import SluiceCore
 
 /// Where a remote provider is and how to reach it: base URL, key, extra headers, deadline,
@@ -8,10 +9,14 @@ public struct ProviderEndpoint: Sendable {
     let extraHeaders: [(String, String)]
     let timeoutSeconds: Double
     let http: ProviderHTTPClient
+    /// TLS settings of this provider's own (extra trusted authorities); the client's otherwise.
+    let tls: TLSConfiguration?
 
     public init(
-        baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120, http: ProviderHTTPClient
+        baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120, http: ProviderHTTPClient,
+        tls: TLSConfiguration? = nil
     ) {
+        self.tls = tls
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.extraHeaders = extraHeaders
@@ -22,7 +27,7 @@ public struct ProviderEndpoint: Sendable {
     /// POSTs `body` to `path` under the base URL with the endpoint's headers plus `headers`.
     func post(_ path: String, headers: [(String, String)], body: JSONValue) async throws(ProviderFailure) -> (JSONValue, RateLimitSignal) {
         try await http.postJSON(
-            url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey)
+            url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey, tls: tls)
     }
 }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SluiceCore
 
 /// The HTTP side shared by remote providers: one pooled AsyncHTTPClient per process, a
@@ -32,9 +33,10 @@ public final class ProviderHTTPClient: Sendable {
     /// POSTs `body` as JSON and returns the parsed JSON reply and what its headers said
     /// about rate limits.
     func postJSON(
-        url: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double, secret: String?
+        url: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double, secret: String?, tls: TLSConfiguration? = nil
     ) async throws(ProviderFailure) -> (JSONValue, RateLimitSignal) {
         var request = HTTPClientRequest(url: url)
+        request.tlsConfiguration = tls
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")

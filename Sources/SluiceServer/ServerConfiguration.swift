@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var headTimeoutSeconds: Double
     /// Uploads one key (or the local user) may have streaming in at once (`429` beyond).
     public var maxUploadsPerKey: Int
+    /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without.
+    public var tls: TLSFiles?
 
     /// Bounds on a request's headers (`431` beyond): a field, all of them, and how many.
     public static let maxHeaderFieldBytes = 16 << 10
@@ -39,8 +41,9 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, auth: AuthMode? = nil, uploadDirectory: String,
         maxUploadBytes: Int = 2 << 30, requestsPerMinute: Double? = 6_000, requestBurst: Int = 200, corsOrigins: [String] = [],
         eventInterval: Double = 0.5, sessionSeconds: Double = 12 * 3600, secureCookies: Bool = false, idleTimeoutSeconds: Double = 60,
-        headTimeoutSeconds: Double = 10, maxUploadsPerKey: Int = 4
+        headTimeoutSeconds: Double = 10, maxUploadsPerKey: Int = 4, tls: TLSFiles? = nil
     ) {
+        self.tls = tls
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.headTimeoutSeconds = headTimeoutSeconds
         self.maxUploadsPerKey = maxUploadsPerKey
@@ -54,8 +57,12 @@ public struct ServerConfiguration: Sendable {
         self.corsOrigins = corsOrigins
         self.eventInterval = eventInterval
         self.sessionSeconds = sessionSeconds
-        self.secureCookies = secureCookies
+        // Cookies set over HTTPS are marked so: a browser then never sends them in the clear.
+        self.secureCookies = secureCookies || tls != nil
     }
+
+    /// The scheme clients reach this server by.
+    public var scheme: String { tls == nil ? "http" : "https" }
 
     /// Refuses a server that would be open to the network.
     public func validate() throws(ServerConfigurationError) {
@@ -68,6 +75,7 @@ public struct ServerConfiguration: Sendable {
         guard idleTimeoutSeconds > 0, headTimeoutSeconds > 0 else {
             throw ServerConfigurationError(message: "the idle and header timeouts must be positive")
         }
+        if let tls { _ = try SluiceServer.serving(tls) }
         guard maxUploadsPerKey > 0 else { throw ServerConfigurationError(message: "a key must be allowed at least one upload at a time") }
         if let requestsPerMinute, requestsPerMinute <= 0 {
             throw ServerConfigurationError(message: "the request rate limit must be positive")
@@ -82,4 +90,16 @@ public struct ServerConfiguration: Sendable {
 public struct ServerConfigurationError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+/// The PEM files `sluice serve --tls-cert FILE --tls-key FILE` serves HTTPS with.
+public struct TLSFiles: Sendable, Equatable {
+    /// The certificate, followed by any intermediates.
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
 }

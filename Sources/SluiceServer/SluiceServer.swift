@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import SluiceEngine
@@ -63,10 +65,29 @@ public enum SluiceServer {
                 maxHeaderFieldCount: ServerConfiguration.maxHeaderFieldCount))
         return Application(
             router: router,
-            server: .http1(configuration: http1),
+            server: try configuration.tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: try Self.serving($0)) }
+                ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
             services: [ingest] + services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
+    }
+
+    /// The TLS settings to serve with, or a configuration error saying which file is wrong.
+    static func serving(_ files: TLSFiles) throws(ServerConfigurationError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+        } catch {
+            throw ServerConfigurationError(message: "cannot read the TLS certificate \(files.certificateChain) as PEM: \(error)")
+        }
+        guard !chain.isEmpty else { throw ServerConfigurationError(message: "\(files.certificateChain) holds no PEM certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw ServerConfigurationError(message: "cannot read the TLS private key \(files.privateKey) as PEM: \(error)")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 }

@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
             let slowest = limited.providers.map(\.timeoutSeconds).max() ?? 120
             let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
             do {
-                final = try await runEngine(jobID: job.id, store: store, providers: ProviderCatalog.registry(for: limited, http: http))
+                final = try await runEngine(jobID: job.id, store: store, providers: try ProviderCatalog.registry(for: limited, http: http))
                 try await http.shutdown()
             } catch {
                 try? await http.shutdown()

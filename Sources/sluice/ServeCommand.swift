@@ -66,6 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-uploads-per-key"), help: "Uploads one API key may stream in at once (429 beyond).")
     var maxUploadsPerKey = 4
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (followed by any intermediates); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Flag(name: .customLong("no-workers"), help: "Serve the API only; workers run elsewhere against the same database.")
     var noWorkers = false
 
@@ -80,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxUploadMB > 0 else { throw ValidationError("--max-upload-mb must be positive") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (off) or positive") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     /// The folder, or the bucket, `--uploads` names. A bucket's uploads are spooled in a folder
@@ -103,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
             sessionSeconds: sessionHours * 3600, secureCookies: secureCookies, idleTimeoutSeconds: idleTimeout,
-            headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey)
+            headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey,
+            tls: tlsCert.flatMap { cert in tlsKey.map { TLSFiles(certificateChain: cert, privateKey: $0) } })
         do {
             try serverConfiguration.validate()
         } catch {
@@ -125,12 +133,12 @@ struct ServeCommand: AsyncParsableCommand {
                         logger.notice(
                             "sluice is serving",
                             metadata: [
-                                "address": "http://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)",
+                                "address": "\(serverConfiguration.scheme)://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)",
                                 "workers": "\(workers)",
                             ])
                         FileHandle.standardOutput.write(
                             Data(
-                                "sluice serving on http://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
+                                "sluice serving on \(serverConfiguration.scheme)://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
                                     .utf8))
                     })
                 try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -27,7 +27,7 @@ import Testing
         #expect(configuration["zeta"]?.limits == RateLimits(requestsPerMinute: 600, maxInFlight: 8))
         #expect(configuration["alpha"]?.apiKey == "ak-alpha-secret")
         let http = ProviderHTTPClient()
-        let registry = ProviderCatalog.registry(for: configuration, http: http)
+        let registry = try ProviderCatalog.registry(for: configuration, http: http)
         #expect(registry.names == ["alpha", "builtin", "zeta"])
         #expect(registry["zeta"]?.provider is OpenAICompatibleProvider)
         #expect(registry["alpha"]?.provider is AnthropicProvider)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import SluiceCore
 import SluiceFakeProvider
 import SluiceProviders
@@ -34,6 +35,39 @@ import Testing
             return .success(try await provider.complete(request))
         } catch {
             return .failure(error)
+        }
+    }
+
+    @Test func aProviderOverHTTPSIsTrustedThroughItsCAFileAndOnlyThen() async throws {
+        let directory = TemporaryDirectory()
+        let certificate = try SelfSignedCertificate(in: directory)
+        let serving = try NIOSSLContext(
+            configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) },
+                privateKey: .file(certificate.key)))
+        try await withFakeProvider(tls: serving) { fake, http in
+            #expect(fake.baseURL.hasPrefix("https://"))
+            func provider(caFile: String?) throws -> any ModelProvider {
+                let settings = ProviderSettings(
+                    name: "gateway", kind: .openai, baseURL: fake.baseURL + "/v1", apiKey: "sk-test", caFile: caFile)
+                return try #require(try ProviderCatalog.registry(for: SluiceConfiguration(providers: [settings]), http: http)["gateway"])
+                    .provider
+            }
+            let trusted = await outcome(try provider(caFile: certificate.certificate), request)
+            #expect(try JSONParser.parse(trusted.get().text)["score"]?.intValue != nil)
+            // Without the authority the certificate is refused, and nothing reached the fake's handler.
+            let before = fake.counters.received
+            guard case .failure(.transient(let message)) = await outcome(try provider(caFile: nil), request) else {
+                Issue.record("an untrusted certificate was accepted")
+                return
+            }
+            #expect(message.lowercased().contains("certificate") || message.lowercased().contains("handshake"), "\(message)")
+            #expect(fake.counters.received == before)
+            // A file that holds no certificate is a configuration error naming the setting.
+            let empty = directory.write("empty.pem", "")
+            #expect {
+                _ = try provider(caFile: empty)
+            } throws: { ($0 as? ConfigurationError)?.path == "providers.gateway.ca_file" }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SluiceCore
 import SluiceProviders
 import Synchronization
@@ -30,18 +31,21 @@ public final class FakeProviderServer: Sendable {
     let channel: any Channel
     public let port: Int
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    let scheme: String
+    public var baseURL: String { "\(scheme)://127.0.0.1:\(port)" }
 
-    /// Starts listening on a free loopback port.
-    public init(behaviour: FakeProviderBehaviour = FakeProviderBehaviour(), seed: UInt64 = 42) async throws {
+    /// Starts listening on a free loopback port; over HTTPS when `tls` is given (a server context).
+    public init(behaviour: FakeProviderBehaviour = FakeProviderBehaviour(), seed: UInt64 = 42, tls: NIOSSLContext? = nil) async throws {
         let state = Mutex(State(behaviour: behaviour, random: SeededRandom(seed: seed)))
         self.state = state
+        scheme = tls == nil ? "http" : "https"
         let box = ServerBox()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(FakeRequestHandler(server: box.server!))
                 }

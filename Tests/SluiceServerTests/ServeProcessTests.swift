@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import SluiceCore
 import SluiceStore
 import SluiceTestSupport
@@ -105,6 +106,62 @@ import Testing
         let said = try String(contentsOfFile: log, encoding: .utf8)
         #expect(said.contains("the database cannot be used"), "\(said)")
         #expect(said.contains("removed or replaced"), "\(said)")
+    }
+
+    @Test func tlsServesHTTPSWithTheGivenCertificate() async throws {
+        let directory = TemporaryDirectory()
+        let certificate = try SelfSignedCertificate(in: directory)
+        let served = try Self.serve(["--tls-cert", certificate.certificate, "--tls-key", certificate.key], in: directory)
+        defer { if served.process.isRunning { served.process.terminate() } }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.certificate))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            let base = "https://127.0.0.1:\(served.port)"
+            let health = try await client.execute(HTTPClientRequest(url: base + "/healthz"), timeout: .seconds(30))
+            #expect(health.status == .ok)
+            var upload = HTTPClientRequest(url: base + "/v1/jobs?preset=text-classify")
+            upload.method = .POST
+            upload.headers.add(name: "Content-Type", value: "text/csv")
+            upload.body = .bytes(ByteBuffer(string: reviewsCSV(5)))
+            let created = try await client.execute(upload, timeout: .seconds(30))
+            #expect(created.status == .accepted)
+            let id = try #require(try JSONParser.parse(try await created.body.collect(upTo: 1 << 20).readableBytesView)["id"]?.stringValue)
+            var status: JSONValue = .null
+            try await waitUntil("the job to finish over HTTPS") {
+                let job = try await client.execute(HTTPClientRequest(url: base + "/v1/jobs/\(id)"), timeout: .seconds(30))
+                status = try JSONParser.parse(try await job.body.collect(upTo: 1 << 20).readableBytesView)["status"] ?? .null
+                return status == "completed" || status == "failed"
+            }
+            #expect(status == "completed")
+            // Plain HTTP to the TLS port gets no answer.
+            await #expect(throws: (any Error).self) {
+                _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(served.port)/healthz"), timeout: .seconds(10))
+            }
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    @Test func unusableTLSFilesAreRefusedBeforeServing() throws {
+        let directory = TemporaryDirectory()
+        let database = directory.path("db.sqlite")
+        let missing = try SluiceProcess.run(
+            ["serve", "--tls-cert", directory.path("none.pem"), "--tls-key", directory.path("none-key.pem"), "--database", database],
+            in: directory.url)
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("cannot read the TLS certificate"), "\(missing.stderr)")
+        let certificate = try SelfSignedCertificate(in: directory)
+        let swapped = try SluiceProcess.run(
+            ["serve", "--tls-cert", certificate.certificate, "--tls-key", certificate.certificate, "--database", database],
+            in: directory.url)
+        #expect(swapped.status == 64)
+        #expect(swapped.stderr.contains("cannot read the TLS private key"), "\(swapped.stderr)")
+        let alone = try SluiceProcess.run(["serve", "--tls-cert", certificate.certificate, "--database", database], in: directory.url)
+        #expect(alone.status == 64)
+        #expect(alone.stderr.contains("--tls-cert and --tls-key go together"), "\(alone.stderr)")
     }
 
     @Test func keysAreCreatedListedAndRevokedWithoutStoringSecrets() throws {
