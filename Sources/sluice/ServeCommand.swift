@@ -133,7 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
                         logger.notice(
                             "sluice is serving",
                             metadata: [
-                                "address": "\(serverConfiguration.scheme)://\(serverConfiguration.host):\(port)", "auth": "\(auth.rawValue)",
+                                "address": "\(serverConfiguration.scheme)://\(serverConfiguration.host):\(port)",
+                                "auth": "\(auth.rawValue)",
                                 "workers": "\(workers)",
                             ])
                         FileHandle.standardOutput.write(

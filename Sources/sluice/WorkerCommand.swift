@@ -95,7 +95,8 @@ enum EngineServices {
         let engine = EngineConfiguration(concurrency: concurrency, sharedPace: sharesLimits ? store : nil)
         let services: [any Service] = [
             Worker(
-                store: store, providers: try ProviderCatalog.registry(for: configuration, http: http), configuration: engine, logger: logger,
+                store: store, providers: try ProviderCatalog.registry(for: configuration, http: http), configuration: engine,
+                logger: logger,
                 metrics: metrics),
             Reaper(store: store, interval: engine.reaperInterval, logger: logger, metrics: metrics),
         ]
