@@ -8,7 +8,7 @@
 # throwaway S3-compatible server (moto, from PyPI) takes the upload storage tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
+swift format lint --strict --recursive Sources Tests Benchmarks Fuzz Package.swift
 # PDFs are read with poppler's pdftotext; the document tests need it. The TLS tests make a
 # throwaway self-signed certificate with openssl.
 need=()

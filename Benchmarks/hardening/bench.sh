@@ -20,7 +20,7 @@ case "$what" in
 healthz)
   python3 - "$work/big.csv" <<'PY'
 import sys
-line = "order arrived late but the support team was great and fixed it quickly, thank you all\n"
+line = "order arrived late but the support team was great and fixed it quickly and thank you all\n"
 with open(sys.argv[1], "w") as f:
     f.write("id,text\n")
     n, written = 0, 0

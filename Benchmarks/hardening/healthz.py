@@ -1,9 +1,11 @@
 """/healthz latency while large uploads stream in (Benchmarks/hardening/bench.sh healthz).
 
 Probes GET /healthz every 10 ms on one keep-alive connection: for 5 s idle, then while
-UPLOADS raw CSV uploads of SIZE_MB each stream into POST /v1/jobs at once. Prints median,
-p99 and max latency for both windows, and the uploads' wall time and status codes.
+UPLOADS raw CSV uploads stream into POST /v1/jobs at once, then while the server reads them
+into items (until every job has left `validating`, at most INGEST_SECONDS). Prints median, p99
+and max latency for each window, the uploads' wall time and the ingest's.
 """
+import json
 import http.client
 import os
 import sys
@@ -36,8 +38,8 @@ def upload(results, index):
         conn.request("POST", "/v1/jobs?preset=text-classify", body=f,
                      headers={"Content-Type": "text/csv", "Content-Length": str(size)})
         response = conn.getresponse()
-        response.read()
-    results[index] = response.status
+        body = response.read()
+    results[index] = (response.status, json.loads(body).get("id"))
     conn.close()
 
 
@@ -65,9 +67,32 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
-elapsed = time.perf_counter() - started
+uploaded = time.perf_counter() - started
+stop.set()
+prober.join()
+
+reading = []
+stop = threading.Event()
+prober = threading.Thread(target=probe, args=(stop, reading))
+prober.start()
+started = time.perf_counter()
+limit = float(os.environ.get("INGEST_SECONDS", "120"))
+watch = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+waiting = [job for status, job in results if status == 202]
+while waiting and time.perf_counter() - started < limit:
+    still = []
+    for job in waiting:
+        watch.request("GET", f"/v1/jobs/{job}")
+        state = json.loads(watch.getresponse().read())["status"]
+        if state == "validating":
+            still.append(job)
+    waiting = still
+    time.sleep(0.5)
+ingested = time.perf_counter() - started
 stop.set()
 prober.join()
 stats("idle", idle)
 stats(f"during {uploads} x {size >> 20} MB uploads", busy)
-print(f"uploads: {elapsed:.1f} s, statuses {results}")
+stats("while they are read into items", reading)
+print(f"uploads: {uploaded:.1f} s, statuses {[status for status, _ in results]}; "
+      f"read in {ingested:.1f} s{' (still reading at the limit)' if waiting else ''}")

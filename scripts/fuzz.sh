@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers that read untrusted bytes, with libFuzzer and AddressSanitizer:
+#
+#     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line)
+#
+# Each target (Fuzz/*Fuzz.swift) is built with `swiftc -sanitize=fuzzer,address` against the
+# sources it tests — SluiceCore as a module, the few SluiceIngest and SluiceServer files
+# compiled in — and run for SECONDS from a corpus kept in .build/fuzz (seeded from
+# Tests/Fixtures). A crash stops the script with the input that caused it saved under
+# .build/fuzz/crashes; make it a regression test before fixing it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(json csv multipart batch-line)
+
+out=.build/fuzz
+mkdir -p "$out/crashes"
+flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6)
+
+# SluiceCore once, as a module the targets import.
+if [ ! -f "$out/libSluiceCore.a" ] || [ -n "$(find Sources/SluiceCore -newer "$out/libSluiceCore.a" -name '*.swift')" ]; then
+  swiftc "${flags[@]}" -module-name SluiceCore -emit-module -emit-module-path "$out/SluiceCore.swiftmodule" \
+    -emit-library -static -o "$out/libSluiceCore.a" Sources/SluiceCore/*.swift
+fi
+
+ingest=(Sources/SluiceIngest/ByteReader.swift Sources/SluiceIngest/RecordParser.swift)
+for target in "${targets[@]}"; do
+  case "$target" in
+  json) sources=(Fuzz/JSONFuzz.swift Fuzz/Check.swift); seeds=(Tests/Fixtures/JSONTestSuite/*.json) ;;
+  csv) sources=(Fuzz/CSVFuzz.swift Fuzz/Check.swift Fuzz/FuzzFile.swift "${ingest[@]}" Sources/SluiceIngest/CSVRecordParser.swift)
+       seeds=(Tests/Fixtures/*.csv) ;;
+  batch-line) sources=(Fuzz/BatchLineFuzz.swift Fuzz/Check.swift Fuzz/FuzzFile.swift "${ingest[@]}" Sources/SluiceIngest/JSONLinesRecordParser.swift Sources/SluiceIngest/LineReader.swift)
+       seeds=(Fuzz/seeds/batch-line/*) ;;
+  multipart) sources=(Fuzz/MultipartFuzz.swift Fuzz/Check.swift Sources/SluiceServer/MultipartParser.swift); seeds=(Fuzz/seeds/multipart/*) ;;
+  *) echo "unknown target $target (json csv multipart batch-line)" >&2; exit 64 ;;
+  esac
+  binary="$out/fuzz-$target"
+  if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceCore "${sources[@]}" -o "$binary" \
+      2> "$out/$target.build.log"; then
+    grep -v "ld.gold: warning: Cannot export local symbol" "$out/$target.build.log" >&2
+    exit 1
+  fi
+  corpus="$out/corpus-$target"
+  mkdir -p "$corpus"
+  cp -n "${seeds[@]}" "$corpus/" 2>/dev/null || true
+  echo "== fuzzing $target for ${seconds}s"
+  if ! SWIFT_BACKTRACE=enable=no "$binary" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$out/crashes/$target-" -print_final_stats=1 2> "$out/$target.log"; then
+    tail -40 "$out/$target.log" >&2
+    echo "fuzz-$target found a crash: $(ls -t "$out/crashes/$target-"* | head -1)" >&2
+    exit 1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$out/$target.log" | tail -3
+done
