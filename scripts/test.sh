@@ -27,3 +27,5 @@ SLUICE_TEST_DRIVER=postgres swift test --skip-build --filter 'SluiceEngineTests|
 # providers (and their rate limits) would feel.
 swift test --skip-build --filter ChaosTests
 scripts/system-test.sh
+# Each parser fuzzed briefly (longer: scripts/fuzz.sh 600).
+scripts/fuzz.sh 15
