@@ -229,7 +229,7 @@ struct BatchRoutes {
 
     func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())
-        let cancelled = try await api.transition { try await api.store.cancel(jobID: job.id, now: Date()) }
+        let cancelled = try await api.store.cancel(jobID: job.id, now: Date())
         return Response.json(Self.batch(cancelled))
     }
 

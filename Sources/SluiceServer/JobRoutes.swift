@@ -209,7 +209,15 @@ struct JobRoutes {
                     last = job
                     try await Task.sleep(for: .seconds(interval))
                     quiet += interval
-                    current = try await store.job(id: job.id)
+                    do {
+                        current = try await store.job(id: job.id)
+                    } catch let error as StoreError {
+                        // The database failing for a while does not end the stream (nor say why
+                        // to the client): the last snapshot stands until it answers again.
+                        context.logger.warning("events: reading the job failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                        current = job
+                        continue
+                    }
                     if current == nil {
                         try await writer.write(Self.event("deleted", ["id": .string(job.id)]))
                     }
@@ -227,7 +235,8 @@ struct JobRoutes {
         _ request: Request, _ context: SluiceRequestContext, _ operation: @escaping @Sendable (String, Date) async throws -> Job
     ) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
-        let updated = try await api.transition { try await operation(job.id, Date()) }
+        // A status that does not allow it is `409` (``APIError/init(store:)``).
+        let updated = try await operation(job.id, Date())
         return Response.json(Representation.job(updated, now: Date()))
     }
 

@@ -61,19 +61,6 @@ struct SluiceAPI: Sendable {
         return format
     }
 
-    /// Runs a store operation, answering `409` when the job's status does not allow it.
-    func transition(_ operation: () async throws -> Job) async throws -> Job {
-        do {
-            return try await operation()
-        } catch let error as StoreError {
-            switch error {
-            case .invalidTransition: throw APIError.conflict(error.description)
-            case .jobNotFound(let id): throw APIError.notFound("job \(id)")
-            default: throw error
-            }
-        }
-    }
-
     /// Runs `body` with a new spool folder `name` to receive into, and removes the folder (and
     /// anything kept under its name) again if `body` fails: a refused request leaves nothing behind.
     func inFolder<T>(_ name: String, _ body: (String) async throws -> T) async throws -> T {

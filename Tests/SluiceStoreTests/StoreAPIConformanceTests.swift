@@ -9,6 +9,26 @@ import Testing
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test(arguments: StoreDriver.available)
+    func storedColumnsThatDoNotDecodeAreAnErrorNotAnEmptyValue(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        let batch = try await store.createJob(
+            NewJob(
+                owner: "alice", name: "b", spec: Fixtures.spec(), sources: [],
+                batch: BatchAttributes(inputFileID: "file-1", endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: nil)),
+            now: t0)
+        for (id, column, garbage) in [(job.id, "sources", "[{\"path\": 1}]"), (job.id, "sources", "not json"), (batch.id, "batch", "{}")] {
+            _ = try await store.database.write { tx in
+                try tx.execute("UPDATE jobs SET \(column) = ? WHERE id = ?", [.text(garbage), .text(id)])
+            }
+            await #expect(throws: StoreError.corrupt(column == "batch" ? "batch attributes of job \(id)" : "sources of job \(id)")) {
+                _ = try await store.job(id: id)
+            }
+        }
+    }
+
+    @Test(arguments: StoreDriver.available)
     func jobListsArePagedNewestFirstPerOwnerStatusAndKind(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store

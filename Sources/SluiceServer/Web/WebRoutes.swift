@@ -158,14 +158,12 @@ struct WebRoutes {
         let store = api.store
         let now = Date()
         let action = try context.parameters.require("action")
-        _ = try await api.transition {
-            switch action {
-            case "cancel": try await store.cancel(jobID: job.id, now: now)
-            case "pause": try await store.pause(jobID: job.id, reason: "paused from the web page", now: now)
-            case "resume": try await store.resume(jobID: job.id, budget: nil, now: now)
-            case "retry": try await store.retryFailed(jobID: job.id, now: now)
-            default: throw APIError.notFound("action \(action)")
-            }
+        switch action {
+        case "cancel": _ = try await store.cancel(jobID: job.id, now: now)
+        case "pause": _ = try await store.pause(jobID: job.id, reason: "paused from the web page", now: now)
+        case "resume": _ = try await store.resume(jobID: job.id, budget: nil, now: now)
+        case "retry": _ = try await store.retryFailed(jobID: job.id, now: now)
+        default: throw APIError.notFound("action \(action)")
         }
         return Self.redirect("/jobs/\(job.id)")
     }
