@@ -7,7 +7,8 @@
 # sources it tests — SluiceCore as a module, the few SluiceIngest and SluiceServer files
 # compiled in — and run for SECONDS from a corpus kept in .build/fuzz (seeded from
 # Tests/Fixtures). A crash stops the script with the input that caused it saved under
-# .build/fuzz/crashes; make it a regression test before fixing it.
+# .build/fuzz/crashes; make it a regression test before fixing it. FUZZ_SEED fixes libFuzzer's
+# seed (the test script's brief run uses one, so a CI run is repeatable); unset, each run differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -47,7 +48,7 @@ for target in "${targets[@]}"; do
   cp -n "${seeds[@]}" "$corpus/" 2>/dev/null || true
   echo "== fuzzing $target for ${seconds}s"
   if ! SWIFT_BACKTRACE=enable=no "$binary" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-      -artifact_prefix="$out/crashes/$target-" -print_final_stats=1 2> "$out/$target.log"; then
+      -seed="${FUZZ_SEED:-0}" -artifact_prefix="$out/crashes/$target-" -print_final_stats=1 2> "$out/$target.log"; then
     tail -40 "$out/$target.log" >&2
     echo "fuzz-$target found a crash: $(ls -t "$out/crashes/$target-"* | head -1)" >&2
     exit 1

@@ -145,7 +145,7 @@ while time.time() < until:
     time.sleep(10)
 for t in threads:
     t.join()
-print(f"{len(jobs)} jobs submitted ({len(cancelled)} cancelled) by 20 clients in {minutes:g} min")
+print(f"{len(jobs)} jobs: the 2 big ones and {len(jobs) - 2} from 20 clients in {minutes:g} min ({len(cancelled)} cancelled)")
 
 # Everything finishes (the fake's hangs need their timeouts), then the checks.
 watch = connect()
