@@ -198,24 +198,43 @@ final class IngestReading: @unchecked Sendable {
 
     func note(_ problem: InputProblem, in source: JobSource) {
         guard problems.count < Job.maximumErrors else { return }
-        problems.append(
-            JobErrorEntry(
-                file: namesFiles ? source.displayName : nil, line: problem.line, column: problem.column,
-                code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil), message: problem.message))
+        problems.append(entry(problem, in: source))
+    }
+
+    /// A problem as the job's error list shows it.
+    func entry(_ problem: InputProblem, in source: JobSource) -> JobErrorEntry {
+        JobErrorEntry(
+            file: namesFiles ? source.displayName : nil, line: problem.line, column: problem.column,
+            code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil), message: problem.message)
     }
 
     /// Reads records into items until a batch is full, the source ends, or enough problems are
-    /// known. Once the job is known to fail, it parses on only to report more problems.
+    /// known. Once the job is known to fail, it parses on only to report more problems. Works on
+    /// local copies of the state, moved out and back: a class's stored properties would cost a
+    /// dynamic exclusivity check on every record.
     func read(_ parser: any RecordParser, source: JobSource, batchSize: Int) -> Pause {
+        var batch = self.batch
+        var builder = self.builder
+        var problems = self.problems
+        self.batch = []
+        defer {
+            self.batch = batch
+            self.builder = builder
+            self.problems = problems
+        }
+        func note(_ problem: InputProblem) {
+            guard problems.count < Job.maximumErrors else { return }
+            problems.append(entry(problem, in: source))
+        }
         do {
             while let step = try parser.next() {
                 switch step {
                 case .record(let record):
                     switch builder.item(from: record) {
                     case .success(let item): if problems.isEmpty { batch.append(item) }
-                    case .failure(let problem): note(problem, in: source)
+                    case .failure(let problem): note(problem)
                     }
-                case .problem(let problem): note(problem, in: source)
+                case .problem(let problem): note(problem)
                 case .failedDocument(let message):
                     if problems.isEmpty { batch.append(builder.failedDocument(message, name: source.displayName)) }
                 }
@@ -223,7 +242,7 @@ final class IngestReading: @unchecked Sendable {
                 if batch.count >= batchSize { return .batchFull }
             }
         } catch {
-            note(error, in: source)
+            note(error)
         }
         return .sourceEnded
     }
