@@ -160,7 +160,7 @@ let package = Package(
                 "SluiceFakeProvider", "SluiceSpreadsheet", "sluice", "sluice-fake-provider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
