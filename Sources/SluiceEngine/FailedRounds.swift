@@ -15,7 +15,7 @@ struct FailedRounds: Sendable {
     let clock: any SluiceClock
     let logger: Logger
     let metrics: EngineMetrics
-    var backoff = RetryBackoff(base: 0.25, cap: 15)
+    let backoff = RetryBackoff(base: 0.25, cap: 15)
     private(set) var inARow = 0
 
     init(loop: String, store: any JobStore, clock: any SluiceClock, logger: Logger, metrics: EngineMetrics) {
@@ -43,6 +43,12 @@ struct FailedRounds: Sendable {
         if let driver = (error as? StoreError)?.driverError { metadata["driver"] = "\(driver)" }
         logger.error("\(loop) round failed; trying again", metadata: metadata)
         return pause
+    }
+
+    /// ``failed(_:)``, then the pause itself (cut short, silently, when the task is cancelled).
+    mutating func waitAfter(_ error: any Error) async throws {
+        let pause = try await failed(error)
+        try? await clock.sleep(seconds: pause)
     }
 
     /// Throws when the store is up but cannot be used as it is — its schema is behind this

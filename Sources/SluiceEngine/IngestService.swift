@@ -85,8 +85,7 @@ public final class IngestService: Service, Sendable {
                     job = leased
                 }
             } catch {
-                let pause = try await failures.failed(error)
-                try? await clock.sleep(seconds: pause)
+                try await failures.waitAfter(error)
                 continue
             }
             do {
@@ -107,8 +106,7 @@ public final class IngestService: Service, Sendable {
                 // The database failed mid-read: the job stays validating and is read again from
                 // the start after the pause — here if the lease is still ours, else by whoever
                 // takes it once it runs out.
-                let pause = try await failures.failed(error)
-                try? await clock.sleep(seconds: pause)
+                try await failures.waitAfter(error)
                 let until = clock.now().addingTimeInterval(leaseDuration)
                 if (try? await store.extendIngest(jobID: job.id, owner: owner, until: until)) == true { again = job }
             } catch {

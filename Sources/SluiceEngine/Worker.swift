@@ -103,8 +103,7 @@ public final class Worker: Service, Sendable {
                     failures.succeeded()
                 } catch {
                     do {
-                        let pause = try await failures.failed(error)
-                        try? await clock.sleep(seconds: pause)
+                        try await failures.waitAfter(error)
                     } catch let failure as UnrecoverableStoreFailure {
                         state.begin()
                         return failure

@@ -10,14 +10,15 @@ import NIOFileSystem
 /// pool has one thread per core, and one upload's `fsync` of 200 MB held there would stall every
 /// request, worker loop and heartbeat of the process.
 ///
-/// The owner must end it with ``finish()`` or ``discard()`` (a dropped open handle is a leaked
-/// descriptor, which NIO stops the process for).
+/// The owner ends it with ``finish()`` and, whatever happened, ``discard()`` (a dropped open
+/// handle is a leaked descriptor, which NIO stops the process for).
 final class UploadFile {
     let path: String
     let limit: Int
     private(set) var bytes = 0
     private let handle: WriteFileHandle
     private var writer: BufferedWriter<WriteFileHandle>
+    private var closed = false
 
     /// Thrown when the body outgrows `limit`.
     struct TooLarge: Error {}
@@ -31,37 +32,33 @@ final class UploadFile {
     }
 
     func write(_ chunk: ByteBuffer) async throws {
-        try await count(chunk.readableBytes)
+        try count(chunk.readableBytes)
         _ = try await writer.write(contentsOf: chunk)
     }
 
     func write(_ chunk: ArraySlice<UInt8>) async throws {
-        try await count(chunk.count)
+        try count(chunk.count)
         _ = try await writer.write(contentsOf: chunk)
     }
 
-    private func count(_ more: Int) async throws {
+    private func count(_ more: Int) throws {
         bytes += more
-        if bytes > limit {
-            await discard()
-            throw TooLarge()
-        }
+        guard bytes <= limit else { throw TooLarge() }
     }
 
     /// Writes what is buffered, syncs it to disk, and gives the file its name.
     func finish() async throws {
-        do {
-            try await writer.flush()
-            try await handle.synchronize()
-            try await handle.close(makeChangesVisible: true)
-        } catch {
-            await discard()
-            throw error
-        }
+        try await writer.flush()
+        try await handle.synchronize()
+        try await handle.close(makeChangesVisible: true)
+        closed = true
     }
 
-    /// Closes the file without ever giving it its name: nothing is left.
+    /// Closes the file without ever giving it its name: nothing is left. Does nothing once
+    /// ``finish()`` has named it.
     func discard() async {
+        guard !closed else { return }
+        closed = true
         try? await handle.close(makeChangesVisible: false)
     }
 }

@@ -65,8 +65,8 @@ struct UploadReceiver {
                     case .partEnd:
                         guard let part = currentPart else { continue }
                         if let file = currentFile {
-                            currentFile = nil
                             try await file.finish()
+                            currentFile = nil
                             upload.files.append(
                                 .init(
                                     path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))

@@ -185,6 +185,14 @@ import Testing
         #expect(try SluiceProcess.run(["serve", "--auth", "maybe", "--database", database], in: directory.url).status == 64)
         #expect(try SluiceProcess.run(["serve", "--port", "70000", "--database", database], in: directory.url).status == 64)
         #expect(try SluiceProcess.run(["serve", "--max-upload-mb", "0", "--database", database], in: directory.url).status == 64)
+        for (flag, value, reason) in [
+            ("--idle-timeout", "0", "timeouts must be positive"), ("--header-timeout", "0", "timeouts must be positive"),
+            ("--max-uploads-per-key", "0", "at least one upload at a time"),
+        ] {
+            let refused = try SluiceProcess.run(["serve", flag, value, "--database", database], in: directory.url)
+            #expect(refused.status == 64, "\(flag) \(value)")
+            #expect(refused.stderr.contains(reason), "\(flag) \(value): \(refused.stderr)")
+        }
         let open = try SluiceProcess.run(["serve", "--host", "0.0.0.0", "--auth", "off", "--database", database], in: directory.url)
         #expect(open.status == 64)
         #expect(open.stderr.contains("refusing to serve 0.0.0.0 with --auth off"))
