@@ -26,10 +26,14 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        // Before the response encoder, so its raw writes are the last thing before the socket (or TLS).
+        // Before the response encoder, so its raw writes are the last thing before the socket (or
+        // TLS). Without it the limits would silently not hold: a pipeline of another shape is a
+        // programming error, and every test that opens a connection would stop on it.
         let pipeline = context.pipeline.syncOperations
-        if let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self) {
-            try? pipeline.addHandler(watch, position: .before(encoder))
+        do {
+            try pipeline.addHandler(watch, position: .before(try pipeline.handler(type: HTTPResponseEncoder.self)))
+        } catch {
+            fatalError("RequestHeadGuard needs NIO's HTTP/1 response encoder in the pipeline: \(error)")
         }
     }
 
