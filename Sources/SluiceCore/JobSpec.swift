@@ -148,9 +148,9 @@ public struct JobSpec: Sendable, Equatable {
         preset = try string("preset")
         input = try InputOptions(object["input"] ?? .null)
         system = try string("system")
-        if input.format == .openAIBatch {
+        if let format = input.format, format.carriesRequests {
             guard object["template"] == nil || object["template"] == .null else {
-                throw SpecError(field: "template", message: "openai_batch input carries its own messages; leave the template out")
+                throw SpecError(field: "template", message: "\(format.rawValue) input carries its own messages; leave the template out")
             }
             template = nil
         } else {
@@ -336,9 +336,14 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case pdf
     /// An Excel workbook: one sheet, its first row naming the columns.
     case xlsx
-    /// OpenAI Batch API input: JSON Lines, each a whole `/v1/chat/completions` request with
-    /// its `custom_id` (see ``ChatRequestLine``). Never inferred from a file name.
+    /// OpenAI Batch API input: JSON Lines, each a whole chat-completions, embeddings or
+    /// responses request with its `custom_id` (see ``RequestLine``). Never inferred from a file name.
     case openAIBatch = "openai_batch"
+    /// Anthropic Message Batches requests as JSON Lines: `{"custom_id", "params"}` each.
+    case anthropicBatch = "anthropic_batch"
+
+    /// Whether each record is a whole model request of its own, needing no template.
+    public var carriesRequests: Bool { self == .openAIBatch || self == .anthropicBatch }
 
     /// The format a file name implies, if any.
     public init?(fileName: String) {

@@ -32,14 +32,24 @@ public struct ModelRequest: Sendable, Equatable {
     /// For a packed call, the key of each row in `inputs`, which the reply must answer exactly
     /// (see ``PackedReply``); empty for a one-item call.
     public var rowKeys: [String]
+    /// What the call asks for: a reply to the messages, or embeddings of texts.
+    public var operation: Operation
+
+    /// A chat call answers with text; an embeddings call with one vector per input text, and
+    /// its `messages` carry the same texts only so the call's size is estimated alike.
+    public enum Operation: Sendable, Equatable {
+        case chat
+        case embeddings([String])
+    }
 
     public var isPacked: Bool { !rowKeys.isEmpty }
 
     public init(
         model: String, system: String?, messages: [ChatMessage], params: JSONObject, outputSchema: OutputSchema?,
-        inputs: [JSONObject], rowKeys: [String] = []
+        inputs: [JSONObject], rowKeys: [String] = [], operation: Operation = .chat
     ) {
         self.rowKeys = rowKeys
+        self.operation = operation
         self.model = model
         self.system = system
         self.messages = messages
@@ -59,21 +69,26 @@ extension ModelRequest {
 
     /// The most the reply may use (`max_tokens`), when the request says.
     public var maxReplyTokens: Double? {
-        (params["max_tokens"]?.intValue ?? params["max_completion_tokens"]?.intValue).map(Double.init)
+        // An embedding is no reply: the call costs its input alone.
+        if case .embeddings = operation { return 0 }
+        return (params["max_tokens"]?.intValue ?? params["max_completion_tokens"]?.intValue).map(Double.init)
     }
 }
 
-/// A provider's answer: the text of the reply and what it cost.
+/// A provider's answer: the text of the reply (or the embeddings asked for) and what it cost.
 public struct ModelReply: Sendable, Equatable {
     public var text: String
+    /// One vector per input text, in order, for an embeddings call; `nil` for a chat call.
+    public var embeddings: [[Double]]?
     public var usage: TokenUsage
     /// The model that answered, as the provider named it.
     public var model: String
     /// What the response headers said about the provider's limits.
     public var signal: RateLimitSignal?
 
-    public init(text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil) {
+    public init(text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil) {
         self.text = text
+        self.embeddings = embeddings
         self.usage = usage
         self.model = model
         self.signal = signal

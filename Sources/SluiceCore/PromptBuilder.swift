@@ -23,7 +23,7 @@ public struct PromptBuilder: Sendable {
     /// The request for one item, carrying its group's history and, on a retry after an invalid
     /// reply, the reason the last reply was refused.
     public func request(for input: JSONObject, history: [Turn] = [], previousError: String? = nil) throws(SpecError) -> ModelRequest {
-        guard let template = spec.template else { return try ChatRequestLine.modelRequest(from: input) }
+        guard let template = spec.template else { return try RequestLine.modelRequest(from: input) }
         var messages: [ChatMessage] = []
         for turn in history {
             messages.append(ChatMessage(role: .user, content: try template.render(turn.input.withDefaults(spec.vars))))

@@ -12,6 +12,10 @@ public struct ReplyDecoder: Sendable {
     /// Why a reply was refused; fed back to the model on the next attempt.
     public struct Rejection: Error, Sendable, Equatable {
         public var message: String
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     /// The output of a one-item call: free text without a schema, validated JSON with one.

@@ -11,8 +11,14 @@ public struct SluiceConfiguration: Sendable, Equatable {
     public var routes: [ModelRoute]
     /// What models cost; the basis of cost budgets.
     public var prices: ModelPrices
+    /// How webhooks are delivered.
+    public var webhooks: WebhookSettings
 
-    public init(providers: [ProviderSettings], routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices()) {
+    public init(
+        providers: [ProviderSettings], routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices(),
+        webhooks: WebhookSettings = WebhookSettings()
+    ) {
+        self.webhooks = webhooks
         self.providers = providers.contains { $0.name == ProviderSettings.builtinName } ? providers : providers + [.builtin]
         self.routes = routes
         self.prices = prices
@@ -58,7 +64,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
     /// Parses the configuration document (already turned from YAML into JSON).
     public static func parse(_ document: JSONValue, environment: [String: String]) throws(ConfigurationError) -> SluiceConfiguration {
         guard case .object(let root) = document else { throw ConfigurationError(path: "", message: "must be a mapping") }
-        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices"], at: "")
+        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices", "webhooks"], at: "")
         var providers: [ProviderSettings] = []
         if let list = root["providers"], list != .null {
             guard case .object(let members) = list else {
@@ -82,7 +88,9 @@ public struct SluiceConfiguration: Sendable, Equatable {
                 routes.append(ModelRoute(pattern: pattern, provider: provider))
             }
         }
-        return SluiceConfiguration(providers: providers, routes: routes, prices: try ModelPrices.parse(root["prices"] ?? .null))
+        return SluiceConfiguration(
+            providers: providers, routes: routes, prices: try ModelPrices.parse(root["prices"] ?? .null),
+            webhooks: try WebhookSettings.parse(root["webhooks"] ?? .null))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import SluiceCore
 import SluiceStore
 
@@ -9,7 +10,7 @@ import SluiceStore
 /// service down with it. A failure that cannot heal ends the loop instead, by throwing
 /// ``UnrecoverableStoreFailure``: the process then stops with that message and a non-zero exit
 /// rather than retrying forever against a database it can never use.
-struct FailedRounds: Sendable {
+public struct FailedRounds: Sendable {
     let loop: String
     let store: any JobStore
     let clock: any SluiceClock
@@ -18,7 +19,7 @@ struct FailedRounds: Sendable {
     let backoff = RetryBackoff(base: 0.25, cap: 15)
     private(set) var inARow = 0
 
-    init(loop: String, store: any JobStore, clock: any SluiceClock, logger: Logger, metrics: EngineMetrics) {
+    public init(loop: String, store: any JobStore, clock: any SluiceClock, logger: Logger, metrics: EngineMetrics) {
         self.loop = loop
         self.store = store
         self.clock = clock
@@ -27,14 +28,14 @@ struct FailedRounds: Sendable {
     }
 
     /// A round worked: the next failure waits the shortest pause again.
-    mutating func succeeded() {
+    public mutating func succeeded() {
         if inARow > 0 { logger.notice("\(loop) works again", metadata: ["failed_rounds": "\(inARow)"]) }
         inARow = 0
     }
 
     /// Logs a failed round and returns how many seconds to wait before the next; throws
     /// ``UnrecoverableStoreFailure`` when the store says it cannot serve at all.
-    mutating func failed(_ error: any Error) async throws -> Double {
+    public mutating func failed(_ error: any Error) async throws -> Double {
         try await Self.stopIfUnrecoverable(store)
         inARow += 1
         metrics.failedRound(loop: loop)
@@ -51,10 +52,34 @@ struct FailedRounds: Sendable {
         try? await clock.sleep(seconds: pause)
     }
 
+    /// Runs `round` until graceful shutdown: again at once when it says it did work (there may
+    /// be more), else after `interval`; a failed round waits its pause and goes on, and only
+    /// ``UnrecoverableStoreFailure`` ends the loop — with the process.
+    public static func loop(
+        _ name: String, store: any JobStore, clock: any SluiceClock, logger: Logger, metrics: EngineMetrics, interval: Double,
+        round: () async throws -> Bool
+    ) async throws {
+        var failures = FailedRounds(loop: name, store: store, clock: clock, logger: logger, metrics: metrics)
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            var pause = interval
+            do {
+                if try await round() { pause = 0 }
+                failures.succeeded()
+            } catch let error as UnrecoverableStoreFailure {
+                throw error
+            } catch is CancellationError {
+                return
+            } catch {
+                pause = try await failures.failed(error)
+            }
+            if pause > 0 { try? await cancelWhenGracefulShutdown { [clock, pause] in try await clock.sleep(seconds: pause) } }
+        }
+    }
+
     /// Throws when the store is up but cannot be used as it is — its schema is behind this
     /// build, or (SQLite) its file was removed — which no retry mends. A store that cannot be
     /// reached at all may come back, so that is not a reason to stop.
-    static func stopIfUnrecoverable(_ store: any JobStore) async throws {
+    public static func stopIfUnrecoverable(_ store: any JobStore) async throws {
         do {
             try await store.checkReady()
         } catch StoreError.notReady(let why) {

@@ -97,7 +97,9 @@ struct ItemRunner: Sendable {
             signal: reply.signal, healthy: true)
         let decoder = ReplyDecoder(schema: Self.spec(for: remaining[0], job: job).outputSchema)
         let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
-        if request.isPacked {
+        if case .embeddings(let texts) = request.operation {
+            answers = [Self.embeddingsAnswer(reply.embeddings, count: texts.count)]
+        } else if request.isPacked {
             let packed = PackedReply(text: reply.text, keys: request.rowKeys, decoder: decoder)
             answers = request.rowKeys.map { packed.answers[$0]! }
         } else {
@@ -115,6 +117,14 @@ struct ItemRunner: Sendable {
             return ItemOutcome(itemID: item.id, result: result, model: reply.model, startedAt: started, cacheKey: cacheKeys[item.id])
         }
         return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage)))
+    }
+
+    /// An embeddings call's output: its vectors, one per input text, or why the reply has none.
+    static func embeddingsAnswer(_ vectors: [[Double]]?, count: Int) -> Swift.Result<JSONValue, ReplyDecoder.Rejection> {
+        guard let vectors, vectors.count == count, vectors.allSatisfy({ !$0.isEmpty }) else {
+            return .failure(ReplyDecoder.Rejection(message: "the reply does not hold one embedding for each of the \(count) inputs"))
+        }
+        return .success(.array(vectors.map { .array($0.map(JSONValue.double)) }))
     }
 
     /// Cache hits for `keys`; a store that cannot answer means no hits — the model is asked
@@ -150,7 +160,7 @@ struct ItemRunner: Sendable {
     /// The model an item's call asks for: its own request's, or the spec's.
     static func model(of item: Item, job: Job) -> String {
         guard job.spec.template == nil else { return job.spec.model }
-        return item.input["body"]?["model"]?.stringValue ?? job.spec.model
+        return RequestLine.model(of: item.input) ?? job.spec.model
     }
 
     /// The request for `items`: packed under their row keys when there are several, else the

@@ -90,7 +90,7 @@ public struct JobIngestor: Sendable {
         let owner = self.owner
         let batchSize = self.batchSize
         try await store.restartValidation(jobID: jobID, owner: owner)
-        let reading = IngestReading(builder: ItemBuilder(spec: job.spec), namesFiles: job.sources.count > 1)
+        let reading = IngestReading(builder: ItemBuilder(spec: job.spec, endpoint: job.batch?.endpoint), namesFiles: job.sources.count > 1)
 
         // One batch is stored while the next is parsed: parsing and the database each get a core.
         var storing: Task<Void, any Error>?
@@ -205,7 +205,7 @@ final class IngestReading: @unchecked Sendable {
     func entry(_ problem: InputProblem, in source: JobSource) -> JobErrorEntry {
         JobErrorEntry(
             file: namesFiles ? source.displayName : nil, line: problem.line, column: problem.column,
-            code: problem.code ?? (source.format == .openAIBatch ? "invalid_json_line" : nil), message: problem.message)
+            code: problem.code ?? (source.format.carriesRequests ? "invalid_json_line" : nil), message: problem.message)
     }
 
     /// Reads records into items until a batch is full, the source ends, or enough problems are

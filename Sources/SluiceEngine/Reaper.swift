@@ -32,21 +32,10 @@ public struct Reaper: Service {
     /// (the one periodic check of this process: SQLite works on in a file deleted under it), and
     /// throws ``UnrecoverableStoreFailure`` when it cannot, which stops the process.
     public func run() async throws {
-        var failures = FailedRounds(loop: "reaper", store: store, clock: clock, logger: logger, metrics: metrics)
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            var pause = interval
-            do {
-                try await FailedRounds.stopIfUnrecoverable(store)
-                try await sweep()
-                failures.succeeded()
-            } catch let error as UnrecoverableStoreFailure {
-                throw error
-            } catch is CancellationError {
-                return
-            } catch {
-                pause = try await failures.failed(error)
-            }
-            try? await cancelWhenGracefulShutdown { [clock, pause] in try await clock.sleep(seconds: pause) }
+        try await FailedRounds.loop("reaper", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
+            try await FailedRounds.stopIfUnrecoverable(store)
+            try await sweep()
+            return false
         }
     }
 

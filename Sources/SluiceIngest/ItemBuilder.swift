@@ -3,8 +3,10 @@ import SluiceCore
 /// Turns parsed records into items: numbers them, derives their group, and refuses a record
 /// the prompt template cannot be filled from — before anything reaches the store.
 public struct ItemBuilder: Sendable {
-    /// `nil` when each record is a whole request (``InputFormat/openAIBatch``).
+    /// `nil` when each record is a whole request (``InputFormat/carriesRequests``).
     public let template: PromptTemplate?
+    /// The endpoints whole requests may call: a batch's own, else any of its format's.
+    let endpoints: [BatchEndpoint]
     public let groupBy: String?
     /// The spec's `vars`: fields every item has without carrying them.
     let vars: JSONObject
@@ -12,8 +14,13 @@ public struct ItemBuilder: Sendable {
     /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
     var customIDs: Set<String> = []
 
-    public init(spec: JobSpec) {
+    public init(spec: JobSpec, endpoint: String? = nil) {
         template = spec.template
+        if let endpoint = endpoint.flatMap(BatchEndpoint.init(rawValue:)) {
+            endpoints = [endpoint]
+        } else {
+            endpoints = spec.input.format == .anthropicBatch ? [.messages] : BatchEndpoint.openAI
+        }
         groupBy = spec.groupBy
         vars = spec.vars
     }
@@ -51,9 +58,9 @@ public struct ItemBuilder: Sendable {
         return NewItem(index: nextIndex, groupKey: nil, input: JSONObject([("document", .string(name))]), failure: message)
     }
 
-    /// A Batch API line, checked as OpenAI checks it; a repeated `custom_id` is refused.
+    /// A batch line, checked as its provider checks it; a repeated `custom_id` is refused.
     mutating func request(from record: IngestRecord) -> Result<NewItem, InputProblem> {
-        switch ChatRequestLine.check(record.fields) {
+        switch RequestLine.check(record.fields, endpoints: endpoints) {
         case .failure(let problem):
             return .failure(InputProblem(line: record.line, code: problem.code, message: problem.message))
         case .success(let customID):

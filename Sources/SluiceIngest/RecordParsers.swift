@@ -22,7 +22,7 @@ public enum RecordParsers {
         switch format {
         case .csv: return try CSVRecordParser(reader: reader, delimiter: options.delimiter)
         case .json: return JSONArrayRecordParser(reader: reader, recordsMember: options.records)
-        case .jsonl, .openAIBatch: return JSONLinesRecordParser(reader: reader)
+        case .jsonl, .openAIBatch, .anthropicBatch: return JSONLinesRecordParser(reader: reader)
         case .text, .pdf, .xlsx: return TextRecordParser(reader: reader, mode: options.textMode)
         }
     }

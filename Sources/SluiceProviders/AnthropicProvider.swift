@@ -25,6 +25,9 @@ public struct AnthropicProvider: ModelProvider {
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
+        guard case .chat = request.operation else {
+            throw .rejected("provider \(name) is Anthropic's Messages API, which makes no embeddings: route the model elsewhere")
+        }
         var headers = [("anthropic-version", Self.apiVersion)]
         if let apiKey = endpoint.apiKey { headers.append(("x-api-key", apiKey)) }
         let (reply, signal) = try await endpoint.post("/v1/messages", headers: headers, body: Self.body(for: request))

@@ -18,6 +18,12 @@ public struct BuiltinProvider: ModelProvider {
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
+        if case .embeddings(let texts) = request.operation {
+            let dimensions = request.params["dimensions"]?.intValue ?? OfflineEmbedding.defaultDimensions
+            let vectors = texts.map { OfflineEmbedding.vector(of: $0, dimensions: dimensions) }
+            let tokens = texts.reduce(0) { $0 + OfflineEmbedding.words(of: $1).count }
+            return ModelReply(text: "", usage: TokenUsage(promptTokens: tokens, completionTokens: 0), model: Self.model, embeddings: vectors)
+        }
         let text: String
         if request.isPacked {
             let entry = request.outputSchema?.root.properties?.first { $0.name == "results" }?.schema.items

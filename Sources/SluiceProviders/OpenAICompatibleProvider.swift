@@ -19,6 +19,7 @@ public struct OpenAICompatibleProvider: ModelProvider {
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+        if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
         let (reply, signal) = try await endpoint.post("/chat/completions", headers: headers, body: Self.body(for: request))
         guard let content = reply["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
             throw .transient("the reply has no choices[0].message.content")
@@ -27,6 +28,30 @@ public struct OpenAICompatibleProvider: ModelProvider {
             promptTokens: reply["usage"]?["prompt_tokens"]?.intValue ?? 0,
             completionTokens: reply["usage"]?["completion_tokens"]?.intValue ?? 0)
         return ModelReply(text: content, usage: usage, model: reply["model"]?.stringValue ?? request.model, signal: signal)
+    }
+
+    /// `POST /embeddings`: one float vector per text, put back in input order by each entry's `index`.
+    func embed(_ texts: [String], request: ModelRequest, headers: [(String, String)]) async throws(ProviderFailure) -> ModelReply {
+        var body = JSONObject([("model", .string(request.model)), ("input", .array(texts.map(JSONValue.string)))])
+        body["encoding_format"] = "float"
+        for parameter in request.params { body[parameter.key] = parameter.value }
+        let (reply, signal) = try await endpoint.post("/embeddings", headers: headers, body: .object(body))
+        guard let entries = reply["data"]?.arrayValue, entries.count == texts.count else {
+            throw .transient("the reply does not hold \(texts.count) embeddings in data")
+        }
+        var vectors = [[Double]](repeating: [], count: texts.count)
+        for (position, entry) in entries.enumerated() {
+            let index = entry["index"]?.intValue ?? position
+            guard vectors.indices.contains(index), let numbers = entry["embedding"]?.arrayValue else {
+                throw .transient("the reply's embedding \(position) has no index in range or no float vector")
+            }
+            let vector = numbers.compactMap(\.doubleValue)
+            guard vector.count == numbers.count, !vector.isEmpty else { throw .transient("the reply's embedding \(index) is not a list of numbers") }
+            vectors[index] = vector
+        }
+        guard vectors.allSatisfy({ !$0.isEmpty }) else { throw .transient("the reply repeats an embedding index") }
+        let usage = TokenUsage(promptTokens: reply["usage"]?["prompt_tokens"]?.intValue ?? 0, completionTokens: 0)
+        return ModelReply(text: "", usage: usage, model: reply["model"]?.stringValue ?? request.model, signal: signal, embeddings: vectors)
     }
 
     /// The chat-completions request body.

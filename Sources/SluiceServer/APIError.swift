@@ -39,8 +39,28 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return ["error": .object(error)]
     }
 
+    /// Anthropic's shape, which the Message Batches routes answer in so the Anthropic SDK reads
+    /// their errors as its own: `{"type": "error", "error": {"type", "message"}}`.
+    public var anthropicBody: JSONValue {
+        let type: String
+        switch status.code {
+        case 401: type = "authentication_error"
+        case 403: type = "permission_error"
+        case 404: type = "not_found_error"
+        case 413: type = "request_too_large"
+        case 429: type = "rate_limit_error"
+        case 503, 529: type = "overloaded_error"
+        case 500...: type = "api_error"
+        default: type = "invalid_request_error"
+        }
+        var object = JSONObject([("type", "error"), ("error", ["type": .string(type), "message": .string(message)])])
+        if let requestID { object["request_id"] = .string(requestID) }
+        return .object(object)
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Response.json(body, status: status)
+        let anthropic = request.uri.path.hasPrefix(MessageBatchRoutes.pathPrefix)
+        var response = Response.json(anthropic ? anthropicBody : body, status: status)
         response.headers.append(contentsOf: headers)
         return response
     }

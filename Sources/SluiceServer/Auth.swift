@@ -57,9 +57,7 @@ struct AuthMiddleware: RouterMiddleware {
         case .off:
             context.principal = .local
         case .required:
-            if let header = request.headers[.authorization] {
-                guard header.hasPrefix("Bearer ") else { throw Self.refusal("an API key is required: send Authorization: Bearer <key>") }
-                let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+            if let secret = try Self.presentedKey(request) {
                 guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
                 guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
                 context.principal = Principal(key)
@@ -74,6 +72,18 @@ struct AuthMiddleware: RouterMiddleware {
         }
         context.logger[metadataKey: "user"] = .string(context.principal?.user ?? "")
         return try await next(request, context)
+    }
+
+    static let apiKeyHeader = HTTPField.Name("x-api-key")!
+
+    /// The key a request presents: `Authorization: Bearer …` (OpenAI's way) or `x-api-key`
+    /// (Anthropic's, which its SDK sends); `nil` when it presents none.
+    static func presentedKey(_ request: Request) throws -> String? {
+        if let header = request.headers[.authorization] {
+            guard header.hasPrefix("Bearer ") else { throw Self.refusal("an API key is required: send Authorization: Bearer <key>") }
+            return String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        }
+        return request.headers[apiKeyHeader]?.trimmingCharacters(in: .whitespaces)
     }
 
     /// The API's paths, which answer callers without a key with `401`; all others are pages.

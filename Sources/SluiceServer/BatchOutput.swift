@@ -3,8 +3,8 @@ import SluiceCore
 import SluiceStore
 
 /// A batch's output and error files in OpenAI's line format, written from the items on demand
-/// (so they are never stored twice): succeeded requests go to the output file as
-/// `chat.completion` responses, failed and cancelled ones to the error file.
+/// (so they are never stored twice): succeeded requests go to the output file as their
+/// endpoint's response, failed and cancelled ones to the error file.
 enum BatchOutput {
     enum Kind: Equatable { case output, errors }
 
@@ -19,6 +19,25 @@ enum BatchOutput {
         if rest.hasSuffix("-output") { return (String(rest.dropLast("-output".count)), .output) }
         if rest.hasSuffix("-errors") { return (String(rest.dropLast("-errors".count)), .errors) }
         return nil
+    }
+
+    /// The file's size in bytes: it is written to be measured, since it is never stored.
+    static func size(job: Job, kind: Kind, store: any JobStore) async throws -> Int {
+        var bytes = 0
+        try await write(job: job, kind: kind, store: store) { bytes += $0.count }
+        return bytes
+    }
+
+    /// A strong validator: a file's lines are fixed once its batch has ended, and a batch that
+    /// runs again (a retry of its failures) ends at another time.
+    static func etag(job: Job, kind: Kind) -> String {
+        "\"\(fileID(batchID: job.id, kind: kind))-\(Int(((job.finishedAt ?? job.createdAt).timeIntervalSince1970 * 1000).rounded()))\""
+    }
+
+    /// When the batch's output and error files go (`output_expires_after` from its end).
+    static func expiry(of job: Job) -> Date? {
+        guard let seconds = job.batch?.outputExpiresAfter, let finished = job.finishedAt else { return nil }
+        return finished.addingTimeInterval(Double(seconds))
     }
 
     /// Writes the file's lines in input order, a page at a time.
@@ -38,17 +57,45 @@ enum BatchOutput {
         }
     }
 
-    /// One item's line in the file of `kind`, or `nil` when it belongs in the other file (or
-    /// has not finished).
-    static func line(for item: Item, of job: Job, kind: Kind) -> JSONValue? {
-        let customID = item.input["custom_id"] ?? .null
-        let requestID = JSONValue.string("req_\(item.jobID.suffix(12))_\(item.index)")
-        switch (item.status, kind) {
-        case (.succeeded, .output):
-            let created = Int((item.finishedAt ?? Date()).timeIntervalSince1970)
-            let body: JSONValue = [
-                "id": .string("chatcmpl-\(item.jobID.suffix(12))-\(item.index)"), "object": "chat.completion", "created": .int(created),
-                "model": .string(item.model ?? ""),
+    /// The body OpenAI's endpoint would have answered a succeeded item's request with.
+    static func responseBody(for item: Item) -> JSONValue {
+        let created = Int((item.finishedAt ?? Date()).timeIntervalSince1970)
+        let reference = "\(item.jobID.suffix(12))-\(item.index)"
+        let model = JSONValue.string(item.model ?? "")
+        switch RequestLine.endpoint(of: item.input) {
+        case .embeddings:
+            let vectors = item.output?.arrayValue ?? []
+            return [
+                "object": "list",
+                "data": .array(vectors.enumerated().map { ["object": "embedding", "index": .int($0.offset), "embedding": $0.element] }),
+                "model": model,
+                "usage": ["prompt_tokens": .int(item.usage.promptTokens), "total_tokens": .int(item.usage.promptTokens)],
+            ]
+        case .responses:
+            let body = item.input["body"]
+            return [
+                "id": .string("resp_\(reference)"), "object": "response", "created_at": .int(created), "status": "completed",
+                "background": false, "error": nil, "incomplete_details": nil, "instructions": body?["instructions"] ?? .null,
+                "max_output_tokens": body?["max_output_tokens"] ?? .null, "model": model,
+                "output": [
+                    [
+                        "type": "message", "id": .string("msg_\(reference)"), "status": "completed", "role": "assistant",
+                        "content": [["type": "output_text", "text": .string(item.output?.plainText ?? ""), "annotations": []]],
+                    ]
+                ],
+                "parallel_tool_calls": true, "previous_response_id": nil, "store": false,
+                "temperature": body?["temperature"] ?? 1, "top_p": body?["top_p"] ?? 1, "tool_choice": "auto", "tools": [],
+                "text": ["format": ["type": "text"]], "truncation": "disabled",
+                "usage": [
+                    "input_tokens": .int(item.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0],
+                    "output_tokens": .int(item.usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
+                    "total_tokens": .int(item.usage.promptTokens + item.usage.completionTokens),
+                ],
+                "metadata": body?["metadata"] ?? [:],
+            ]
+        case .chatCompletions, .messages:
+            return [
+                "id": .string("chatcmpl-\(reference)"), "object": "chat.completion", "created": .int(created), "model": model,
                 "choices": [
                     [
                         "index": 0, "message": ["role": "assistant", "content": .string(item.output?.plainText ?? ""), "refusal": nil],
@@ -57,9 +104,19 @@ enum BatchOutput {
                 ],
                 "usage": Representation.usage(item.usage),
             ]
+        }
+    }
+
+    /// One item's line in the file of `kind`, or `nil` when it belongs in the other file (or
+    /// has not finished).
+    static func line(for item: Item, of job: Job, kind: Kind) -> JSONValue? {
+        let customID = item.input["custom_id"] ?? .null
+        let requestID = JSONValue.string("req_\(item.jobID.suffix(12))_\(item.index)")
+        switch (item.status, kind) {
+        case (.succeeded, .output):
             return [
                 "id": .string("batch_req_\(item.id)"), "custom_id": customID,
-                "response": ["status_code": 200, "request_id": requestID, "body": body], "error": nil,
+                "response": ["status_code": 200, "request_id": requestID, "body": responseBody(for: item)], "error": nil,
             ]
         case (.failed, .errors), (.cancelled, .errors):
             let code: String

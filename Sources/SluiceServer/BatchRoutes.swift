@@ -8,7 +8,8 @@ import SluiceStore
 
 /// The OpenAI Batch API: `/v1/files` and `/v1/batches`, in OpenAI's shapes and status codes,
 /// so the official SDKs drive Sluice unchanged. A batch is a job whose input format is
-/// `openai_batch` and whose provider is chosen per line by its `model`.
+/// `openai_batch` — chat-completions, embeddings or responses lines, as its `endpoint` says —
+/// and whose provider is chosen per line by its `model`.
 struct BatchRoutes {
     let api: SluiceAPI
     static let purposes: Set<String> = ["batch", "assistants", "fine-tune", "vision", "user_data", "evals"]
@@ -37,6 +38,7 @@ struct BatchRoutes {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type", "upload files as multipart/form-data with 'file' and 'purpose'")
         }
+        _ = try Idempotency.key(of: request)
         let id = Job.makeID(prefix: "file-")
         return try await api.inFolder("files/" + id) { folder in
             let upload = try await UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes)
@@ -44,18 +46,30 @@ struct BatchRoutes {
             guard upload.files.count == 1, let file = upload.files.first else {
                 throw APIError.badRequest("send exactly one 'file' part", param: "file")
             }
-            guard let purpose = upload.fields.last(where: { $0.name == "purpose" })?.value else {
-                throw APIError.badRequest("'purpose' is required", param: "purpose")
+            func field(_ name: String) -> String? { upload.fields.last(where: { $0.name == name })?.value }
+            guard let purpose = field("purpose") else { throw APIError.badRequest("'purpose' is required", param: "purpose") }
+            try Self.checkPurpose(purpose)
+            let expiresAfter = try ExpiresAfter.parse(
+                anchor: field("expires_after[anchor]"), seconds: field("expires_after[seconds]"), param: "expires_after")
+            return try await Idempotency.once(
+                request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.store,
+                discard: { await api.discard("files/" + id) }
+            ) {
+                let now = Date()
+                let stored = StoredFile(
+                    id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
+                    path: try await api.keep(file, in: "files/" + id), createdAt: now,
+                    expiresAt: expiresAfter.map { now.addingTimeInterval(Double($0)) })
+                try await api.store.createFile(stored)
+                return Idempotency.Answer(body: Self.file(stored))
             }
-            guard Self.purposes.contains(purpose) else {
-                throw APIError.badRequest(
-                    "unknown purpose '\(purpose)' (one of \(Self.purposes.sorted().joined(separator: ", ")))", param: "purpose")
-            }
-            let stored = StoredFile(
-                id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
-                path: try await api.keep(file, in: "files/" + id), createdAt: Date())
-            try await api.store.createFile(stored)
-            return Response.json(Self.file(stored))
+        }
+    }
+
+    static func checkPurpose(_ purpose: String) throws {
+        guard purposes.contains(purpose) else {
+            throw APIError.badRequest(
+                "unknown purpose '\(purpose)' (one of \(purposes.sorted().joined(separator: ", ")))", param: "purpose")
         }
     }
 
@@ -67,40 +81,44 @@ struct BatchRoutes {
         let page = try await api.store.files(
             owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
             after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1, oldestFirst: order == "asc")
-        return Response.json(Representation.page(page, limit: limit, id: \.id, render: Self.file))
+        let now = Date()
+        return Response.json(Representation.page(page.filter { !$0.hasExpired(now: now) }, limit: limit, id: \.id, render: Self.file))
     }
 
     func getFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let caller = try context.caller()
         if let (job, kind) = try await outputFile(id, caller: caller) {
-            var bytes = 0
-            try await BatchOutput.write(job: job, kind: kind, store: api.store) { bytes += $0.count }
-            return Response.json(Self.outputFileObject(id: id, job: job, kind: kind, bytes: bytes))
+            return Response.json(
+                Self.outputFileObject(id: id, job: job, kind: kind, bytes: try await BatchOutput.size(job: job, kind: kind, store: api.store)))
         }
         return Response.json(Self.file(try await ownedFile(id, caller: caller)))
     }
 
+    /// A file's bytes, resumable (``Download``): an uploaded file as stored, or a batch's
+    /// output or error file written from its items (measured first only when a range needs its size).
     func fileContent(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let caller = try context.caller()
         let store = api.store
         if let (job, kind) = try await outputFile(id, caller: caller) {
-            return Response(
-                status: .ok, headers: [.contentType: "application/octet-stream"],
-                body: ResponseBody { writer in
-                    try await BatchOutput.write(job: job, kind: kind, store: store) { try await writer.write(ByteBuffer(bytes: $0)) }
-                    try await writer.finish(nil)
-                })
+            return try await Download.response(
+                request, etag: BatchOutput.etag(job: job, kind: kind), size: nil,
+                measure: { try await BatchOutput.size(job: job, kind: kind, store: store) }
+            ) { range, writer in
+                var offset = 0
+                try await BatchOutput.write(job: job, kind: kind, store: store) { chunk in
+                    let part = Download.slice(chunk, at: offset, in: range)
+                    offset += chunk.count
+                    if !part.isEmpty { try await writer.write(ByteBuffer(bytes: part)) }
+                }
+            }
         }
         let file = try await ownedFile(id, caller: caller)
         let storage = api.storage
-        return Response(
-            status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(file.bytes)],
-            body: ResponseBody(contentLength: file.bytes) { writer in
-                try await storage.read(file.path) { chunk in try await writer.write(chunk) }
-                try await writer.finish(nil)
-            })
+        return try await Download.response(request, etag: "\"\(file.id)\"", size: file.bytes, measure: { file.bytes }) { range, writer in
+            try await storage.read(file.path, range: range) { chunk in try await writer.write(chunk) }
+        }
     }
 
     func deleteFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -112,15 +130,21 @@ struct BatchRoutes {
         return Response.json(["id": .string(file.id), "object": "file", "deleted": true])
     }
 
+    /// A file the caller may see and that has not expired; anything else is `404`.
     func ownedFile(_ id: String, caller: Principal) async throws -> StoredFile {
-        guard let file = try await api.store.file(id: id), caller.owns(file.owner) else { throw APIError.notFound("file \(id)") }
+        guard let file = try await api.store.file(id: id), caller.owns(file.owner), !file.hasExpired(now: Date()) else {
+            throw APIError.notFound("file \(id)")
+        }
         return file
     }
 
-    /// The batch behind an output or error file id, which Sluice writes from the items on demand.
+    /// The batch behind an output or error file id, which Sluice writes from the items on
+    /// demand; `404` once the batch's `output_expires_after` has passed.
     func outputFile(_ id: String, caller: Principal) async throws -> (Job, BatchOutput.Kind)? {
         guard let (batchID, kind) = BatchOutput.parse(fileID: id) else { return nil }
-        guard let job = try await api.store.job(id: batchID), job.batch != nil, caller.owns(job.owner) else {
+        guard let job = try await api.store.job(id: batchID), job.batch != nil, caller.owns(job.owner),
+            BatchOutput.expiry(of: job).map({ $0 > Date() }) ?? true
+        else {
             throw APIError.notFound("file \(id)")
         }
         return (job, kind)
@@ -130,6 +154,7 @@ struct BatchRoutes {
         [
             "id": .string(file.id), "object": "file", "bytes": .int(file.bytes),
             "created_at": .int(Int(file.createdAt.timeIntervalSince1970)),
+            "expires_at": file.expiresAt.map { .int(Int($0.timeIntervalSince1970)) } ?? .null,
             "filename": .string(file.filename), "purpose": .string(file.purpose), "status": "processed", "status_details": nil,
         ]
     }
@@ -138,6 +163,7 @@ struct BatchRoutes {
         [
             "id": .string(id), "object": "file", "bytes": .int(bytes),
             "created_at": .int(Int((job.finishedAt ?? job.createdAt).timeIntervalSince1970)),
+            "expires_at": BatchOutput.expiry(of: job).map { .int(Int($0.timeIntervalSince1970)) } ?? .null,
             "filename": .string("\(job.id)_\(kind == .output ? "output" : "error").jsonl"), "purpose": "batch_output",
             "status": "processed", "status_details": nil,
         ]
@@ -147,20 +173,16 @@ struct BatchRoutes {
 
     func createBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
+        _ = try Idempotency.key(of: request)
         let buffer = try await request.body.collect(upTo: 1 << 20)
-        let body: JSONValue
-        do {
-            body = try JSONParser.parse(buffer.readableBytesView)
-        } catch {
-            throw APIError.badRequest("the body is not valid JSON: line \(error.line), column \(error.column): \(error.message)")
-        }
-        guard case .object(let fields) = body else { throw APIError.badRequest("the body must be a JSON object") }
+        let fields = try SluiceAPI.jsonObject(buffer)
         guard let inputFileID = fields["input_file_id"]?.stringValue else {
             throw APIError.badRequest("input_file_id is required", param: "input_file_id")
         }
         guard let endpoint = fields["endpoint"]?.stringValue else { throw APIError.badRequest("endpoint is required", param: "endpoint") }
-        guard endpoint == ChatRequestLine.endpoint else {
-            throw APIError.badRequest("endpoint must be \(ChatRequestLine.endpoint); other endpoints are not supported", param: "endpoint")
+        guard let batchEndpoint = BatchEndpoint(rawValue: endpoint), BatchEndpoint.openAI.contains(batchEndpoint) else {
+            throw APIError.badRequest(
+                "endpoint must be one of \(BatchEndpoint.openAI.map(\.rawValue).joined(separator: ", "))", param: "endpoint")
         }
         guard let window = fields["completion_window"]?.stringValue, Self.completionWindows[window] != nil else {
             throw APIError.badRequest("completion_window must be 24h", param: "completion_window")
@@ -178,43 +200,54 @@ struct BatchRoutes {
             metadata = members
         default: throw APIError.badRequest("metadata must be an object of strings", param: "metadata")
         }
+        let outputExpiresAfter = try ExpiresAfter.parse(fields["output_expires_after"], param: "output_expires_after")
         let file = try await ownedFile(inputFileID, caller: caller)
         guard file.purpose == "batch" else {
             throw APIError.badRequest(
                 "file \(inputFileID) was uploaded with purpose '\(file.purpose)', not 'batch'", param: "input_file_id")
         }
-        let spec: JobSpec
+        let spec = try batchSpec(format: .openAIBatch)
+        let id = Job.makeID(prefix: "batch_")
+        return try await Idempotency.once(
+            request, caller: caller, route: "POST /v1/batches", fingerprint: Idempotency.digest(String(buffer: buffer)), store: api.store,
+            discard: {}
+        ) {
+            try await api.inFolder(id) { _ in
+                let now = Date()
+                // The batch keeps its input even if the file is deleted: a hard link on disk, a
+                // server-side copy in a bucket.
+                let path = try await api.storage.copy(file.path, to: id + "/input.jsonl")
+                let job = try await api.store.createJob(
+                    NewJob(
+                        id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)",
+                        spec: spec, sources: [JobSource(path: path, displayName: file.filename, format: .openAIBatch)],
+                        batch: BatchAttributes(
+                            inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata,
+                            outputExpiresAfter: outputExpiresAfter),
+                        expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0)),
+                    now: now)
+                api.ingest.wake()
+                return Idempotency.Answer(body: try await batchObject(job))
+            }
+        }
+    }
+
+    /// The spec every batch runs with: lines routed by model. No failure brake: the Batch APIs
+    /// have no resume, so a paused batch could never finish; failing lines end as errors in
+    /// the batch's results, as the providers' own do.
+    func batchSpec(format: InputFormat) throws -> JobSpec {
         do {
-            // No failure brake: the Batch API has no resume, so a paused batch could never finish;
-            // failing lines end as errors in the batch's error file, as OpenAI's do.
-            spec = try api.resolver.resolve([
-                "input": ["format": .string(InputFormat.openAIBatch.rawValue)], "provider": .string(JobSpec.routedProvider),
-                "failure_brake": false,
+            return try api.resolver.resolve([
+                "input": ["format": .string(format.rawValue)], "provider": .string(JobSpec.routedProvider), "failure_brake": false,
             ])
         } catch {
             // The server's own configuration is at fault: a failure, told as one.
             throw APIError(.internalServerError, code: "server_error", "the batch spec does not resolve: \(error)")
         }
-        let id = Job.makeID(prefix: "batch_")
-        let now = Date()
-        return try await api.inFolder(id) { _ in
-            // The batch keeps its input even if the file is deleted: a hard link on disk, a
-            // server-side copy in a bucket.
-            let path = try await api.storage.copy(file.path, to: id + "/input.jsonl")
-            let job = try await api.store.createJob(
-                NewJob(
-                    id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)", spec: spec,
-                    sources: [JobSource(path: path, displayName: file.filename, format: .openAIBatch)],
-                    batch: BatchAttributes(inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata),
-                    expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0)),
-                now: now)
-            api.ingest.wake()
-            return Response.json(Self.batch(job))
-        }
     }
 
     func getBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        Response.json(Self.batch(try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())))
+        Response.json(try await batchObject(try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())))
     }
 
     func listBatches(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -224,24 +257,35 @@ struct BatchRoutes {
             JobQuery(
                 owner: caller.isAdmin ? nil : caller.user, kind: .batch, after: request.uri.queryParameters["after"].map(String.init),
                 limit: limit + 1))
-        return Response.json(Representation.page(page, limit: limit, id: \.id, render: Self.batch))
+        var objects: [JSONValue] = []
+        for job in page { objects.append(try await batchObject(job)) }
+        return Response.json(Representation.page(Array(zip(page, objects)), limit: limit, id: \.0.id, render: \.1))
     }
 
     func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())
         let cancelled = try await api.store.cancel(jobID: job.id, now: Date())
-        return Response.json(Self.batch(cancelled))
+        return Response.json(try await batchObject(cancelled))
     }
 
     func ownedBatch(_ id: String, caller: Principal) async throws -> Job {
-        guard let job = try await api.store.job(id: id), job.batch != nil, caller.owns(job.owner) else {
+        guard let job = try await api.store.job(id: id), let batch = job.batch, batch.endpoint != BatchEndpoint.messages.rawValue,
+            caller.owns(job.owner)
+        else {
             throw APIError.notFound("batch \(id)")
         }
         return job
     }
 
+    /// The batch object with its `model`: the model its first request names (a batch is one
+    /// model's, as OpenAI's are), `nil` until its lines are read.
+    func batchObject(_ job: Job) async throws -> JSONValue {
+        let first = try await api.store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1).first
+        return Self.batch(job, model: first.flatMap { RequestLine.model(of: $0.input) })
+    }
+
     /// The OpenAI batch object for a job; counts are live while it runs.
-    static func batch(_ job: Job) -> JSONValue {
+    static func batch(_ job: Job, model: String?) -> JSONValue {
         let attributes = job.batch
         func seconds(_ date: Date?) -> JSONValue { date.map { .int(Int($0.timeIntervalSince1970)) } ?? .null }
         // OpenAI's `failed` means the input was refused; a batch whose every request failed
@@ -261,7 +305,8 @@ struct BatchRoutes {
         var object = JSONObject()
         object["id"] = .string(job.id)
         object["object"] = "batch"
-        object["endpoint"] = .string(attributes?.endpoint ?? ChatRequestLine.endpoint)
+        object["endpoint"] = .string(attributes?.endpoint ?? BatchEndpoint.chatCompletions.rawValue)
+        object["model"] = model.map(JSONValue.string) ?? .null
         if job.errors.isEmpty || !inputRefused {
             object["errors"] = .null
         } else {

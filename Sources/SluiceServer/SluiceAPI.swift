@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SluiceCore
 import SluiceEngine
 import SluicePresets
@@ -16,6 +17,8 @@ struct SluiceAPI: Sendable {
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
     let uploads: UploadSlots
+    /// Which webhook targets may be registered.
+    let webhooks: WebhookSettings
 
     /// A job the caller may see; anyone else's is `404`, exactly like a missing one.
     func ownedJob(_ id: String, by caller: Principal) async throws -> Job {
@@ -92,6 +95,23 @@ struct SluiceAPI: Sendable {
     /// Removes what is kept under the folder `name` (a job's or a file's uploads).
     func discard(_ name: String) async {
         try? await storage.remove(folder: name)
+    }
+
+    /// The request's body as a JSON object (at most `limit` bytes), or `400` saying what is wrong.
+    func jsonObject(_ request: Request, limit: Int = 1 << 20) async throws -> JSONObject {
+        try Self.jsonObject(try await request.body.collect(upTo: limit))
+    }
+
+    /// A received body as a JSON object, or `400` saying what is wrong.
+    static func jsonObject(_ buffer: ByteBuffer) throws -> JSONObject {
+        let body: JSONValue
+        do {
+            body = try JSONParser.parse(buffer.readableBytesView)
+        } catch {
+            throw APIError.badRequest("the body is not valid JSON: line \(error.line), column \(error.column): \(error.message)")
+        }
+        guard case .object(let fields) = body else { throw APIError.badRequest("the body must be a JSON object") }
+        return fields
     }
 
     /// `limit` from the query: 1…`maximum`, `fallback` when absent.

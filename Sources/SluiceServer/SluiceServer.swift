@@ -34,7 +34,12 @@ public enum SluiceServer {
             metrics: metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none)
         let api = SluiceAPI(
             store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
-            uploads: UploadSlots(perKey: configuration.maxUploadsPerKey))
+            uploads: UploadSlots(perKey: configuration.maxUploadsPerKey), webhooks: resolver.configuration.webhooks)
+        let housekeeping: [any Service] = [
+            WebhookDispatcher(
+                store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger),
+            Housekeeper(store: store, storage: storage, logger: logger),
+        ]
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -52,6 +57,9 @@ public enum SluiceServer {
         let routes = RouteTable(router: router, paths: paths)
         JobRoutes(api: api).add(to: routes)
         BatchRoutes(api: api).add(to: routes)
+        UploadRoutes(api: api).add(to: routes)
+        WebhookRoutes(api: api).add(to: routes)
+        MessageBatchRoutes(api: api).add(to: routes)
         OperationsRoutes(api: api, metrics: metrics).add(to: routes)
         WebRoutes(api: api, assets: try WebAssets.load()).add(to: routes)
 
@@ -68,7 +76,7 @@ public enum SluiceServer {
             server: try configuration.tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: try Self.serving($0)) }
                 ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
-            services: [ingest] + services,
+            services: [ingest] + housekeeping + services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -1,3 +1,4 @@
+import Crypto
 import NIOCore
 import NIOFileSystem
 
@@ -16,6 +17,10 @@ final class UploadFile {
     let path: String
     let limit: Int
     private(set) var bytes = 0
+    /// The SHA-256 of the bytes, in hex, once ``finish()`` has run: what an idempotent retry
+    /// of the upload is recognised by.
+    private(set) var digest = ""
+    private var hasher = SHA256()
     private let handle: WriteFileHandle
     private var writer: BufferedWriter<WriteFileHandle>
     private var closed = false
@@ -33,11 +38,13 @@ final class UploadFile {
 
     func write(_ chunk: ByteBuffer) async throws {
         try count(chunk.readableBytes)
+        chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
         _ = try await writer.write(contentsOf: chunk)
     }
 
     func write(_ chunk: ArraySlice<UInt8>) async throws {
         try count(chunk.count)
+        chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         _ = try await writer.write(contentsOf: chunk)
     }
 
@@ -52,6 +59,7 @@ final class UploadFile {
         try await handle.synchronize()
         try await handle.close(makeChangesVisible: true)
         closed = true
+        digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Closes the file without ever giving it its name: nothing is left. Does nothing once

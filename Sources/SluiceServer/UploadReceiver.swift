@@ -11,10 +11,20 @@ struct ReceivedUpload {
         var filename: String
         var contentType: String?
         var bytes: Int
+        /// The SHA-256 of its bytes, in hex.
+        var digest: String
     }
 
     var fields: [(name: String, value: String)] = []
     var files: [File] = []
+
+    /// What identifies the upload whatever multipart boundary carried it: its fields and its
+    /// files' names, sizes and digests, for recognising a retried create (``Idempotency``).
+    var fingerprint: String {
+        var parts = fields.map { "field \($0.name)=\($0.value)" }
+        parts += files.map { "file \($0.filename) \($0.bytes) \($0.digest)" }
+        return Idempotency.digest(parts.joined(separator: "\n"))
+    }
 }
 
 /// Streams a request body to disk — raw, or `multipart/form-data` split into its parts —
@@ -26,8 +36,8 @@ struct UploadReceiver {
     /// The largest non-file form field (a spec, a preset name).
     static let maxFieldBytes = 1 << 20
 
-    /// `multipart/form-data`: every part with a file name (or named `file`) goes to disk.
-    func receiveMultipart(_ body: RequestBody, boundary: String) async throws -> ReceivedUpload {
+    /// `multipart/form-data`: every part with a file name, or named in `fileFields`, goes to disk.
+    func receiveMultipart(_ body: RequestBody, boundary: String, fileFields: Set<String> = ["file"]) async throws -> ReceivedUpload {
         var parser = MultipartParser(boundary: boundary)
         var upload = ReceivedUpload()
         var total = 0
@@ -49,7 +59,7 @@ struct UploadReceiver {
                     case .partStart(let part):
                         currentPart = part
                         fieldBytes.removeAll()
-                        if part.filename != nil || part.name == "file" {
+                        if part.filename != nil || fileFields.contains(part.name) {
                             let name = Self.safeName(part.filename ?? "upload", index: upload.files.count)
                             currentFile = try await UploadFile(path: directory + "/" + name, limit: limit)
                         }
@@ -69,7 +79,8 @@ struct UploadReceiver {
                             currentFile = nil
                             upload.files.append(
                                 .init(
-                                    path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes))
+                                    path: file.path, filename: part.filename ?? "upload", contentType: part.contentType, bytes: file.bytes,
+                                    digest: file.digest))
                         } else {
                             upload.fields.append((part.name, String(decoding: fieldBytes, as: UTF8.self)))
                         }
@@ -99,7 +110,8 @@ struct UploadReceiver {
             await file.discard()
             throw error is UploadFile.TooLarge ? APIError.tooLarge(limit: limit) : error
         }
-        return ReceivedUpload(files: [.init(path: file.path, filename: filename, contentType: contentType, bytes: file.bytes)])
+        return ReceivedUpload(
+            files: [.init(path: file.path, filename: filename, contentType: contentType, bytes: file.bytes, digest: file.digest)])
     }
 
     /// A file name safe to create inside the upload folder, unique per part, keeping its extension.

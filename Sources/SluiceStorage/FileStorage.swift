@@ -17,8 +17,9 @@ public protocol FileStorage: Sendable {
     /// Copies a kept file to `name`, so the copy outlives the original's deletion.
     func copy(_ location: String, to name: String) async throws -> String
 
-    /// Streams a kept file's bytes to `consume`, in order.
-    func read(_ location: String, _ consume: (ByteBuffer) async throws -> Void) async throws
+    /// Streams a kept file's bytes to `consume`, in order: all of them, or those at the
+    /// offsets `range` gives (a resumed download).
+    func read(_ location: String, range: Range<Int>?, _ consume: (ByteBuffer) async throws -> Void) async throws
 
     /// Runs `body` with a local path holding the file's bytes: the file itself on disk, or a
     /// temporary download removed afterwards.
@@ -26,6 +27,13 @@ public protocol FileStorage: Sendable {
 
     /// Removes everything kept under the folder `name`, and its spool. Missing is not an error.
     func remove(folder name: String) async throws
+}
+
+extension FileStorage {
+    /// Streams all of a kept file's bytes to `consume`, in order.
+    public func read(_ location: String, _ consume: (ByteBuffer) async throws -> Void) async throws {
+        try await read(location, range: nil, consume)
+    }
 }
 
 /// A storage failure, said without credentials or signatures.
@@ -63,10 +71,13 @@ public struct LocalFileStorage: FileStorage {
     }
 
     /// Read through NIO's file system, on its thread pool rather than the cooperative pool.
-    public func read(_ location: String, _ consume: (ByteBuffer) async throws -> Void) async throws {
+    public func read(_ location: String, range: Range<Int>?, _ consume: (ByteBuffer) async throws -> Void) async throws {
         do {
             try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(location)) { handle in
-                for try await chunk in handle.readChunks(chunkLength: .kibibytes(256)) { try await consume(chunk) }
+                let chunks =
+                    range.map { handle.readChunks(in: Int64($0.lowerBound)..<Int64($0.upperBound), chunkLength: .kibibytes(256)) }
+                    ?? handle.readChunks(chunkLength: .kibibytes(256))
+                for try await chunk in chunks { try await consume(chunk) }
             }
         } catch let error as FileSystemError where error.code == .notFound {
             throw StorageError("file \(location) is missing")

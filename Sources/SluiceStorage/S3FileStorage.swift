@@ -115,9 +115,11 @@ public final class S3FileStorage: FileStorage {
         return self.location(target)
     }
 
-    public func read(_ location: String, _ consume: (ByteBuffer) async throws -> Void) async throws {
-        let response = try await execute("GET", key: try key(of: location), query: [], headers: [], body: nil)
-        guard response.status == .ok else {
+    public func read(_ location: String, range: Range<Int>?, _ consume: (ByteBuffer) async throws -> Void) async throws {
+        if let range, range.isEmpty { return }
+        let headers = range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? []
+        let response = try await execute("GET", key: try key(of: location), query: [], headers: headers, body: nil)
+        guard response.status == (range == nil ? .ok : .partialContent) else {
             let body = try await response.body.collect(upTo: 1 << 16)
             throw Self.failure(response.status, body: Data(buffer: body), doing: "GET \(location)")
         }

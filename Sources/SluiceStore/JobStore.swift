@@ -8,7 +8,7 @@ import SluiceCore
 /// API, can never disagree. Every time is passed in, so tests control the clock.
 ///
 /// One protocol, a driver per database, and one conformance suite that runs against each.
-public protocol JobStore: Sendable {
+public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// Creates a job in `validating`; its items are appended by the process that leases its ingest.
     func createJob(_ job: NewJob, now: Date) async throws -> Job
 
@@ -142,6 +142,8 @@ public protocol JobStore: Sendable {
     /// or, with `oldestFirst`, oldest first.
     func files(owner: String?, purpose: String?, after: String?, limit: Int, oldestFirst: Bool) async throws -> [StoredFile]
     func deleteFile(id: String) async throws -> Bool
+    /// Files whose `expires_at` has passed, oldest first, for the housekeeper to remove.
+    func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile]
 
     func createKey(_ key: APIKeyRecord) async throws
     /// The key whose secret hashes to `hash`, revoked or not.
@@ -202,15 +204,19 @@ public enum JobActivity {
 
 /// Which jobs a list asks for.
 public struct JobQuery: Sendable {
-    public enum Kind: Sendable { case any, native, batch }
+    /// Native jobs, OpenAI batches, or Anthropic message batches (`msgbatch_…`).
+    public enum Kind: Sendable { case any, native, batch, messageBatch }
     public var owner: String?
     public var status: JobStatus?
     public var kind: Kind
     /// The id of the last job of the previous page.
     public var after: String?
+    /// The id of the first job of the next page: the jobs just newer than it, newest first.
+    public var before: String?
     public var limit: Int
 
-    public init(owner: String?, status: JobStatus? = nil, kind: Kind = .any, after: String? = nil, limit: Int) {
+    public init(owner: String?, status: JobStatus? = nil, kind: Kind = .any, after: String? = nil, before: String? = nil, limit: Int) {
+        self.before = before
         self.owner = owner
         self.status = status
         self.kind = kind
@@ -240,8 +246,13 @@ public struct StoredFile: Sendable, Equatable {
     public var bytes: Int
     public var path: String
     public var createdAt: Date
+    /// When the file is deleted by itself (`expires_after`); `nil` keeps it until deleted.
+    public var expiresAt: Date?
 
-    public init(id: String, owner: String, filename: String, purpose: String, bytes: Int, path: String, createdAt: Date) {
+    public init(
+        id: String, owner: String, filename: String, purpose: String, bytes: Int, path: String, createdAt: Date, expiresAt: Date? = nil
+    ) {
+        self.expiresAt = expiresAt
         self.id = id
         self.owner = owner
         self.filename = filename
@@ -250,6 +261,10 @@ public struct StoredFile: Sendable, Equatable {
         self.path = path
         self.createdAt = createdAt
     }
+}
+
+extension StoredFile {
+    public func hasExpired(now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
 }
 
 /// An API key as stored: never the secret, only its SHA-256 and a short prefix to recognise it by.

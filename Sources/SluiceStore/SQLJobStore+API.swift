@@ -18,17 +18,25 @@ extension SQLJobStore {
         switch query.kind {
         case .any: break
         case .native: conditions.append("batch IS NULL")
-        case .batch: conditions.append("batch IS NOT NULL")
+        case .batch: conditions.append("batch IS NOT NULL AND substr(id, 1, 9) <> 'msgbatch_'")
+        case .messageBatch: conditions.append("substr(id, 1, 9) = 'msgbatch_'")
         }
         if let after = query.after {
             // An unknown cursor matches nothing rather than restarting the list.
             conditions.append("seq < COALESCE((SELECT seq FROM jobs WHERE id = ?), -1)")
             arguments.append(.text(after))
         }
-        let filter = conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ")
-        return try await read { [arguments] tx in
-            try Self.fetchJobs(tx, where: "\(filter) ORDER BY seq DESC LIMIT ?", arguments + [SQLValue(query.limit)])
+        if let before = query.before {
+            conditions.append("seq > COALESCE((SELECT seq FROM jobs WHERE id = ?), 9223372036854775807)")
+            arguments.append(.text(before))
         }
+        let filter = conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ")
+        // Newer than a cursor means the oldest of those first, then turned newest first again.
+        let order = query.before == nil ? "DESC" : "ASC"
+        let jobs = try await read { [arguments] tx in
+            try Self.fetchJobs(tx, where: "\(filter) ORDER BY seq \(order) LIMIT ?", arguments + [SQLValue(query.limit)])
+        }
+        return query.before == nil ? jobs : jobs.reversed()
     }
 
     public func retryFailed(jobID: String, now: Date) async throws -> Job {
@@ -36,7 +44,7 @@ extension SQLJobStore {
             guard
                 let row = try tx.row(
                     """
-                    UPDATE jobs SET status = 'running', status_reason = NULL, finished_at = NULL
+                    UPDATE jobs SET status = 'running', status_reason = NULL, finished_at = NULL, announced = 0
                     WHERE id = ? AND status IN (\(JobAction.retryFailed.allowedFrom.sqlList)) AND failed > 0 RETURNING seq
                     """, [.text(jobID)])
             else {
@@ -95,10 +103,10 @@ extension SQLJobStore {
     public func createFile(_ file: StoredFile) async throws {
         try await write { tx in
             try tx.execute(
-                "INSERT INTO files (\(StoreRows.fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO files (\(StoreRows.fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(file.id), .text(file.owner), .text(file.filename), .text(file.purpose), SQLValue(file.bytes), .text(file.path),
-                    SQLValue(file.createdAt),
+                    SQLValue(file.createdAt), SQLValue(file.expiresAt),
                 ])
         }
     }
@@ -130,6 +138,14 @@ extension SQLJobStore {
             try tx.rows(
                 "SELECT \(StoreRows.fileColumns) FROM files \(filter) ORDER BY seq \(oldestFirst ? "ASC" : "DESC") LIMIT ?",
                 arguments + [SQLValue(limit)]
+            ).map(StoreRows.file)
+        }
+    }
+
+    public func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile] {
+        try await read { tx in
+            try tx.rows(
+                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", [SQLValue(now), SQLValue(limit)]
             ).map(StoreRows.file)
         }
     }

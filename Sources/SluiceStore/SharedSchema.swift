@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Schema statements whose text is the same on every driver: written once, applied by each
 /// driver's migration of the same name.
 public enum SharedSchema {
@@ -77,5 +79,101 @@ extension SharedSchema {
             PRIMARY KEY (job_seq, bucket)
         )
         """,
+    ]
+}
+
+extension SharedSchema {
+    /// Migration `009_batch_apis`: what the wider batch APIs need of the schema.
+    ///
+    /// Files may expire. A job is `announced` once its ending's webhook deliveries are in the
+    /// outbox (jobs that ended before this migration count as announced: nobody was listening).
+    /// `webhook_endpoints` keep their signing secret (it must sign, so it cannot be a hash);
+    /// `webhook_deliveries` is the outbox — one row per event and endpoint, its id the
+    /// `webhook-id` every attempt carries — and `webhook_attempts` what each try got.
+    /// `idempotency_keys` remember a create's answer by the caller's key; `uploads` and
+    /// `upload_parts` hold a chunked upload until it completes into a file.
+    public static let batchAPIs = [
+        "ALTER TABLE files ADD COLUMN expires_at DOUBLE PRECISION",
+        "CREATE INDEX files_by_expiry ON files(expires_at) WHERE expires_at IS NOT NULL",
+        "ALTER TABLE jobs ADD COLUMN announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1))",
+        "UPDATE jobs SET announced = 1 WHERE status IN (\(JobStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ", ")))",
+        "CREATE INDEX jobs_unannounced ON jobs(seq) WHERE announced = 0",
+        """
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX webhook_endpoints_by_owner ON webhook_endpoints(owner, created_at)",
+        """
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            next_attempt_at DOUBLE PRECISION NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at DOUBLE PRECISION,
+            created_at DOUBLE PRECISION NOT NULL,
+            finished_at DOUBLE PRECISION
+        )
+        """,
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending'",
+        "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at)",
+        """
+        CREATE TABLE webhook_attempts (
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL CHECK (attempt > 0),
+            at DOUBLE PRECISION NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            PRIMARY KEY (delivery_id, attempt)
+        )
+        """,
+        """
+        CREATE TABLE idempotency_keys (
+            owner TEXT NOT NULL,
+            key TEXT NOT NULL,
+            route TEXT NOT NULL,
+            fingerprint TEXT,
+            response TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (owner, key)
+        )
+        """,
+        "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at)",
+        """
+        CREATE TABLE uploads (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            mime_type TEXT NOT NULL,
+            bytes BIGINT NOT NULL CHECK (bytes >= 0),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'cancelled', 'expired')),
+            file_id TEXT,
+            file_expires_after BIGINT,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX uploads_pending_by_expiry ON uploads(expires_at) WHERE status = 'pending'",
+        """
+        CREATE TABLE upload_parts (
+            id TEXT PRIMARY KEY,
+            upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+            bytes BIGINT NOT NULL CHECK (bytes >= 0),
+            path TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX upload_parts_by_upload ON upload_parts(upload_id)",
     ]
 }

@@ -15,7 +15,7 @@ public enum StoreRows {
         completion_tokens, model, started_at, finished_at, pack_size, cached, round
         """
 
-    public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at"
+    public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at, expires_at"
 
     public static let keyColumns = "id, user_name, is_admin, hash, prefix, created_at, revoked_at"
 
@@ -95,7 +95,8 @@ public enum StoreRows {
     public static func file(_ row: SQLRow) throws -> StoredFile {
         StoredFile(
             id: try row.text("id"), owner: try row.text("owner"), filename: try row.text("filename"), purpose: try row.text("purpose"),
-            bytes: try row.int("bytes"), path: try row.text("path"), createdAt: try row.date("created_at"))
+            bytes: try row.int("bytes"), path: try row.text("path"), createdAt: try row.date("created_at"),
+            expiresAt: try row.optionalDate("expires_at"))
     }
 
     public static func key(_ row: SQLRow) throws -> APIKeyRecord {

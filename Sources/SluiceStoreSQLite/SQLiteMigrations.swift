@@ -239,6 +239,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("008_web_sessions_activity") { db in
             for statement in SharedSchema.webSessionsActivity { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("009_batch_apis") { db in
+            for statement in SharedSchema.batchAPIs { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

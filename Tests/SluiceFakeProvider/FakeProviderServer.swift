@@ -109,7 +109,8 @@ public final class FakeProviderServer: Sendable {
             if let fixed = behaviour.fixedError {
                 return .respond(status: fixed.status, headers: [], body: Self.errorBody(fixed.message), after: 0)
             }
-            guard path.hasSuffix("/chat/completions") || anthropic, let request else {
+            let embeddings = path.hasSuffix("/embeddings")
+            guard path.hasSuffix("/chat/completions") || embeddings || anthropic, let request else {
                 return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
             }
             // Rate limits, counted on arrival as real providers do; tokens as the reply's usage will state them.
@@ -128,7 +129,7 @@ public final class FakeProviderServer: Sendable {
                     }
                 }
             }
-            let reply = Self.reply(to: request, anthropic: anthropic, spoil: spoil, pick: pick)
+            let reply = embeddings ? Self.embeddings(for: request) : Self.reply(to: request, anthropic: anthropic, spoil: spoil, pick: pick)
             if reply.packedRows > 0 {
                 state.counters.packedRows += reply.packedRows
                 if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
@@ -268,6 +269,25 @@ public final class FakeProviderServer: Sendable {
     /// or plain text when there is none. A packed request (a keyed `results` schema) gets one
     /// entry per row, each answered from that row's own text, then `spoil`ed if asked (`pick`,
     /// from 0 to 1, chooses the row).
+    /// An embeddings reply: the built-in provider's vectors, listed last to first by `index` so a
+    /// client that ignores the index is caught.
+    static func embeddings(for request: JSONValue) -> (body: String, tokens: Double?, packedRows: Int) {
+        let texts = request["input"]?.arrayValue?.compactMap(\.stringValue) ?? request["input"]?.stringValue.map { [$0] } ?? []
+        let dimensions = request["dimensions"]?.intValue ?? 64
+        let data: [JSONValue] = texts.enumerated().reversed().map { index, text in
+            [
+                "object": "embedding", "index": .int(index),
+                "embedding": .array(OfflineEmbedding.vector(of: text, dimensions: dimensions).map(JSONValue.double)),
+            ]
+        }
+        let tokens = max(1, texts.reduce(0) { $0 + $1.utf8.count } / 4)
+        let body = JSONWriter.string([
+            "object": "list", "data": .array(data), "model": .string(request["model"]?.stringValue ?? "fake"),
+            "usage": ["prompt_tokens": .int(tokens), "total_tokens": .int(tokens)],
+        ])
+        return (body, Double(tokens), 0)
+    }
+
     static func reply(to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0) -> (
         body: String, tokens: Double?, packedRows: Int
     ) {

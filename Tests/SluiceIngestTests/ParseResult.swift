@@ -38,7 +38,7 @@ struct ParseResult {
                 switch format {
                 case .csv: try CSVRecordParser(reader: reader, delimiter: options.delimiter)
                 case .json: JSONArrayRecordParser(reader: reader, recordsMember: options.records)
-                case .jsonl, .openAIBatch: JSONLinesRecordParser(reader: reader)
+                case .jsonl, .openAIBatch, .anthropicBatch: JSONLinesRecordParser(reader: reader)
                 case .text, .pdf, .xlsx: TextRecordParser(reader: reader, mode: options.textMode)
                 }
             while let step = try parser.next() {

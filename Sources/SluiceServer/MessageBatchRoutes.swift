@@ -1,0 +1,221 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SluiceCore
+import SluiceStore
+
+/// Anthropic's Message Batches (`/v1/messages/batches`), in Anthropic's shapes, limits and
+/// error bodies, so the official Anthropic SDK drives Sluice unchanged. A message batch is a
+/// job of `anthropic_batch` lines (`{"custom_id", "params"}`), each routed by its model like an
+/// OpenAI batch line; its `request_counts` are live while it runs (Anthropic's stay at zero until
+/// the end).
+struct MessageBatchRoutes {
+    let api: SluiceAPI
+    static let pathPrefix = "/v1/messages"
+    /// Anthropic's limits on one batch.
+    static let maximumRequests = 100_000
+    static let maximumBytes = 256 << 20
+    static let window = 24.0 * 3600
+
+    func add(to routes: RouteTable) {
+        routes.add(.post, "/v1/messages/batches", create)
+        routes.add(.get, "/v1/messages/batches", list)
+        routes.add(.get, "/v1/messages/batches/:id", get)
+        routes.add(.post, "/v1/messages/batches/:id/cancel", cancel)
+        routes.add(.delete, "/v1/messages/batches/:id", delete)
+        routes.add(.get, "/v1/messages/batches/:id/results", results)
+    }
+
+    /// Checks every request as Anthropic does before answering — a bad one refuses the whole
+    /// batch, naming it (`requests.3.params.max_tokens: …`) — then keeps them as JSON Lines.
+    func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = min(Self.maximumBytes, api.configuration.maxUploadBytes)
+        let fields = try await api.jsonObject(request, limit: limit)
+        if let unknown = fields.keys.first(where: { $0 != "requests" }) {
+            throw APIError.badRequest("\(unknown): Extra inputs are not permitted", param: unknown)
+        }
+        guard case .array(let requests)? = fields["requests"], (1...Self.maximumRequests).contains(requests.count) else {
+            throw APIError.badRequest("requests: must be a list of 1 to \(Self.maximumRequests) requests", param: "requests")
+        }
+        var seen = Set<String>()
+        var lines: [UInt8] = []
+        for (index, entry) in requests.enumerated() {
+            guard case .object(let line) = entry else { throw APIError.badRequest("requests.\(index): must be an object") }
+            if let unknown = line.keys.first(where: { $0 != "custom_id" && $0 != "params" }) {
+                throw APIError.badRequest("requests.\(index).\(unknown): Extra inputs are not permitted")
+            }
+            switch RequestLine.check(line, endpoints: [.messages]) {
+            case .failure(let problem):
+                throw APIError.badRequest("requests.\(index).\(problem.param ?? ""): \(problem.message)")
+            case .success(let customID):
+                guard seen.insert(customID).inserted else {
+                    throw APIError.badRequest("requests.\(index).custom_id: '\(customID)' is used by an earlier request; each must be unique")
+                }
+            }
+            JSONWriter.write(entry, to: &lines)
+            lines.append(0x0A)
+        }
+        let spec = try BatchRoutes(api: api).batchSpec(format: .anthropicBatch)
+        let id = Job.makeID(prefix: "msgbatch_")
+        return try await api.inFolder(id) { folder in
+            let file = try await UploadFile(path: folder + "/input.jsonl", limit: lines.count)
+            do {
+                try await file.write(lines[...])
+                try await file.finish()
+            } catch {
+                await file.discard()
+                throw error
+            }
+            let path = try await api.keep(
+                ReceivedUpload.File(path: file.path, filename: "requests.jsonl", contentType: nil, bytes: file.bytes, digest: file.digest),
+                in: id)
+            let now = Date()
+            let job = try await api.store.createJob(
+                NewJob(
+                    id: id, owner: caller.user, name: "message batch of \(requests.count) requests", spec: spec,
+                    sources: [JobSource(path: path, displayName: "requests.jsonl", format: .anthropicBatch)],
+                    batch: BatchAttributes(
+                        inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
+                        requestCount: requests.count),
+                    expiresAt: now.addingTimeInterval(Self.window)),
+                now: now)
+            api.ingest.wake()
+            return Response.json(object(job, request: request))
+        }
+    }
+
+    func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        Response.json(object(try await owned(request, context: context), request: request))
+    }
+
+    /// Newest first; `after_id` pages to older batches, `before_id` to newer.
+    func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = try SluiceAPI.limit(request, fallback: 20, maximum: 1_000)
+        let after = request.uri.queryParameters["after_id"].map(String.init)
+        let before = request.uri.queryParameters["before_id"].map(String.init)
+        guard after == nil || before == nil else { throw APIError.badRequest("give after_id or before_id, not both") }
+        var page = try await api.store.jobs(
+            JobQuery(owner: caller.isAdmin ? nil : caller.user, kind: .messageBatch, after: after, before: before, limit: limit + 1))
+        let hasMore = page.count > limit
+        if hasMore {
+            // The extra row is the one past the page: the oldest going back, the newest going forward.
+            if before == nil { page.removeLast() } else { page.removeFirst() }
+        }
+        return Response.json([
+            "data": .array(page.map { object($0, request: request) }), "has_more": .bool(hasMore),
+            "first_id": page.first.map { .string($0.id) } ?? .null, "last_id": page.last.map { .string($0.id) } ?? .null,
+        ])
+    }
+
+    func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await owned(request, context: context)
+        guard !job.status.isFinal else { return Response.json(object(job, request: request)) }
+        return Response.json(object(try await api.store.cancel(jobID: job.id, now: Date()), request: request))
+    }
+
+    /// Only an ended batch may be deleted, as Anthropic has it.
+    func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await owned(request, context: context)
+        guard job.status.isFinal else {
+            throw APIError.badRequest("message batch \(job.id) has not ended; cancel it and wait for it to end before deleting it")
+        }
+        try await api.store.deleteJob(jobID: job.id)
+        await api.discard(job.id)
+        return Response.json(["id": .string(job.id), "type": "message_batch_deleted"])
+    }
+
+    /// The results as JSON Lines, once the batch has ended.
+    func results(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await owned(request, context: context)
+        guard job.status.isFinal else {
+            throw APIError.badRequest("message batch \(job.id) is still processing; its results are ready once it has ended")
+        }
+        let store = api.store
+        // Asked once before the status line, so a failing store is an error, not a cut-off 200.
+        _ = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-jsonl"],
+            body: ResponseBody { writer in
+                var after = -1
+                while true {
+                    let page = try await store.items(jobID: job.id, status: nil, afterIndex: after, limit: 1_000)
+                    guard let last = page.last else { break }
+                    var bytes: [UInt8] = []
+                    for item in page {
+                        JSONWriter.write(Self.result(for: item, of: job), to: &bytes)
+                        bytes.append(0x0A)
+                    }
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    after = last.index
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    func owned(_ request: Request, context: SluiceRequestContext) async throws -> Job {
+        let id = try context.parameters.require("id")
+        guard id.hasPrefix("msgbatch_"), let job = try await api.store.job(id: id), try context.caller().owns(job.owner) else {
+            throw APIError.notFound("message batch \(id)")
+        }
+        return job
+    }
+
+    /// The message batch object; times are RFC 3339, as Anthropic's are.
+    func object(_ job: Job, request: Request) -> JSONValue {
+        let status: String
+        switch job.status {
+        case .cancelling: status = "canceling"
+        case let final where final.isFinal: status = "ended"
+        default: status = "in_progress"
+        }
+        let expired = job.status == .expired
+        let counts = job.counts
+        let processing = job.status == .validating ? (job.batch?.requestCount ?? 0) : counts.pending + counts.running
+        let host = request.head.authority ?? "\(api.configuration.host):\(api.configuration.port)"
+        return [
+            "id": .string(job.id), "type": "message_batch", "processing_status": .string(status),
+            "request_counts": [
+                "processing": .int(processing), "succeeded": .int(counts.succeeded), "errored": .int(counts.failed),
+                "canceled": .int(expired ? 0 : counts.cancelled), "expired": .int(expired ? counts.cancelled : 0),
+            ],
+            "ended_at": job.status.isFinal ? Representation.timestamp(job.finishedAt) : .null,
+            "created_at": Representation.timestamp(job.createdAt), "expires_at": Representation.timestamp(job.expiresAt),
+            "archived_at": nil,
+            // When a cancel began is not stored: a cancelled batch reports its end.
+            "cancel_initiated_at": job.status == .cancelled ? Representation.timestamp(job.finishedAt) : .null,
+            "results_url": job.status.isFinal
+                ? .string("\(api.configuration.scheme)://\(host)/v1/messages/batches/\(job.id)/results") : .null,
+        ]
+    }
+
+    /// One request's result line: `succeeded` with the message, `errored` with an Anthropic
+    /// error, `canceled`, or `expired`.
+    static func result(for item: Item, of job: Job) -> JSONValue {
+        let customID = item.input["custom_id"] ?? .null
+        let result: JSONValue
+        switch item.status {
+        case .succeeded:
+            result = [
+                "type": "succeeded",
+                "message": [
+                    "id": .string("msg_\(item.jobID.suffix(12))_\(item.index)"), "type": "message", "role": "assistant",
+                    "model": .string(item.model ?? ""), "content": [["type": "text", "text": .string(item.output?.plainText ?? "")]],
+                    "stop_reason": "end_turn", "stop_sequence": nil,
+                    "usage": ["input_tokens": .int(item.usage.promptTokens), "output_tokens": .int(item.usage.completionTokens)],
+                ],
+            ]
+        case .failed:
+            result = [
+                "type": "errored",
+                "error": [
+                    "type": "error", "error": ["type": "api_error", "message": .string(item.error ?? "the request failed")],
+                ],
+            ]
+        default:
+            result = job.status == .expired ? ["type": "expired"] : ["type": "canceled"]
+        }
+        return ["custom_id": customID, "result": result]
+    }
+}

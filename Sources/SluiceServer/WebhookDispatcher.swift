@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluiceStorage
+import SluiceStore
+
+/// Sends webhooks from the outbox: queues the endings of jobs that ended, then leases the
+/// deliveries that are due and tries each — signed afresh with the same `webhook-id` — until
+/// the endpoint answers 2xx or the retry schedule (``WebhookSettings/retrySeconds``) is spent.
+///
+/// Any number of API processes may run it: announcing and leasing are guarded in the store, and
+/// a process that dies mid-try leaves its lease to run out and the delivery to be tried again —
+/// at least once, never lost. Redirects are not followed (a redirect could lead anywhere) and
+/// every try checks the target again (see ``WebhookTarget``).
+struct WebhookDispatcher: Service {
+    let store: any JobStore
+    let settings: WebhookSettings
+    let owner: String
+    let logger: Logger
+    var interval = 1.0
+    var clock: any SluiceClock = SystemClock()
+    /// Deliveries tried at once.
+    static let batch = 16
+
+    func run() async throws {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            try await FailedRounds.loop("webhooks", store: store, clock: clock, logger: logger, metrics: .none, interval: interval) {
+                try await round(client)
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    /// One round; `true` when it had deliveries to try, so the next round starts at once.
+    func round(_ client: HTTPClient) async throws -> Bool {
+        let queued = try await store.announceEndedJobs(limit: 100, now: clock.now())
+        if queued > 0 { logger.info("webhook deliveries queued", metadata: ["deliveries": "\(queued)"]) }
+        let now = clock.now()
+        let due = try await store.leaseDueDeliveries(
+            owner: owner, limit: Self.batch, until: now.addingTimeInterval(settings.timeoutSeconds + 30), now: now)
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in due { group.addTask { await deliver(delivery, client: client) } }
+        }
+        return !due.isEmpty
+    }
+
+    func deliver(_ due: DueDelivery, client: HTTPClient) async {
+        let started = clock.now()
+        var statusCode: Int?
+        var failure: String?
+        do {
+            try await WebhookTarget.check(due.url, allowPrivate: settings.allowPrivateTargets)
+            var request = HTTPClientRequest(url: due.url)
+            request.method = .POST
+            let timestamp = Int(started.timeIntervalSince1970)
+            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "user-agent", value: "Sluice-Webhooks/1")
+            request.headers.add(name: "webhook-id", value: due.delivery.id)
+            request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+            request.headers.add(
+                name: "webhook-signature",
+                value: WebhookSignature.sign(id: due.delivery.id, timestamp: timestamp, payload: due.delivery.payload, secret: due.secret))
+            request.body = .bytes(ByteBuffer(string: due.delivery.payload))
+            let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
+            statusCode = Int(response.status.code)
+            // The answer's body means nothing; reading it lets the connection be used again.
+            for try await _ in response.body {}
+            if !(200..<300).contains(Int(response.status.code)) { failure = "the endpoint answered HTTP \(response.status.code)" }
+        } catch let refusal as WebhookTarget.Refusal {
+            failure = refusal.description
+        } catch {
+            failure = "no answer: \(error)"
+        }
+        let attempt = due.delivery.attempts + 1
+        let next: DeliveryNext =
+            failure == nil ? .delivered : settings.delay(afterAttempt: attempt).map { .retry(at: clock.now().addingTimeInterval($0)) } ?? .failed
+        var metadata: Logger.Metadata = [
+            "delivery": "\(due.delivery.id)", "event": "\(due.delivery.eventType)", "job": "\(due.delivery.subject)", "attempt": "\(attempt)",
+        ]
+        if let failure { metadata["error"] = "\(failure)" }
+        do {
+            let recorded = try await store.recordDeliveryAttempt(
+                WebhookAttempt(attempt: attempt, at: started, statusCode: statusCode, error: failure), deliveryID: due.delivery.id,
+                owner: owner, next: next)
+            if !recorded { logger.warning("a webhook delivery's lease passed to another process mid-try", metadata: metadata) }
+        } catch {
+            // The lease runs out and the delivery is tried again: sent twice rather than lost.
+            metadata["store_error"] = "\(error)"
+            logger.warning("a webhook attempt could not be recorded; it will be tried again", metadata: metadata)
+            return
+        }
+        switch next {
+        case .delivered: logger.info("webhook delivered", metadata: metadata)
+        case .retry: logger.notice("webhook delivery failed; will retry", metadata: metadata)
+        case .failed: logger.warning("webhook delivery failed for good", metadata: metadata)
+        }
+    }
+}
+
+/// Removes what has expired: uploads that were never completed (their parts with them), files
+/// past their `expires_after`, and idempotency keys older than a day.
+struct Housekeeper: Service {
+    let store: any JobStore
+    let storage: any FileStorage
+    let logger: Logger
+    var interval = 60.0
+    var clock: any SluiceClock = SystemClock()
+    /// How long a completed create answers its `Idempotency-Key`.
+    static let idempotencySeconds = 24.0 * 3600
+
+    func run() async throws {
+        try await FailedRounds.loop("housekeeping", store: store, clock: clock, logger: logger, metrics: .none, interval: interval) {
+            try await sweep()
+            return false
+        }
+    }
+
+    func sweep() async throws {
+        let now = clock.now()
+        for id in try await store.expireUploads(now: now) {
+            try await storage.remove(folder: "uploads/" + id)
+            logger.info("upload expired", metadata: ["upload": "\(id)"])
+        }
+        for file in try await store.expiredFiles(now: now, limit: 500) {
+            try await storage.remove(folder: "files/" + file.id)
+            _ = try await store.deleteFile(id: file.id)
+            logger.info("file expired", metadata: ["file": "\(file.id)"])
+        }
+        _ = try await store.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
+    }
+}
