@@ -46,6 +46,7 @@ struct JobRoutes {
                 "unsupported content type '\(contentType ?? "none")': send multipart/form-data, text/csv, application/json, application/x-ndjson or text/plain"
             )
         }
+        _ = try Idempotency.key(of: request)
         let jobID = Job.makeID()
         return try await api.inFolder(jobID) { folder in
             let receiver = UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes)
@@ -61,10 +62,17 @@ struct JobRoutes {
                 let filename = request.uri.queryParameters["filename"].map(String.init) ?? "upload.\(rawFormat?.rawValue ?? "txt")"
                 upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)
             }
-            let job = try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
-            context.logger.info(
-                "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
-            return Response.json(Representation.job(job, now: Date()), status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
+            // The spec is part of the request too: the query's, or the form's fields.
+            let fingerprint = Idempotency.digest((request.uri.query ?? "") + "\n" + upload.fingerprint)
+            return try await Idempotency.once(
+                request, caller: caller, route: "POST /v1/jobs", fingerprint: fingerprint, store: api.store,
+                discard: { await api.discard(jobID) }
+            ) {
+                let job = try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
+                context.logger.info(
+                    "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
+                return Idempotency.Answer(body: Representation.job(job, now: Date()), status: .accepted, location: "/v1/jobs/\(job.id)")
+            }
         }
     }
 

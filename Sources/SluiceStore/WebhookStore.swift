@@ -137,9 +137,11 @@ extension SQLJobStore {
 
     public func announceEndedJobs(limit: Int, now: Date) async throws -> Int {
         let final = JobStatus.allCases.filter(\.isFinal)
+        // Rows another announcer holds are skipped, not waited for: it is announcing them.
+        let skipLocked = database.skipLocked("jobs")
         return try await write { tx in
             let ended = try Self.fetchJobs(
-                tx, where: "announced = 0 AND status IN (\(final.sqlList)) ORDER BY seq LIMIT ?", [SQLValue(limit)])
+                tx, where: "announced = 0 AND status IN (\(final.sqlList)) ORDER BY seq LIMIT ? \(skipLocked)", [SQLValue(limit)])
             var queued = 0
             for job in ended {
                 // The guard is here: of two processes announcing one job, one changes the row.

@@ -136,7 +136,7 @@ import Yams
             #expect(try await server.get("/v1/files/\(outputID)").json["bytes"]?.intValue == output.reduce(0) { $0 + $1.utf8.count + 1 })
 
             let refused = try await server.createBatch(
-                fileID: fileID, body: #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/embeddings", "completion_window": "24h"}"#)
+                fileID: fileID, body: #"{"input_file_id": "\#(fileID)", "endpoint": "/v1/completions", "completion_window": "24h"}"#)
             #expect(refused.status == 400)
             #expect(refused.json["error"]?["param"] == "endpoint")
             let notJSON = try await server.createBatch(fileID: fileID, body: "{")

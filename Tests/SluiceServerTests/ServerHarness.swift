@@ -38,7 +38,8 @@ struct ServerHarness: Sendable {
     static func with<T: Sendable>(
         auth: AuthMode = .off, maxUploadBytes: Int = 64 << 20, requestsPerMinute: Double? = nil, corsOrigins: [String] = [],
         providers: [any ModelProvider] = [], workers: Bool = true, storage: ((TemporaryDirectory) throws -> any FileStorage)? = nil,
-        limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), _ body: @Sendable (ServerHarness) async throws -> T
+        limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), webhooks: WebhookSettings = WebhookSettings(),
+        _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
         let (store, directory) = (fixture.store, fixture.directory)
@@ -47,7 +48,7 @@ struct ServerHarness: Sendable {
             requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02,
             idleTimeoutSeconds: limits.idle, headTimeoutSeconds: limits.head, maxUploadsPerKey: limits.uploadsPerKey)
         let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
-        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings))
+        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings, webhooks: webhooks))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         // A registry of this server's own: no process-wide backend, so tests do not share counts.
