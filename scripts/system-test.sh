@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c "import openai, schemathesis, openpyxl, selenium" 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check openai schemathesis openpyxl selenium
+python3 -c "import openai, anthropic, schemathesis, openpyxl, selenium" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check openai anthropic schemathesis openpyxl selenium
 # The web page's tests drive Debian's chromium through its chromedriver.
 if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
     apt-get update -qq
@@ -49,6 +49,8 @@ providers:
 routes:
   - {model: "slow-*", provider: fake}
   - {model: "*", provider: builtin}
+webhooks:
+  allow_private_targets: true
 YAML
 
 key=$("$bin/sluice" keys create --user sdk-tester --database "$work/sluice.sqlite" 2>/dev/null)
@@ -62,6 +64,15 @@ url="http://127.0.0.1:$port"
 
 echo "== OpenAI SDK batch flow against $url"
 SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_openai_batch.py
+
+echo "== OpenAI SDK: chunked upload, embeddings and responses batches, ranged download, webhooks"
+SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_openai_wider.py
+
+echo "== Anthropic SDK: message batches"
+SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_anthropic_batches.py
+
+echo "== webhook delivery through a receiver outage and a killed server"
+SLUICE_BIN=$bin python3 Tests/sdk/test_webhook_delivery.py
 
 # positive_data_acceptance is off: whether a spec is complete (a template, or a preset that has
 # one; a preset that exists) is beyond what the schema can say, so schema-valid uploads may be 400.

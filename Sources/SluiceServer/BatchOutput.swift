@@ -87,7 +87,7 @@ enum BatchOutput {
                 "temperature": body?["temperature"] ?? 1, "top_p": body?["top_p"] ?? 1, "tool_choice": "auto", "tools": [],
                 "text": ["format": ["type": "text"]], "truncation": "disabled",
                 "usage": [
-                    "input_tokens": .int(item.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0],
+                    "input_tokens": .int(item.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0, "cache_write_tokens": 0],
                     "output_tokens": .int(item.usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
                     "total_tokens": .int(item.usage.promptTokens + item.usage.completionTokens),
                 ],

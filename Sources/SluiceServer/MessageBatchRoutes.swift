@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceStorage
 import SluiceStore
 
 /// Anthropic's Message Batches (`/v1/messages/batches`), in Anthropic's shapes, limits and
@@ -135,6 +136,14 @@ struct MessageBatchRoutes {
         let store = api.store
         // Asked once before the status line, so a failing store is an error, not a cut-off 200.
         _ = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)
+        if let unread = Self.unreadRequests(job), let source = job.sources.first {
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-jsonl"],
+                body: ResponseBody { [storage = api.storage] writer in
+                    try await Self.writeUnread(source.path, as: unread, storage: storage, to: &writer)
+                    try await writer.finish(nil)
+                })
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/x-jsonl"],
             body: ResponseBody { writer in
@@ -152,6 +161,35 @@ struct MessageBatchRoutes {
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// How a batch that ended before its requests were read (cancelled, or expired, while
+    /// validating) reports them: every one `canceled` or `expired`; `nil` for any other batch.
+    static func unreadRequests(_ job: Job) -> String? {
+        guard job.status.isFinal, job.counts.total == 0, (job.batch?.requestCount ?? 0) > 0 else { return nil }
+        return job.status == .expired ? "expired" : "canceled"
+    }
+
+    /// The result lines of requests never read: their `custom_id`s from the kept input, in order.
+    static func writeUnread(_ path: String, as type: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter) async throws {
+        var pending: [UInt8] = []
+        var lines: [UInt8] = []
+        func emit(_ line: ArraySlice<UInt8>) {
+            guard let request = try? JSONParser.parse(Array(line)) else { return }
+            JSONWriter.write(["custom_id": request["custom_id"] ?? .null, "result": ["type": .string(type)]], to: &lines)
+            lines.append(0x0A)
+        }
+        try await storage.read(path) { chunk in
+            pending += chunk.readableBytesView
+            var start = pending.startIndex
+            while let end = pending[start...].firstIndex(of: 0x0A) {
+                emit(pending[start..<end])
+                start = end + 1
+            }
+            pending.removeSubrange(..<start)
+        }
+        if !pending.isEmpty { emit(pending[...]) }
+        try await writer.write(ByteBuffer(bytes: lines))
     }
 
     func owned(_ request: Request, context: SluiceRequestContext) async throws -> Job {
@@ -173,12 +211,13 @@ struct MessageBatchRoutes {
         let expired = job.status == .expired
         let counts = job.counts
         let processing = job.status == .validating ? (job.batch?.requestCount ?? 0) : counts.pending + counts.running
+        let unread = Self.unreadRequests(job).map { _ in job.batch?.requestCount ?? 0 } ?? 0
         let host = request.head.authority ?? "\(api.configuration.host):\(api.configuration.port)"
         return [
             "id": .string(job.id), "type": "message_batch", "processing_status": .string(status),
             "request_counts": [
                 "processing": .int(processing), "succeeded": .int(counts.succeeded), "errored": .int(counts.failed),
-                "canceled": .int(expired ? 0 : counts.cancelled), "expired": .int(expired ? counts.cancelled : 0),
+                "canceled": .int(expired ? 0 : counts.cancelled + unread), "expired": .int(expired ? counts.cancelled + unread : 0),
             ],
             "ended_at": job.status.isFinal ? Representation.timestamp(job.finishedAt) : .null,
             "created_at": Representation.timestamp(job.createdAt), "expires_at": Representation.timestamp(job.expiresAt),

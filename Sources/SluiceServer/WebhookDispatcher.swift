@@ -48,7 +48,7 @@ struct WebhookDispatcher: Service {
         if queued > 0 { logger.info("webhook deliveries queued", metadata: ["deliveries": "\(queued)"]) }
         let now = clock.now()
         let due = try await store.leaseDueDeliveries(
-            owner: owner, limit: Self.batch, until: now.addingTimeInterval(settings.timeoutSeconds + 30), now: now)
+            owner: owner, limit: Self.batch, until: now.addingTimeInterval(settings.timeoutSeconds + 10), now: now)
         await withTaskGroup(of: Void.self) { group in
             for delivery in due { group.addTask { await deliver(delivery, client: client) } }
         }

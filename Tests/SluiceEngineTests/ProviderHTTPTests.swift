@@ -108,6 +108,35 @@ import Testing
         }
     }
 
+    @Test func embeddingsComeBackInInputOrderWhateverOrderTheProviderListsThem() async throws {
+        let texts = ["the food was great", "the service was slow", "fine"]
+        let embeddings = try RequestLine.modelRequest(
+            from: JSONObject([
+                ("custom_id", "e"), ("method", "POST"), ("url", "/v1/embeddings"),
+                ("body", ["model": "text-embedding-3-small", "input": .array(texts.map(JSONValue.string)), "dimensions": 32]),
+            ]))
+        try await withFakeProvider { fake, http in
+            let reply = try await openAI(fake, http).complete(embeddings)
+            #expect(reply.embeddings == texts.map { OfflineEmbedding.vector(of: $0, dimensions: 32) }, "the fake lists them last first")
+            #expect(reply.usage.promptTokens > 0 && reply.usage.completionTokens == 0)
+            let sent = try #require(fake.recentRequests.last)
+            #expect(sent.path == "/v1/embeddings")
+            #expect(sent.body?["input"] == .array(texts.map(JSONValue.string)))
+            #expect(sent.body?["dimensions"] == 32 && sent.body?["encoding_format"] == "float")
+            let anthropic = AnthropicProvider(name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL, apiKey: nil, http: http))
+            guard case .failure(.rejected(let message)) = await outcome(anthropic, embeddings) else {
+                Issue.record("Anthropic makes no embeddings: the request must be refused, not sent")
+                return
+            }
+            #expect(message.contains("no embeddings"))
+        }
+        let builtin = try await BuiltinProvider().complete(embeddings)
+        #expect(builtin.embeddings?.map(\.count) == [32, 32, 32])
+        #expect(try await BuiltinProvider().complete(embeddings) == builtin, "deterministic")
+        let unit = try #require(builtin.embeddings?.first).reduce(0) { $0 + $1 * $1 }
+        #expect(abs(unit - 1) < 1e-6, "unit length")
+    }
+
     func failure(of fault: FakeProviderBehaviour.Fault, timeout: Double = 10) async throws -> ProviderFailure? {
         var behaviour = FakeProviderBehaviour()
         behaviour.scriptedFaults = [fault]

@@ -163,7 +163,7 @@ class BatchFlow(unittest.TestCase):
         with self.assertRaises(openai.NotFoundError):
             sdk.batches.retrieve("batch_doesnotexist")
         with self.assertRaises(openai.BadRequestError):
-            sdk.batches.create(input_file_id="file-missing", endpoint="/v1/embeddings", completion_window="24h")
+            sdk.batches.create(input_file_id="file-missing", endpoint="/v1/completions", completion_window="24h")
         with self.assertRaises(openai.NotFoundError):
             sdk.batches.create(input_file_id="file-missing", endpoint="/v1/chat/completions", completion_window="24h")
 
