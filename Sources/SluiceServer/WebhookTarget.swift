@@ -15,9 +15,11 @@ enum WebhookTarget {
 
     /// The URL's host, when the URL is one a webhook may name at all.
     static func host(of text: String) throws(Refusal) -> String {
-        guard text.utf8.count <= 2048, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+        // A URI is ASCII: a host in another script is sent as its punycode.
+        guard text.utf8.count <= 2048, text.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }),
+            let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-        else { throw Refusal(description: "the url must be an absolute http or https URL of at most 2048 characters") }
+        else { throw Refusal(description: "the url must be an absolute http or https URI (ASCII) of at most 2048 characters") }
         guard components.user == nil, components.password == nil else {
             throw Refusal(description: "the url must not carry a user name or password")
         }

@@ -256,6 +256,8 @@ import Testing
             #expect(try await server.post("/v1/uploads/\(otherID)/cancel").json["status"] == "cancelled")
             #expect(try await postJSON(server, "/v1/uploads/\(otherID)/complete", ["part_ids": ["x"]]).status == 400)
             #expect(try await postJSON(server, "/v1/uploads", ["filename": "x", "purpose": "batch", "bytes": 0, "mime_type": "t"]).status == 400)
+            let emptyExpiry: JSONValue = ["filename": "x", "purpose": "batch", "bytes": 3, "mime_type": "t", "expires_after": [:]]
+            #expect(try await postJSON(server, "/v1/uploads", emptyExpiry).status == 400, "an expires_after without its members")
         }
     }
 
@@ -377,7 +379,7 @@ import Testing
 
     @Test func webhookTargetsInsideTheNetworkAreRefused() async throws {
         try await ServerHarness.with { server in
-            for url in ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.com/x", "http://user:pw@example.com/"] {
+            for url in ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.com/x", "http://user:pw@example.com/", "https://Ï", "http://example.com/a b"] {
                 let reply = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["batch.completed"]])
                 #expect(reply.status == 400 && reply.json["error"]?["param"] == "url", "\(url)")
             }
