@@ -28,7 +28,9 @@ enum MessagesBody {
             default: throw SpecError(field: field + ".role", message: "must be 'user' or 'assistant'")
             }
         }
-        guard messages.first?.role == .user else { throw SpecError(field: "messages.0.role", message: "the first message must use the 'user' role") }
+        guard messages.first?.role == .user else {
+            throw SpecError(field: "messages.0.role", message: "the first message must use the 'user' role")
+        }
         var system: [String] = []
         if let value = params["system"], value != .null {
             system.append(try RequestBody.text(of: value, field: "system", partTypes: ["text"]))

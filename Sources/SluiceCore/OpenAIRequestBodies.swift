@@ -88,7 +88,9 @@ enum ResponsesBody {
         let model = try RequestBody.model(body)
         try RequestBody.refuseStreaming(body)
         if let unsupported = body.keys.first(where: { !ignored.contains($0) && !passed.contains($0) }) {
-            throw SpecError(field: unsupported, message: "is not supported in a Sluice batch (model, input, instructions, max_output_tokens, temperature, top_p)")
+            throw SpecError(
+                field: unsupported,
+                message: "is not supported in a Sluice batch (model, input, instructions, max_output_tokens, temperature, top_p)")
         }
         var system: [String] = []
         if let instructions = body["instructions"], instructions != .null {

@@ -29,7 +29,8 @@ public struct WebhookSettings: Sendable, Equatable {
         var settings = WebhookSettings()
         guard json != .null else { return settings }
         guard case .object(let object) = json else { throw ConfigurationError(path: "webhooks", message: "must be a mapping") }
-        try ConfigurationError.refuseUnknown(object, allowed: ["allow_private_targets", "retry_seconds", "timeout_seconds"], at: "webhooks")
+        try ConfigurationError.refuseUnknown(
+            object, allowed: ["allow_private_targets", "retry_seconds", "timeout_seconds"], at: "webhooks")
         if let value = object["allow_private_targets"], value != .null {
             guard case .bool(let allowed) = value else {
                 throw ConfigurationError(path: "webhooks.allow_private_targets", message: "must be true or false")
@@ -38,9 +39,11 @@ public struct WebhookSettings: Sendable, Equatable {
         }
         if let value = object["retry_seconds"], value != .null {
             guard let list = value.arrayValue, list.count <= 50,
-                let seconds = Optional(list.compactMap(\.doubleValue)), seconds.count == list.count, seconds.allSatisfy({ $0 > 0 && $0 <= 86_400 })
+                let seconds = Optional(list.compactMap(\.doubleValue)), seconds.count == list.count,
+                seconds.allSatisfy({ $0 > 0 && $0 <= 86_400 })
             else {
-                throw ConfigurationError(path: "webhooks.retry_seconds", message: "must be a list of up to 50 waits, each 0 to 86400 seconds")
+                throw ConfigurationError(
+                    path: "webhooks.retry_seconds", message: "must be a list of up to 50 waits, each 0 to 86400 seconds")
             }
             settings.retrySeconds = seconds
         }

@@ -22,7 +22,8 @@ public struct BuiltinProvider: ModelProvider {
             let dimensions = request.params["dimensions"]?.intValue ?? OfflineEmbedding.defaultDimensions
             let vectors = texts.map { OfflineEmbedding.vector(of: $0, dimensions: dimensions) }
             let tokens = texts.reduce(0) { $0 + OfflineEmbedding.words(of: $1).count }
-            return ModelReply(text: "", usage: TokenUsage(promptTokens: tokens, completionTokens: 0), model: Self.model, embeddings: vectors)
+            return ModelReply(
+                text: "", usage: TokenUsage(promptTokens: tokens, completionTokens: 0), model: Self.model, embeddings: vectors)
         }
         let text: String
         if request.isPacked {

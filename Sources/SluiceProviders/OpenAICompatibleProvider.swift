@@ -46,7 +46,9 @@ public struct OpenAICompatibleProvider: ModelProvider {
                 throw .transient("the reply's embedding \(position) has no index in range or no float vector")
             }
             let vector = numbers.compactMap(\.doubleValue)
-            guard vector.count == numbers.count, !vector.isEmpty else { throw .transient("the reply's embedding \(index) is not a list of numbers") }
+            guard vector.count == numbers.count, !vector.isEmpty else {
+                throw .transient("the reply's embedding \(index) is not a list of numbers")
+            }
             vectors[index] = vector
         }
         guard vectors.allSatisfy({ !$0.isEmpty }) else { throw .transient("the reply repeats an embedding index") }

@@ -90,7 +90,8 @@ struct BatchRoutes {
         let caller = try context.caller()
         if let (job, kind) = try await outputFile(id, caller: caller) {
             return Response.json(
-                Self.outputFileObject(id: id, job: job, kind: kind, bytes: try await BatchOutput.size(job: job, kind: kind, store: api.store)))
+                Self.outputFileObject(
+                    id: id, job: job, kind: kind, bytes: try await BatchOutput.size(job: job, kind: kind, store: api.store)))
         }
         return Response.json(Self.file(try await ownedFile(id, caller: caller)))
     }

@@ -81,7 +81,8 @@ enum Idempotency {
             return answer.response
         case .inProgress:
             await discard()
-            throw APIError(.conflict, code: "idempotency_key_in_use", "a request with this Idempotency-Key is still in progress; retry later")
+            throw APIError(
+                .conflict, code: "idempotency_key_in_use", "a request with this Idempotency-Key is still in progress; retry later")
         case .completed(let firstRoute, let firstFingerprint, let stored):
             await discard()
             guard firstRoute == route, firstFingerprint == fingerprint else {

@@ -70,7 +70,8 @@ struct JobRoutes {
             ) {
                 let job = try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
                 context.logger.info(
-                    "job created", metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
+                    "job created",
+                    metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
                 return Idempotency.Answer(body: Representation.job(job, now: Date()), status: .accepted, location: "/v1/jobs/\(job.id)")
             }
         }

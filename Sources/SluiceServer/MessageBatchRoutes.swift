@@ -51,7 +51,8 @@ struct MessageBatchRoutes {
                 throw APIError.badRequest("requests.\(index).\(problem.param ?? ""): \(problem.message)")
             case .success(let customID):
                 guard seen.insert(customID).inserted else {
-                    throw APIError.badRequest("requests.\(index).custom_id: '\(customID)' is used by an earlier request; each must be unique")
+                    throw APIError.badRequest(
+                        "requests.\(index).custom_id: '\(customID)' is used by an earlier request; each must be unique")
                 }
             }
             JSONWriter.write(entry, to: &lines)
@@ -171,7 +172,8 @@ struct MessageBatchRoutes {
     }
 
     /// The result lines of requests never read: their `custom_id`s from the kept input, in order.
-    static func writeUnread(_ path: String, as type: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter) async throws {
+    static func writeUnread(_ path: String, as type: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter) async throws
+    {
         var pending: [UInt8] = []
         var lines: [UInt8] = []
         func emit(_ line: ArraySlice<UInt8>) {

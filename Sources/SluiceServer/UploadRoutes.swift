@@ -66,7 +66,8 @@ struct UploadRoutes {
                 throw APIError.badRequest("send exactly one 'data' part", param: "data")
             }
             let now = Date()
-            let part = UploadPart(id: partID, uploadID: upload.id, bytes: file.bytes, path: try await api.keep(file, in: folder), createdAt: now)
+            let part = UploadPart(
+                id: partID, uploadID: upload.id, bytes: file.bytes, path: try await api.keep(file, in: folder), createdAt: now)
             switch try await api.store.addUploadPart(part, now: now) {
             case .added: break
             case .closed(let status): throw APIError.badRequest("upload \(upload.id) is \(status.rawValue) and takes no more parts")
@@ -100,7 +101,9 @@ struct UploadRoutes {
         let parts = Dictionary(uniqueKeysWithValues: try await api.store.uploadParts(uploadID: upload.id).map { ($0.id, $0) })
         var ordered: [UploadPart] = []
         for id in ids {
-            guard let part = parts[id] else { throw APIError.badRequest("part \(id) is not a part of upload \(upload.id)", param: "part_ids") }
+            guard let part = parts[id] else {
+                throw APIError.badRequest("part \(id) is not a part of upload \(upload.id)", param: "part_ids")
+            }
             ordered.append(part)
         }
         let total = ordered.reduce(0) { $0 + $1.bytes }
@@ -179,7 +182,8 @@ struct UploadRoutes {
         let expired = upload.status == .pending && upload.expiresAt <= Date()
         return [
             "id": .string(upload.id), "object": "upload", "bytes": .int(upload.bytes),
-            "created_at": .int(Int(upload.createdAt.timeIntervalSince1970)), "expires_at": .int(Int(upload.expiresAt.timeIntervalSince1970)),
+            "created_at": .int(Int(upload.createdAt.timeIntervalSince1970)),
+            "expires_at": .int(Int(upload.expiresAt.timeIntervalSince1970)),
             "filename": .string(upload.filename), "purpose": .string(upload.purpose),
             "status": .string(expired ? "expired" : upload.status.rawValue), "file": file.map(BatchRoutes.file) ?? .null,
         ]

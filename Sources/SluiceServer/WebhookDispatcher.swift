@@ -84,9 +84,11 @@ struct WebhookDispatcher: Service {
         }
         let attempt = due.delivery.attempts + 1
         let next: DeliveryNext =
-            failure == nil ? .delivered : settings.delay(afterAttempt: attempt).map { .retry(at: clock.now().addingTimeInterval($0)) } ?? .failed
+            failure == nil
+            ? .delivered : settings.delay(afterAttempt: attempt).map { .retry(at: clock.now().addingTimeInterval($0)) } ?? .failed
         var metadata: Logger.Metadata = [
-            "delivery": "\(due.delivery.id)", "event": "\(due.delivery.eventType)", "job": "\(due.delivery.subject)", "attempt": "\(attempt)",
+            "delivery": "\(due.delivery.id)", "event": "\(due.delivery.eventType)", "job": "\(due.delivery.subject)",
+            "attempt": "\(attempt)",
         ]
         if let failure { metadata["error"] = "\(failure)" }
         do {

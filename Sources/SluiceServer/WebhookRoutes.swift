@@ -108,7 +108,8 @@ struct WebhookRoutes {
                 attempts.map { attempt in
                     [
                         "attempt": .int(attempt.attempt), "at": Representation.timestamp(attempt.at),
-                        "status_code": attempt.statusCode.map(JSONValue.int) ?? .null, "error": attempt.error.map(JSONValue.string) ?? .null,
+                        "status_code": attempt.statusCode.map(JSONValue.int) ?? .null,
+                        "error": attempt.error.map(JSONValue.string) ?? .null,
                     ]
                 }),
         ]

@@ -145,7 +145,8 @@ extension SQLJobStore {
     public func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile] {
         try await read { tx in
             try tx.rows(
-                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", [SQLValue(now), SQLValue(limit)]
+                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+                [SQLValue(now), SQLValue(limit)]
             ).map(StoreRows.file)
         }
     }

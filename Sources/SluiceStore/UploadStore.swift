@@ -101,10 +101,15 @@ extension SQLJobStore {
     public func addUploadPart(_ part: UploadPart, now: Date) async throws -> UploadPartAdmission {
         let lock = database.lockClause
         return try await write { tx in
-            guard let upload = try tx.row("SELECT \(Self.uploadColumns) FROM uploads WHERE id = ? \(lock)", [.text(part.uploadID)]).map(Self.upload)
+            guard
+                let upload = try tx.row("SELECT \(Self.uploadColumns) FROM uploads WHERE id = ? \(lock)", [.text(part.uploadID)]).map(
+                    Self.upload)
             else { throw StoreError.conflict("upload \(part.uploadID) is gone", nil) }
-            guard upload.status == .pending, upload.expiresAt > now else { return .closed(upload.status == .pending ? .expired : upload.status) }
-            let received = try tx.row("SELECT COALESCE(SUM(bytes), 0) AS total FROM upload_parts WHERE upload_id = ?", [.text(part.uploadID)])?
+            guard upload.status == .pending, upload.expiresAt > now else {
+                return .closed(upload.status == .pending ? .expired : upload.status)
+            }
+            let received =
+                try tx.row("SELECT COALESCE(SUM(bytes), 0) AS total FROM upload_parts WHERE upload_id = ?", [.text(part.uploadID)])?
                 .int("total") ?? 0
             guard received + part.bytes <= upload.bytes else { return .tooLarge(received: received) }
             try tx.execute(
@@ -116,7 +121,8 @@ extension SQLJobStore {
 
     public func uploadParts(uploadID: String) async throws -> [UploadPart] {
         try await read { tx in
-            try tx.rows("SELECT id, upload_id, bytes, path, created_at FROM upload_parts WHERE upload_id = ?", [.text(uploadID)]).map { row in
+            try tx.rows("SELECT id, upload_id, bytes, path, created_at FROM upload_parts WHERE upload_id = ?", [.text(uploadID)]).map {
+                row in
                 UploadPart(
                     id: try row.text("id"), uploadID: try row.text("upload_id"), bytes: try row.int("bytes"), path: try row.text("path"),
                     createdAt: try row.date("created_at"))
@@ -133,7 +139,8 @@ extension SQLJobStore {
                 try tx.execute(
                     "INSERT INTO files (\(StoreRows.fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        .text(file.id), .text(file.owner), .text(file.filename), .text(file.purpose), SQLValue(file.bytes), .text(file.path),
+                        .text(file.id), .text(file.owner), .text(file.filename), .text(file.purpose), SQLValue(file.bytes),
+                        .text(file.path),
                         SQLValue(file.createdAt), SQLValue(file.expiresAt),
                     ])
             }

@@ -214,7 +214,10 @@ extension SQLJobStore {
             else { return false }
             try tx.execute(
                 "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error) VALUES (?, ?, ?, ?, ?)",
-                [.text(deliveryID), .int(try row.int64("attempts")), SQLValue(attempt.at), SQLValue(attempt.statusCode), SQLValue(attempt.error)])
+                [
+                    .text(deliveryID), .int(try row.int64("attempts")), SQLValue(attempt.at), SQLValue(attempt.statusCode),
+                    SQLValue(attempt.error),
+                ])
             return true
         }
     }
@@ -234,7 +237,8 @@ extension SQLJobStore {
                 "SELECT attempt, at, status_code, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt", [.text(deliveryID)]
             ).map { row in
                 WebhookAttempt(
-                    attempt: try row.int("attempt"), at: try row.date("at"), statusCode: try row.optionalInt64("status_code").map { Int($0) },
+                    attempt: try row.int("attempt"), at: try row.date("at"),
+                    statusCode: try row.optionalInt64("status_code").map { Int($0) },
                     error: try row.optionalText("error"))
             }
         }

@@ -88,7 +88,8 @@ import Testing
         #expect(items.messages.map(\.content) == ["Q", "A", "Q2"])
         for bad: JSONValue in [
             ["model": "m"], ["model": "m", "input": []], ["model": "m", "input": "x", "tools": []],
-            ["model": "m", "input": [["type": "function_call_output", "output": "x"]]], ["model": "m", "input": "x", "max_output_tokens": 0],
+            ["model": "m", "input": [["type": "function_call_output", "output": "x"]]],
+            ["model": "m", "input": "x", "max_output_tokens": 0],
         ] {
             #expect(code(line(bad, url: "/v1/responses")) == "invalid_request", "\(bad)")
         }
@@ -98,7 +99,9 @@ import Testing
         func request(_ params: JSONValue, id: JSONValue = "req-1") -> JSONObject { JSONObject([("custom_id", id), ("params", params)]) }
         let params: JSONValue = [
             "model": "claude-sonnet-4-5", "max_tokens": 100, "system": [["type": "text", "text": "Be brief."]],
-            "messages": [["role": "user", "content": "Hi"], ["role": "assistant", "content": "Hello"], ["role": "user", "content": "Bye"]],
+            "messages": [
+                ["role": "user", "content": "Hi"], ["role": "assistant", "content": "Hello"], ["role": "user", "content": "Bye"],
+            ],
             "temperature": 0.5,
         ]
         #expect(RequestLine.check(request(params), endpoints: [.messages]) == .success("req-1"))
@@ -114,8 +117,11 @@ import Testing
         #expect(param(request(params, id: "has space")) == "custom_id")
         #expect(param(request(params, id: .string(String(repeating: "x", count: 65)))) == "custom_id")
         #expect(param(request(["model": "c", "messages": [["role": "user", "content": "x"]]])) == "params.max_tokens")
-        #expect(param(request(["model": "c", "max_tokens": 5, "messages": [["role": "assistant", "content": "x"]]])) == "params.messages.0.role")
-        #expect(param(request(["model": "c", "max_tokens": 5, "messages": [["role": "user", "content": "x"]], "tools": []])) == "params.tools")
+        #expect(
+            param(request(["model": "c", "max_tokens": 5, "messages": [["role": "assistant", "content": "x"]]])) == "params.messages.0.role"
+        )
+        #expect(
+            param(request(["model": "c", "max_tokens": 5, "messages": [["role": "user", "content": "x"]], "tools": []])) == "params.tools")
     }
 
     @Test func batchSpecsNeedNoTemplateAndRefuseOne() throws {

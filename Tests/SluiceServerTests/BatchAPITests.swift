@@ -4,10 +4,11 @@ import Foundation
 import NIOCore
 import SluiceCore
 import SluiceProviders
-@testable import SluiceServer
 import SluiceStore
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceServer
 
 /// The wider batch APIs over real HTTP: embeddings and responses lines, resumable downloads,
 /// idempotent creates, chunked uploads, Anthropic's Message Batches and signed webhooks.
@@ -19,7 +20,8 @@ import Testing
     ) async throws -> ServerHarness.Reply {
         var form = "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n\(purpose)\r\n"
         for (name, value) in fields { form += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n" }
-        form += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\(text)\r\n--\(boundary)--\r\n"
+        form +=
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\(text)\r\n--\(boundary)--\r\n"
         return try await server.call(
             .POST, "/v1/files", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")] + headers,
             body: .bytes(ByteBuffer(string: form)))
@@ -56,7 +58,8 @@ import Testing
                 server, endpoint: "/v1/embeddings",
                 lines: [
                     line("e0", url: "/v1/embeddings", body: ["model": "text-embedding-3-small", "input": "the service was excellent"]),
-                    line("e1", url: "/v1/embeddings", body: ["model": "text-embedding-3-small", "input": ["good", "bad"], "dimensions": 16]),
+                    line(
+                        "e1", url: "/v1/embeddings", body: ["model": "text-embedding-3-small", "input": ["good", "bad"], "dimensions": 16]),
                 ])
             #expect(embeddings["status"] == "completed")
             #expect(embeddings["endpoint"] == "/v1/embeddings")
@@ -74,7 +77,11 @@ import Testing
 
             let responses = try await runBatch(
                 server, endpoint: "/v1/responses",
-                lines: [line("r0", url: "/v1/responses", body: ["model": "gpt-4.1-mini", "input": "The food was great", "instructions": "Be brief."])])
+                lines: [
+                    line(
+                        "r0", url: "/v1/responses",
+                        body: ["model": "gpt-4.1-mini", "input": "The food was great", "instructions": "Be brief."])
+                ])
             #expect(responses["status"] == "completed")
             let reply = try JSONParser.parse(
                 try await server.get("/v1/files/\(try #require(responses["output_file_id"]?.stringValue))/content").text)
@@ -95,7 +102,8 @@ import Testing
 
     @Test func filesAndOutputsExpireAsAsked() async throws {
         try await ServerHarness.with { server in
-            let refused = try await upload(server, "x", fields: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "60")])
+            let refused = try await upload(
+                server, "x", fields: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "60")])
             #expect(refused.status == 400)
             #expect(refused.json["error"]?["param"] == "expires_after.seconds")
             let kept = try await upload(server, "x", fields: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "3600")])
@@ -123,7 +131,12 @@ import Testing
 
     @Test func downloadsResumeFromARange() async throws {
         try await ServerHarness.with { server in
-            let text = (0..<50).map { line("q\($0)", url: "/v1/chat/completions", body: ["model": "m", "messages": [["role": "user", "content": .string("n\($0)")]]]) }
+            let text =
+                (0..<50).map {
+                    line(
+                        "q\($0)", url: "/v1/chat/completions",
+                        body: ["model": "m", "messages": [["role": "user", "content": .string("n\($0)")]]])
+                }
                 .joined(separator: "\n") + "\n"
             let file = try await upload(server, text)
             let id = try #require(file.json["id"]?.stringValue)
@@ -141,7 +154,8 @@ import Testing
             #expect(whole.body == Array(bytes[..<200]) + rest.body, "a resumed download joins up exactly")
             let tail = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=-10")])
             #expect(tail.body == Array(bytes.suffix(10)))
-            let changed = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=0-9"), ("If-Range", "\"other\"")])
+            let changed = try await server.call(
+                .GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=0-9"), ("If-Range", "\"other\"")])
             #expect(changed.status == 200 && changed.body == bytes, "another version's range gets the whole file")
             let past = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=\(bytes.count)-")])
             #expect(past.status == 416)
@@ -149,7 +163,8 @@ import Testing
 
             let batchFile = try #require(file.json["id"]?.stringValue)
             let created = try await postJSON(
-                server, "/v1/batches", ["input_file_id": .string(batchFile), "endpoint": "/v1/chat/completions", "completion_window": "24h"])
+                server, "/v1/batches",
+                ["input_file_id": .string(batchFile), "endpoint": "/v1/chat/completions", "completion_window": "24h"])
             let batchID = try #require(created.json["id"]?.stringValue)
             _ = try await server.waitFor(batchID, until: ServerHarness.isFinal)
             let outputID = try #require(try await server.get("/v1/batches/\(batchID)").json["output_file_id"]?.stringValue)
@@ -165,7 +180,8 @@ import Testing
 
     @Test func aRetriedCreateAnswersTheFirstOnesResult() async throws {
         try await ServerHarness.with { server in
-            let text = line("q", url: "/v1/chat/completions", body: ["model": "m", "messages": [["role": "user", "content": "hi"]]]) + "\n"
+            let text =
+                line("q", url: "/v1/chat/completions", body: ["model": "m", "messages": [["role": "user", "content": "hi"]]]) + "\n"
             let key = [("Idempotency-Key", "upload-1")]
             let first = try await upload(server, text, boundary: "first", headers: key)
             let again = try await upload(server, text, boundary: "second-boundary", headers: key)
@@ -197,9 +213,11 @@ import Testing
             #expect(try await postJSON(server, "/v1/batches", other, headers: batchKey).status == 409)
             #expect(try await postJSON(server, "/v1/batches", batch, headers: key).status == 409, "a key names one route's request")
 
-            let job = { try await server.call(
-                .POST, "/v1/jobs?preset=text-classify", headers: [("Content-Type", "text/csv"), ("Idempotency-Key", "job-1")],
-                body: .bytes(ByteBuffer(string: reviewsCSV(3)))) }
+            let job = {
+                try await server.call(
+                    .POST, "/v1/jobs?preset=text-classify", headers: [("Content-Type", "text/csv"), ("Idempotency-Key", "job-1")],
+                    body: .bytes(ByteBuffer(string: reviewsCSV(3))))
+            }
             let jobOne = try await job()
             let jobTwo = try await job()
             #expect(jobOne.status == 202 && jobTwo.status == 202)
@@ -235,9 +253,11 @@ import Testing
             }
             #expect(try await add("one byte too many").status == 400, "parts cannot outgrow the declared size")
             let ordered = [ids[1], ids[2], ids[0]]
-            let wrongMD5 = try await postJSON(server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.map(JSONValue.string)), "md5": "00"])
+            let wrongMD5 = try await postJSON(
+                server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.map(JSONValue.string)), "md5": "00"])
             #expect(wrongMD5.status == 400 && wrongMD5.json["error"]?["param"] == "md5")
-            let missing = try await postJSON(server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.dropLast().map(JSONValue.string))])
+            let missing = try await postJSON(
+                server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.dropLast().map(JSONValue.string))])
             #expect(missing.status == 400, "the parts must add up to the declared size")
             let md5 = Insecure.MD5.hash(data: Data(whole.utf8)).map { String(format: "%02x", $0) }.joined()
             let completed = try await postJSON(
@@ -251,11 +271,14 @@ import Testing
             #expect(try await add("late").status == 400)
             #expect(!FileManager.default.fileExists(atPath: server.directory.path("uploads/uploads/\(id)")), "the parts are gone")
 
-            let other = try await postJSON(server, "/v1/uploads", ["filename": "x", "purpose": "batch", "bytes": 3, "mime_type": "text/plain"])
+            let other = try await postJSON(
+                server, "/v1/uploads", ["filename": "x", "purpose": "batch", "bytes": 3, "mime_type": "text/plain"])
             let otherID = try #require(other.json["id"]?.stringValue)
             #expect(try await server.post("/v1/uploads/\(otherID)/cancel").json["status"] == "cancelled")
             #expect(try await postJSON(server, "/v1/uploads/\(otherID)/complete", ["part_ids": ["x"]]).status == 400)
-            #expect(try await postJSON(server, "/v1/uploads", ["filename": "x", "purpose": "batch", "bytes": 0, "mime_type": "t"]).status == 400)
+            #expect(
+                try await postJSON(server, "/v1/uploads", ["filename": "x", "purpose": "batch", "bytes": 0, "mime_type": "t"]).status == 400
+            )
             let emptyExpiry: JSONValue = ["filename": "x", "purpose": "batch", "bytes": 3, "mime_type": "t", "expires_after": [:]]
             #expect(try await postJSON(server, "/v1/uploads", emptyExpiry).status == 400, "an expires_after without its members")
         }
@@ -267,20 +290,29 @@ import Testing
             try await server.store.createKey(record)
             let anthropic = [("x-api-key", secret), ("anthropic-version", "2023-06-01")]
             func request(_ id: String, _ text: String) -> JSONValue {
-                ["custom_id": .string(id), "params": ["model": "claude-haiku-4-5", "max_tokens": 64, "messages": [["role": "user", "content": .string(text)]]]]
+                [
+                    "custom_id": .string(id),
+                    "params": ["model": "claude-haiku-4-5", "max_tokens": 64, "messages": [["role": "user", "content": .string(text)]]],
+                ]
             }
             let bad = try await postJSON(
                 server, "/v1/messages/batches",
-                ["requests": [request("a", "x"), ["custom_id": "b", "params": ["model": "c", "messages": [["role": "user", "content": "x"]]]]]],
+                [
+                    "requests": [
+                        request("a", "x"), ["custom_id": "b", "params": ["model": "c", "messages": [["role": "user", "content": "x"]]]],
+                    ]
+                ],
                 headers: anthropic)
             #expect(bad.status == 400)
             #expect(bad.json["type"] == "error" && bad.json["error"]?["type"] == "invalid_request_error")
             #expect(bad.json["error"]?["message"]?.stringValue?.hasPrefix("requests.1.params.max_tokens") == true, "\(bad.text)")
-            let duplicate = try await postJSON(server, "/v1/messages/batches", ["requests": [request("a", "x"), request("a", "y")]], headers: anthropic)
+            let duplicate = try await postJSON(
+                server, "/v1/messages/batches", ["requests": [request("a", "x"), request("a", "y")]], headers: anthropic)
             #expect(duplicate.status == 400)
 
             let created = try await postJSON(
-                server, "/v1/messages/batches", ["requests": [request("one", "I love it"), request("two", "I hate it")]], headers: anthropic)
+                server, "/v1/messages/batches", ["requests": [request("one", "I love it"), request("two", "I hate it")]], headers: anthropic
+            )
             #expect(created.status == 200, "\(created.text)")
             #expect(created.json["type"] == "message_batch" && created.json["processing_status"] == "in_progress")
             #expect(created.json["request_counts"]?["processing"] == 2, "counts are live from the start")
@@ -317,7 +349,11 @@ import Testing
         try await ServerHarness.with(workers: false) { server in
             let created = try await postJSON(
                 server, "/v1/messages/batches",
-                ["requests": [["custom_id": "wait", "params": ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]]]])
+                [
+                    "requests": [
+                        ["custom_id": "wait", "params": ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]]
+                    ]
+                ])
             let id = try #require(created.json["id"]?.stringValue)
             #expect(created.json["results_url"] == .null)
             let early = try await server.get("/v1/messages/batches/\(id)/results")
@@ -337,7 +373,8 @@ import Testing
             try await ServerHarness.with(webhooks: settings) { server in
                 let refused = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["batch.done"]])
                 #expect(refused.status == 400 && refused.json["error"]?["param"] == "events")
-                let created = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["batch.completed", "job.completed"]])
+                let created = try await postJSON(
+                    server, "/v1/webhooks", ["url": .string(url), "events": ["batch.completed", "job.completed"]])
                 #expect(created.status == 200, "\(created.text)")
                 let secret = try #require(created.json["secret"]?.stringValue)
                 #expect(secret.hasPrefix("whsec_"))
@@ -379,12 +416,18 @@ import Testing
 
     @Test func webhookTargetsInsideTheNetworkAreRefused() async throws {
         try await ServerHarness.with { server in
-            for url in ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.com/x", "http://user:pw@example.com/", "https://Ï", "http://example.com/a b"] {
+            for url in [
+                "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/x", "http://[::1]/x", "ftp://example.com/x",
+                "http://user:pw@example.com/", "https://Ï", "http://example.com/a b",
+            ] {
                 let reply = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["batch.completed"]])
                 #expect(reply.status == 400 && reply.json["error"]?["param"] == "url", "\(url)")
             }
         }
-        for address in ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "224.0.0.1"] {
+        for address in [
+            "127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1",
+            "::ffff:127.0.0.1", "224.0.0.1",
+        ] {
             #expect(WebhookTarget.isPrivate(address), "\(address)")
         }
         for address in ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "172.32.0.1"] {

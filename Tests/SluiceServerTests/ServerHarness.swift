@@ -48,7 +48,8 @@ struct ServerHarness: Sendable {
             requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02,
             idleTimeoutSeconds: limits.idle, headTimeoutSeconds: limits.head, maxUploadsPerKey: limits.uploadsPerKey)
         let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
-        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings, webhooks: webhooks))
+        let resolver = SpecResolver(
+            catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings, webhooks: webhooks))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         // A registry of this server's own: no process-wide backend, so tests do not share counts.

@@ -9,7 +9,8 @@ import Testing
 @Suite struct BatchAPIStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func endpoint(owner: String = "alice", events: [String] = ["job.cancelled"], id: String = Job.makeID(prefix: "we_")) -> WebhookEndpoint {
+    func endpoint(owner: String = "alice", events: [String] = ["job.cancelled"], id: String = Job.makeID(prefix: "we_")) -> WebhookEndpoint
+    {
         WebhookEndpoint(id: id, owner: owner, url: "http://127.0.0.1:9/hook", events: events, secret: "whsec_c2VjcmV0", createdAt: t0)
     }
 
@@ -81,19 +82,28 @@ import Testing
         let failed = WebhookAttempt(attempt: 1, at: t0 + 31, statusCode: 503, error: "the endpoint answered HTTP 503")
         #expect(try await store.recordDeliveryAttempt(failed, deliveryID: delivery.delivery.id, owner: "intruder", next: .failed) == false)
         #expect(try await store.recordDeliveryAttempt(failed, deliveryID: delivery.delivery.id, owner: "after", next: .retry(at: t0 + 40)))
-        #expect(try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 35).map(\.delivery.id).contains(delivery.delivery.id) == false, "not before its retry time")
+        #expect(
+            try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 35).map(\.delivery.id).contains(
+                delivery.delivery.id) == false, "not before its retry time")
         let second = try #require(
-            try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 40).first { $0.delivery.id == delivery.delivery.id })
+            try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 40).first {
+                $0.delivery.id == delivery.delivery.id
+            })
         #expect(second.delivery.attempts == 1)
         let done = WebhookAttempt(attempt: 2, at: t0 + 40, statusCode: 200, error: nil)
         #expect(try await store.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered))
         #expect(try await store.webhookAttempts(deliveryID: delivery.delivery.id) == [failed, done])
-        let stored = try #require(try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).first { $0.id == delivery.delivery.id })
+        let stored = try #require(
+            try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).first { $0.id == delivery.delivery.id })
         #expect(stored.status == .delivered && stored.attempts == 2)
-        #expect(try await store.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered) == false, "a delivered one takes no more attempts")
+        #expect(
+            try await store.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered) == false,
+            "a delivered one takes no more attempts")
 
         #expect(try await store.deleteWebhookEndpoint(id: delivery.delivery.endpointID))
-        #expect(try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).isEmpty, "deliveries go with their endpoint")
+        #expect(
+            try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).isEmpty,
+            "deliveries go with their endpoint")
     }
 
     @Test(arguments: StoreDriver.available)
@@ -104,7 +114,8 @@ import Testing
         let claims = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
             for process in [stores[0]] + others {
                 group.addTask {
-                    try await process.store.claimIdempotencyKey(owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
+                    try await process.store.claimIdempotencyKey(
+                        owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
                 }
             }
             return try await group.reduce(into: [IdempotencyClaim]()) { $0.append($1) }
@@ -117,7 +128,8 @@ import Testing
             try await store.claimIdempotencyKey(owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
                 == .completed(route: "POST /v1/files", fingerprint: "f", response: "{}"))
         #expect(
-            try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0) == .claimed,
+            try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
+                == .claimed,
             "keys are each caller's own")
         try await store.releaseIdempotencyKey(owner: "bob", key: "k1")
         #expect(try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "r", abandonedBefore: t0 - 600, now: t0) == .claimed)
@@ -135,12 +147,16 @@ import Testing
             id: "upload_1", owner: "alice", filename: "big.jsonl", purpose: "batch", mimeType: "application/jsonl", bytes: 10,
             fileExpiresAfter: 7200, createdAt: t0, expiresAt: t0 + 3600)
         try await store.createUpload(upload)
-        func part(_ id: String, _ bytes: Int) -> UploadPart { UploadPart(id: id, uploadID: "upload_1", bytes: bytes, path: "/p/\(id)", createdAt: t0) }
+        func part(_ id: String, _ bytes: Int) -> UploadPart {
+            UploadPart(id: id, uploadID: "upload_1", bytes: bytes, path: "/p/\(id)", createdAt: t0)
+        }
         #expect(try await store.addUploadPart(part("a", 6), now: t0) == .added)
         #expect(try await store.addUploadPart(part("b", 5), now: t0) == .tooLarge(received: 6))
         #expect(try await store.addUploadPart(part("c", 4), now: t0) == .added)
         #expect(Set(try await store.uploadParts(uploadID: "upload_1").map(\.id)) == ["a", "c"])
-        let file = StoredFile(id: "file-1", owner: "alice", filename: "big.jsonl", purpose: "batch", bytes: 10, path: "/f", createdAt: t0, expiresAt: t0 + 7200)
+        let file = StoredFile(
+            id: "file-1", owner: "alice", filename: "big.jsonl", purpose: "batch", bytes: 10, path: "/f", createdAt: t0,
+            expiresAt: t0 + 7200)
         let other = StoredFile(id: "file-2", owner: "alice", filename: "big.jsonl", purpose: "batch", bytes: 10, path: "/g", createdAt: t0)
         #expect(try await store.completeUpload(id: "upload_1", file: file, now: t0).fileID == "file-1")
         #expect(try await store.completeUpload(id: "upload_1", file: other, now: t0).fileID == "file-1", "an upload completes once")
@@ -149,10 +165,13 @@ import Testing
         #expect(try await store.addUploadPart(part("d", 0), now: t0) == .closed(.completed))
         #expect(try await store.expiredFiles(now: t0 + 7200, limit: 10).map(\.id) == ["file-1"])
 
-        try await store.createUpload(StoredUpload(
-            id: "upload_2", owner: "alice", filename: "x", purpose: "batch", mimeType: "text/plain", bytes: 3, fileExpiresAfter: nil,
-            createdAt: t0, expiresAt: t0 + 3600))
-        #expect(try await store.addUploadPart(UploadPart(id: "late", uploadID: "upload_2", bytes: 1, path: "/l", createdAt: t0), now: t0 + 3600) == .closed(.expired))
+        try await store.createUpload(
+            StoredUpload(
+                id: "upload_2", owner: "alice", filename: "x", purpose: "batch", mimeType: "text/plain", bytes: 3, fileExpiresAfter: nil,
+                createdAt: t0, expiresAt: t0 + 3600))
+        #expect(
+            try await store.addUploadPart(UploadPart(id: "late", uploadID: "upload_2", bytes: 1, path: "/l", createdAt: t0), now: t0 + 3600)
+                == .closed(.expired))
         #expect(try await store.expireUploads(now: t0 + 3600) == ["upload_2"])
         #expect(try await store.cancelUpload(id: "upload_2").status == .expired, "an expired upload stays expired")
     }
