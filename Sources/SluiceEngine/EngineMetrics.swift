@@ -36,6 +36,12 @@ public struct EngineMetrics: Sendable {
         Counter(label: "sluice_failed_rounds_total", dimensions: [("loop", loop)], factory: factory).increment()
     }
 
+    /// One try of a webhook delivery: `delivered`, `retrying` (it failed and will be tried
+    /// again) or `failed` (it failed and its tries are spent).
+    public func webhookTry(outcome: String) {
+        Counter(label: "sluice_webhook_tries_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`;
     /// and the successes the result cache answered (`sluice_cache_hits_total`).
     func recorded(_ outcomes: [ItemOutcome]) {

@@ -29,16 +29,17 @@ public enum SluiceServer {
         try configuration.validate()
         let storage = try storage ?? LocalFileStorage(directory: configuration.uploadDirectory)
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
+        let engineMetrics = metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none
         let ingest = IngestService(
-            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger,
-            metrics: metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none)
+            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger, metrics: engineMetrics)
         let api = SluiceAPI(
             store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
             uploads: UploadSlots(perKey: configuration.maxUploadsPerKey), webhooks: resolver.configuration.webhooks)
         let housekeeping: [any Service] = [
             WebhookDispatcher(
-                store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger),
-            Housekeeper(store: store, storage: storage, logger: logger),
+                store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger,
+                metrics: engineMetrics),
+            Housekeeper(store: store, storage: storage, logger: logger, metrics: engineMetrics),
         ]
 
         let router = Router(context: SluiceRequestContext.self)

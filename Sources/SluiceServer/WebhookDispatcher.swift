@@ -22,6 +22,7 @@ struct WebhookDispatcher: Service {
     let settings: WebhookSettings
     let owner: String
     let logger: Logger
+    let metrics: EngineMetrics
     var interval = 1.0
     var clock: any SluiceClock = SystemClock()
     /// Deliveries tried at once.
@@ -32,7 +33,7 @@ struct WebhookDispatcher: Service {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
-            try await FailedRounds.loop("webhooks", store: store, clock: clock, logger: logger, metrics: .none, interval: interval) {
+            try await FailedRounds.loop("webhooks", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
                 try await round(client)
             }
         } catch {
@@ -103,9 +104,15 @@ struct WebhookDispatcher: Service {
             return
         }
         switch next {
-        case .delivered: logger.info("webhook delivered", metadata: metadata)
-        case .retry: logger.notice("webhook delivery failed; will retry", metadata: metadata)
-        case .failed: logger.warning("webhook delivery failed for good", metadata: metadata)
+        case .delivered:
+            metrics.webhookTry(outcome: "delivered")
+            logger.info("webhook delivered", metadata: metadata)
+        case .retry:
+            metrics.webhookTry(outcome: "retrying")
+            logger.notice("webhook delivery failed; will retry", metadata: metadata)
+        case .failed:
+            metrics.webhookTry(outcome: "failed")
+            logger.warning("webhook delivery failed for good", metadata: metadata)
         }
     }
 }
@@ -116,13 +123,14 @@ struct Housekeeper: Service {
     let store: any JobStore
     let storage: any FileStorage
     let logger: Logger
+    let metrics: EngineMetrics
     var interval = 60.0
     var clock: any SluiceClock = SystemClock()
     /// How long a completed create answers its `Idempotency-Key`.
     static let idempotencySeconds = 24.0 * 3600
 
     func run() async throws {
-        try await FailedRounds.loop("housekeeping", store: store, clock: clock, logger: logger, metrics: .none, interval: interval) {
+        try await FailedRounds.loop("housekeeping", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
             try await sweep()
             return false
         }

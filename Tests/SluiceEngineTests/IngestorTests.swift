@@ -55,7 +55,7 @@ import Testing
         let good = try await run(clean)
         #expect(good.status == .queued)
         #expect(good.counts.total == 2)
-        let bad = try await run([line("a"), "{oops", line("b", url: "/v1/embeddings"), line("a")].joined(separator: "\n") + "\n")
+        let bad = try await run([line("a"), "{oops", line("b", url: "/v1/completions"), line("a")].joined(separator: "\n") + "\n")
         #expect(bad.status == .failed)
         #expect(bad.errors.map { "\($0.line ?? 0) \($0.code ?? "")" } == ["2 invalid_json_line", "3 invalid_url", "4 duplicate_custom_id"])
     }

@@ -68,6 +68,8 @@ public struct FakeProviderBehaviour: Sendable {
 public struct FakeProviderCounters: Sendable, Equatable {
     public var received = 0
     public var accepted = 0
+    /// Tokens of the accepted calls, as the limit counts them.
+    public var acceptedTokens = 0.0
     public var rateLimited = 0
     public var unauthorized = 0
     public var faults: [FakeProviderBehaviour.Fault: Int] = [:]
@@ -102,7 +104,8 @@ extension FakeProviderCounters {
     /// The counters as JSON, for benchmarks that run the fake as a process.
     public var json: String {
         JSONWriter.string([
-            "received": .int(received), "accepted": .int(accepted), "rate_limited": .int(rateLimited), "answered": .int(answered),
+            "received": .int(received), "accepted": .int(accepted), "accepted_tokens": .int(Int(acceptedTokens)),
+            "rate_limited": .int(rateLimited), "answered": .int(answered),
             "succeeded": .int(succeeded), "in_flight": .int(inFlight), "abandoned": .int(abandoned), "max_in_flight": .int(maxInFlight),
             "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
             "pack_faults": .object(JSONObject(packFaults.map { ($0.key.rawValue, .int($0.value)) }.sorted { $0.0 < $1.0 })),

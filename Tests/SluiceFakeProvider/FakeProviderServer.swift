@@ -171,6 +171,7 @@ public final class FakeProviderServer: Sendable {
             state.requestTimes.append(now)
             if behaviour.limitWindow == .bucket, let level = state.bucketLevel { state.bucketLevel = level - 1 }
             state.tokenTimes.append((now, callTokens))
+            state.counters.acceptedTokens += callTokens
             state.counters.accepted += 1
             state.counters.acceptedPerSecond[Int(now), default: 0] += 1
             state.counters.inFlight += 1

@@ -407,6 +407,9 @@ import Testing
                 }
                 let attempts = try #require(deliveries["data"]?.arrayValue?.first?["attempts"]?.arrayValue)
                 #expect(attempts.map { $0["status_code"] } == [503, 500, 200])
+                let scrape = try await server.get("/metrics").text
+                #expect(metricValue(scrape, #"sluice_webhook_tries_total{outcome="retrying"}"#) == 2)
+                #expect(metricValue(scrape, #"sluice_webhook_tries_total{outcome="delivered"}"#) == 1)
 
                 #expect(try await server.call(.DELETE, "/v1/webhooks/\(endpointID)").json["deleted"] == true)
                 #expect(try await server.get("/v1/webhooks").json["data"]?.arrayValue?.isEmpty == true)

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The wider batch APIs (BENCHMARKS.md, "Batch APIs"), against a release `sluice serve`:
+#
+#     Benchmarks/batchapis/bench.sh uploads|embeddings|webhooks|messages
+#
+# uploads     a 1 GiB JSONL file through the official SDK: `files.create` in one request, then
+#             `uploads.upload_file_chunked` in 64 MiB parts (parts, then the join); the whole
+#             download, and a download broken at half resumed with Range. Reports MB/s and the
+#             server's peak RSS.
+# embeddings  20,000 embeddings lines (two texts each) as one OpenAI batch, against the
+#             provider as it is: the fake answers in 300 ± 250 ms, with 2% 500s, 1% hangs of
+#             10 s (Sluice gives up at 3 s) and 1% malformed bodies, and enforces 100,000 TPM (the 300,000 tokens need two minutes at least),
+#             the limit Sluice is configured with. Reports the time, the tokens a minute the fake
+#             accepted against its limit, its 429s, and the calls answered well against the
+#             items that succeeded (the difference: results paid twice).
+# webhooks    200 one-row jobs ending while a receiver refuses 30% of deliveries (503) at
+#             random; retries 1, 2, 4… s. Reports how long after each job's end its event was
+#             received (p50, p95, max), the tries, and events lost or received twice.
+# messages    an Anthropic Message Batch of 100,000 requests (Anthropic's maximum): how long
+#             the create takes (every request is checked before the answer), the server's peak
+#             RSS, and the time until the batch has ended on the built-in provider.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+what=${1:-uploads}
+swift build -c release --product sluice >/dev/null
+swift build -c release --product sluice-fake-provider >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 -c "import openai, anthropic" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openai anthropic
+
+# Starts `sluice serve` with the arguments given; sets $url and $server.
+serve() {
+  "$bin/sluice" serve --port 0 --database "$work/db.sqlite" --uploads "$work/uploads" --rate-limit 0 --log-level error "$@" \
+    > "$work/serve.out" 2> "$work/serve.log" &
+  server=$!
+  pids+=($server)
+  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/serve.out" && break; sleep 0.05; done
+  url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
+}
+
+case "$what" in
+uploads)
+  serve --max-upload-mb 2048 --auth off
+  python3 Benchmarks/batchapis/uploads.py "$url" "$work" "$server"
+  ;;
+embeddings)
+  "$bin/sluice-fake-provider" --latency-ms 300 --latency-spread-ms 250 --fault-500 0.02 --fault-hang 0.01 --hang-seconds 10 \
+    --fault-malformed 0.01 --tpm 100000 --seed 5 > "$work/fake.out" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(awk '/^port /{print $2}' "$work/fake.out")
+  cat > "$work/sluice.yaml" <<YAML
+providers:
+  fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, limits: {tpm: 100000, concurrency: 256},
+         timeout_seconds: 3}
+routes:
+  - {model: "*", provider: fake}
+YAML
+  FAKE_KEY=k serve --config "$work/sluice.yaml" --auth off
+  python3 Benchmarks/batchapis/embeddings.py "$url" "http://127.0.0.1:$port"
+  ;;
+webhooks)
+  cat > "$work/sluice.yaml" <<YAML
+webhooks: {allow_private_targets: true, retry_seconds: [1, 2, 4, 8, 16, 32]}
+YAML
+  serve --config "$work/sluice.yaml" --auth off
+  python3 Benchmarks/batchapis/webhooks.py "$url"
+  ;;
+messages)
+  serve --max-upload-mb 512 --auth off
+  python3 Benchmarks/batchapis/messages.py "$url" "$server"
+  ;;
+*) echo "usage: $0 uploads|embeddings|webhooks|messages" >&2; exit 2 ;;
+esac
