@@ -60,9 +60,12 @@ public enum RequestLine {
         return .success(customID)
     }
 
-    /// Anthropic's rules: a `custom_id` of 1 to 64 letters, digits, `-` and `_`, and `params`
-    /// that are a valid Messages request.
+    /// Anthropic's rules: a `custom_id` of 1 to 64 letters, digits, `-` and `_`, `params` that
+    /// are a valid Messages request, and nothing else.
     static func checkMessages(_ line: JSONObject) -> Result<String, Problem> {
+        if let unknown = line.keys.first(where: { $0 != "custom_id" && $0 != "params" }) {
+            return .failure(Problem(code: "invalid_request_error", param: unknown, message: "Extra inputs are not permitted"))
+        }
         guard let customID = line["custom_id"]?.stringValue, (1...64).contains(customID.count),
             customID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {

@@ -43,9 +43,6 @@ struct MessageBatchRoutes {
         var lines: [UInt8] = []
         for (index, entry) in requests.enumerated() {
             guard case .object(let line) = entry else { throw APIError.badRequest("requests.\(index): must be an object") }
-            if let unknown = line.keys.first(where: { $0 != "custom_id" && $0 != "params" }) {
-                throw APIError.badRequest("requests.\(index).\(unknown): Extra inputs are not permitted")
-            }
             switch RequestLine.check(line, endpoints: [.messages]) {
             case .failure(let problem):
                 throw APIError.badRequest("requests.\(index).\(problem.param ?? ""): \(problem.message)")

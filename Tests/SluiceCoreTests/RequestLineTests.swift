@@ -115,6 +115,7 @@ import Testing
             return nil
         }
         #expect(param(request(params, id: "has space")) == "custom_id")
+        #expect(param(request(params).with("url", "/v1/chat/completions")) == "url", "Anthropic refuses extra inputs")
         #expect(param(request(params, id: .string(String(repeating: "x", count: 65)))) == "custom_id")
         #expect(param(request(["model": "c", "messages": [["role": "user", "content": "x"]]])) == "params.max_tokens")
         #expect(
