@@ -22,12 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-uploads}
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. Benchmarks/common.sh
+release_setup sluice sluice-fake-provider
 python3 -c "import openai, anthropic" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check openai anthropic
 
 # Starts `sluice serve` with the arguments given; sets $url and $server.

@@ -17,12 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-healthz}
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. Benchmarks/common.sh
+release_setup sluice sluice-fake-provider
 
 case "$what" in
 healthz)

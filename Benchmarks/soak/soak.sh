@@ -11,12 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 minutes=${1:-10}
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. Benchmarks/common.sh
+release_setup sluice sluice-fake-provider
 
 "$bin/sluice-fake-provider" --latency-ms 50 --latency-spread-ms 40 --fault-500 0.03 --fault-hang 0.005 --hang-seconds 20 \
   --fault-malformed 0.01 --seed 7 > "$work/fake.out" &

@@ -23,12 +23,8 @@
 #          chart counts against the 429s the fake sent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. Benchmarks/common.sh
+release_setup sluice sluice-fake-provider
 
 python3 - "$work/rows.csv" <<'PY'
 import sys

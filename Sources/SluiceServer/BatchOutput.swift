@@ -42,13 +42,21 @@ enum BatchOutput {
 
     /// Writes the file's lines in input order, a page at a time.
     static func write(job: Job, kind: Kind, store: any JobStore, _ sink: ([UInt8]) async throws -> Void) async throws {
+        try await writeLines(of: job, store: store, line: { line(for: $0, of: job, kind: kind) }, sink)
+    }
+
+    /// Writes a JSON Lines file with `line` of each of the job's items (none where it gives
+    /// `nil`), in input order, a page at a time: a batch's files, and message batches' results.
+    static func writeLines(
+        of job: Job, store: any JobStore, line: (Item) -> JSONValue?, _ sink: ([UInt8]) async throws -> Void
+    ) async throws {
         var after = -1
         while true {
             let page = try await store.items(jobID: job.id, status: nil, afterIndex: after, limit: 1_000)
             guard let last = page.last else { return }
             var bytes: [UInt8] = []
             for item in page {
-                guard let line = line(for: item, of: job, kind: kind) else { continue }
+                guard let line = line(item) else { continue }
                 JSONWriter.write(line, to: &bytes)
                 bytes.append(0x0A)
             }

@@ -145,17 +145,8 @@ struct MessageBatchRoutes {
         return Response(
             status: .ok, headers: [.contentType: "application/x-jsonl"],
             body: ResponseBody { writer in
-                var after = -1
-                while true {
-                    let page = try await store.items(jobID: job.id, status: nil, afterIndex: after, limit: 1_000)
-                    guard let last = page.last else { break }
-                    var bytes: [UInt8] = []
-                    for item in page {
-                        JSONWriter.write(Self.result(for: item, of: job), to: &bytes)
-                        bytes.append(0x0A)
-                    }
+                try await BatchOutput.writeLines(of: job, store: store, line: { Self.result(for: $0, of: job) }) { bytes in
                     try await writer.write(ByteBuffer(bytes: bytes))
-                    after = last.index
                 }
                 try await writer.finish(nil)
             })
