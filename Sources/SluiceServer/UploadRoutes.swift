@@ -12,8 +12,10 @@ struct UploadRoutes {
     let api: SluiceAPI
     /// The most one upload may hold, as OpenAI allows.
     static let maximumBytes = 8 << 30
-    /// The most one part may hold.
+    /// The most one part may hold: the SDK sends parts of exactly this size.
     static let maximumPartBytes = 64 << 20
+    /// Room for the multipart envelope around a whole part.
+    static let envelopeBytes = 64 << 10
     /// How long an upload takes parts before it expires.
     static let lifetime = 3600.0
 
@@ -60,10 +62,13 @@ struct UploadRoutes {
         let partID = Job.makeID(prefix: "part_")
         let folder = "uploads/\(upload.id)/\(partID)"
         return try await api.inFolder(folder) { path in
-            let received = try await UploadReceiver(directory: path, limit: Self.maximumPartBytes)
+            let received = try await UploadReceiver(directory: path, limit: Self.maximumPartBytes + Self.envelopeBytes)
                 .receiveMultipart(request.body, boundary: boundary, fileFields: ["data"])
             guard received.files.count == 1, let file = received.files.first else {
                 throw APIError.badRequest("send exactly one 'data' part", param: "data")
+            }
+            guard file.bytes <= Self.maximumPartBytes else {
+                throw APIError(.contentTooLarge, code: "upload_too_large", "a part holds at most \(Self.maximumPartBytes) bytes", param: "data")
             }
             let now = Date()
             let part = UploadPart(

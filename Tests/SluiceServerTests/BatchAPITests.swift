@@ -284,6 +284,25 @@ import Testing
         }
     }
 
+    @Test func aPartMayHoldSixtyFourMebibytesAsTheSDKSendsThem() async throws {
+        try await ServerHarness.with(maxUploadBytes: 80 << 20) { server in
+            let part = 64 << 20
+            let created = try await postJSON(
+                server, "/v1/uploads", ["filename": "big", "purpose": "batch", "bytes": .int(part + 1), "mime_type": "application/jsonl"])
+            let id = try #require(created.json["id"]?.stringValue)
+            func add(_ bytes: Int) async throws -> Int {
+                var body = ByteBuffer(string: "--p\r\nContent-Disposition: form-data; name=\"data\"; filename=\"blob\"\r\n\r\n")
+                body.writeRepeatingByte(UInt8(ascii: "x"), count: bytes)
+                body.writeString("\r\n--p--\r\n")
+                return try await server.call(
+                    .POST, "/v1/uploads/\(id)/parts", headers: [("Content-Type", "multipart/form-data; boundary=p")], body: .bytes(body)
+                ).status
+            }
+            #expect(try await add(part + 1) == 413)
+            #expect(try await add(part) == 200, "a whole 64 MiB part fits, envelope and all")
+        }
+    }
+
     @Test func messageBatchesSpeakAnthropic() async throws {
         try await ServerHarness.with(auth: .required) { server in
             let (secret, record) = APIKeys.make(user: "carol", isAdmin: false, now: Date())
