@@ -68,7 +68,8 @@ struct UploadRoutes {
                 throw APIError.badRequest("send exactly one 'data' part", param: "data")
             }
             guard file.bytes <= Self.maximumPartBytes else {
-                throw APIError(.contentTooLarge, code: "upload_too_large", "a part holds at most \(Self.maximumPartBytes) bytes", param: "data")
+                throw APIError(
+                    .contentTooLarge, code: "upload_too_large", "a part holds at most \(Self.maximumPartBytes) bytes", param: "data")
             }
             let now = Date()
             let part = UploadPart(
