@@ -18,9 +18,9 @@ final class UploadFile {
     let limit: Int
     private(set) var bytes = 0
     /// The SHA-256 of the bytes, in hex, once ``finish()`` has run: what an idempotent retry
-    /// of the upload is recognised by.
+    /// of the upload is recognised by. Empty when made without `digesting`.
     private(set) var digest = ""
-    private var hasher = SHA256()
+    private var hasher: SHA256?
     private let handle: WriteFileHandle
     private var writer: BufferedWriter<WriteFileHandle>
     private var closed = false
@@ -28,9 +28,10 @@ final class UploadFile {
     /// Thrown when the body outgrows `limit`.
     struct TooLarge: Error {}
 
-    init(path: String, limit: Int) async throws {
+    init(path: String, limit: Int, digesting: Bool = true) async throws {
         self.path = path
         self.limit = limit
+        hasher = digesting ? SHA256() : nil
         handle = try await FileSystem.shared.openFile(
             forWritingAt: FilePath(path), options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite, .groupRead]))
         writer = handle.bufferedWriter(capacity: .kibibytes(256))
@@ -38,13 +39,13 @@ final class UploadFile {
 
     func write(_ chunk: ByteBuffer) async throws {
         try count(chunk.readableBytes)
-        chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        chunk.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
         _ = try await writer.write(contentsOf: chunk)
     }
 
     func write(_ chunk: ArraySlice<UInt8>) async throws {
         try count(chunk.count)
-        chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        chunk.withUnsafeBytes { hasher?.update(bufferPointer: $0) }
         _ = try await writer.write(contentsOf: chunk)
     }
 
@@ -59,7 +60,7 @@ final class UploadFile {
         try await handle.synchronize()
         try await handle.close(makeChangesVisible: true)
         closed = true
-        digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        digest = hasher.map { $0.finalize().map { String(format: "%02x", $0) }.joined() } ?? ""
     }
 
     /// Closes the file without ever giving it its name: nothing is left. Does nothing once
