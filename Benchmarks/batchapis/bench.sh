@@ -28,7 +28,7 @@ python3 -c "import openai, anthropic" 2>/dev/null || python3 -m pip install --qu
 
 # Starts `sluice serve` with the arguments given; sets $url and $server.
 serve() {
-  "$bin/sluice" serve --port 0 --database "$work/db.sqlite" --uploads "$work/uploads" --rate-limit 0 --log-level error "$@" \
+  "$bin/sluice" serve --port 0 --database "$work/db.sqlite" --uploads "$work/uploads" --rate-limit 0 --log-level "${LOG_LEVEL:-error}" "$@" \
     > "$work/serve.out" 2> "$work/serve.log" &
   server=$!
   pids+=($server)

@@ -1,10 +1,10 @@
 """An embeddings batch against the faulty, TPM-limited fake; see bench.sh."""
-import io, json, sys, time, urllib.request
+import io, json, os, sys, time, urllib.request
 from openai import OpenAI
 
 url, fake = sys.argv[1], sys.argv[2]
 sdk = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=600)
-count = 20_000
+count = int(os.environ.get("EMBEDDINGS_COUNT", "20000"))
 lines = "".join(json.dumps({"custom_id": f"e-{n}", "method": "POST", "url": "/v1/embeddings",
                             "body": {"model": "text-embedding-3-small",
                                      "input": [f"review {n}: the food was great", f"review {n}: the wait was long"]}}) + "\n"
@@ -27,3 +27,7 @@ print(f"tokens         {tokens} accepted over {span * 60:.0f} s: {tokens / span:
 print(f"calls          received {stats['received']}, 429 {stats['rate_limited']}, faults {stats['faults']}, "
       f"answered well {stats['succeeded']}, items succeeded {batch.request_counts.completed}, "
       f"paid twice {stats['succeeded'] - batch.request_counts.completed}")
+per10 = {}
+for second, n in stats["accepted_per_second"].items():
+    per10[int(second) // 10 * 10] = per10.get(int(second) // 10 * 10, 0) + n
+print("accepted per 10 s  " + " ".join(f"{per10[k]}" for k in sorted(per10)))

@@ -304,10 +304,13 @@ public struct RateLimiter: Sendable {
     /// now expected to cost, and nothing of the bookings made by the old estimate (their
     /// waiters book again).
     mutating func advanceEpochIfTheEstimateMoved(now: Date) {
+        // Measured against at least one token: replies of none (embeddings) are no movement,
+        // and redrawing the schedule after every such call held the calls back to a quarter of
+        // the token limit.
         func moved(_ old: Double?, _ new: Double?) -> Bool {
             guard let new else { return false }
-            guard let old, old > 0 else { return true }
-            return abs(new - old) / old >= 0.2
+            guard let old else { return true }
+            return abs(new - old) / max(old, 1) >= 0.2
         }
         if moved(epochEstimate.reply, expectedReplyTokens) || moved(epochEstimate.scale, promptScale) {
             estimateEpoch += 1

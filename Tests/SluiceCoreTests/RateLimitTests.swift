@@ -198,6 +198,20 @@ import Testing
         #expect(!limiter.shouldRebook(again, now: t0))
     }
 
+    @Test func callsWithoutReplyTokensDoNotRedrawTheScheduleEachTime() {
+        // Embeddings: the reply costs nothing, every time.
+        var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
+        let first = limiter.reserve(promptTokens: 15, maxReplyTokens: 0, now: t0)
+        limiter.complete(first, outcome: .succeeded(usedTokens: 14, replyTokens: 0), signal: nil, now: t0)
+        let epoch = limiter.estimateEpoch
+        for _ in 0..<20 {
+            let permit = limiter.reserve(promptTokens: 15, maxReplyTokens: 0, now: t0)
+            #expect(permit.reservedTokens < 16, "the prompt alone")
+            limiter.complete(permit, outcome: .succeeded(usedTokens: 14, replyTokens: 0), signal: nil, now: t0)
+        }
+        #expect(limiter.estimateEpoch == epoch, "an unchanged estimate of no reply tokens is no reason to book again")
+    }
+
     @Test func aLongReplyRaisesTheReservationAtOnceAndShortOnesLowerItGradually() {
         var limiter = RateLimiter(limits: RateLimits(tokensPerMinute: 60_000))
         let permit = limiter.reserve(promptTokens: 10, maxReplyTokens: nil, now: t0)
