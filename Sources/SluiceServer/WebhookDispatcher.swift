@@ -8,10 +8,14 @@ import SluiceCore
 import SluiceEngine
 import SluiceStorage
 import SluiceStore
+import Synchronization
 
 /// Sends webhooks from the outbox: queues the endings of jobs that ended, then leases the
 /// deliveries that are due and tries each — signed afresh with the same `webhook-id` — until
 /// the endpoint answers 2xx or the retry schedule (``WebhookSettings/retrySeconds``) is spent.
+///
+/// Deliveries hold slots, not rounds: as soon as one try ends, its slot leases the next due
+/// delivery, so an endpoint that is slow or hangs to its timeout holds up only its own.
 ///
 /// Any number of API processes may run it: announcing and leasing are guarded in the store, and
 /// a process that dies mid-try leaves its lease to run out and the delivery to be tried again —
@@ -26,15 +30,36 @@ struct WebhookDispatcher: Service {
     var interval = 1.0
     var clock: any SluiceClock = SystemClock()
     /// Deliveries tried at once.
-    static let batch = 16
+    static let slots = 16
 
     func run() async throws {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let inFlight = TriesInFlight()
+        let (slotFreed, freeing) = AsyncStream.makeStream(of: Void.self)
         do {
-            try await FailedRounds.loop("webhooks", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
-                try await round(client)
+            try await withThrowingTaskGroup(of: Void.self) { tries in
+                var freed = slotFreed.makeAsyncIterator()
+                try await FailedRounds.loop("webhooks", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
+                    let free = Self.slots - inFlight.count
+                    guard free > 0 else {
+                        // Every slot is busy: the next round starts when one frees.
+                        return await freed.next() != nil
+                    }
+                    let due = try await lease(free)
+                    inFlight.add(due.count)
+                    for delivery in due {
+                        tries.addTask {
+                            await deliver(delivery, client: client)
+                            inFlight.add(-1)
+                            freeing.yield()
+                        }
+                    }
+                    // A full lease may have left more due: look again at once.
+                    return due.count == free
+                }
+                try await tries.waitForAll()
             }
         } catch {
             try? await client.shutdown()
@@ -43,17 +68,13 @@ struct WebhookDispatcher: Service {
         try await client.shutdown()
     }
 
-    /// One round; `true` when it had deliveries to try, so the next round starts at once.
-    func round(_ client: HTTPClient) async throws -> Bool {
+    /// Queues the endings of jobs that ended, then leases up to `limit` due deliveries.
+    func lease(_ limit: Int) async throws -> [DueDelivery] {
         let queued = try await store.announceEndedJobs(limit: 100, now: clock.now())
         if queued > 0 { logger.info("webhook deliveries queued", metadata: ["deliveries": "\(queued)"]) }
         let now = clock.now()
-        let due = try await store.leaseDueDeliveries(
-            owner: owner, limit: Self.batch, until: now.addingTimeInterval(settings.timeoutSeconds + 10), now: now)
-        await withTaskGroup(of: Void.self) { group in
-            for delivery in due { group.addTask { await deliver(delivery, client: client) } }
-        }
-        return !due.isEmpty
+        return try await store.leaseDueDeliveries(
+            owner: owner, limit: limit, until: now.addingTimeInterval(settings.timeoutSeconds + 10), now: now)
     }
 
     func deliver(_ due: DueDelivery, client: HTTPClient) async {
@@ -115,6 +136,14 @@ struct WebhookDispatcher: Service {
             logger.warning("webhook delivery failed for good", metadata: metadata)
         }
     }
+}
+
+/// How many deliveries are being tried, shared by the loop that starts them and the tries
+/// that end.
+final class TriesInFlight: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add(_ change: Int) { value.withLock { $0 += change } }
 }
 
 /// Removes what has expired: uploads that were never completed (their parts with them), files

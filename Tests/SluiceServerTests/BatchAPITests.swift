@@ -436,6 +436,31 @@ import Testing
         }
     }
 
+    @Test func anEndpointThatHangsHoldsUpOnlyItsOwnDeliveries() async throws {
+        // A try may take five minutes: were deliveries tried in rounds, the second job's event
+        // would wait behind the first one's hung try.
+        let settings = WebhookSettings(allowPrivateTargets: true, retrySeconds: [1], timeoutSeconds: 300)
+        try await WebhookReceiver.with(hangs: true) { hanging, hangingURL in
+            try await WebhookReceiver.with { prompt, promptURL in
+                try await ServerHarness.with(webhooks: settings) { server in
+                    var endpoints: [String] = []
+                    for url in [hangingURL, promptURL] {
+                        let created = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["job.completed"]])
+                        endpoints.append(try #require(created.json["id"]?.stringValue))
+                    }
+                    let first = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
+                    try await waitUntil("the first event at the hanging endpoint") { hanging.received.count == 1 }
+                    let second = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
+                    try await waitUntil("both events at the prompt endpoint") { prompt.received.count == 2 }
+                    let subjects = try prompt.received.map { try JSONParser.parse($0.body)["data"]?["id"]?.stringValue }
+                    #expect(Set(subjects) == [first, second])
+                    let hung = try #require(try await server.get("/v1/webhooks/\(endpoints[0])/deliveries").json["data"]?.arrayValue)
+                    #expect(hung.allSatisfy { $0["status"] == "pending" && $0["attempts"] == [] }, "its tries still hang")
+                }
+            }
+        }
+    }
+
     @Test func webhookTargetsInsideTheNetworkAreRefused() async throws {
         try await ServerHarness.with { server in
             for url in [

@@ -19,9 +19,10 @@ final class WebhookReceiver: Sendable {
 
     var received: [Received] { state.withLock { $0.received } }
 
-    /// Runs a receiver on a free loopback port for the duration of `body`, given its URL.
+    /// Runs a receiver on a free loopback port for the duration of `body`, given its URL. One
+    /// that `hangs` records each delivery and never answers.
     static func with<T: Sendable>(
-        failFirst statuses: [Int] = [], _ body: @Sendable (WebhookReceiver, String) async throws -> T
+        failFirst statuses: [Int] = [], hangs: Bool = false, _ body: @Sendable (WebhookReceiver, String) async throws -> T
     ) async throws -> T {
         let receiver = WebhookReceiver(failFirst: statuses)
         let router = Router()
@@ -33,6 +34,7 @@ final class WebhookReceiver: Sendable {
                 state.received.append(Received(headers: headers, body: String(buffer: buffer)))
                 return state.script.isEmpty ? 200 : state.script.removeFirst()
             }
+            if hangs { try await Task.sleep(for: .seconds(3600)) }
             return Response(status: .init(code: status))
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
