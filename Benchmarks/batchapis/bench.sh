@@ -14,8 +14,9 @@
 #             accepted against its limit, its 429s, and the calls answered well against the
 #             items that succeeded (the difference: results paid twice).
 # webhooks    200 one-row jobs ending while a receiver refuses 30% of deliveries (503) at
-#             random; retries 1, 2, 4… s. Reports how long after each job's end its event was
-#             received (p50, p95, max), the tries, and events lost or received twice.
+#             random; retries after 1, 2, 4 … 32 s, then every minute (11 tries). Reports how
+#             long after each job's end its event was received (p50, p95, max), the tries, and
+#             events not received or received twice.
 # messages    an Anthropic Message Batch of 100,000 requests (Anthropic's maximum): how long
 #             the create takes (every request is checked before the answer), the server's peak
 #             RSS, and the time until the batch has ended on the built-in provider.
@@ -59,7 +60,7 @@ YAML
   ;;
 webhooks)
   cat > "$work/sluice.yaml" <<YAML
-webhooks: {allow_private_targets: true, retry_seconds: [1, 2, 4, 8, 16, 32]}
+webhooks: {allow_private_targets: true, retry_seconds: [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]}
 YAML
   serve --config "$work/sluice.yaml" --auth off
   python3 Benchmarks/batchapis/webhooks.py "$url"

@@ -63,7 +63,7 @@ for deliveries in received.values():
     # finished_at is whole seconds, cut down: the latency is up to a second too long.
     latencies.append(first - ended[event["data"]["id"]])
 latencies.sort()
-print(f"events         {len(received)} of {count} received, {count - len(received)} lost, {twice} received twice")
+print(f"events         {len(received)} of {count} received, {count - len(received)} not, {twice} received twice")
 print(f"tries          {tries[0]} ({tries[0] - len(received)} refused by the receiver)")
 print(f"latency        end → received: p50 {latencies[len(latencies) // 2]:.1f} s, "
       f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} s, max {latencies[-1]:.1f} s (finished_at has whole seconds)")
