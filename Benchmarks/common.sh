@@ -13,3 +13,18 @@ release_setup() {
   pids=()
   trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
+
+# Starts the fake provider with the options given (output in $work/fake.out); sets $port once
+# it listens.
+start_fake() {
+  "$bin/sluice-fake-provider" "$@" > "$work/fake.out" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(awk '/^port /{print $2}' "$work/fake.out")
+}
+
+# Waits for a process that printed its URL to FILE, and prints the URL.
+await_url() {
+  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$1" && break; sleep 0.05; done
+  grep -oE 'http://127.0.0.1:[0-9]+' "$1" | head -1
+}

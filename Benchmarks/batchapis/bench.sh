@@ -33,8 +33,7 @@ serve() {
     > "$work/serve.out" 2> "$work/serve.log" &
   server=$!
   pids+=($server)
-  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/serve.out" && break; sleep 0.05; done
-  url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
+  url=$(await_url "$work/serve.out")
 }
 
 case "$what" in
@@ -43,11 +42,8 @@ uploads)
   python3 Benchmarks/batchapis/uploads.py "$url" "$work" "$server"
   ;;
 embeddings)
-  "$bin/sluice-fake-provider" --latency-ms 300 --latency-spread-ms 250 --fault-500 0.02 --fault-hang 0.01 --hang-seconds 10 \
-    --fault-malformed 0.01 --tpm 100000 --seed 5 > "$work/fake.out" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(awk '/^port /{print $2}' "$work/fake.out")
+  start_fake --latency-ms 300 --latency-spread-ms 250 --fault-500 0.02 --fault-hang 0.01 --hang-seconds 10 \
+    --fault-malformed 0.01 --tpm 100000 --seed 5
   cat > "$work/sluice.yaml" <<YAML
 providers:
   fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, limits: {tpm: 100000, concurrency: 256},

@@ -37,19 +37,15 @@ PY
   "$bin/sluice" serve --port 0 --database "$work/db.sqlite" --uploads "$work/uploads" --no-workers \
     --max-upload-mb 256 --log-level error > "$work/serve.out" &
   pids+=($!)
-  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/serve.out" && break; sleep 0.05; done
-  url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
+  url=$(await_url "$work/serve.out")
   python3 Benchmarks/hardening/healthz.py "$url" "$work/big.csv"
   ;;
 outage)
   eval "$(scripts/postgres.sh start)"
   trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"; rm -rf "$work"' EXIT
   db=$SLUICE_TEST_POSTGRES
-  "$bin/sluice-fake-provider" --latency-ms 100 --latency-spread-ms 50 --fault-500 0.03 --fault-hang 0.01 --hang-seconds 10 \
-    --fault-malformed 0.01 --rpm 1800 --seed 3 > "$work/fake.out" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(awk '/^port /{print $2}' "$work/fake.out")
+  start_fake --latency-ms 100 --latency-spread-ms 50 --fault-500 0.03 --fault-hang 0.01 --hang-seconds 10 \
+    --fault-malformed 0.01 --rpm 1800 --seed 3
   cat > "$work/sluice.yaml" <<YAML
 providers:
   fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, default_model: fake-model,
@@ -63,8 +59,7 @@ YAML
     FAKE_KEY=k "$bin/sluice" worker --database "$db" --config "$work/sluice.yaml" --log-level notice > /dev/null 2> "$work/worker$n.log" &
     pids+=($!)
   done
-  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/api.out" && break; sleep 0.05; done
-  url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/api.out" | head -1)
+  url=$(await_url "$work/api.out")
   python3 - "$work/rows.csv" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:

@@ -14,11 +14,8 @@ minutes=${1:-10}
 . Benchmarks/common.sh
 release_setup sluice sluice-fake-provider
 
-"$bin/sluice-fake-provider" --latency-ms 50 --latency-spread-ms 40 --fault-500 0.03 --fault-hang 0.005 --hang-seconds 20 \
-  --fault-malformed 0.01 --seed 7 > "$work/fake.out" &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(awk '/^port /{print $2}' "$work/fake.out")
+start_fake --latency-ms 50 --latency-spread-ms 40 --fault-500 0.03 --fault-hang 0.005 --hang-seconds 20 \
+  --fault-malformed 0.01 --seed 7
 cat > "$work/sluice.yaml" <<YAML
 providers:
   fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, default_model: fake-model,
@@ -30,7 +27,6 @@ FAKE_KEY=k "$bin/sluice" serve --port 0 --auth required --database "$work/db.sql
   --rate-limit 0 --log-level warning > "$work/serve.out" 2> "$work/serve.log" &
 server=$!
 pids+=($server)
-for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$work/serve.out" && break; sleep 0.05; done
-url=$(grep -oE 'http://127.0.0.1:[0-9]+' "$work/serve.out" | head -1)
+url=$(await_url "$work/serve.out")
 python3 Benchmarks/soak/soak.py "$url" "$server" "$minutes" "${keys[@]}"
 echo "the fake provider saw: $(curl -s "http://127.0.0.1:$port/_fake/counters")"

@@ -37,26 +37,18 @@ head -c 262144 "$work/rows.csv" > "$work/head.csv"
 head -11 "$work/rows.csv" > "$work/small.csv"
 
 # Starts the fake with the given options and writes a configuration for it with Sluice's LIMITS.
-start_fake() {
-  "$bin/sluice-fake-provider" "$@" > "$work/fake.out" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q '^port ' "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(awk '/^port /{print $2}' "$work/fake.out")
+start_fake_with_limits() {
+  start_fake "$@"
   cat > "$work/sluice.yaml" <<YAML
 providers:
   fake: {kind: openai, base_url: "http://127.0.0.1:$port/v1", api_key_env: FAKE_KEY, default_model: fake-model,
          limits: $LIMITS, timeout_seconds: 10}
 YAML
 }
-# Waits for a process that printed its URL to FILE, and prints the URL.
-await_url() {
-  for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$1" && break; sleep 0.05; done
-  grep -oE 'http://127.0.0.1:[0-9]+' "$1" | head -1
-}
 
 clean() {
 
-LIMITS="{rpm: 1000000, concurrency: 64}" start_fake --fault-500 0.1 --seed 11
+LIMITS="{rpm: 1000000, concurrency: 64}" start_fake_with_limits --fault-500 0.1 --seed 11
 key=$("$bin/sluice" keys create --user analyst --database "$work/db.sqlite" 2>/dev/null)
 FAKE_KEY=k "$bin/sluice" serve --port 0 --auth required --database "$work/db.sqlite" --config "$work/sluice.yaml" \
     --rate-limit 0 --log-level error > "$work/serve.out" 2>&1 &
@@ -152,7 +144,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; scripts/p
 db=$SLUICE_TEST_POSTGRES
 head -2001 "$work/rows.csv" > "$work/rows-2k.csv"
 # SLUICE_RPM above 600 configures Sluice above the fake's real limit, so 429s come and the chart must count them.
-LIMITS="{rpm: ${SLUICE_RPM:-600}}" start_fake --latency-ms 400 --latency-spread-ms 200 --fault-500 0.05 --fault-hang 0.02 --hang-seconds 30 \
+LIMITS="{rpm: ${SLUICE_RPM:-600}}" start_fake_with_limits --latency-ms 400 --latency-spread-ms 200 --fault-500 0.05 --fault-hang 0.02 --hang-seconds 30 \
     --fault-malformed 0.01 --rpm 600 --seed 5
 "$bin/sluice" migrate --database "$db" > /dev/null
 key=$("$bin/sluice" keys create --user analyst --database "$db" 2>/dev/null)

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SluiceCore
+import SluiceIngest
 import SluiceStorage
 import SluiceStore
 
@@ -159,27 +161,28 @@ struct MessageBatchRoutes {
         return job.status == .expired ? "expired" : "canceled"
     }
 
-    /// The result lines of requests never read: their `custom_id`s from the kept input, in order.
+    /// The result lines of requests never read: their `custom_id`s from the kept input, in order,
+    /// read by the ingest's own JSON Lines parser on NIO's blocking pool.
     static func writeUnread(_ path: String, as type: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter) async throws
     {
-        var pending: [UInt8] = []
-        var lines: [UInt8] = []
-        func emit(_ line: ArraySlice<UInt8>) {
-            guard let request = try? JSONParser.parse(Array(line)) else { return }
-            JSONWriter.write(["custom_id": request["custom_id"] ?? .null, "result": ["type": .string(type)]], to: &lines)
-            lines.append(0x0A)
-        }
-        try await storage.read(path) { chunk in
-            pending += chunk.readableBytesView
-            var start = pending.startIndex
-            while let end = pending[start...].firstIndex(of: 0x0A) {
-                emit(pending[start..<end])
-                start = end + 1
+        let customIDs = try await storage.withLocalFile(path) { local in
+            try await NIOThreadPool.singleton.runIfActive {
+                let parser = JSONLinesRecordParser(reader: try ByteReader(path: local))
+                var ids: [JSONValue] = []
+                while let step = try parser.next() {
+                    if case .record(let record) = step { ids.append(record.fields["custom_id"] ?? .null) }
+                }
+                return ids
             }
-            pending.removeSubrange(..<start)
         }
-        if !pending.isEmpty { emit(pending[...]) }
-        try await writer.write(ByteBuffer(bytes: lines))
+        for page in stride(from: 0, to: customIDs.count, by: 1_000) {
+            var lines: [UInt8] = []
+            for customID in customIDs[page..<min(page + 1_000, customIDs.count)] {
+                JSONWriter.write(["custom_id": customID, "result": ["type": .string(type)]], to: &lines)
+                lines.append(0x0A)
+            }
+            try await writer.write(ByteBuffer(bytes: lines))
+        }
     }
 
     func owned(_ request: Request, context: SluiceRequestContext) async throws -> Job {

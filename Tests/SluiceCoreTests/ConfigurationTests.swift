@@ -5,6 +5,16 @@ import Testing
 @Suite struct ConfigurationTests {
     let environment = ["OPENAI_API_KEY": "sk-env", "TEAM_KEY": "sk-team"]
 
+    @Test func webhookSettingsAreRead() throws {
+        let configuration = try SluiceConfiguration.parse(
+            ["webhooks": ["allow_private_targets": true, "retry_seconds": [1, 2.5], "timeout_seconds": 4]], environment: [:])
+        #expect(configuration.webhooks == WebhookSettings(allowPrivateTargets: true, retrySeconds: [1, 2.5], timeoutSeconds: 4))
+        #expect(configuration.webhooks.delay(afterAttempt: 2) == 2.5)
+        #expect(configuration.webhooks.delay(afterAttempt: 3) == nil, "its tries are spent")
+        let defaults = try SluiceConfiguration.parse([:], environment: [:]).webhooks
+        #expect(!defaults.allowPrivateTargets && defaults.retrySeconds == WebhookSettings.defaultRetrySeconds)
+    }
+
     @Test func aFileDefinesProvidersLimitsAndRoutes() throws {
         let document: JSONValue = [
             "providers": [
@@ -47,6 +57,12 @@ import Testing
             (["prices": ["gpt-*": ["input_per_million": 1]]], "prices.gpt-*"),
             (["prices": ["gpt-*": ["input_per_million": -1, "output_per_million": 1]]], "prices.gpt-*"),
             (["prices": ["gpt-*": ["input_per_million": 1, "output_per_million": 1, "currency": "EUR"]]], "prices.gpt-*.currency"),
+            (["webhooks": ["allow_private_targets": "yes"]], "webhooks.allow_private_targets"),
+            (["webhooks": ["retry_seconds": [5, -1]]], "webhooks.retry_seconds"),
+            (["webhooks": ["retry_seconds": "5s"]], "webhooks.retry_seconds"),
+            (["webhooks": ["timeout_seconds": 0]], "webhooks.timeout_seconds"),
+            (["webhooks": ["secret": "x"]], "webhooks.secret"),
+            (["webhooks": [1]], "webhooks"),
         ] as [(JSONValue, String)])
     func refusesBadSettingsNamingThem(document: JSONValue, path: String) {
         #expect(throws: ConfigurationError.self) { try SluiceConfiguration.parse(document, environment: [:]) }

@@ -157,6 +157,12 @@ import Testing
             let changed = try await server.call(
                 .GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=0-9"), ("If-Range", "\"other\"")])
             #expect(changed.status == 200 && changed.body == bytes, "another version's range gets the whole file")
+            for unserved in ["bytes=20-10", "items=0-5", "bytes=0-5,10-15", "bytes=x-y", "bytes=-0x"] {
+                let whole = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", unserved)])
+                #expect(whole.status == 200 && whole.body == bytes, "a range this does not serve gets the whole file: \(unserved)")
+            }
+            let empty = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=-0")])
+            #expect(empty.status == 416, "an empty suffix is no byte at all")
             let past = try await server.call(.GET, "/v1/files/\(id)/content", headers: [("Range", "bytes=\(bytes.count)-")])
             #expect(past.status == 416)
             #expect(past.headers.first(name: "content-range") == "bytes */\(bytes.count)")
@@ -256,6 +262,10 @@ import Testing
             let wrongMD5 = try await postJSON(
                 server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.map(JSONValue.string)), "md5": "00"])
             #expect(wrongMD5.status == 400 && wrongMD5.json["error"]?["param"] == "md5")
+            for badIDs: JSONValue in [[], [1, 2], .array([ordered[0], ordered[0]].map(JSONValue.string)), ["part_unknown"], "p"] {
+                let reply = try await postJSON(server, "/v1/uploads/\(id)/complete", ["part_ids": badIDs])
+                #expect(reply.status == 400 && reply.json["error"]?["param"] == "part_ids", "\(badIDs)")
+            }
             let missing = try await postJSON(
                 server, "/v1/uploads/\(id)/complete", ["part_ids": .array(ordered.dropLast().map(JSONValue.string))])
             #expect(missing.status == 400, "the parts must add up to the declared size")
@@ -392,6 +402,15 @@ import Testing
             try await ServerHarness.with(webhooks: settings) { server in
                 let refused = try await postJSON(server, "/v1/webhooks", ["url": .string(url), "events": ["batch.done"]])
                 #expect(refused.status == 400 && refused.json["error"]?["param"] == "events")
+                for (bad, param) in [
+                    (["url": .string(url), "events": []], "events"), (["url": .string(url)], "events"),
+                    (["url": .string(url), "events": ["batch.completed"], "secret": "mine"], "secret"),
+                    (["url": .string("http://127.0.0.1/" + String(repeating: "a", count: 2048)), "events": ["batch.completed"]], "url"),
+                    (["url": 7, "events": ["batch.completed"]], "url"),
+                ] as [(JSONValue, String)] {
+                    let reply = try await postJSON(server, "/v1/webhooks", bad)
+                    #expect(reply.status == 400 && reply.json["error"]?["param"] == .string(param), "\(bad)")
+                }
                 let created = try await postJSON(
                     server, "/v1/webhooks", ["url": .string(url), "events": ["batch.completed", "job.completed"]])
                 #expect(created.status == 200, "\(created.text)")
