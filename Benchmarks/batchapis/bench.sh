@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The wider batch APIs (BENCHMARKS.md, "Batch APIs"), against a release `sluice serve`:
 #
-#     Benchmarks/batchapis/bench.sh uploads|embeddings|webhooks|messages
+#     Benchmarks/batchapis/bench.sh uploads|embeddings|webhooks|webhooks-pg|messages
 #
 # uploads     a 1 GiB JSONL file through the official SDK: `files.create` in one request, then
 #             `uploads.upload_file_chunked` in 64 MiB parts (parts, then the join); the whole
@@ -17,6 +17,7 @@
 #             random; retries after 1, 2, 4 … 32 s, then every minute (11 tries). Reports how
 #             long after each job's end its event was received (p50, p95, max), the tries, and
 #             events not received or received twice.
+# webhooks-pg the same through two `sluice serve` processes sharing a throwaway PostgreSQL.
 # messages    an Anthropic Message Batch of 100,000 requests (Anthropic's maximum): how long
 #             the create takes (every request is checked before the answer), the server's peak
 #             RSS, and the time until the batch has ended on the built-in provider.
@@ -61,9 +62,26 @@ YAML
   serve --config "$work/sluice.yaml" --auth off
   python3 Benchmarks/batchapis/webhooks.py "$url"
   ;;
+webhooks-pg)
+  # The same through two `sluice serve` processes on one PostgreSQL: both announce and deliver.
+  eval "$(scripts/postgres.sh start)"
+  trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"; rm -rf "$work"' EXIT
+  cat > "$work/sluice.yaml" <<YAML
+webhooks: {allow_private_targets: true, retry_seconds: [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]}
+YAML
+  "$bin/sluice" migrate --database "$SLUICE_TEST_POSTGRES" > /dev/null
+  for n in 1 2; do
+    "$bin/sluice" serve --port 0 --database "$SLUICE_TEST_POSTGRES" --uploads "$work/uploads" --config "$work/sluice.yaml" \
+      --auth off --rate-limit 0 --log-level error > "$work/api$n.out" 2> "$work/api$n.log" &
+    pids+=($!)
+  done
+  url=$(await_url "$work/api1.out")
+  await_url "$work/api2.out" > /dev/null
+  python3 Benchmarks/batchapis/webhooks.py "$url"
+  ;;
 messages)
   serve --max-upload-mb 512 --auth off
   python3 Benchmarks/batchapis/messages.py "$url" "$server"
   ;;
-*) echo "usage: $0 uploads|embeddings|webhooks|messages" >&2; exit 2 ;;
+*) echo "usage: $0 uploads|embeddings|webhooks|webhooks-pg|messages" >&2; exit 2 ;;
 esac
