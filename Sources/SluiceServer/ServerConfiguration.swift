@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var maxUploadsPerKey: Int
     /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without.
     public var tls: TLSFiles?
+    /// The most one part of a chunked upload (`/v1/uploads`) may hold: OpenAI's 64 MiB, the
+    /// size the SDK sends (tests set less).
+    public var maxUploadPartBytes = 64 << 20
 
     /// Bounds on a request's headers (`431` beyond): a field, all of them, and how many.
     public static let maxHeaderFieldBytes = 16 << 10

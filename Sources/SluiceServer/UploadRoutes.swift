@@ -12,8 +12,6 @@ struct UploadRoutes {
     let api: SluiceAPI
     /// The most one upload may hold, as OpenAI allows.
     static let maximumBytes = 8 << 30
-    /// The most one part may hold: the SDK sends parts of exactly this size.
-    static let maximumPartBytes = 64 << 20
     /// Room for the multipart envelope around a whole part.
     static let envelopeBytes = 64 << 10
     /// How long an upload takes parts before it expires.
@@ -59,17 +57,18 @@ struct UploadRoutes {
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send the part as multipart/form-data with 'data'")
         }
+        let partLimit = api.configuration.maxUploadPartBytes
         let partID = Job.makeID(prefix: "part_")
         let folder = "uploads/\(upload.id)/\(partID)"
         return try await api.inFolder(folder) { path in
-            let received = try await UploadReceiver(directory: path, limit: Self.maximumPartBytes + Self.envelopeBytes)
+            let received = try await UploadReceiver(directory: path, limit: partLimit + Self.envelopeBytes)
                 .receiveMultipart(request.body, boundary: boundary, fileFields: ["data"])
             guard received.files.count == 1, let file = received.files.first else {
                 throw APIError.badRequest("send exactly one 'data' part", param: "data")
             }
-            guard file.bytes <= Self.maximumPartBytes else {
+            guard file.bytes <= partLimit else {
                 throw APIError(
-                    .contentTooLarge, code: "upload_too_large", "a part holds at most \(Self.maximumPartBytes) bytes", param: "data")
+                    .contentTooLarge, code: "upload_too_large", "a part holds at most \(partLimit) bytes", param: "data")
             }
             let now = Date()
             let part = UploadPart(
