@@ -96,6 +96,8 @@ public final class Worker: Service, Sendable {
                 // than one per call, with no slot ever waiting for a claim round trip.
                 guard let holding = await held.waitUntilFewer(than: configuration.concurrency + 1), !state.isDraining else { break }
                 let room = capacity - holding
+                // Read before the claim: a change committed while it ran ends the idle wait at once.
+                let quiet = store.commits.generation
                 let batch: ClaimedBatch?
                 do {
                     batch = try await store.claim(
@@ -111,7 +113,7 @@ public final class Worker: Service, Sendable {
                     continue
                 }
                 guard let batch else {
-                    try? await clock.sleep(seconds: configuration.idleInterval)
+                    await idle(after: quiet)
                     continue
                 }
                 let units = Self.units(of: batch)
@@ -119,6 +121,19 @@ public final class Worker: Service, Sendable {
                 await start(units, of: batch.job, in: &calls)
             }
             return nil
+        }
+    }
+
+    /// Waits, when a claim found nothing, until this process commits a change to the store after
+    /// `generation` (a job read, an item given back or retried, a resume) or ``EngineConfiguration/idleInterval``
+    /// passes, whichever is first: work made in this process starts at once, work made by other
+    /// processes (or come due, like a back-off's end) within the interval.
+    func idle(after generation: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.store.commits.wait(after: generation) }
+            group.addTask { try? await self.clock.sleep(seconds: self.configuration.idleInterval) }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -9,6 +9,11 @@ import SluiceCore
 ///
 /// One protocol, a driver per database, and one conformance suite that runs against each.
 public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
+    /// Woken after each change this store commits in this process, so an idle worker (or a
+    /// reader) waits for work instead of polling for it; changes made by other processes still
+    /// need a poll.
+    var commits: WakeSignal { get }
+
     /// Creates a job in `validating`; its items are appended by the process that leases its ingest.
     func createJob(_ job: NewJob, now: Date) async throws -> Job
 

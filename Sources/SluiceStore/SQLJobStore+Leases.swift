@@ -7,7 +7,10 @@ extension SQLJobStore {
         guard limit > 0 else { return nil }
         let lockJob = database.lockClause
         let skipLocked = database.skipLocked("i")
-        return try await write { tx -> ClaimedBatch? in
+        // A claim that changed nothing wakes nobody: an idle worker waiting for a commit would
+        // claim again at once, and every idle worker of the process with it.
+        let (batch, paused) = try await write(wakes: false) { tx -> (ClaimedBatch?, paused: Bool) in
+            var paused = false
             // A handful of candidates: a job can have pending items that are all blocked (their
             // group is busy, or they wait out a back-off), and then the next job is tried.
             let candidates = try tx.rows(
@@ -17,6 +20,11 @@ extension SQLJobStore {
                 WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
                 """, [])
+            guard !candidates.isEmpty else { return (nil, false) }
+            // Taken before any job is locked: each round trip made under the lock is one that the
+            // job's outcome commits wait for. A claim that finds nothing leaves a gap, which only
+            // orders.
+            let served = try tx.nextValue(of: "served_order")
             for candidate in candidates {
                 let seq = try candidate.int64("seq")
                 // Locks the job, and checks it is still claimable now that it is ours.
@@ -37,6 +45,7 @@ extension SQLJobStore {
                     try tx.execute(
                         "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
                         [.text(reason), .int(seq)])
+                    paused = true
                     continue
                 }
                 // An item of a group waits while an earlier one is pending or running; rows another
@@ -57,7 +66,6 @@ extension SQLJobStore {
                     """,
                     [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
                 guard !rows.isEmpty else { continue }
-                let served = try tx.nextValue(of: "served_order")
                 let job = try Self.jobs(
                     tx,
                     rows: try tx.rows(
@@ -73,10 +81,12 @@ extension SQLJobStore {
                     """, [.text(try candidate.text("owner")), .int(served)])
                 let jobID = try candidate.text("id")
                 let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
-                return ClaimedBatch(job: job, items: items, leaseExpiresAt: now + leaseDuration)
+                return (ClaimedBatch(job: job, items: items, leaseExpiresAt: now + leaseDuration), paused)
             }
-            return nil
+            return (nil, paused)
         }
+        if batch != nil || paused { commits.wakeAll() }
+        return batch
     }
 
     public func extendLeases(itemIDs: [Int64], owner: String, until: Date) async throws -> Set<Int64> {
@@ -174,10 +184,14 @@ extension SQLJobStore {
                     recorded.insert(id)
                 }
             }
-            // An identical request answered twice at once keeps the first answer.
-            for entry in cacheEntries {
+            // One statement for the commit's answers (each holds the job's lock for a round trip
+            // more); an identical request answered twice at once keeps the first answer.
+            for slice in SQLList.slices(cacheEntries) {
                 try tx.execute(
-                    "INSERT INTO result_cache (key, output, model, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING", entry)
+                    """
+                    INSERT INTO result_cache (key, output, model, created_at)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
+                    """, slice.flatMap { $0 })
             }
             var result = RecordedOutcomes(ids: recorded)
             for (seq, sample) in activity.sorted(by: { $0.key < $1.key }) {

@@ -11,6 +11,7 @@ import SluiceCore
 /// are several), then its items: one order everywhere, so PostgreSQL never finds a deadlock.
 public final class SQLJobStore: JobStore {
     public let database: any SQLDatabase
+    public let commits = WakeSignal()
 
     /// Runs of a transaction that lost a race (deadlock, serialization failure, busy file).
     static let transactionAttempts = 4
@@ -19,12 +20,16 @@ public final class SQLJobStore: JobStore {
         self.database = database
     }
 
-    /// A read-write transaction, run again when the database says it lost a race.
-    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+    /// A read-write transaction, run again when the database says it lost a race. Once it
+    /// commits it wakes ``commits``' waiters, unless `wakes` is false: for a transaction that
+    /// may change nothing (a claim that finds no work), which says so itself.
+    func write<T: Sendable>(wakes: Bool = true, _ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await database.write(body)
+                let result = try await database.write(body)
+                if wakes { commits.wakeAll() }
+                return result
             } catch let error as StoreError where error.isRetryable && attempt < Self.transactionAttempts {
                 // A short, growing pause lets the winner commit.
                 try await Task.sleep(for: .milliseconds(2 << attempt))
@@ -376,7 +381,13 @@ public final class SQLJobStore: JobStore {
             let row = try tx.row(
                 "UPDATE jobs SET error_count = error_count + ? WHERE seq = ? RETURNING error_count", [SQLValue(errors.count), .int(seq)])
         else { return }
-        let first = try row.int("error_count") - errors.count
+        try insertErrors(tx, seq: seq, errors, countAfter: try row.int("error_count"))
+    }
+
+    /// Keeps the first ``Job/maximumErrors`` of a job's errors, given its error count with
+    /// `errors` already added.
+    static func insertErrors(_ tx: any SQLTransaction, seq: Int64, _ errors: [JobErrorEntry], countAfter: Int) throws {
+        let first = countAfter - errors.count
         let kept = errors.enumerated().filter { first + $0.offset < Job.maximumErrors }
         guard !kept.isEmpty else { return }
         try tx.insert(
@@ -414,26 +425,38 @@ public final class SQLJobStore: JobStore {
         return true
     }
 
-    /// Writes a job's count changes in one statement, appends its errors, and finalises it if
-    /// that left nothing pending or running; returns the job and its final status if it did.
+    /// Writes a job's count changes (and error count) in one statement, appends its errors, and
+    /// finalises it if that left nothing pending or running; returns the job and its final
+    /// status if it did. The statement returns what finalising decides on: every round trip
+    /// here is made under the job's row lock, which the next claim of the job waits for.
     @discardableResult
     static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws -> (id: String, status: JobStatus)?
     {
-        try tx.execute(
-            """
-            UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
-            cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
-            calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?, recent_outcomes = COALESCE(?, recent_outcomes)
-            WHERE seq = ?
-            """,
-            [
-                SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
-                SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
-                SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes), .int(seq),
-            ])
-        try appendErrors(tx, seq: seq, change.errors)
-        return try finalizeIfDone(tx, seq: seq, now: now)
+        guard
+            let row = try tx.row(
+                """
+                UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
+                cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
+                calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?, recent_outcomes = COALESCE(?, recent_outcomes),
+                error_count = error_count + ?
+                WHERE seq = ? RETURNING \(doneColumns), error_count
+                """,
+                [
+                    SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
+                    SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
+                    SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes),
+                    SQLValue(change.errors.count), .int(seq),
+                ])
+        else { return nil }
+        if !change.errors.isEmpty { try insertErrors(tx, seq: seq, change.errors, countAfter: try row.int("error_count")) }
+        guard let status = JobStatus(rawValue: try row.text("status")), JobStatus.open.contains(status),
+            try row.int("pending") == 0, try row.int("running") == 0
+        else { return nil }
+        return try finalize(tx, seq: seq, done: row, now: now)
     }
+
+    /// The columns ``finalize(_:seq:done:now:)`` decides on.
+    static let doneColumns = "status, total, pending, running, succeeded, failed, cancelled, expires_at, reduce_chars"
 
     /// Moves a job to its final status when nothing is pending or running. The decision is
     /// ``JobCounts/finalStatus(cancelling:expired:)``; the guard in the `UPDATE` (an open status,
@@ -447,10 +470,16 @@ public final class SQLJobStore: JobStore {
         guard
             let row = try tx.row(
                 """
-                SELECT status, total, pending, running, succeeded, failed, cancelled, expires_at, reduce_chars FROM jobs
+                SELECT \(doneColumns) FROM jobs
                 WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0
                 """, [.int(seq)])
         else { return nil }
+        return try finalize(tx, seq: seq, done: row, now: now)
+    }
+
+    /// Finalises (or starts the next reduce round of) a job whose row `done` (its
+    /// ``doneColumns``) shows an open status with nothing pending or running.
+    static func finalize(_ tx: any SQLTransaction, seq: Int64, done row: SQLRow, now: Date) throws -> (id: String, status: JobStatus)? {
         let expired = try row.optionalDouble("expires_at").map { $0 <= now.timeIntervalSince1970 } ?? false
         if let maxChars = try row.optionalInt64("reduce_chars"), try row.text("status") != "cancelling", !expired,
             try startNextRound(tx, seq: seq, maxChars: Int(maxChars))

@@ -37,20 +37,23 @@ public final class PostgreSQLDatabase: SQLDatabase {
         running = Task { await client.run() }
     }
 
-    /// How long opening waits for the server: the client would retry for over a minute, silently.
+    /// How long opening waits for the server by default: the client would retry for over a
+    /// minute, silently.
     public static let connectDeadline = Duration.seconds(20)
 
-    /// Connects and applies pending migrations; ``close()`` when done.
+    /// Connects and applies pending migrations, failing after `deadline` without an answer;
+    /// ``close()`` when done.
     public static func open(
-        location: PostgresLocation, maximumConnections: Int = defaultMaximumConnections, logger: Logger
+        location: PostgresLocation, maximumConnections: Int = defaultMaximumConnections, deadline: Duration = connectDeadline,
+        logger: Logger
     ) async throws -> PostgreSQLDatabase {
         let database = PostgreSQLDatabase(location: location, maximumConnections: maximumConnections, logger: logger)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await database.migrate() }
                 group.addTask {
-                    try await Task.sleep(for: connectDeadline)
-                    throw StoreError.notReady("no answer from \(location.redacted) within \(connectDeadline)")
+                    try await Task.sleep(for: deadline)
+                    throw StoreError.notReady("no answer from \(location.redacted) within \(deadline)")
                 }
                 try await group.next()
                 group.cancelAll()

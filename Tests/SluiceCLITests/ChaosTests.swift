@@ -8,7 +8,7 @@ import Testing
 /// Three `sluice worker` processes share one database (PostgreSQL when the test script
 /// provides one, else a SQLite file) and one provider limit, while one of them is killed with
 /// SIGKILL every few seconds and started again.
-@Suite struct ChaosTests {
+@Suite(.loadsTheMachine) struct ChaosTests {
     static let items = 5_000
     /// Low enough that the run lasts well over a minute, so minutes of calls can be counted.
     static let requestsPerMinute = 3_000.0
@@ -26,7 +26,7 @@ import Testing
             FileManager.default.createFile(atPath: log, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardError = process.standardOutput
-            try process.run()
+            try process.start()
         }
 
         func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
@@ -70,13 +70,10 @@ import Testing
                 try await Task.sleep(for: .milliseconds(50))
             }
             guard finished == nil else { break }
-            if let current = try await fixture.store.job(id: job.id) {
-                print("DEBUG", Date(), current.counts, fake.counters.received, fake.counters.rateLimited, fake.counters.inFlight)
-            }
             let victim = kills % workers.count
             let pid = workers[victim].process.processIdentifier
             workers[victim].signal(SIGKILL)
-            workers[victim].process.waitUntilExit()
+            try await workers[victim].process.exited()
             // What the dead worker held: its items may have been called and not recorded.
             for item in try await fixture.store.items(jobID: job.id, status: .running, afterIndex: -1, limit: Self.items)
             where item.leaseOwner?.contains(":\(pid):") == true {
@@ -87,7 +84,7 @@ import Testing
         }
         for worker in workers { worker.signal(SIGTERM) }
         for worker in workers {
-            worker.process.waitUntilExit()
+            try await worker.process.exited()
             #expect(worker.process.terminationReason == .exit && worker.process.terminationStatus == 0, "SIGTERM stops a worker cleanly")
         }
         let counters = fake.counters

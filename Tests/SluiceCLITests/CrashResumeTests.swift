@@ -7,7 +7,7 @@ import Testing
 
 /// Kills `sluice run` mid-job with SIGKILL, inspects the database it left, and runs the same
 /// command again: the job finishes, every item once, and nothing finished before is redone.
-@Suite struct CrashResumeTests {
+@Suite(.loadsTheMachine) struct CrashResumeTests {
     static func writeInput(rows: Int, in directory: TemporaryDirectory) -> String {
         var csv = "id,text\n"
         for index in 0..<rows { csv += "\(index),order \(index) arrived late and the support was \(index % 2 == 0 ? "great" : "slow")\n" }
@@ -16,7 +16,7 @@ import Testing
 
     /// Starts `sluice` and sends `signal` as soon as its progress report shows some items done;
     /// returns what it printed and the finished process.
-    static func interrupt(_ arguments: [String], in directory: TemporaryDirectory, with signal: Int32) throws -> (String, Process) {
+    static func interrupt(_ arguments: [String], in directory: TemporaryDirectory, with signal: Int32) async throws -> (String, Process) {
         let process = Process()
         process.executableURL = SluiceProcess.binary
         process.arguments = arguments
@@ -24,16 +24,11 @@ import Testing
         let progress = Pipe()
         process.standardError = progress
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        while !showsProgress(seen) {
-            let chunk = progress.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        try process.start()
+        var seen = await progress.fileHandleForReading.read(until: showsProgress)
         kill(process.processIdentifier, signal)
-        seen += String(decoding: progress.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        seen += await progress.fileHandleForReading.readRest()
+        try await process.exited()
         return (seen, process)
     }
 
@@ -41,7 +36,7 @@ import Testing
         let directory = TemporaryDirectory()
         let input = Self.writeInput(rows: 30_000, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "--concurrency", "4"]
-        let (seen, process) = try Self.interrupt(arguments, in: directory, with: SIGTERM)
+        let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGTERM)
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         #expect(seen.contains("interrupted:"), "\(seen)")
@@ -58,7 +53,7 @@ import Testing
         let rows = 50_000
         let input = Self.writeInput(rows: rows, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
-        let (seen, process) = try Self.interrupt(arguments, in: directory, with: SIGKILL)
+        let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGKILL)
         #expect(process.terminationReason == .uncaughtSignal)
 
         let store = try SQLJobStore.sqlite(path: directory.path("db.sqlite"))
@@ -69,7 +64,7 @@ import Testing
         let doneBefore = try await store.items(jobID: interrupted.id, status: .succeeded, afterIndex: -1, limit: rows)
         #expect(!FileManager.default.fileExists(atPath: directory.path("out.jsonl")))
 
-        let second = try SluiceProcess.run(arguments, in: directory.url)
+        let second = try await SluiceProcess.run(arguments, in: directory.url)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("resuming \(interrupted.id)"))
 

@@ -22,7 +22,7 @@ import Testing
                 limits: {rpm: 6000}
             """)
         let input = directory.write("in.csv", "id,text\n1,great\n2,awful\n3,fine\n")
-        let run = try SluiceProcess.run(
+        let run = try await SluiceProcess.run(
             ["run", input, "--preset", "text-classify", "--config", config, "-o", "out.jsonl"], in: directory.url,
             environment: ["REMOTE_KEY": "sk-cli-secret-1234"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -35,7 +35,7 @@ import Testing
         #expect(fake.counters.accepted == 3)
 
         // A wrong key pauses the job: the run stops, says why, and never shows the key.
-        let wrong = try SluiceProcess.run(
+        let wrong = try await SluiceProcess.run(
             ["run", input, "--preset", "text-classify", "--config", config, "--database", "wrong.sqlite"], in: directory.url,
             environment: ["REMOTE_KEY": "sk-wrong-secret-9876"])
         #expect(wrong.status == 1)
@@ -44,24 +44,24 @@ import Testing
         try await fake.stop()
     }
 
-    @Test func aProviderWithoutItsKeyIsAUsageError() throws {
+    @Test func aProviderWithoutItsKeyIsAUsageError() async throws {
         let directory = TemporaryDirectory()
         let config = directory.write("sluice.yaml", "providers:\n  remote: {kind: openai, api_key_env: REMOTE_KEY}\n")
         let input = directory.write("in.csv", "text\nhi\n")
         let spec = directory.write("spec.json", #"{"preset": "text-classify", "provider": "remote"}"#)
-        let run = try SluiceProcess.run(["run", input, "--spec", spec, "--config", config], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--spec", spec, "--config", config], in: directory.url)
         #expect(run.status == 64)
         #expect(run.stderr.contains("provider 'remote' has no API key: set REMOTE_KEY"))
         // Named by nobody, a keyless provider is passed over for the offline one, which says so.
-        let fallback = try SluiceProcess.run(["run", input, "--preset", "text-classify", "--config", config], in: directory.url)
+        let fallback = try await SluiceProcess.run(["run", input, "--preset", "text-classify", "--config", config], in: directory.url)
         #expect(fallback.status == 0)
         #expect(fallback.stderr.contains("using the built-in offline provider"))
     }
 
-    @Test func withNoKeyTheOfflineProviderIsUsedAndSaid() throws {
+    @Test func withNoKeyTheOfflineProviderIsUsedAndSaid() async throws {
         let directory = TemporaryDirectory()
         let input = directory.write("in.csv", "text\nhi\n")
-        let run = try SluiceProcess.run(["run", input, "--preset", "text-classify"], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--preset", "text-classify"], in: directory.url)
         #expect(run.status == 0)
         #expect(run.stderr.contains("using the built-in offline provider"))
     }

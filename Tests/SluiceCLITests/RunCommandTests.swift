@@ -7,10 +7,10 @@ import Testing
 @Suite struct RunCommandTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Examples").standardized
 
-    @Test func theMainJobRunsOfflineAndWritesCSV() throws {
+    @Test func theMainJobRunsOfflineAndWritesCSV() async throws {
         let directory = TemporaryDirectory()
         let input = Self.examples.appendingPathComponent("support-chats.json").path
-        let run = try SluiceProcess.run(["run", input, "--preset", "conversation-score", "-o", "out.csv"], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--preset", "conversation-score", "-o", "out.csv"], in: directory.url)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("built-in offline provider"))
         #expect(run.stderr.contains("completed: 24 succeeded, 0 failed of 24"))
@@ -21,37 +21,37 @@ import Testing
         #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(",succeeded,,sluice-offline") })
     }
 
-    @Test func runningAFinishedJobAgainRedoesNothing() throws {
+    @Test func runningAFinishedJobAgainRedoesNothing() async throws {
         let directory = TemporaryDirectory()
         let input = directory.write("in.jsonl", "{\"text\": \"great\"}\n{\"text\": \"awful\"}\n")
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite"]
-        let first = try SluiceProcess.run(arguments, in: directory.url)
+        let first = try await SluiceProcess.run(arguments, in: directory.url)
         #expect(first.status == 0)
-        let second = try SluiceProcess.run(arguments, in: directory.url)
+        let second = try await SluiceProcess.run(arguments, in: directory.url)
         #expect(second.status == 0)
         #expect(second.stderr.contains("resuming job_"))
         #expect(second.stdout == first.stdout, "the same results, from the stored job")
         #expect(first.stdout.split(separator: "\n").count == 2)
     }
 
-    @Test func malformedInputExitsOneWithLineNumbersAndNoResults() throws {
+    @Test func malformedInputExitsOneWithLineNumbersAndNoResults() async throws {
         let directory = TemporaryDirectory()
         let input = directory.write("bad.csv", "id,text\n1,fine\n2\n")
-        let run = try SluiceProcess.run(["run", input, "--preset", "text-classify", "-o", "out.csv"], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--preset", "text-classify", "-o", "out.csv"], in: directory.url)
         #expect(run.status == 1)
         #expect(run.stderr.contains("line 3: expected 2 fields as in the header, found 1"))
         #expect(run.stderr.contains("no item was sent to a model"))
         #expect(!FileManager.default.fileExists(atPath: directory.path("out.csv")))
     }
 
-    @Test func someFailedItemsExitThree() throws {
+    @Test func someFailedItemsExitThree() async throws {
         let directory = TemporaryDirectory()
         let input = directory.write("in.csv", "text\nok\nfar too long\n")
         let spec = directory.write(
             "spec.json",
             #"{"template": "{{text}}", "max_attempts": 1, "output_schema": {"type": "object", "properties": {"text": {"type": "string", "maxLength": 3}}}}"#
         )
-        let run = try SluiceProcess.run(["run", input, "--spec", spec, "-o", "out.jsonl"], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--spec", spec, "-o", "out.jsonl"], in: directory.url)
         #expect(run.status == 3, "\(run.stderr)")
         let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")
         let parsed = try lines.map { try JSONParser.parse(String($0)) }
@@ -77,18 +77,18 @@ import Testing
         ["run", "in.csv", "--preset", "text-classify", "--max-in-flight", "0"],
         ["run", "in.csv", "--preset", "text-classify", "--config", "missing.yaml"],
     ])
-    func usageErrorsExitSixtyFour(arguments: [String]) throws {
+    func usageErrorsExitSixtyFour(arguments: [String]) async throws {
         let directory = TemporaryDirectory()
         directory.write("in.csv", "text\nhi\n")
         directory.write("in.data", "text\nhi\n")
-        let run = try SluiceProcess.run(arguments, in: directory.url)
+        let run = try await SluiceProcess.run(arguments, in: directory.url)
         #expect(run.status == 64, "\(run.stderr)")
         #expect(!run.stderr.isEmpty)
     }
 
-    @Test func presetsAreListed() throws {
+    @Test func presetsAreListed() async throws {
         let directory = TemporaryDirectory()
-        let run = try SluiceProcess.run(["presets"], in: directory.url)
+        let run = try await SluiceProcess.run(["presets"], in: directory.url)
         #expect(run.status == 0)
         for name in ["conversation-score", "chat-answer", "text-classify", "document-summary", "map-rows", "course-outline"] {
             #expect(run.stdout.contains(name))

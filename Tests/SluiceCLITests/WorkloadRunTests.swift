@@ -21,14 +21,14 @@ import Testing
             """)
     }
 
-    @Test func theExamplesRunWithTheirPresetsAndReportCallsAgainstRows() throws {
+    @Test func theExamplesRunWithTheirPresetsAndReportCallsAgainstRows() async throws {
         let directory = TemporaryDirectory()
-        let chats = try SluiceProcess.run(
+        let chats = try await SluiceProcess.run(
             ["run", Self.examples.appendingPathComponent("chats.csv").path, "--preset", "chat-answer", "-o", "chats.jsonl"],
             in: directory.url)
         #expect(chats.status == 0, "\(chats.stderr)")
         #expect(chats.stderr.contains("completed: 15 succeeded"))
-        let list = try SluiceProcess.run(
+        let list = try await SluiceProcess.run(
             ["run", Self.examples.appendingPathComponent("big-list.csv").path, "--preset", "map-rows", "-o", "list.csv"], in: directory.url)
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stderr.contains("calls: 2 for 100 rows (50.0 rows per call)"), "\(list.stderr)")
@@ -36,21 +36,21 @@ import Testing
         #expect(header == "sku,title,notes,price,category,label,tags,sluice_status,sluice_error,sluice_model")
     }
 
-    @Test func fieldPointsAPresetAtOtherColumnsAndRefusesATypo() throws {
+    @Test func fieldPointsAPresetAtOtherColumnsAndRefusesATypo() async throws {
         let directory = TemporaryDirectory()
         let input = directory.write("in.csv", "message,thread\nHi,t1\nMore,t1\n")
-        let refused = try SluiceProcess.run(["run", input, "--preset", "chat-answer"], in: directory.url)
+        let refused = try await SluiceProcess.run(["run", input, "--preset", "chat-answer"], in: directory.url)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("the template needs the field 'question', which the header does not have"), "\(refused.stderr)")
-        let mapped = try SluiceProcess.run(
+        let mapped = try await SluiceProcess.run(
             ["run", input, "--preset", "chat-answer", "--field", "question=message", "--field", "chatId=thread", "--database", "m.db"],
             in: directory.url)
         #expect(mapped.status == 0, "\(mapped.stderr)")
         #expect(mapped.stdout.split(separator: "\n").count == 2)
-        let typo = try SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "qestion=message"], in: directory.url)
+        let typo = try await SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "qestion=message"], in: directory.url)
         #expect(typo.status == 64)
         #expect(typo.stderr.contains("the spec uses no field 'qestion'"), "\(typo.stderr)")
-        let malformed = try SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "question"], in: directory.url)
+        let malformed = try await SluiceProcess.run(["run", input, "--preset", "chat-answer", "--field", "question"], in: directory.url)
         #expect(malformed.status == 64)
     }
 
@@ -63,12 +63,12 @@ import Testing
             "run", input, "--preset", "text-classify", "--config", config, "--concurrency", "2", "--database", "b.db", "-o", "out.jsonl",
         ]
         let environment = ["REMOTE_KEY": "k"]
-        let paused = try SluiceProcess.run(arguments + ["--budget-tokens", "2000"], in: directory.url, environment: environment)
+        let paused = try await SluiceProcess.run(arguments + ["--budget-tokens", "2000"], in: directory.url, environment: environment)
         #expect(paused.status == 1)
         #expect(paused.stderr.contains("paused: budget"), "\(paused.stderr)")
         let spent = fake.counters.received
         #expect(spent > 0 && spent < 60)
-        let finished = try SluiceProcess.run(arguments + ["--budget-tokens", "1000000"], in: directory.url, environment: environment)
+        let finished = try await SluiceProcess.run(arguments + ["--budget-tokens", "1000000"], in: directory.url, environment: environment)
         #expect(finished.status == 0, "\(finished.stderr)")
         #expect(finished.stderr.contains("resuming job_"))
         #expect(finished.stderr.contains("completed: 60 succeeded"))
@@ -83,7 +83,7 @@ import Testing
         let directory = TemporaryDirectory()
         let config = Self.config(fake, in: directory)
         let input = directory.write("in.csv", "text\n" + (0..<300).map { "row \($0)\n" }.joined())
-        let run = try SluiceProcess.run(
+        let run = try await SluiceProcess.run(
             ["run", input, "--preset", "text-classify", "--config", config, "--concurrency", "2"], in: directory.url,
             environment: ["REMOTE_KEY": "k"])
         #expect(run.status == 1)
@@ -93,10 +93,10 @@ import Testing
         try await fake.stop()
     }
 
-    @Test func documentsBecomeOneCourseFile() throws {
+    @Test func documentsBecomeOneCourseFile() async throws {
         let directory = TemporaryDirectory()
         let fixtures = Self.examples.deletingLastPathComponent().appendingPathComponent("Tests/Fixtures")
-        let run = try SluiceProcess.run(
+        let run = try await SluiceProcess.run(
             [
                 "run", Self.examples.appendingPathComponent("water-treatment.pdf").path,
                 Self.examples.appendingPathComponent("lab-safety.pdf").path, fixtures.appendingPathComponent("truncated.pdf").path,
@@ -109,7 +109,7 @@ import Testing
         #expect(course["modules"]?.arrayValue?.count == 2)
     }
 
-    @Test func partsThatDoNotFitOneCallAreCombinedInRounds() throws {
+    @Test func partsThatDoNotFitOneCallAreCombinedInRounds() async throws {
         let directory = TemporaryDirectory()
         let text = (1...40).map { "Paragraph \($0) explains one more step of the process in a sentence or two." }.joined(separator: "\n\n")
         let input = directory.write("notes.md", text)
@@ -121,7 +121,7 @@ import Testing
              "properties": {"title": {"type": "string"}, "modules": {"type": "array", "items": {"type": "object",
              "properties": {"title": {"type": "string"}}}}}}}}
             """)
-        let run = try SluiceProcess.run(["run", input, "--spec", spec, "-o", "items.jsonl"], in: directory.url)
+        let run = try await SluiceProcess.run(["run", input, "--spec", spec, "-o", "items.jsonl"], in: directory.url)
         #expect(run.status == 0, "\(run.stderr)")
         let items = try String(contentsOfFile: directory.path("items.jsonl"), encoding: .utf8).split(separator: "\n").map {
             try JSONParser.parse(String($0))
@@ -136,9 +136,9 @@ import Testing
 @Suite struct SpreadsheetRunTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures").standardized
 
-    @Test func aWorkbookInAndAWorkbookOut() throws {
+    @Test func aWorkbookInAndAWorkbookOut() async throws {
         let directory = TemporaryDirectory()
-        let run = try SluiceProcess.run(
+        let run = try await SluiceProcess.run(
             ["run", Self.fixtures.appendingPathComponent("libreoffice.xlsx").path, "--preset", "text-classify", "-o", "out.xlsx"],
             in: directory.url)
         #expect(run.status == 0, "\(run.stderr)")
@@ -156,20 +156,20 @@ import Testing
         #expect(rows == 3)
     }
 
-    @Test func aNamedSheetAndASheetWithoutAHeader() throws {
+    @Test func aNamedSheetAndASheetWithoutAHeader() async throws {
         let directory = TemporaryDirectory()
         let workbook = Self.fixtures.appendingPathComponent("openpyxl.xlsx").path
-        let orders = try SluiceProcess.run(
+        let orders = try await SluiceProcess.run(
             ["run", workbook, "--sheet", "Orders", "--preset", "chat-answer", "--field", "question=order", "--database", "o.db"],
             in: directory.url)
         #expect(orders.status == 0, "\(orders.stderr)")
         #expect(orders.stdout.split(separator: "\n").count == 2)
-        let unmapped = try SluiceProcess.run(["run", workbook, "--sheet", "Orders", "--preset", "chat-answer"], in: directory.url)
+        let unmapped = try await SluiceProcess.run(["run", workbook, "--sheet", "Orders", "--preset", "chat-answer"], in: directory.url)
         #expect(unmapped.status == 1)
         #expect(
             unmapped.stderr.contains("line 1: the template needs the field 'question', which the header does not have"),
             "\(unmapped.stderr)")
-        let numbers = try SluiceProcess.run(["run", workbook, "--sheet", "Numbers", "--preset", "text-classify"], in: directory.url)
+        let numbers = try await SluiceProcess.run(["run", workbook, "--sheet", "Numbers", "--preset", "text-classify"], in: directory.url)
         #expect(numbers.status == 1)
         #expect(numbers.stderr.contains("line 1: the first row holds only numbers"), "\(numbers.stderr)")
     }

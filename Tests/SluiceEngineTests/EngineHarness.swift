@@ -9,7 +9,7 @@ import SluiceTestSupport
 /// worker loop, test providers.
 struct EngineHarness {
     let fixture: StoreFixture
-    var store: any JobStore { fixture.store }
+    var store: SQLJobStore { fixture.store }
 
     init() async throws {
         fixture = try await StoreDriver.current.makeStore()
@@ -17,10 +17,13 @@ struct EngineHarness {
 
     static func configuration(concurrency: Int = 4) -> EngineConfiguration {
         // Status is re-read before every call (ttl 0) so that a cancel is seen by the next
-        // call deterministically; back-off is zero so retries need no waiting.
+        // call deterministically; back-off is zero so retries need no waiting. An idle worker
+        // wakes at each commit of the test's store, so its poll only covers what no commit
+        // announces (a throttled item's wait ending) and is kept slow: dozens of tests' idle
+        // workers polling every few milliseconds were most of the database's load.
         EngineConfiguration(
             workerID: "test-worker", concurrency: concurrency, leaseDuration: 60, heartbeatInterval: 20, reaperInterval: 5,
-            idleInterval: 0.005, statusRefreshInterval: 0, backoff: RetryBackoff(base: 0, cap: 0))
+            idleInterval: 0.1, statusRefreshInterval: 0, backoff: RetryBackoff(base: 0, cap: 0))
     }
 
     /// A worker calling `providers` with no rate limits and a circuit breaker that never opens,

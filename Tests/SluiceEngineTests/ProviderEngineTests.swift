@@ -10,7 +10,7 @@ import Testing
 
 /// Whole jobs through the HTTP providers and the fake over loopback: faults, refused keys,
 /// limits. Assertions are about counts and states, never about timings.
-@Suite struct ProviderEngineTests {
+@Suite(.loadsTheMachine) struct ProviderEngineTests {
     let schemaSpec: JSONValue = [
         "template": "Rate: {{text}}", "provider": "openai", "model": "gpt-test", "batch_size": 20,
         "output_schema": [
@@ -30,7 +30,7 @@ import Testing
                 name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http))
             let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
             let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
-            let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, limit: 120, until: condition) }
+            let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: condition) }
             return (done, try await harness.items(job.id), fake.counters)
         }
     }
@@ -102,7 +102,7 @@ import Testing
                 return Worker(store: harness.store, providers: registry, configuration: configuration)
             }
             _ = try await harness.withRunning(workers[0]) {
-                try await harness.withRunning(workers[1]) { try await waitForJob(harness.store, job.id, limit: 120) { $0.status.isFinal } }
+                try await harness.withRunning(workers[1]) { try await waitForJob(harness.store, job.id) { $0.status.isFinal } }
             }
             return fake.counters
         }

@@ -40,7 +40,7 @@ import Testing
 
     @Test func aProviderOverHTTPSIsTrustedThroughItsCAFileAndOnlyThen() async throws {
         let directory = TemporaryDirectory()
-        let certificate = try SelfSignedCertificate(in: directory)
+        let certificate = try await SelfSignedCertificate(in: directory)
         let serving = try NIOSSLContext(
             configuration: .makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) },

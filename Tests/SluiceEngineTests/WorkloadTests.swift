@@ -10,7 +10,7 @@ import Testing
 
 /// The plans' workloads through the worker and the fake over loopback: packed rows that a
 /// model gets wrong, the result cache, budgets and the failure brake.
-@Suite struct WorkloadTests {
+@Suite(.loadsTheMachine) struct WorkloadTests {
     /// An answer that names its row, so a row given its neighbour's answer is caught.
     let echoSchema: JSONValue = ["type": "object", "required": ["text"], "properties": ["text": ["type": "string"]]]
 
@@ -45,7 +45,7 @@ import Testing
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 400, spec: spec([("items_per_request", 20), ("batch_size", 100)]))
         try await run(behaviour, harness: harness) { harness, _, fake in
-            let done = try await waitForJob(harness.store, job.id, limit: 120) { $0.status.isFinal }
+            let done = try await waitForJob(harness.store, job.id) { $0.status.isFinal }
             let items = try await harness.items(job.id)
             #expect(done.status == .completed)
             #expect(done.counts == JobCounts(total: 400, succeeded: 400))
@@ -71,7 +71,7 @@ import Testing
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 16, spec: spec([("items_per_request", 8), ("batch_size", 16)]))
         try await run(behaviour, harness: harness) { harness, _, fake in
-            let done = try await waitForJob(harness.store, job.id, limit: 60) { $0.status.isFinal }
+            let done = try await waitForJob(harness.store, job.id) { $0.status.isFinal }
             #expect(done.counts == JobCounts(total: 16, succeeded: 16))
             let items = try await harness.items(job.id)
             #expect(items.allSatisfy { $0.output == ["text": .string("item \($0.index)")] })
@@ -85,19 +85,19 @@ import Testing
         let harness = try await EngineHarness()
         try await run(harness: harness) { harness, _, fake in
             let first = try await harness.job(count: 30, spec: spec())
-            _ = try await waitForJob(harness.store, first.id, limit: 60) { $0.status.isFinal }
+            _ = try await waitForJob(harness.store, first.id) { $0.status.isFinal }
             let callsBefore = fake.counters.received
             let second = try await harness.job(count: 30, spec: spec())
-            let cached = try await waitForJob(harness.store, second.id, limit: 60) { $0.status.isFinal }
+            let cached = try await waitForJob(harness.store, second.id) { $0.status.isFinal }
             #expect(cached.counts == JobCounts(total: 30, succeeded: 30) && cached.cached == 30 && cached.calls == 0)
             #expect(fake.counters.received == callsBefore, "no call was paid for twice")
             let items = try await harness.items(second.id)
             #expect(items.allSatisfy { $0.cached && $0.output == ["text": .string("item \($0.index)")] })
             let uncached = try await harness.job(count: 30, spec: spec([("cache", false)]))
-            let paid = try await waitForJob(harness.store, uncached.id, limit: 60) { $0.status.isFinal }
+            let paid = try await waitForJob(harness.store, uncached.id) { $0.status.isFinal }
             #expect(paid.cached == 0 && paid.calls == 30 && fake.counters.received == callsBefore + 30)
             let otherModel = try await harness.job(count: 30, spec: spec([("model", "gpt-other")]))
-            let called = try await waitForJob(harness.store, otherModel.id, limit: 60) { $0.status.isFinal }
+            let called = try await waitForJob(harness.store, otherModel.id) { $0.status.isFinal }
             #expect(called.cached == 0, "another model is another request")
         }
     }
@@ -106,7 +106,7 @@ import Testing
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 200, spec: spec([("budget", ["tokens": 3_000]), ("batch_size", 4), ("cache", false)]))
         try await run(harness: harness, concurrency: 2) { harness, _, fake in
-            let paused = try await waitForJob(harness.store, job.id, limit: 60) { $0.status == .paused && $0.counts.running == 0 }
+            let paused = try await waitForJob(harness.store, job.id) { $0.status == .paused && $0.counts.running == 0 }
             #expect(paused.statusReason?.contains("budget") == true, "\(paused.statusReason ?? "")")
             #expect(paused.counts.succeeded > 0 && paused.counts.pending > 0)
             let perCall = Double(paused.usage.promptTokens + paused.usage.completionTokens) / Double(paused.calls)
@@ -116,7 +116,7 @@ import Testing
             #expect(fake.counters.received == paused.calls)
             let resumed = try await harness.store.resume(jobID: job.id, budget: Budget(tokens: 1_000_000), now: Date())
             #expect(resumed.spec.budget == Budget(tokens: 1_000_000))
-            let done = try await waitForJob(harness.store, job.id, limit: 60) { $0.status.isFinal }
+            let done = try await waitForJob(harness.store, job.id) { $0.status.isFinal }
             #expect(done.counts == JobCounts(total: 200, succeeded: 200))
         }
     }
@@ -127,7 +127,7 @@ import Testing
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 500, spec: spec([("failure_brake", ["window": 10, "rate": 0.9])]))
         try await run(behaviour, harness: harness) { harness, _, _ in
-            let paused = try await waitForJob(harness.store, job.id, limit: 60) { $0.status == .paused && $0.counts.running == 0 }
+            let paused = try await waitForJob(harness.store, job.id) { $0.status == .paused && $0.counts.running == 0 }
             #expect(paused.statusReason?.hasPrefix("failure brake: 10 of the last 10 items failed") == true)
             #expect(paused.statusReason?.contains("does not exist") == true)
             #expect(paused.counts.failed >= 10 && paused.counts.failed < 100, "\(paused.counts.failed) rows spent before the brake held")

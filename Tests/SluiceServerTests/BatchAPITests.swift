@@ -348,10 +348,9 @@ import Testing
             #expect(created.json["type"] == "message_batch" && created.json["processing_status"] == "in_progress")
             #expect(created.json["request_counts"]?["processing"] == 2, "counts are live from the start")
             let id = try #require(created.json["id"]?.stringValue)
-            var ended = JSONValue.null
-            try await waitUntil("the message batch to end") {
-                ended = try await server.call(.GET, "/v1/messages/batches/\(id)", headers: anthropic).json
-                return ended["processing_status"] == "ended"
+            let ended = try await waitForChange(of: server.store, what: "the message batch to end") {
+                let batch = try await server.call(.GET, "/v1/messages/batches/\(id)", headers: anthropic).json
+                return batch["processing_status"] == "ended" ? batch : JSONValue?.none
             }
             #expect(ended["request_counts"] == ["processing": 0, "succeeded": 2, "errored": 0, "canceled": 0, "expired": 0])
             let resultsURL = try #require(ended["results_url"]?.stringValue)

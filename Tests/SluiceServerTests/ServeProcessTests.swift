@@ -12,7 +12,7 @@ import Testing
 #endif
 
 /// `sluice serve` and `sluice keys` as real child processes.
-@Suite struct ServeProcessTests {
+@Suite(.loadsTheMachine) struct ServeProcessTests {
     /// A running `sluice serve --port 0` and the port it printed.
     struct Served {
         let process: Process
@@ -29,7 +29,9 @@ import Testing
         }
     }
 
-    static func serve(_ arguments: [String], in directory: TemporaryDirectory, standardError: FileHandle = .nullDevice) throws -> Served {
+    static func serve(_ arguments: [String], in directory: TemporaryDirectory, standardError: FileHandle = .nullDevice) async throws
+        -> Served
+    {
         let process = Process()
         process.executableURL = SluiceProcess.binary
         process.arguments = ["serve", "--port", "0", "--database", directory.path("db.sqlite"), "--log-level", "error"] + arguments
@@ -38,20 +40,15 @@ import Testing
         let output = Pipe()
         process.standardOutput = output
         process.standardError = standardError
-        try process.run()
-        var seen = ""
-        while !seen.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        try process.start()
+        let seen = await output.fileHandleForReading.read { $0.contains("\n") }
         let port = try #require(seen.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "\(seen)")
         return Served(process: process, port: port)
     }
 
     @Test func a200MBUploadIsStreamedToDiskAndSIGTERMStopsCleanly() async throws {
         let directory = TemporaryDirectory()
-        let served = try Self.serve([], in: directory)
+        let served = try await Self.serve([], in: directory)
         defer { if served.process.isRunning { served.process.terminate() } }
         let before = try served.peakResidentBytes
 
@@ -88,7 +85,7 @@ import Testing
         #expect((stored[.size] as? NSNumber)?.intValue == size)
 
         kill(served.process.processIdentifier, SIGTERM)
-        served.process.waitUntilExit()
+        try await served.process.exited()
         #expect(served.process.terminationReason == .exit)
         #expect(served.process.terminationStatus == 0)
     }
@@ -97,11 +94,11 @@ import Testing
         let directory = TemporaryDirectory()
         let log = directory.path("stderr.log")
         FileManager.default.createFile(atPath: log, contents: nil)
-        let served = try Self.serve([], in: directory, standardError: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
+        let served = try await Self.serve([], in: directory, standardError: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
         defer { if served.process.isRunning { served.process.terminate() } }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: directory.path("db.sqlite") + suffix) }
         // SQLite would go on writing into the removed file; the reaper's round sees it is gone.
-        try await waitUntil("the server to stop") { !served.process.isRunning }
+        try await served.process.exited()
         #expect(served.process.terminationStatus != 0)
         let said = try String(contentsOfFile: log, encoding: .utf8)
         #expect(said.contains("the database cannot be used"), "\(said)")
@@ -110,8 +107,8 @@ import Testing
 
     @Test func tlsServesHTTPSWithTheGivenCertificate() async throws {
         let directory = TemporaryDirectory()
-        let certificate = try SelfSignedCertificate(in: directory)
-        let served = try Self.serve(["--tls-cert", certificate.certificate, "--tls-key", certificate.key], in: directory)
+        let certificate = try await SelfSignedCertificate(in: directory)
+        let served = try await Self.serve(["--tls-cert", certificate.certificate, "--tls-key", certificate.key], in: directory)
         defer { if served.process.isRunning { served.process.terminate() } }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.certificate))
@@ -145,55 +142,57 @@ import Testing
         }
     }
 
-    @Test func unusableTLSFilesAreRefusedBeforeServing() throws {
+    @Test func unusableTLSFilesAreRefusedBeforeServing() async throws {
         let directory = TemporaryDirectory()
         let database = directory.path("db.sqlite")
-        let missing = try SluiceProcess.run(
+        let missing = try await SluiceProcess.run(
             ["serve", "--tls-cert", directory.path("none.pem"), "--tls-key", directory.path("none-key.pem"), "--database", database],
             in: directory.url)
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("cannot read the TLS certificate"), "\(missing.stderr)")
-        let certificate = try SelfSignedCertificate(in: directory)
-        let swapped = try SluiceProcess.run(
+        let certificate = try await SelfSignedCertificate(in: directory)
+        let swapped = try await SluiceProcess.run(
             ["serve", "--tls-cert", certificate.certificate, "--tls-key", certificate.certificate, "--database", database],
             in: directory.url)
         #expect(swapped.status == 64)
         #expect(swapped.stderr.contains("cannot read the TLS private key"), "\(swapped.stderr)")
-        let alone = try SluiceProcess.run(["serve", "--tls-cert", certificate.certificate, "--database", database], in: directory.url)
+        let alone = try await SluiceProcess.run(
+            ["serve", "--tls-cert", certificate.certificate, "--database", database], in: directory.url)
         #expect(alone.status == 64)
         #expect(alone.stderr.contains("--tls-cert and --tls-key go together"), "\(alone.stderr)")
     }
 
-    @Test func keysAreCreatedListedAndRevokedWithoutStoringSecrets() throws {
+    @Test func keysAreCreatedListedAndRevokedWithoutStoringSecrets() async throws {
         let directory = TemporaryDirectory()
         let database = directory.path("db.sqlite")
-        let created = try SluiceProcess.run(["keys", "create", "--user", "alice", "--admin", "--database", database], in: directory.url)
+        let created = try await SluiceProcess.run(
+            ["keys", "create", "--user", "alice", "--admin", "--database", database], in: directory.url)
         #expect(created.status == 0)
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.hasPrefix("sk-sluice-") && secret.count == 50)
-        let listed = try SluiceProcess.run(["keys", "list", "--database", database], in: directory.url)
+        let listed = try await SluiceProcess.run(["keys", "list", "--database", database], in: directory.url)
         #expect(listed.stdout.contains("alice\tyes"))
         #expect(!listed.stdout.contains(secret))
         let contents = try Data(contentsOf: URL(fileURLWithPath: database))
         #expect(contents.range(of: Data(secret.utf8)) == nil, "the secret is not in the database")
         let id = try #require(listed.stdout.split(separator: "\n").dropFirst().first?.split(separator: "\t").first)
-        #expect(try SluiceProcess.run(["keys", "revoke", String(id), "--database", database], in: directory.url).status == 0)
-        #expect(try SluiceProcess.run(["keys", "revoke", "key_nope", "--database", database], in: directory.url).status == 1)
-        #expect(try SluiceProcess.run(["keys", "list", "--database", database], in: directory.url).stdout.contains("\t20"))
-        #expect(try SluiceProcess.run(["keys", "create", "--user", "a b", "--database", database], in: directory.url).status == 64)
-        #expect(try SluiceProcess.run(["keys", "create", "--user", "", "--database", database], in: directory.url).status == 64)
-        #expect(try SluiceProcess.run(["serve", "--auth", "maybe", "--database", database], in: directory.url).status == 64)
-        #expect(try SluiceProcess.run(["serve", "--port", "70000", "--database", database], in: directory.url).status == 64)
-        #expect(try SluiceProcess.run(["serve", "--max-upload-mb", "0", "--database", database], in: directory.url).status == 64)
+        #expect(try await SluiceProcess.run(["keys", "revoke", String(id), "--database", database], in: directory.url).status == 0)
+        #expect(try await SluiceProcess.run(["keys", "revoke", "key_nope", "--database", database], in: directory.url).status == 1)
+        #expect(try await SluiceProcess.run(["keys", "list", "--database", database], in: directory.url).stdout.contains("\t20"))
+        #expect(try await SluiceProcess.run(["keys", "create", "--user", "a b", "--database", database], in: directory.url).status == 64)
+        #expect(try await SluiceProcess.run(["keys", "create", "--user", "", "--database", database], in: directory.url).status == 64)
+        #expect(try await SluiceProcess.run(["serve", "--auth", "maybe", "--database", database], in: directory.url).status == 64)
+        #expect(try await SluiceProcess.run(["serve", "--port", "70000", "--database", database], in: directory.url).status == 64)
+        #expect(try await SluiceProcess.run(["serve", "--max-upload-mb", "0", "--database", database], in: directory.url).status == 64)
         for (flag, value, reason) in [
             ("--idle-timeout", "0", "timeouts must be positive"), ("--header-timeout", "0", "timeouts must be positive"),
             ("--max-uploads-per-key", "0", "at least one upload at a time"),
         ] {
-            let refused = try SluiceProcess.run(["serve", flag, value, "--database", database], in: directory.url)
+            let refused = try await SluiceProcess.run(["serve", flag, value, "--database", database], in: directory.url)
             #expect(refused.status == 64, "\(flag) \(value)")
             #expect(refused.stderr.contains(reason), "\(flag) \(value): \(refused.stderr)")
         }
-        let open = try SluiceProcess.run(["serve", "--host", "0.0.0.0", "--auth", "off", "--database", database], in: directory.url)
+        let open = try await SluiceProcess.run(["serve", "--host", "0.0.0.0", "--auth", "off", "--database", database], in: directory.url)
         #expect(open.status == 64)
         #expect(open.stderr.contains("refusing to serve 0.0.0.0 with --auth off"))
     }

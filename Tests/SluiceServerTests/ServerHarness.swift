@@ -61,8 +61,9 @@ struct ServerHarness: Sendable {
             let providerRegistry = ProviderRegistry(
                 entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
             services.append(
+                // Woken by the store's commits; the poll is for what none announces.
                 Worker(
-                    store: store, providers: providerRegistry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.01),
+                    store: store, providers: providerRegistry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.1),
                     logger: logger, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry))))
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -154,14 +155,12 @@ struct ServerHarness: Sendable {
         return try await call(.POST, "/v1/batches", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: json)))
     }
 
-    /// Polls `GET /v1/jobs/{id}` until `condition` holds; the limit only turns a hang into a failure.
+    /// Reads `GET /v1/jobs/{id}` until `condition` holds, again after each change the server's
+    /// store commits (see ``waitForChange(of:what:_:)``).
     func waitFor(_ id: String, key: String? = nil, until condition: (JSONValue) -> Bool) async throws -> JSONValue {
-        let deadline = Date().addingTimeInterval(30)
-        while true {
+        try await waitForChange(of: store, what: "job \(id) to reach the expected state") {
             let job = try await get("/v1/jobs/\(id)", key: key).json
-            if condition(job) { return job }
-            if Date() > deadline { throw WaitTimeout(jobID: id) }
-            try await Task.sleep(for: .milliseconds(10))
+            return condition(job) ? job : JSONValue?.none
         }
     }
 

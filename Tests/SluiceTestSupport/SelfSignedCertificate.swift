@@ -6,7 +6,7 @@ public struct SelfSignedCertificate: Sendable {
     public let certificate: String
     public let key: String
 
-    public init(in directory: TemporaryDirectory, name: String = "server") throws {
+    public init(in directory: TemporaryDirectory, name: String = "server") async throws {
         certificate = directory.path("\(name).pem")
         key = directory.path("\(name)-key.pem")
         let openssl = Process()
@@ -18,12 +18,10 @@ public struct SelfSignedCertificate: Sendable {
         openssl.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         openssl.standardError = errors
-        try openssl.run()
-        let said = errors.fileHandleForReading.readDataToEndOfFile()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else {
-            throw CertificateError(description: "openssl failed: \(String(decoding: said, as: UTF8.self))")
-        }
+        try openssl.start()
+        let said = await errors.fileHandleForReading.readRest()
+        try await openssl.exited()
+        guard openssl.terminationStatus == 0 else { throw CertificateError(description: "openssl failed: \(said)") }
     }
 }
 

@@ -36,8 +36,7 @@ public enum StoreDriver: String, CaseIterable, Sendable, CustomStringConvertible
             return StoreFixture(store: store, directory: directory, databaseURL: directory.path("sluice.sqlite"), close: nil)
         case .postgres:
             let url = try await PostgresTestServer.createDatabase()
-            let database = try await PostgreSQLDatabase.open(
-                location: try PostgresLocation(url: url), maximumConnections: 4, logger: Logger(label: "test"))
+            let database = try await PostgresTestServer.open(url)
             return StoreFixture(store: SQLJobStore(database: database), directory: directory, databaseURL: url, close: database)
         }
     }
@@ -76,8 +75,7 @@ public final class StoreFixture: Sendable {
     /// would have: on SQLite another pool on the file, on PostgreSQL another client.
     public func another() async throws -> StoreFixture {
         if PostgresLocation.isPostgresURL(databaseURL) {
-            let database = try await PostgreSQLDatabase.open(
-                location: try PostgresLocation(url: databaseURL), maximumConnections: 4, logger: Logger(label: "test"))
+            let database = try await PostgresTestServer.open(databaseURL)
             return StoreFixture(store: SQLJobStore(database: database), directory: directory, databaseURL: databaseURL, close: database)
         }
         return StoreFixture(store: try SQLJobStore.sqlite(path: databaseURL), directory: directory, databaseURL: databaseURL, close: nil)
@@ -101,13 +99,44 @@ public enum PostgresTestServer {
         return client
     }
 
-    /// Creates an empty database and returns its URL.
+    /// Creates a database with every migration applied and returns its URL.
+    ///
+    /// A copy of a template migrated once per test process: migrating each of a run's hundreds
+    /// of databases itself (dozens of DDL statements each, all at once) was a load of its own.
     public static func createDatabase() async throws -> String {
-        guard let url, let admin, var components = URLComponents(string: url) else {
-            throw PostgresTestError("SLUICE_TEST_POSTGRES is not set: no PostgreSQL server to test against")
-        }
-        let name = "sluice_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        guard let admin else { throw PostgresTestError("SLUICE_TEST_POSTGRES is not set: no PostgreSQL server to test against") }
+        let name = newName()
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(try await template.value) STRATEGY = FILE_COPY"))
+        return try databaseURL(name)
+    }
+
+    /// Opens a test database with the connections a test needs. Opening waits for as long as a
+    /// hang takes (``hangLimit``), not the production deadline: on a loaded machine the
+    /// server answers late, and that must not fail a test.
+    static func open(_ url: String) async throws -> PostgreSQLDatabase {
+        try await PostgreSQLDatabase.open(
+            location: try PostgresLocation(url: url), maximumConnections: 4, deadline: .seconds(hangLimit), logger: Logger(label: "test"))
+    }
+
+    /// The migrated database new ones are copied from, made by the first test that asks.
+    static let template = Task<String, any Error> {
+        guard let admin else { throw PostgresTestError("SLUICE_TEST_POSTGRES is not set: no PostgreSQL server to test against") }
+        let name = newName()
         try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) STRATEGY = FILE_COPY"))
+        // Migrated and closed: a database is copied only while nobody is connected to it.
+        let migrated = try await open(try databaseURL(name))
+        await migrated.close()
+        return name
+    }
+
+    static func newName() -> String {
+        "sluice_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    }
+
+    static func databaseURL(_ name: String) throws -> String {
+        guard let url, var components = URLComponents(string: url) else {
+            throw PostgresTestError("SLUICE_TEST_POSTGRES is not a URL: \(String(describing: url))")
+        }
         components.path = "/" + name
         return components.string!
     }
