@@ -35,7 +35,8 @@ import Testing
         deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    // A hang guard only: the run takes about two minutes (its pace is the provider's limit).
+    @Test(.timeLimit(.minutes(10)))
     func killedWorkersLoseNothingAndTheSharedLimitHolds() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.latency = 0.02...0.08

@@ -424,7 +424,7 @@ import Testing
                     server, endpoint: "/v1/chat/completions",
                     lines: [line("q", url: "/v1/chat/completions", body: ["model": "m", "messages": [["role": "user", "content": "hi"]]])])
                 let batchID = try #require(batch["id"]?.stringValue)
-                try await waitUntil("the third try to arrive") { receiver.received.count >= 3 }
+                try await waitUntil("the third try to arrive", signalledBy: receiver.arrivals) { receiver.received.count >= 3 }
                 let tries = receiver.received
                 #expect(tries.count == 3, "two failures, then delivered, then nothing more")
                 #expect(Set(tries.map { $0.headers["webhook-id"] ?? "" }).count == 1, "every try carries the same webhook-id")
@@ -440,7 +440,7 @@ import Testing
                 #expect(event["data"]?["id"] == .string(batchID))
 
                 var deliveries = JSONValue.null
-                try await waitUntil("the delivery to be recorded as delivered") {
+                try await waitUntil("the delivery to be recorded as delivered", signalledBy: server.store.commits) {
                     deliveries = try await server.get("/v1/webhooks/\(endpointID)/deliveries").json
                     return deliveries["data"]?.arrayValue?.first?["status"] == "delivered"
                 }
@@ -469,9 +469,9 @@ import Testing
                         endpoints.append(try #require(created.json["id"]?.stringValue))
                     }
                     let first = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
-                    try await waitUntil("the first event at the hanging endpoint") { hanging.received.count == 1 }
+                    try await waitUntil("the first event at the hanging endpoint", signalledBy: hanging.arrivals) { hanging.received.count == 1 }
                     let second = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
-                    try await waitUntil("both events at the prompt endpoint") { prompt.received.count == 2 }
+                    try await waitUntil("both events at the prompt endpoint", signalledBy: prompt.arrivals) { prompt.received.count == 2 }
                     let subjects = try prompt.received.map { try JSONParser.parse($0.body)["data"]?["id"]?.stringValue }
                     #expect(Set(subjects) == [first, second])
                     let hung = try #require(try await server.get("/v1/webhooks/\(endpoints[0])/deliveries").json["data"]?.arrayValue)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SluiceCore
 import Synchronization
 
 /// A local webhook endpoint for tests: records every delivery it is sent and answers each with
@@ -12,6 +13,8 @@ final class WebhookReceiver: Sendable {
     }
 
     private let state: Mutex<(received: [Received], script: [Int])>
+    /// Fires at each delivery received, for tests waiting for a number of them.
+    let arrivals = WakeSignal()
 
     init(failFirst statuses: [Int] = []) {
         state = Mutex(([], statuses))
@@ -34,6 +37,7 @@ final class WebhookReceiver: Sendable {
                 state.received.append(Received(headers: headers, body: String(buffer: buffer)))
                 return state.script.isEmpty ? 200 : state.script.removeFirst()
             }
+            receiver.arrivals.wakeAll()
             if hangs { try await Task.sleep(for: .seconds(3600)) }
             return Response(status: .init(code: status))
         }

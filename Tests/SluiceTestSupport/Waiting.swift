@@ -26,14 +26,23 @@ public func waitForJob(
 public func waitForChange<T: Sendable>(
     of store: SQLJobStore, what: String, _ read: () async throws -> T?
 ) async throws -> T {
+    try await waitFor(store.commits, what: what, read)
+}
+
+/// Waits until `condition` holds, checking it again each time `signal` fires; fails after
+/// ``hangLimit`` seconds.
+public func waitUntil(_ what: String, signalledBy signal: WakeSignal, _ condition: () async throws -> Bool) async throws {
+    try await waitFor(signal, what: what) { try await condition() ? true : nil }
+}
+
+/// Returns `read()`'s first answer that is not nil, reading again each time `signal` fires.
+public func waitFor<T: Sendable>(_ signal: WakeSignal, what: String, _ read: () async throws -> T?) async throws -> T {
     let deadline = Date().addingTimeInterval(hangLimit)
     while true {
-        // Read the generation before the state, so a commit landing in between is not missed.
-        let generation = store.commits.generation
+        // Read the generation before the state, so a change landing in between is not missed.
+        let generation = signal.generation
         if let value = try await read() { return value }
-        guard try await waitForSignal(store.commits, after: generation, until: deadline) else {
-            throw WaitTimeout(what: what)
-        }
+        guard try await waitForSignal(signal, after: generation, until: deadline) else { throw WaitTimeout(what: what) }
     }
 }
 
