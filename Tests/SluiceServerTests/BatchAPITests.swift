@@ -469,7 +469,9 @@ import Testing
                         endpoints.append(try #require(created.json["id"]?.stringValue))
                     }
                     let first = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
-                    try await waitUntil("the first event at the hanging endpoint", signalledBy: hanging.arrivals) { hanging.received.count == 1 }
+                    try await waitUntil("the first event at the hanging endpoint", signalledBy: hanging.arrivals) {
+                        hanging.received.count == 1
+                    }
                     let second = try #require(try await server.submit(reviewsCSV(1)).json["id"]?.stringValue)
                     try await waitUntil("both events at the prompt endpoint", signalledBy: prompt.arrivals) { prompt.received.count == 2 }
                     let subjects = try prompt.received.map { try JSONParser.parse($0.body)["data"]?["id"]?.stringValue }
