@@ -166,7 +166,7 @@ public struct JobSpec: Sendable, Equatable {
         model = try string("model") ?? Self.defaultModel
         switch object["params"] {
         case nil, .null?: params = JSONObject()
-        case .object(let members)?: params = members
+        case .object(let members)?: params = try ModelParams.checked(members, allowed: ModelParams.chat, field: "params")
         default: throw SpecError(field: "params", message: "must be an object")
         }
         batchSize = try integer("batch_size", default: 20, range: 1...10_000)

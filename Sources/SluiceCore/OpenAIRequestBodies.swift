@@ -5,10 +5,9 @@ enum ChatCompletionsBody {
         guard case .array(let list)? = body["messages"], !list.isEmpty else {
             throw SpecError(field: "messages", message: "must be a non-empty array of messages")
         }
-        try RequestBody.refuseStreaming(body)
-        if let count = body["n"]?.intValue, count != 1 {
-            throw SpecError(field: "n", message: "only one choice per request is supported")
-        }
+        var params = body
+        for key in ["model", "messages"] { params[key] = nil }
+        params = try ModelParams.checked(params, allowed: ModelParams.chat, field: "")
         var system: [String] = []
         var messages: [ChatMessage] = []
         for (index, message) in list.enumerated() {
@@ -26,8 +25,6 @@ enum ChatCompletionsBody {
             }
         }
         guard !messages.isEmpty else { throw SpecError(field: "messages", message: "at least one user message is required") }
-        var params = body
-        for key in ["model", "messages", "stream", "n"] { params[key] = nil }
         return RequestBody.chat(model: model, system: system, messages: messages, params: params)
     }
 }

@@ -25,7 +25,7 @@ public struct PromptTemplate: Sendable, Equatable {
 
     public init(_ source: String) throws(SpecError) {
         var rest = Substring(source)
-        let segments = try Self.parse(&rest, closing: nil)
+        let segments = try Self.parse(&rest, closing: nil, depth: 0)
         self.init(source: source, segments: segments)
     }
 
@@ -50,8 +50,12 @@ public struct PromptTemplate: Sendable, Equatable {
         optionalFields = optional
     }
 
+    /// How deep sections may nest. Parsing and rendering recurse once per level, so without a
+    /// bound a few hundred kilobytes of `{{#a}}` overflow the stack and end the process.
+    public static let maxSectionDepth = 32
+
     /// Parses segments up to the `{{/closing}}` tag (or the end, at the top level).
-    static func parse(_ rest: inout Substring, closing: String?) throws(SpecError) -> [Segment] {
+    static func parse(_ rest: inout Substring, closing: String?, depth: Int) throws(SpecError) -> [Segment] {
         var segments: [Segment] = []
         while let open = rest.range(of: "{{") {
             if open.lowerBound > rest.startIndex { segments.append(.literal(String(rest[..<open.lowerBound]))) }
@@ -70,7 +74,11 @@ public struct PromptTemplate: Sendable, Equatable {
                 throw SpecError(field: "template", message: "invalid placeholder '{{\(tag)}}' in the template")
             }
             switch marker {
-            case "#": segments.append(.section(tag, try parse(&rest, closing: tag)))
+            case "#":
+                guard depth < maxSectionDepth else {
+                    throw SpecError(field: "template", message: "sections nest more than \(maxSectionDepth) deep in the template")
+                }
+                segments.append(.section(tag, try parse(&rest, closing: tag, depth: depth + 1)))
             case "/":
                 guard tag == closing else {
                     throw SpecError(field: "template", message: "'{{/\(tag)}}' closes no open section in the template")

@@ -13,12 +13,15 @@ public struct SluiceConfiguration: Sendable, Equatable {
     public var prices: ModelPrices
     /// How webhooks are delivered.
     public var webhooks: WebhookSettings
+    /// Whose calls may answer whom, and for how long.
+    public var cache: CacheSettings
 
     public init(
         providers: [ProviderSettings], routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices(),
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(), cache: CacheSettings = CacheSettings()
     ) {
         self.webhooks = webhooks
+        self.cache = cache
         self.providers = providers.contains { $0.name == ProviderSettings.builtinName } ? providers : providers + [.builtin]
         self.routes = routes
         self.prices = prices
@@ -64,7 +67,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
     /// Parses the configuration document (already turned from YAML into JSON).
     public static func parse(_ document: JSONValue, environment: [String: String]) throws(ConfigurationError) -> SluiceConfiguration {
         guard case .object(let root) = document else { throw ConfigurationError(path: "", message: "must be a mapping") }
-        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices", "webhooks"], at: "")
+        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices", "webhooks", "cache"], at: "")
         var providers: [ProviderSettings] = []
         if let list = root["providers"], list != .null {
             guard case .object(let members) = list else {
@@ -90,7 +93,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
         }
         return SluiceConfiguration(
             providers: providers, routes: routes, prices: try ModelPrices.parse(root["prices"] ?? .null),
-            webhooks: try WebhookSettings.parse(root["webhooks"] ?? .null))
+            webhooks: try WebhookSettings.parse(root["webhooks"] ?? .null), cache: try CacheSettings.parse(root["cache"] ?? .null))
     }
 }
 

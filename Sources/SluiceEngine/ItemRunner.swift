@@ -11,6 +11,7 @@ struct ItemRunner: Sendable {
     let backoff: RetryBackoff
     let prices: ModelPrices
     let metrics: EngineMetrics
+    let cache: CacheSettings
 
     /// Marks the error of an attempt whose reply was refused, so the next attempt tells the
     /// model what was wrong with it.
@@ -49,7 +50,8 @@ struct ItemRunner: Sendable {
             if job.spec.cache {
                 for item in items {
                     cacheKeys[item.id] = ResultCacheKey.of(
-                        try buildRequest([item], job: job, history: history, feedback: false), provider: provider.name)
+                        try buildRequest([item], job: job, history: history, feedback: false), provider: provider.name,
+                        scope: cache.scope(owner: job.owner))
                 }
                 let hits = await cachedOutputs(Array(Set(cacheKeys.values)))
                 for item in items {
@@ -114,7 +116,12 @@ struct ItemRunner: Sendable {
                 result = .repack(Self.rejectionPrefix + rejection.message, packSize: PackedReply.smallerPack(after: remaining.count))
             case .failure(let rejection): result = retryOrFail(Self.rejectionPrefix + rejection.message, item: item, job: job)
             }
-            return ItemOutcome(itemID: item.id, result: result, model: reply.model, startedAt: started, cacheKey: cacheKeys[item.id])
+            // A row answered inside a pack is kept only for that pack: the model saw other rows
+            // beside it (perhaps another row's instructions), so it is not the answer to the row
+            // sent alone, which is what the key names.
+            return ItemOutcome(
+                itemID: item.id, result: result, model: reply.model, startedAt: started,
+                cacheKey: request.isPacked ? nil : cacheKeys[item.id])
         }
         return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage)))
     }
@@ -129,8 +136,9 @@ struct ItemRunner: Sendable {
 
     /// Cache hits for `keys`; a store that cannot answer means no hits — the model is asked
     /// instead, which costs a call but never invents an answer.
+    /// Entries older than the configured age are not served.
     func cachedOutputs(_ keys: [String]) async -> [String: CachedOutput] {
-        (try? await store.cachedOutputs(keys: keys)) ?? [:]
+        (try? await store.cachedOutputs(keys: keys, notBefore: clock.now().addingTimeInterval(-cache.maxAgeSeconds))) ?? [:]
     }
 
     /// One call's outcomes with its cost spread over them: the call and its price on the first,

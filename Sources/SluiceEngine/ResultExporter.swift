@@ -17,8 +17,10 @@ public struct ResultExporter: Sendable {
     }
 
     /// Writes every item as JSONL or CSV; `write` receives chunks of text of about one page each.
-    /// A workbook is not text: see ``exportWorkbook(jobID:to:)``.
-    public func export(jobID: String, format: ResultFormat, write: (String) async throws -> Void) async throws {
+    /// A workbook is not text: see ``exportWorkbook(jobID:to:raw:)``. CSV text that a
+    /// spreadsheet would run as a formula is neutralised unless `raw` (see
+    /// ``ResultFormatter/neutralised(_:)``).
+    public func export(jobID: String, format: ResultFormat, raw: Bool = false, write: (String) async throws -> Void) async throws {
         switch format {
         case .xlsx:
             preconditionFailure("a workbook is written by exportWorkbook(jobID:to:)")
@@ -31,35 +33,37 @@ public struct ResultExporter: Sendable {
             try await forEachPage(jobID: jobID) { items in
                 for item in items { columns.add(item) }
             }
-            try await write(columns.header)
+            try await write(columns.header(raw: raw))
             try await forEachPage(jobID: jobID) { items in
-                try await write(items.map { ResultFormatter.csvRow($0, columns: columns) }.joined())
+                try await write(items.map { ResultFormatter.csvRow($0, columns: columns, raw: raw) }.joined())
             }
         }
     }
 
     /// Writes every item to a new `.xlsx` file at `url`, with the CSV's columns; numbers and
-    /// truth values stay typed, nested values are JSON text. Streamed page by page.
-    public func exportWorkbook(jobID: String, to url: URL) async throws {
+    /// truth values stay typed, nested values are JSON text. Streamed page by page. Text is
+    /// neutralised as in CSV unless `raw`: a workbook's cells are values, but a user who edits
+    /// one (or saves the sheet as CSV) gets the formula back.
+    public func exportWorkbook(jobID: String, to url: URL, raw: Bool = false) async throws {
         var columns = ResultFormatter.CSVColumns()
         try await forEachPage(jobID: jobID) { items in
             for item in items { columns.add(item) }
         }
         let writer = try XLSXWriter()
-        try writer.addRow(columns.names.map(XLSXCell.text))
+        try writer.addRow(columns.names.map { .text(raw ? $0 : ResultFormatter.neutralised($0)) })
         try await forEachPage(jobID: jobID) { items in
-            for item in items { try writer.addRow(ResultFormatter.cells(item, columns: columns).map(Self.cell)) }
+            for item in items { try writer.addRow(ResultFormatter.cells(item, columns: columns).map { Self.cell($0, raw: raw) }) }
         }
         try writer.finish(to: url)
     }
 
-    static func cell(_ value: JSONValue) -> XLSXCell {
+    static func cell(_ value: JSONValue, raw: Bool) -> XLSXCell {
         switch value {
         case .null: .empty
         case .bool(let flag): .bool(flag)
         case .int(let number): .number(Double(number))
         case .double(let number): .number(number)
-        case .string(let text): text.isEmpty ? .empty : .text(text)
+        case .string(let text): text.isEmpty ? .empty : .text(raw ? text : ResultFormatter.neutralised(text))
         case .array, .object: .text(value.plainText)
         }
     }

@@ -38,8 +38,14 @@ public struct ProviderRegistry: Sendable {
     public var defaultProvider: String?
     /// What the calls cost, for each job's cost and cost budget.
     public var prices: ModelPrices
+    /// Whose earlier calls may answer a request, and for how long.
+    public var cache: CacheSettings
 
-    public init(entries: [ProviderEntry], routes: [ModelRoute] = [], defaultProvider: String? = nil, prices: ModelPrices = ModelPrices()) {
+    public init(
+        entries: [ProviderEntry], routes: [ModelRoute] = [], defaultProvider: String? = nil, prices: ModelPrices = ModelPrices(),
+        cache: CacheSettings = CacheSettings()
+    ) {
+        self.cache = cache
         self.entries = Dictionary(entries.map { ($0.provider.name, $0) }, uniquingKeysWith: { _, last in last })
         self.routes = routes
         self.defaultProvider = defaultProvider

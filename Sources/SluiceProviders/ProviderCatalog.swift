@@ -37,7 +37,7 @@ public enum ProviderCatalog {
         }
         return ProviderRegistry(
             entries: entries, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name,
-            prices: configuration.prices)
+            prices: configuration.prices, cache: configuration.cache)
     }
 
     static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) throws(ConfigurationError) -> any ModelProvider {

@@ -235,11 +235,13 @@ struct BatchRoutes {
 
     /// The spec every batch runs with: lines routed by model. No failure brake: the Batch APIs
     /// have no resume, so a paused batch could never finish; failing lines end as errors in
-    /// the batch's results, as the providers' own do.
+    /// the batch's results, as the providers' own do. The result cache only when the
+    /// configuration turns it on for these routes: their clients expect a real completion per line.
     func batchSpec(format: InputFormat) throws -> JobSpec {
         do {
             return try api.resolver.resolve([
                 "input": ["format": .string(format.rawValue)], "provider": .string(JobSpec.routedProvider), "failure_brake": false,
+                "cache": .bool(api.resolver.configuration.cache.batchAPIs),
             ])
         } catch {
             // The server's own configuration is at fault: a failure, told as one.

@@ -136,6 +136,13 @@ struct JobRoutes {
         guard let format = ResultFormat(rawValue: name) else {
             throw APIError.badRequest("format must be csv, jsonl or xlsx", param: "format")
         }
+        // `raw=true`: text cells as they are, even those a spreadsheet would run as formulas.
+        let raw: Bool
+        switch request.uri.queryParameters["raw"].map(String.init) {
+        case nil, "false"?: raw = false
+        case "true"?: raw = true
+        default: throw APIError.badRequest("raw must be true or false", param: "raw")
+        }
         let exporter = ResultExporter(store: api.store)
         // Asked once before the status line goes out: a store failing now is a 503 with a body,
         // not a 200 cut off mid-stream (a failure after that can only end the stream early).
@@ -152,7 +159,7 @@ struct JobRoutes {
         if format == .xlsx {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(job.id)-\(UUID().uuidString).xlsx")
             do {
-                try await exporter.exportWorkbook(jobID: job.id, to: file)
+                try await exporter.exportWorkbook(jobID: job.id, to: file, raw: raw)
             } catch {
                 try? FileManager.default.removeItem(at: file)
                 throw error
@@ -177,7 +184,7 @@ struct JobRoutes {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                try await exporter.export(jobID: job.id, format: format) { chunk in
+                try await exporter.export(jobID: job.id, format: format, raw: raw) { chunk in
                     try await writer.write(ByteBuffer(string: chunk))
                 }
                 try await writer.finish(nil)

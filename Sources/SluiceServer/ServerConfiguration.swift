@@ -34,6 +34,10 @@ public struct ServerConfiguration: Sendable {
     /// The most one part of a chunked upload (`/v1/uploads`) may hold: OpenAI's 64 MiB, the
     /// size the SDK sends (tests set less).
     public var maxUploadPartBytes = 64 << 20
+    /// Names besides loopback ones that a request's `Host` may carry while auth is off (a
+    /// name in `/etc/hosts` for this machine, say). Any other name is refused: it is how a web
+    /// page re-points its own domain at 127.0.0.1 (DNS rebinding) to drive a keyless server.
+    public var allowedHosts: [String] = []
 
     /// Bounds on a request's headers (`431` beyond): a field, all of them, and how many.
     public static let maxHeaderFieldBytes = 16 << 10
@@ -85,8 +89,32 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Whether `host` (a name, or an address with or without IPv6 brackets) is this machine's
+    /// loopback: `localhost`, an address of 127.0.0.0/8 written as four decimal octets, or `::1`.
+    /// Decided on the address's value, so `127.example.com` is not loopback.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        var name = host.lowercased()
+        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        if name == "localhost" || name == "localhost." { return true }
+        var v4 = in_addr()
+        if name.split(separator: ".", omittingEmptySubsequences: false).count == 4, inet_pton(AF_INET, name, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, name, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+    }
+
+    /// Whether a request naming `authority` (its `Host`, perhaps with a port) may be served
+    /// while auth is off: a loopback name or address, or one of ``allowedHosts``.
+    public func acceptsHost(_ authority: String) -> Bool {
+        var host = Substring(authority)
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            host = host[...end]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return Self.isLoopback(String(host)) || allowedHosts.contains { $0.caseInsensitiveCompare(host) == .orderedSame }
     }
 }
 

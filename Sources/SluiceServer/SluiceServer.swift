@@ -39,13 +39,16 @@ public enum SluiceServer {
             WebhookDispatcher(
                 store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger,
                 metrics: engineMetrics),
-            Housekeeper(store: store, storage: storage, logger: logger, metrics: engineMetrics),
+            Housekeeper(
+                store: store, storage: storage, logger: logger, metrics: engineMetrics,
+                cacheMaxAge: resolver.configuration.cache.maxAgeSeconds),
         ]
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
         let paths = RoutePaths()
         router.middlewares.add(ErrorMiddleware(paths: paths))
+        if configuration.auth == .off { router.middlewares.add(LoopbackHostMiddleware(configuration: configuration)) }
         if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(SameOriginMiddleware(allowedOrigins: Set(configuration.corsOrigins)))

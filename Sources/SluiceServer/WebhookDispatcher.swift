@@ -153,6 +153,8 @@ struct Housekeeper: Service {
     let storage: any FileStorage
     let logger: Logger
     let metrics: EngineMetrics
+    /// How long result-cache entries are kept.
+    let cacheMaxAge: Double
     var interval = 60.0
     var clock: any SluiceClock = SystemClock()
     /// How long a completed create answers its `Idempotency-Key`.
@@ -177,5 +179,6 @@ struct Housekeeper: Service {
             logger.info("file expired", metadata: ["file": "\(file.id)"])
         }
         _ = try await store.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
+        _ = try await store.removeCacheEntries(before: now.addingTimeInterval(-cacheMaxAge))
     }
 }

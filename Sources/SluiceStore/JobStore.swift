@@ -110,8 +110,12 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// call, once that call succeeded; `nil` before then, or for a job with no reduce step.
     func result(jobID: String) async throws -> JSONValue?
 
-    /// Validated outputs of earlier identical requests, by cache key; keys with none are absent.
-    func cachedOutputs(keys: [String]) async throws -> [String: CachedOutput]
+    /// Validated outputs of earlier identical requests, by cache key, kept at or after
+    /// `notBefore`; keys with none are absent.
+    func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
+
+    /// Removes cache entries kept before `cutoff`; returns how many went.
+    func removeCacheEntries(before cutoff: Date) async throws -> Int
 
     /// A page of a job's items in input order, after index `afterIndex`.
     func items(jobID: String, status: ItemStatus?, afterIndex: Int, limit: Int) async throws -> [Item]

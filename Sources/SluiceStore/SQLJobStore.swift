@@ -238,13 +238,14 @@ public final class SQLJobStore: JobStore {
         }
     }
 
-    public func cachedOutputs(keys: [String]) async throws -> [String: CachedOutput] {
+    public func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput] {
         guard !keys.isEmpty else { return [:] }
         return try await read { tx in
             var found: [String: CachedOutput] = [:]
             for slice in SQLList.slices(keys) {
                 for row in try tx.rows(
-                    "SELECT key, output, model FROM result_cache WHERE key IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.text))
+                    "SELECT key, output, model FROM result_cache WHERE key IN (\(SQLList.marks(slice.count))) AND created_at >= ?",
+                    slice.map(SQLValue.text) + [SQLValue(notBefore)])
                 {
                     let key = try row.text("key")
                     guard let output = try? JSONParser.parse(try row.text("output")) else {
@@ -255,6 +256,10 @@ public final class SQLJobStore: JobStore {
             }
             return found
         }
+    }
+
+    public func removeCacheEntries(before cutoff: Date) async throws -> Int {
+        try await write(wakes: false) { tx in try tx.execute("DELETE FROM result_cache WHERE created_at < ?", [SQLValue(cutoff)]) }
     }
 
     public func statuses(jobIDs: [String]) async throws -> [String: JobStatus] {

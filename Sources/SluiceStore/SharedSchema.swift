@@ -177,3 +177,12 @@ extension SharedSchema {
         "CREATE INDEX upload_parts_by_upload ON upload_parts(upload_id)",
     ]
 }
+
+extension SharedSchema {
+    /// Migration `010_tenant_safety`: what safety between users needs of the schema.
+    ///
+    /// Cache entries expire, so the housekeeper finds old ones by age.
+    public static let tenantSafety = [
+        "CREATE INDEX result_cache_created ON result_cache (created_at)"
+    ]
+}

@@ -171,5 +171,6 @@ enum PostgresMigrations {
         Migration(name: "007_packs_cache_budgets", statements: SharedSchema.packsCacheBudgets),
         Migration(name: "008_web_sessions_activity", statements: SharedSchema.webSessionsActivity),
         Migration(name: "009_batch_apis", statements: SharedSchema.batchAPIs),
+        Migration(name: "010_tenant_safety", statements: SharedSchema.tenantSafety),
     ]
 }

@@ -242,6 +242,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("009_batch_apis") { db in
             for statement in SharedSchema.batchAPIs { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("010_tenant_safety") { db in
+            for statement in SharedSchema.tenantSafety { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

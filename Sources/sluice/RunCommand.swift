@@ -29,6 +29,12 @@ struct RunCommand: AsyncParsableCommand {
     )
     var output: String?
 
+    @Flag(
+        name: .customLong("raw-cells"),
+        help: "In .csv and .xlsx results, write text that starts with = + - @ as it is (by default it gets a leading ' so spreadsheets do not run it as a formula)."
+    )
+    var rawCells = false
+
     /// The database that keeps the job; the same database and command resume it.
     @OptionGroup var databaseOption: DatabaseOption
 
@@ -156,12 +162,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         let format = ResultFormat(fileName: output)!
         try await Self.writeAtomically(to: output) { partial in
-            if format == .xlsx { return try await exporter.exportWorkbook(jobID: jobID, to: URL(fileURLWithPath: partial)) }
+            if format == .xlsx { return try await exporter.exportWorkbook(jobID: jobID, to: URL(fileURLWithPath: partial), raw: rawCells) }
             guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
                 throw ValidationError("cannot write \(output)")
             }
             defer { try? handle.close() }
-            try await exporter.export(jobID: jobID, format: format) { chunk in try handle.write(contentsOf: Data(chunk.utf8)) }
+            try await exporter.export(jobID: jobID, format: format, raw: rawCells) { chunk in try handle.write(contentsOf: Data(chunk.utf8)) }
         }
         note("results: \(output)")
     }

@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to call the API from a browser (repeatable).")
     var corsOrigins: [String] = []
 
+    @Option(
+        name: .customLong("allowed-host"),
+        help: "A name besides localhost and loopback addresses that requests may address this server by while --auth is off (repeatable).")
+    var allowedHosts: [String] = []
+
     @Option(name: .customLong("session-hours"), help: "How long a web page sign-in lasts, in hours.")
     var sessionHours = 12.0
 
@@ -106,12 +111,13 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = processOptions.startLogging()
         let registry = processOptions.startMetrics()
         let storage = try uploadStorage()
-        let serverConfiguration = ServerConfiguration(
+        var serverConfiguration = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
             sessionSeconds: sessionHours * 3600, secureCookies: secureCookies, idleTimeoutSeconds: idleTimeout,
             headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey,
             tls: tlsCert.flatMap { cert in tlsKey.map { TLSFiles(certificateChain: cert, privateKey: $0) } })
+        serverConfiguration.allowedHosts = allowedHosts
         do {
             try serverConfiguration.validate()
         } catch {

@@ -125,7 +125,7 @@ import Testing
     @Test func csvRowQuotesAndFlattens() {
         var columns = ResultFormatter.CSVColumns()
         columns.add(item)
-        #expect(columns.header == "name,n,score,tags,sluice_status,sluice_error,sluice_model\r\n")
+        #expect(columns.header() == "name,n,score,tags,sluice_status,sluice_error,sluice_model\r\n")
         #expect(ResultFormatter.csvRow(item, columns: columns) == "\"A, \"\"B\"\"\",1,3,\"[\"\"x\"\"]\",succeeded,,m\r\n")
     }
 }

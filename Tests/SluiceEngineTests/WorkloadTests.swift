@@ -25,14 +25,14 @@ import Testing
     /// Runs the jobs `make` creates against one fake until `condition` holds for the last one.
     func run(
         _ behaviour: FakeProviderBehaviour = FakeProviderBehaviour(), harness: EngineHarness, concurrency: Int = 8,
-        _ body: (EngineHarness, Worker, FakeProviderServer) async throws -> Void
+        cache: CacheSettings = CacheSettings(), _ body: (EngineHarness, Worker, FakeProviderServer) async throws -> Void
     ) async throws {
         try await withFakeProvider(behaviour) { fake, http in
             let provider = OpenAICompatibleProvider(
                 name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", http: http))
             let registry = ProviderRegistry(
                 entries: [ProviderEntry(provider, breaker: .init(failureThreshold: .max))],
-                prices: ModelPrices([.init(pattern: "gpt-*", inputPerMillion: 1, outputPerMillion: 2)]))
+                prices: ModelPrices([.init(pattern: "gpt-*", inputPerMillion: 1, outputPerMillion: 2)]), cache: cache)
             let worker = Worker(
                 store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: concurrency))
             try await harness.withRunning(worker) { try await body(harness, worker, fake) }
@@ -99,6 +99,48 @@ import Testing
             let otherModel = try await harness.job(count: 30, spec: spec([("model", "gpt-other")]))
             let called = try await waitForJob(harness.store, otherModel.id) { $0.status.isFinal }
             #expect(called.cached == 0, "another model is another request")
+            let bobs = try await harness.job(count: 30, spec: spec(), owner: "bob")
+            let bobPaid = try await waitForJob(harness.store, bobs.id) { $0.status.isFinal }
+            #expect(bobPaid.cached == 0 && bobPaid.calls == 30, "one user's answers never answer another's requests")
+        }
+    }
+
+    @Test func aSharedCacheAnswersEveryUserOnlyWhenConfiguredTo() async throws {
+        let harness = try await EngineHarness()
+        try await run(harness: harness, cache: CacheSettings(shareAcrossUsers: true)) { harness, _, _ in
+            let alices = try await harness.job(count: 10, spec: spec())
+            _ = try await waitForJob(harness.store, alices.id) { $0.status.isFinal }
+            let bobs = try await harness.job(count: 10, spec: spec(), owner: "bob")
+            let shared = try await waitForJob(harness.store, bobs.id) { $0.status.isFinal }
+            #expect(shared.cached == 10 && shared.calls == 0)
+        }
+    }
+
+    @Test func anAnswerGivenInsideAPackNeverAnswersTheRowSentAlone() async throws {
+        let harness = try await EngineHarness()
+        try await run(harness: harness) { harness, _, _ in
+            let packed = try await harness.job(count: 8, spec: spec([("items_per_request", 4)]))
+            let done = try await waitForJob(harness.store, packed.id) { $0.status.isFinal }
+            #expect(done.counts.succeeded == 8 && done.calls < 8)
+            let alone = try await harness.job(count: 8, spec: spec())
+            let paid = try await waitForJob(harness.store, alone.id) { $0.status.isFinal }
+            #expect(paid.cached == 0 && paid.calls == 8)
+            // A row sent alone is kept, and answers a later pack's identical row.
+            let packedAgain = try await harness.job(count: 8, spec: spec([("items_per_request", 4)]))
+            let reused = try await waitForJob(harness.store, packedAgain.id) { $0.status.isFinal }
+            #expect(reused.cached == 8 && reused.calls == 0)
+        }
+    }
+
+    @Test func anExpiredEntryAnswersNothing() async throws {
+        let harness = try await EngineHarness()
+        let first = try await harness.job(count: 5, spec: spec())
+        try await run(harness: harness) { harness, _, _ in _ = try await waitForJob(harness.store, first.id) { $0.status.isFinal } }
+        // The entries are a moment old; a cache that keeps them for less has none to give.
+        try await run(harness: harness, cache: CacheSettings(maxAgeSeconds: 0.000_001)) { harness, _, _ in
+            let second = try await harness.job(count: 5, spec: spec())
+            let paid = try await waitForJob(harness.store, second.id) { $0.status.isFinal }
+            #expect(paid.cached == 0 && paid.calls == 5)
         }
     }
 

@@ -331,7 +331,10 @@ extension WebRoutes {
     static func localPath(_ text: (some StringProtocol)?) -> String? {
         guard let text else { return nil }
         let path = String(text).removingPercentEncoding ?? String(text)
-        guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\"), !path.contains("\r"), !path.contains("\n")
+        // Browsers drop tabs and newlines anywhere in a URL and read `\` as `/`, so `/\t/evil`
+        // is `//evil` to them: only visible ASCII is let through, and never a second slash first.
+        guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\"),
+            path.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { return nil }
         return path
     }
