@@ -5,7 +5,7 @@ import Synchronization
 /// Waiters are served first come, first served, one per released permit (never all at once,
 /// so a release wakes exactly the task that can use it), and a waiter whose task is cancelled
 /// leaves the queue at once — a draining worker is never stuck behind a permit it no longer wants.
-final class CallPermits: Sendable {
+public final class CallPermits: Sendable {
     struct Waiter {
         var id: Int
         var continuation: CheckedContinuation<Bool, Never>
@@ -19,12 +19,12 @@ final class CallPermits: Sendable {
 
     private let state: Mutex<State>
 
-    init(_ count: Int) {
+    public init(_ count: Int) {
         state = Mutex(State(available: count))
     }
 
     /// Waits for a permit; `false` (holding nothing) when the task was cancelled first.
-    func acquire() async -> Bool {
+    public func acquire() async -> Bool {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -52,7 +52,7 @@ final class CallPermits: Sendable {
     }
 
     /// Hands a permit to the longest waiter, or back to the pool.
-    func release() {
+    public func release() {
         let next = state.withLock { state -> Waiter? in
             if state.waiters.isEmpty {
                 state.available += 1

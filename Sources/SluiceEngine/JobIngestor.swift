@@ -112,7 +112,7 @@ public struct JobIngestor: Sendable {
             let stop = try await withLocalFile(source.path) { path -> Bool in
                 let opened: OpenedParser
                 do {
-                    opened = try await Self.open(path: path, source: source, options: job.spec.input)
+                    opened = try await Self.open(path: path, source: source, options: job.spec.input, owner: job.owner)
                 } catch let problem as InputProblem {
                     reading.note(problem, in: source)
                     return false
@@ -123,8 +123,8 @@ public struct JobIngestor: Sendable {
                 }
                 while true {
                     // Parsing reads the file with blocking read(2) and is CPU work: a batch at a
-                    // time on NIO's blocking pool, never on the cooperative pool's few threads.
-                    let pause = try await NIOThreadPool.singleton.runIfActive {
+                    // time on the heavy-work pool, in the job owner's share of it.
+                    let pause = try await BlockingWork.heavy.run(owner: job.owner) {
                         reading.read(opened.parser, source: source, batchSize: batchSize)
                     }
                     if reading.batch.count >= batchSize {
@@ -154,11 +154,11 @@ public struct JobIngestor: Sendable {
         return try await store.finishValidation(jobID: jobID, owner: owner, now: clock.now())
     }
 
-    /// Opens a file's parser on NIO's blocking pool: opening a PDF runs `pdftotext` (up to its
-    /// time limit) and opening a workbook unzips its sheet, and neither may hold one of the few
-    /// threads every task of the process shares for that long.
-    static func open(path: String, source: JobSource, options: InputOptions) async throws -> OpenedParser {
-        try await NIOThreadPool.singleton.runIfActive {
+    /// Opens a file's parser on the heavy-work pool: opening a PDF runs `pdftotext` (up to its
+    /// time limit) and opening a workbook unzips its sheet, and neither may hold one of the
+    /// threads that serve requests for that long.
+    static func open(path: String, source: JobSource, options: InputOptions, owner: String) async throws -> OpenedParser {
+        try await BlockingWork.heavy.run(owner: owner) {
             OpenedParser(parser: try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: options))
         }
     }

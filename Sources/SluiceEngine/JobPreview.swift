@@ -17,8 +17,16 @@ public struct JobPreview: Sendable {
     /// A problem met before ``rows`` was full, with the file and line it is on.
     public var problem: JobErrorEntry?
 
+    /// Read on the heavy-work pool in `owner`'s share: opening a workbook unzips it and a PDF
+    /// runs `pdftotext`, neither for the threads that serve requests.
     /// - Parameter sources: each file's local path and what the job would call it.
-    public static func make(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int = 5) async -> JobPreview {
+    public static func make(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int = 5, owner: String) async throws
+        -> JobPreview
+    {
+        try await BlockingWork.heavy.run(owner: owner) { reading(spec: spec, sources: sources, limit: limit) }
+    }
+
+    static func reading(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int) -> JobPreview {
         var preview = JobPreview(columns: [], rows: [], request: nil, problem: nil)
         var builder = ItemBuilder(spec: spec)
         var records: [JSONObject] = []
@@ -28,7 +36,7 @@ public struct JobPreview: Sendable {
         }
         sources: for (path, source) in sources {
             do {
-                let parser = try await JobIngestor.open(path: path, source: source, options: spec.input).parser
+                let parser = try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: spec.input)
                 if let header = parser.header, let problem = builder.checkColumns(header) {
                     stop(problem, source)
                     break

@@ -129,6 +129,11 @@ extension APIError {
             default: code = error.status.code >= 500 ? "server_error" : "invalid_request"
             }
             answer = APIError(error.status, code: code, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        case let error as NIOTooManyBytesError:
+            // A body read whole (JSON, a form) past its route's limit: the client's to fix.
+            answer = APIError(
+                .contentTooLarge, code: "body_too_large",
+                "the request body is larger than this route's limit\(error.maxBytes.map { " of \($0) bytes" } ?? "")")
         case let error as StoreError: answer = APIError(store: error)
         case is StorageError: answer = APIError(.serviceUnavailable, code: "storage_unavailable", "")
         default: answer = APIError(.internalServerError, code: "server_error", "")

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 import SluiceCore
+import SluiceEngine
 import SluiceIngest
 import SluiceStorage
 import SluiceStore
@@ -17,7 +18,12 @@ struct MessageBatchRoutes {
     static let pathPrefix = "/v1/messages"
     /// Anthropic's limits on one batch.
     static let maximumRequests = 100_000
-    static let maximumBytes = 256 << 20
+    /// Anthropic allows 256 MB; a body is parsed whole in memory, so Sluice takes 64 MiB (use
+    /// more batches, or an OpenAI-style file upload, which streams, for more).
+    static let maximumBytes = 64 << 20
+    /// Message-batch bodies being read and parsed at once in this process: each can take a few
+    /// times its size in memory.
+    static let bodies = CallPermits(2)
     static let window = 24.0 * 3600
 
     func add(to routes: RouteTable) {
@@ -31,10 +37,55 @@ struct MessageBatchRoutes {
 
     /// Checks every request as Anthropic does before answering — a bad one refuses the whole
     /// batch, naming it (`requests.3.params.max_tokens: …`) — then keeps them as JSON Lines.
+    ///
+    /// The body is read whole and parsed, so it takes one of the key's upload slots and one of
+    /// the process's few body slots (``bodies``) first, and is parsed on the heavy-work pool:
+    /// two 256 MiB bodies once took 2.7 GB and stalled `/healthz` for 15 s.
     func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
         let limit = min(Self.maximumBytes, api.configuration.maxUploadBytes)
-        let fields = try await api.jsonObject(request, limit: limit)
+        let slot = try api.admitUpload(request, caller: caller)
+        defer { slot.release() }
+        guard await Self.bodies.acquire() else { throw CancellationError() }
+        let checked: (lines: [UInt8], count: Int)
+        do {
+            defer { Self.bodies.release() }
+            let buffer = try await request.body.collect(upTo: limit)
+            checked = try await BlockingWork.heavy.run(owner: caller.user) { try Self.check(buffer) }
+        }
+        let (lines, count) = checked
+        let spec = try BatchRoutes(api: api).batchSpec(format: .anthropicBatch)
+        let id = Job.makeID(prefix: "msgbatch_")
+        return try await api.inFolder(id) { folder in
+            let file = try await UploadFile(path: folder + "/input.jsonl", limit: lines.count)
+            do {
+                try await file.write(lines[...])
+                try await file.finish()
+            } catch {
+                await file.discard()
+                throw error
+            }
+            let path = try await api.keep(
+                ReceivedUpload.File(path: file.path, filename: "requests.jsonl", contentType: nil, bytes: file.bytes, digest: file.digest),
+                in: id)
+            let now = Date()
+            let job = try await api.store.createJob(
+                NewJob(
+                    id: id, owner: caller.user, name: "message batch of \(count) requests", spec: spec,
+                    sources: [JobSource(path: path, displayName: "requests.jsonl", format: .anthropicBatch)],
+                    batch: BatchAttributes(
+                        inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
+                        requestCount: count),
+                    expiresAt: now.addingTimeInterval(Self.window)),
+                now: now)
+            api.ingest.wake()
+            return Response.json(object(job, request: request))
+        }
+    }
+
+    /// The body's requests, checked, as JSON Lines, and how many there are.
+    static func check(_ buffer: ByteBuffer) throws -> (lines: [UInt8], count: Int) {
+        let fields = try SluiceAPI.jsonObject(buffer)
         if let unknown = fields.keys.first(where: { $0 != "requests" }) {
             throw APIError.badRequest("\(unknown): Extra inputs are not permitted", param: unknown)
         }
@@ -57,33 +108,7 @@ struct MessageBatchRoutes {
             JSONWriter.write(entry, to: &lines)
             lines.append(0x0A)
         }
-        let spec = try BatchRoutes(api: api).batchSpec(format: .anthropicBatch)
-        let id = Job.makeID(prefix: "msgbatch_")
-        return try await api.inFolder(id) { folder in
-            let file = try await UploadFile(path: folder + "/input.jsonl", limit: lines.count)
-            do {
-                try await file.write(lines[...])
-                try await file.finish()
-            } catch {
-                await file.discard()
-                throw error
-            }
-            let path = try await api.keep(
-                ReceivedUpload.File(path: file.path, filename: "requests.jsonl", contentType: nil, bytes: file.bytes, digest: file.digest),
-                in: id)
-            let now = Date()
-            let job = try await api.store.createJob(
-                NewJob(
-                    id: id, owner: caller.user, name: "message batch of \(requests.count) requests", spec: spec,
-                    sources: [JobSource(path: path, displayName: "requests.jsonl", format: .anthropicBatch)],
-                    batch: BatchAttributes(
-                        inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
-                        requestCount: requests.count),
-                    expiresAt: now.addingTimeInterval(Self.window)),
-                now: now)
-            api.ingest.wake()
-            return Response.json(object(job, request: request))
-        }
+        return (lines, requests.count)
     }
 
     func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -140,7 +165,7 @@ struct MessageBatchRoutes {
             return Response(
                 status: .ok, headers: [.contentType: "application/x-jsonl"],
                 body: ResponseBody { [storage = api.storage] writer in
-                    try await Self.writeUnread(source.path, as: unread, storage: storage, to: &writer)
+                    try await Self.writeUnread(source.path, as: unread, owner: job.owner, storage: storage, to: &writer)
                     try await writer.finish(nil)
                 })
         }
@@ -162,11 +187,12 @@ struct MessageBatchRoutes {
     }
 
     /// The result lines of requests never read: their `custom_id`s from the kept input, in order,
-    /// read by the ingest's own JSON Lines parser on NIO's blocking pool.
-    static func writeUnread(_ path: String, as type: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter) async throws
-    {
+    /// read by the ingest's own JSON Lines parser on the heavy-work pool, in `owner`'s share.
+    static func writeUnread(
+        _ path: String, as type: String, owner: String, storage: any FileStorage, to writer: inout any ResponseBodyWriter
+    ) async throws {
         let customIDs = try await storage.withLocalFile(path) { local in
-            try await NIOThreadPool.singleton.runIfActive {
+            try await BlockingWork.heavy.run(owner: owner) {
                 let parser = JSONLinesRecordParser(reader: try ByteReader(path: local))
                 var ids: [JSONValue] = []
                 while let step = try parser.next() {

@@ -33,9 +33,7 @@ struct WebhookDispatcher: Service {
     static let slots = 16
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.clientConfiguration(settings))
         let inFlight = TriesInFlight()
         let (slotFreed, freeing) = AsyncStream.makeStream(of: Void.self)
         do {
@@ -68,6 +66,38 @@ struct WebhookDispatcher: Service {
         try await client.shutdown()
     }
 
+    /// Sends one try and returns the answer's status. With private targets refused, the try
+    /// connects to the address ``WebhookTarget/check(_:allowPrivate:)`` approved — the name is
+    /// not looked up again, so it cannot be re-pointed at an internal address in between — and
+    /// still says the name in `Host` and TLS's SNI (the certificate is checked against it).
+    func send(_ request: HTTPClientRequest, to target: (host: String, address: String?), client: HTTPClient) async throws -> Int {
+        let timeout = TimeAmount.seconds(Int64(settings.timeoutSeconds.rounded(.up)))
+        guard let address = target.address else {
+            let response = try await client.execute(request, timeout: timeout)
+            // The answer's body means nothing; reading it lets the connection be used again.
+            for try await _ in response.body {}
+            return Int(response.status.code)
+        }
+        var configuration = Self.clientConfiguration(settings)
+        configuration.dnsOverride = [target.host: address]
+        let pinned = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let response = try await pinned.execute(request, timeout: timeout)
+            for try await _ in response.body {}
+            try await pinned.shutdown()
+            return Int(response.status.code)
+        } catch {
+            try? await pinned.shutdown()
+            throw error
+        }
+    }
+
+    static func clientConfiguration(_ settings: WebhookSettings) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
+        return configuration
+    }
+
     /// Queues the endings of jobs that ended, then leases up to `limit` due deliveries.
     func lease(_ limit: Int) async throws -> [DueDelivery] {
         let queued = try await store.announceEndedJobs(limit: 100, now: clock.now())
@@ -82,7 +112,7 @@ struct WebhookDispatcher: Service {
         var statusCode: Int?
         var failure: String?
         do {
-            try await WebhookTarget.check(due.url, allowPrivate: settings.allowPrivateTargets)
+            let target = try await WebhookTarget.check(due.url, allowPrivate: settings.allowPrivateTargets)
             var request = HTTPClientRequest(url: due.url)
             request.method = .POST
             let timestamp = Int(started.timeIntervalSince1970)
@@ -94,15 +124,13 @@ struct WebhookDispatcher: Service {
                 name: "webhook-signature",
                 value: WebhookSignature.sign(id: due.delivery.id, timestamp: timestamp, payload: due.delivery.payload, secret: due.secret))
             request.body = .bytes(ByteBuffer(string: due.delivery.payload))
-            let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds.rounded(.up))))
-            statusCode = Int(response.status.code)
-            // The answer's body means nothing; reading it lets the connection be used again.
-            for try await _ in response.body {}
-            if !(200..<300).contains(Int(response.status.code)) { failure = "the endpoint answered HTTP \(response.status.code)" }
+            statusCode = try await send(request, to: target, client: client)
+            if let code = statusCode, !(200..<300).contains(code) { failure = "HTTP \(code)" }
         } catch let refusal as WebhookTarget.Refusal {
             failure = refusal.description
         } catch {
-            failure = "no answer: \(error)"
+            failure = WebhookTarget.failureClass(error)
+            logger.notice("webhook try failed", metadata: ["delivery": "\(due.delivery.id)", "error": "\(error)"])
         }
         let attempt = due.delivery.attempts + 1
         let next: DeliveryNext =

@@ -111,13 +111,14 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = processOptions.startLogging()
         let registry = processOptions.startMetrics()
         let storage = try uploadStorage()
-        var serverConfiguration = ServerConfiguration(
+        var configured = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
             sessionSeconds: sessionHours * 3600, secureCookies: secureCookies, idleTimeoutSeconds: idleTimeout,
             headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey,
             tls: tlsCert.flatMap { cert in tlsKey.map { TLSFiles(certificateChain: cert, privateKey: $0) } })
-        serverConfiguration.allowedHosts = allowedHosts
+        configured.allowedHosts = allowedHosts
+        let serverConfiguration = configured
         do {
             try serverConfiguration.validate()
         } catch {

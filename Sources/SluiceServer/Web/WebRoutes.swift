@@ -65,7 +65,7 @@ struct WebRoutes {
         // Received into a folder of its own, read, and removed before answering: nothing is kept.
         let folder = "preview-" + UUID().uuidString.lowercased()
         let (upload, fields) = try await api.inFolder(folder) { try await receiveForm(request, into: $0) }
-        let preview = await preview(of: upload, fields: fields, context: context)
+        let preview = await preview(of: upload, fields: fields, owner: caller.user, context: context)
         await api.discard(folder)
         if request.uri.queryParameters["fragment"] == "1" { return try render("preview", ["preview": preview], request, caller) }
         var page = formView(values: fields)
@@ -75,7 +75,9 @@ struct WebRoutes {
     }
 
     /// The preview's view: the first records and prompt, or why there are none.
-    func preview(of upload: ReceivedUpload, fields: [(name: String, value: String)], context: SluiceRequestContext) async -> [String: Any] {
+    func preview(
+        of upload: ReceivedUpload, fields: [(name: String, value: String)], owner: String, context: SluiceRequestContext
+    ) async -> [String: Any] {
         do {
             let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
             let files = try upload.files.map { file in
@@ -85,7 +87,7 @@ struct WebRoutes {
                 )
             }
             guard !files.isEmpty else { throw APIError.badRequest("choose a file to preview", param: "file") }
-            var preview = await JobPreview.make(spec: spec, sources: files, limit: Self.previewRows)
+            var preview = try await JobPreview.make(spec: spec, sources: files, limit: Self.previewRows, owner: owner)
             // The script sends only the head of a large file: a problem at the cut is not the file's.
             if value("partial", in: fields) == "1", !preview.rows.isEmpty { preview.problem = nil }
             return WebViews.preview(preview)

@@ -1,0 +1,46 @@
+import NIOPosix
+import Synchronization
+
+/// A pool of threads for work that blocks one — parsing, unzipping, `pdftotext`, exports,
+/// name lookups — kept apart from NIO's shared blocking pool, which reads and writes every
+/// request's upload and download. With one pool for both, two previews of one user held its
+/// two threads and another user's tiny upload waited seconds behind them.
+///
+/// Each owner (a user) may run at most ``perOwner`` pieces of work at once, fewer than the
+/// pool has threads, so one user's heavy requests leave threads for everyone else's.
+public final class BlockingPool: Sendable {
+    public let threads: Int
+    public let perOwner: Int
+    private let pool: NIOThreadPool
+    private let owners = Mutex<[String: CallPermits]>([:])
+
+    public init(threads: Int, perOwner: Int) {
+        self.threads = threads
+        self.perOwner = min(perOwner, threads)
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    /// Runs `body` on one of the pool's threads once `owner` has fewer than ``perOwner`` pieces
+    /// of work running; throws `CancellationError` if the task is cancelled while it waits.
+    public func run<T: Sendable>(owner: String = "", _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let permits = owners.withLock { owners in
+            if let permits = owners[owner] { return permits }
+            let permits = CallPermits(perOwner)
+            owners[owner] = permits
+            return permits
+        }
+        guard await permits.acquire() else { throw CancellationError() }
+        defer { permits.release() }
+        return try await pool.runIfActive(body)
+    }
+}
+
+/// The process's pools for blocking work, by kind, so that kinds cannot starve each other.
+public enum BlockingWork {
+    /// Reading uploads into items, opening spreadsheets and PDFs, building exports and message
+    /// batches: CPU and disk work of seconds to minutes.
+    public static let heavy = BlockingPool(threads: 4, perOwner: 2)
+    /// Name lookups (`getaddrinfo` blocks, for seconds when a resolver is slow).
+    public static let network = BlockingPool(threads: 4, perOwner: 2)
+}
