@@ -20,13 +20,17 @@ public final class IngestService: Service, Sendable {
     let pollInterval: Double
     let logger: Logger
     let metrics: EngineMetrics
-    let signal: AsyncStream<Void>
-    let continuation: AsyncStream<Void>.Continuation
+    /// Jobs read at once: several users' uploads are read side by side, and the store hands
+    /// the next one to the user with the fewest being read (see ``JobStore/leaseIngest``).
+    let readers: Int
+    let wakes = WakeSignal()
 
     public init(
         store: any JobStore, owner: String, storage: (any FileStorage)? = nil, leaseDuration: Double = 30,
-        clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, logger: Logger, metrics: EngineMetrics = .none
+        clock: any SluiceClock = SystemClock(), pollInterval: Double = 2, readers: Int = 4, logger: Logger,
+        metrics: EngineMetrics = .none
     ) {
+        self.readers = max(1, readers)
         self.metrics = metrics
         self.store = store
         self.owner = owner
@@ -35,12 +39,11 @@ public final class IngestService: Service, Sendable {
         self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
-        (signal, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// A job is waiting: ingest it now rather than at the next poll.
     public func wake() {
-        continuation.yield()
+        wakes.wakeAll()
     }
 
     /// On shutdown an ingest in progress stops at its next batch; the job stays `validating`
@@ -50,20 +53,29 @@ public final class IngestService: Service, Sendable {
     public func run() async throws {
         try await cancelWhenGracefulShutdown { [self] in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                // The poll only nudges the signal, so one loop does all the work in order.
-                group.addTask { [clock = self.clock, pollInterval = self.pollInterval, continuation = self.continuation] in
-                    while (try? await clock.sleep(seconds: pollInterval)) != nil {
-                        continuation.yield()
+                for _ in 0..<readers {
+                    group.addTask { [self] in
+                        var failures = FailedRounds(loop: "ingest", store: store, clock: clock, logger: logger, metrics: metrics)
+                        while !Task.isCancelled {
+                            let generation = wakes.generation
+                            try await self.ingestWaitingJobs(&failures)
+                            await idle(after: generation)
+                        }
                     }
-                }
-                group.addTask { [self] in
-                    var failures = FailedRounds(loop: "ingest", store: store, clock: clock, logger: logger, metrics: metrics)
-                    try await self.ingestWaitingJobs(&failures)
-                    for await _ in self.signal { try await self.ingestWaitingJobs(&failures) }
                 }
                 try await group.next()
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Waits for a wake after `generation` or the poll interval, whichever comes first.
+    func idle(after generation: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wakes.wait(after: generation) }
+            group.addTask { try? await self.clock.sleep(seconds: self.pollInterval) }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -21,6 +21,12 @@ public final class CSVRecordParser: RecordParser {
     var fields: [String] = []
     var scratch: [UInt8] = []
 
+    /// The most one record may hold (its fields' bytes together) and how many fields it may
+    /// have: a 40 MB file of one endless record once took 1.1 GB, since a record is held whole.
+    /// Past either, the parse stops with the record's line: what follows cannot be trusted.
+    public static let maxRecordBytes = 16 << 20
+    public static let maxFields = 10_000
+
     static let quote = UInt8(ascii: "\"")
     static let lineFeed: UInt8 = 0x0A
     static let carriageReturn: UInt8 = 0x0D
@@ -85,6 +91,12 @@ public final class CSVRecordParser: RecordParser {
         var fieldColumn = 1
         var quoteLine = 0
         var quoteColumn = 0
+        var rowBytes = 0
+        func tooLarge() -> InputProblem {
+            InputProblem(
+                line: rowLine,
+                message: "the record is longer than \(Self.maxRecordBytes >> 20) MiB, the limit of one record (is a quote left open?)")
+        }
 
         func finishField() {
             if let text = String(validating: scratch, as: UTF8.self) {
@@ -95,6 +107,7 @@ public final class CSVRecordParser: RecordParser {
                     problem = InputProblem(line: rowLine, column: fieldColumn, message: "invalid UTF-8 in field \(fields.count)")
                 }
             }
+            rowBytes += scratch.count
             scratch.removeAll(keepingCapacity: true)
         }
 
@@ -117,6 +130,10 @@ public final class CSVRecordParser: RecordParser {
                 }
             }
             sawByte = true
+            if rowBytes + scratch.count > Self.maxRecordBytes { throw tooLarge() }
+            if fields.count > Self.maxFields {
+                throw InputProblem(line: rowLine, message: "the record has more than \(Self.maxFields) fields, the limit of one record")
+            }
             switch state {
             case .fieldStart, .unquoted:
                 if byte == delimiter {

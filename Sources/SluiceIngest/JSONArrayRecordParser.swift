@@ -22,7 +22,7 @@ public final class JSONArrayRecordParser: RecordParser {
     }
 
     /// A record bigger than this is refused rather than held in memory.
-    public static let maximumRecordBytes = 64 * 1024 * 1024
+    public static let maximumRecordBytes = 16 * 1024 * 1024
 
     public init(reader: ByteReader, recordsMember: String?) {
         scanner = JSONScanner(reader: reader)

@@ -35,6 +35,11 @@ struct UploadReceiver {
     let limit: Int
     /// The largest non-file form field (a spec, a preset name).
     static let maxFieldBytes = 1 << 20
+    /// Form fields are held in memory: at most this many, and this much all together (400 MiB
+    /// of small fields once took 523 MB). Files are on disk, but each holds a descriptor.
+    static let maxFields = 100
+    static let maxFieldsBytes = 4 << 20
+    static let maxFiles = 100
 
     /// `multipart/form-data`: every part with a file name, or named in `fileFields`, goes to disk.
     func receiveMultipart(_ body: RequestBody, boundary: String, fileFields: Set<String> = ["file"]) async throws -> ReceivedUpload {
@@ -44,6 +49,8 @@ struct UploadReceiver {
         var currentFile: UploadFile?
         var currentPart: MultipartParser.Part?
         var fieldBytes: [UInt8] = []
+        var fieldsBytes = 0
+        var parts = 0
         do {
             for try await buffer in body {
                 total += buffer.readableBytes
@@ -59,6 +66,12 @@ struct UploadReceiver {
                     case .partStart(let part):
                         currentPart = part
                         fieldBytes.removeAll()
+                        parts += 1
+                        guard upload.fields.count < Self.maxFields, upload.files.count < Self.maxFiles, parts <= Self.maxFields + Self.maxFiles
+                        else {
+                            throw APIError.badRequest(
+                                "the form has too many parts: at most \(Self.maxFields) fields and \(Self.maxFiles) files are accepted")
+                        }
                         if part.filename != nil || fileFields.contains(part.name) {
                             let name = Self.safeName(part.filename ?? "upload", index: upload.files.count)
                             currentFile = try await UploadFile(path: directory + "/" + name, limit: limit)
@@ -68,8 +81,16 @@ struct UploadReceiver {
                             try await file.write(bytes)
                         } else {
                             fieldBytes += bytes
+                            fieldsBytes += bytes.count
                             guard fieldBytes.count <= Self.maxFieldBytes else {
-                                throw APIError.badRequest("form field '\(currentPart?.name ?? "")' is larger than 1 MiB")
+                                throw APIError(
+                                    .contentTooLarge, code: "field_too_large",
+                                    "form field '\(currentPart?.name.prefix(100) ?? "")' is larger than 1 MiB, the limit of one field")
+                            }
+                            guard fieldsBytes <= Self.maxFieldsBytes else {
+                                throw APIError(
+                                    .contentTooLarge, code: "fields_too_large",
+                                    "the form's fields hold more than \(Self.maxFieldsBytes >> 20) MiB together, the limit of a form")
                             }
                         }
                     case .partEnd:

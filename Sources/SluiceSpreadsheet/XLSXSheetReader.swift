@@ -25,6 +25,18 @@ public final class XLSXSheetReader {
     var sheet: XMLPullReader
     let cells: SheetCells
     var rowNumber = 0
+    /// Cells with a value read so far, for ``maxCells``.
+    var cellCount = 0
+
+    /// What one workbook may unzip to, counted as it unzips (the sizes a ZIP entry declares are
+    /// the sender's word): the sheet, written to a temporary file, and every other part, read
+    /// into memory. A 1.5 MB workbook once unzipped into 1.7 GB of memory.
+    public static let maxSheetBytes = 1 << 30
+    public static let maxPartBytes = 64 << 20
+    /// The text one row may hold, all its cells together (as a CSV record's limit).
+    public static let maxRowBytes = 16 << 20
+    /// Cells with a value in one sheet.
+    public static let maxCells = 20_000_000
 
     /// Opens `sheet` (the first sheet when `nil`) of the workbook at `path`.
     public init(path: String, sheet: String?) throws(XLSXError) {
@@ -68,7 +80,7 @@ public final class XLSXSheetReader {
         var styles = CellStyles()
         if let data = try Self.data(archive, "xl/styles.xml") { styles = try CellStyles(data: data) }
         var strings: [String] = []
-        if let shared = try Self.data(archive, "xl/sharedStrings.xml", limit: 512 << 20) { strings = try Self.sharedStrings(shared) }
+        if let shared = try Self.data(archive, "xl/sharedStrings.xml") { strings = try Self.sharedStrings(shared) }
         guard let entry = archive[sheetPath] else { throw XLSXError("the workbook is damaged (it has no \(sheetPath))") }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-xlsx-\(UUID().uuidString)")
         let sheetFile = folder.appendingPathComponent("sheet.xml")
@@ -77,7 +89,15 @@ public final class XLSXSheetReader {
             FileManager.default.createFile(atPath: sheetFile.path, contents: nil)
             let handle = try FileHandle(forWritingTo: sheetFile)
             defer { try? handle.close() }
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in try handle.write(contentsOf: chunk) }
+            var written = 0
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                written += chunk.count
+                guard written <= Self.maxSheetBytes else { throw PartTooLarge() }
+                try handle.write(contentsOf: chunk)
+            }
+        } catch is PartTooLarge {
+            try? FileManager.default.removeItem(at: folder)
+            throw XLSXError("sheet '\(chosen.name)' unzips to more than \(Self.maxSheetBytes >> 20) MiB, the limit of one sheet")
         } catch {
             try? FileManager.default.removeItem(at: folder)
             throw XLSXError("the workbook is damaged (sheet '\(chosen.name)' cannot be unzipped)")
@@ -100,6 +120,10 @@ public final class XLSXSheetReader {
     /// The next row with any cell, or `nil` after the last.
     public func nextRow() throws(XLSXError) -> XLSXRow? {
         var row: [String]?
+        var rowBytes = 0
+        func rowTooLarge() -> XLSXError {
+            XLSXError("the row holds more than \(Self.maxRowBytes >> 20) MiB of text, the limit of one row", row: rowNumber)
+        }
         var column = 0
         var type: String?
         var style: Int?
@@ -112,6 +136,7 @@ public final class XLSXSheetReader {
                 rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
                 row = []
                 column = 0
+                rowBytes = 0
             case .start("c", let attributes):
                 column = attributes["r"].flatMap(XLSXColumn.number(ofReference:)) ?? column + 1
                 guard (1...16_384).contains(column) else { throw XLSXError("a cell lies outside the sheet's columns", row: rowNumber) }
@@ -125,10 +150,18 @@ public final class XLSXSheetReader {
                 case .inline: inline += text
                 case .none: break
                 }
+                if capture != .none, rowBytes + value.utf8.count + inline.utf8.count > Self.maxRowBytes { throw rowTooLarge() }
             case .end("v"), .end("t"): capture = .none
             case .end("c"):
                 let text = try cells.text(type: type, style: style, value: value, inline: inline, row: rowNumber)
                 if !text.isEmpty, row != nil {
+                    // Shared strings are stored once but copied into every row that names them.
+                    rowBytes += text.utf8.count
+                    cellCount += 1
+                    if rowBytes > Self.maxRowBytes { throw rowTooLarge() }
+                    if cellCount > Self.maxCells {
+                        throw XLSXError("the sheet has more than \(Self.maxCells) cells with values, the limit of one sheet", row: rowNumber)
+                    }
                     if row!.count < column { row!.append(contentsOf: repeatElement("", count: column - row!.count)) }
                     row![column - 1] = text
                 }
@@ -142,6 +175,9 @@ public final class XLSXSheetReader {
     }
 
     enum Capture { case none, value, inline }
+
+    /// Thrown from an unzip's consumer to stop it at a limit.
+    struct PartTooLarge: Error {}
 
     struct Tag {
         var name: String
@@ -181,12 +217,18 @@ public final class XLSXSheetReader {
     }
 
     /// An entry's bytes, or `nil` when the archive has no such entry.
-    static func data(_ archive: Archive, _ path: String, limit: Int = 64 << 20) throws(XLSXError) -> Data? {
+    static func data(_ archive: Archive, _ path: String) throws(XLSXError) -> Data? {
         guard let entry = archive[path] else { return nil }
-        guard entry.uncompressedSize <= UInt64(limit) else { throw XLSXError("the workbook's \(path) is larger than \(limit >> 20) MiB") }
+        let tooLarge = XLSXError("the workbook's \(path) unzips to more than \(maxPartBytes >> 20) MiB, the limit of one part")
+        guard entry.uncompressedSize <= UInt64(maxPartBytes) else { throw tooLarge }
         var data = Data()
         do {
-            _ = try archive.extract(entry) { data.append($0) }
+            _ = try archive.extract(entry) { chunk in
+                guard data.count + chunk.count <= maxPartBytes else { throw PartTooLarge() }
+                data.append(chunk)
+            }
+        } catch is PartTooLarge {
+            throw tooLarge
         } catch {
             throw XLSXError("the workbook is damaged (\(path) cannot be unzipped)")
         }

@@ -17,9 +17,10 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// Creates a job in `validating`; its items are appended by the process that leases its ingest.
     func createJob(_ job: NewJob, now: Date) async throws -> Job
 
-    /// Leases the ingest of the oldest `validating` job nobody reads (never leased, or its lease
-    /// expired: the reader died) to `owner` until `now + leaseDuration`. One process reads an
-    /// upload; another takes it over only when the lease runs out.
+    /// Leases the ingest of a `validating` job nobody reads (never leased, or its lease expired:
+    /// the reader died) to `owner` until `now + leaseDuration`: of the user with the fewest
+    /// uploads being read, the oldest — so one user's pile of uploads never holds back another's
+    /// first. One process reads an upload; another takes it over only when the lease runs out.
     func leaseIngest(owner: String, leaseDuration: Double, now: Date) async throws -> Job?
 
     /// Takes the ingest of one `validating` job for `owner` whoever held it: for `sluice run`,

@@ -75,10 +75,13 @@ public final class SQLJobStore: JobStore {
                     """
                     UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ?
                     WHERE seq = (SELECT candidate.seq FROM jobs AS candidate WHERE candidate.\(unowned)
-                                 ORDER BY candidate.seq LIMIT 1 \(skipLocked))
+                                 ORDER BY (SELECT COUNT(*) FROM jobs AS reading WHERE reading.owner = candidate.owner
+                                           AND reading.status = 'validating' AND reading.ingest_expires_at >= ?),
+                                          candidate.seq
+                                 LIMIT 1 \(skipLocked))
                     AND \(unowned) RETURNING \(StoreRows.jobColumns)
                     """,
-                    [.text(owner), SQLValue(now + leaseDuration), SQLValue(now), SQLValue(now)])
+                    [.text(owner), SQLValue(now + leaseDuration), SQLValue(now), SQLValue(now), SQLValue(now)])
             else { return nil }
             return try StoreRows.job(row, errors: [])
         }
