@@ -11,7 +11,21 @@ import Foundation
 /// own, which crashed the test process when several ran at once; this needs only `poll` and
 /// `waitpid`. A child past its limit is killed with SIGKILL — a server ignores SIGTERM to
 /// handle it itself (ServiceLifecycle), and an ignored signal stays ignored in its children.
+///
+/// The child gets a minimal environment (``environment``), never the server's — which holds
+/// provider keys, storage secrets and the database password — and limits on its memory, CPU
+/// time and the files it may write (``limits``), set the moment it starts.
 enum ChildProcess {
+    static let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/nonexistent"]
+    /// Address space 1 GiB, CPU 300 s, files written 1 MiB (output goes to a pipe), 256 descriptors.
+    static let limits: [(resource: Int32, value: rlim_t)] = [
+        (Int32(RLIMIT_AS.rawValue), 1 << 30), (Int32(RLIMIT_CPU.rawValue), 300), (Int32(RLIMIT_FSIZE.rawValue), 1 << 20),
+        (Int32(RLIMIT_NOFILE.rawValue), 256),
+    ]
+    /// Linux's `prlimit(2)`, which Glibc declares only for `_GNU_SOURCE`: found at run time.
+    typealias PRLimit = @convention(c) (pid_t, Int32, UnsafePointer<rlimit>?, UnsafeMutablePointer<rlimit>?) -> Int32
+    static let prlimit: PRLimit? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "prlimit").map { unsafeBitCast($0, to: PRLimit.self) }
+
     struct Outcome {
         var status: Int32
         var output: [UInt8]
@@ -54,13 +68,21 @@ enum ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let environment = Self.environment.map { strdup($0) } + [nil]
+        defer { for pointer in environment { free(pointer) } }
         var pid: pid_t = 0
-        var spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        var spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
         // A program file just written is "busy" while a child another thread forked in the
         // meantime still holds it open for writing: that passes in moments, so try again.
         for attempt in 1...5 where spawned == ETXTBSY {
             usleep(UInt32(20_000 * attempt))
-            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
+        }
+        if spawned == 0, let prlimit = Self.prlimit {
+            for limit in Self.limits {
+                var value = rlimit(rlim_cur: limit.value, rlim_max: limit.value)
+                _ = prlimit(pid, limit.resource, &value, nil)
+            }
         }
         close(outPipe[1])
         close(errPipe[1])

@@ -15,10 +15,11 @@ public enum AuthMode: String, Sendable, CaseIterable {
 /// API keys: made once, shown once, stored only as their SHA-256.
 public enum APIKeys {
     /// A new secret (`sk-sluice-` and 40 hex digits, 160 random bits) and the record to store.
+    /// The key's id is drawn apart from the secret: ids are shown and logged, and an id cut from
+    /// the secret would give away part of it.
     public static func make(user: String, isAdmin: Bool, now: Date) -> (secret: String, record: APIKeyRecord) {
-        let random = randomHex(bytes: 20)
-        let secret = "sk-sluice-" + random
-        let id = "key_" + String(random.prefix(8))
+        let secret = "sk-sluice-" + randomHex(bytes: 20)
+        let id = "key_" + randomHex(bytes: 8)
         return (
             secret,
             APIKeyRecord(id: id, user: user, isAdmin: isAdmin, hash: hash(secret), prefix: String(secret.prefix(14)), createdAt: now)

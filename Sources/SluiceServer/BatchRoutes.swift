@@ -104,7 +104,7 @@ struct BatchRoutes {
         let store = api.store
         if let (job, kind) = try await outputFile(id, caller: caller) {
             return try await Download.response(
-                request, etag: BatchOutput.etag(job: job, kind: kind), size: nil,
+                request, etag: BatchOutput.etag(job: job, kind: kind), filename: id + ".jsonl", size: nil,
                 measure: { try await BatchOutput.size(job: job, kind: kind, store: store) }
             ) { range, writer in
                 var offset = 0
@@ -117,7 +117,9 @@ struct BatchRoutes {
         }
         let file = try await ownedFile(id, caller: caller)
         let storage = api.storage
-        return try await Download.response(request, etag: "\"\(file.id)\"", size: file.bytes, measure: { file.bytes }) { range, writer in
+        return try await Download.response(
+            request, etag: "\"\(file.id)\"", filename: file.filename, size: file.bytes, measure: { file.bytes }
+        ) { range, writer in
             try await storage.read(file.path, range: range) { chunk in try await writer.write(chunk) }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -43,11 +44,16 @@ enum Download {
     /// Answers `request` for a representation of `size` bytes, or of a size learnt only if a
     /// range needs it (`size` `nil`, `measure` says). `write` sends the bytes at the offsets
     /// given (all of them for `nil`).
+    /// The answer is always an attachment named `filename` (cut to safe characters): a browser
+    /// that opened a user's upload inline could run it as a page of this origin.
     static func response(
-        _ request: Request, etag: String, size knownSize: Int?, measure: () async throws -> Int,
+        _ request: Request, etag: String, filename: String, size knownSize: Int?, measure: () async throws -> Int,
         write: @escaping @Sendable (Range<Int>?, inout any ResponseBodyWriter) async throws -> Void
     ) async throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: etag]
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: etag,
+            .contentDisposition: "attachment; filename=\"\(safeFilename(filename))\"",
+        ]
         guard let rangeHeader = request.headers[.range] else {
             if let knownSize { headers[.contentLength] = String(knownSize) }
             return Response(status: .ok, headers: headers, body: body(range: nil, length: knownSize, write))
@@ -67,6 +73,17 @@ enum Download {
                 .rangeNotSatisfiable, code: "range_not_satisfiable", "the range \(rangeHeader) is outside the file's \(size) bytes",
                 headers: [.contentRange: "bytes */\(size)"])
         }
+    }
+
+    /// `name` with every character but ASCII letters, digits, `.`, `-` and `_` made `_`, at
+    /// most 100 of them: what a quoted `filename` can carry without escaping.
+    static func safeFilename(_ name: String) -> String {
+        let safe = String(
+            name.unicodeScalars.prefix(100).map { scalar in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            })
+        return safe.isEmpty || safe.allSatisfy({ $0 == "." }) ? "download" : safe
     }
 
     static func body(

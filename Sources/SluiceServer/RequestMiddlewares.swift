@@ -45,6 +45,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[.requestID] = context.requestID
+        // No answer is to be read as another type than it says (an uploaded file as HTML, say).
+        response.headers[.xContentTypeOptions] = "nosniff"
         let elapsed = ContinuousClock.now - started
         context.logger.info(
             "request",
