@@ -141,7 +141,9 @@ let package = Package(
             path: "Tests/SluiceTestSupport"
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceIngestTests", dependencies: ["SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceIngestTests",
+            dependencies: ["SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceStorageTests",

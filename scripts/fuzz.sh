@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted bytes, with libFuzzer and AddressSanitizer:
 #
-#     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line)
+#     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line template sheet-xml)
 #
 # Each target (Fuzz/*Fuzz.swift) is built with `swiftc -sanitize=fuzzer,address` against the
 # sources it tests — SluiceCore as a module, the few SluiceIngest and SluiceServer files
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json csv multipart batch-line)
+[ ${#targets[@]} -gt 0 ] || targets=(json csv multipart batch-line template sheet-xml)
 
 out=.build/fuzz
 mkdir -p "$out/crashes"
@@ -35,7 +35,10 @@ for target in "${targets[@]}"; do
   batch-line) sources=(Fuzz/BatchLineFuzz.swift Fuzz/Check.swift Fuzz/FuzzFile.swift "${ingest[@]}" Sources/SluiceIngest/JSONLinesRecordParser.swift Sources/SluiceIngest/LineReader.swift)
        seeds=(Fuzz/seeds/batch-line/*) ;;
   multipart) sources=(Fuzz/MultipartFuzz.swift Fuzz/Check.swift Sources/SluiceServer/MultipartParser.swift); seeds=(Fuzz/seeds/multipart/*) ;;
-  *) echo "unknown target $target (json csv multipart batch-line)" >&2; exit 64 ;;
+  template) sources=(Fuzz/TemplateFuzz.swift Fuzz/Check.swift); seeds=(Fuzz/seeds/template/*) ;;
+  sheet-xml) sources=(Fuzz/SheetXMLFuzz.swift Fuzz/Check.swift Sources/SluiceSpreadsheet/XMLPullReader.swift Sources/SluiceSpreadsheet/XLSXError.swift)
+       seeds=(Fuzz/seeds/sheet-xml/*) ;;
+  *) echo "unknown target $target (json csv multipart batch-line template sheet-xml)" >&2; exit 64 ;;
   esac
   binary="$out/fuzz-$target"
   if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceCore "${sources[@]}" -o "$binary" \

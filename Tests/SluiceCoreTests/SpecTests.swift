@@ -3,6 +3,20 @@ import Testing
 @testable import SluiceCore
 
 @Suite struct PromptTemplateTests {
+    @Test func templateSectionsNestOnlySoDeep() throws {
+        let deep = String(repeating: "{{#a}}", count: PromptTemplate.maxSectionDepth) + "x" + String(repeating: "{{/a}}", count: PromptTemplate.maxSectionDepth)
+        #expect(try PromptTemplate(deep).optionalFields == ["a"])
+        #expect(throws: SpecError(field: "template", message: "sections nest more than 32 deep in the template")) {
+            try PromptTemplate(String(repeating: "{{#a}}", count: 40_000))
+        }
+    }
+
+    @Test func paramsPassOnlyFromTheAllowList() throws {
+        let given = JSONObject([("temperature", 0), ("n", 1), ("stream", false)])
+        #expect(try ModelParams.checked(given, allowed: ModelParams.chat, field: "params") == JSONObject([("temperature", 0)]))
+        #expect(throws: SpecError.self) { try ModelParams.checked(JSONObject([("logprobs", true)]), allowed: ModelParams.chat, field: "params") }
+    }
+
     @Test func rendersFieldsAndDottedPaths() throws {
         let template = try PromptTemplate("Hi {{ name }}, from {{customer.city}}: {{tags}}")
         let fields = try #require(try JSONParser.parse(#"{"name": "Ada", "customer": {"city": "Paris"}, "tags": ["a", 1]}"#).objectValue)

@@ -1,9 +1,26 @@
+import Foundation
 import SluiceCore
 import Testing
 
 @testable import SluiceIngest
 
 @Suite struct CSVTests {
+    @Test func aRecordPastItsSizeOrFieldLimitStopsTheParseAtItsLine() {
+        let endless = ParseResult.of("text\nok\n" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 1) + "\n", format: .csv)
+        #expect(endless.fatal?.line == 3 && endless.fatal?.message.contains("longer than 16 MiB") == true, "\(String(describing: endless.fatal))")
+        let open = ParseResult.of("text\n\"" + String(repeating: "b", count: CSVRecordParser.maxRecordBytes + 1), format: .csv)
+        #expect(open.fatal?.line == 2 && open.fatal?.message.contains("longer than 16 MiB") == true)
+        let wide = ParseResult.of("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields + 1) + "\n", format: .csv)
+        #expect(wide.fatal?.line == 2 && wide.fatal?.message.contains("more than 10000 fields") == true)
+        #expect(ParseResult.of("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields - 1) + "\n", format: .csv).fatal == nil)
+    }
+
+    @Test func pdftotextGetsAMinimalEnvironmentNeverTheServers() throws {
+        setenv("SLUICE_TEST_SECRET", "do-not-leak", 1)
+        let run = try ChildProcess.run("/usr/bin/env", arguments: [], timeoutSeconds: 30, maximumOutput: 1 << 16)
+        let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == ChildProcess.environment)
+    }
     @Test func readsHeaderAndRowsKeepingColumnOrder() throws {
         let result = ParseResult.of("b,a,c\n1,2,3\n4,5,6\n", format: .csv)
         #expect(result.fatal == nil && result.problems.isEmpty)

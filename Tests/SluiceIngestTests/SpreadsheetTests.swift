@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceTestSupport
 import Testing
+import ZIPFoundation
 
 @testable import SluiceIngest
 @testable import SluiceSpreadsheet
@@ -83,6 +84,32 @@ import Testing
             count += 1
         }
         #expect(count == 5000)
+    }
+
+    @Test func aWorkbookPastItsLimitsIsRefusedNamingThem() throws {
+        let directory = TemporaryDirectory()
+        // Seventeen 1 MiB cells: a row of more text than one record may hold.
+        let wide = try XLSXWriter()
+        try wide.addRow((0..<17).map { _ in .text(String(repeating: "w", count: 1 << 20)) })
+        let wideFile = URL(fileURLWithPath: directory.path("wide.xlsx"))
+        try wide.finish(to: wideFile)
+        let reader = try XLSXSheetReader(path: wideFile.path, sheet: nil)
+        #expect(throws: XLSXError("the row holds more than 16 MiB of text, the limit of one row", row: 1)) { try reader.nextRow() }
+        // Shared strings that unzip past the part limit from a file of a few hundred kilobytes.
+        let bomb = try XLSXWriter()
+        try bomb.addRow([.text("a")])
+        let bombFile = URL(fileURLWithPath: directory.path("bomb.xlsx"))
+        try bomb.finish(to: bombFile)
+        let archive = try Archive(url: bombFile, accessMode: .update)
+        let size = XLSXSheetReader.maxPartBytes + 1
+        try archive.addEntry(with: "xl/sharedStrings.xml", type: .file, uncompressedSize: Int64(size), compressionMethod: .deflate) {
+            position, count in Data(repeating: 0x20, count: min(count, size - Int(position)))
+        }
+        let compressed = try FileManager.default.attributesOfItem(atPath: bombFile.path)[.size] as? Int ?? .max
+        #expect(compressed < 1 << 20)
+        #expect(throws: XLSXError("the workbook's xl/sharedStrings.xml unzips to more than 64 MiB, the limit of one part")) {
+            _ = try XLSXSheetReader(path: bombFile.path, sheet: nil)
+        }
     }
 }
 

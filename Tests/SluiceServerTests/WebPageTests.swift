@@ -415,7 +415,10 @@ extension ServerHarness.Reply {
         #expect(fields.map(\.name) == ["key", "next", "empty", "name"])
         #expect(fields.map(\.value) == ["sk-sluice-a+b", "/jobs/new", "", "two words"])
         #expect(WebRoutes.localPath("/jobs/new") == "/jobs/new")
-        for outside in ["//evil.example", "https://evil.example", "/\\evil", "%2F%2Fevil.example", "jobs"] {
+        for outside in [
+            "//evil.example", "https://evil.example", "/\\evil", "%2F%2Fevil.example", "jobs", "/\t/evil.example", "/%09/evil.example",
+            "/\n/evil.example", "/ /evil.example",
+        ] {
             #expect(WebRoutes.localPath(outside) == nil, "\(outside)")
         }
     }

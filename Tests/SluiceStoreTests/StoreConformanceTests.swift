@@ -13,6 +13,20 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.available)
+    func theNextUploadReadIsOfTheUserWithFewestBeingRead(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec()
+        let alices = try await store.createJob(NewJob(owner: "alice", name: "a1", spec: spec, sources: []), now: t0)
+        let alicesSecond = try await store.createJob(NewJob(owner: "alice", name: "a2", spec: spec, sources: []), now: t0)
+        let bobs = try await store.createJob(NewJob(owner: "bob", name: "b1", spec: spec, sources: []), now: t0)
+        #expect(try await store.leaseIngest(owner: "r1", leaseDuration: 30, now: t0)?.id == alices.id, "the oldest first")
+        #expect(try await store.leaseIngest(owner: "r2", leaseDuration: 30, now: t0)?.id == bobs.id, "bob's before alice's second")
+        #expect(try await store.leaseIngest(owner: "r3", leaseDuration: 30, now: t0)?.id == alicesSecond.id)
+        #expect(try await store.leaseIngest(owner: "r4", leaseDuration: 30, now: t0) == nil)
+    }
+
+    @Test(arguments: StoreDriver.available)
     func createAppendAndFinishValidation(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store

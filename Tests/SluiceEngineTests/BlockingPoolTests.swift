@@ -1,0 +1,30 @@
+import Foundation
+import SluiceEngine
+import Synchronization
+import Testing
+
+@Suite struct BlockingPoolTests {
+    /// One owner's work waits for its share while another owner's runs at once.
+    @Test func oneOwnersWorkNeverTakesEveryThread() async throws {
+        let pool = BlockingPool(threads: 2, perOwner: 1)
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let secondStarted = Atomic<Bool>(false)
+        async let first: Void = pool.run(owner: "a") {
+            started.signal()
+            release.wait()
+        }
+        await Task.detached { started.wait() }.value
+        async let second: Void = pool.run(owner: "a") { secondStarted.store(true, ordering: .sequentiallyConsistent) }
+        // Another owner's work runs while "a"'s first still holds its only share.
+        let other = try await pool.run(owner: "b") { 42 }
+        #expect(other == 42)
+        let secondRanEarly = secondStarted.load(ordering: .sequentiallyConsistent)
+        #expect(!secondRanEarly, "a's second waited for its first")
+        release.signal()
+        try await first
+        try await second
+        let secondRan = secondStarted.load(ordering: .sequentiallyConsistent)
+        #expect(secondRan)
+    }
+}

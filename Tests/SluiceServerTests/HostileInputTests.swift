@@ -1,0 +1,169 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import SluiceEngine
+import SluiceIngest
+import SluiceSpreadsheet
+import SluiceStore
+import Testing
+
+@testable import SluiceServer
+
+/// What one user, or a web page, could send to crash the server, take its memory, drive it
+/// from another site or read what it should not: each finding of the multi-tenant review, as
+/// the request that found it.
+@Suite struct HostileInputTests {
+    @Test func deeplyNestedTemplateSectionsAreRefusedAndTheServerLives() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let template = String(repeating: "{{#a}}", count: 40_000) + "{{text}}"
+            let reply = try await server.submitForm(fields: [("template", template)], files: [("in.csv", "text\nhi\n")])
+            #expect(reply.status == 400 && reply.text.contains("nest more than \(PromptTemplate.maxSectionDepth) deep"), "\(reply.text)")
+            #expect(try await server.get("/healthz").status == 200)
+        }
+    }
+
+    @Test func withAuthOffOnlyLoopbackNamesAreServed() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            // A page whose own name was re-pointed at 127.0.0.1 sends that name in Host, and an
+            // Origin that agrees with it.
+            let listed = try await server.call(.GET, "/v1/jobs", headers: [("Host", "evil.example")])
+            #expect(listed.status == 421 && listed.errorCode == "host_refused")
+            let created = try await server.call(
+                .POST, "/v1/jobs?preset=text-classify",
+                headers: [("Host", "evil.example:8080"), ("Origin", "http://evil.example:8080"), ("Content-Type", "text/csv")],
+                body: .bytes(ByteBuffer(string: "text\nhi\n")))
+            #expect(created.status == 421)
+            #expect(try await server.get("/v1/jobs").json["data"]?.arrayValue?.isEmpty == true, "nothing was created")
+            for host in ["localhost:8080", "127.0.0.1", "[::1]:8080", "127.5.6.7:1"] {
+                #expect(try await server.call(.GET, "/v1/jobs", headers: [("Host", host)]).status == 200, "\(host)")
+            }
+        }
+    }
+
+    @Test func loopbackIsDecidedByTheAddressNotAPrefix() {
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "LOCALHOST"] {
+            #expect(ServerConfiguration.isLoopback(host), "\(host)")
+        }
+        for host in ["127.evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "0.0.0.0", "10.0.0.1", "::2", "127.1"] {
+            #expect(!ServerConfiguration.isLoopback(host), "\(host)")
+        }
+        var configuration = ServerConfiguration(uploadDirectory: "/tmp")
+        configuration.allowedHosts = ["sluice.lan"]
+        #expect(configuration.acceptsHost("sluice.lan:8080") && configuration.acceptsHost("[::1]:80"))
+        #expect(!configuration.acceptsHost("evil.example") && !configuration.acceptsHost(""))
+    }
+
+    @Test func formsWithTooManyOrTooLargeFieldsAreRefused() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let many = try await server.submitForm(fields: (0...UploadReceiver.maxFields).map { ("f\($0)", "x") }, files: [])
+            #expect(many.status == 400 && many.text.contains("too many parts"), "\(many.text)")
+            let large = try await server.submitForm(
+                fields: (0..<5).map { ("f\($0)", String(repeating: "x", count: 1_000_000)) }, files: [])
+            #expect(large.status == 413 && large.errorCode == "fields_too_large", "\(large.text)")
+        }
+    }
+
+    @Test func aJSONBodyOverItsRoutesLimitIs413() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let body = #"{"url": ""# + String(repeating: "a", count: 1 << 20) + #""}"#
+            let reply = try await server.call(
+                .POST, "/v1/webhooks", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: body)))
+            #expect(reply.status == 413 && reply.errorCode == "body_too_large", "\(reply.text)")
+        }
+    }
+
+    @Test func aCSVRecordPastItsLimitFailsTheJobNamingItsLine() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let csv = "text\nshort\n\"" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 10) + "\"\nafter\n"
+            let reply = try await server.submit(csv)
+            let id = try #require(reply.json["id"]?.stringValue, "\(reply.text)")
+            let job = try await server.waitFor(id) { ServerHarness.isFinal($0) }
+            #expect(job["status"] == "failed")
+            let error = try #require(job["errors"]?.arrayValue?.first)
+            #expect(error["line"] == 3 && error["message"]?.stringValue?.contains("longer than 16 MiB") == true, "\(error)")
+        }
+    }
+
+    @Test func paramsOutsideTheAllowListAreRefusedNamingTheKey() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            for (params, key) in [(#"{"stream":true}"#, "params.stream"), (#"{"n":3}"#, "params.n"), (#"{"store":true}"#, "params.store")] {
+                let query = "preset=text-classify&params=" + params.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let reply = try await server.submit("text\nhi\n", query: query)
+                #expect(reply.status == 400 && reply.text.contains(key), "\(params): \(reply.text)")
+            }
+            let allowed = "preset=text-classify&params=" + #"{"temperature":0,"n":1,"stream":false}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await server.submit("text\nhi\n", query: allowed).status == 202)
+        }
+    }
+
+    @Test func exportsNeutraliseFormulasUnlessAskedForRawCells() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submit("text\n=1+2\n@SUM(A1)\nplain\n", query: "template=%7B%7Btext%7D%7D")
+            let id = try #require(reply.json["id"]?.stringValue, "\(reply.text)")
+            _ = try await server.waitFor(id) { ServerHarness.isFinal($0) }
+            let csv = try await server.get("/v1/jobs/\(id)/results?format=csv").text
+            #expect(csv.contains("\r\n'=1+2,") && csv.contains("\r\n'@SUM(A1),") && csv.contains("\r\nplain,"), "\(csv)")
+            let raw = try await server.get("/v1/jobs/\(id)/results?format=csv&raw=true").text
+            #expect(raw.contains("\r\n=1+2,") && !raw.contains("'="), "\(raw)")
+            #expect(try await server.get("/v1/jobs/\(id)/results?format=csv&raw=yes").status == 400)
+            let workbook = try await server.get("/v1/jobs/\(id)/results?format=xlsx")
+            let file = server.directory.path("results.xlsx")
+            FileManager.default.createFile(atPath: file, contents: Data(workbook.body))
+            let sheet = try XLSXSheetReader(path: file, sheet: nil)
+            _ = try sheet.nextRow()
+            #expect(try sheet.nextRow()?.cells.first == "'=1+2")
+        }
+    }
+
+    @Test func downloadsAreAttachmentsAndNeverSniffed() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            let file = try #require(try await server.uploadBatchFile(lines: 2).json["id"]?.stringValue)
+            let content = try await server.get("/v1/files/\(file)/content")
+            #expect(content.status == 200)
+            #expect(content.headers["Content-Disposition"].first == #"attachment; filename="in.jsonl""#)
+            #expect(content.headers["X-Content-Type-Options"].first == "nosniff")
+            #expect(Download.safeFilename("../<script>é.html") == ".._script__.html")
+        }
+    }
+
+    @Test func everyIPv6FormOfAnInternalAddressIsPrivate() {
+        for address in [
+            "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b:1::1", "::ffff:169.254.169.254", "::ffff:0:a00:1", "::127.0.0.1",
+            "2002:a9fe:a9fe::1", "2001::1", "fec0::1", "fe80::1", "fd00::1", "::", "::1", "100::1", "192.0.2.1", "198.51.100.7",
+            "203.0.113.9", "169.254.169.254", "100.64.0.1", "not an address",
+        ] {
+            #expect(WebhookTarget.isPrivate(address), "\(address)")
+        }
+        for address in ["8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"] {
+            #expect(!WebhookTarget.isPrivate(address), "\(address)")
+        }
+    }
+
+    @Test func aWebhookTryConnectsToTheAddressCheckedAndReportsAClass() async throws {
+        try await ServerHarness.with(auth: .required, workers: false) { server in
+            let dispatcher = WebhookDispatcher(
+                store: server.store, settings: WebhookSettings(timeoutSeconds: 5), owner: "test", logger: .init(label: "test"),
+                metrics: .none)
+            let port = try #require(URL(string: server.baseURL)?.port)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+            // The name does not resolve: reaching the server at all means no second lookup was made.
+            let pinned = HTTPClientRequest(url: "http://sluice-test.invalid:\(port)/healthz")
+            #expect(try await dispatcher.send(pinned, to: ("sluice-test.invalid", "127.0.0.1"), client: client) == 200)
+            // A port nobody listens on: the try is recorded as a class, not errno text.
+            let closed = HTTPClientRequest(url: "http://sluice-test.invalid:1/")
+            do {
+                _ = try await dispatcher.send(closed, to: ("sluice-test.invalid", "127.0.0.1"), client: client)
+                Issue.record("a closed port answered")
+            } catch {
+                #expect(WebhookTarget.failureClass(error) == "connection refused", "\(error)")
+            }
+        }
+    }
+
+    @Test func aKeysIdGivesNothingOfItsSecretAway() {
+        let (secret, record) = APIKeys.make(user: "a", isAdmin: false, now: Date())
+        #expect(record.id.hasPrefix("key_") && !secret.contains(record.id.dropFirst(4)))
+    }
+}
