@@ -143,7 +143,9 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(
             name: "SluiceIngestTests",
-            dependencies: ["SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: [
+                "SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceStorageTests",

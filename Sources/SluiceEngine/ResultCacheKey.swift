@@ -10,7 +10,8 @@ import SluiceCore
 enum ResultCacheKey {
     static func of(_ request: ModelRequest, provider: String, scope: String) -> String {
         let canonical: JSONValue = [
-            "scope": .string(scope), "provider": .string(provider), "model": .string(request.model), "system": request.system.map(JSONValue.string) ?? .null,
+            "scope": .string(scope), "provider": .string(provider), "model": .string(request.model),
+            "system": request.system.map(JSONValue.string) ?? .null,
             "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
             "params": .object(JSONObject(request.params.sorted { $0.key < $1.key })),
             "schema": request.outputSchema?.json ?? .null,

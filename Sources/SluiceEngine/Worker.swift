@@ -45,7 +45,8 @@ public final class Worker: Service, Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
-        runner = ItemRunner(store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices, metrics: metrics,
+        runner = ItemRunner(
+            store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices, metrics: metrics,
             cache: providers.cache)
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)

@@ -67,7 +67,8 @@ struct UploadReceiver {
                         currentPart = part
                         fieldBytes.removeAll()
                         parts += 1
-                        guard upload.fields.count < Self.maxFields, upload.files.count < Self.maxFiles, parts <= Self.maxFields + Self.maxFiles
+                        guard upload.fields.count < Self.maxFields, upload.files.count < Self.maxFiles,
+                            parts <= Self.maxFields + Self.maxFiles
                         else {
                             throw APIError.badRequest(
                                 "the form has too many parts: at most \(Self.maxFields) fields and \(Self.maxFiles) files are accepted")

@@ -160,7 +160,8 @@ public final class XLSXSheetReader {
                     cellCount += 1
                     if rowBytes > Self.maxRowBytes { throw rowTooLarge() }
                     if cellCount > Self.maxCells {
-                        throw XLSXError("the sheet has more than \(Self.maxCells) cells with values, the limit of one sheet", row: rowNumber)
+                        throw XLSXError(
+                            "the sheet has more than \(Self.maxCells) cells with values, the limit of one sheet", row: rowNumber)
                     }
                     if row!.count < column { row!.append(contentsOf: repeatElement("", count: column - row!.count)) }
                     row![column - 1] = text

@@ -31,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("raw-cells"),
-        help: "In .csv and .xlsx results, write text that starts with = + - @ as it is (by default it gets a leading ' so spreadsheets do not run it as a formula)."
+        help:
+            "In .csv and .xlsx results, write text that starts with = + - @ as it is (by default it gets a leading ' so spreadsheets do not run it as a formula)."
     )
     var rawCells = false
 
@@ -167,7 +168,8 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("cannot write \(output)")
             }
             defer { try? handle.close() }
-            try await exporter.export(jobID: jobID, format: format, raw: rawCells) { chunk in try handle.write(contentsOf: Data(chunk.utf8)) }
+            try await exporter.export(jobID: jobID, format: format, raw: rawCells) { chunk in try handle.write(contentsOf: Data(chunk.utf8))
+            }
         }
         note("results: \(output)")
     }

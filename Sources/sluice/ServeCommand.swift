@@ -103,7 +103,9 @@ struct ServeCommand: AsyncParsableCommand {
             // A folder of its own, made with a name nobody can guess and mode 0700 (`mkdtemp`):
             // a predictable /tmp path could be made first, or read, by another local user.
             var template = Array((FileManager.default.temporaryDirectory.path + "/sluice-spool-XXXXXX").utf8CString)
-            guard let made = mkdtemp(&template) else { throw ValidationError("--uploads: cannot make a spool folder in the temporary directory") }
+            guard let made = mkdtemp(&template) else {
+                throw ValidationError("--uploads: cannot make a spool folder in the temporary directory")
+            }
             let spool = String(cString: made)
             return try S3FileStorage(url: target, environment: ProcessInfo.processInfo.environment, spoolDirectory: spool)
         } catch let error as StorageError {

@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct PromptTemplateTests {
     @Test func templateSectionsNestOnlySoDeep() throws {
-        let deep = String(repeating: "{{#a}}", count: PromptTemplate.maxSectionDepth) + "x" + String(repeating: "{{/a}}", count: PromptTemplate.maxSectionDepth)
+        let deep =
+            String(repeating: "{{#a}}", count: PromptTemplate.maxSectionDepth) + "x"
+            + String(repeating: "{{/a}}", count: PromptTemplate.maxSectionDepth)
         #expect(try PromptTemplate(deep).optionalFields == ["a"])
         #expect(throws: SpecError(field: "template", message: "sections nest more than 32 deep in the template")) {
             try PromptTemplate(String(repeating: "{{#a}}", count: 40_000))
@@ -14,7 +16,9 @@ import Testing
     @Test func paramsPassOnlyFromTheAllowList() throws {
         let given = JSONObject([("temperature", 0), ("n", 1), ("stream", false)])
         #expect(try ModelParams.checked(given, allowed: ModelParams.chat, field: "params") == JSONObject([("temperature", 0)]))
-        #expect(throws: SpecError.self) { try ModelParams.checked(JSONObject([("logprobs", true)]), allowed: ModelParams.chat, field: "params") }
+        #expect(throws: SpecError.self) {
+            try ModelParams.checked(JSONObject([("logprobs", true)]), allowed: ModelParams.chat, field: "params")
+        }
     }
 
     @Test func rendersFieldsAndDottedPaths() throws {

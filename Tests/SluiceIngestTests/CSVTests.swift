@@ -6,13 +6,17 @@ import Testing
 
 @Suite struct CSVTests {
     @Test func aRecordPastItsSizeOrFieldLimitStopsTheParseAtItsLine() {
-        let endless = ParseResult.of("text\nok\n" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 1) + "\n", format: .csv)
-        #expect(endless.fatal?.line == 3 && endless.fatal?.message.contains("longer than 16 MiB") == true, "\(String(describing: endless.fatal))")
-        let open = ParseResult.of("text\n\"" + String(repeating: "b", count: CSVRecordParser.maxRecordBytes + 1), format: .csv)
-        #expect(open.fatal?.line == 2 && open.fatal?.message.contains("longer than 16 MiB") == true)
-        let wide = ParseResult.of("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields + 1) + "\n", format: .csv)
+        // Read in 64 KiB chunks only: a byte at a time, 16 MiB would take minutes.
+        func parsed(_ text: String) -> ParseResult { ParseResult.of(Array(text.utf8), format: .csv, chunkSizes: [64 * 1024]) }
+        let endless = parsed("text\nok\n" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 1) + "\n")
+        #expect(
+            endless.fatal?.line == 3 && endless.fatal?.message.contains("longer than 16 MiB") == true,
+            "\(String(describing: endless.fatal))")
+        let open = parsed("text\n\"" + String(repeating: "b", count: CSVRecordParser.maxRecordBytes + (1 << 20)))
+        #expect(open.fatal?.line == 2 && open.fatal?.message.contains("longer than 16 MiB") == true, "\(String(describing: open.fatal))")
+        let wide = parsed("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields + 1) + "\n")
         #expect(wide.fatal?.line == 2 && wide.fatal?.message.contains("more than 10000 fields") == true)
-        #expect(ParseResult.of("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields - 1) + "\n", format: .csv).fatal == nil)
+        #expect(parsed("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields - 1) + "\n").fatal == nil)
     }
 
     @Test func pdftotextGetsAMinimalEnvironmentNeverTheServers() throws {

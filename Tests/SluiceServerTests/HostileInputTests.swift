@@ -92,7 +92,9 @@ import Testing
                 let reply = try await server.submit("text\nhi\n", query: query)
                 #expect(reply.status == 400 && reply.text.contains(key), "\(params): \(reply.text)")
             }
-            let allowed = "preset=text-classify&params=" + #"{"temperature":0,"n":1,"stream":false}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let allowed =
+                "preset=text-classify&params=" + #"{"temperature":0,"n":1,"stream":false}"#.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics)!
             #expect(try await server.submit("text\nhi\n", query: allowed).status == 202)
         }
     }
@@ -123,7 +125,7 @@ import Testing
             #expect(content.status == 200)
             #expect(content.headers["Content-Disposition"].first == #"attachment; filename="in.jsonl""#)
             #expect(content.headers["X-Content-Type-Options"].first == "nosniff")
-            #expect(Download.safeFilename("../<script>é.html") == ".._script__.html")
+            #expect(Download.safeFilename("../<script>é.html") == "..__script__.html")
         }
     }
 

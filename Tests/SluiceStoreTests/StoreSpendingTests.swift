@@ -47,7 +47,8 @@ import Testing
                 ItemOutcome(itemID: ids[1], result: .failed("no"), calls: 1, cacheKey: "k2"),
                 ItemOutcome(itemID: ids[2], result: .succeeded(["v": 1]), model: "m1", cached: true, cacheKey: "k1"),
             ], owner: "w", now: t0)
-        #expect(try await store.cachedOutputs(keys: ["k1", "k2", "k3"], notBefore: t0) == ["k1": CachedOutput(output: ["v": 1], model: "m1")])
+        #expect(
+            try await store.cachedOutputs(keys: ["k1", "k2", "k3"], notBefore: t0) == ["k1": CachedOutput(output: ["v": 1], model: "m1")])
         let after = try #require(try await store.job(id: job.id))
         #expect(after.cached == 1 && after.calls == 2)
         let items = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 10)
