@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -13,6 +14,9 @@ import SluiceCore
 /// redacted, because some providers echo part of it in their 401 bodies.
 public final class ProviderHTTPClient: Sendable {
     let client: HTTPClient
+    /// Where a failed call's whole story goes: tenants are told its class (see
+    /// ``ProviderFailure/classify(status:message:signal:)``), operators read this.
+    static let logger = Logger(label: "sluice.provider")
     /// Bodies larger than this are refused: a chat completion is never this big.
     static let maximumBodyBytes = 32 * 1024 * 1024
 
@@ -54,11 +58,14 @@ public final class ProviderHTTPClient: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw .transient("timed out after \(Self.seconds(timeoutSeconds))")
         } catch {
-            throw .transient(Self.redact("connection failed: \(error)", secret: secret))
+            Self.logger.warning(
+                "a provider call failed", metadata: ["url": "\(url)", "error": "\(Self.redact("\(error)", secret: secret))"])
+            throw .transient(ConnectionFailure.name(of: error))
         }
         guard (200..<300).contains(status) else {
-            throw ProviderFailure.classify(
-                status: status, message: Self.redact(Self.errorMessage(in: text), secret: secret), signal: signal)
+            let message = Self.redact(Self.errorMessage(in: text), secret: secret)
+            Self.logger.notice("a provider answered an error", metadata: ["url": "\(url)", "status": "\(status)", "message": "\(message)"])
+            throw ProviderFailure.classify(status: status, message: message, signal: signal)
         }
         do {
             return (try JSONParser.parse(text), signal)

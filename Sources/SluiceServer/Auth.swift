@@ -75,6 +75,16 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Whether the key or sign-in `request` presented still holds: the key not revoked, the
+    /// session not ended. Long-lived answers (event streams) ask it again as they go.
+    static func stillHolds(_ request: Request, store: any JobStore) async -> Bool {
+        if let secret = (try? presentedKey(request)) ?? nil {
+            guard let key = try? await store.key(hash: APIKeys.hash(secret)) else { return false }
+            return key.revokedAt == nil
+        }
+        return ((try? await BrowserSession.key(of: request, store: store, now: Date())) ?? nil) != nil
+    }
+
     static let apiKeyHeader = HTTPField.Name("x-api-key")!
 
     /// The key a request presents: `Authorization: Bearer …` (OpenAI's way) or `x-api-key`

@@ -193,13 +193,22 @@ struct JobRoutes {
 
     /// `GET /v1/jobs/{id}/events`: Server-Sent Events — a `progress` snapshot whenever the job
     /// changes, a `status` event when its status does, and the stream ends after a final status.
+    ///
+    /// A key holds at most ``ServerConfiguration/maxEventStreamsPerKey`` streams (each reads the
+    /// database every interval), and a stream ends once its key is revoked or its sign-in ends:
+    /// it re-checks what the request presented about every 5 s.
     func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let first = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
+        let caller = try context.caller()
+        let first = try await api.ownedJob(try context.parameters.require("id"), by: caller)
+        let slot = try api.streams.take(for: caller.keyID)
         let store = api.store
         let interval = api.configuration.eventInterval
+        let authRequired = api.configuration.auth == .required
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                defer { slot.release() }
+                var sinceCheck = 0.0
                 var last: Job?
                 var quiet = 0.0
                 var current: Job? = first
@@ -225,6 +234,11 @@ struct JobRoutes {
                     last = job
                     try await Task.sleep(for: .seconds(interval))
                     quiet += interval
+                    sinceCheck += interval
+                    if authRequired, sinceCheck >= 5 {
+                        sinceCheck = 0
+                        guard await AuthMiddleware.stillHolds(request, store: store) else { break }
+                    }
                     do {
                         current = try await store.job(id: job.id)
                     } catch let error as StoreError {

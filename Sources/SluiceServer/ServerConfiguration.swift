@@ -38,6 +38,14 @@ public struct ServerConfiguration: Sendable {
     /// name in `/etc/hosts` for this machine, say). Any other name is refused: it is how a web
     /// page re-points its own domain at 127.0.0.1 (DNS rebinding) to drive a keyless server.
     public var allowedHosts: [String] = []
+    /// Connections open at once from one client address, and in all (closed at once beyond).
+    public var maxConnectionsPerAddress = 256
+    public var maxConnections = 4096
+    /// The pace a request body must keep on average after its first 30 s (the connection is
+    /// closed below it): a body trickled a byte at a time must not hold a connection forever.
+    public var minimumBodyBytesPerSecond = 1024
+    /// Event streams (`/v1/jobs/{id}/events`) one key may hold open at once (`429` beyond).
+    public var maxEventStreamsPerKey = 16
 
     /// Bounds on a request's headers (`431` beyond): a field, all of them, and how many.
     public static let maxHeaderFieldBytes = 16 << 10

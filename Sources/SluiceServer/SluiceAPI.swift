@@ -16,7 +16,8 @@ struct SluiceAPI: Sendable {
     let ingest: IngestService
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
-    let uploads: UploadSlots
+    let uploads: KeySlots
+    let streams: KeySlots
     /// Which webhook targets may be registered.
     let webhooks: WebhookSettings
 
@@ -86,7 +87,7 @@ struct SluiceAPI: Sendable {
     /// Admits an upload before any of its body is read: `413` for a body declared over the
     /// limit, `429` when the caller's key has its most uploads in progress. The slot taken must
     /// be released when the upload is done with.
-    func admitUpload(_ request: Request, caller: Principal) throws -> UploadSlot {
+    func admitUpload(_ request: Request, caller: Principal) throws -> KeySlot {
         let limit = configuration.maxUploadBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
         return try uploads.take(for: caller.keyID)

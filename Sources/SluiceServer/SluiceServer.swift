@@ -34,7 +34,9 @@ public enum SluiceServer {
             store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger, metrics: engineMetrics)
         let api = SluiceAPI(
             store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
-            uploads: UploadSlots(perKey: configuration.maxUploadsPerKey), webhooks: resolver.configuration.webhooks)
+            uploads: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
+            streams: KeySlots(perKey: configuration.maxEventStreamsPerKey, what: "event streams", code: "too_many_streams"),
+            webhooks: resolver.configuration.webhooks)
         let housekeeping: [any Service] = [
             WebhookDispatcher(
                 store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger,
@@ -68,9 +70,14 @@ public enum SluiceServer {
         WebRoutes(api: api, assets: try WebAssets.load()).add(to: routes)
 
         let maxBody = configuration.maxUploadBytes
+        let connections = ConnectionCounts(
+            perAddress: configuration.maxConnectionsPerAddress, total: configuration.maxConnections)
         let headTimeout = TimeAmount.nanoseconds(Int64(configuration.headTimeoutSeconds * 1e9))
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestHeadGuard(headTimeout: headTimeout), ExpectContinueHandler(maxBodyBytes: maxBody)],
+            additionalChannelHandlers: [
+                ConnectionGuard(counts: connections, minimumBytesPerSecond: configuration.minimumBodyBytesPerSecond),
+                RequestHeadGuard(headTimeout: headTimeout), ExpectContinueHandler(maxBodyBytes: maxBody),
+            ],
             idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)),
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: ServerConfiguration.maxHeaderFieldBytes, maxHeaderListSize: ServerConfiguration.maxHeaderBytes,

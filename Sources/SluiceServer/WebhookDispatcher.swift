@@ -6,6 +6,7 @@ import NIOHTTP1
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
+import SluiceProviders
 import SluiceStorage
 import SluiceStore
 import Synchronization
@@ -129,7 +130,7 @@ struct WebhookDispatcher: Service {
         } catch let refusal as WebhookTarget.Refusal {
             failure = refusal.description
         } catch {
-            failure = WebhookTarget.failureClass(error)
+            failure = ConnectionFailure.name(of: error)
             logger.notice("webhook try failed", metadata: ["delivery": "\(due.delivery.id)", "error": "\(error)"])
         }
         let attempt = due.delivery.attempts + 1

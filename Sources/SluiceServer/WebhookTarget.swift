@@ -1,8 +1,5 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
 import NIOPosix
-import NIOSSL
 import SluiceEngine
 
 #if canImport(Glibc)
@@ -113,25 +110,5 @@ enum WebhookTarget {
             || (a == 172 && b & 0xf0 == 16) || (a == 192 && b == 168) || (a == 192 && b == 0 && c == 0)
             || (a == 192 && b == 0 && c == 2) || (a == 192 && b == 88 && c == 99) || (a == 198 && b & 0xfe == 18)
             || (a == 198 && b == 51 && c == 100) || (a == 203 && b == 0 && c == 113)
-    }
-
-    /// What a failed try tells the endpoint's owner: a class, never the error's text (errno
-    /// words and addresses would tell which internal ports answer); the text goes to the log.
-    static func failureClass(_ error: any Error) -> String {
-        switch error {
-        case let error as HTTPClientError
-        where [.connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded].contains(error):
-            return "timeout"
-        case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError: return "TLS failure"
-        case let error as IOError where error.errnoCode == ECONNREFUSED: return "connection refused"
-        case let error as NIOConnectionError:
-            if error.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
-                return "connection refused"
-            }
-            if error.connectionErrors.isEmpty, error.dnsAError == nil, error.dnsAAAAError == nil { return "timeout" }
-            return "connection failed"
-        case ChannelError.connectTimeout: return "timeout"
-        default: return "connection failed"
-        }
     }
 }

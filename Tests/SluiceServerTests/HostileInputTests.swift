@@ -1,11 +1,14 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import SluiceCore
 import SluiceEngine
 import SluiceIngest
+import SluiceProviders
 import SluiceSpreadsheet
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -159,7 +162,7 @@ import Testing
                 _ = try await dispatcher.send(closed, to: ("sluice-test.invalid", "127.0.0.1"), client: client)
                 Issue.record("a closed port answered")
             } catch {
-                #expect(WebhookTarget.failureClass(error) == "connection refused", "\(error)")
+                #expect(ConnectionFailure.name(of: error) == "connection refused", "\(error)")
             }
         }
     }
@@ -167,5 +170,57 @@ import Testing
     @Test func aKeysIdGivesNothingOfItsSecretAway() {
         let (secret, record) = APIKeys.make(user: "a", isAdmin: false, now: Date())
         #expect(record.id.hasPrefix("key_") && !secret.contains(record.id.dropFirst(4)))
+    }
+
+    @Test func oneAddressMayHoldOnlySoManyConnections() async throws {
+        try await ServerHarness.with(workers: false, adjust: { $0.maxConnectionsPerAddress = 1 }) { server in
+            let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            let port = Int(server.baseURL.split(separator: ":").last!)!
+            let held = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+                channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+            try await held.executeThenClose { inbound, outbound in
+                // Answered, and kept alive: this address's one connection is in use.
+                try await outbound.write(ByteBuffer(string: request))
+                var text = ""
+                var chunks = inbound.makeAsyncIterator()
+                while !RawConnection.isWhole(text), let chunk = try await chunks.next() { text += String(buffer: chunk) }
+                #expect(text.hasPrefix("HTTP/1.1 200"))
+                let refused = try await RawConnection.exchange(server, sending: [request])
+                #expect(refused.closed && refused.text.isEmpty, "\(refused.text)")
+            }
+            // Once it closes, the address may connect again.
+            try await waitUntil("the held connection to be counted out") {
+                try await RawConnection.exchange(server, sending: [request], untilClosed: false).status == 200
+            }
+        }
+    }
+
+    @Test func connectionsAreCountedPerAddressAndInAll() {
+        let counts = ConnectionCounts(perAddress: 2, total: 3)
+        #expect(counts.admit("a") && counts.admit("a") && !counts.admit("a"))
+        #expect(counts.admit("b") && !counts.admit("c"), "the total is reached")
+        counts.release("a")
+        #expect(counts.admit("c") && counts.current == 3)
+    }
+
+    @Test func aKeyMayHoldOnlySoManyEventStreamsAndTheyEndWithTheKey() async throws {
+        try await ServerHarness.with(auth: .required, workers: false, adjust: { $0.maxEventStreamsPerKey = 1 }) { server in
+            let (secret, record) = APIKeys.make(user: "ann", isAdmin: false, now: Date())
+            try await server.store.createKey(record)
+            let job = try #require(try await server.submit("text\nhi\n", key: secret).json["id"]?.stringValue)
+            var request = HTTPClientRequest(url: server.baseURL + "/v1/jobs/\(job)/events")
+            request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+            let stream = try await server.http.execute(request, timeout: .seconds(600))
+            #expect(stream.status == .ok)
+            let second = try await server.get("/v1/jobs/\(job)/events", key: secret)
+            #expect(second.status == 429 && second.errorCode == "too_many_streams", "\(second.text)")
+            // Revoking the key ends the open stream: its body finishes instead of running on.
+            #expect(try await server.store.revokeKey(id: record.id, now: Date()))
+            var received = 0
+            for try await chunk in stream.body { received += chunk.readableBytes }
+            #expect(received > 0)
+        }
     }
 }

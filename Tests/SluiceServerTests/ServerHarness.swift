@@ -39,7 +39,7 @@ struct ServerHarness: Sendable {
         auth: AuthMode = .off, maxUploadBytes: Int = 64 << 20, requestsPerMinute: Double? = nil, corsOrigins: [String] = [],
         providers: [any ModelProvider] = [], workers: Bool = true, storage: ((TemporaryDirectory) throws -> any FileStorage)? = nil,
         limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), webhooks: WebhookSettings = WebhookSettings(),
-        maxUploadPartBytes: Int = 64 << 20,
+        maxUploadPartBytes: Int = 64 << 20, adjust: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
@@ -49,6 +49,7 @@ struct ServerHarness: Sendable {
             requestsPerMinute: requestsPerMinute, requestBurst: 5, corsOrigins: corsOrigins, eventInterval: 0.02,
             idleTimeoutSeconds: limits.idle, headTimeoutSeconds: limits.head, maxUploadsPerKey: limits.uploadsPerKey)
         configuration.maxUploadPartBytes = maxUploadPartBytes
+        adjust(&configuration)
         let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
         let resolver = SpecResolver(
             catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings, webhooks: webhooks))

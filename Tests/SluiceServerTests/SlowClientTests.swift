@@ -16,7 +16,7 @@ import Testing
 
     @Test func aHeadThatStopsHalfwayIsAnswered408AndClosed() async throws {
         try await ServerHarness.with(workers: false, limits: Self.tight) { server in
-            let reply = try await RawConnection.exchange(server, sending: ["GET /healthz HTTP/1.1\r\nHost: sluice\r\n"])
+            let reply = try await RawConnection.exchange(server, sending: ["GET /healthz HTTP/1.1\r\nHost: localhost\r\n"])
             #expect(reply.status == 408, "\(reply.text)")
             #expect(reply.json["error"]?["code"] == "request_timeout")
             #expect(reply.closed)
@@ -37,12 +37,12 @@ import Testing
 
     @Test func tooManyOrTooLargeHeadersAre431AndNotHTTPIs400() async throws {
         try await ServerHarness.with(workers: false) { server in
-            let many = "GET /healthz HTTP/1.1\r\nHost: sluice\r\n" + (0..<150).map { "X-Many-\($0): 1\r\n" }.joined() + "\r\n"
+            let many = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + (0..<150).map { "X-Many-\($0): 1\r\n" }.joined() + "\r\n"
             let manyReply = try await RawConnection.exchange(server, sending: [many])
             #expect(manyReply.status == 431, "\(manyReply.text)")
             #expect(manyReply.json["error"]?["code"] == "headers_too_large")
 
-            let large = "GET /healthz HTTP/1.1\r\nHost: sluice\r\nX-Large: \(String(repeating: "a", count: 40_000))\r\n\r\n"
+            let large = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Large: \(String(repeating: "a", count: 40_000))\r\n\r\n"
             let largeReply = try await RawConnection.exchange(server, sending: [large])
             #expect(largeReply.status == 431, "\(largeReply.text)")
             #expect(largeReply.closed)
@@ -52,7 +52,7 @@ import Testing
             #expect(garbage.json["error"]?["code"] == "invalid_request")
 
             // Within the bounds, a request is answered as ever.
-            let fine = "GET /healthz HTTP/1.1\r\nHost: sluice\r\n" + (0..<50).map { "X-Fine-\($0): 1\r\n" }.joined() + "\r\n"
+            let fine = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n" + (0..<50).map { "X-Fine-\($0): 1\r\n" }.joined() + "\r\n"
             #expect(try await RawConnection.exchange(server, sending: [fine], untilClosed: false).status == 200)
         }
     }
@@ -63,7 +63,7 @@ import Testing
             #expect(idle.closed)
             #expect(idle.text.isEmpty, "an idle connection is closed without a word: \(idle.text)")
             // Two requests on one connection, the second after the first's answer: both answered.
-            let twice = "GET /healthz HTTP/1.1\r\nHost: sluice\r\n\r\n"
+            let twice = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
             let reply = try await RawConnection.exchange(server, sending: [twice, twice], pacing: .milliseconds(100))
             #expect(reply.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(reply.text)")
         }
