@@ -109,6 +109,11 @@ public struct ItemOutcome: Sendable, Equatable {
     public var cached: Bool
     /// Where a validated output is kept for identical requests; `nil` when the job does not cache.
     public var cacheKey: String?
+    /// The attempt (the item's `attempts` when it was claimed) this outcome is of: the store
+    /// records it only while the item is still on that attempt, so a late answer to an earlier
+    /// attempt — the lease ran out and the same worker claimed it again — is dropped.
+    /// `nil` records it whatever the attempt.
+    public var attempt: Int?
 
     public init(
         itemID: Int64, result: Result, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil, calls: Int = 0,

@@ -52,11 +52,11 @@ public struct EngineConfiguration: Sendable {
         self.commitBatch = commitBatch
     }
 
-    /// `host:pid:random`: the host and pid let a worker restarted on the same machine recognise
+    /// `host/namespace:pid:random`: the host and pid let a worker restarted on the same machine recognise
     /// the leases of a predecessor that died (see ``WorkerIdentity``); the random part keeps a
     /// reused pid from ever matching a living worker's leases.
     public static func defaultWorkerID() -> String {
-        WorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier).description
+        WorkerIdentity(host: WorkerIdentity.thisMachine, pid: ProcessInfo.processInfo.processIdentifier).description
             + ":\(UInt32.random(in: 0...UInt32.max))"
     }
 }

@@ -216,7 +216,13 @@ public final class Worker: Service, Sendable {
     }
 
     func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome], calls: Int = 1) async {
-        _ = await recorder.record(outcomes, jobID: job.id)
+        let attempts = Dictionary(unit.map { ($0.id, $0.attempts) }, uniquingKeysWith: { first, _ in first })
+        let fenced = outcomes.map { outcome in
+            var outcome = outcome
+            outcome.attempt = attempts[outcome.itemID]
+            return outcome
+        }
+        _ = await recorder.record(fenced, jobID: job.id)
         held.remove(unit.map(\.id), calls: calls)
     }
 

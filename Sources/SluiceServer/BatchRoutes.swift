@@ -32,7 +32,7 @@ struct BatchRoutes {
 
     func uploadFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let slot = try api.admitUpload(request, caller: caller)
+        let slot = try await api.admitUpload(request, caller: caller)
         defer { slot.release() }
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(
@@ -55,6 +55,7 @@ struct BatchRoutes {
                 request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.store,
                 discard: { await api.discard("files/" + id) }
             ) {
+                try await api.ensureRoom(for: caller, bytes: file.bytes)
                 let now = Date()
                 let stored = StoredFile(
                     id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
@@ -217,6 +218,7 @@ struct BatchRoutes {
         ) {
             try await api.inFolder(id) { _ in
                 let now = Date()
+                try await api.ensureRoom(for: caller, bytes: file.bytes)
                 // The batch keeps its input even if the file is deleted: a hard link on disk, a
                 // server-side copy in a bucket.
                 let path = try await api.storage.copy(file.path, to: id + "/input.jsonl")
@@ -227,7 +229,7 @@ struct BatchRoutes {
                         batch: BatchAttributes(
                             inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata,
                             outputExpiresAfter: outputExpiresAfter),
-                        expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0)),
+                        expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0), inputBytes: file.bytes),
                     now: now)
                 api.ingest.wake()
                 return Idempotency.Answer(body: try await batchObject(job))

@@ -35,7 +35,7 @@ struct JobRoutes {
     /// once; the ingest loop reads it in the background.
     func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let slot = try api.admitUpload(request, caller: caller)
+        let slot = try await api.admitUpload(request, caller: caller)
         defer { slot.release() }
         let contentType = request.headers[.contentType]
         let boundary = contentType.flatMap(MultipartParser.boundary(fromContentType:))

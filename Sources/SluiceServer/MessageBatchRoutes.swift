@@ -44,7 +44,7 @@ struct MessageBatchRoutes {
     func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
         let limit = min(Self.maximumBytes, api.configuration.maxUploadBytes)
-        let slot = try api.admitUpload(request, caller: caller)
+        let slot = try await api.admitUpload(request, caller: caller)
         defer { slot.release() }
         guard await Self.bodies.acquire() else { throw CancellationError() }
         let checked: (lines: [UInt8], count: Int)
@@ -54,6 +54,7 @@ struct MessageBatchRoutes {
             checked = try await BlockingWork.heavy.run(owner: caller.user) { try Self.check(buffer) }
         }
         let (lines, count) = checked
+        try await api.ensureRoom(for: caller, bytes: lines.count)
         let spec = try BatchRoutes(api: api).batchSpec(format: .anthropicBatch)
         let id = Job.makeID(prefix: "msgbatch_")
         return try await api.inFolder(id) { folder in
@@ -76,7 +77,7 @@ struct MessageBatchRoutes {
                     batch: BatchAttributes(
                         inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
                         requestCount: count),
-                    expiresAt: now.addingTimeInterval(Self.window)),
+                    expiresAt: now.addingTimeInterval(Self.window), inputBytes: lines.count),
                 now: now)
             api.ingest.wake()
             return Response.json(object(job, request: request))

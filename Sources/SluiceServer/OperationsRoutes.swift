@@ -5,6 +5,7 @@ import NIOCore
 import Prometheus
 import SluiceCore
 import SluiceStore
+import Synchronization
 
 /// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: what operators and tools probe.
 struct OperationsRoutes {
@@ -24,11 +25,21 @@ struct OperationsRoutes {
                 return Response.json(["status": "not_ready"], status: .serviceUnavailable)
             }
         }
-        routes.add(.get, "/metrics") { [metrics] _, _ in
+        let token = api.configuration.metricsToken
+        routes.add(.get, "/metrics") { [metrics] request, _ in
             guard let metrics else {
                 throw APIError(.notFound, code: "not_found", "this server was started without a metrics registry")
             }
-            metrics.record(try await api.store.census(), uploadsInProgress: api.uploads.inProgress)
+            if let token {
+                let presented = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
+                guard BrowserSession.constantTimeEqual(presented, token) else {
+                    throw APIError(
+                        .unauthorized, code: "invalid_metrics_token", "/metrics needs Authorization: Bearer <the metrics token>",
+                        headers: [.wwwAuthenticate: "Bearer"])
+                }
+            }
+            // The census counts every job and open item: at most once per interval, whoever scrapes.
+            if metrics.census.due() { metrics.record(try await api.store.census(), uploadsInProgress: api.uploads.inProgress) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -56,9 +67,13 @@ struct OperationsRoutes {
 /// Hummingbird's measurements land in it); the library never installs a backend itself.
 public struct ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    let census: CensusSchedule
 
-    public init(registry: PrometheusCollectorRegistry) {
+    /// - Parameter censusInterval: How stale the store's gauges (jobs by status, queue depth)
+    ///   may be: the census behind them reads every job, so scrapes more often than this share one.
+    public init(registry: PrometheusCollectorRegistry, censusInterval: Double = 5) {
         self.registry = registry
+        census = CensusSchedule(interval: censusInterval)
     }
 
     /// Sets the gauges read at scrape time: from the store, and this process's uploads.
@@ -76,5 +91,26 @@ public struct ServerMetrics: Sendable {
         let inFlight = MetricNameDescriptor(
             namespace: "sluice", metricName: "items_in_flight", unitName: "", helpText: "Items leased to workers now")
         registry.makeGauge(descriptor: inFlight).set(Double(census.openItems.running))
+    }
+}
+
+/// When the next store census is due: scrapers (several Prometheus servers, or a hostile
+/// client where `/metrics` is open) share one census per interval.
+final class CensusSchedule: Sendable {
+    let interval: Double
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(interval: Double) {
+        self.interval = interval
+    }
+
+    /// `true` (and the clock restarts) when no census was taken within the interval.
+    func due() -> Bool {
+        let now = ContinuousClock.now
+        return last.withLock { last in
+            if let taken = last, taken.duration(to: now) < .seconds(interval) { return false }
+            last = now
+            return true
+        }
     }
 }

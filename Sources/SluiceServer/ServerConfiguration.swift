@@ -44,6 +44,13 @@ public struct ServerConfiguration: Sendable {
     /// The pace a request body must keep on average after its first 30 s (the connection is
     /// closed below it): a body trickled a byte at a time must not hold a connection forever.
     public var minimumBodyBytesPerSecond = 1024
+    /// The most one user may keep on the server — their jobs' uploads, their files and uploads in
+    /// progress together — before a new upload is refused `413 storage_quota_exceeded`.
+    public var maxStoredBytesPerUser = 10 << 30
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>` (`sluice serve` reads it
+    /// from `SLUICE_METRICS_TOKEN`): job counts and queue depth are the operator's, not every
+    /// caller's, where the port is reachable.
+    public var metricsToken: String?
     /// Event streams (`/v1/jobs/{id}/events`) one key may hold open at once (`429` beyond).
     public var maxEventStreamsPerKey = 16
 

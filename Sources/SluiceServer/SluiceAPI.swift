@@ -42,13 +42,16 @@ struct SluiceAPI: Sendable {
     func createJob(id jobID: String, upload: ReceivedUpload, spec: JobSpec, rawFormat: InputFormat?, caller: Principal) async throws -> Job
     {
         guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
+        let bytes = upload.files.reduce(0) { $0 + $1.bytes }
+        try await ensureRoom(for: caller, bytes: bytes)
         var sources: [JobSource] = []
         for file in upload.files {
             let format = try format(of: file, spec: spec, rawFormat: rawFormat)
             sources.append(JobSource(path: try await keep(file, in: jobID), displayName: file.filename, format: format))
         }
         let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
-        let job = try await store.createJob(NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources), now: Date())
+        let job = try await store.createJob(
+            NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources, inputBytes: bytes), now: Date())
         ingest.wake()
         return job
     }
@@ -85,12 +88,29 @@ struct SluiceAPI: Sendable {
     }
 
     /// Admits an upload before any of its body is read: `413` for a body declared over the
-    /// limit, `429` when the caller's key has its most uploads in progress. The slot taken must
+    /// limit or a user with no room left, `429` when the caller's key has its most uploads in progress. The slot taken must
     /// be released when the upload is done with.
-    func admitUpload(_ request: Request, caller: Principal) throws -> KeySlot {
+    func admitUpload(_ request: Request, caller: Principal) async throws -> KeySlot {
         let limit = configuration.maxUploadBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw APIError.tooLarge(limit: limit) }
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit { throw APIError.tooLarge(limit: limit) }
+        try await ensureRoom(for: caller, bytes: declared ?? 0)
         return try uploads.take(for: caller.keyID)
+    }
+
+    /// Refuses `bytes` more for `caller` when they would take the user past their storage quota
+    /// (``ServerConfiguration/maxStoredBytesPerUser``). Checked before an upload is read (is
+    /// there room at all?) and once its size is known, before it is kept. Uploads a key has in
+    /// flight at once (at most ``ServerConfiguration/maxUploadsPerKey``) may each pass the check
+    /// before the others are counted: the quota can be passed by that much, never more.
+    func ensureRoom(for caller: Principal, bytes: Int) async throws {
+        let stored = try await store.storedBytes(owner: caller.user)
+        let quota = configuration.maxStoredBytesPerUser
+        guard stored + bytes <= quota, stored < quota else {
+            throw APIError(
+                .contentTooLarge, code: "storage_quota_exceeded",
+                "this user keeps \(stored) bytes on the server and may keep \(quota); delete jobs or files to make room")
+        }
     }
 
     /// Removes what is kept under the folder `name` (a job's or a file's uploads).

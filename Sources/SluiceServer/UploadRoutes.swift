@@ -52,7 +52,7 @@ struct UploadRoutes {
         let caller = try context.caller()
         let upload = try await owned(request, context: context)
         try Self.checkPending(upload)
-        let slot = try api.admitUpload(request, caller: caller)
+        let slot = try await api.admitUpload(request, caller: caller)
         defer { slot.release() }
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send the part as multipart/form-data with 'data'")
@@ -70,6 +70,7 @@ struct UploadRoutes {
                 throw APIError(
                     .contentTooLarge, code: "upload_too_large", "a part holds at most \(partLimit) bytes", param: "data")
             }
+            try await api.ensureRoom(for: caller, bytes: file.bytes)
             let now = Date()
             let part = UploadPart(
                 id: partID, uploadID: upload.id, bytes: file.bytes, path: try await api.keep(file, in: folder), createdAt: now)

@@ -115,6 +115,10 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// `notBefore`; keys with none are absent.
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
 
+    /// The bytes `owner` keeps on the server: their jobs' uploads, their files and the parts of
+    /// their uploads in progress — what their storage quota counts.
+    func storedBytes(owner: String) async throws -> Int
+
     /// Removes cache entries kept before `cutoff`; returns how many went.
     func removeCacheEntries(before cutoff: Date) async throws -> Int
 
@@ -308,11 +312,14 @@ public struct NewJob: Sendable {
     public var fingerprint: String?
     public var batch: BatchAttributes?
     public var expiresAt: Date?
+    /// The bytes of upload the job keeps (its sources), counted in its owner's storage.
+    public var inputBytes: Int
 
     public init(
         id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
-        batch: BatchAttributes? = nil, expiresAt: Date? = nil
+        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0
     ) {
+        self.inputBytes = inputBytes
         self.batch = batch
         self.expiresAt = expiresAt
         self.id = id

@@ -138,6 +138,7 @@ extension SQLJobStore {
                         .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
                         status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
                         SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
+                        SQLValue(outcome.attempt),
                     ]
                 )
             }
@@ -158,7 +159,8 @@ extension SQLJobStore {
                     prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
                     model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12
                     FROM (VALUES \(rows)) AS v
-                    WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ? RETURNING items.id, items.idx
+                    WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ?
+                    AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx
                     """, slice.flatMap { decided[$0]!.values } + [.text(owner)])
                 {
                     let id = try row.int64("id")
@@ -281,7 +283,8 @@ extension SQLJobStore {
     /// One outcome in the `VALUES` of ``record(_:owner:now:)``, typed so PostgreSQL need not guess.
     static let outcomeRow = """
         (CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), \
-        CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER))
+        CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER), \
+        CAST(? AS INTEGER))
         """
 
     /// What a transaction needs to know of a locked job.

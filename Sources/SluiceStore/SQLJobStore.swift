@@ -50,7 +50,7 @@ public final class SQLJobStore: JobStore {
             SQLValue(new.fingerprint), SQLValue(new.spec.batchSize), SQLValue(new.spec.maxAttempts), SQLValue(now),
             SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
-            SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars),
+            SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
         ]
         return try await write { tx in
             guard
@@ -58,8 +58,8 @@ public final class SQLJobStore: JobStore {
                     """
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
-                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -258,6 +258,19 @@ public final class SQLJobStore: JobStore {
                 }
             }
             return found
+        }
+    }
+
+    public func storedBytes(owner: String) async throws -> Int {
+        try await read { tx in
+            let row = try tx.row(
+                """
+                SELECT (SELECT COALESCE(SUM(input_bytes), 0) FROM jobs WHERE owner = ?)
+                     + (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE owner = ?)
+                     + (SELECT COALESCE(SUM(upload_parts.bytes), 0) FROM upload_parts JOIN uploads ON uploads.id = upload_parts.upload_id
+                        WHERE uploads.owner = ? AND uploads.status = 'pending') AS total
+                """, [.text(owner), .text(owner), .text(owner)])
+            return try row?.int("total") ?? 0
         }
     }
 

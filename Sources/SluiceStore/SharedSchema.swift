@@ -181,8 +181,12 @@ extension SharedSchema {
 extension SharedSchema {
     /// Migration `010_tenant_safety`: what safety between users needs of the schema.
     ///
-    /// Cache entries expire, so the housekeeper finds old ones by age.
+    /// Cache entries expire, so the housekeeper finds old ones by age. Jobs remember how many
+    /// bytes of upload they keep, so a user's storage can be summed for their quota; uploads in
+    /// progress are found by owner.
     public static let tenantSafety = [
-        "CREATE INDEX result_cache_created ON result_cache (created_at)"
+        "CREATE INDEX result_cache_created ON result_cache (created_at)",
+        "ALTER TABLE jobs ADD COLUMN input_bytes BIGINT NOT NULL DEFAULT 0 CHECK (input_bytes >= 0)",
+        "CREATE INDEX uploads_by_owner ON uploads (owner, status)",
     ]
 }

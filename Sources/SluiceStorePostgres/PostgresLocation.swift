@@ -22,6 +22,9 @@ public struct PostgresLocation: Sendable, Equatable {
     public var password: String?
     public var database: String
     public var sslMode: SSLMode
+    /// Authorities to check the server's certificate against, on top of the system's, read from
+    /// the PEM file `sslrootcert` names (libpq's parameter): for a company CA's certificate.
+    public var trustRoots: [NIOSSLCertificate]
 
     /// Whether a `--database` value names PostgreSQL rather than a SQLite file.
     public static func isPostgresURL(_ value: String) -> Bool {
@@ -36,7 +39,11 @@ public struct PostgresLocation: Sendable, Equatable {
         guard let user = components.user, !user.isEmpty else { throw LocationError("the URL names no user") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw LocationError("the URL names no database") }
-        var mode = SSLMode.prefer
+        // Off this machine the default checks the certificate: a database password and every
+        // user's data go over that connection, and `prefer` takes any certificate (or none)
+        // from whoever answers. On loopback nobody is in between.
+        var mode: SSLMode = Self.isLoopback(host) ? .prefer : .verifyFull
+        var trustRoots: [NIOSSLCertificate] = []
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -45,7 +52,14 @@ public struct PostgresLocation: Sendable, Equatable {
                     throw LocationError("sslmode must be one of \(modes)")
                 }
                 mode = parsed
-            default: throw LocationError("unknown URL parameter \(item.name) (only sslmode is read)")
+            case "sslrootcert":
+                guard let file = item.value, !file.isEmpty else { throw LocationError("sslrootcert must name a PEM file") }
+                do {
+                    trustRoots = try NIOSSLCertificate.fromPEMFile(file)
+                } catch {
+                    throw LocationError("sslrootcert: cannot read PEM certificates from \(file): \(error)")
+                }
+            default: throw LocationError("unknown URL parameter \(item.name) (only sslmode and sslrootcert are read)")
             }
         }
         self.host = host
@@ -54,6 +68,15 @@ public struct PostgresLocation: Sendable, Equatable {
         password = components.password.map { $0.removingPercentEncoding ?? $0 }
         self.database = database.removingPercentEncoding ?? database
         sslMode = mode
+        self.trustRoots = trustRoots
+    }
+
+    /// `localhost`, 127.x.x.x, `::1` or a Unix socket folder: where no network lies in between.
+    static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name == "::1" || name.hasPrefix("/") { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     /// The URL with its password hidden, for logs and messages.
@@ -69,7 +92,10 @@ public struct PostgresLocation: Sendable, Equatable {
             var unchecked = TLSConfiguration.makeClientConfiguration()
             unchecked.certificateVerification = .none
             tls = sslMode == .prefer ? .prefer(unchecked) : .require(unchecked)
-        case .verifyFull: tls = .require(.makeClientConfiguration())
+        case .verifyFull:
+            var checked = TLSConfiguration.makeClientConfiguration()
+            if !trustRoots.isEmpty { checked.additionalTrustRoots = [.certificates(trustRoots)] }
+            tls = .require(checked)
         }
         return PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)

@@ -54,6 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "A name besides localhost and loopback addresses that requests may address this server by while --auth is off (repeatable).")
     var allowedHosts: [String] = []
 
+    @Option(
+        name: .customLong("max-stored-gb-per-user"),
+        help: "What one user may keep on the server (jobs' uploads, files, uploads in progress), in GiB.")
+    var maxStoredGBPerUser = 10.0
+
     @Option(name: .customLong("session-hours"), help: "How long a web page sign-in lasts, in hours.")
     var sessionHours = 12.0
 
@@ -90,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let auth, AuthMode(rawValue: auth) == nil { throw ValidationError("--auth must be required or off") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxUploadMB > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+        guard maxStoredGBPerUser > 0 else { throw ValidationError("--max-stored-gb-per-user must be positive") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (off) or positive") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
@@ -124,6 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
             headTimeoutSeconds: headerTimeout, maxUploadsPerKey: maxUploadsPerKey,
             tls: tlsCert.flatMap { cert in tlsKey.map { TLSFiles(certificateChain: cert, privateKey: $0) } })
         configured.allowedHosts = allowedHosts
+        configured.maxStoredBytesPerUser = Int(maxStoredGBPerUser * Double(1 << 30))
+        configured.metricsToken = ProcessInfo.processInfo.environment["SLUICE_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let serverConfiguration = configured
         do {
             try serverConfiguration.validate()

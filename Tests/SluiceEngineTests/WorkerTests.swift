@@ -222,13 +222,16 @@ extension WorkerTests {
     @Test func aWorkerStartingOnThisMachineTakesBackADeadPredecessorsItemsAtOnce() async throws {
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 10, spec: ["template": "{{text}}", "batch_size": 10])
-        let host = ProcessInfo.processInfo.hostName
+        let host = WorkerIdentity.thisMachine
         // A process id that exists on no machine (above the kernel's pid_max).
         let dead = WorkerIdentity(host: host, pid: 9_999_999).description + ":1"
         let elsewhere = WorkerIdentity(host: "another-host", pid: 9_999_999).description + ":1"
+        // Same host name, another container: its pids are not this namespace's to judge.
+        let container = WorkerIdentity(host: ProcessInfo.processInfo.hostName + "/other-ns", pid: 9_999_999).description + ":1"
         let mine = try #require(try await harness.store.claim(owner: dead, limit: 6, leaseDuration: 3_600, now: Date()))
-        let theirs = try #require(try await harness.store.claim(owner: elsewhere, limit: 4, leaseDuration: 3_600, now: Date()))
-        #expect(mine.items.count == 6 && theirs.items.count == 4)
+        let theirs = try #require(try await harness.store.claim(owner: elsewhere, limit: 2, leaseDuration: 3_600, now: Date()))
+        let beside = try #require(try await harness.store.claim(owner: container, limit: 2, leaseDuration: 3_600, now: Date()))
+        #expect(mine.items.count == 6 && theirs.items.count == 2 && beside.items.count == 2)
         var configuration = EngineHarness.configuration()
         configuration.workerID = WorkerIdentity(host: host, pid: ProcessInfo.processInfo.processIdentifier).description + ":2"
         let worker = Worker(store: harness.store, providers: ProviderRegistry([BuiltinProvider()]), configuration: configuration)
@@ -237,7 +240,8 @@ extension WorkerTests {
         }
         #expect(progressed.counts == JobCounts(total: 10, running: 4, succeeded: 6), "another machine's leases wait for expiry")
         let items = try await harness.items(job.id)
-        #expect(items.filter { $0.leaseOwner == elsewhere }.count == 4)
+        #expect(items.filter { $0.leaseOwner == elsewhere }.count == 2 && items.filter { $0.leaseOwner == container }.count == 2)
+        #expect(WorkerIdentity.thisMachine.hasPrefix(ProcessInfo.processInfo.hostName + "/"))
         #expect(items.filter { $0.status == .succeeded }.allSatisfy { $0.attempts == 2 }, "the dead worker's attempt stays counted")
     }
 

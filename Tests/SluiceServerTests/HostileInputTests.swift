@@ -223,4 +223,30 @@ import Testing
             #expect(received > 0)
         }
     }
+
+    @Test func metricsNeedTheirTokenWhenOneIsSet() async throws {
+        try await ServerHarness.with(workers: false, adjust: { $0.metricsToken = "metrics-secret" }) { server in
+            let open = try await server.get("/metrics")
+            #expect(open.status == 401 && open.errorCode == "invalid_metrics_token")
+            #expect(try await server.get("/metrics", key: "wrong").status == 401)
+            let scraped = try await server.get("/metrics", key: "metrics-secret")
+            #expect(scraped.status == 200 && scraped.text.contains("sluice_queue_depth"))
+        }
+    }
+
+    @Test func aUserPastTheirStorageQuotaIsRefusedAndOthersAreNot() async throws {
+        try await ServerHarness.with(workers: false, adjust: { $0.maxStoredBytesPerUser = 1_000 }) { server in
+            let first = try await server.submit("text\n" + String(repeating: "a", count: 600) + "\n")
+            #expect(first.status == 202)
+            let second = try await server.submit("text\n" + String(repeating: "b", count: 600) + "\n")
+            #expect(second.status == 413 && second.errorCode == "storage_quota_exceeded", "\(second.text)")
+            #expect(try await server.store.storedBytes(owner: "local") > 600)
+            // Deleting the job makes room again.
+            let id = try #require(first.json["id"]?.stringValue)
+            _ = try await server.waitFor(id) { $0["status"] == "queued" }
+            _ = try await server.post("/v1/jobs/\(id)/cancel")
+            #expect(try await server.call(.DELETE, "/v1/jobs/\(id)").status == 200)
+            #expect(try await server.submit("text\nsmall\n").status == 202)
+        }
+    }
 }

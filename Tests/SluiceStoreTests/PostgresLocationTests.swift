@@ -14,8 +14,12 @@ import Testing
         #expect(!location.redacted.contains("p@ss"), "the password never reaches a log")
         let defaults = try PostgresLocation(url: "postgresql://sluice@db/jobs")
         #expect(defaults.port == 5432)
-        #expect(defaults.sslMode == .prefer)
+        #expect(defaults.sslMode == .verifyFull, "off this machine the certificate is checked unless the URL says otherwise")
         #expect(defaults.password == nil)
+        for local in ["localhost", "127.0.0.1", "[::1]"] {
+            #expect(try PostgresLocation(url: "postgres://sluice@\(local)/jobs").sslMode == .prefer, "\(local)")
+        }
+        #expect(try PostgresLocation(url: "postgres://sluice@127.evil.example/jobs").sslMode == .verifyFull)
     }
 
     @Test(arguments: [
@@ -25,6 +29,7 @@ import Testing
         ("postgres://sluice@db.internal", "no database"),
         ("postgres://sluice@db.internal/jobs?sslmode=allow", "sslmode must be one of disable, prefer, require, verify-full"),
         ("postgres://sluice@db.internal/jobs?connect_timeout=5", "unknown URL parameter connect_timeout"),
+        ("postgres://sluice@db.internal/jobs?sslrootcert=/nonexistent.pem", "sslrootcert: cannot read PEM certificates"),
     ])
     func refusesBadURLsSayingWhy(url: String, message: String) {
         #expect(throws: LocationError.self) { _ = try PostgresLocation(url: url) }

@@ -27,6 +27,21 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.available)
+    func anOutcomeOfAnEarlierAttemptIsNotRecorded(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        _ = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        let item = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0)?.items.first)
+        #expect(item.attempts == 1)
+        var stale = ItemOutcome(itemID: item.id, result: .succeeded("late"))
+        stale.attempt = 0
+        #expect(try await store.record([stale], owner: "w", now: t0).ids.isEmpty, "an answer to another attempt is dropped")
+        var current = ItemOutcome(itemID: item.id, result: .succeeded("now"))
+        current.attempt = 1
+        #expect(try await store.record([current], owner: "w", now: t0).ids == [item.id])
+    }
+
+    @Test(arguments: StoreDriver.available)
     func createAppendAndFinishValidation(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
