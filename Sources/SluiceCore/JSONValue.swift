@@ -13,6 +13,16 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
+    /// About how many bytes of text the value holds (see ``JSONObject/textBytes``).
+    public var textBytes: Int {
+        switch self {
+        case .string(let text): text.utf8.count
+        case .array(let values): values.reduce(0) { $0 + $1.textBytes }
+        case .object(let object): object.textBytes
+        default: 8
+        }
+    }
+
     /// The member `key` when this is an object, otherwise `nil`.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
@@ -107,6 +117,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
                 members.append((key, newValue))
             }
         }
+    }
+
+    /// About how many bytes of text the object holds (keys and string values; 8 for any other
+    /// scalar): a cheap measure of a record's weight, not its JSON length.
+    public var textBytes: Int {
+        members.reduce(0) { $0 + $1.key.utf8.count + $1.value.textBytes }
     }
 
     /// A copy with `defaults`' members added where this object has none of that name.

@@ -127,7 +127,7 @@ public struct JobIngestor: Sendable {
                     let pause = try await BlockingWork.heavy.run(owner: job.owner) {
                         reading.read(opened.parser, source: source, batchSize: batchSize)
                     }
-                    if reading.batch.count >= batchSize {
+                    if case .batchFull = pause {
                         try await storeBatch(reading.takeBatch())
                         progress(reading.builder.nextIndex)
                     }
@@ -212,7 +212,14 @@ final class IngestReading: @unchecked Sendable {
     /// known. Once the job is known to fail, it parses on only to report more problems. Works on
     /// local copies of the state, moved out and back: a class's stored properties would cost a
     /// dynamic exclusivity check on every record.
+    /// The most text one batch of items carries: a transaction that writes it holds the
+    /// database's writer (SQLite has one for every user) while it runs, so a batch of 10,000
+    /// large records — a message batch's 6 KB requests — made every other user's upload wait
+    /// behind a 60 MB insert.
+    static let maxBatchBytes = 4 << 20
+
     func read(_ parser: any RecordParser, source: JobSource, batchSize: Int) -> Pause {
+        var bytes = 0
         var batch = self.batch
         var builder = self.builder
         var problems = self.problems
@@ -231,7 +238,11 @@ final class IngestReading: @unchecked Sendable {
                 switch step {
                 case .record(let record):
                     switch builder.item(from: record) {
-                    case .success(let item): if problems.isEmpty { batch.append(item) }
+                    case .success(let item):
+                        if problems.isEmpty {
+                            bytes += item.input.textBytes
+                            batch.append(item)
+                        }
                     case .failure(let problem): note(problem)
                     }
                 case .problem(let problem): note(problem)
@@ -239,7 +250,7 @@ final class IngestReading: @unchecked Sendable {
                     if problems.isEmpty { batch.append(builder.failedDocument(message, name: source.displayName)) }
                 }
                 if problems.count >= Job.maximumErrors { return .enoughProblems }
-                if batch.count >= batchSize { return .batchFull }
+                if batch.count >= batchSize || bytes >= Self.maxBatchBytes { return .batchFull }
             }
         } catch {
             note(error)
