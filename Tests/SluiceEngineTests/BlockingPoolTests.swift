@@ -4,6 +4,13 @@ import Synchronization
 import Testing
 
 @Suite struct BlockingPoolTests {
+    /// Heavy work runs below the threads that answer requests.
+    @Test func itsThreadsRunAtTheNicenessAsked() async throws {
+        let pool = BlockingPool(threads: 1, perOwner: 1, niceness: 7)
+        let nice = try await pool.run { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        #expect(nice == 7)
+    }
+
     /// One owner's work waits for its share while another owner's runs at once.
     @Test func oneOwnersWorkNeverTakesEveryThread() async throws {
         let pool = BlockingPool(threads: 2, perOwner: 1)
