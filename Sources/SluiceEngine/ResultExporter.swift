@@ -43,18 +43,28 @@ public struct ResultExporter: Sendable {
     /// Writes every item to a new `.xlsx` file at `url`, with the CSV's columns; numbers and
     /// truth values stay typed, nested values are JSON text. Streamed page by page. Text is
     /// neutralised as in CSV unless `raw`: a workbook's cells are values, but a user who edits
-    /// one (or saves the sheet as CSV) gets the formula back.
-    public func exportWorkbook(jobID: String, to url: URL, raw: Bool = false) async throws {
+    /// one (or saves the sheet as CSV) gets the formula back. Building the rows and zipping the
+    /// file is CPU work of seconds for a large job: it runs on the heavy-work pool in `owner`'s
+    /// share, never on the threads that answer requests.
+    public func exportWorkbook(jobID: String, to url: URL, raw: Bool = false, owner: String = "") async throws {
         var columns = ResultFormatter.CSVColumns()
         try await forEachPage(jobID: jobID) { items in
             for item in items { columns.add(item) }
         }
-        let writer = try XLSXWriter()
-        try writer.addRow(columns.names.map { .text(raw ? $0 : ResultFormatter.neutralised($0)) })
-        try await forEachPage(jobID: jobID) { items in
-            for item in items { try writer.addRow(ResultFormatter.cells(item, columns: columns).map { Self.cell($0, raw: raw) }) }
+        let header = columns.names.map { XLSXCell.text(raw ? $0 : ResultFormatter.neutralised($0)) }
+        let writer = try await BlockingWork.heavy.run(owner: owner) {
+            let writer = WorkbookInProgress(try XLSXWriter())
+            try writer.writer.addRow(header)
+            return writer
         }
-        try writer.finish(to: url)
+        try await forEachPage(jobID: jobID) { [columns] items in
+            try await BlockingWork.heavy.run(owner: owner) {
+                for item in items {
+                    try writer.writer.addRow(ResultFormatter.cells(item, columns: columns).map { Self.cell($0, raw: raw) })
+                }
+            }
+        }
+        try await BlockingWork.heavy.run(owner: owner) { try writer.writer.finish(to: url) }
     }
 
     static func cell(_ value: JSONValue, raw: Bool) -> XLSXCell {
@@ -77,4 +87,11 @@ public struct ResultExporter: Sendable {
             after = last.index
         }
     }
+}
+
+/// A workbook being written, handed between the export and the pool thread writing a page of
+/// it; only one of them uses it at a time.
+final class WorkbookInProgress: @unchecked Sendable {
+    let writer: XLSXWriter
+    init(_ writer: XLSXWriter) { self.writer = writer }
 }

@@ -21,10 +21,16 @@ enum BatchOutput {
         return nil
     }
 
-    /// The file's size in bytes: it is written to be measured, since it is never stored.
+    /// The file's size in bytes. The file is never stored, so it is written once to be measured,
+    /// and the size kept under the file's etag: asking for a file's metadata again (an SDK polls
+    /// it) reads one row, not every item. A batch retried ends at another time, so another etag.
     static func size(job: Job, kind: Kind, store: any JobStore) async throws -> Int {
+        let name = kind == .output ? "output" : "errors"
+        let etag = etag(job: job, kind: kind)
+        if job.status.isFinal, let known = try await store.outputSize(jobID: job.id, kind: name, etag: etag) { return known }
         var bytes = 0
         try await write(job: job, kind: kind, store: store) { bytes += $0.count }
+        if job.status.isFinal { try await store.setOutputSize(jobID: job.id, kind: name, etag: etag, bytes: bytes) }
         return bytes
     }
 

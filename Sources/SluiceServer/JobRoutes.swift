@@ -159,7 +159,7 @@ struct JobRoutes {
         if format == .xlsx {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(job.id)-\(UUID().uuidString).xlsx")
             do {
-                try await exporter.exportWorkbook(jobID: job.id, to: file, raw: raw)
+                try await exporter.exportWorkbook(jobID: job.id, to: file, raw: raw, owner: job.owner)
             } catch {
                 try? FileManager.default.removeItem(at: file)
                 throw error

@@ -119,6 +119,13 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// their uploads in progress — what their storage quota counts.
     func storedBytes(owner: String) async throws -> Int
 
+    /// The size of a job's generated file (`kind`: "output", "errors") measured at `etag`;
+    /// `nil` when it was not measured at that etag.
+    func outputSize(jobID: String, kind: String, etag: String) async throws -> Int?
+
+    /// Keeps the size of a job's generated file as measured at `etag`.
+    func setOutputSize(jobID: String, kind: String, etag: String, bytes: Int) async throws
+
     /// Removes cache entries kept before `cutoff`; returns how many went.
     func removeCacheEntries(before cutoff: Date) async throws -> Int
 

@@ -274,6 +274,25 @@ public final class SQLJobStore: JobStore {
         }
     }
 
+    public func outputSize(jobID: String, kind: String, etag: String) async throws -> Int? {
+        try await read { tx in
+            try tx.row(
+                "SELECT bytes FROM output_sizes WHERE job_id = ? AND kind = ? AND etag = ?", [.text(jobID), .text(kind), .text(etag)]
+            )?.int("bytes")
+        }
+    }
+
+    public func setOutputSize(jobID: String, kind: String, etag: String, bytes: Int) async throws {
+        try await write(wakes: false) { tx in
+            // A job deleted meanwhile has nothing to keep a size for.
+            _ = try tx.execute(
+                """
+                INSERT INTO output_sizes (job_id, kind, etag, bytes) SELECT id, ?, ?, ? FROM jobs WHERE id = ?
+                ON CONFLICT (job_id, kind) DO UPDATE SET etag = excluded.etag, bytes = excluded.bytes
+                """, [.text(kind), .text(etag), SQLValue(bytes), .text(jobID)])
+        }
+    }
+
     public func removeCacheEntries(before cutoff: Date) async throws -> Int {
         try await write(wakes: false) { tx in try tx.execute("DELETE FROM result_cache WHERE created_at < ?", [SQLValue(cutoff)]) }
     }

@@ -183,8 +183,19 @@ extension SharedSchema {
     ///
     /// Cache entries expire, so the housekeeper finds old ones by age. Jobs remember how many
     /// bytes of upload they keep, so a user's storage can be summed for their quota; uploads in
-    /// progress are found by owner.
+    /// progress are found by owner. `output_sizes` keeps the byte size of a batch's output and
+    /// error files once measured (they are written from the items on each read, and a file's
+    /// metadata once rendered the whole file to count it), under the etag they were measured at.
     public static let tenantSafety = [
+        """
+        CREATE TABLE output_sizes (
+            job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            etag TEXT NOT NULL,
+            bytes BIGINT NOT NULL CHECK (bytes >= 0),
+            PRIMARY KEY (job_id, kind)
+        )
+        """,
         "CREATE INDEX result_cache_created ON result_cache (created_at)",
         "ALTER TABLE jobs ADD COLUMN input_bytes BIGINT NOT NULL DEFAULT 0 CHECK (input_bytes >= 0)",
         "CREATE INDEX uploads_by_owner ON uploads (owner, status)",

@@ -42,6 +42,21 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.available)
+    func aGeneratedFilesSizeIsKeptUnderItsEtag(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        #expect(try await store.outputSize(jobID: job.id, kind: "output", etag: "e1") == nil)
+        try await store.setOutputSize(jobID: job.id, kind: "output", etag: "e1", bytes: 1_234)
+        #expect(try await store.outputSize(jobID: job.id, kind: "output", etag: "e1") == 1_234)
+        #expect(try await store.outputSize(jobID: job.id, kind: "output", etag: "e2") == nil, "measured at another ending")
+        try await store.setOutputSize(jobID: job.id, kind: "output", etag: "e2", bytes: 99)
+        #expect(try await store.outputSize(jobID: job.id, kind: "output", etag: "e2") == 99)
+        try await store.setOutputSize(jobID: "job_gone", kind: "output", etag: "e1", bytes: 1)
+        #expect(try await store.outputSize(jobID: "job_gone", kind: "output", etag: "e1") == nil)
+    }
+
+    @Test(arguments: StoreDriver.available)
     func createAppendAndFinishValidation(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
