@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import SluiceCore
 import SluiceEngine
 import SluicePresets
 import SluiceStorage
@@ -21,9 +22,11 @@ public enum SluiceServer {
     ///   - onRunning: Hears the port actually bound (useful with port 0).
     ///   - storage: Where uploads are kept (default: the configuration's upload folder on disk).
     ///   - metrics: What `/metrics` shows; without it `/metrics` answers 404.
+    ///   - clock: What the server's own services (ingest, webhooks, housekeeping) measure leases
+    ///     and expiry by: `sluice serve` gives the database's (``DatabaseClock``).
     public static func application(
         configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: (any FileStorage)? = nil,
-        services: [any Service] = [], logger: Logger, metrics: ServerMetrics? = nil,
+        services: [any Service] = [], clock: any SluiceClock = SystemClock(), logger: Logger, metrics: ServerMetrics? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
@@ -31,7 +34,8 @@ public enum SluiceServer {
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
         let engineMetrics = metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none
         let ingest = IngestService(
-            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, logger: logger, metrics: engineMetrics)
+            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, clock: clock, logger: logger,
+            metrics: engineMetrics)
         let api = SluiceAPI(
             store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
             uploads: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
@@ -40,10 +44,10 @@ public enum SluiceServer {
         let housekeeping: [any Service] = [
             WebhookDispatcher(
                 store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger,
-                metrics: engineMetrics),
+                metrics: engineMetrics, clock: clock),
             Housekeeper(
                 store: store, storage: storage, logger: logger, metrics: engineMetrics,
-                cacheMaxAge: resolver.configuration.cache.maxAgeSeconds),
+                cacheMaxAge: resolver.configuration.cache.maxAgeSeconds, clock: clock),
         ]
 
         let router = Router(context: SluiceRequestContext.self)

@@ -115,6 +115,10 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// `notBefore`; keys with none are absent.
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
 
+    /// The database server's clock: what every process's leases are measured against (see
+    /// `DatabaseClock`).
+    func databaseTime() async throws -> Date
+
     /// The bytes `owner` keeps on the server: their jobs' uploads, their files and the parts of
     /// their uploads in progress — what their storage quota counts.
     func storedBytes(owner: String) async throws -> Int

@@ -136,6 +136,9 @@ public protocol SQLDatabase: Sendable {
     /// The SQL for the largest of `expressions` (`GREATEST(…)`, or SQLite's many-argument `MAX(…)`).
     func greatest(_ expressions: [String]) -> String
 
+    /// The SQL for the database server's clock as seconds since 1970 (a `DOUBLE PRECISION`).
+    var clockExpression: String { get }
+
     /// The names of migrations this process knows that the database has not applied.
     func pendingMigrations() async throws -> [String]
 }

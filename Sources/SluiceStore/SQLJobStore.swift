@@ -261,6 +261,16 @@ public final class SQLJobStore: JobStore {
         }
     }
 
+    public func databaseTime() async throws -> Date {
+        let expression = database.clockExpression
+        return try await read { tx in
+            guard let row = try tx.row("SELECT CAST(\(expression) AS DOUBLE PRECISION) AS now", []) else {
+                throw StoreError.corrupt("the database did not tell its time")
+            }
+            return try row.date("now")
+        }
+    }
+
     public func storedBytes(owner: String) async throws -> Int {
         try await read { tx in
             let row = try tx.row(

@@ -89,6 +89,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     public var lockClause: String { "FOR UPDATE" }
 
+    /// The server's clock now, not at the transaction's start.
+    public var clockExpression: String { "EXTRACT(EPOCH FROM clock_timestamp())" }
+
     public func skipLocked(_ alias: String) -> String { "FOR UPDATE OF \(alias) SKIP LOCKED" }
 
     public func greatest(_ expressions: [String]) -> String { "GREATEST(\(expressions.joined(separator: ", ")))" }

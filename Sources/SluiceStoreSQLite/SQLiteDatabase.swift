@@ -37,6 +37,9 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public var lockClause: String { "" }
 
+    /// Julian days to seconds since 1970, to the millisecond (`'now'` is the machine's clock).
+    public var clockExpression: String { "(julianday('now') - 2440587.5) * 86400.0" }
+
     public func skipLocked(_ alias: String) -> String { "" }
 
     public func greatest(_ expressions: [String]) -> String { "MAX(\(expressions.joined(separator: ", ")))" }

@@ -144,11 +144,12 @@ struct ServeCommand: AsyncParsableCommand {
             try await EngineServices.run(
                 store: store, sharesLimits: databaseOption.sharesLimits, configuration: configuration, concurrency: concurrency,
                 logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory)
-            ) { engine in
+            ) { engine, clock in
                 let auth = serverConfiguration.auth
                 let workers = !noWorkers
                 let app = try SluiceServer.application(
-                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage, services: workers ? engine : [],
+                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage,
+                    services: workers ? engine : engine.filter { $0 is DatabaseClock }, clock: clock,
                     logger: logger, metrics: ServerMetrics(registry: registry),
                     onRunning: { port in
                         logger.notice(

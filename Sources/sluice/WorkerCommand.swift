@@ -37,7 +37,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 // Workers are run to be several: on SQLite too, they share the providers' limits.
                 store: store, sharesLimits: true, configuration: configuration, concurrency: concurrency, logger: logger
             ) {
-                services in
+                services, _ in
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
                         services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
@@ -86,22 +86,27 @@ enum EngineServices {
     /// Runs `body` with the services, then shuts the HTTP client down, whether `body` throws or not.
     /// `sharesLimits`: take calls' start times from the providers' schedule in the database (see
     /// ``PaceStore``), as every process on a PostgreSQL database must.
+    ///
+    /// Every service measures time by the database's clock (``DatabaseClock``), measured once
+    /// before any claim and kept up while they run; `body` is given it for its own services.
     static func run(
         store: SQLJobStore, sharesLimits: Bool, configuration: SluiceConfiguration, concurrency: Int, logger: Logger,
-        metrics: EngineMetrics = .none, _ body: ([any Service]) async throws -> Void
+        metrics: EngineMetrics = .none, _ body: ([any Service], any SluiceClock) async throws -> Void
     ) async throws {
+        let clock = DatabaseClock(store: store, logger: logger)
+        try await clock.synchronize()
         let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
         let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
         let engine = EngineConfiguration(concurrency: concurrency, sharedPace: sharesLimits ? store : nil)
         let services: [any Service] = [
             Worker(
                 store: store, providers: try ProviderCatalog.registry(for: configuration, http: http), configuration: engine,
-                logger: logger,
-                metrics: metrics),
-            Reaper(store: store, interval: engine.reaperInterval, logger: logger, metrics: metrics),
+                clock: clock, logger: logger, metrics: metrics),
+            Reaper(store: store, interval: engine.reaperInterval, clock: clock, logger: logger, metrics: metrics),
+            clock,
         ]
         do {
-            try await body(services)
+            try await body(services, clock)
             try await http.shutdown()
         } catch {
             try? await http.shutdown()

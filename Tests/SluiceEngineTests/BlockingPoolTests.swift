@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import SluiceEngine
+import SluiceTestSupport
 import Synchronization
 import Testing
 
@@ -33,5 +35,18 @@ import Testing
         try await second
         let secondRan = secondStarted.load(ordering: .sequentiallyConsistent)
         #expect(secondRan)
+    }
+}
+
+@Suite struct DatabaseClockTests {
+    /// The database's clock is read right (seconds since 1970, on both drivers): on this machine
+    /// it is this process's clock, so the measured offset is a round trip's error at most.
+    @Test(arguments: StoreDriver.available)
+    func theDatabasesClockIsReadAndAppliedAsAnOffset(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let clock = DatabaseClock(store: fixture.store, logger: Logger(label: "test"))
+        try await clock.synchronize()
+        #expect(abs(clock.offsetSeconds) < 5, "\(clock.offsetSeconds)")
+        #expect(abs(clock.now().timeIntervalSince(try await fixture.store.databaseTime())) < 5)
     }
 }
