@@ -80,8 +80,12 @@ def preview(port, secret, path):
 
 
 def peak_rss_mb(process):
-    status = open(f"/proc/{process.pid}/status").read()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    """The server's peak RSS so far, or NaN once it has died (the answer says how)."""
+    try:
+        status = open(f"/proc/{process.pid}/status").read()
+        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        return float("nan")
 
 
 def call(port, method, path, body=None, headers=None, secret=None, timeout=600):
@@ -141,6 +145,8 @@ def bombs():
         try:
             answer = action(port, secret)
             time.sleep(1)
+            if process.poll() is not None:
+                answer = f"the server died (exit {process.returncode}) after: {answer}"[:80]
             print(f"{name:<46} {answer:<80} {peak_rss_mb(process):>11.0f}", flush=True)
         finally:
             process.terminate()

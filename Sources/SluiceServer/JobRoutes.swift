@@ -5,6 +5,7 @@ import NIOCore
 import NIOFileSystem
 import SluiceCore
 import SluiceEngine
+import SluiceStorage
 import SluiceStore
 
 /// The native API under `/v1/jobs`.
@@ -170,14 +171,14 @@ struct JobRoutes {
                     // Read on NIO's file system thread pool, not the cooperative pool.
                     let path = FilePath(file.path)
                     do {
-                        try await FileSystem.shared.withFileHandle(forReadingAt: path) { handle in
+                        try await RequestFiles.fileSystem.withFileHandle(forReadingAt: path) { handle in
                             for try await chunk in handle.readChunks(chunkLength: .kibibytes(256)) { try await writer.write(chunk) }
                         }
                     } catch {
-                        _ = try? await FileSystem.shared.removeItem(at: path)
+                        _ = try? await RequestFiles.fileSystem.removeItem(at: path)
                         throw error
                     }
-                    _ = try? await FileSystem.shared.removeItem(at: path)
+                    _ = try? await RequestFiles.fileSystem.removeItem(at: path)
                     try await writer.finish(nil)
                 })
         }

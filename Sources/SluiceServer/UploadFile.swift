@@ -1,6 +1,7 @@
 import Crypto
 import NIOCore
 import NIOFileSystem
+import SluiceStorage
 
 /// A file being written from an upload: counts bytes against the limit as they arrive, and
 /// appears under its name only once it is complete and on disk (`fsync`) — it is created
@@ -32,7 +33,7 @@ final class UploadFile {
         self.path = path
         self.limit = limit
         hasher = digesting ? SHA256() : nil
-        handle = try await FileSystem.shared.openFile(
+        handle = try await RequestFiles.fileSystem.openFile(
             forWritingAt: FilePath(path), options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite, .groupRead]))
         writer = handle.bufferedWriter(capacity: .kibibytes(256))
     }

@@ -73,7 +73,7 @@ public struct LocalFileStorage: FileStorage {
     /// Read through NIO's file system, on its thread pool rather than the cooperative pool.
     public func read(_ location: String, range: Range<Int>?, _ consume: (ByteBuffer) async throws -> Void) async throws {
         do {
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(location)) { handle in
+            try await RequestFiles.fileSystem.withFileHandle(forReadingAt: FilePath(location)) { handle in
                 let chunks =
                     range.map { handle.readChunks(in: Int64($0.lowerBound)..<Int64($0.upperBound), chunkLength: .kibibytes(256)) }
                     ?? handle.readChunks(chunkLength: .kibibytes(256))

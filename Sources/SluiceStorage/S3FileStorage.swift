@@ -63,7 +63,7 @@ public final class S3FileStorage: FileStorage {
         let key = key(name)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            return try await RequestFiles.fileSystem.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 var parts = handle.readChunks(chunkLength: .bytes(Int64(Self.partSize))).makeAsyncIterator()
                 let first = try await parts.next() ?? ByteBuffer()
                 if first.readableBytes < Self.partSize {
@@ -130,7 +130,8 @@ public final class S3FileStorage: FileStorage {
     public func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T {
         let path = spoolDirectory + "/download-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(path), options: .newFile(replaceExisting: false)) { handle in
+        try await RequestFiles.fileSystem.withFileHandle(forWritingAt: FilePath(path), options: .newFile(replaceExisting: false)) {
+            handle in
             try await handle.withBufferedWriter { writer in
                 try await read(location) { chunk in _ = try await writer.write(contentsOf: chunk) }
             }
