@@ -17,7 +17,10 @@ public final class BlockingPool: Sendable {
     public let perOwner: Int
     let niceness: Int32
     private let pool: NIOThreadPool
-    private let owners = Mutex<[String: CallPermits]>([:])
+    /// Each owner with work waiting or running: its share, and how many pieces use it. An owner
+    /// leaves the table with its last piece, so owners the work names (users, a webhook's host)
+    /// never pile up.
+    private let owners = Mutex<[String: (permits: CallPermits, pieces: Int)]>([:])
 
     /// - Parameter niceness: How much lower than the rest of the process its threads run
     ///   (Linux's per-thread nice, 0–19): work that takes seconds yields the processor to the
@@ -30,6 +33,9 @@ public final class BlockingPool: Sendable {
         pool.start()
     }
 
+    /// Owners with work waiting or running now.
+    var ownersInUse: Int { owners.withLock { $0.count } }
+
     /// Linux's `gettid(2)`, which Glibc declares only for `_GNU_SOURCE`: found at run time.
     typealias ThreadID = @convention(c) () -> pid_t
     static let threadID: ThreadID? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gettid").map { unsafeBitCast($0, to: ThreadID.self) }
@@ -38,10 +44,17 @@ public final class BlockingPool: Sendable {
     /// of work running; throws `CancellationError` if the task is cancelled while it waits.
     public func run<T: Sendable>(owner: String = "", _ body: @escaping @Sendable () throws -> T) async throws -> T {
         let permits = owners.withLock { owners in
-            if let permits = owners[owner] { return permits }
-            let permits = CallPermits(perOwner)
-            owners[owner] = permits
-            return permits
+            var entry = owners[owner] ?? (CallPermits(perOwner), 0)
+            entry.pieces += 1
+            owners[owner] = entry
+            return entry.permits
+        }
+        defer {
+            owners.withLock { owners in
+                guard var entry = owners[owner] else { return }
+                entry.pieces -= 1
+                owners[owner] = entry.pieces == 0 ? nil : entry
+            }
         }
         guard await permits.acquire() else { throw CancellationError() }
         defer { permits.release() }

@@ -21,10 +21,8 @@ public final class CSVRecordParser: RecordParser {
     var fields: [String] = []
     var scratch: [UInt8] = []
 
-    /// The most one record may hold (its fields' bytes together) and how many fields it may
-    /// have: a 40 MB file of one endless record once took 1.1 GB, since a record is held whole.
-    /// Past either, the parse stops with the record's line: what follows cannot be trusted.
-    public static let maxRecordBytes = 16 << 20
+    /// How many fields a record may have. Past it, or past ``RecordLimit/bytes``, the parse
+    /// stops with the record's line: what follows cannot be trusted.
     public static let maxFields = 10_000
 
     static let quote = UInt8(ascii: "\"")
@@ -95,7 +93,7 @@ public final class CSVRecordParser: RecordParser {
         func tooLarge() -> InputProblem {
             InputProblem(
                 line: rowLine,
-                message: "the record is longer than \(Self.maxRecordBytes >> 20) MiB, the limit of one record (is a quote left open?)")
+                message: "the record is longer than \(RecordLimit.bytes >> 20) MiB, the limit of one record (is a quote left open?)")
         }
 
         func finishField() {
@@ -130,7 +128,7 @@ public final class CSVRecordParser: RecordParser {
                 }
             }
             sawByte = true
-            if rowBytes + scratch.count > Self.maxRecordBytes { throw tooLarge() }
+            if rowBytes + scratch.count > RecordLimit.bytes { throw tooLarge() }
             if fields.count > Self.maxFields {
                 throw InputProblem(line: rowLine, message: "the record has more than \(Self.maxFields) fields, the limit of one record")
             }

@@ -50,8 +50,8 @@ public final class DocumentRecordParser: RecordParser {
     /// A text file's contents for a document parser: UTF-8, within the size a document may have.
     public static func readText(path: String) throws(PDFTextExtractor.Failure) -> String {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= TextRecordParser.maximumDocumentBytes else {
-            throw PDFTextExtractor.Failure(message: "is larger than \(TextRecordParser.maximumDocumentBytes >> 20) MiB")
+        guard size <= RecordLimit.bytes else {
+            throw PDFTextExtractor.Failure(message: "is larger than \(RecordLimit.bytes >> 20) MiB")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw PDFTextExtractor.Failure(message: "cannot be read") }
         guard let text = String(validating: data, as: UTF8.self) else { throw PDFTextExtractor.Failure(message: "is not UTF-8 text") }

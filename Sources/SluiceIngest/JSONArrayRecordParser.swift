@@ -21,9 +21,6 @@ public final class JSONArrayRecordParser: RecordParser {
         case done
     }
 
-    /// A record bigger than this is refused rather than held in memory.
-    public static let maximumRecordBytes = 16 * 1024 * 1024
-
     public init(reader: ByteReader, recordsMember: String?) {
         scanner = JSONScanner(reader: reader)
         self.recordsMember = recordsMember
@@ -61,7 +58,7 @@ public final class JSONArrayRecordParser: RecordParser {
                 }
                 phase = .elements(first: false, inObject: inObject)
                 recordNumber += 1
-                let (value, line) = try scanner.parseValue(limit: Self.maximumRecordBytes)
+                let (value, line) = try scanner.parseValue(limit: RecordLimit.bytes)
                 guard case .object(let fields) = value else {
                     let article = "aeiou".contains(value.typeName.first!) ? "an" : "a"
                     return .problem(
@@ -120,7 +117,7 @@ public final class JSONArrayRecordParser: RecordParser {
                 phase = .elements(first: true, inObject: true)
                 return
             }
-            _ = try scanner.parseValue(limit: Self.maximumRecordBytes)
+            _ = try scanner.parseValue(limit: RecordLimit.bytes)
         }
     }
 }

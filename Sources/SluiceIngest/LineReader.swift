@@ -5,7 +5,7 @@ final class LineReader {
     var line: [UInt8] = []
     let maximumLength: Int
 
-    init(reader: ByteReader, maximumLength: Int = 16 * 1024 * 1024) {
+    init(reader: ByteReader, maximumLength: Int = RecordLimit.bytes) {
         self.reader = reader
         self.maximumLength = maximumLength
     }

@@ -14,7 +14,7 @@ public struct PDFTextExtractor: Sendable {
 
     public init(
         executable: String? = PDFTextExtractor.locate(), timeoutSeconds: Double = 120,
-        maximumBytes: Int = TextRecordParser.maximumDocumentBytes
+        maximumBytes: Int = RecordLimit.bytes
     ) {
         self.executable = executable
         self.timeoutSeconds = timeoutSeconds

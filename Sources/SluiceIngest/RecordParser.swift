@@ -23,6 +23,13 @@ public enum IngestStep: Sendable, Equatable {
 
 /// A streaming reader of one file's records. `next()` returns `nil` at the end and throws
 /// when the file cannot be read any further (an unclosed quote, broken JSON structure).
+/// The most one record may hold, in every format: a CSV record, a JSON array's element, a JSON
+/// Lines line, a text or PDF document. A record is held whole while it becomes an item, so an
+/// endless one (a 40 MB file of one record once took 1.1 GB) is refused with its line instead.
+public enum RecordLimit {
+    public static let bytes = 16 << 20
+}
+
 public protocol RecordParser: AnyObject {
     func next() throws(InputProblem) -> IngestStep?
     /// The column names, for formats with a header row; checked against the template once,

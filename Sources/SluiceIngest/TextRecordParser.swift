@@ -9,9 +9,6 @@ public final class TextRecordParser: RecordParser {
     var finished = false
     var sawText = false
 
-    /// The largest document taken as a single item.
-    public static let maximumDocumentBytes = 16 * 1024 * 1024
-
     public init(reader: ByteReader, mode: InputOptions.TextMode) {
         lines = LineReader(reader: reader)
         self.mode = mode
@@ -31,8 +28,8 @@ public final class TextRecordParser: RecordParser {
             if badLine == nil, String(validating: lines.line, as: UTF8.self) == nil { badLine = lines.lineNumber }
             if !text.isEmpty { text.append(0x0A) }
             text.append(contentsOf: lines.line)
-            if text.count > Self.maximumDocumentBytes {
-                throw InputProblem(line: firstLine, message: "a text record larger than \(Self.maximumDocumentBytes / (1024 * 1024)) MiB")
+            if text.count > RecordLimit.bytes {
+                throw InputProblem(line: firstLine, message: "a text record larger than \(RecordLimit.bytes / (1024 * 1024)) MiB")
             }
         }
         if firstLine == 0 {

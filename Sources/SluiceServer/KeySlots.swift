@@ -44,10 +44,25 @@ final class KeySlots: Sendable {
     }
 }
 
-/// One request's hold on its key's slot, given back by ``release()`` when it is done.
-struct KeySlot: Sendable {
-    fileprivate let slots: KeySlots
-    fileprivate let keyID: String
+/// One request's hold on its key's slot, given back by ``release()`` when it is done — or, at
+/// the latest, when the hold itself goes: an event stream's response whose body never ran
+/// (the client left before it started) drops its hold without a `release()`, and a slot lost
+/// that way would be lost to its key until the process restarts.
+final class KeySlot: Sendable {
+    private let slots: KeySlots
+    private let keyID: String
+    private let released = Atomic<Bool>(false)
 
-    func release() { slots.give(back: keyID) }
+    fileprivate init(slots: KeySlots, keyID: String) {
+        self.slots = slots
+        self.keyID = keyID
+    }
+
+    /// Gives the slot back; later calls do nothing.
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        slots.give(back: keyID)
+    }
+
+    deinit { release() }
 }

@@ -31,8 +31,8 @@ struct OperationsRoutes {
                 throw APIError(.notFound, code: "not_found", "this server was started without a metrics registry")
             }
             if let token {
-                let presented = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
-                guard BrowserSession.constantTimeEqual(presented, token) else {
+                let presented = (try? AuthMiddleware.presentedKey(request)) ?? nil
+                guard BrowserSession.constantTimeEqual(presented ?? "", token) else {
                     throw APIError(
                         .unauthorized, code: "invalid_metrics_token", "/metrics needs Authorization: Bearer <the metrics token>",
                         headers: [.wwwAuthenticate: "Bearer"])

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// How `sluice serve` listens, authenticates and limits.
 public struct ServerConfiguration: Sendable {
@@ -71,7 +72,7 @@ public struct ServerConfiguration: Sendable {
         self.maxUploadsPerKey = maxUploadsPerKey
         self.host = host
         self.port = port
-        self.auth = auth ?? (Self.isLoopback(host) ? .off : .required)
+        self.auth = auth ?? (Loopback.contains(host) ? .off : .required)
         self.uploadDirectory = uploadDirectory
         self.maxUploadBytes = maxUploadBytes
         self.requestsPerMinute = requestsPerMinute
@@ -88,7 +89,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Refuses a server that would be open to the network.
     public func validate() throws(ServerConfigurationError) {
-        if auth == .off, !Self.isLoopback(host) {
+        if auth == .off, !Loopback.contains(host) {
             throw ServerConfigurationError(
                 message: "refusing to serve \(host) with --auth off: only a loopback address may run without API keys")
         }
@@ -104,22 +105,6 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// Whether `host` (a name, or an address with or without IPv6 brackets) is this machine's
-    /// loopback: `localhost`, an address of 127.0.0.0/8 written as four decimal octets, or `::1`.
-    /// Decided on the address's value, so `127.example.com` is not loopback.
-    public static func isLoopback(_ host: String) -> Bool {
-        var name = host.lowercased()
-        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
-        if name == "localhost" || name == "localhost." { return true }
-        var v4 = in_addr()
-        if name.split(separator: ".", omittingEmptySubsequences: false).count == 4, inet_pton(AF_INET, name, &v4) == 1 {
-            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
-        }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, name, &v6) == 1 else { return false }
-        return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
-    }
-
     /// Whether a request naming `authority` (its `Host`, perhaps with a port) may be served
     /// while auth is off: a loopback name or address, or one of ``allowedHosts``.
     public func acceptsHost(_ authority: String) -> Bool {
@@ -129,7 +114,7 @@ public struct ServerConfiguration: Sendable {
         } else if let colon = host.lastIndex(of: ":") {
             host = host[..<colon]
         }
-        return Self.isLoopback(String(host)) || allowedHosts.contains { $0.caseInsensitiveCompare(host) == .orderedSame }
+        return Loopback.contains(String(host)) || allowedHosts.contains { $0.caseInsensitiveCompare(host) == .orderedSame }
     }
 }
 

@@ -88,13 +88,15 @@ struct SluiceAPI: Sendable {
     }
 
     /// Admits an upload before any of its body is read: `413` for a body declared over the
-    /// limit or a user with no room left, `429` when the caller's key has its most uploads in progress. The slot taken must
-    /// be released when the upload is done with.
-    func admitUpload(_ request: Request, caller: Principal) async throws -> KeySlot {
+    /// limit or a user with no room left, `429` when the caller's key has its most uploads in
+    /// progress. The slot taken must be released when the upload is done with.
+    /// `kept`: the upload is kept (a job, a file, a part), so the user's storage quota must have
+    /// room for it; a preview is read and thrown away, and needs none.
+    func admitUpload(_ request: Request, caller: Principal, kept: Bool = true) async throws -> KeySlot {
         let limit = configuration.maxUploadBytes
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit { throw APIError.tooLarge(limit: limit) }
-        try await ensureRoom(for: caller, bytes: declared ?? 0)
+        if kept { try await ensureRoom(for: caller, bytes: declared ?? 0) }
         return try uploads.take(for: caller.keyID)
     }
 

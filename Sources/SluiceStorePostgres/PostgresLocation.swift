@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import PostgresNIO
+import SluiceCore
 
 /// A `postgres://` URL read into what a client needs: host, port, credentials, database and
 /// how to use TLS (`sslmode`, as libpq spells it).
@@ -71,12 +72,9 @@ public struct PostgresLocation: Sendable, Equatable {
         self.trustRoots = trustRoots
     }
 
-    /// `localhost`, 127.x.x.x, `::1` or a Unix socket folder: where no network lies in between.
+    /// A loopback name or address, or a Unix socket folder: where no network lies in between.
     static func isLoopback(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if name == "localhost" || name == "::1" || name.hasPrefix("/") { return true }
-        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        host.hasPrefix("/") || Loopback.contains(host)
     }
 
     /// The URL with its password hidden, for logs and messages.

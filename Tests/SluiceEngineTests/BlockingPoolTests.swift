@@ -1,9 +1,10 @@
 import Foundation
 import Logging
-import SluiceEngine
 import SluiceTestSupport
 import Synchronization
 import Testing
+
+@testable import SluiceEngine
 
 @Suite struct BlockingPoolTests {
     /// Heavy work runs below the threads that answer requests.
@@ -35,6 +36,7 @@ import Testing
         try await second
         let secondRan = secondStarted.load(ordering: .sequentiallyConsistent)
         #expect(secondRan)
+        #expect(pool.ownersInUse == 0, "an owner leaves the table with its last piece of work")
     }
 }
 

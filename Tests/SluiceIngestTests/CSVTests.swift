@@ -8,11 +8,11 @@ import Testing
     @Test func aRecordPastItsSizeOrFieldLimitStopsTheParseAtItsLine() {
         // Read in 64 KiB chunks only: a byte at a time, 16 MiB would take minutes.
         func parsed(_ text: String) -> ParseResult { ParseResult.of(Array(text.utf8), format: .csv, chunkSizes: [64 * 1024]) }
-        let endless = parsed("text\nok\n" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 1) + "\n")
+        let endless = parsed("text\nok\n" + String(repeating: "a", count: RecordLimit.bytes + 1) + "\n")
         #expect(
             endless.fatal?.line == 3 && endless.fatal?.message.contains("longer than 16 MiB") == true,
             "\(String(describing: endless.fatal))")
-        let open = parsed("text\n\"" + String(repeating: "b", count: CSVRecordParser.maxRecordBytes + (1 << 20)))
+        let open = parsed("text\n\"" + String(repeating: "b", count: RecordLimit.bytes + (1 << 20)))
         #expect(open.fatal?.line == 2 && open.fatal?.message.contains("longer than 16 MiB") == true, "\(String(describing: open.fatal))")
         let wide = parsed("a\n" + String(repeating: ",", count: CSVRecordParser.maxFields + 1) + "\n")
         #expect(wide.fatal?.line == 2 && wide.fatal?.message.contains("more than 10000 fields") == true)

@@ -46,10 +46,10 @@ import Testing
 
     @Test func loopbackIsDecidedByTheAddressNotAPrefix() {
         for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "LOCALHOST"] {
-            #expect(ServerConfiguration.isLoopback(host), "\(host)")
+            #expect(Loopback.contains(host), "\(host)")
         }
         for host in ["127.evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "0.0.0.0", "10.0.0.1", "::2", "127.1"] {
-            #expect(!ServerConfiguration.isLoopback(host), "\(host)")
+            #expect(!Loopback.contains(host), "\(host)")
         }
         var configuration = ServerConfiguration(uploadDirectory: "/tmp")
         configuration.allowedHosts = ["sluice.lan"]
@@ -78,7 +78,7 @@ import Testing
 
     @Test func aCSVRecordPastItsLimitFailsTheJobNamingItsLine() async throws {
         try await ServerHarness.with(workers: false) { server in
-            let csv = "text\nshort\n\"" + String(repeating: "a", count: CSVRecordParser.maxRecordBytes + 10) + "\"\nafter\n"
+            let csv = "text\nshort\n\"" + String(repeating: "a", count: RecordLimit.bytes + 10) + "\"\nafter\n"
             let reply = try await server.submit(csv)
             let id = try #require(reply.json["id"]?.stringValue, "\(reply.text)")
             let job = try await server.waitFor(id) { ServerHarness.isFinal($0) }
@@ -242,6 +242,13 @@ import Testing
             let second = try await server.submit("text\n" + String(repeating: "b", count: 600) + "\n")
             #expect(second.status == 413 && second.errorCode == "storage_quota_exceeded", "\(second.text)")
             #expect(try await server.store.storedBytes(owner: "local") > 600)
+            // A preview keeps nothing, so a full quota does not stop it.
+            var browser = Browser(server)
+            _ = try await browser.get("/jobs/new")
+            let preview = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify")],
+                files: [("in.csv", "text\n" + String(repeating: "c", count: 600) + "\n")])
+            #expect(preview.status == 200, "\(preview.text)")
             // Deleting the job makes room again.
             let id = try #require(first.json["id"]?.stringValue)
             _ = try await server.waitFor(id) { $0["status"] == "queued" }

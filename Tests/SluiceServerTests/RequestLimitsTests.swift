@@ -14,6 +14,22 @@ import Testing
         #expect(limiter.admit("k", now: 1) == nil)
     }
 
+    @Test func aKeysSlotIsGivenBackOnceWhetherReleasedOrDropped() throws {
+        let slots = KeySlots(perKey: 1, what: "event streams", code: "too_many_streams")
+        _ = try slots.take(for: "k")
+        #expect(slots.inProgress == 0, "a hold dropped unreleased (a response whose body never ran) gives its slot back")
+        do {
+            let slot = try slots.take(for: "k")
+            #expect(throws: APIError.self) { try slots.take(for: "k") }
+            slot.release()
+            slot.release()
+        }
+        #expect(slots.inProgress == 0, "released twice and dropped: given back once")
+        let held = try slots.take(for: "k")
+        #expect(slots.inProgress == 1)
+        held.release()
+    }
+
     @Test func knownPathsAnswerWithTheirMethods() {
         let paths = RoutePaths()
         paths.add(.get, "/v1/jobs/:id")

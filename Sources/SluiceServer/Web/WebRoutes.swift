@@ -60,7 +60,7 @@ struct WebRoutes {
     /// `POST /jobs/preview`: the first rows and the first prompt, as a fragment for the script
     /// (`?fragment=1`) or as the form again with the preview under it.
     func preview(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
-        let slot = try await api.admitUpload(request, caller: caller)
+        let slot = try await api.admitUpload(request, caller: caller, kept: false)
         defer { slot.release() }
         // Received into a folder of its own, read, and removed before answering: nothing is kept.
         let folder = "preview-" + UUID().uuidString.lowercased()
