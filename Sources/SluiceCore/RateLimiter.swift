@@ -125,6 +125,8 @@ public struct RateLimiter: Sendable {
     public private(set) var estimateEpoch = 0
     /// The reply estimate and prompt scale the current epoch began with.
     var epochEstimate: (reply: Double?, scale: Double) = (nil, 1)
+    /// The prompt estimate of the latest booking: what the next call is expected to send.
+    var lastPromptTokens = 0.0
     /// Calls started and not yet completed, and what each is now expected to cost in tokens.
     var callsInFlight = 0
     var lastCallEstimate = 0.0
@@ -155,6 +157,7 @@ public struct RateLimiter: Sendable {
     /// `maxReplyTokens` (`nil`: the request sets no limit). The permit says when it may start.
     public mutating func reserve(promptTokens: Double, maxReplyTokens: Double?, now: Date) -> Permit {
         let tokens = expectedTokens(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens)
+        lastPromptTokens = promptTokens
         var start = max(now, blockedUntil ?? now)
         var onCredit = false
         if burstsAllowed, let held = credit, start < held.until {
@@ -192,6 +195,20 @@ public struct RateLimiter: Sendable {
     public func expectedTokens(promptTokens: Double, maxReplyTokens: Double?) -> Double {
         let reply = min(maxReplyTokens ?? .infinity, expectedReplyTokens ?? maxReplyTokens ?? tuning.defaultReplyTokens)
         return promptTokens * promptScale + reply
+    }
+
+    /// About how many calls could start in the `seconds` after `now`: the credit that may be
+    /// spent at once, then the current pace (the slower of requests and tokens, at what a call is
+    /// expected to cost). `nil` while no limit is known: the limiter does not hold calls back.
+    /// A worker claims no more than this ahead of its calls, so that what it holds starts soon
+    /// and another user's items are claimed a second later, not after a queue.
+    public func startsWithin(seconds: Double, now: Date) -> Double? {
+        guard requestRate != nil || tokenRate != nil else { return nil }
+        let perCall = expectedTokens(promptTokens: lastPromptTokens, maxReplyTokens: nil)
+        let rate = min(requestRate ?? .infinity, tokenRate.map { $0 / max(perCall, 1) } ?? .infinity)
+        let open = max(0, seconds - max(0, (blockedUntil ?? now).timeIntervalSince(now)))
+        let onCredit = hasCredit(now: now) && (blockedUntil ?? now) <= now ? (credit?.calls ?? 0) : 0
+        return onCredit + rate * open
     }
 
     /// Whether a call booked as `permit` should cancel and book again now: it would start at once

@@ -27,41 +27,73 @@ struct ItemRunner: Sendable {
         case notStarted
     }
 
-    /// One call for `items`: a single item with its group's history, or several rows packed into
-    /// one request. Items whose identical request has a validated answer in the result cache
-    /// are answered from it first, and only the rest are called. Waits at `gate` for the
-    /// provider's limits, then asks `mayStart` once more — the wait can be long, and a cancel
-    /// or pause in the meantime must win.
+    /// A unit of work ready for its call: what the result cache answered, the items left to
+    /// call, the group history of a lone grouped item, and the cache keys of the items left.
+    struct Prepared: Sendable {
+        var answered: [ItemOutcome] = []
+        var remaining: [Item]
+        var history: [PromptBuilder.Turn] = []
+        var cacheKeys: [Int64: String] = [:]
+    }
+
+    /// Prepares units (each with the provider it calls) for their calls: reads each lone grouped
+    /// item's history, and asks the result cache — in one look-up for every unit, so a claim
+    /// costs one statement, not one per call — which items' identical requests it has answered.
+    /// `nil` for a unit whose history the store could not give: no fault of the item's, it goes
+    /// back unspent. An item whose prompt cannot be built has no key; its call reports why.
+    func prepare(_ units: [(items: [Item], provider: String)], job: Job) async -> [Prepared?] {
+        var prepared: [Prepared?] = []
+        var keys: Set<String> = []
+        for (items, provider) in units {
+            guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else {
+                prepared.append(nil)
+                continue
+            }
+            var unit = Prepared(remaining: items, history: history)
+            if job.spec.cache {
+                let scope = cache.scope(owner: job.owner)
+                for item in items {
+                    guard let request = try? buildRequest([item], job: job, history: history, feedback: false) else { continue }
+                    let key = ResultCacheKey.of(request, provider: provider, scope: scope)
+                    unit.cacheKeys[item.id] = key
+                    keys.insert(key)
+                }
+            }
+            prepared.append(unit)
+        }
+        guard !keys.isEmpty else { return prepared }
+        let hits = await cachedOutputs(Array(keys))
+        guard !hits.isEmpty else { return prepared }
+        return prepared.map { unit in
+            guard var unit else { return nil }
+            unit.answered = unit.remaining.compactMap { item in
+                unit.cacheKeys[item.id].flatMap { hits[$0] }.map {
+                    ItemOutcome(itemID: item.id, result: .succeeded($0.output), model: $0.model, cached: true)
+                }
+            }
+            unit.remaining.removeAll { item in unit.cacheKeys[item.id].map { hits[$0] != nil } ?? false }
+            return unit
+        }
+    }
+
+    /// One call for a prepared unit's remaining items: a single item with its group's history,
+    /// or several rows packed into one request; the cache's answers are returned with its
+    /// outcomes. Waits at `gate` for the provider's limits, then asks `mayStart` once more — the
+    /// wait can be long, and a cancel or pause in the meantime must win.
     ///
     /// `callStarted` is told when the request goes out and after how long calls to this provider
     /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
     func run(
-        _ items: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
+        _ unit: Prepared, job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
-        var cacheKeys: [Int64: String] = [:]
-        var outcomes: [ItemOutcome] = []
-        var remaining = items
-        // Only a lone item can have a group (groups are never packed): its history is read once.
-        // A store that cannot answer is no fault of the item's: it goes back unspent.
-        guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else { return .notStarted }
+        let outcomes = unit.answered
+        let remaining = unit.remaining
+        let cacheKeys = unit.cacheKeys
+        if remaining.isEmpty { return .outcomes(outcomes) }
         let request: ModelRequest
         do {
-            if job.spec.cache {
-                for item in items {
-                    cacheKeys[item.id] = ResultCacheKey.of(
-                        try buildRequest([item], job: job, history: history, feedback: false), provider: provider.name,
-                        scope: cache.scope(owner: job.owner))
-                }
-                let hits = await cachedOutputs(Array(Set(cacheKeys.values)))
-                for item in items {
-                    guard let key = cacheKeys[item.id], let hit = hits[key] else { continue }
-                    outcomes.append(ItemOutcome(itemID: item.id, result: .succeeded(hit.output), model: hit.model, cached: true))
-                }
-                remaining = items.filter { item in cacheKeys[item.id].map { hits[$0] == nil } ?? true }
-                if remaining.isEmpty { return .outcomes(outcomes) }
-            }
-            request = try buildRequest(remaining, job: job, history: remaining.count == 1 ? history : [], feedback: true)
+            request = try buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }

@@ -3,6 +3,7 @@ import Logging
 import SluiceCore
 import SluiceProviders
 import SluiceStore
+import Synchronization
 
 /// The one place in a process where calls to a provider wait their turn: its in-flight cap,
 /// rate limiter and circuit breaker, shared by every job and worker task that calls it.
@@ -24,13 +25,25 @@ actor ProviderGate {
     /// the limits are this process's own. Each call takes a start from it before the limiter
     /// below books it, so all processes together stay under the limits.
     let shared: SharedPace?
+    /// The calls the limiter would let start within ``ClaimBudget/horizon`` (`nil`: it has no
+    /// limit), as of its latest booking or outcome: what the claim loop reads, without waiting
+    /// for this actor.
+    nonisolated let startsAhead: Mutex<Double?>
 
     init(entry: ProviderEntry, clock: any SluiceClock, shared: SharedPace? = nil) {
-        limiter = RateLimiter(limits: entry.limits)
+        let limiter = RateLimiter(limits: entry.limits)
+        self.limiter = limiter
         breaker = CircuitBreaker(configuration: entry.breaker)
         self.clock = clock
         self.shared = shared
         inFlight = entry.limits.maxInFlight.map { CallPermits(max(1, $0)) }
+        startsAhead = Mutex(limiter.startsWithin(seconds: ClaimBudget.horizon, now: clock.now()))
+    }
+
+    /// Publishes the limiter's pace for the claim loop.
+    func publishPace(now: Date) {
+        let ahead = limiter.startsWithin(seconds: ClaimBudget.horizon, now: now)
+        startsAhead.withLock { $0 = ahead }
     }
 
     /// Waits until a call may start; `nil` when the waiting task was cancelled.
@@ -44,6 +57,7 @@ actor ProviderGate {
             }
             if let shared, await !waitForSharedStart(shared, promptTokens: promptTokens, maxReplyTokens: maxReplyTokens) { continue }
             var permit = limiter.reserve(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens, now: now)
+            publishPace(now: now)
             var generation = rebookSignal.generation
             var wakeAt = permit.startAt
             var rebook = false
@@ -138,6 +152,7 @@ actor ProviderGate {
         let now = clock.now()
         let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)
+        publishPace(now: now)
         if !hadCredit && limiter.hasCredit(now: now) || epoch != limiter.estimateEpoch { rebookSignal.wakeAll() }
         let wasOpen = breaker.availableAt(now: now) != nil
         if let healthy {

@@ -16,7 +16,20 @@ enum ResultCacheKey {
             "params": .object(JSONObject(request.params.sorted { $0.key < $1.key })),
             "schema": request.outputSchema?.json ?? .null,
         ]
-        let digest = SHA256.hash(data: Data(JSONWriter.string(canonical).utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        var bytes: [UInt8] = []
+        JSONWriter.write(canonical, to: &bytes)
+        return hex(SHA256.hash(data: bytes))
+    }
+
+    /// Lower-case hex, written byte by byte: `String(format:)` per byte cost more than the hash.
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

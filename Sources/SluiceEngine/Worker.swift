@@ -85,25 +85,39 @@ public final class Worker: Service, Sendable {
         if let stopped { throw stopped }
     }
 
-    /// The claim loop: whenever call slots are free, leases that many calls' worth of items and
+    /// The claim loop: whenever ``ClaimBudget`` says there is room, leases that many calls'
+    /// worth of items — per provider, no more than it can start within about a second — and
     /// starts a task per call. Returns once draining and every started call is recorded — with
     /// the failure that stopped it, if the store can no longer serve.
     func claimUntilDrained() async -> UnrecoverableStoreFailure? {
-        let capacity = configuration.concurrency + configuration.prefetch
         var failures = FailedRounds(loop: "claim", store: store, clock: clock, logger: logger, metrics: metrics)
+        let budget = ClaimBudget(concurrency: configuration.concurrency, prefetch: configuration.prefetch)
+        // Every configured provider has its gate from the start: the first claim is sized by
+        // their limits too.
+        var paces: [String: ProviderGate] = [:]
+        for name in providers.names { paces[name] = await gates.gate(for: name) }
+        let gatesByName = paces
         return await withDiscardingTaskGroup { calls -> UnrecoverableStoreFailure? in
             while !state.isDraining, !Task.isCancelled {
-                // Claim once the prefetched calls are used up (a call slot would soon idle), and
-                // then everything free at once: one claim per `prefetch` finished calls rather
-                // than one per call, with no slot ever waiting for a claim round trip.
-                guard let holding = await held.waitUntilFewer(than: configuration.concurrency + 1), !state.isDraining else { break }
-                let room = capacity - holding
+                let room = await held.wait { [clock] held in
+                    let second = Int64(clock.now().timeIntervalSince1970)
+                    let started = held.startedLastSecond(at: second)
+                    var providers: [String: ClaimBudget.Provider] = [:]
+                    for (name, gate) in gatesByName {
+                        providers[name] = ClaimBudget.Provider(
+                            queued: held.queued[name] ?? 0, startsAhead: gate.startsAhead.withLock { $0 },
+                            startedLastSecond: started[name] ?? 0)
+                    }
+                    return budget.allowance(calls: held.calls, providers: providers)
+                }
+                guard let room, !state.isDraining else { break }
                 // Read before the claim: a change committed while it ran ends the idle wait at once.
                 let quiet = store.commits.generation
                 let batch: ClaimedBatch?
                 do {
                     batch = try await store.claim(
-                        owner: configuration.workerID, limit: room, leaseDuration: configuration.leaseDuration, now: clock.now())
+                        owner: configuration.workerID, limit: room.limit, allowance: room.allowance,
+                        leaseDuration: configuration.leaseDuration, now: clock.now())
                     failures.succeeded()
                 } catch {
                     do {
@@ -118,9 +132,7 @@ public final class Worker: Service, Sendable {
                     await idle(after: quiet)
                     continue
                 }
-                let units = Self.units(of: batch)
-                held.add(batch.items.map(\.id), calls: units.count)
-                await start(units, of: batch.job, in: &calls)
+                await start(Self.units(of: batch), of: batch.job, in: &calls)
             }
             return nil
         }
@@ -154,9 +166,12 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// Starts a task per call; fails at once the calls no configured provider can serve.
+    /// Holds the claimed units and starts a task per call; fails at once the calls no
+    /// configured provider can serve. The result cache is asked once for the whole claim, before
+    /// any call takes a slot: an answered item never waits for one.
     func start(_ units: [[Item]], of job: Job, in calls: inout DiscardingTaskGroup) async {
         if job.spec.provider != JobSpec.routedProvider, providers[job.spec.provider] == nil {
+            held.add(units.flatMap { $0.map(\.id) }, calls: units.count)
             await pause(
                 job.id, reason: "provider '\(job.spec.provider)' is not configured (known: \(providers.names.joined(separator: ", ")))")
             await giveBack(units.flatMap { $0 }, calls: units.count)
@@ -164,36 +179,71 @@ public final class Worker: Service, Sendable {
         }
         // Gates looked up once per provider in the claim, not once per call.
         var gateByName: [String: ProviderGate] = [:]
+        var routed: [(items: [Item], provider: String)] = []
+        var unserved: [[Item]] = []
+        var queued: [String: Int] = [:]
         for unit in units {
             let name = providerName(for: unit, job: job)
             if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
-            guard let name, let entry = providers[name], let gate = gateByName[name] else {
-                let model = ItemRunner.model(of: unit[0], job: job)
-                let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
-                let outcomes = unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
-                calls.addTask { await self.finish(unit, job: job, outcomes: outcomes) }
+            guard let name, providers[name] != nil, gateByName[name] != nil else {
+                unserved.append(unit)
                 continue
             }
-            calls.addTask { await self.call(unit, job: job, provider: entry.provider, gate: gate) }
+            routed.append((unit, name))
+            queued[name, default: 0] += 1
+        }
+        held.add(units.flatMap { $0.map(\.id) }, calls: units.count, queued: queued)
+        for unit in unserved {
+            let model = ItemRunner.model(of: unit[0], job: job)
+            let reason = "no configured provider serves model '\(model)' (known: \(providers.names.joined(separator: ", ")))"
+            let outcomes = unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
+            calls.addTask { await self.finish(unit, job: job, outcomes: outcomes) }
+        }
+        // A lone grouped item reads its group's history in its own task: one read each, which
+        // would hold up the claim loop if made here.
+        let grouped = { (unit: [Item]) in unit.count == 1 && unit[0].groupKey != nil }
+        let ungrouped = routed.filter { !grouped($0.items) }
+        var prepared = Array(zip(ungrouped.map { ($0.items, $0.provider) }, await runner.prepare(ungrouped, job: job)))
+        prepared += routed.filter { grouped($0.items) }.map { (($0.items, $0.provider), nil) }
+        for ((unit, name), ready) in prepared {
+            let entry = providers[name]!
+            let gate = gateByName[name]!
+            calls.addTask {
+                // Only a grouped unit comes here unprepared; `nil` after preparing: no history.
+                var ready = ready
+                if ready == nil { ready = await self.runner.prepare([(unit, name)], job: job)[0] }
+                guard let ready else { return await self.giveBack(unit, unstarted: name) }
+                await self.call(ready, of: unit, job: job, provider: (name, entry.provider), gate: gate)
+            }
         }
     }
 
-    /// One call from slot to record: waits for a slot, makes the call, frees the slot the moment
-    /// the call ends, then hands the outcome to the group commit.
-    func call(_ unit: [Item], job: Job, provider: any ModelProvider, gate: ProviderGate) async {
+    /// One call from slot to record: waits for a slot (unless the cache answered every item),
+    /// makes the call, frees the slot the moment the call ends, then hands the outcome to the
+    /// group commit.
+    func call(
+        _ ready: ItemRunner.Prepared, of unit: [Item], job: Job, provider: (name: String, provider: any ModelProvider),
+        gate: ProviderGate
+    ) async {
         let mayStart: @Sendable () async -> Bool = { [state, control] in
             guard !state.isDraining else { return false }
             return await control.mayStart(jobID: job.id)
         }
-        guard await permits.acquire() else { return await giveBack(unit) }
+        if ready.remaining.isEmpty {
+            guard await mayStart() else { return await giveBack(unit, unstarted: provider.name) }
+            return await finish(unit, job: job, outcomes: ready.answered, unstarted: provider.name)
+        }
+        guard await permits.acquire() else { return await giveBack(unit, unstarted: provider.name) }
         guard await mayStart() else {
             permits.release()
-            return await giveBack(unit)
+            return await giveBack(unit, unstarted: provider.name)
         }
         let watch = CallWatch()
         let result = await runner.run(
-            unit, job: job, provider: provider, gate: gate, mayStart: mayStart,
+            ready, job: job, provider: provider.provider, gate: gate, mayStart: mayStart,
             callStarted: { overdueAfter in
+                watch.started = true
+                self.held.started(provider.name, at: Int64(self.clock.now().timeIntervalSince1970))
                 guard let overdueAfter else { return }
                 watch.id = self.running.start(deadline: self.clock.now().addingTimeInterval(overdueAfter)) {
                     // Overdue, most likely hung: the call goes on, but its slot starts the next item
@@ -209,13 +259,16 @@ public final class Worker: Service, Sendable {
         }
         if !watch.lent { permits.release() }
         let calls = watch.lent ? 0 : 1
+        let unstarted = watch.started ? nil : provider.name
         switch result {
-        case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes, calls: calls)
-        case .unauthorized, .notStarted: await giveBack(unit, calls: calls)
+        case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes, calls: calls, unstarted: unstarted)
+        case .unauthorized, .notStarted: await giveBack(unit, calls: calls, unstarted: unstarted)
         }
     }
 
-    func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome], calls: Int = 1) async {
+    /// Records a call's outcomes and lets go of its items; `unstarted` names the provider it was
+    /// queued for when the request never went out.
+    func finish(_ unit: [Item], job: Job, outcomes: [ItemOutcome], calls: Int = 1, unstarted: String? = nil) async {
         let attempts = Dictionary(unit.map { ($0.id, $0.attempts) }, uniquingKeysWith: { first, _ in first })
         let fenced = outcomes.map { outcome in
             var outcome = outcome
@@ -223,18 +276,18 @@ public final class Worker: Service, Sendable {
             return outcome
         }
         _ = await recorder.record(fenced, jobID: job.id)
-        held.remove(unit.map(\.id), calls: calls)
+        held.remove(unit.map(\.id), calls: calls, unstarted: unstarted)
     }
 
     /// Returns items whose calls never started, without spending their attempts.
-    func giveBack(_ unit: [Item], calls: Int = 1) async {
+    func giveBack(_ unit: [Item], calls: Int = 1, unstarted: String? = nil) async {
         let ids = unit.map(\.id)
         do {
             try await store.release(itemIDs: ids, owner: configuration.workerID, now: clock.now())
         } catch {
             logger.error("releasing items failed", metadata: ["error": "\(error)"])
         }
-        held.remove(ids, calls: calls)
+        held.remove(ids, calls: calls, unstarted: unstarted)
     }
 
     /// Extends every held lease well before it expires, until cancelled.

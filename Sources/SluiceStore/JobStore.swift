@@ -58,7 +58,11 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// Fair: the job is taken from the owner served least recently, then that owner's job
     /// served least recently, so a small job submitted after a huge one runs at once. An item
     /// of a group is claimable only when no earlier item of its group is pending or running.
-    func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch?
+    ///
+    /// `allowance` caps the items taken for a job by the job's provider (see ``ClaimAllowance``):
+    /// a worker whose provider is booked a second ahead claims none of its jobs' items, so they
+    /// stay pending for whoever can start them — or for the next claim, in fair order.
+    func claim(owner: String, limit: Int, allowance: ClaimAllowance, leaseDuration: Double, now: Date) async throws -> ClaimedBatch?
 
     /// Pushes out the lease of those `itemIDs` that `owner` still holds; returns their ids.
     func extendLeases(itemIDs: [Int64], owner: String, until: Date) async throws -> Set<Int64>
@@ -434,6 +438,36 @@ public struct DriverError: Error, Sendable, Equatable, CustomStringConvertible {
 extension JobStore {
     public func resume(jobID: String, now: Date) async throws -> Job {
         try await resume(jobID: jobID, budget: nil, now: now)
+    }
+
+    /// A claim capped only by `limit`.
+    public func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
+        try await claim(owner: owner, limit: limit, allowance: ClaimAllowance(), leaseDuration: leaseDuration, now: now)
+    }
+}
+
+/// How many items one claim may take for a job, by the provider the job calls: what the worker
+/// can start within about a second there. A provider not named is capped only by the claim's
+/// limit; a job whose items are routed by model (or stored before jobs named their provider)
+/// takes at most ``routed``.
+public struct ClaimAllowance: Sendable, Equatable {
+    public var byProvider: [String: Int]
+    public var routed: Int?
+
+    public init(byProvider: [String: Int] = [:], routed: Int? = nil) {
+        self.byProvider = byProvider
+        self.routed = routed
+    }
+
+    /// The cap for a job of `provider` (`nil`: routed), or `nil` for none.
+    public func cap(provider: String?) -> Int? {
+        guard let provider else { return routed }
+        return byProvider[provider]
+    }
+
+    /// Whether any job at all could be claimed under it.
+    public var allowsAny: Bool {
+        byProvider.isEmpty || byProvider.values.contains { $0 > 0 } || (routed ?? 1) > 0
     }
 }
 

@@ -3,8 +3,9 @@ import SluiceCore
 
 /// Claims, leases and outcomes: the operations workers call, each one transaction.
 extension SQLJobStore {
-    public func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
-        guard limit > 0 else { return nil }
+    public func claim(owner: String, limit: Int, allowance: ClaimAllowance, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
+        guard limit > 0, allowance.allowsAny else { return nil }
+        let specs = self.specs
         let lockJob = database.lockClause
         let skipLocked = database.skipLocked("i")
         // A claim that changed nothing wakes nobody: an idle worker waiting for a commit would
@@ -15,7 +16,7 @@ extension SQLJobStore {
             // group is busy, or they wait out a back-off), and then the next job is tried.
             let candidates = try tx.rows(
                 """
-                SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request FROM jobs
+                SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request, jobs.provider FROM jobs
                 LEFT JOIN owners ON owners.owner = jobs.owner
                 WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
@@ -27,6 +28,8 @@ extension SQLJobStore {
             let served = try tx.nextValue(of: "served_order")
             for candidate in candidates {
                 let seq = try candidate.int64("seq")
+                let cap = allowance.cap(provider: try candidate.optionalText("provider"))
+                if let cap, cap <= 0 { continue }
                 // Locks the job, and checks it is still claimable now that it is ours.
                 guard
                     let locked = try tx.row(
@@ -37,7 +40,8 @@ extension SQLJobStore {
                         """, [.int(seq)])
                 else { continue }
                 let itemsPerCall = try candidate.int("items_per_request")
-                var count = min(limit.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
+                let calls = min(limit, cap ?? limit)
+                var count = min(calls.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
                 switch try Self.budgetDecision(locked, requested: count) {
                 case .claim(let allowed): count = allowed
                 case .wait: continue
@@ -66,14 +70,15 @@ extension SQLJobStore {
                     """,
                     [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
                 guard !rows.isEmpty else { continue }
-                let job = try Self.jobs(
-                    tx,
-                    rows: try tx.rows(
+                // The worker reads the job's spec and status, never its error list: not fetched.
+                guard
+                    let jobRow = try tx.row(
                         """
                         UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
                         started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
-                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)]))
-                guard let job = job.first else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
+                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)])
+                else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
+                let job = try StoreRows.job(jobRow, errors: [], specs: specs)
                 try tx.execute(
                     """
                     INSERT INTO owners (owner, served_seq) VALUES (?, ?)

@@ -12,6 +12,8 @@ import SluiceCore
 public final class SQLJobStore: JobStore {
     public let database: any SQLDatabase
     public let commits = WakeSignal()
+    /// The specs of jobs claimed lately, parsed once.
+    let specs = ParsedSpecs()
 
     /// Runs of a transaction that lost a race (deadlock, serialization failure, busy file).
     static let transactionAttempts = 4
@@ -51,6 +53,7 @@ public final class SQLJobStore: JobStore {
             SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
+            SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider),
         ]
         return try await write { tx in
             guard
@@ -58,8 +61,8 @@ public final class SQLJobStore: JobStore {
                     """
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
-                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider
+                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])

@@ -200,4 +200,11 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN input_bytes BIGINT NOT NULL DEFAULT 0 CHECK (input_bytes >= 0)",
         "CREATE INDEX uploads_by_owner ON uploads (owner, status)",
     ]
+
+    /// The provider a job calls (`NULL` when its items route by model), so that a claim can
+    /// pass over jobs whose provider this worker cannot start soon. Each driver fills it in for
+    /// the jobs already stored from their spec's JSON.
+    public static let claimAllowance = [
+        "ALTER TABLE jobs ADD COLUMN provider TEXT"
+    ]
 }

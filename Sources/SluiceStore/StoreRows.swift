@@ -19,12 +19,13 @@ public enum StoreRows {
 
     public static let keyColumns = "id, user_name, is_admin, hash, prefix, created_at, revoked_at"
 
-    public static func job(_ row: SQLRow, errors: [JobErrorEntry]) throws -> Job {
+    public static func job(_ row: SQLRow, errors: [JobErrorEntry], specs: ParsedSpecs? = nil) throws -> Job {
         let id = try row.text("id")
         guard let status = JobStatus(rawValue: try row.text("status")) else { throw StoreError.corrupt("status of job \(id)") }
         var spec: JobSpec
         do {
-            spec = try JobSpec(stored: try JSONParser.parse(try row.text("spec")))
+            let parse = { (text: String) in try JobSpec(stored: try JSONParser.parse(text)) }
+            spec = try specs.map { try $0.spec(id: id, text: try row.text("spec"), parse: parse) } ?? parse(try row.text("spec"))
         } catch {
             throw StoreError.corrupt("spec of job \(id): \(error)")
         }

@@ -172,5 +172,10 @@ enum PostgresMigrations {
         Migration(name: "008_web_sessions_activity", statements: SharedSchema.webSessionsActivity),
         Migration(name: "009_batch_apis", statements: SharedSchema.batchAPIs),
         Migration(name: "010_tenant_safety", statements: SharedSchema.tenantSafety),
+        Migration(
+            name: "011_claim_allowance",
+            statements: SharedSchema.claimAllowance + [
+                "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> '\(JobSpec.routedProvider)'"
+            ]),
     ]
 }

@@ -245,6 +245,12 @@ enum SQLiteMigrations {
         migrator.registerMigration("010_tenant_safety") { db in
             for statement in SharedSchema.tenantSafety { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("011_claim_allowance") { db in
+            for statement in SharedSchema.claimAllowance { try db.execute(sql: statement) }
+            try db.execute(
+                sql: "UPDATE jobs SET provider = json_extract(spec, '$.provider') WHERE json_extract(spec, '$.provider') <> ?",
+                arguments: [JobSpec.routedProvider])
+        }
         return migrator
     }
 }

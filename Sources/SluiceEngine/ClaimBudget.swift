@@ -1,0 +1,62 @@
+import SluiceStore
+
+/// How much a worker may claim, and for which providers: it holds no more items than it can
+/// start within about a second (``horizon``), so a user who submits while another user's large
+/// job runs is claimed next — in the store's fair order — and called within a second or two,
+/// instead of waiting behind a queue this worker took first.
+///
+/// Per provider, the calls that may wait at its gate are what it can start within the horizon:
+/// for a rate-limited provider its limiter's pace (with any credit spendable at once); for one
+/// without a limit, the calls it started in the last second (so a fast provider gets claims
+/// big enough to amortise their round trip, a slow one little more than its free slots), at
+/// least ``EngineConfiguration/prefetch`` and at most ``mostAhead``. Pure: the worker feeds it
+/// what it holds and what its gates say.
+struct ClaimBudget: Equatable {
+    /// Seconds of starts a worker may hold ahead of its calls.
+    static let horizon = 1.0
+    /// Calls held beyond the call slots for a provider without a limit, however fast it is.
+    static let mostAhead = 256
+
+    /// Call slots in this process.
+    var concurrency: Int
+    /// Calls held beyond the slots for a provider without a limit, before its pace is seen.
+    var prefetch: Int
+
+    /// What one provider looks like to the next claim.
+    struct Provider: Equatable {
+        /// Calls claimed for it that have not gone out.
+        var queued = 0
+        /// Calls it could start within the horizon at its limiter's pace; `nil` when it has no limit.
+        var startsAhead: Double?
+        /// Calls started in the last second (for a provider without a limit).
+        var startedLastSecond = 0
+    }
+
+    /// The next claim's caps, given `calls` held in all (queued, running, or waiting to be
+    /// recorded); `nil` when no claim is worth making now. A claim is made as soon as a call
+    /// slot would idle, or a provider has room for at least a quarter of its prefetch — so a
+    /// fast provider's claims come in batches, not one per finished call.
+    func allowance(calls: Int, providers: [String: Provider]) -> (limit: Int, allowance: ClaimAllowance)? {
+        var byProvider: [String: Int] = [:]
+        var worthClaiming = false
+        var largest = 0
+        for (name, provider) in providers {
+            let room: Int
+            if let ahead = provider.startsAhead {
+                // One call at a time when the provider's pace allows less than one a second.
+                let held = min(Int(ahead.rounded(.up)), concurrency + Self.mostAhead)
+                room = min(max(provider.queued == 0 ? 1 : 0, held - provider.queued), concurrency - calls + prefetch)
+                worthClaiming = worthClaiming || room > 0
+            } else {
+                let ahead = min(Self.mostAhead, max(prefetch, provider.startedLastSecond))
+                room = concurrency + ahead - calls
+                worthClaiming = worthClaiming || room > 0 && (calls < concurrency || room >= max(1, ahead / 4))
+            }
+            byProvider[name] = max(0, room)
+            largest = max(largest, room)
+        }
+        guard worthClaiming, largest > 0 else { return nil }
+        let routed = byProvider.values.min()
+        return (largest, ClaimAllowance(byProvider: byProvider, routed: routed))
+    }
+}
