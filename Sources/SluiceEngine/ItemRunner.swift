@@ -34,6 +34,9 @@ struct ItemRunner: Sendable {
         var remaining: [Item]
         var history: [PromptBuilder.Turn] = []
         var cacheKeys: [Int64: String] = [:]
+        /// A lone item's request, built for its key, when its call sends the same (no feedback
+        /// on an earlier refused reply): built once, not twice.
+        var request: ModelRequest?
     }
 
     /// Prepares units (each with the provider it calls) for their calls: reads each lone grouped
@@ -57,6 +60,7 @@ struct ItemRunner: Sendable {
                     let key = ResultCacheKey.of(request, provider: provider, scope: scope)
                     unit.cacheKeys[item.id] = key
                     keys.insert(key)
+                    if items.count == 1, Self.feedback(from: item) == nil { unit.request = request }
                 }
             }
             prepared.append(unit)
@@ -93,7 +97,7 @@ struct ItemRunner: Sendable {
         if remaining.isEmpty { return .outcomes(outcomes) }
         let request: ModelRequest
         do {
-            request = try buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
+            request = try unit.request ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }

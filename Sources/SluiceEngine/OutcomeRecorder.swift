@@ -8,6 +8,13 @@ import Synchronization
 /// while the previous commit was being written goes in the next transaction (at most
 /// ``EngineConfiguration/commitBatch`` outcomes each).
 ///
+/// Answers for the result cache are not written with the outcomes: each is a row under a random
+/// key, and a commit of a few hundred of them wrote a page of the key's index for nearly every
+/// one — half the engine's time. They are kept here and written ``cacheBatch`` at a time (or
+/// when ``flushCache()`` says they have waited long enough, or at the end), in key order. A
+/// crash loses the unwritten ones: the results are in the items, only a later identical
+/// request pays for its call again.
+///
 /// Why group at all: one transaction per call would put the database on every call's path
 /// (thousands a second with a fast provider); grouped, the batch grows exactly as fast as
 /// outcomes arrive. Why no timed window on top (wait 50 ms for more): an outcome waiting here is
@@ -24,6 +31,10 @@ final class OutcomeRecorder: Sendable {
     struct State {
         var entries: [Entry] = []
         var finished = false
+        /// Answers for the result cache, written in batches of their own (see ``cacheBatch``).
+        var cacheEntries: [String: CachedOutput] = [:]
+        /// The timer asked for the cache entries to be written.
+        var cacheDue = false
         /// The writer loop, waiting for the first outcome.
         var idle: CheckedContinuation<Void, Never>?
     }
@@ -38,6 +49,8 @@ final class OutcomeRecorder: Sendable {
     let logger: Logger
     let metrics: EngineMetrics
     private let state = Mutex(State())
+    /// Cache entries written in one transaction once this many are waiting.
+    static let cacheBatch = 8192
 
     init(
         store: any JobStore, owner: String, clock: any SluiceClock, batch: Int, retryFor: Double, logger: Logger,
@@ -76,10 +89,28 @@ final class OutcomeRecorder: Sendable {
         idle?.resume()
     }
 
+    /// Asks the writer loop to write the cache entries waiting, however few.
+    func flushCache() {
+        let idle = state.withLock { state in
+            state.cacheDue = true
+            defer { state.idle = nil }
+            return state.idle
+        }
+        idle?.resume()
+    }
+
     /// The writer loop: runs until ``finish()`` and everything queued is written.
     func run() async {
         while true {
             await waitForWork()
+            let cache = state.withLock { state -> [String: CachedOutput] in
+                guard state.cacheEntries.count >= Self.cacheBatch || state.cacheDue || state.finished && state.entries.isEmpty
+                else { return [:] }
+                state.cacheDue = false
+                defer { state.cacheEntries = [:] }
+                return state.cacheEntries
+            }
+            await writeCache(cache)
             let (entries, done) = state.withLock { state -> ([Entry], Bool) in
                 guard !state.entries.isEmpty else { return ([], state.finished) }
                 var taken: [Entry] = []
@@ -109,6 +140,7 @@ final class OutcomeRecorder: Sendable {
                 recorded = result.ids
                 failures.succeeded()
                 metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
+                keepForCache(outcomes, recorded: recorded)
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
                 }
@@ -138,11 +170,34 @@ final class OutcomeRecorder: Sendable {
         }
     }
 
-    /// Returns once something is queued or the loop is asked to finish.
+    /// Keeps the validated answers of calls just recorded for the cache (a cached answer, or one
+    /// without a key — a row answered inside a pack — is not kept).
+    func keepForCache(_ outcomes: [ItemOutcome], recorded: Set<Int64>) {
+        var answers: [String: CachedOutput] = [:]
+        for outcome in outcomes where !outcome.cached && recorded.contains(outcome.itemID) {
+            guard case .succeeded(let output) = outcome.result, let key = outcome.cacheKey else { continue }
+            answers[key] = answers[key] ?? CachedOutput(output: output, model: outcome.model)
+        }
+        guard !answers.isEmpty else { return }
+        state.withLock { $0.cacheEntries.merge(answers) { first, _ in first } }
+    }
+
+    /// Writes cache entries; a database that refuses costs later calls, never results, so it is
+    /// logged and they are dropped.
+    func writeCache(_ entries: [String: CachedOutput]) async {
+        guard !entries.isEmpty else { return }
+        do {
+            try await store.storeCachedOutputs(entries, now: clock.now())
+        } catch {
+            logger.error("writing the result cache failed", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
+        }
+    }
+
+    /// Returns once something is queued, the cache is due, or the loop is asked to finish.
     func waitForWork() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
-                if !state.entries.isEmpty || state.finished { return true }
+                if !state.entries.isEmpty || state.finished || state.cacheDue && !state.cacheEntries.isEmpty { return true }
                 state.idle = continuation
                 return false
             }

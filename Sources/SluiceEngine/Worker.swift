@@ -70,6 +70,7 @@ public final class Worker: Service, Sendable {
             await withTaskGroup(of: Void.self) { heartbeat in
                 heartbeat.addTask { await self.keepLeasesAlive() }
                 heartbeat.addTask { await self.lendOverdueSlots() }
+                heartbeat.addTask { await self.flushCachePeriodically() }
                 let stopped = await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
                     let stopped = await self.claimUntilDrained()
@@ -314,6 +315,14 @@ public final class Worker: Service, Sendable {
     func lendOverdueSlots() async {
         while (try? await clock.sleep(seconds: 1)) != nil {
             running.sweep(now: clock.now(), limit: configuration.concurrency)
+        }
+    }
+
+    /// Every few seconds, has the result cache's waiting answers written, however few: a later
+    /// identical request finds them even when this worker has little else to do.
+    func flushCachePeriodically() async {
+        while (try? await clock.sleep(seconds: configuration.cacheFlushInterval)) != nil {
+            recorder.flushCache()
         }
     }
 

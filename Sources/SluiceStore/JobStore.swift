@@ -119,6 +119,10 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// `notBefore`; keys with none are absent.
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
 
+    /// Keeps validated outputs in the result cache by key, stamped `now`, in one transaction;
+    /// a key already kept keeps its first answer.
+    func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws
+
     /// The database server's clock: what every process's leases are measured against (see
     /// `DatabaseClock`).
     func databaseTime() async throws -> Date

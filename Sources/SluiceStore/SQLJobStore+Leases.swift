@@ -151,7 +151,6 @@ extension SQLJobStore {
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
             var activity: [Int64: JobActivity.Sample] = [:]
-            var cacheEntries: [[SQLValue]] = []
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
                 // worker now owns is not matched.
@@ -184,21 +183,9 @@ extension SQLJobStore {
                         activity[seq, default: JobActivity.Sample()].finished += 1
                     }
                     if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
-                    if case .succeeded(let value) = outcome.result, !outcome.cached, let key = outcome.cacheKey {
-                        cacheEntries.append([.text(key), .text(StoreRows.text(value)), SQLValue(outcome.model), SQLValue(now)])
-                    }
                     changes[seq] = change
                     recorded.insert(id)
                 }
-            }
-            // One statement for the commit's answers (each holds the job's lock for a round trip
-            // more); an identical request answered twice at once keeps the first answer.
-            for slice in SQLList.slices(cacheEntries) {
-                try tx.execute(
-                    """
-                    INSERT INTO result_cache (key, output, model, created_at)
-                    VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
-                    """, slice.flatMap { $0 })
             }
             var result = RecordedOutcomes(ids: recorded)
             for (seq, sample) in activity.sorted(by: { $0.key < $1.key }) {

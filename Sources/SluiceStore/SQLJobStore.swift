@@ -244,6 +244,23 @@ public final class SQLJobStore: JobStore {
         }
     }
 
+    public func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws {
+        guard !entries.isEmpty else { return }
+        // Sorted by key: each page of the key's index is visited once, in order.
+        let rows = entries.sorted { $0.key < $1.key }.map { key, entry in
+            [SQLValue.text(key), .text(StoreRows.text(entry.output)), SQLValue(entry.model), SQLValue(now)]
+        }
+        try await write(wakes: false) { tx in
+            for slice in SQLList.slices(rows) {
+                try tx.execute(
+                    """
+                    INSERT INTO result_cache (key, output, model, created_at)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
+                    """, slice.flatMap { $0 })
+            }
+        }
+    }
+
     public func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput] {
         guard !keys.isEmpty else { return [:] }
         return try await read { tx in
