@@ -200,21 +200,30 @@ public final class Worker: Service, Sendable {
             let outcomes = unit.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }
             calls.addTask { await self.finish(unit, job: job, outcomes: outcomes) }
         }
-        // A lone grouped item reads its group's history in its own task: one read each, which
-        // would hold up the claim loop if made here.
+        // Prompts, cache keys and the look-up are the claim's own task's work, not the loop's:
+        // the next claim need not wait for them.
+        calls.addTask { [gateByName] in await self.prepareAndCall(routed, of: job, gates: gateByName) }
+    }
+
+    /// Prepares a claim's units (one cache look-up for all of them) and starts a task per call.
+    /// A lone grouped item reads its group's history in its own task: one read each, which
+    /// would hold up the rest if made in turn here.
+    func prepareAndCall(_ units: [(items: [Item], provider: String)], of job: Job, gates: [String: ProviderGate]) async {
         let grouped = { (unit: [Item]) in unit.count == 1 && unit[0].groupKey != nil }
-        let ungrouped = routed.filter { !grouped($0.items) }
+        let ungrouped = units.filter { !grouped($0.items) }
         var prepared = Array(zip(ungrouped.map { ($0.items, $0.provider) }, await runner.prepare(ungrouped, job: job)))
-        prepared += routed.filter { grouped($0.items) }.map { (($0.items, $0.provider), nil) }
-        for ((unit, name), ready) in prepared {
-            let entry = providers[name]!
-            let gate = gateByName[name]!
-            calls.addTask {
-                // Only a grouped unit comes here unprepared; `nil` after preparing: no history.
-                var ready = ready
-                if ready == nil { ready = await self.runner.prepare([(unit, name)], job: job)[0] }
-                guard let ready else { return await self.giveBack(unit, unstarted: name) }
-                await self.call(ready, of: unit, job: job, provider: (name, entry.provider), gate: gate)
+        prepared += units.filter { grouped($0.items) }.map { (($0.items, $0.provider), nil) }
+        await withDiscardingTaskGroup { calls in
+            for ((unit, name), ready) in prepared {
+                let provider = (name, providers[name]!.provider)
+                let gate = gates[name]!
+                calls.addTask {
+                    // Only a grouped unit comes here unprepared; `nil` after preparing: no history.
+                    var ready = ready
+                    if ready == nil { ready = await self.runner.prepare([(unit, name)], job: job)[0] }
+                    guard let ready else { return await self.giveBack(unit, unstarted: name) }
+                    await self.call(ready, of: unit, job: job, provider: provider, gate: gate)
+                }
             }
         }
     }

@@ -207,4 +207,22 @@ extension SharedSchema {
     public static let claimAllowance = [
         "ALTER TABLE jobs ADD COLUMN provider TEXT"
     ]
+
+    /// The result cache again, for keys of ``ResultCacheKey`` version 2 (earlier entries can
+    /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
+    /// the key's b-tree, written once instead of in a table and an index.
+    public static func resultCacheByKey(rowStorage: String) -> [String] {
+        [
+            "DROP TABLE result_cache",
+            """
+            CREATE TABLE result_cache (
+                key TEXT PRIMARY KEY,
+                output TEXT NOT NULL,
+                model TEXT,
+                created_at DOUBLE PRECISION NOT NULL
+            )\(rowStorage)
+            """,
+            "CREATE INDEX result_cache_created ON result_cache (created_at)",
+        ]
+    }
 }

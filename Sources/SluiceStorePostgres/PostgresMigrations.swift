@@ -174,7 +174,7 @@ enum PostgresMigrations {
         Migration(name: "010_tenant_safety", statements: SharedSchema.tenantSafety),
         Migration(
             name: "011_claim_allowance",
-            statements: SharedSchema.claimAllowance + [
+            statements: SharedSchema.claimAllowance + SharedSchema.resultCacheByKey(rowStorage: "") + [
                 "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> '\(JobSpec.routedProvider)'"
             ]),
     ]

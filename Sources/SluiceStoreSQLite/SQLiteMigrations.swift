@@ -246,7 +246,9 @@ enum SQLiteMigrations {
             for statement in SharedSchema.tenantSafety { try db.execute(sql: statement) }
         }
         migrator.registerMigration("011_claim_allowance") { db in
-            for statement in SharedSchema.claimAllowance { try db.execute(sql: statement) }
+            for statement in SharedSchema.claimAllowance + SharedSchema.resultCacheByKey(rowStorage: " WITHOUT ROWID") {
+                try db.execute(sql: statement)
+            }
             try db.execute(
                 sql: "UPDATE jobs SET provider = json_extract(spec, '$.provider') WHERE json_extract(spec, '$.provider') <> ?",
                 arguments: [JobSpec.routedProvider])
