@@ -97,7 +97,8 @@ struct ItemRunner: Sendable {
         if remaining.isEmpty { return .outcomes(outcomes) }
         let request: ModelRequest
         do {
-            request = try unit.request ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
+            request =
+                try unit.request ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }

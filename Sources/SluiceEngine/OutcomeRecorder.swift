@@ -10,10 +10,11 @@ import Synchronization
 ///
 /// Answers for the result cache are not written with the outcomes: each is a row under a random
 /// key, and a commit of a few hundred of them wrote a page of the key's index for nearly every
-/// one — half the engine's time. They are kept here and written ``cacheBatch`` at a time (or
-/// when ``flushCache()`` says they have waited long enough, or at the end), in key order. A
-/// crash loses the unwritten ones: the results are in the items, only a later identical
-/// request pays for its call again.
+/// one — half the engine's time. They are held here and written with a commit once
+/// ``cacheBatch`` are waiting, when ``flushCache()`` says they have waited long enough, or in the
+/// very commit that finishes a job (so a job seen finished has its answers cached), in key
+/// order. A crash loses the unwritten ones: the results are in the items, only a later
+/// identical request pays for its call again.
 ///
 /// Why group at all: one transaction per call would put the database on every call's path
 /// (thousands a second with a fast provider); grouped, the batch grows exactly as fast as
@@ -103,9 +104,9 @@ final class OutcomeRecorder: Sendable {
     func run() async {
         while true {
             await waitForWork()
+            // Answers held with nothing to record are written on their own.
             let cache = state.withLock { state -> [String: CachedOutput] in
-                guard state.cacheEntries.count >= Self.cacheBatch || state.cacheDue || state.finished && state.entries.isEmpty
-                else { return [:] }
+                guard state.entries.isEmpty, state.cacheDue || state.finished else { return [:] }
                 state.cacheDue = false
                 defer { state.cacheEntries = [:] }
                 return state.cacheEntries
@@ -134,13 +135,16 @@ final class OutcomeRecorder: Sendable {
         // lease check makes a repeat of one that did commit record nothing twice).
         var failures = FailedRounds(loop: "recording results", store: store, clock: clock, logger: logger, metrics: metrics)
         let giveUpAt = clock.now().addingTimeInterval(retryFor)
+        let cache = state.withLock { state in
+            PendingCache(held: state.cacheEntries, flush: state.cacheDue || state.cacheEntries.count >= Self.cacheBatch)
+        }
         while true {
             do {
-                let result = try await store.record(outcomes, owner: owner, now: clock.now())
+                let result = try await store.record(outcomes, owner: owner, now: clock.now(), cache: cache)
                 recorded = result.ids
                 failures.succeeded()
                 metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
-                keepForCache(outcomes, recorded: recorded)
+                hold(result, written: cache.held.keys)
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
                 }
@@ -170,16 +174,20 @@ final class OutcomeRecorder: Sendable {
         }
     }
 
-    /// Keeps the validated answers of calls just recorded for the cache (a cached answer, or one
-    /// without a key — a row answered inside a pack — is not kept).
-    func keepForCache(_ outcomes: [ItemOutcome], recorded: Set<Int64>) {
-        var answers: [String: CachedOutput] = [:]
-        for outcome in outcomes where !outcome.cached && recorded.contains(outcome.itemID) {
-            guard case .succeeded(let output) = outcome.result, let key = outcome.cacheKey else { continue }
-            answers[key] = answers[key] ?? CachedOutput(output: output, model: outcome.model)
+    /// Holds a commit's unwritten cache answers for a later one, or — when the commit wrote the
+    /// answers held (`written`) — lets those go.
+    func hold(_ result: RecordedOutcomes, written: Dictionary<String, CachedOutput>.Keys) {
+        state.withLock { state in
+            if result.cacheWritten {
+                if state.cacheEntries.count == written.count {
+                    state.cacheEntries = [:]
+                } else {
+                    for key in written { state.cacheEntries[key] = nil }
+                }
+                state.cacheDue = false
+            }
+            state.cacheEntries.merge(result.unwrittenCache) { first, _ in first }
         }
-        guard !answers.isEmpty else { return }
-        state.withLock { $0.cacheEntries.merge(answers) { first, _ in first } }
     }
 
     /// Writes cache entries; a database that refuses costs later calls, never results, so it is

@@ -70,7 +70,12 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// Records outcomes of items leased to `owner`, in one transaction. An item whose lease
     /// was lost (expired and reclaimed) is left alone: the newer owner's result wins.
     /// Returns the ids that were recorded, and the jobs these outcomes finished.
-    func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes
+    ///
+    /// Validated answers with a cache key go to the result cache — with `cache`'s held answers —
+    /// in the same transaction when `cache.flush` says so or when a job finishes in it (so a job
+    /// seen finished has its answers in the cache); otherwise they come back in
+    /// ``RecordedOutcomes/unwrittenCache`` for the caller to hold and pass again.
+    func record(_ outcomes: [ItemOutcome], owner: String, now: Date, cache: PendingCache) async throws -> RecordedOutcomes
 
     /// Gives leased items back without an outcome (shutdown, pause, cancel before the call
     /// started). The attempt is refunded, since no model call was made.
@@ -120,7 +125,7 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
 
     /// Keeps validated outputs in the result cache by key, stamped `now`, in one transaction;
-    /// a key already kept keeps its first answer.
+    /// a key already kept keeps its first answer. For answers held while nothing else is recorded.
     func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws
 
     /// The database server's clock: what every process's leases are measured against (see
@@ -358,9 +363,32 @@ public struct RecordedOutcomes: Sendable, Equatable {
     /// one transaction that finalised it.
     public var finishedJobs: [String: JobStatus]
 
-    public init(ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:]) {
+    /// This transaction's answers for the result cache, when it did not write them.
+    public var unwrittenCache: [String: CachedOutput]
+    /// Whether answers held (``PendingCache/held``) were passed and written.
+    public var cacheWritten: Bool
+
+    public init(
+        ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:], unwrittenCache: [String: CachedOutput] = [:],
+        cacheWritten: Bool = false
+    ) {
         self.ids = ids
         self.finishedJobs = finishedJobs
+        self.unwrittenCache = unwrittenCache
+        self.cacheWritten = cacheWritten
+    }
+}
+
+/// Answers for the result cache that a worker holds back to write many at once (each is a row
+/// under a random key; a few hundred per commit wrote a page of the index for nearly each).
+public struct PendingCache: Sendable {
+    public var held: [String: CachedOutput]
+    /// Write them (and this commit's) now, whether or not a job finishes.
+    public var flush: Bool
+
+    public init(held: [String: CachedOutput] = [:], flush: Bool) {
+        self.held = held
+        self.flush = flush
     }
 }
 
@@ -442,6 +470,11 @@ public struct DriverError: Error, Sendable, Equatable, CustomStringConvertible {
 extension JobStore {
     public func resume(jobID: String, now: Date) async throws -> Job {
         try await resume(jobID: jobID, budget: nil, now: now)
+    }
+
+    /// Records outcomes and writes their answers to the result cache at once.
+    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
+        try await record(outcomes, owner: owner, now: now, cache: PendingCache(flush: true))
     }
 
     /// A claim capped only by `limit`.

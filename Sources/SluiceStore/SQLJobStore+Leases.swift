@@ -3,7 +3,8 @@ import SluiceCore
 
 /// Claims, leases and outcomes: the operations workers call, each one transaction.
 extension SQLJobStore {
-    public func claim(owner: String, limit: Int, allowance: ClaimAllowance, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
+    public func claim(owner: String, limit: Int, allowance: ClaimAllowance, leaseDuration: Double, now: Date) async throws -> ClaimedBatch?
+    {
         guard limit > 0, allowance.allowsAny else { return nil }
         let specs = self.specs
         let lockJob = database.lockClause
@@ -112,7 +113,7 @@ extension SQLJobStore {
         }
     }
 
-    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
+    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date, cache: PendingCache) async throws -> RecordedOutcomes {
         guard !outcomes.isEmpty else { return RecordedOutcomes() }
         let lockJob = database.lockClause
         return try await write { tx in
@@ -151,6 +152,7 @@ extension SQLJobStore {
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
             var activity: [Int64: JobActivity.Sample] = [:]
+            var answers: [String: CachedOutput] = [:]
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
                 // worker now owns is not matched.
@@ -183,6 +185,9 @@ extension SQLJobStore {
                         activity[seq, default: JobActivity.Sample()].finished += 1
                     }
                     if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
+                    if case .succeeded(let value) = outcome.result, !outcome.cached, let key = outcome.cacheKey, answers[key] == nil {
+                        answers[key] = CachedOutput(output: value, model: outcome.model)
+                    }
                     changes[seq] = change
                     recorded.insert(id)
                 }
@@ -212,6 +217,12 @@ extension SQLJobStore {
                         "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
                         [.text(pauseReason), .int(seq)])
                 }
+            }
+            if cache.flush || !result.finishedJobs.isEmpty {
+                try Self.insertCacheEntries(tx, cache.held.merging(answers) { held, _ in held }, now: now)
+                result.cacheWritten = !cache.held.isEmpty
+            } else {
+                result.unwrittenCache = answers
             }
             return result
         }

@@ -246,18 +246,21 @@ public final class SQLJobStore: JobStore {
 
     public func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws {
         guard !entries.isEmpty else { return }
-        // Sorted by key: each page of the key's index is visited once, in order.
+        try await write(wakes: false) { tx in try Self.insertCacheEntries(tx, entries, now: now) }
+    }
+
+    /// Inserts answers into the result cache; a key already kept keeps its first answer. Sorted
+    /// by key, so each page of the key's b-tree is visited once, in order.
+    static func insertCacheEntries(_ tx: any SQLTransaction, _ entries: [String: CachedOutput], now: Date) throws {
         let rows = entries.sorted { $0.key < $1.key }.map { key, entry in
             [SQLValue.text(key), .text(StoreRows.text(entry.output)), SQLValue(entry.model), SQLValue(now)]
         }
-        try await write(wakes: false) { tx in
-            for slice in SQLList.slices(rows) {
-                try tx.execute(
-                    """
-                    INSERT INTO result_cache (key, output, model, created_at)
-                    VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
-                    """, slice.flatMap { $0 })
-            }
+        for slice in SQLList.slices(rows) {
+            try tx.execute(
+                """
+                INSERT INTO result_cache (key, output, model, created_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
+                """, slice.flatMap { $0 })
         }
     }
 

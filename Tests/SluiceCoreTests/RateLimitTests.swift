@@ -72,6 +72,26 @@ import Testing
         return starts
     }
 
+    @Test func saysHowManyCallsCouldStartWithinASecond() {
+        #expect(RateLimiter(limits: RateLimits()).startsWithin(seconds: 1, now: t0) == nil, "no limit: nothing holds calls back")
+        #expect(RateLimiter(limits: RateLimits(requestsPerMinute: 600)).startsWithin(seconds: 1, now: t0) == 600 / 60 * 0.99)
+        // Tokens bind when a call costs more of them than requests allow: 6,000 a minute at
+        // 1,000 a call (prompt 744 + the default reply of 256) is one call every ten seconds.
+        var tokens = RateLimiter(limits: RateLimits(requestsPerMinute: 600, tokensPerMinute: 6000))
+        let permit = tokens.reserve(promptTokens: 744, maxReplyTokens: nil, now: t0)
+        tokens.cancel(permit)
+        #expect(abs(tokens.startsWithin(seconds: 1, now: t0)! - 6000 / 60 * 0.99 / 1000) < 1e-9)
+        // Credit from a header is spendable at once; a 429 blocks until its reset.
+        var credit = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        answer(credit.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0), &credit, remaining: 200, resetIn: 30, at: t0)
+        #expect(credit.startsWithin(seconds: 1, now: t0)! > 200)
+        var blocked = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
+        blocked.complete(
+            blocked.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0), outcome: .rateLimited,
+            signal: RateLimitSignal(retryAfter: 5), now: t0)
+        #expect(blocked.startsWithin(seconds: 1, now: t0) == 0)
+    }
+
     @Test func pacesRequestsEvenlyNeverInABurst() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 600))
         let starts = drive(&limiter, seconds: 60)

@@ -219,6 +219,34 @@ extension WorkerTests {
         #expect(held.pending == 95)
     }
 
+    /// At 60 requests a minute a worker can start one call a second: it holds that much ahead
+    /// (plus the call in flight), not its 16 slots and prefetch — so a second user's job,
+    /// submitted while the first user's runs, is claimed next and called within a second or two.
+    @Test func aRateLimitedProviderIsClaimedNoFurtherAheadThanItStartsInASecond() async throws {
+        let harness = try await EngineHarness()
+        let provider = GatedProvider()
+        let big = try await harness.job(count: 100, spec: ["template": "{{text}}", "provider": "gated", "batch_size": 100])
+        let worker = Worker(
+            store: harness.store,
+            providers: ProviderRegistry(entries: [
+                ProviderEntry(provider, limits: RateLimits(requestsPerMinute: 60), breaker: .init(failureThreshold: .max))
+            ]),
+            configuration: EngineHarness.configuration(concurrency: 16))
+        let (held, prompts) = try await harness.withRunning(worker) {
+            await provider.waitForStarts(1)
+            let held = try #require(try await harness.store.job(id: big.id)).counts
+            let small = try await harness.job(count: 2, spec: ["template": "second {{text}}", "provider": "gated"], owner: "bob")
+            await provider.waitForStarts(3)
+            let prompts = provider.prompts
+            try await harness.store.cancel(jobID: big.id, now: Date())
+            try await harness.store.cancel(jobID: small.id, now: Date())
+            provider.open()
+            return (held, prompts)
+        }
+        #expect(held.running <= 2, "one call in flight and at most one more booked, not 16 slots and 4 prefetched: \(held)")
+        #expect(prompts.prefix(3).contains("second item 0"), "the second user's first call is among the first three: \(prompts)")
+    }
+
     @Test func aWorkerStartingOnThisMachineTakesBackADeadPredecessorsItemsAtOnce() async throws {
         let harness = try await EngineHarness()
         let job = try await harness.job(count: 10, spec: ["template": "{{text}}", "batch_size": 10])

@@ -163,6 +163,33 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.available)
+    func aClaimTakesNoMoreForAJobThanItsProvidersAllowance(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let slow = try await Fixtures.queuedJob(
+            in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "provider": "slow", "batch_size": 10]), now: t0)
+        let fast = try await Fixtures.queuedJob(
+            in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "provider": "fast", "batch_size": 10]), owner: "bob",
+            now: t0)
+        let routed = try await Fixtures.queuedJob(
+            in: store, count: 10, spec: Fixtures.spec(["template": "{{text}}", "provider": "auto", "model": "m", "batch_size": 10]),
+            owner: "carol", now: t0)
+        let allowance = ClaimAllowance(byProvider: ["slow": 0, "fast": 3], routed: 2)
+        // The slow provider's job is first in fair order, but its provider can start nothing soon.
+        let first = try #require(try await store.claim(owner: "w", limit: 8, allowance: allowance, leaseDuration: 30, now: t0))
+        #expect(first.job.id == fast.id && first.items.count == 3)
+        let second = try #require(try await store.claim(owner: "w", limit: 8, allowance: allowance, leaseDuration: 30, now: t0))
+        #expect(second.job.id == routed.id && second.items.count == 2, "a routed job takes the routed cap")
+        let unnamed = try #require(
+            try await store.claim(owner: "w", limit: 8, allowance: ClaimAllowance(byProvider: ["fast": 0]), leaseDuration: 30, now: t0))
+        #expect(unnamed.job.id == slow.id && unnamed.items.count == 8, "a provider not named is capped by the limit alone")
+        #expect(
+            try await store.claim(
+                owner: "w", limit: 8, allowance: ClaimAllowance(byProvider: ["slow": 0, "fast": 0], routed: 0), leaseDuration: 30, now: t0)
+                == nil)
+    }
+
+    @Test(arguments: StoreDriver.available)
     func aClaimIsSizedInCallsForAJobThatPacksRows(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store

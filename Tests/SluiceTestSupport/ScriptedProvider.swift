@@ -33,6 +33,7 @@ public final class GatedProvider: ModelProvider, Sendable {
     public let name = "gated"
     struct State {
         var started = 0
+        var prompts: [String] = []
         var startWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -42,6 +43,8 @@ public final class GatedProvider: ModelProvider, Sendable {
     public init() {}
 
     public var started: Int { state.withLock { $0.started } }
+    /// The last message of each call, in the order the calls started.
+    public var prompts: [String] { state.withLock { $0.prompts } }
 
     /// Returns once at least `count` calls have started.
     public func waitForStarts(_ count: Int) async {
@@ -63,6 +66,7 @@ public final class GatedProvider: ModelProvider, Sendable {
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let watchers = state.withLock { state in
             state.started += 1
+            state.prompts.append(request.messages.last?.content ?? "")
             let due = state.startWatchers.filter { $0.count <= state.started }
             state.startWatchers.removeAll { $0.count <= state.started }
             return due

@@ -1,0 +1,42 @@
+import SluiceStore
+import Testing
+
+@testable import SluiceEngine
+
+@Suite struct ClaimBudgetTests {
+    let budget = ClaimBudget(concurrency: 16, prefetch: 4)
+
+    @Test func aRateLimitedProviderIsClaimedOneSecondAhead() throws {
+        // 600 a minute: ten calls a second; three are already waiting to go out.
+        let room = try #require(
+            budget.allowance(calls: 5, providers: ["openai": .init(queued: 3, startsAhead: 9.9)]))
+        #expect(room.allowance.byProvider["openai"] == 7)
+        // Booked a second ahead: nothing more until one goes out.
+        #expect(budget.allowance(calls: 12, providers: ["openai": .init(queued: 10, startsAhead: 9.9)]) == nil)
+    }
+
+    @Test func aProviderSlowerThanOneCallASecondGetsOneAtATime() throws {
+        let idle = try #require(budget.allowance(calls: 0, providers: ["tier1": .init(queued: 0, startsAhead: 0.2)]))
+        #expect(idle.allowance.byProvider["tier1"] == 1)
+        #expect(budget.allowance(calls: 1, providers: ["tier1": .init(queued: 1, startsAhead: 0.2)]) == nil)
+        // Blocked by a 429 (nothing starts within the second): still one, so its job keeps its turn.
+        #expect(budget.allowance(calls: 0, providers: ["tier1": .init(queued: 0, startsAhead: 0)])?.allowance.byProvider["tier1"] == 1)
+    }
+
+    @Test func aProviderWithoutALimitHoldsItsSlotsAndWhatItStartedInTheLastSecond() throws {
+        let cold = try #require(budget.allowance(calls: 0, providers: ["builtin": .init()]))
+        #expect(cold.limit == 20 && cold.allowance.byProvider["builtin"] == 20, "free slots and the prefetch")
+        let fast = try #require(budget.allowance(calls: 16, providers: ["builtin": .init(startedLastSecond: 9000)]))
+        #expect(fast.allowance.byProvider["builtin"] == ClaimBudget.mostAhead, "a fast provider's claims come in batches")
+        // All slots busy and little room: not worth a claim yet.
+        #expect(budget.allowance(calls: 26, providers: ["builtin": .init(startedLastSecond: 12)]) == nil)
+    }
+
+    @Test func routedJobsTakeTheSmallestAllowance() throws {
+        let room = try #require(
+            budget.allowance(calls: 4, providers: ["builtin": .init(), "openai": .init(queued: 2, startsAhead: 5)]))
+        #expect(room.allowance.byProvider == ["builtin": 16, "openai": 3])
+        #expect(room.allowance.routed == 3)
+        #expect(room.limit == 16)
+    }
+}
