@@ -24,7 +24,7 @@ struct SluiceBench {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let mode = arguments.first else {
             print(
-                "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--database URL]"
+                "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--no-cache] [--database URL]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
                     + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--trace]")
             exit(64)
@@ -78,7 +78,8 @@ struct SluiceBench {
                 try await ingest(rows: option("--rows", 1_000_000), store: store, directory: directory)
             } else {
                 try await engine(
-                    items: option("--items", 200_000), concurrency: option("--concurrency", 16), store: store, directory: directory)
+                    items: option("--items", 200_000), concurrency: option("--concurrency", 16), cache: !arguments.contains("--no-cache"),
+                    store: store, directory: directory)
             }
             await postgres?.close()
         default:
@@ -145,12 +146,12 @@ struct SluiceBench {
     }
 
     /// The engine end to end with the built-in provider: claim, call, validate, record.
-    static func engine(items: Int, concurrency: Int, store: SQLJobStore, directory: URL) async throws {
+    static func engine(items: Int, concurrency: Int, cache: Bool, store: SQLJobStore, directory: URL) async throws {
         let path = directory.appendingPathComponent("input.csv").path
         _ = try generateCSV(rows: items, at: path)
         let spec = try JobSpec.parse(
             [
-                "template": "Classify: {{text}}",
+                "template": "Classify: {{text}}", "cache": .bool(cache),
                 "output_schema": [
                     "type": "object", "required": ["sentiment", "score"],
                     "properties": [
@@ -174,7 +175,7 @@ struct SluiceBench {
         report(
             "engine",
             [
-                "items": "\(items)", "concurrency": "\(concurrency)", "seconds": f(seconds), "items/s": f0(Double(items) / seconds),
+                "items": "\(items)", "concurrency": "\(concurrency)", "cache": cache ? "on" : "off", "seconds": f(seconds), "items/s": f0(Double(items) / seconds),
                 "peak RSS MB": mb(peakRSS()),
             ])
     }

@@ -169,7 +169,7 @@ public struct JobSpec: Sendable, Equatable {
         case .object(let members)?: params = try ModelParams.checked(members, allowed: ModelParams.chat, field: "params")
         default: throw SpecError(field: "params", message: "must be an object")
         }
-        batchSize = try integer("batch_size", default: 20, range: 1...10_000)
+        batchSize = try integer("batch_size", default: 100, range: 1...10_000)
         itemsPerRequest = try integer("items_per_request", default: 1, range: 1...100)
         groupBy = try string("group_by")
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)

@@ -34,8 +34,9 @@ struct ClaimBudget: Equatable {
 
     /// The next claim's caps, given `calls` held in all (queued, running, or waiting to be
     /// recorded); `nil` when no claim is worth making now. A claim is made as soon as a call
-    /// slot would idle, or a provider has room for at least a quarter of its prefetch — so a
-    /// fast provider's claims come in batches, not one per finished call.
+    /// slot would idle or a rate-limited provider has nothing queued; otherwise once a provider
+    /// has room for half of what it holds ahead (a quarter, without a limit) — so claims come in
+    /// batches, not one per started call.
     func allowance(calls: Int, providers: [String: Provider]) -> (limit: Int, allowance: ClaimAllowance)? {
         var byProvider: [String: Int] = [:]
         var worthClaiming = false
@@ -46,7 +47,8 @@ struct ClaimBudget: Equatable {
                 // One call at a time when the provider's pace allows less than one a second.
                 let held = min(Int(ahead.rounded(.up)), concurrency + Self.mostAhead)
                 room = min(max(provider.queued == 0 ? 1 : 0, held - provider.queued), concurrency - calls + prefetch)
-                worthClaiming = worthClaiming || room > 0
+                // Half a second's worth at once: one claim per several calls, not one per call.
+                worthClaiming = worthClaiming || room > 0 && (provider.queued == 0 || room >= max(1, held / 2))
             } else {
                 let ahead = min(Self.mostAhead, max(prefetch, provider.startedLastSecond))
                 room = concurrency + ahead - calls

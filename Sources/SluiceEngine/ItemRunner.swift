@@ -110,7 +110,7 @@ struct ItemRunner: Sendable {
             await gate.cancel(permit)
             return .notStarted
         }
-        let overdueAfter = await gate.overdueAfter
+        let overdueAfter = gate.overdueAfter.withLock { $0 }
         let started = clock.now()
         callStarted(overdueAfter)
         let reply: ModelReply

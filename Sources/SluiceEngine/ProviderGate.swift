@@ -139,8 +139,9 @@ actor ProviderGate {
         inFlight?.release()
     }
 
-    /// When a call to this provider that is still running counts as overdue (see ``CallLatency``).
-    var overdueAfter: Double? { latency.overdueAfter }
+    /// When a call to this provider that is still running counts as overdue (see ``CallLatency``),
+    /// as of the latest call's end: read by every call without waiting for this actor.
+    nonisolated let overdueAfter = Mutex<Double?>(nil)
 
     /// Reports a finished call. `healthy` is `nil` for outcomes that say nothing about the
     /// provider's health (a rate limit, a rejected request); `seconds`, the duration of a
@@ -148,7 +149,11 @@ actor ProviderGate {
     func complete(
         _ permit: RateLimiter.Permit, seconds: Double? = nil, outcome: RateLimiter.Outcome, signal: RateLimitSignal?, healthy: Bool?
     ) async {
-        if let seconds { latency.record(seconds: seconds) }
+        if let seconds {
+            latency.record(seconds: seconds)
+            let overdue = latency.overdueAfter
+            overdueAfter.withLock { $0 = overdue }
+        }
         let now = clock.now()
         let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)

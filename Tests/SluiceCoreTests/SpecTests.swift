@@ -132,7 +132,7 @@ import Testing
 
     @Test func defaults() throws {
         let spec = try JobSpec.parse(["template": "{{a}}"], preset: { _ in nil })
-        #expect(spec.batchSize == 20)
+        #expect(spec.batchSize == 100)
         #expect(spec.itemsPerRequest == 1)
         #expect(spec.maxAttempts == 5)
         #expect(spec.provider == "builtin")

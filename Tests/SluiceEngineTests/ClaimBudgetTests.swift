@@ -11,6 +11,8 @@ import Testing
         let room = try #require(
             budget.allowance(calls: 5, providers: ["openai": .init(queued: 3, startsAhead: 9.9)]))
         #expect(room.allowance.byProvider["openai"] == 7)
+        // Room for less than half a second's worth: not worth a claim yet.
+        #expect(budget.allowance(calls: 9, providers: ["openai": .init(queued: 7, startsAhead: 9.9)]) == nil)
         // Booked a second ahead: nothing more until one goes out.
         #expect(budget.allowance(calls: 12, providers: ["openai": .init(queued: 10, startsAhead: 9.9)]) == nil)
     }

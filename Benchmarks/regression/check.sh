@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The engine's regression check, run by .ci/run after the tests: the engine benchmark on a short
+# size, with the result cache on and off, best of three runs each, against the figures committed
+# in baseline.txt. Exits 1 (and says which) when a figure is more than 20% below its baseline,
+# so a change that slows the engine fails the day it lands instead of six issues later.
+#
+# It runs the debug build CI already has (a release build would add ~15 minutes), so its
+# figures are debug figures: compare them only with each other. After a change that really
+# makes the engine faster or slower on purpose, record new figures with
+#
+#     Benchmarks/regression/check.sh --update
+#
+# on a quiet machine, and commit baseline.txt with the change.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+baseline=Benchmarks/regression/baseline.txt
+items=${SLUICE_REGRESSION_ITEMS:-10000}
+swift build --product sluice-bench >/dev/null
+bin=$(swift build --show-bin-path)
+
+# Best items/s of three runs of `sluice-bench engine` with the arguments given.
+best() {
+  local top=0 figure
+  for _ in 1 2 3; do
+    figure=$("$bin/sluice-bench" engine --items "$items" --concurrency 16 "$@" | sed -E 's/.*items\/s ([0-9]+).*/\1/')
+    [ "$figure" -gt "$top" ] && top=$figure
+  done
+  echo "$top"
+}
+
+declare -A measured
+measured[engine]=$(best)
+measured[engine-no-cache]=$(best --no-cache)
+
+if [ "${1:-}" = "--update" ]; then
+  {
+    echo "# Debug-build items/s of Benchmarks/regression/check.sh (best of three, $items items), $(date -u +%F)."
+    for name in engine engine-no-cache; do echo "$name ${measured[$name]}"; done
+  } > "$baseline"
+  cat "$baseline"
+  exit 0
+fi
+
+failed=0
+while read -r name figure; do
+  case "$name" in '#'* | '') continue ;; esac
+  now=${measured[$name]:?"no figure measured for $name"}
+  floor=$((figure * 80 / 100))
+  verdict=ok
+  if [ "$now" -lt "$floor" ]; then verdict="REGRESSION: below $floor (80% of the baseline)"; failed=1; fi
+  printf '%-16s %8s items/s   baseline %8s   %s\n' "$name" "$now" "$figure" "$verdict"
+done < "$baseline"
+exit "$failed"
