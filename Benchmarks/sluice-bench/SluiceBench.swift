@@ -175,7 +175,8 @@ struct SluiceBench {
         report(
             "engine",
             [
-                "items": "\(items)", "concurrency": "\(concurrency)", "cache": cache ? "on" : "off", "seconds": f(seconds), "items/s": f0(Double(items) / seconds),
+                "items": "\(items)", "concurrency": "\(concurrency)", "cache": cache ? "on" : "off", "seconds": f(seconds),
+                "items/s": f0(Double(items) / seconds),
                 "peak RSS MB": mb(peakRSS()),
             ])
     }

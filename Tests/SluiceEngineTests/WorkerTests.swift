@@ -221,30 +221,40 @@ extension WorkerTests {
 
     /// At 60 requests a minute a worker can start one call a second: it holds that much ahead
     /// (plus the call in flight), not its 16 slots and prefetch — so a second user's job,
-    /// submitted while the first user's runs, is claimed next and called within a second or two.
+    /// submitted while the first user's runs, is claimed next and called a second later. The
+    /// limiter's pace runs on a manual clock: the test moves time, nothing waits for it.
     @Test func aRateLimitedProviderIsClaimedNoFurtherAheadThanItStartsInASecond() async throws {
         let harness = try await EngineHarness()
         let provider = GatedProvider()
+        let clock = ManualClock()
         let big = try await harness.job(count: 100, spec: ["template": "{{text}}", "provider": "gated", "batch_size": 100])
         let worker = Worker(
             store: harness.store,
             providers: ProviderRegistry(entries: [
                 ProviderEntry(provider, limits: RateLimits(requestsPerMinute: 60), breaker: .init(failureThreshold: .max))
             ]),
-            configuration: EngineHarness.configuration(concurrency: 16))
-        let (held, prompts) = try await harness.withRunning(worker) {
+            configuration: EngineHarness.configuration(concurrency: 16), clock: clock)
+        let (held, second, prompts) = try await harness.withRunning(worker) {
+            // The first call goes out at once; the second is claimed and booked a second later.
             await provider.waitForStarts(1)
-            let held = try #require(try await harness.store.job(id: big.id)).counts
+            let held = try await waitForJob(harness.store, big.id) { $0.counts.running == 2 }.counts
             let small = try await harness.job(count: 2, spec: ["template": "second {{text}}", "provider": "gated"], owner: "bob")
+            clock.advance(by: 1.1)
+            await provider.waitForStarts(2)
+            // With the second call gone out, the next claim is the second user's.
+            _ = try await waitForJob(harness.store, small.id) { $0.counts.running == 1 }
+            let second = try #require(try await harness.store.job(id: big.id)).counts
+            clock.advance(by: 1.1)
             await provider.waitForStarts(3)
             let prompts = provider.prompts
-            try await harness.store.cancel(jobID: big.id, now: Date())
-            try await harness.store.cancel(jobID: small.id, now: Date())
+            _ = try await harness.store.cancel(jobID: big.id, now: Date())
+            _ = try await harness.store.cancel(jobID: small.id, now: Date())
             provider.open()
-            return (held, prompts)
+            return (held, second, prompts)
         }
-        #expect(held.running <= 2, "one call in flight and at most one more booked, not 16 slots and 4 prefetched: \(held)")
-        #expect(prompts.prefix(3).contains("second item 0"), "the second user's first call is among the first three: \(prompts)")
+        #expect(held.running == 2, "one call in flight and one booked, not 16 slots and 4 prefetched")
+        #expect(second.running == 2, "nothing more of the first user's claimed while the second user's call waits its turn")
+        #expect(prompts == ["item 0", "item 1", "second item 0"], "the second user's first call is the next to go out")
     }
 
     @Test func aWorkerStartingOnThisMachineTakesBackADeadPredecessorsItemsAtOnce() async throws {
