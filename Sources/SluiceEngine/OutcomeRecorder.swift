@@ -33,7 +33,7 @@ final class OutcomeRecorder: Sendable {
         var entries: [Entry] = []
         var finished = false
         /// Answers for the result cache, written in batches of their own (see ``cacheBatch``).
-        var cacheEntries: [String: CachedOutput] = [:]
+        var cacheEntries: [CacheAnswer] = []
         /// The timer asked for the cache entries to be written.
         var cacheDue = false
         /// The writer loop, waiting for the first outcome.
@@ -105,10 +105,10 @@ final class OutcomeRecorder: Sendable {
         while true {
             await waitForWork()
             // Answers held with nothing to record are written on their own.
-            let cache = state.withLock { state -> [String: CachedOutput] in
-                guard state.entries.isEmpty, state.cacheDue || state.finished else { return [:] }
+            let cache = state.withLock { state -> [CacheAnswer] in
+                guard state.entries.isEmpty, state.cacheDue || state.finished else { return [] }
                 state.cacheDue = false
-                defer { state.cacheEntries = [:] }
+                defer { state.cacheEntries = [] }
                 return state.cacheEntries
             }
             await writeCache(cache)
@@ -144,7 +144,7 @@ final class OutcomeRecorder: Sendable {
                 recorded = result.ids
                 failures.succeeded()
                 metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
-                hold(result, written: cache.held.keys)
+                hold(result, written: cache.held.count)
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
                 }
@@ -176,23 +176,20 @@ final class OutcomeRecorder: Sendable {
 
     /// Holds a commit's unwritten cache answers for a later one, or — when the commit wrote the
     /// answers held (`written`) — lets those go.
-    func hold(_ result: RecordedOutcomes, written: Dictionary<String, CachedOutput>.Keys) {
+    func hold(_ result: RecordedOutcomes, written: Int) {
         state.withLock { state in
             if result.cacheWritten {
-                if state.cacheEntries.count == written.count {
-                    state.cacheEntries = [:]
-                } else {
-                    for key in written { state.cacheEntries[key] = nil }
-                }
+                // Only this loop adds to the list: the first `written` are those passed.
+                state.cacheEntries.removeFirst(written)
                 state.cacheDue = false
             }
-            state.cacheEntries.merge(result.unwrittenCache) { first, _ in first }
+            state.cacheEntries += result.unwrittenCache
         }
     }
 
     /// Writes cache entries; a database that refuses costs later calls, never results, so it is
     /// logged and they are dropped.
-    func writeCache(_ entries: [String: CachedOutput]) async {
+    func writeCache(_ entries: [CacheAnswer]) async {
         guard !entries.isEmpty else { return }
         do {
             try await store.storeCachedOutputs(entries, now: clock.now())

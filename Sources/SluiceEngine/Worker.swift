@@ -144,8 +144,10 @@ public final class Worker: Service, Sendable {
     /// passes, whichever is first: work made in this process starts at once, work made by other
     /// processes (or come due, like a back-off's end) within the interval.
     func idle(after generation: Int) async {
+        guard !state.isDraining else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.store.commits.wait(after: generation) }
+            group.addTask { await self.state.draining.wait(after: 0) }
             group.addTask { try? await self.clock.sleep(seconds: self.configuration.idleInterval) }
             await group.next()
             group.cancelAll()
@@ -376,8 +378,13 @@ public final class Worker: Service, Sendable {
 }
 
 /// Set once when the worker starts draining; read synchronously from the shutdown handler.
+/// `draining` moves on when it is set, ending an idle wait at once.
 final class DrainState: Sendable {
     private let flag = Mutex(false)
+    let draining = WakeSignal()
     var isDraining: Bool { flag.withLock { $0 } }
-    func begin() { flag.withLock { $0 = true } }
+    func begin() {
+        flag.withLock { $0 = true }
+        draining.wakeAll()
+    }
 }

@@ -124,9 +124,10 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// `notBefore`; keys with none are absent.
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
 
-    /// Keeps validated outputs in the result cache by key, stamped `now`, in one transaction;
-    /// a key already kept keeps its first answer. For answers held while nothing else is recorded.
-    func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws
+    /// Keeps the outputs of recorded items in the result cache under their keys, stamped `now`,
+    /// in one transaction; a key already kept keeps its first answer. For answers held while
+    /// nothing else is recorded.
+    func storeCachedOutputs(_ answers: [CacheAnswer], now: Date) async throws
 
     /// The database server's clock: what every process's leases are measured against (see
     /// `DatabaseClock`).
@@ -364,12 +365,12 @@ public struct RecordedOutcomes: Sendable, Equatable {
     public var finishedJobs: [String: JobStatus]
 
     /// This transaction's answers for the result cache, when it did not write them.
-    public var unwrittenCache: [String: CachedOutput]
+    public var unwrittenCache: [CacheAnswer]
     /// Whether answers held (``PendingCache/held``) were passed and written.
     public var cacheWritten: Bool
 
     public init(
-        ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:], unwrittenCache: [String: CachedOutput] = [:],
+        ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:], unwrittenCache: [CacheAnswer] = [],
         cacheWritten: Bool = false
     ) {
         self.ids = ids
@@ -382,11 +383,11 @@ public struct RecordedOutcomes: Sendable, Equatable {
 /// Answers for the result cache that a worker holds back to write many at once (each is a row
 /// under a random key; a few hundred per commit wrote a page of the index for nearly each).
 public struct PendingCache: Sendable {
-    public var held: [String: CachedOutput]
+    public var held: [CacheAnswer]
     /// Write them (and this commit's) now, whether or not a job finishes.
     public var flush: Bool
 
-    public init(held: [String: CachedOutput] = [:], flush: Bool) {
+    public init(held: [CacheAnswer] = [], flush: Bool) {
         self.held = held
         self.flush = flush
     }
@@ -505,6 +506,18 @@ public struct ClaimAllowance: Sendable, Equatable {
     /// Whether any job at all could be claimed under it.
     public var allowsAny: Bool {
         byProvider.isEmpty || byProvider.values.contains { $0 > 0 } || (routed ?? 1) > 0
+    }
+}
+
+/// A recorded item whose output answers the request `key` names: written to the result cache
+/// from the item's row, so the output is never carried or serialised again.
+public struct CacheAnswer: Sendable, Equatable {
+    public var key: String
+    public var itemID: Int64
+
+    public init(key: String, itemID: Int64) {
+        self.key = key
+        self.itemID = itemID
     }
 }
 

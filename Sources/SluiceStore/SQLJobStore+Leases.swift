@@ -152,7 +152,7 @@ extension SQLJobStore {
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
             var activity: [Int64: JobActivity.Sample] = [:]
-            var answers: [String: CachedOutput] = [:]
+            var answers: [CacheAnswer] = []
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
                 // worker now owns is not matched.
@@ -185,8 +185,8 @@ extension SQLJobStore {
                         activity[seq, default: JobActivity.Sample()].finished += 1
                     }
                     if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
-                    if case .succeeded(let value) = outcome.result, !outcome.cached, let key = outcome.cacheKey, answers[key] == nil {
-                        answers[key] = CachedOutput(output: value, model: outcome.model)
+                    if case .succeeded = outcome.result, !outcome.cached, let key = outcome.cacheKey {
+                        answers.append(CacheAnswer(key: key, itemID: id))
                     }
                     changes[seq] = change
                     recorded.insert(id)
@@ -219,7 +219,7 @@ extension SQLJobStore {
                 }
             }
             if cache.flush || !result.finishedJobs.isEmpty {
-                try Self.insertCacheEntries(tx, cache.held.merging(answers) { held, _ in held }, now: now)
+                try Self.insertCacheAnswers(tx, cache.held + answers, now: now)
                 result.cacheWritten = !cache.held.isEmpty
             } else {
                 result.unwrittenCache = answers

@@ -244,23 +244,21 @@ public final class SQLJobStore: JobStore {
         }
     }
 
-    public func storeCachedOutputs(_ entries: [String: CachedOutput], now: Date) async throws {
-        guard !entries.isEmpty else { return }
-        try await write(wakes: false) { tx in try Self.insertCacheEntries(tx, entries, now: now) }
+    public func storeCachedOutputs(_ answers: [CacheAnswer], now: Date) async throws {
+        guard !answers.isEmpty else { return }
+        try await write(wakes: false) { tx in try Self.insertCacheAnswers(tx, answers, now: now) }
     }
 
-    /// Inserts answers into the result cache; a key already kept keeps its first answer. Sorted
-    /// by key, so each page of the key's b-tree is visited once, in order.
-    static func insertCacheEntries(_ tx: any SQLTransaction, _ entries: [String: CachedOutput], now: Date) throws {
-        let rows = entries.sorted { $0.key < $1.key }.map { key, entry in
-            [SQLValue.text(key), .text(StoreRows.text(entry.output)), SQLValue(entry.model), SQLValue(now)]
-        }
-        for slice in SQLList.slices(rows) {
+    /// Copies recorded items' outputs into the result cache under their keys; a key already kept
+    /// keeps its first answer. In key order, so each page of the key's b-tree is visited once.
+    static func insertCacheAnswers(_ tx: any SQLTransaction, _ answers: [CacheAnswer], now: Date) throws {
+        for slice in SQLList.slices(answers.sorted { $0.key < $1.key }) {
             try tx.execute(
                 """
                 INSERT INTO result_cache (key, output, model, created_at)
-                VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")) ON CONFLICT (key) DO NOTHING
-                """, slice.flatMap { $0 })
+                SELECT v.column1, items.output, items.model, ? FROM (VALUES \(Array(repeating: "(?, ?)", count: slice.count).joined(separator: ", "))) AS v
+                JOIN items ON items.id = v.column2 WHERE items.output IS NOT NULL ORDER BY v.column1 ON CONFLICT (key) DO NOTHING
+                """, [SQLValue(now)] + slice.flatMap { [SQLValue.text($0.key), .int($0.itemID)] })
         }
     }
 

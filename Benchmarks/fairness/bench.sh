@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# How soon a second user is served while a first user's large job runs (BENCHMARKS.md, "A lean
+# engine"): a release `sluice serve` (SQLite, auth on, 64 call slots) against the fake provider
+# limited to each RPM given, 400 ± 200 ms a call. User A's 3,000-row job runs for 10 s, then user
+# B submits 20 rows; B's first and last results after its 202 are printed.
+#
+#     Benchmarks/fairness/bench.sh [RPM ...]        (default: 60 120 600 10000)
+#
+# SLUICE_BIN=DIR runs the `sluice` found there instead (to measure an older build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+swift build -c release --product sluice >/dev/null
+swift build -c release --product sluice-fake-provider >/dev/null
+bin=$(swift build -c release --show-bin-path)
+run_bin=$(mktemp -d)
+trap 'rm -rf "$run_bin"' EXIT
+ln -s "${SLUICE_BIN:-$bin}/sluice" "$run_bin/sluice"
+ln -s "$bin/sluice-fake-provider" "$run_bin/sluice-fake-provider"
+for rpm in "${@:-60 120 600 10000}"; do
+  for r in $rpm; do TMPDIR_FAIRNESS=$(mktemp -d) python3 Benchmarks/fairness/fairness.py --bin "$run_bin" --rpm "$r"; done
+done

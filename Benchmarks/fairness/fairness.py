@@ -1,0 +1,105 @@
+"""Drives Benchmarks/fairness/bench.sh: how soon a second user's small job starts while a first
+user's large job runs, against the fake provider at a given limit, through `sluice serve`.
+
+User A submits a 3,000-row job; once its calls have run for --head-start seconds, user B submits
+a 20-row job. Printed: B's first result after its 202 (its first call's start plus one call's
+latency, 400 ± 200 ms), B's last result, and A's share of the calls made while B's ran.
+"""
+import argparse, http.client, json, os, re, subprocess, sys, time
+
+p = argparse.ArgumentParser()
+p.add_argument("--bin", required=True)
+p.add_argument("--rpm", type=float, default=600)
+p.add_argument("--head-start", type=float, default=10)
+p.add_argument("--big", type=int, default=3000)
+p.add_argument("--small", type=int, default=20)
+p.add_argument("--concurrency", type=int, default=64)
+a = p.parse_args()
+work = os.environ.get("TMPDIR_FAIRNESS") or os.path.join("/tmp", f"fairness-{os.getpid()}")
+os.makedirs(work, exist_ok=True)
+procs = []
+
+
+def port_of(proc, word):
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            sys.exit(f"{word} did not start; see {work}")
+        found = re.search(r"^port (\d+)|http://[^:]+:(\d+)", line)
+        if found:
+            return int(found.group(1) or found.group(2))
+
+
+def call(port, method, path, body=None, headers=None, secret=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = dict(headers or {}, Authorization="Bearer " + secret)
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, json.loads(data)
+
+
+try:
+    fake = subprocess.Popen(
+        [os.path.join(a.bin, "sluice-fake-provider"), "--latency-ms", "400", "--latency-spread-ms", "200", "--rpm", f"{a.rpm:g}"],
+        stdout=subprocess.PIPE, text=True)
+    procs.append(fake)
+    fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
+    config = os.path.join(work, "providers.yaml")
+    with open(config, "w") as f:
+        f.write(f"""providers:
+  fake:
+    kind: openai
+    base_url: {fake_url}/v1
+    api_key_env: FAKE_KEY
+    limits: {{rpm: {a.rpm:g}}}
+""")
+    database = os.path.join(work, "sluice.sqlite")
+    sluice = os.path.join(a.bin, "sluice")
+    subprocess.run([sluice, "migrate", "--database", database], check=True, capture_output=True)
+    keys = {user: subprocess.run([sluice, "keys", "create", "--user", user, "--database", database], check=True, capture_output=True,
+                                 text=True).stdout.strip().splitlines()[-1] for user in ("alice", "bob")}
+    server = subprocess.Popen(
+        [sluice, "serve", "--port", "0", "--database", database, "--config", config, "--auth", "required", "--rate-limit", "0",
+         "--log-level", "error", "--concurrency", str(a.concurrency), "--uploads", os.path.join(work, "uploads")],
+        stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.log"), "ab"), text=True, env=dict(os.environ, FAKE_KEY="sk-fake"))
+    procs.append(server)
+    port = port_of(server, "sluice serve")
+    query = "/v1/jobs?template=Classify%3A%20%7B%7Btext%7D%7D&provider=fake&model=gpt-4o-mini"
+
+    def rows(count, who):
+        return ("text\n" + "".join(f"{who} row {n}\n" for n in range(count))).encode()
+
+    status, big = call(port, "POST", query, rows(a.big, "alice"), {"Content-Type": "text/csv"}, keys["alice"])
+    assert status == 202, big
+    while True:
+        _, state = call(port, "GET", f"/v1/jobs/{big['id']}", secret=keys["alice"])
+        if state["counts"]["succeeded"] > 0:
+            break
+        time.sleep(0.05)
+    time.sleep(a.head_start)
+    submitted = time.time()
+    status, small = call(port, "POST", query, rows(a.small, "bob"), {"Content-Type": "text/csv"}, keys["bob"])
+    assert status == 202, small
+    accepted = time.time()
+    _, before = call(port, "GET", f"/v1/jobs/{big['id']}", secret=keys["alice"])
+    first = None
+    while True:
+        _, state = call(port, "GET", f"/v1/jobs/{small['id']}", secret=keys["bob"])
+        done = state["counts"]["succeeded"] + state["counts"]["failed"]
+        if done > 0 and first is None:
+            first = time.time() - accepted
+        if state["status"] in ("completed", "completed_with_errors", "failed", "cancelled", "paused"):
+            break
+        time.sleep(0.05)
+    last = time.time() - accepted
+    _, after = call(port, "GET", f"/v1/jobs/{big['id']}", secret=keys["alice"])
+    alice_calls = after["counts"]["succeeded"] - before["counts"]["succeeded"]
+    print(f"rpm {a.rpm:g}: second user's first result {first:.2f} s after its 202 ({accepted - submitted:.2f} s to accept), "
+          f"last {last:.2f} s; first user's results meanwhile {alice_calls} (share {alice_calls / (alice_calls + a.small):.0%})")
+finally:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait()
