@@ -34,7 +34,9 @@ import Testing
 
     @Test func sigtermDrainsAndExitsZero() async throws {
         let directory = TemporaryDirectory()
-        let input = Self.writeInput(rows: 30_000, in: directory)
+        // Only the first seconds run: the signal drains the rest. Enough rows that a busy
+        // machine's late signal still comes mid-run (30,000 were done first at 3,000 a second).
+        let input = Self.writeInput(rows: 120_000, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "--concurrency", "4"]
         let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGTERM)
         #expect(process.terminationReason == .exit)
@@ -45,15 +47,16 @@ import Testing
         let job = try #require(try await store.job(id: jobID))
         #expect(!job.status.isFinal)
         #expect(job.counts.running == 0, "in-flight work was finished or released")
-        #expect(job.counts.succeeded + job.counts.pending == 30_000)
+        #expect(job.counts.succeeded + job.counts.pending == 120_000)
     }
 
     @Test func aKilledRunResumesWithoutRedoingFinishedItems() async throws {
         let directory = TemporaryDirectory()
-        // The kill comes at the first progress line (half a second in): the run must outlast it,
-        // and the test build (debug) gets through a few hundred rows a second. The second run
-        // does the rest, which 50,000 rows made four minutes of the suite.
-        let rows = 10_000
+        // The kill comes at the first progress line with items done (two seconds in, or later
+        // when the machine is busy and the test reads late): the run must outlast it, and the
+        // test build (debug) gets through about 3,000 rows a second on a quiet machine — 10,000
+        // rows were done before a busy suite's kill. The second run does the rest.
+        let rows = 60_000
         let input = Self.writeInput(rows: rows, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
         let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGKILL)
