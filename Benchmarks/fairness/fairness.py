@@ -14,6 +14,7 @@ p.add_argument("--head-start", type=float, default=10)
 p.add_argument("--big", type=int, default=3000)
 p.add_argument("--small", type=int, default=20)
 p.add_argument("--concurrency", type=int, default=64)
+p.add_argument("--headers", action="store_true", help="the fake sends x-ratelimit-* headers (default: none, so no bursts)")
 a = p.parse_args()
 work = os.environ.get("TMPDIR_FAIRNESS") or os.path.join("/tmp", f"fairness-{os.getpid()}")
 os.makedirs(work, exist_ok=True)
@@ -42,7 +43,8 @@ def call(port, method, path, body=None, headers=None, secret=None):
 
 try:
     fake = subprocess.Popen(
-        [os.path.join(a.bin, "sluice-fake-provider"), "--latency-ms", "400", "--latency-spread-ms", "200", "--rpm", f"{a.rpm:g}"],
+        [os.path.join(a.bin, "sluice-fake-provider"), "--latency-ms", "400", "--latency-spread-ms", "200", "--rpm", f"{a.rpm:g}"]
+        + ([] if a.headers else ["--no-limit-headers"]),
         stdout=subprocess.PIPE, text=True)
     procs.append(fake)
     fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
