@@ -88,7 +88,8 @@ struct ItemRunner: Sendable {
     /// `callStarted` is told when the request goes out and after how long calls to this provider
     /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
     func run(
-        _ unit: Prepared, job: Job, provider: any ModelProvider, gate: ProviderGate, mayStart: @Sendable () async -> Bool,
+        _ unit: Prepared, job: Job, provider: any ModelProvider, gate: ProviderGate, stop: WakeSignal? = nil,
+        mayStart: @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
         let outcomes = unit.answered
@@ -103,7 +104,8 @@ struct ItemRunner: Sendable {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
         let waitStarted = clock.now()
-        guard let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens)
+        guard
+            let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop)
         else { return .notStarted }
         metrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
         guard await mayStart() else {

@@ -46,8 +46,9 @@ actor ProviderGate {
         startsAhead.withLock { $0 = ahead }
     }
 
-    /// Waits until a call may start; `nil` when the waiting task was cancelled.
-    func acquire(promptTokens: Double, maxReplyTokens: Double?) async -> RateLimiter.Permit? {
+    /// Waits until a call may start; `nil` when the waiting task was cancelled, or `stop` (a
+    /// draining worker's signal) was woken while it waited for its booked start.
+    func acquire(promptTokens: Double, maxReplyTokens: Double?, stop: WakeSignal? = nil) async -> RateLimiter.Permit? {
         if let inFlight, await !inFlight.acquire() { return nil }
         while !Task.isCancelled {
             let now = clock.now()
@@ -64,7 +65,7 @@ actor ProviderGate {
             while true {
                 let now = clock.now()
                 if wakeAt > now {
-                    switch await sleep(until: wakeAt, now: now, unlessWokenAfter: generation) {
+                    switch await sleep(until: wakeAt, now: now, unlessWokenAfter: generation, stop: stop) {
                     case .slept: break
                     case .cancelled: rebook = false
                     // Only a call that would start sooner gives up its place in the schedule:
@@ -73,7 +74,7 @@ actor ProviderGate {
                         rebook = limiter.shouldRebook(permit, now: clock.now())
                         generation = rebookSignal.generation
                     }
-                    if Task.isCancelled || rebook { break }
+                    if Task.isCancelled || rebook || (stop?.generation ?? 0) > 0 { break }
                     if clock.now() < wakeAt { continue }
                 }
                 // Others ran while this one slept: a 429 or an opened circuit since the booking wins.
@@ -115,8 +116,8 @@ actor ProviderGate {
 
     enum Wake { case slept, cancelled, rebook }
 
-    /// Sleeps until `date`, or until booking again may start the call sooner.
-    func sleep(until date: Date, now: Date, unlessWokenAfter generation: Int) async -> Wake {
+    /// Sleeps until `date`, or until booking again may start the call sooner, or `stop` is woken.
+    func sleep(until date: Date, now: Date, unlessWokenAfter generation: Int, stop: WakeSignal?) async -> Wake {
         await withTaskGroup(of: Wake.self) { group in
             group.addTask { [clock] in
                 do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
@@ -125,6 +126,12 @@ actor ProviderGate {
             group.addTask { [rebookSignal] in
                 await rebookSignal.wait(after: generation)
                 return Task.isCancelled ? .cancelled : .rebook
+            }
+            if let stop {
+                group.addTask {
+                    await stop.wait(after: 0)
+                    return .cancelled
+                }
             }
             let first = await group.next() ?? .cancelled
             group.cancelAll()

@@ -252,7 +252,7 @@ public final class Worker: Service, Sendable {
         }
         let watch = CallWatch()
         let result = await runner.run(
-            ready, job: job, provider: provider.provider, gate: gate, mayStart: mayStart,
+            ready, job: job, provider: provider.provider, gate: gate, stop: state.draining, mayStart: mayStart,
             callStarted: { overdueAfter in
                 watch.started = true
                 self.held.started(provider.name, at: Int64(self.clock.now().timeIntervalSince1970))
