@@ -28,3 +28,15 @@ await_url() {
   for _ in $(seq 200); do grep -qoE 'http://127.0.0.1:[0-9]+' "$1" && break; sleep 0.05; done
   grep -oE 'http://127.0.0.1:[0-9]+' "$1" | head -1
 }
+
+# Builds release `sluice` and `sluice-fake-provider` and sets $run_bin: a folder holding both,
+# `sluice` taken from $SLUICE_BIN when set (to measure an older build); removed on exit.
+sluice_and_fake_setup() {
+  swift build -c release --product sluice >/dev/null
+  swift build -c release --product sluice-fake-provider >/dev/null
+  bin=$(swift build -c release --show-bin-path)
+  run_bin=$(mktemp -d)
+  trap 'rm -rf "$run_bin"' EXIT
+  ln -s "${SLUICE_BIN:-$bin}/sluice" "$run_bin/sluice"
+  ln -s "$bin/sluice-fake-provider" "$run_bin/sluice-fake-provider"
+}

@@ -9,13 +9,8 @@
 # SLUICE_BIN=DIR runs the `sluice` found there instead (to measure an older build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-run_bin=$(mktemp -d)
-trap 'rm -rf "$run_bin"' EXIT
-ln -s "${SLUICE_BIN:-$bin}/sluice" "$run_bin/sluice"
-ln -s "$bin/sluice-fake-provider" "$run_bin/sluice-fake-provider"
+. Benchmarks/common.sh
+sluice_and_fake_setup
 for rpm in "${@:-60 120 600 10000}"; do
   for r in $rpm; do TMPDIR_FAIRNESS=$(mktemp -d) python3 Benchmarks/fairness/fairness.py --bin "$run_bin" --rpm "$r"; done
 done

@@ -5,7 +5,10 @@ User A submits a 3,000-row job; once its calls have run for --head-start seconds
 a 20-row job. Printed: B's first result after its 202 (its first call's start plus one call's
 latency, 400 ± 200 ms), B's last result, and A's share of the calls made while B's ran.
 """
-import argparse, http.client, json, os, re, subprocess, sys, time
+import argparse, http.client, json, os, subprocess, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import children  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True)
@@ -22,13 +25,7 @@ procs = []
 
 
 def port_of(proc, word):
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit(f"{word} did not start; see {work}")
-        found = re.search(r"^port (\d+)|http://[^:]+:(\d+)", line)
-        if found:
-            return int(found.group(1) or found.group(2))
+    return children.port_of(proc, word, work)
 
 
 def call(port, method, path, body=None, headers=None, secret=None):

@@ -14,13 +14,8 @@
 # always comes from this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product sluice >/dev/null
-swift build -c release --product sluice-fake-provider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-run_bin=$(mktemp -d)
-trap 'rm -rf "$run_bin"' EXIT
-ln -s "${SLUICE_BIN:-$bin}/sluice" "$run_bin/sluice"
-ln -s "$bin/sluice-fake-provider" "$run_bin/sluice-fake-provider"
+. Benchmarks/common.sh
+sluice_and_fake_setup
 scenario() { python3 Benchmarks/faults/scenario.py --bin "$run_bin" "$@"; }
 what=${1:-all}
 case $what in faults|all) echo "== faults"; scenario ;; esac

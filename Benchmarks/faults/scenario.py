@@ -23,6 +23,9 @@ Standard library only. Used by Benchmarks/faults/bench.sh; see BENCHMARKS.md.
 """
 import argparse, json, os, re, signal, subprocess, sys, tempfile, time, urllib.request, uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import children  # noqa: E402
+
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True, help="folder with sluice and sluice-fake-provider")
 p.add_argument("--items", type=int, default=2000)
@@ -56,14 +59,7 @@ def start(args, log):
 
 
 def port_of(proc, word):
-    """The port a child prints on starting: `port N` (the fake) or `… http://HOST:N …` (sluice serve)."""
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit(f"{word} did not start; see {work}")
-        found = re.search(r"^port (\d+)|http://[^:]+:(\d+)", line)
-        if found:
-            return int(found.group(1) or found.group(2))
+    return children.port_of(proc, word, work)
 
 
 def http(method, url, body=None, headers=None):
