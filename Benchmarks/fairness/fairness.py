@@ -18,6 +18,8 @@ p.add_argument("--big", type=int, default=3000)
 p.add_argument("--small", type=int, default=20)
 p.add_argument("--concurrency", type=int, default=64)
 p.add_argument("--headers", action="store_true", help="the fake sends x-ratelimit-* headers (default: none, so no bursts)")
+p.add_argument("--database", default=None, help="a postgres:// URL (default: a SQLite file in a temp folder)")
+p.add_argument("--workers", type=int, default=0, help="run N `sluice worker` processes beside the API alone")
 a = p.parse_args()
 work = os.environ.get("TMPDIR_FAIRNESS") or os.path.join("/tmp", f"fairness-{os.getpid()}")
 os.makedirs(work, exist_ok=True)
@@ -54,16 +56,21 @@ try:
     api_key_env: FAKE_KEY
     limits: {{rpm: {a.rpm:g}}}
 """)
-    database = os.path.join(work, "sluice.sqlite")
+    database = a.database or os.path.join(work, "sluice.sqlite")
     sluice = os.path.join(a.bin, "sluice")
     subprocess.run([sluice, "migrate", "--database", database], check=True, capture_output=True)
     keys = {user: subprocess.run([sluice, "keys", "create", "--user", user, "--database", database], check=True, capture_output=True,
                                  text=True).stdout.strip().splitlines()[-1] for user in ("alice", "bob")}
     server = subprocess.Popen(
         [sluice, "serve", "--port", "0", "--database", database, "--config", config, "--auth", "required", "--rate-limit", "0",
-         "--log-level", "error", "--concurrency", str(a.concurrency), "--uploads", os.path.join(work, "uploads")],
+         "--log-level", "error", "--concurrency", str(a.concurrency), "--uploads", os.path.join(work, "uploads")]
+        + (["--no-workers"] if a.workers else []),
         stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.log"), "ab"), text=True, env=dict(os.environ, FAKE_KEY="sk-fake"))
     procs.append(server)
+    for number in range(a.workers):
+        procs.append(subprocess.Popen(
+            [sluice, "worker", "--database", database, "--config", config, "--log-level", "error", "--concurrency", str(a.concurrency)],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"worker-{number}.log"), "ab"), env=dict(os.environ, FAKE_KEY="sk-fake")))
     port = port_of(server, "sluice serve")
     query = "/v1/jobs?template=Classify%3A%20%7B%7Btext%7D%7D&provider=fake&model=gpt-4o-mini"
 
@@ -95,7 +102,7 @@ try:
     last = time.time() - accepted
     _, after = call(port, "GET", f"/v1/jobs/{big['id']}", secret=keys["alice"])
     alice_calls = after["counts"]["succeeded"] - before["counts"]["succeeded"]
-    print(f"rpm {a.rpm:g}: second user's first result {first:.2f} s after its 202 ({accepted - submitted:.2f} s to accept), "
+    print(f"rpm {a.rpm:g}{f', {a.workers} workers' if a.workers else ''}: second user's first result {first:.2f} s after its 202 ({accepted - submitted:.2f} s to accept), "
           f"last {last:.2f} s; first user's results meanwhile {alice_calls} (share {alice_calls / (alice_calls + a.small):.0%})")
 finally:
     for proc in procs:

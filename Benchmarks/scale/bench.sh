@@ -18,20 +18,8 @@ swift build -c release --product sluice >/dev/null
 swift build -c release --product sluice-fake-provider >/dev/null
 swift build -c release --product sluice-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)
-if [ -z "${SLUICE_TEST_POSTGRES:-}" ]; then
-  eval "$(scripts/postgres.sh start)"
-  trap 'scripts/postgres.sh stop "$SLUICE_TEST_POSTGRES_DIR"' EXIT
-fi
-fresh_database() {
-  local name="bench_$(date +%s%N)"
-  python3 - "$SLUICE_TEST_POSTGRES" "$name" <<'PY'
-import subprocess, sys, urllib.parse
-url = urllib.parse.urlparse(sys.argv[1])
-subprocess.run(["psql", "-h", url.hostname, "-p", str(url.port), "-U", url.username, "-d", url.path.lstrip("/"), "-qc",
-                f"CREATE DATABASE {sys.argv[2]}"], check=True)
-PY
-  echo "${SLUICE_TEST_POSTGRES%%/postgres*}/$name?sslmode=disable"
-}
+. Benchmarks/common.sh
+postgres_setup
 scenario() { python3 Benchmarks/faults/scenario.py --bin "$bin" --fault-500 0 --fault-hang 0 --fault-malformed 0 "$@"; }
 what=${1:-all}
 case $what in throughput|all)

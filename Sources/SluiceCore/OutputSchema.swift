@@ -9,10 +9,14 @@ public struct OutputSchema: Sendable, Equatable {
     public let json: JSONValue
     /// The compiled root, for code that builds values to fit the schema.
     public let root: Node
+    /// `json` written out, once: every prompt and every cache key carries it, and writing it
+    /// per item was the largest cost of the result cache's keys.
+    public let text: String
 
     public init(_ json: JSONValue) throws(SpecError) {
         self.json = json
         self.root = try Node(json, path: "output_schema")
+        self.text = JSONWriter.string(json)
     }
 
     /// Two schemas are equal when they were written the same.

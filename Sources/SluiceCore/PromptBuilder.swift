@@ -86,7 +86,7 @@ public struct PromptBuilder: Sendable {
         guard let schema else { return spec.system }
         let instruction =
             "Reply with only a JSON value, no prose or code fences, that matches this JSON Schema:\n"
-            + JSONWriter.string(schema.json)
+            + schema.text
         guard let system = spec.system, !system.isEmpty else { return instruction }
         return system + "\n\n" + instruction
     }

@@ -24,9 +24,6 @@ public struct EngineConfiguration: Sendable {
     /// The most outcomes written in one group commit (see `OutcomeRecorder`), so that one
     /// commit never holds the database long enough to delay claims.
     public var commitBatch: Int
-    /// How long a validated answer may wait before it is written to the result cache (they are
-    /// written in large batches; see `OutcomeRecorder`).
-    public var cacheFlushInterval: Double
     /// Where providers' limits are shared with the other processes on the database (see
     /// ``PaceStore``); `nil` when this process's limits are its own (one process on one file).
     public var sharedPace: (any PaceStore)?
@@ -41,9 +38,8 @@ public struct EngineConfiguration: Sendable {
         workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = 16, leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
         statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256,
-        sharedPace: (any PaceStore)? = nil, cacheFlushInterval: Double = 2
+        sharedPace: (any PaceStore)? = nil
     ) {
-        self.cacheFlushInterval = cacheFlushInterval
         self.sharedPace = sharedPace
         self.workerID = workerID
         self.concurrency = max(1, concurrency)

@@ -47,6 +47,7 @@ struct ItemRunner: Sendable {
     func prepare(_ units: [(items: [Item], provider: String)], job: Job) async -> [Prepared?] {
         var prepared: [Prepared?] = []
         var keys: Set<String> = []
+        var keyers: [String: ResultCacheKeys] = [:]
         for (items, provider) in units {
             guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else {
                 prepared.append(nil)
@@ -54,10 +55,11 @@ struct ItemRunner: Sendable {
             }
             var unit = Prepared(remaining: items, history: history)
             if job.spec.cache {
-                let scope = cache.scope(owner: job.owner)
+                var keyer = keyers[provider] ?? ResultCacheKeys(provider: provider, scope: cache.scope(owner: job.owner))
+                defer { keyers[provider] = keyer }
                 for item in items {
                     guard let request = try? buildRequest([item], job: job, history: history, feedback: false) else { continue }
-                    let key = ResultCacheKey.of(request, provider: provider, scope: scope)
+                    let key = keyer.key(for: request)
                     unit.cacheKeys[item.id] = key
                     keys.insert(key)
                     if items.count == 1, Self.feedback(from: item) == nil { unit.request = request }

@@ -8,14 +8,6 @@ import Synchronization
 /// while the previous commit was being written goes in the next transaction (at most
 /// ``EngineConfiguration/commitBatch`` outcomes each).
 ///
-/// Answers for the result cache are not written with the outcomes: each is a row under a random
-/// key, and a commit of a few hundred of them wrote a page of the key's index for nearly every
-/// one — half the engine's time. They are held here and written with a commit once
-/// ``cacheBatch`` are waiting, when ``flushCache()`` says they have waited long enough, or in the
-/// very commit that finishes a job (so a job seen finished has its answers cached), in key
-/// order. A crash loses the unwritten ones: the results are in the items, only a later
-/// identical request pays for its call again.
-///
 /// Why group at all: one transaction per call would put the database on every call's path
 /// (thousands a second with a fast provider); grouped, the batch grows exactly as fast as
 /// outcomes arrive. Why no timed window on top (wait 50 ms for more): an outcome waiting here is
@@ -32,10 +24,6 @@ final class OutcomeRecorder: Sendable {
     struct State {
         var entries: [Entry] = []
         var finished = false
-        /// Answers for the result cache, written in batches of their own (see ``cacheBatch``).
-        var cacheEntries: [CacheAnswer] = []
-        /// The timer asked for the cache entries to be written.
-        var cacheDue = false
         /// The writer loop, waiting for the first outcome.
         var idle: CheckedContinuation<Void, Never>?
     }
@@ -50,8 +38,6 @@ final class OutcomeRecorder: Sendable {
     let logger: Logger
     let metrics: EngineMetrics
     private let state = Mutex(State())
-    /// Cache entries written in one transaction once this many are waiting.
-    static let cacheBatch = 8192
 
     init(
         store: any JobStore, owner: String, clock: any SluiceClock, batch: Int, retryFor: Double, logger: Logger,
@@ -90,28 +76,10 @@ final class OutcomeRecorder: Sendable {
         idle?.resume()
     }
 
-    /// Asks the writer loop to write the cache entries waiting, however few.
-    func flushCache() {
-        let idle = state.withLock { state in
-            state.cacheDue = true
-            defer { state.idle = nil }
-            return state.idle
-        }
-        idle?.resume()
-    }
-
     /// The writer loop: runs until ``finish()`` and everything queued is written.
     func run() async {
         while true {
             await waitForWork()
-            // Answers held with nothing to record are written on their own.
-            let cache = state.withLock { state -> [CacheAnswer] in
-                guard state.entries.isEmpty, state.cacheDue || state.finished else { return [] }
-                state.cacheDue = false
-                defer { state.cacheEntries = [] }
-                return state.cacheEntries
-            }
-            await writeCache(cache)
             let (entries, done) = state.withLock { state -> ([Entry], Bool) in
                 guard !state.entries.isEmpty else { return ([], state.finished) }
                 var taken: [Entry] = []
@@ -135,16 +103,12 @@ final class OutcomeRecorder: Sendable {
         // lease check makes a repeat of one that did commit record nothing twice).
         var failures = FailedRounds(loop: "recording results", store: store, clock: clock, logger: logger, metrics: metrics)
         let giveUpAt = clock.now().addingTimeInterval(retryFor)
-        let cache = state.withLock { state in
-            PendingCache(held: state.cacheEntries, flush: state.cacheDue || state.cacheEntries.count >= Self.cacheBatch)
-        }
         while true {
             do {
-                let result = try await store.record(outcomes, owner: owner, now: clock.now(), cache: cache)
+                let result = try await store.record(outcomes, owner: owner, now: clock.now())
                 recorded = result.ids
                 failures.succeeded()
                 metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
-                hold(result, written: cache.held.count)
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
                 }
@@ -174,35 +138,11 @@ final class OutcomeRecorder: Sendable {
         }
     }
 
-    /// Holds a commit's unwritten cache answers for a later one, or — when the commit wrote the
-    /// answers held (`written`) — lets those go.
-    func hold(_ result: RecordedOutcomes, written: Int) {
-        state.withLock { state in
-            if result.cacheWritten {
-                // Only this loop adds to the list: the first `written` are those passed.
-                state.cacheEntries.removeFirst(written)
-                state.cacheDue = false
-            }
-            state.cacheEntries += result.unwrittenCache
-        }
-    }
-
-    /// Writes cache entries; a database that refuses costs later calls, never results, so it is
-    /// logged and they are dropped.
-    func writeCache(_ entries: [CacheAnswer]) async {
-        guard !entries.isEmpty else { return }
-        do {
-            try await store.storeCachedOutputs(entries, now: clock.now())
-        } catch {
-            logger.error("writing the result cache failed", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
-        }
-    }
-
-    /// Returns once something is queued, the cache is due, or the loop is asked to finish.
+    /// Returns once something is queued or the loop is asked to finish.
     func waitForWork() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
-                if !state.entries.isEmpty || state.finished || state.cacheDue && !state.cacheEntries.isEmpty { return true }
+                if !state.entries.isEmpty || state.finished { return true }
                 state.idle = continuation
                 return false
             }

@@ -70,7 +70,6 @@ public final class Worker: Service, Sendable {
             await withTaskGroup(of: Void.self) { heartbeat in
                 heartbeat.addTask { await self.keepLeasesAlive() }
                 heartbeat.addTask { await self.lendOverdueSlots() }
-                heartbeat.addTask { await self.flushCachePeriodically() }
                 let stopped = await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
                     let stopped = await self.claimUntilDrained()
@@ -304,18 +303,20 @@ public final class Worker: Service, Sendable {
 
     /// Extends every held lease well before it expires, until cancelled.
     func keepLeasesAlive() async {
+        var unextended: Set<Int64> = []
         while !Task.isCancelled {
             do { try await clock.sleep(seconds: configuration.heartbeatInterval) } catch { return }
             let ids = held.all
+            // Not extended last time and still held now: an item recorded just as the heartbeat
+            // ran is not leased either, but it has long left what this worker holds.
+            let lost = unextended.intersection(ids)
+            if !lost.isEmpty { logger.warning("lost leases", metadata: ["lost": "\(lost.count)"]) }
+            unextended = []
             guard !ids.isEmpty else { continue }
             do {
                 let until = clock.now().addingTimeInterval(configuration.leaseDuration)
                 let kept = try await store.extendLeases(itemIDs: ids, owner: configuration.workerID, until: until)
-                // Items recorded while the heartbeat ran are no longer leased; only those still
-                // held here and not extended were taken by another worker.
-                let stillHeld = Set(held.all)
-                let lost = ids.filter { !kept.contains($0) && stillHeld.contains($0) }
-                if !lost.isEmpty { logger.warning("lost leases", metadata: ["lost": "\(lost.count)"]) }
+                unextended = Set(ids).subtracting(kept)
             } catch {
                 logger.error("heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -326,14 +327,6 @@ public final class Worker: Service, Sendable {
     func lendOverdueSlots() async {
         while (try? await clock.sleep(seconds: 1)) != nil {
             running.sweep(now: clock.now(), limit: configuration.concurrency)
-        }
-    }
-
-    /// Every few seconds, has the result cache's waiting answers written, however few: a later
-    /// identical request finds them even when this worker has little else to do.
-    func flushCachePeriodically() async {
-        while (try? await clock.sleep(seconds: configuration.cacheFlushInterval)) != nil {
-            recorder.flushCache()
         }
     }
 

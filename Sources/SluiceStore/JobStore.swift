@@ -71,11 +71,9 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// was lost (expired and reclaimed) is left alone: the newer owner's result wins.
     /// Returns the ids that were recorded, and the jobs these outcomes finished.
     ///
-    /// Validated answers with a cache key go to the result cache — with `cache`'s held answers —
-    /// in the same transaction when `cache.flush` says so or when a job finishes in it (so a job
-    /// seen finished has its answers in the cache); otherwise they come back in
-    /// ``RecordedOutcomes/unwrittenCache`` for the caller to hold and pass again.
-    func record(_ outcomes: [ItemOutcome], owner: String, now: Date, cache: PendingCache) async throws -> RecordedOutcomes
+    /// A validated answer's cache key stays on its item; the job's answers go to the result
+    /// cache in the transaction that finishes it (so a job seen finished has its answers there).
+    func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes
 
     /// Gives leased items back without an outcome (shutdown, pause, cancel before the call
     /// started). The attempt is refunded, since no model call was made.
@@ -123,11 +121,6 @@ public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
     /// Validated outputs of earlier identical requests, by cache key, kept at or after
     /// `notBefore`; keys with none are absent.
     func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput]
-
-    /// Keeps the outputs of recorded items in the result cache under their keys, stamped `now`,
-    /// in one transaction; a key already kept keeps its first answer. For answers held while
-    /// nothing else is recorded.
-    func storeCachedOutputs(_ answers: [CacheAnswer], now: Date) async throws
 
     /// The database server's clock: what every process's leases are measured against (see
     /// `DatabaseClock`).
@@ -364,32 +357,9 @@ public struct RecordedOutcomes: Sendable, Equatable {
     /// one transaction that finalised it.
     public var finishedJobs: [String: JobStatus]
 
-    /// This transaction's answers for the result cache, when it did not write them.
-    public var unwrittenCache: [CacheAnswer]
-    /// Whether answers held (``PendingCache/held``) were passed and written.
-    public var cacheWritten: Bool
-
-    public init(
-        ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:], unwrittenCache: [CacheAnswer] = [],
-        cacheWritten: Bool = false
-    ) {
+    public init(ids: Set<Int64> = [], finishedJobs: [String: JobStatus] = [:]) {
         self.ids = ids
         self.finishedJobs = finishedJobs
-        self.unwrittenCache = unwrittenCache
-        self.cacheWritten = cacheWritten
-    }
-}
-
-/// Answers for the result cache that a worker holds back to write many at once (each is a row
-/// under a random key; a few hundred per commit wrote a page of the index for nearly each).
-public struct PendingCache: Sendable {
-    public var held: [CacheAnswer]
-    /// Write them (and this commit's) now, whether or not a job finishes.
-    public var flush: Bool
-
-    public init(held: [CacheAnswer] = [], flush: Bool) {
-        self.held = held
-        self.flush = flush
     }
 }
 
@@ -473,11 +443,6 @@ extension JobStore {
         try await resume(jobID: jobID, budget: nil, now: now)
     }
 
-    /// Records outcomes and writes their answers to the result cache at once.
-    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
-        try await record(outcomes, owner: owner, now: now, cache: PendingCache(flush: true))
-    }
-
     /// A claim capped only by `limit`.
     public func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
         try await claim(owner: owner, limit: limit, allowance: ClaimAllowance(), leaseDuration: leaseDuration, now: now)
@@ -506,18 +471,6 @@ public struct ClaimAllowance: Sendable, Equatable {
     /// Whether any job at all could be claimed under it.
     public var allowsAny: Bool {
         byProvider.isEmpty || byProvider.values.contains { $0 > 0 } || (routed ?? 1) > 0
-    }
-}
-
-/// A recorded item whose output answers the request `key` names: written to the result cache
-/// from the item's row, so the output is never carried or serialised again.
-public struct CacheAnswer: Sendable, Equatable {
-    public var key: String
-    public var itemID: Int64
-
-    public init(key: String, itemID: Int64) {
-        self.key = key
-        self.itemID = itemID
     }
 }
 

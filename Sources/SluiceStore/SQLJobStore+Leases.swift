@@ -113,7 +113,7 @@ extension SQLJobStore {
         }
     }
 
-    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date, cache: PendingCache) async throws -> RecordedOutcomes {
+    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
         guard !outcomes.isEmpty else { return RecordedOutcomes() }
         let lockJob = database.lockClause
         return try await write { tx in
@@ -128,8 +128,11 @@ extension SQLJobStore {
                 var notBefore = SQLValue.null
                 var refund = 0
                 var packSize = SQLValue.null
+                var cacheKey = SQLValue.null
                 switch outcome.result {
-                case .succeeded(let value): output = .text(StoreRows.text(value))
+                case .succeeded(let value):
+                    output = .text(StoreRows.text(value))
+                    if !outcome.cached { cacheKey = SQLValue(outcome.cacheKey) }
                 case .failed(let message): error = .text(message)
                 case .retry(let message, let time):
                     (error, notBefore) = (.text(message), SQLValue(time))
@@ -144,7 +147,7 @@ extension SQLJobStore {
                         .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
                         status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
                         SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
-                        SQLValue(outcome.attempt),
+                        SQLValue(outcome.attempt), cacheKey,
                     ]
                 )
             }
@@ -152,7 +155,6 @@ extension SQLJobStore {
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
             var activity: [Int64: JobActivity.Sample] = [:]
-            var answers: [CacheAnswer] = []
             for slice in SQLList.slices(Array(decided.keys)) {
                 // One statement for many outcomes; the lease check is in the WHERE: an item another
                 // worker now owns is not matched.
@@ -163,7 +165,8 @@ extension SQLJobStore {
                     available_at = COALESCE(v.column5, items.available_at), attempts = items.attempts - v.column6,
                     finished_at = v.column7, lease_owner = NULL, lease_expires_at = NULL,
                     prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
-                    model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12
+                    model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12,
+                    cache_key = v.column14
                     FROM (VALUES \(rows)) AS v
                     WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ?
                     AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx
@@ -185,9 +188,6 @@ extension SQLJobStore {
                         activity[seq, default: JobActivity.Sample()].finished += 1
                     }
                     if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
-                    if case .succeeded = outcome.result, !outcome.cached, let key = outcome.cacheKey {
-                        answers.append(CacheAnswer(key: key, itemID: id))
-                    }
                     changes[seq] = change
                     recorded.insert(id)
                 }
@@ -217,12 +217,6 @@ extension SQLJobStore {
                         "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
                         [.text(pauseReason), .int(seq)])
                 }
-            }
-            if cache.flush || !result.finishedJobs.isEmpty {
-                try Self.insertCacheAnswers(tx, cache.held + answers, now: now)
-                result.cacheWritten = !cache.held.isEmpty
-            } else {
-                result.unwrittenCache = answers
             }
             return result
         }
@@ -287,7 +281,7 @@ extension SQLJobStore {
     static let outcomeRow = """
         (CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), \
         CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER), \
-        CAST(? AS INTEGER))
+        CAST(? AS INTEGER), CAST(? AS TEXT))
         """
 
     /// What a transaction needs to know of a locked job.

@@ -244,24 +244,6 @@ public final class SQLJobStore: JobStore {
         }
     }
 
-    public func storeCachedOutputs(_ answers: [CacheAnswer], now: Date) async throws {
-        guard !answers.isEmpty else { return }
-        try await write(wakes: false) { tx in try Self.insertCacheAnswers(tx, answers, now: now) }
-    }
-
-    /// Copies recorded items' outputs into the result cache under their keys; a key already kept
-    /// keeps its first answer. In key order, so each page of the key's b-tree is visited once.
-    static func insertCacheAnswers(_ tx: any SQLTransaction, _ answers: [CacheAnswer], now: Date) throws {
-        for slice in SQLList.slices(answers.sorted { $0.key < $1.key }) {
-            try tx.execute(
-                """
-                INSERT INTO result_cache (key, output, model, created_at)
-                SELECT v.column1, items.output, items.model, ? FROM (VALUES \(Array(repeating: "(?, ?)", count: slice.count).joined(separator: ", "))) AS v
-                JOIN items ON items.id = v.column2 WHERE items.output IS NOT NULL ORDER BY v.column1 ON CONFLICT (key) DO NOTHING
-                """, [SQLValue(now)] + slice.flatMap { [SQLValue.text($0.key), .int($0.itemID)] })
-        }
-    }
-
     public func cachedOutputs(keys: [String], notBefore: Date) async throws -> [String: CachedOutput] {
         guard !keys.isEmpty else { return [:] }
         return try await read { tx in
@@ -564,7 +546,25 @@ public final class SQLJobStore: JobStore {
             UPDATE jobs SET status = ?, status_reason = NULL, finished_at = ?, stage = NULL, stage_message = NULL
             WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0 RETURNING id
             """, [.text(final.rawValue), SQLValue(now), .int(seq)])
-        return try finalised.map { (try $0.text("id"), final) }
+        guard let finalised else { return nil }
+        try cacheAnswers(tx, seq: seq, now: now)
+        return (try finalised.text("id"), final)
+    }
+
+    /// Copies a finished job's answers into the result cache under the keys its items kept, in
+    /// one statement in key order; a key already kept keeps its first answer.
+    ///
+    /// Why at the end and not as answers come: the keys are random, so every commit of a few
+    /// hundred answers wrote a page of the cache's b-tree for nearly each one — at a million rows,
+    /// more than the engine's whole work. Sorted and written once, each page is written once. A
+    /// concurrent identical job therefore pays for its own calls until this one ends.
+    static func cacheAnswers(_ tx: any SQLTransaction, seq: Int64, now: Date) throws {
+        try tx.execute(
+            """
+            INSERT INTO result_cache (key, output, model, created_at)
+            SELECT cache_key, output, model, ? FROM items WHERE job_seq = ? AND cache_key IS NOT NULL AND status = 'succeeded'
+            ORDER BY cache_key ON CONFLICT (key) DO NOTHING
+            """, [SQLValue(now), .int(seq)])
     }
 
     /// Adds the next reduce round's items when a round (the map is round 0) has just ended,

@@ -208,7 +208,13 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN provider TEXT"
     ]
 
-    /// The result cache again, for keys of ``ResultCacheKey`` version 2 (earlier entries can
+    /// Each recorded answer's result-cache key, kept on its item until the job ends; the answers
+    /// are then copied into the cache in one statement, in key order (``SQLJobStore/finalize``).
+    public static let itemCacheKey = [
+        "ALTER TABLE items ADD COLUMN cache_key TEXT"
+    ]
+
+    /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.
     public static func resultCacheByKey(rowStorage: String) -> [String] {

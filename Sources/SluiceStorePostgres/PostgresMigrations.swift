@@ -177,5 +177,6 @@ enum PostgresMigrations {
             statements: SharedSchema.claimAllowance + SharedSchema.resultCacheByKey(rowStorage: "") + [
                 "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> '\(JobSpec.routedProvider)'"
             ]),
+        Migration(name: "012_item_cache_key", statements: SharedSchema.itemCacheKey),
     ]
 }

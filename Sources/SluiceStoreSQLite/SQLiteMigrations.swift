@@ -253,6 +253,9 @@ enum SQLiteMigrations {
                 sql: "UPDATE jobs SET provider = json_extract(spec, '$.provider') WHERE json_extract(spec, '$.provider') <> ?",
                 arguments: [JobSpec.routedProvider])
         }
+        migrator.registerMigration("012_item_cache_key") { db in
+            for statement in SharedSchema.itemCacheKey { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -61,6 +61,25 @@ import Testing
     }
 
     @Test(arguments: StoreDriver.available)
+    func aJobsAnswersReachTheCacheWhenItEndsEvenCancelled(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 3, now: t0)
+        let ids = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0)).items.map(\.id)
+        _ = try await store.record(
+            [ItemOutcome(itemID: ids[0], result: .succeeded(["v": 1]), model: "m1", calls: 1, cacheKey: "k1")], owner: "w", now: t0)
+        #expect(try await store.cachedOutputs(keys: ["k1"], notBefore: t0).isEmpty, "kept on the item while the job runs")
+        #expect(try await store.cancel(jobID: job.id, now: t0).status == .cancelling)
+        let last = try await store.record(
+            [ItemOutcome(itemID: ids[1], result: .succeeded(["v": 2]), model: "m1", calls: 1, cacheKey: "k2")], owner: "w", now: t0)
+        #expect(last.finishedJobs == [job.id: .cancelled])
+        #expect(
+            try await store.cachedOutputs(keys: ["k1", "k2"], notBefore: t0) == [
+                "k1": CachedOutput(output: ["v": 1], model: "m1"), "k2": CachedOutput(output: ["v": 2], model: "m1"),
+            ])
+    }
+
+    @Test(arguments: StoreDriver.available)
     func aJobPausesAtItsTokenBudgetAndGoesOnWithAHigherOne(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
