@@ -4,6 +4,10 @@
 # in baseline.txt. Exits 1 (and says which) when a figure is more than 20% below its baseline,
 # so a change that slows the engine fails the day it lands instead of six issues later.
 #
+# A figure below its floor is measured again, three runs at a time, up to three rounds: right
+# after the suite this machine gave 21% less than on a quiet minute (5,202 against 6,582); a
+# slower engine stays below in every round, a busy minute does not.
+#
 # It runs the debug build CI already has (a release build would add ~15 minutes), so its
 # figures are debug figures: compare them only with each other. After a change that really
 # makes the engine faster or slower on purpose, record new figures with
@@ -46,8 +50,13 @@ while read -r name figure; do
   case "$name" in '#'* | '') continue ;; esac
   now=${measured[$name]:?"no figure measured for $name"}
   floor=$((figure * 80 / 100))
+  for _ in 2 3; do
+    [ "$now" -ge "$floor" ] && break
+    again=$(case "$name" in engine) best ;; engine-no-cache) best --no-cache ;; esac)
+    [ "$again" -gt "$now" ] && now=$again
+  done
   verdict=ok
-  if [ "$now" -lt "$floor" ]; then verdict="REGRESSION: below $floor (80% of the baseline)"; failed=1; fi
+  if [ "$now" -lt "$floor" ]; then verdict="REGRESSION: below $floor (80% of the baseline) in three rounds"; failed=1; fi
   printf '%-16s %8s items/s   baseline %8s   %s\n' "$name" "$now" "$figure" "$verdict"
 done < "$baseline"
 exit "$failed"
