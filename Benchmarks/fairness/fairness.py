@@ -47,15 +47,7 @@ try:
         stdout=subprocess.PIPE, text=True)
     procs.append(fake)
     fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
-    config = os.path.join(work, "providers.yaml")
-    with open(config, "w") as f:
-        f.write(f"""providers:
-  fake:
-    kind: openai
-    base_url: {fake_url}/v1
-    api_key_env: FAKE_KEY
-    limits: {{rpm: {a.rpm:g}}}
-""")
+    config = children.fake_provider_config(work, fake_url, {"rpm": a.rpm})
     database = a.database or os.path.join(work, "sluice.sqlite")
     sluice = os.path.join(a.bin, "sluice")
     subprocess.run([sluice, "migrate", "--database", database], check=True, capture_output=True)

@@ -87,18 +87,9 @@ if a.no_limit_headers:
     fake_args += ["--no-limit-headers"]
 fake = start(fake_args, "fake.log")
 fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
-limits = "{" + ", ".join(f"{name}: {value:g}" for name, value in (("rpm", a.rpm), ("tpm", a.tpm)) if value > 0) + "}"
-config = os.path.join(work, "providers.yaml")
-with open(config, "w") as f:
-    f.write(f"""providers:
-  fake:
-    kind: openai
-    base_url: {fake_url}/v1
-    api_key_env: FAKE_KEY
-    limits: {limits}
-    timeout_seconds: 120
+config = children.fake_provider_config(work, fake_url, {"rpm": a.rpm, "tpm": a.tpm}, """    timeout_seconds: 120
 routes:
-  - {{model: "*", provider: fake}}
+  - {model: "*", provider: fake}
 """)
 database = a.database or os.path.join(work, "sluice.sqlite")
 env = dict(os.environ, FAKE_KEY="sk-fake")

@@ -55,11 +55,10 @@ struct ItemRunner: Sendable {
             }
             var unit = Prepared(remaining: items, history: history)
             if job.spec.cache {
-                var keyer = keyers[provider] ?? ResultCacheKeys(provider: provider, scope: cache.scope(owner: job.owner))
-                defer { keyers[provider] = keyer }
                 for item in items {
                     guard let request = try? buildRequest([item], job: job, history: history, feedback: false) else { continue }
-                    let key = keyer.key(for: request)
+                    let key = keyers[provider, default: ResultCacheKeys(provider: provider, scope: cache.scope(owner: job.owner))]
+                        .key(for: request)
                     unit.cacheKeys[item.id] = key
                     keys.insert(key)
                     if items.count == 1, Self.feedback(from: item) == nil { unit.request = request }

@@ -547,24 +547,27 @@ public final class SQLJobStore: JobStore {
             WHERE seq = ? AND status IN (\(JobStatus.open.sqlList)) AND pending = 0 AND running = 0 RETURNING id
             """, [.text(final.rawValue), SQLValue(now), .int(seq)])
         guard let finalised else { return nil }
-        try cacheAnswers(tx, seq: seq, now: now)
+        try cacheAnswers(tx, seq: seq)
         return (try finalised.text("id"), final)
     }
 
     /// Copies a finished job's answers into the result cache under the keys its items kept, in
-    /// one statement in key order; a key already kept keeps its first answer.
+    /// one statement in key order; a key already kept keeps its first answer. Each entry is dated
+    /// when its item was answered, not when the job ended: the cache's age limit counts from the
+    /// answer, however long the job ran.
     ///
     /// Why at the end and not as answers come: the keys are random, so every commit of a few
     /// hundred answers wrote a page of the cache's b-tree for nearly each one — at a million rows,
     /// more than the engine's whole work. Sorted and written once, each page is written once. A
     /// concurrent identical job therefore pays for its own calls until this one ends.
-    static func cacheAnswers(_ tx: any SQLTransaction, seq: Int64, now: Date) throws {
+    static func cacheAnswers(_ tx: any SQLTransaction, seq: Int64) throws {
         try tx.execute(
             """
             INSERT INTO result_cache (key, output, model, created_at)
-            SELECT cache_key, output, model, ? FROM items WHERE job_seq = ? AND cache_key IS NOT NULL AND status = 'succeeded'
+            SELECT cache_key, output, model, finished_at FROM items
+            WHERE job_seq = ? AND cache_key IS NOT NULL AND status = 'succeeded' AND finished_at IS NOT NULL
             ORDER BY cache_key ON CONFLICT (key) DO NOTHING
-            """, [SQLValue(now), .int(seq)])
+            """, [.int(seq)])
     }
 
     /// Adds the next reduce round's items when a round (the map is round 0) has just ended,

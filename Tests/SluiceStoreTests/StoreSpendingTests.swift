@@ -70,13 +70,16 @@ import Testing
             [ItemOutcome(itemID: ids[0], result: .succeeded(["v": 1]), model: "m1", calls: 1, cacheKey: "k1")], owner: "w", now: t0)
         #expect(try await store.cachedOutputs(keys: ["k1"], notBefore: t0).isEmpty, "kept on the item while the job runs")
         #expect(try await store.cancel(jobID: job.id, now: t0).status == .cancelling)
+        let later = t0.addingTimeInterval(100)
         let last = try await store.record(
-            [ItemOutcome(itemID: ids[1], result: .succeeded(["v": 2]), model: "m1", calls: 1, cacheKey: "k2")], owner: "w", now: t0)
+            [ItemOutcome(itemID: ids[1], result: .succeeded(["v": 2]), model: "m1", calls: 1, cacheKey: "k2")], owner: "w", now: later)
         #expect(last.finishedJobs == [job.id: .cancelled])
         #expect(
             try await store.cachedOutputs(keys: ["k1", "k2"], notBefore: t0) == [
                 "k1": CachedOutput(output: ["v": 1], model: "m1"), "k2": CachedOutput(output: ["v": 2], model: "m1"),
             ])
+        // An entry is as old as its answer, not as the job's end.
+        #expect(try await store.cachedOutputs(keys: ["k1", "k2"], notBefore: t0.addingTimeInterval(50)).keys.sorted() == ["k2"])
     }
 
     @Test(arguments: StoreDriver.available)
