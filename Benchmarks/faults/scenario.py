@@ -11,6 +11,8 @@ until it ends, reading the fake's counters at every poll. Prints one JSON object
 - with --kill-at S: the server is killed with SIGKILL S seconds in and started again on the
   same database; "paid twice" is replies answered 200 that no item kept, against the calls in
   flight at the kill;
+- hedges: calls the server raced with a second one, overdue (from its /metrics; after a kill,
+  only the restarted server's);
 - cpu_per_1000_calls: the server's user+system CPU seconds per 1,000 calls (all processes of
   the server summed, the fake excluded);
 - with --workers N: the API runs alone (`sluice serve --no-workers`) and N `sluice worker`
@@ -42,6 +44,8 @@ p.add_argument("--fault-malformed", type=float, default=0.01)
 p.add_argument("--concurrency", type=int, default=64)
 p.add_argument("--kill-at", type=float, default=None)
 p.add_argument("--seed", type=int, default=42)
+p.add_argument("--window", choices=["sliding", "per-second", "bucket"], default="sliding",
+               help="how the fake counts its requests-per-minute limit (see sluice-fake-provider)")
 p.add_argument("--no-limit-headers", action="store_true", help="the fake sends no x-ratelimit-* headers: Sluice paces evenly")
 p.add_argument("--poll", type=float, default=0.2)
 p.add_argument("--database", default=None, help="a postgres:// URL (default: a SQLite file in a temp folder)")
@@ -85,6 +89,7 @@ if a.fake_tpm > 0:
     fake_args += ["--tpm", str(a.fake_tpm)]
 if a.no_limit_headers:
     fake_args += ["--no-limit-headers"]
+fake_args += ["--window", a.window]
 fake = start(fake_args, "fake.log")
 fake_url = f"http://127.0.0.1:{port_of(fake, 'the fake')}"
 config = children.fake_provider_config(work, fake_url, {"rpm": a.rpm, "tpm": a.tpm}, """    timeout_seconds: 120
@@ -167,6 +172,9 @@ try:
             finished = time.time() - started
             break
         time.sleep(a.poll)
+    with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    hedges = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("sluice_provider_hedges_total"))
     cpu = cpu_before_kill + sum(cpu_seconds(proc.pid) for proc in [server] + workers) - cpu_before
     final = counters()
     # How long a reply the fake had sent went unshown: at each poll, the earliest poll at which
@@ -184,7 +192,7 @@ try:
         "wall_s": round(finished, 2),
         "items_per_s": round(a.items / finished, 1),
         "calls": final["received"], "calls_per_item": round(final["received"] / a.items, 3),
-        "fault_floor": a.items + faults, "faults": final["faults"], "429s": final["rate_limited"],
+        "fault_floor": a.items + faults, "hedges": int(hedges), "faults": final["faults"], "429s": final["rate_limited"],
         "max_staleness_s": round(staleness, 2),
         "cpu_per_1000_calls_s": round(cpu / max(final["received"], 1) * 1000, 3),
     }

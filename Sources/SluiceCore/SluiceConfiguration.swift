@@ -131,13 +131,18 @@ public struct ProviderSettings: Sendable, Equatable {
     /// A PEM file of certificate authorities to trust for this provider's `https` base URL, on
     /// top of the system's: for a gateway inside a company, signed by the company's own CA.
     public var caFile: String?
+    /// Whether a call running four times longer than usual is raced by a second, identical one
+    /// (see the engine's `ItemRunner.complete`): off for a provider where paying twice for a
+    /// slow call costs more than waiting for a hung one.
+    public var hedgesHungCalls: Bool
 
     public init(
         name: String, kind: Kind, baseURL: String? = nil, apiKeyVariable: String? = nil, apiKey: String? = nil,
         headers: [String: String] = [:], limits: RateLimits = RateLimits(), timeoutSeconds: Double = 120, defaultModel: String? = nil,
-        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil
+        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil, hedgesHungCalls: Bool = true
     ) {
         self.caFile = caFile
+        self.hedgesHungCalls = hedgesHungCalls
         self.name = name
         self.kind = kind
         self.baseURL = baseURL ?? kind.defaultBaseURL
@@ -175,6 +180,7 @@ public struct ProviderSettings: Sendable, Equatable {
             object,
             allowed: [
                 "kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker", "ca_file",
+                "hedge_hung_calls",
             ],
             at: path)
         guard let kindName = object["kind"]?.stringValue, let kind = Kind(rawValue: kindName) else {
@@ -184,6 +190,11 @@ public struct ProviderSettings: Sendable, Equatable {
             guard let value = object[key], value != .null else { return nil }
             guard let text = value.stringValue else { throw ConfigurationError(path: "\(path).\(key)", message: "must be a string") }
             return text
+        }
+        func flag(_ key: String) throws(ConfigurationError) -> Bool? {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .bool(let flag) = value else { throw ConfigurationError(path: "\(path).\(key)", message: "must be true or false") }
+            return flag
         }
         func number(_ value: JSONValue?, _ key: String) throws(ConfigurationError) -> Double? {
             guard let value, value != .null else { return nil }
@@ -225,7 +236,7 @@ public struct ProviderSettings: Sendable, Equatable {
             name: name, kind: kind, baseURL: try string("base_url"), apiKeyVariable: variable,
             apiKey: variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
             timeoutSeconds: try number(object["timeout_seconds"], "timeout_seconds") ?? 120, defaultModel: try string("default_model"),
-            breaker: breaker, caFile: try string("ca_file"))
+            breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true)
     }
 }
 

@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceStore
 
 /// How much a worker may claim, and for which providers: it holds no more items than it can
@@ -33,14 +34,15 @@ struct ClaimBudget: Equatable {
     }
 
     /// The next claim's caps, given `calls` held in all (queued, running, or waiting to be
-    /// recorded); `nil` when no claim is worth making now. A claim is made as soon as a call
-    /// slot would idle or a rate-limited provider has nothing queued; otherwise once a provider
-    /// has room for half of what it holds ahead (a quarter, without a limit) — so claims come in
-    /// batches, not one per started call.
-    func allowance(calls: Int, providers: [String: Provider]) -> (limit: Int, allowance: ClaimAllowance)? {
-        var byProvider: [String: Int] = [:]
-        var worthClaiming = false
-        var largest = 0
+    /// recorded), and the providers offered room (``JobSpec/routedProvider`` for jobs routed by
+    /// model); `nil` when no claim is worth making now. A claim is made as soon as a call slot
+    /// would idle or a rate-limited provider has nothing queued; otherwise once a provider has
+    /// room for half of what it holds ahead (a quarter, without a limit) — so claims come in
+    /// batches, not one per started call. Providers in `empty` (a recent claim found no work for
+    /// them, see ``EmptyClaims``) are offered nothing and make no claim worth making.
+    func allowance(calls: Int, providers: [String: Provider], empty: Set<String> = []) -> Allowance? {
+        var rooms: [String: Int] = [:]
+        var worth: [String: Bool] = [:]
         for (name, provider) in providers {
             let room: Int
             if let ahead = provider.startsAhead {
@@ -48,17 +50,35 @@ struct ClaimBudget: Equatable {
                 let held = min(Int(ahead.rounded(.up)), concurrency + Self.mostAhead)
                 room = min(max(provider.queued == 0 ? 1 : 0, held - provider.queued), concurrency - calls + prefetch)
                 // Half a second's worth at once: one claim per several calls, not one per call.
-                worthClaiming = worthClaiming || room > 0 && (provider.queued == 0 || room >= max(1, held / 2))
+                worth[name] = room > 0 && (provider.queued == 0 || room >= max(1, held / 2))
             } else {
                 let ahead = min(Self.mostAhead, max(prefetch, provider.startedLastSecond))
                 room = concurrency + ahead - calls
-                worthClaiming = worthClaiming || room > 0 && (calls < concurrency || room >= max(1, ahead / 4))
+                worth[name] = room > 0 && (calls < concurrency || room >= max(1, ahead / 4))
             }
-            byProvider[name] = max(0, room)
-            largest = max(largest, room)
+            rooms[name] = max(0, room)
         }
+        // A routed job's items may go to any provider: it gets the smallest room, found or not.
+        let routed = rooms.values.min()
+        let routedOffered = (routed ?? 0) > 0 && !empty.contains(JobSpec.routedProvider)
+        var byProvider = rooms
+        for name in empty where byProvider[name] != nil { byProvider[name] = 0 }
+        let worthClaiming =
+            worth.contains { $0.value && !empty.contains($0.key) } || routedOffered && worth.values.contains(true)
+        let largest = max(byProvider.values.max() ?? 0, routedOffered ? routed ?? 0 : 0)
         guard worthClaiming, largest > 0 else { return nil }
-        let routed = byProvider.values.min()
-        return (largest, ClaimAllowance(byProvider: byProvider, routed: routed))
+        var offered = Set(byProvider.compactMap { $0.value > 0 ? $0.key : nil })
+        if routedOffered { offered.insert(JobSpec.routedProvider) }
+        return Allowance(
+            limit: largest, allowance: ClaimAllowance(byProvider: byProvider, routed: routedOffered ? routed : 0), offered: offered)
+    }
+
+    /// What ``allowance(calls:providers:empty:)`` lets the next claim take.
+    struct Allowance: Equatable {
+        /// The most calls' worth of items.
+        var limit: Int
+        var allowance: ClaimAllowance
+        /// The providers given room: those a claim that finds nothing found none for.
+        var offered: Set<String>
     }
 }

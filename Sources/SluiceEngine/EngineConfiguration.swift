@@ -14,7 +14,9 @@ public struct EngineConfiguration: Sendable {
     public var heartbeatInterval: Double
     /// How often expired leases are returned to pending.
     public var reaperInterval: Double
-    /// How long an idle worker waits before claiming again.
+    /// How long a worker waits before offering a provider room again after a claim found no
+    /// work for it; doubled while claims keep finding none (see `EmptyClaims`). A commit of this
+    /// process that may have made work ends the wait at once.
     public var idleInterval: Double
     /// How stale a job's status may be when deciding to start a call; bounds how long a
     /// cancel or pause from another process takes to stop new calls.

@@ -25,6 +25,11 @@ public struct EngineMetrics: Sendable {
     }
 
     /// Time a call waited at its provider's gate (rate limits, in-flight cap, open circuit).
+    /// A hung call raced by a second one (see `ItemRunner.complete`).
+    func hedge(provider: String) {
+        Counter(label: "sluice_provider_hedges_total", dimensions: [("provider", provider)], factory: factory).increment()
+    }
+
     func limiterWait(provider: String, seconds: Double) {
         Timer(label: "sluice_limiter_wait_seconds", dimensions: [("provider", provider)], factory: factory).recordNanoseconds(
             Int64(max(0, seconds) * 1e9))

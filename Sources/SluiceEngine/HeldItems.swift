@@ -130,6 +130,12 @@ final class HeldItems: Sendable {
         }
     }
 
+    /// Asks the waiter again, with nothing held changed: what it decides by besides the
+    /// snapshot (see ``EmptyClaims``) has.
+    func recheck() {
+        change { _ in }
+    }
+
     /// Applies a change, then asks the waiter (if any) whether it can go on now; it is resumed
     /// outside the lock.
     private func change(_ body: (inout State) -> Void) {

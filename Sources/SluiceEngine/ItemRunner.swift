@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceProviders
 import SluiceStore
+import Synchronization
 
 /// Runs one model call for claimed items and decides each outcome: succeeded with validated
 /// output, retry later, or failed with the reason. It never writes; the worker records.
@@ -116,23 +117,26 @@ struct ItemRunner: Sendable {
         let overdueAfter = gate.overdueAfter.withLock { $0 }
         let started = clock.now()
         callStarted(overdueAfter)
+        let (answer, calls) = await complete(
+            request, provider: provider, gate: gate, hedgeAfter: gate.hedgesHungCalls ? overdueAfter : nil, stop: stop)
+        callEnded()
         let reply: ModelReply
-        do {
-            defer { callEnded() }
-            reply = try await provider.complete(request)
-        } catch {
+        switch answer {
+        case .success(let answered): reply = answered
+        case .failure(let error):
             metrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
             switch failure(error, items: remaining, job: job, started: started) {
-            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: 0))
+            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: 0, calls: calls))
             case let other: return other
             }
         }
         metrics.call(provider: provider.name, outcome: "succeeded", seconds: clock.now().timeIntervalSince(started))
         // A provider that reports no usage says nothing about what the call cost.
         let reported = reply.usage.promptTokens + reply.usage.completionTokens > 0
+        // A hedged call's duration is not the provider's: the hedge reported its own.
         await gate.complete(
-            permit, seconds: clock.now().timeIntervalSince(started),
+            permit, seconds: calls == 1 ? clock.now().timeIntervalSince(started) : nil,
             outcome: .succeeded(
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
@@ -163,7 +167,69 @@ struct ItemRunner: Sendable {
                 itemID: item.id, result: result, model: reply.model, startedAt: started,
                 cacheKey: request.isPacked ? nil : cacheKeys[item.id])
         }
-        return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage)))
+        return .outcomes(
+            outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage), calls: calls)
+        )
+    }
+
+    /// The answer to `request`, and how many calls it took. A call still running `hedgeAfter`
+    /// seconds in — overdue, most likely hung (see ``CallLatency``) — is raced by one identical
+    /// call, booked at the gate like any other: the first reply wins and the other call is
+    /// cancelled; a call that fails while the other runs waits for it.
+    ///
+    /// Why: a hung call holds its items until the provider gives up on it (a gateway's 504
+    /// after 30 s or more), and hangs come at random, so some land near a job's end, where its
+    /// last result waits for them. The price: a call paid twice when the first was only slow and
+    /// the provider bills the one cancelled — bounded by how rarely a call runs four times the
+    /// usual; each hedge counts as a call of the job, and in `sluice_provider_hedges_total`.
+    func complete(
+        _ request: ModelRequest, provider: any ModelProvider, gate: ProviderGate, hedgeAfter: Double?, stop: WakeSignal?
+    ) async -> (answer: Swift.Result<ModelReply, ProviderFailure>, calls: Int) {
+        let call = { @Sendable () async -> Swift.Result<ModelReply, ProviderFailure> in
+            do throws(ProviderFailure) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
+        }
+        guard let hedgeAfter else { return (await call(), 1) }
+        let hedged = HedgeSent()
+        return await withTaskGroup(of: Swift.Result<ModelReply, ProviderFailure>?.self) { group in
+            group.addTask(operation: call)
+            group.addTask { [clock, metrics] in
+                guard (try? await clock.sleep(seconds: hedgeAfter)) != nil,
+                    let permit = await gate.acquire(
+                        promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop)
+                else { return nil }
+                guard !Task.isCancelled else {
+                    await gate.cancel(permit)
+                    return nil
+                }
+                hedged.flag.withLock { $0 = true }
+                metrics.hedge(provider: provider.name)
+                let started = clock.now()
+                let answer = await call()
+                switch answer {
+                case .success(let reply):
+                    await gate.complete(
+                        permit, seconds: clock.now().timeIntervalSince(started), outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+                        signal: reply.signal, healthy: true)
+                case .failure where Task.isCancelled:
+                    // The first call answered: this one's end says nothing of the provider.
+                    await gate.complete(permit, outcome: .failed, signal: nil, healthy: nil)
+                case .failure(let error): await report(error, permit: permit, gate: gate)
+                }
+                return answer
+            }
+            var last: Swift.Result<ModelReply, ProviderFailure>?
+            for await answer in group {
+                guard let answer else { continue }
+                if case .success = answer {
+                    group.cancelAll()
+                    return (answer, hedged.flag.withLock { $0 } ? 2 : 1)
+                }
+                last = answer
+                // Failed before any hedge went out: no call is left to wait for.
+                if !hedged.flag.withLock({ $0 }) { group.cancelAll() }
+            }
+            return (last!, hedged.flag.withLock { $0 } ? 2 : 1)
+        }
     }
 
     /// An embeddings call's output: its vectors, one per input text, or why the reply has none.
@@ -183,7 +249,7 @@ struct ItemRunner: Sendable {
 
     /// One call's outcomes with its cost spread over them: the call and its price on the first,
     /// the tokens shared evenly (the remainder on the first, so the sums stay exact).
-    func charged(_ outcomes: [ItemOutcome], usage: TokenUsage, cost: Int64) -> [ItemOutcome] {
+    func charged(_ outcomes: [ItemOutcome], usage: TokenUsage, cost: Int64, calls: Int = 1) -> [ItemOutcome] {
         guard !outcomes.isEmpty else { return outcomes }
         let count = outcomes.count
         return outcomes.enumerated().map { index, outcome in
@@ -192,7 +258,7 @@ struct ItemRunner: Sendable {
             charged.usage = TokenUsage(
                 promptTokens: usage.promptTokens / count + (first ? usage.promptTokens % count : 0),
                 completionTokens: usage.completionTokens / count + (first ? usage.completionTokens % count : 0))
-            charged.calls = first ? 1 : 0
+            charged.calls = first ? calls : 0
             charged.costMicros = first ? cost : 0
             return charged
         }
@@ -271,4 +337,10 @@ struct ItemRunner: Sendable {
         guard item.attempts > 1, let error = item.error, error.hasPrefix(rejectionPrefix) else { return nil }
         return String(error.dropFirst(rejectionPrefix.count))
     }
+}
+
+/// Whether a hedge went out (see ``ItemRunner/complete(_:provider:gate:hedgeAfter:stop:)``), set
+/// by its task and read by the one waiting for the answers.
+final class HedgeSent: Sendable {
+    let flag = Mutex(false)
 }

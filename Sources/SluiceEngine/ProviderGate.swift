@@ -29,8 +29,11 @@ actor ProviderGate {
     /// limit), as of its latest booking or outcome: what the claim loop reads, without waiting
     /// for this actor.
     nonisolated let startsAhead: Mutex<Double?>
+    /// Whether an overdue call is raced by a second one (see `ItemRunner.complete`).
+    nonisolated let hedgesHungCalls: Bool
 
     init(entry: ProviderEntry, clock: any SluiceClock, shared: SharedPace? = nil) {
+        hedgesHungCalls = entry.hedgesHungCalls
         let limiter = RateLimiter(limits: entry.limits)
         self.limiter = limiter
         breaker = CircuitBreaker(configuration: entry.breaker)

@@ -97,22 +97,26 @@ public final class Worker: Service, Sendable {
         var paces: [String: ProviderGate] = [:]
         for name in providers.names { paces[name] = await gates.gate(for: name) }
         let gatesByName = paces
+        let empty = EmptyClaims(firstWait: configuration.idleInterval)
         return await withDiscardingTaskGroup { calls -> UnrecoverableStoreFailure? in
+            calls.addTask { await self.offerAgain(empty) }
             while !state.isDraining, !Task.isCancelled {
-                let room = await held.wait { [clock] held in
-                    let second = Int64(clock.now().timeIntervalSince1970)
-                    let started = held.startedLastSecond(at: second)
+                // `.some(nil)`: draining, stop waiting.
+                let room = await held.wait { [clock, state] held -> ClaimBudget.Allowance?? in
+                    if state.isDraining { return .some(nil) }
+                    let now = clock.now()
+                    let started = held.startedLastSecond(at: Int64(now.timeIntervalSince1970))
                     var providers: [String: ClaimBudget.Provider] = [:]
                     for (name, gate) in gatesByName {
                         providers[name] = ClaimBudget.Provider(
                             queued: held.queued[name] ?? 0, startsAhead: gate.startsAhead.withLock { $0 },
                             startedLastSecond: started[name] ?? 0)
                     }
-                    return budget.allowance(calls: held.calls, providers: providers)
+                    return budget.allowance(calls: held.calls, providers: providers, empty: empty.current(at: now)).map { .some($0) }
                 }
-                guard let room, !state.isDraining else { break }
-                // Read before the claim: a change committed while it ran ends the idle wait at once.
-                let quiet = store.commits.generation
+                guard let room = room ?? nil, !state.isDraining else { break }
+                // Read before the claim: a change committed while it ran offers every provider again.
+                let quiet = store.newWork.generation
                 let batch: ClaimedBatch?
                 do {
                     batch = try await store.claim(
@@ -129,27 +133,39 @@ public final class Worker: Service, Sendable {
                     continue
                 }
                 guard let batch else {
-                    await idle(after: quiet)
+                    empty.foundNothing(for: room.offered, at: clock.now())
+                    if store.newWork.generation != quiet { empty.forgetAll() }
                     continue
                 }
+                empty.foundWork(for: batch.job.spec.provider)
                 await start(Self.units(of: batch), of: batch.job, in: &calls)
             }
             return nil
         }
     }
 
-    /// Waits, when a claim found nothing, until this process commits a change to the store after
-    /// `generation` (a job read, an item given back or retried, a resume) or ``EngineConfiguration/idleInterval``
-    /// passes, whichever is first: work made in this process starts at once, work made by other
-    /// processes (or come due, like a back-off's end) within the interval.
-    func idle(after generation: Int) async {
-        guard !state.isDraining else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.store.commits.wait(after: generation) }
-            group.addTask { await self.state.draining.wait(after: 0) }
-            group.addTask { try? await self.clock.sleep(seconds: self.configuration.idleInterval) }
-            await group.next()
-            group.cancelAll()
+    /// Offers the providers a claim found nothing for again (see ``EmptyClaims``): all of them
+    /// as soon as this process commits a change that may have made work (a job read, an item
+    /// given back or retried, a resume), each when its mark runs out — work made by other
+    /// processes, or come due, like a back-off's end. Runs until draining (when it wakes the
+    /// claim loop to stop) or cancelled.
+    func offerAgain(_ empty: EmptyClaims) async {
+        while !Task.isCancelled, !state.isDraining {
+            let work = store.newWork.generation
+            let marks = empty.marked.generation
+            let expiry = empty.nextExpiry(after: clock.now())
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.store.newWork.wait(after: work) }
+                group.addTask { await empty.marked.wait(after: marks) }
+                group.addTask { await self.state.draining.wait(after: 0) }
+                if let expiry {
+                    group.addTask { try? await self.clock.sleep(seconds: max(0, expiry.timeIntervalSince(self.clock.now()))) }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+            if store.newWork.generation != work { empty.forgetAll() }
+            held.recheck()
         }
     }
 

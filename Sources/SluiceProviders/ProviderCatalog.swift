@@ -33,7 +33,7 @@ public enum ProviderCatalog {
             entries.append(
                 ProviderEntry(
                     try provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
-                    defaultModel: settings.defaultModel))
+                    defaultModel: settings.defaultModel, hedgesHungCalls: settings.hedgesHungCalls))
         }
         return ProviderRegistry(
             entries: entries, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name,

@@ -9,10 +9,14 @@ import SluiceCore
 ///
 /// One protocol, a driver per database, and one conformance suite that runs against each.
 public protocol JobStore: WebhookStore, IdempotencyStore, UploadStore {
-    /// Woken after each change this store commits in this process, so an idle worker (or a
-    /// reader) waits for work instead of polling for it; changes made by other processes still
-    /// need a poll.
+    /// Woken after each change this store commits in this process, so a reader waits for a
+    /// change instead of polling for it; changes made by other processes still need a poll.
     var commits: WakeSignal { get }
+    /// Woken after a commit of this process that may have made work to claim — a job read, an
+    /// item back to pending, a group's next item free, a reduce round begun — so an idle worker
+    /// waits for work instead of polling; not after outcomes that only finish items, which
+    /// commit as often as calls end.
+    var newWork: WakeSignal { get }
 
     /// Creates a job in `validating`; its items are appended by the process that leases its ingest.
     func createJob(_ job: NewJob, now: Date) async throws -> Job

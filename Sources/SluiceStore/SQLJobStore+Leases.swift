@@ -22,15 +22,17 @@ extension SQLJobStore {
                 WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
                 """, [])
-            guard !candidates.isEmpty else { return (nil, false) }
-            // Taken before any job is locked: each round trip made under the lock is one that the
-            // job's outcome commits wait for. A claim that finds nothing leaves a gap, which only
-            // orders.
-            let served = try tx.nextValue(of: "served_order")
+            // Taken before the first job is locked: each round trip made under the lock is one
+            // that the job's outcome commits wait for. Not taken when no candidate's provider has
+            // room, so such a claim writes nothing; one that finds nothing after all leaves a gap,
+            // which only orders.
+            var served: Int64?
             for candidate in candidates {
                 let seq = try candidate.int64("seq")
                 let cap = allowance.cap(provider: try candidate.optionalText("provider"))
                 if let cap, cap <= 0 { continue }
+                let order = try served ?? tx.nextValue(of: "served_order")
+                served = order
                 // Locks the job, and checks it is still claimable now that it is ours.
                 guard
                     let locked = try tx.row(
@@ -77,14 +79,14 @@ extension SQLJobStore {
                         """
                         UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
                         started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
-                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(served), .int(seq)])
+                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(order), .int(seq)])
                 else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
                 let job = try StoreRows.job(jobRow, errors: [], specs: specs)
                 try tx.execute(
                     """
                     INSERT INTO owners (owner, served_seq) VALUES (?, ?)
                     ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
-                    """, [.text(try candidate.text("owner")), .int(served)])
+                    """, [.text(try candidate.text("owner")), .int(order)])
                 let jobID = try candidate.text("id")
                 let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
                 return (ClaimedBatch(job: job, items: items, leaseExpiresAt: now + leaseDuration), paused)
@@ -116,7 +118,10 @@ extension SQLJobStore {
     public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
         guard !outcomes.isEmpty else { return RecordedOutcomes() }
         let lockJob = database.lockClause
-        return try await write { tx in
+        // Wakes an idle claimer only when these outcomes may have made work to claim: outcomes
+        // commit as often as calls end, and an idle claim loop woken by each would ask the
+        // database for nothing a dozen times a second.
+        let (result, freesWork) = try await write(wakes: false) { tx -> (RecordedOutcomes, freesWork: Bool) in
             let locked = try Self.lockJobs(tx, itemIDs: outcomes.map(\.itemID), lockClause: lockJob)
             // Each outcome's row of values; the last outcome of an item counts.
             var decided: [Int64: (outcome: ItemOutcome, seq: Int64, status: ItemStatus, values: [SQLValue])] = [:]
@@ -152,6 +157,7 @@ extension SQLJobStore {
                 )
             }
             var changes: [Int64: CountChange] = [:]
+            var freesWork = false
             var finishedOutcomes: [Int64: String] = [:]
             var recorded: Set<Int64> = []
             var activity: [Int64: JobActivity.Sample] = [:]
@@ -169,11 +175,14 @@ extension SQLJobStore {
                     cache_key = v.column14
                     FROM (VALUES \(rows)) AS v
                     WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ?
-                    AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx
+                    AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx, items.group_key
                     """, slice.flatMap { decided[$0]!.values } + [.text(owner)])
                 {
                     let id = try row.int64("id")
                     guard let (outcome, seq, status, _) = decided[id] else { continue }
+                    // Back to pending, or the end of a group's item (its next one may go now).
+                    let grouped = try row.optionalText("group_key") != nil
+                    freesWork = freesWork || status == .pending || grouped
                     var change = changes[seq, default: CountChange()]
                     change.finishRunning(as: status)
                     change.usage = change.usage + outcome.usage
@@ -210,7 +219,9 @@ extension SQLJobStore {
                     pauseReason = FailureWindow.pauseReason(window, brake: brake, lastError: change.errors.last?.message)
                     change.recentOutcomes = pauseReason == nil ? window : ""
                 }
-                if let finished = try Self.apply(change, to: seq, tx, now: now) {
+                let applied = try Self.apply(change, to: seq, tx, now: now)
+                freesWork = freesWork || applied.drained
+                if let finished = applied.finished {
                     result.finishedJobs[finished.id] = finished.status
                 } else if let pauseReason {
                     try tx.execute(
@@ -218,8 +229,11 @@ extension SQLJobStore {
                         [.text(pauseReason), .int(seq)])
                 }
             }
-            return result
+            return (result, freesWork)
         }
+        commits.wakeAll()
+        if freesWork { newWork.wakeAll() }
+        return result
     }
 
     public func release(itemIDs: [Int64], owner: String, now: Date) async throws {

@@ -12,6 +12,7 @@ import SluiceCore
 public final class SQLJobStore: JobStore {
     public let database: any SQLDatabase
     public let commits = WakeSignal()
+    public let newWork = WakeSignal()
     /// The specs of jobs claimed lately, parsed once.
     let specs = ParsedSpecs()
 
@@ -23,14 +24,18 @@ public final class SQLJobStore: JobStore {
     }
 
     /// A read-write transaction, run again when the database says it lost a race. Once it
-    /// commits it wakes ``commits``' waiters, unless `wakes` is false: for a transaction that
-    /// may change nothing (a claim that finds no work), which says so itself.
+    /// commits it wakes ``commits``' and ``newWork``'s waiters, unless `wakes` is false: for a
+    /// transaction that may change nothing (a claim that finds no work) or make no work (an
+    /// outcome), which says so itself.
     func write<T: Sendable>(wakes: Bool = true, _ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
                 let result = try await database.write(body)
-                if wakes { commits.wakeAll() }
+                if wakes {
+                    commits.wakeAll()
+                    newWork.wakeAll()
+                }
                 return result
             } catch let error as StoreError where error.isRetryable && attempt < Self.transactionAttempts {
                 // A short, growing pause lets the winner commit.
@@ -478,13 +483,21 @@ public final class SQLJobStore: JobStore {
         return true
     }
 
+    /// What ``apply(_:to:_:now:)`` did to a job.
+    struct AppliedChange {
+        /// The job and its final status, when the change finalised it.
+        var finished: (id: String, status: JobStatus)?
+        /// The change left nothing pending or running: the job finished, or its next reduce
+        /// round's items were added (work to claim).
+        var drained = false
+    }
+
     /// Writes a job's count changes (and error count) in one statement, appends its errors, and
-    /// finalises it if that left nothing pending or running; returns the job and its final
-    /// status if it did. The statement returns what finalising decides on: every round trip
-    /// here is made under the job's row lock, which the next claim of the job waits for.
+    /// finalises it if that left nothing pending or running. The statement returns what
+    /// finalising decides on: every round trip here is made under the job's row lock, which the
+    /// next claim of the job waits for.
     @discardableResult
-    static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws -> (id: String, status: JobStatus)?
-    {
+    static func apply(_ change: CountChange, to seq: Int64, _ tx: any SQLTransaction, now: Date) throws -> AppliedChange {
         guard
             let row = try tx.row(
                 """
@@ -500,12 +513,12 @@ public final class SQLJobStore: JobStore {
                     SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes),
                     SQLValue(change.errors.count), .int(seq),
                 ])
-        else { return nil }
+        else { return AppliedChange() }
         if !change.errors.isEmpty { try insertErrors(tx, seq: seq, change.errors, countAfter: try row.int("error_count")) }
         guard let status = JobStatus(rawValue: try row.text("status")), JobStatus.open.contains(status),
             try row.int("pending") == 0, try row.int("running") == 0
-        else { return nil }
-        return try finalize(tx, seq: seq, done: row, now: now)
+        else { return AppliedChange() }
+        return AppliedChange(finished: try finalize(tx, seq: seq, done: row, now: now), drained: true)
     }
 
     /// The columns ``finalize(_:seq:done:now:)`` decides on.

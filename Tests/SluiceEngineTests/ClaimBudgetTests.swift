@@ -41,4 +41,17 @@ import Testing
         #expect(room.allowance.routed == 3)
         #expect(room.limit == 16)
     }
+
+    @Test func providersAClaimFoundNothingForAreOfferedNothing() throws {
+        let providers: [String: ClaimBudget.Provider] = ["builtin": .init(), "openai": .init(queued: 2, startsAhead: 5)]
+        let paced = try #require(budget.allowance(calls: 4, providers: providers, empty: ["builtin"]))
+        #expect(paced.allowance.byProvider == ["builtin": 0, "openai": 3])
+        #expect(paced.limit == 3 && paced.offered == ["openai", "auto"])
+        // Routed jobs found nothing either: only the paced provider's.
+        let named = try #require(budget.allowance(calls: 4, providers: providers, empty: ["builtin", "auto"]))
+        #expect(named.allowance.routed == 0 && named.offered == ["openai"])
+        // Nothing left to offer: no claim, however many free slots the provider without a limit has.
+        #expect(budget.allowance(calls: 4, providers: providers, empty: ["builtin", "openai", "auto"]) == nil)
+        #expect(budget.allowance(calls: 0, providers: ["builtin": .init()], empty: ["builtin", "auto"]) == nil)
+    }
 }

@@ -52,7 +52,9 @@ import Testing
         #expect(counters.faults[.malformedBody, default: 0] > 0)
         let faults = counters.faults.values.reduce(0, +)
         #expect(counters.accepted >= 2_000 + faults, "every fault cost a retry")
-        #expect(items.reduce(0) { $0 + $1.attempts } >= 2_000 + faults)
+        // A hung call is retried, or raced by a hedge that answers instead; both are calls.
+        #expect(job.calls >= 2_000 + faults, "every fault cost a call")
+        #expect(job.calls >= items.reduce(0) { $0 + $1.attempts })
         #expect(job.usage.promptTokens > 0)
     }
 
@@ -171,6 +173,46 @@ import Testing
         #expect(fake.counters.received == 3)
         try await http.shutdown()
         try await fake.stop()
+    }
+
+    /// A call overdue (here: past a second on a manual clock) is raced by one identical call;
+    /// the first reply wins and both count as calls. One that answers or fails before then is
+    /// never doubled. The hung call is the fake's, over loopback: cancelling it must not wait
+    /// for an answer that never comes.
+    @Test(arguments: [FakeProviderBehaviour.Fault.hang, nil, .internalError])
+    func anOverdueCallIsRacedByOneHedge(firstCall fault: FakeProviderBehaviour.Fault?) async throws {
+        let harness = try await EngineHarness()
+        var behaviour = FakeProviderBehaviour()
+        behaviour.scriptedFaults = fault.map { [$0] } ?? []
+        try await withFakeProvider(behaviour) { fake, http in
+            let provider = OpenAICompatibleProvider(
+                name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", http: http))
+            let clock = ManualClock()
+            let gate = ProviderGate(entry: ProviderEntry(provider), clock: clock)
+            let runner = ItemRunner(
+                store: harness.store, clock: clock, backoff: RetryBackoff(), prices: ModelPrices(), metrics: .none, cache: CacheSettings())
+            let request = ModelRequest(
+                model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,
+                inputs: [])
+            let answer = Task { await runner.complete(request, provider: provider, gate: gate, hedgeAfter: 1, stop: nil) }
+            if fault == .hang {
+                // The hedge sleeps on the clock until the call is overdue.
+                while clock.sleeperCount == 0 { await Task.yield() }
+                clock.advance(by: 1)
+            }
+            let (result, calls) = await answer.value
+            switch fault {
+            case .hang?:
+                #expect((try? result.get()) != nil, "the hedge answered")
+                #expect(calls == 2 && fake.counters.received == 2 && fake.counters.faults[.hang] == 1)
+            case .internalError?:
+                #expect((try? result.get()) == nil, "the failure is the answer")
+                #expect(calls == 1 && fake.counters.received == 1, "a failure before the hedge is due is not doubled")
+            default:
+                #expect((try? result.get()) != nil)
+                #expect(calls == 1 && fake.counters.received == 1, "an answer before the hedge is due is not doubled")
+            }
+        }
     }
 
     @Test func theInFlightCapHandsAFreedSlotToOneWaiterAndACancelledWaiterLeaves() async throws {
