@@ -7,7 +7,8 @@ import SluiceStore
 /// instead of waiting behind a queue this worker took first.
 ///
 /// Per provider, the calls that may wait at its gate are what it can start within the horizon:
-/// for a rate-limited provider its limiter's pace (with any credit spendable at once); for one
+/// for a rate-limited provider its limiter's pace (with any credit spendable at once), or the
+/// part of it this process got in the last second when the pace is shared; for one
 /// without a limit, the calls it started in the last second (so a fast provider gets claims
 /// big enough to amortise their round trip, a slow one little more than its free slots), at
 /// least ``EngineConfiguration/prefetch`` and at most ``mostAhead``. Pure: the worker feeds it
@@ -29,8 +30,11 @@ struct ClaimBudget: Equatable {
         var queued = 0
         /// Calls it could start within the horizon at its limiter's pace; `nil` when it has no limit.
         var startsAhead: Double?
-        /// Calls started in the last second (for a provider without a limit).
+        /// Calls started in the last second.
         var startedLastSecond = 0
+        /// The provider's pace is shared with other processes (see ``SharedPace``): this one
+        /// gets a part of it, not all.
+        var sharesPace = false
     }
 
     /// The next claim's caps, given `calls` held in all (queued, running, or waiting to be
@@ -45,7 +49,11 @@ struct ClaimBudget: Equatable {
         var worth: [String: Bool] = [:]
         for (name, provider) in providers {
             let room: Int
-            if let ahead = provider.startsAhead {
+            if var ahead = provider.startsAhead {
+                // Sharing the pace, a process starts its part of it: what it started in the last
+                // second, and one more so that its part can grow. Holding the whole pace's second,
+                // each of N processes would hold N seconds' worth between them.
+                if provider.sharesPace { ahead = min(ahead, Double(provider.startedLastSecond + 1)) }
                 // One call at a time when the provider's pace allows less than one a second.
                 let held = min(Int(ahead.rounded(.up)), concurrency + Self.mostAhead)
                 room = min(max(provider.queued == 0 ? 1 : 0, held - provider.queued), concurrency - calls + prefetch)

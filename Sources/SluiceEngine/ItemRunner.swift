@@ -91,7 +91,7 @@ struct ItemRunner: Sendable {
     /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
     func run(
         _ unit: Prepared, job: Job, provider: any ModelProvider, gate: ProviderGate, stop: WakeSignal? = nil,
-        mayStart: @Sendable () async -> Bool,
+        mayStart: @escaping @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
         let outcomes = unit.answered
@@ -118,7 +118,8 @@ struct ItemRunner: Sendable {
         let started = clock.now()
         callStarted(overdueAfter)
         let (answer, calls) = await complete(
-            request, provider: provider, gate: gate, hedgeAfter: gate.hedgesHungCalls ? overdueAfter : nil, stop: stop)
+            request, provider: provider, gate: gate, hedgeAfter: gate.hedgesHungCalls ? overdueAfter : nil, stop: stop,
+            mayStart: mayStart)
         callEnded()
         let reply: ModelReply
         switch answer {
@@ -175,7 +176,8 @@ struct ItemRunner: Sendable {
     /// The answer to `request`, and how many calls it took. A call still running `hedgeAfter`
     /// seconds in — overdue, most likely hung (see ``CallLatency``) — is raced by one identical
     /// call, booked at the gate like any other: the first reply wins and the other call is
-    /// cancelled; a call that fails while the other runs waits for it.
+    /// cancelled; a call that fails while the other runs waits for it. No hedge goes out once
+    /// `mayStart` says no (the job was cancelled or paused, the worker is draining).
     ///
     /// Why: a hung call holds its items until the provider gives up on it (a gateway's 504
     /// after 30 s or more), and hangs come at random, so some land near a job's end, where its
@@ -183,7 +185,8 @@ struct ItemRunner: Sendable {
     /// the provider bills the one cancelled — bounded by how rarely a call runs four times the
     /// usual; each hedge counts as a call of the job, and in `sluice_provider_hedges_total`.
     func complete(
-        _ request: ModelRequest, provider: any ModelProvider, gate: ProviderGate, hedgeAfter: Double?, stop: WakeSignal?
+        _ request: ModelRequest, provider: any ModelProvider, gate: ProviderGate, hedgeAfter: Double?, stop: WakeSignal?,
+        mayStart: @escaping @Sendable () async -> Bool = { true }
     ) async -> (answer: Swift.Result<ModelReply, ProviderFailure>, calls: Int) {
         let call = { @Sendable () async -> Swift.Result<ModelReply, ProviderFailure> in
             do throws(ProviderFailure) { return .success(try await provider.complete(request)) } catch { return .failure(error) }
@@ -197,7 +200,7 @@ struct ItemRunner: Sendable {
                     let permit = await gate.acquire(
                         promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop)
                 else { return nil }
-                guard !Task.isCancelled else {
+                guard !Task.isCancelled, await mayStart() else {
                     await gate.cancel(permit)
                     return nil
                 }

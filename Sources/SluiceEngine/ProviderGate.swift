@@ -32,6 +32,9 @@ actor ProviderGate {
     /// Whether an overdue call is raced by a second one (see `ItemRunner.complete`).
     nonisolated let hedgesHungCalls: Bool
 
+    /// Whether the pace is shared with other processes.
+    nonisolated var sharesPace: Bool { shared != nil }
+
     init(entry: ProviderEntry, clock: any SluiceClock, shared: SharedPace? = nil) {
         hedgesHungCalls = entry.hedgesHungCalls
         let limiter = RateLimiter(limits: entry.limits)

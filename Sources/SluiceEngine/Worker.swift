@@ -110,7 +110,7 @@ public final class Worker: Service, Sendable {
                     for (name, gate) in gatesByName {
                         providers[name] = ClaimBudget.Provider(
                             queued: held.queued[name] ?? 0, startsAhead: gate.startsAhead.withLock { $0 },
-                            startedLastSecond: started[name] ?? 0)
+                            startedLastSecond: started[name] ?? 0, sharesPace: gate.sharesPace)
                     }
                     return budget.allowance(calls: held.calls, providers: providers, empty: empty.current(at: now)).map { .some($0) }
                 }

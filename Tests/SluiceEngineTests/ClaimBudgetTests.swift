@@ -17,6 +17,15 @@ import Testing
         #expect(budget.allowance(calls: 12, providers: ["openai": .init(queued: 10, startsAhead: 9.9)]) == nil)
     }
 
+    @Test func aProcessSharingAPaceHoldsThePartItStarts() throws {
+        // 600 a minute shared by two processes: this one started 4 in the last second.
+        let shared = try #require(
+            budget.allowance(calls: 0, providers: ["openai": .init(queued: 0, startsAhead: 9.9, startedLastSecond: 4, sharesPace: true)]))
+        #expect(shared.allowance.byProvider["openai"] == 5, "its part and one more, not the whole second's pace")
+        // Just started: one at a time until its part shows.
+        #expect(budget.allowance(calls: 0, providers: ["openai": .init(queued: 0, startsAhead: 9.9, sharesPace: true)])?.limit == 1)
+    }
+
     @Test func aProviderSlowerThanOneCallASecondGetsOneAtATime() throws {
         let idle = try #require(budget.allowance(calls: 0, providers: ["tier1": .init(queued: 0, startsAhead: 0.2)]))
         #expect(idle.allowance.byProvider["tier1"] == 1)
