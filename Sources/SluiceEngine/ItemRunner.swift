@@ -176,8 +176,10 @@ struct ItemRunner: Sendable {
     /// The answer to `request`, and how many calls it took. A call still running `hedgeAfter`
     /// seconds in — overdue, most likely hung (see ``CallLatency``) — is raced by one identical
     /// call, booked at the gate like any other: the first reply wins and the other call is
-    /// cancelled; a call that fails while the other runs waits for it. No hedge goes out once
-    /// `mayStart` says no (the job was cancelled or paused, the worker is draining).
+    /// cancelled. A hedge that fails gives up on the overdue call too (the item is retried, not
+    /// left waiting for a hang); a first call that fails while its hedge runs waits for the
+    /// hedge. No hedge goes out once `mayStart` says no (the job was cancelled or paused, the
+    /// worker is draining).
     ///
     /// Why: a hung call holds its items until the provider gives up on it (a gateway's 504
     /// after 30 s or more), and hangs come at random, so some land near a job's end, where its
@@ -193,8 +195,8 @@ struct ItemRunner: Sendable {
         }
         guard let hedgeAfter else { return (await call(), 1) }
         let hedged = HedgeSent()
-        return await withTaskGroup(of: Swift.Result<ModelReply, ProviderFailure>?.self) { group in
-            group.addTask(operation: call)
+        return await withTaskGroup(of: (fromHedge: Bool, answer: Swift.Result<ModelReply, ProviderFailure>)?.self) { group in
+            group.addTask { (false, await call()) }
             group.addTask { [clock, metrics] in
                 guard (try? await clock.sleep(seconds: hedgeAfter)) != nil,
                     let permit = await gate.acquire(
@@ -208,30 +210,32 @@ struct ItemRunner: Sendable {
                 metrics.hedge(provider: provider.name)
                 let started = clock.now()
                 let answer = await call()
-                switch answer {
-                case .success(let reply):
+                if case .success(let reply) = answer {
                     await gate.complete(
                         permit, seconds: clock.now().timeIntervalSince(started), outcome: .succeeded(usedTokens: nil, replyTokens: nil),
                         signal: reply.signal, healthy: true)
-                case .failure where Task.isCancelled:
-                    // The first call answered: this one's end says nothing of the provider.
+                } else {
+                    // A failure that is the answer is reported once, by the caller; one cut short
+                    // by the first call's reply says nothing of the provider.
                     await gate.complete(permit, outcome: .failed, signal: nil, healthy: nil)
-                case .failure(let error): await report(error, permit: permit, gate: gate)
                 }
-                return answer
+                return (true, answer)
             }
             var last: Swift.Result<ModelReply, ProviderFailure>?
-            for await answer in group {
-                guard let answer else { continue }
+            for await next in group {
+                guard let (fromHedge, answer) = next else { continue }
+                let calls = hedged.flag.withLock { $0 } ? 2 : 1
                 if case .success = answer {
                     group.cancelAll()
-                    return (answer, hedged.flag.withLock { $0 } ? 2 : 1)
+                    return (answer, calls)
+                }
+                if fromHedge || calls == 1 {
+                    group.cancelAll()
+                    return (answer, calls)
                 }
                 last = answer
-                // Failed before any hedge went out: no call is left to wait for.
-                if !hedged.flag.withLock({ $0 }) { group.cancelAll() }
             }
-            return (last!, hedged.flag.withLock { $0 } ? 2 : 1)
+            return (last!, 2)
         }
     }
 

@@ -176,14 +176,17 @@ import Testing
     }
 
     /// A call overdue (here: past a second on a manual clock) is raced by one identical call;
-    /// the first reply wins and both count as calls. One that answers or fails before then is
-    /// never doubled. The hung call is the fake's, over loopback: cancelling it must not wait
-    /// for an answer that never comes.
-    @Test(arguments: [FakeProviderBehaviour.Fault.hang, nil, .internalError])
-    func anOverdueCallIsRacedByOneHedge(firstCall fault: FakeProviderBehaviour.Fault?) async throws {
+    /// the first reply wins and both count as calls; a hedge that fails gives up on the hung
+    /// call too (its item is retried). A call that answers or fails before then is never
+    /// doubled. The hung call is the fake's, over loopback: cancelling it must not wait for an
+    /// answer that never comes.
+    @Test(arguments: [
+        [FakeProviderBehaviour.Fault.hang], [.hang, .internalError], [], [.internalError],
+    ])
+    func anOverdueCallIsRacedByOneHedge(faults: [FakeProviderBehaviour.Fault]) async throws {
         let harness = try await EngineHarness()
         var behaviour = FakeProviderBehaviour()
-        behaviour.scriptedFaults = fault.map { [$0] } ?? []
+        behaviour.scriptedFaults = faults
         try await withFakeProvider(behaviour) { fake, http in
             let provider = OpenAICompatibleProvider(
                 name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", http: http))
@@ -195,17 +198,20 @@ import Testing
                 model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,
                 inputs: [])
             let answer = Task { await runner.complete(request, provider: provider, gate: gate, hedgeAfter: 1, stop: nil) }
-            if fault == .hang {
-                // The hedge sleeps on the clock until the call is overdue.
-                while clock.sleeperCount == 0 { await Task.yield() }
+            if faults.first == .hang {
+                // The first call is in (and hangs); the hedge sleeps on the clock until it is overdue.
+                while fake.counters.received == 0 || clock.sleeperCount == 0 { await Task.yield() }
                 clock.advance(by: 1)
             }
             let (result, calls) = await answer.value
-            switch fault {
-            case .hang?:
+            switch faults {
+            case [.hang]:
                 #expect((try? result.get()) != nil, "the hedge answered")
                 #expect(calls == 2 && fake.counters.received == 2 && fake.counters.faults[.hang] == 1)
-            case .internalError?:
+            case [.hang, .internalError]:
+                #expect((try? result.get()) == nil, "the hedge's failure is the answer: the item is retried")
+                #expect(calls == 2 && fake.counters.received == 2)
+            case [.internalError]:
                 #expect((try? result.get()) == nil, "the failure is the answer")
                 #expect(calls == 1 && fake.counters.received == 1, "a failure before the hedge is due is not doubled")
             default:
