@@ -167,6 +167,9 @@ public final class Worker: Service, Sendable {
             if store.newWork.generation != work { empty.forgetAll() }
             held.recheck()
         }
+        // Draining may have begun just after the last look: the claim loop, waiting for room,
+        // must see it once more, or it waits for ever.
+        held.recheck()
     }
 
     /// The model calls a claim makes: one per item, or packs of up to `items_per_request` rows
