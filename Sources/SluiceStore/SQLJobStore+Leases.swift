@@ -180,9 +180,10 @@ extension SQLJobStore {
                 {
                     let id = try row.int64("id")
                     guard let (outcome, seq, status, _) = decided[id] else { continue }
-                    // Back to pending, or the end of a group's item (its next one may go now).
+                    // Back to pending, the end of a group's item (its next one may go now), or a call
+                    // of a job whose budget may have held its next claim back.
                     let grouped = try row.optionalText("group_key") != nil
-                    freesWork = freesWork || status == .pending || grouped
+                    freesWork = freesWork || status == .pending || grouped || locked.jobs[seq]?.budgeted == true
                     var change = changes[seq, default: CountChange()]
                     change.finishRunning(as: status)
                     change.usage = change.usage + outcome.usage
@@ -304,6 +305,8 @@ extension SQLJobStore {
         var maxAttempts: Int
         var brake: FailureBrake?
         var recentOutcomes: String
+        /// It has a token or cost budget: a claim may be waiting for its running calls to end.
+        var budgeted = false
     }
 
     /// Locks the jobs of these items, in `seq` order, and returns what deciding their items
@@ -321,7 +324,7 @@ extension SQLJobStore {
         for slice in SQLList.slices(Set(jobOfItem.values).sorted()) {
             for row in try tx.rows(
                 """
-                SELECT seq, status, max_attempts, brake_window, brake_rate, recent_outcomes FROM jobs
+                SELECT seq, status, max_attempts, brake_window, brake_rate, recent_outcomes, budget_tokens, budget_cost_micros FROM jobs
                 WHERE seq IN (\(SQLList.marks(slice.count))) ORDER BY seq \(lockClause)
                 """,
                 slice.map(SQLValue.int))
@@ -332,7 +335,8 @@ extension SQLJobStore {
                     brake = FailureBrake(window: Int(window), rate: rate)
                 }
                 jobs[try row.int64("seq")] = LockedJob(
-                    status: status, maxAttempts: try row.int("max_attempts"), brake: brake, recentOutcomes: try row.text("recent_outcomes"))
+                    status: status, maxAttempts: try row.int("max_attempts"), brake: brake, recentOutcomes: try row.text("recent_outcomes"),
+                    budgeted: try row.optionalInt64("budget_tokens") != nil || row.optionalInt64("budget_cost_micros") != nil)
             }
         }
         return (jobs, jobOfItem)

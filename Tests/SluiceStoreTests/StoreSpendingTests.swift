@@ -82,6 +82,33 @@ import Testing
         #expect(try await store.cachedOutputs(keys: ["k1", "k2"], notBefore: t0.addingTimeInterval(50)).keys.sorted() == ["k2"])
     }
 
+    /// Idle workers wait on `newWork`: outcomes that only finish items do not wake them (they
+    /// commit as often as calls end); a retry, or a call of a budgeted job, does.
+    @Test(arguments: StoreDriver.available)
+    func onlyOutcomesThatMayMakeWorkWakeIdleWorkers(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let plain = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
+        let ids = try #require(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0)).items.map(\.id)
+        var (commits, work) = (store.commits.generation, store.newWork.generation)
+        _ = try await store.record([ItemOutcome(itemID: ids[0], result: .succeeded(["v": 1]), calls: 1)], owner: "w", now: t0)
+        #expect(store.commits.generation > commits && store.newWork.generation == work, "a success only finishes its item")
+        work = store.newWork.generation
+        _ = try await store.record(
+            [ItemOutcome(itemID: ids[1], result: .retry("HTTP 500", notBefore: t0 + 3_600), calls: 1)], owner: "w", now: t0)
+        #expect(store.newWork.generation > work, "a retry is work again")
+        #expect(try await store.job(id: plain.id)?.counts.pending == 1)
+        let spec = Fixtures.spec(["template": "{{text}}", "budget": ["tokens": 1_000_000]])
+        let budgeted = try await Fixtures.queuedJob(in: store, count: 1, spec: spec, now: t0)
+        // The retried item waits out its back-off: the claim is the budgeted job's.
+        let claimed = try #require(try await store.claim(owner: "w", limit: 5, leaseDuration: 30, now: t0))
+        #expect(claimed.job.id == budgeted.id)
+        let item = try #require(claimed.items.first)
+        (commits, work) = (store.commits.generation, store.newWork.generation)
+        _ = try await store.record([ItemOutcome(itemID: item.id, result: .succeeded(["v": 1]), calls: 1)], owner: "w", now: t0)
+        #expect(store.newWork.generation > work, "a budgeted job's claim may have waited for this call")
+    }
+
     @Test(arguments: StoreDriver.available)
     func aJobPausesAtItsTokenBudgetAndGoesOnWithAHigherOne(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
