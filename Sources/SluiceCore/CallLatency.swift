@@ -36,9 +36,13 @@ public struct CallLatency: Sendable, Equatable {
 
     /// Seconds after which a running call is overdue; `nil` until enough calls were seen to say.
     public var overdueAfter: Double? {
+        p90.map { max(floor, factor * $0) }
+    }
+
+    /// The 90th percentile of the recent durations; `nil` until enough calls were seen to say.
+    public var p90: Double? {
         guard ascending.count >= 10 else { return nil }
-        let p90 = ascending[min(ascending.count - 1, Int(Double(ascending.count) * 0.9))]
-        return max(floor, factor * p90)
+        return ascending[min(ascending.count - 1, Int(Double(ascending.count) * 0.9))]
     }
 
     /// Where `value` goes in `sorted` (before any equal to it): a binary search.

@@ -118,7 +118,7 @@ struct ItemRunner: Sendable {
         let started = clock.now()
         callStarted(overdueAfter)
         let (answer, calls) = await complete(
-            request, provider: provider, gate: gate, hedgeAfter: gate.hedgesHungCalls ? overdueAfter : nil, stop: stop,
+            request, provider: provider, gate: gate, hedgeAfter: gate.hedgeAfter.withLock { $0 }, stop: stop,
             mayStart: mayStart)
         callEnded()
         let reply: ModelReply

@@ -155,6 +155,11 @@ actor ProviderGate {
     /// When a call to this provider that is still running counts as overdue (see ``CallLatency``),
     /// as of the latest call's end: read by every call without waiting for this actor.
     nonisolated let overdueAfter = Mutex<Double?>(nil)
+    /// When an overdue call is raced by a hedge (see `ItemRunner.complete`): as overdue, for a
+    /// provider whose calls take 50 ms or more at p90. Arming a hedge costs every call a task
+    /// and a timer, which a provider answering in microseconds (the built-in one) would feel
+    /// more than any hang; `nil` also when hedges are off.
+    nonisolated let hedgeAfter = Mutex<Double?>(nil)
 
     /// Reports a finished call. `healthy` is `nil` for outcomes that say nothing about the
     /// provider's health (a rate limit, a rejected request); `seconds`, the duration of a
@@ -166,6 +171,8 @@ actor ProviderGate {
             latency.record(seconds: seconds)
             let overdue = latency.overdueAfter
             overdueAfter.withLock { $0 = overdue }
+            let hedge = hedgesHungCalls && (latency.p90 ?? 0) >= 0.05 ? overdue : nil
+            hedgeAfter.withLock { $0 = hedge }
         }
         let now = clock.now()
         let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
