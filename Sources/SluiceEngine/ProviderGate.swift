@@ -59,7 +59,7 @@ actor ProviderGate {
         while !Task.isCancelled {
             let now = clock.now()
             if let available = breaker.availableAt(now: now) {
-                try? await clock.sleep(seconds: available.timeIntervalSince(now))
+                try? await clock.sleep(until: available)
                 continue
             }
             if let shared, await !waitForSharedStart(shared, promptTokens: promptTokens, maxReplyTokens: maxReplyTokens) { continue }
@@ -69,9 +69,8 @@ actor ProviderGate {
             var wakeAt = permit.startAt
             var rebook = false
             while true {
-                let now = clock.now()
-                if wakeAt > now {
-                    switch await sleep(until: wakeAt, now: now, unlessWokenAfter: generation, stop: stop) {
+                if wakeAt > clock.now() {
+                    switch await sleep(until: wakeAt, unlessWokenAfter: generation, stop: stop) {
                     case .slept: break
                     case .cancelled: rebook = false
                     // Only a call that would start sooner gives up its place in the schedule:
@@ -107,7 +106,7 @@ actor ProviderGate {
     func waitForSharedStart(_ shared: SharedPace, promptTokens: Double, maxReplyTokens: Double?) async -> Bool {
         let now = clock.now()
         if let open = await shared.circuitOpen(at: now) {
-            try? await clock.sleep(seconds: open.timeIntervalSince(now))
+            try? await clock.sleep(until: open)
             return false
         }
         let tokens = limiter.expectedTokens(promptTokens: promptTokens, maxReplyTokens: maxReplyTokens)
@@ -115,18 +114,17 @@ actor ProviderGate {
             try? await clock.sleep(seconds: 1)
             return false
         }
-        let wait = start.timeIntervalSince(clock.now())
-        if wait > 0 { try? await clock.sleep(seconds: wait) }
+        if start > clock.now() { try? await clock.sleep(until: start) }
         return !Task.isCancelled
     }
 
     enum Wake { case slept, cancelled, rebook }
 
     /// Sleeps until `date`, or until booking again may start the call sooner, or `stop` is woken.
-    func sleep(until date: Date, now: Date, unlessWokenAfter generation: Int, stop: WakeSignal?) async -> Wake {
+    func sleep(until date: Date, unlessWokenAfter generation: Int, stop: WakeSignal?) async -> Wake {
         await withTaskGroup(of: Wake.self) { group in
             group.addTask { [clock] in
-                do { try await clock.sleep(seconds: date.timeIntervalSince(now)) } catch { return .cancelled }
+                do { try await clock.sleep(until: date) } catch { return .cancelled }
                 return .slept
             }
             group.addTask { [rebookSignal] in

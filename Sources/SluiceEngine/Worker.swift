@@ -159,7 +159,7 @@ public final class Worker: Service, Sendable {
                 group.addTask { await empty.marked.wait(after: marks) }
                 group.addTask { await self.state.draining.wait(after: 0) }
                 if let expiry {
-                    group.addTask { try? await self.clock.sleep(seconds: max(0, expiry.timeIntervalSince(self.clock.now()))) }
+                    group.addTask { try? await self.clock.sleep(until: expiry) }
                 }
                 await group.next()
                 group.cancelAll()

@@ -29,6 +29,16 @@ public final class ManualClock: SluiceClock, Sendable {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     public func sleep(seconds: Double) async throws {
+        try await sleep { now in now.addingTimeInterval(seconds) }
+    }
+
+    public func sleep(until date: Date) async throws {
+        try await sleep { _ in date }
+    }
+
+    /// Sleeps until the deadline `deadline` works out from the clock's time when the sleeper is
+    /// registered (under the same lock as ``advance(by:)``).
+    func sleep(deadline: (Date) -> Date) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -36,8 +46,9 @@ public final class ManualClock: SluiceClock, Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let resumeNow: Bool = state.withLock { state in
-                    if seconds <= 0 || Task.isCancelled { return true }
-                    state.sleepers.append(Sleeper(id: id, deadline: state.now.addingTimeInterval(seconds), continuation: continuation))
+                    let due = deadline(state.now)
+                    if due <= state.now || Task.isCancelled { return true }
+                    state.sleepers.append(Sleeper(id: id, deadline: due, continuation: continuation))
                     return false
                 }
                 if resumeNow {
