@@ -66,13 +66,16 @@ struct ClaimBudget: Equatable {
             }
             rooms[name] = max(0, room)
         }
-        // A routed job's items may go to any provider: it gets the smallest room, found or not.
+        // A routed job's items may go to any provider: it gets the smallest room, found or not,
+        // and is worth a claim only when that is worth one for every provider. Worth it for one
+        // (a provider without a limit has free slots) would claim a paced provider's calls one
+        // by one, a claim per call.
         let routed = rooms.values.min()
-        let routedOffered = (routed ?? 0) > 0 && !empty.contains(JobSpec.routedProvider)
+        let routedOffered =
+            (routed ?? 0) > 0 && worth.values.allSatisfy { $0 } && !empty.contains(JobSpec.routedProvider)
         var byProvider = rooms
         for name in empty where byProvider[name] != nil { byProvider[name] = 0 }
-        let worthClaiming =
-            worth.contains { $0.value && !empty.contains($0.key) } || routedOffered && worth.values.contains(true)
+        let worthClaiming = routedOffered || worth.contains { $0.value && !empty.contains($0.key) }
         let largest = max(byProvider.values.max() ?? 0, routedOffered ? routed ?? 0 : 0)
         guard worthClaiming, largest > 0 else { return nil }
         var offered = Set(byProvider.compactMap { $0.value > 0 ? $0.key : nil })

@@ -51,6 +51,19 @@ import Testing
         #expect(room.limit == 16)
     }
 
+    @Test func routedJobsWaitUntilAClaimIsWorthItForEveryProvider() throws {
+        // The paced provider has room for one call more: a routed claim now would take its calls
+        // one at a time. The provider without a limit still gets its claim, without routed items.
+        let providers: [String: ClaimBudget.Provider] = ["builtin": .init(), "openai": .init(queued: 9, startsAhead: 10)]
+        let named = try #require(budget.allowance(calls: 12, providers: providers))
+        #expect(named.allowance.routed == 0 && named.offered == ["builtin", "openai"])
+        #expect(budget.allowance(calls: 12, providers: providers, empty: ["builtin"]) == nil)
+        // Half a second's worth free: routed jobs are offered it.
+        let half = try #require(
+            budget.allowance(calls: 8, providers: ["builtin": .init(), "openai": .init(queued: 5, startsAhead: 10)], empty: ["builtin"]))
+        #expect(half.allowance.routed == 5 && half.offered == ["openai", "auto"])
+    }
+
     @Test func providersAClaimFoundNothingForAreOfferedNothing() throws {
         let providers: [String: ClaimBudget.Provider] = ["builtin": .init(), "openai": .init(queued: 2, startsAhead: 5)]
         let paced = try #require(budget.allowance(calls: 4, providers: providers, empty: ["builtin"]))
