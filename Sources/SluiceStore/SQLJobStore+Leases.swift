@@ -347,7 +347,7 @@ extension SQLJobStore {
     /// attempt given back when `refund` says no call was made; see ``ItemLifecycle/takenBack``.
     func takeBack(where condition: String, _ arguments: [SQLValue], refund: Bool, reason: String?, now: Date) async throws -> Int {
         let lockJob = database.lockClause
-        return try await write { tx in
+        return try await write(wakingIf: { $0 > 0 }) { tx in
             let candidates = try tx.rows(
                 "SELECT id, job_seq, idx, attempts, lease_owner FROM items WHERE status = 'running' AND \(condition)", arguments)
             guard !candidates.isEmpty else { return 0 }

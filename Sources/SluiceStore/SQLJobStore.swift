@@ -28,11 +28,21 @@ public final class SQLJobStore: JobStore {
     /// transaction that may change nothing (a claim that finds no work) or make no work (an
     /// outcome), which says so itself.
     func write<T: Sendable>(wakes: Bool = true, _ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await write(wakingIf: { _ in wakes }, body)
+    }
+
+    /// The same, waking the waiters only when `changed` says of the result that the
+    /// transaction changed something: a poll that finds nothing due (an ingest, a webhook
+    /// delivery, an expired lease) runs every second or so and must not send idle workers to
+    /// the database each time.
+    func write<T: Sendable>(
+        wakingIf changed: @Sendable (T) -> Bool, _ body: @escaping @Sendable (any SQLTransaction) throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 let result = try await database.write(body)
-                if wakes {
+                if changed(result) {
                     commits.wakeAll()
                     newWork.wakeAll()
                 }
@@ -76,7 +86,7 @@ public final class SQLJobStore: JobStore {
 
     public func leaseIngest(owner: String, leaseDuration: Double, now: Date) async throws -> Job? {
         let skipLocked = database.skipLocked("candidate")
-        return try await write { tx in
+        return try await write(wakingIf: { $0 != nil }) { tx in
             let unowned = "status = 'validating' AND (ingest_owner IS NULL OR ingest_expires_at < ?)"
             guard
                 let row = try tx.row(
@@ -341,7 +351,7 @@ public final class SQLJobStore: JobStore {
     }
 
     public func expireOverdueJobs(now: Date) async throws -> [String] {
-        try await write { tx in
+        try await write(wakingIf: { !$0.isEmpty }) { tx in
             let stoppable = JobStatus.allCases.filter { !$0.isFinal && $0 != .cancelling }
             let overdue = try tx.rows(
                 "SELECT id FROM jobs WHERE expires_at <= ? AND status IN (\(stoppable.sqlList)) ORDER BY seq", [SQLValue(now)])

@@ -139,7 +139,8 @@ extension SQLJobStore {
         let final = JobStatus.allCases.filter(\.isFinal)
         // Rows another announcer holds are skipped, not waited for: it is announcing them.
         let skipLocked = database.skipLocked("jobs")
-        return try await write { tx in
+        // Marking a job announced makes no work: only queued deliveries wake anyone.
+        return try await write(wakingIf: { $0 > 0 }) { tx in
             let ended = try Self.fetchJobs(
                 tx, where: "announced = 0 AND status IN (\(final.sqlList)) ORDER BY seq LIMIT ? \(skipLocked)", [SQLValue(limit)])
             var queued = 0
@@ -170,7 +171,7 @@ extension SQLJobStore {
     }
 
     public func leaseDueDeliveries(owner: String, limit: Int, until: Date, now: Date) async throws -> [DueDelivery] {
-        try await write { tx in
+        try await write(wakingIf: { !$0.isEmpty }) { tx in
             // The lease's condition is repeated on the row being changed: PostgreSQL re-checks it
             // there after waiting for a competing lease, so only one process leases a delivery.
             let due = "status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)"

@@ -107,6 +107,26 @@ import Testing
         (commits, work) = (store.commits.generation, store.newWork.generation)
         _ = try await store.record([ItemOutcome(itemID: item.id, result: .succeeded(["v": 1]), calls: 1)], owner: "w", now: t0)
         #expect(store.newWork.generation > work, "a budgeted job's claim may have waited for this call")
+        #expect(store.commits.generation > commits)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func pollsThatFindNothingDueWakeNobody(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let quiet = (store.commits.generation, store.newWork.generation)
+        // What a server's background loops ask every second or so, with nothing due.
+        #expect(try await store.leaseIngest(owner: "a", leaseDuration: 30, now: t0) == nil)
+        #expect(try await store.leaseDueDeliveries(owner: "a", limit: 10, until: t0 + 30, now: t0).isEmpty)
+        #expect(try await store.announceEndedJobs(limit: 10, now: t0) == 0)
+        #expect(try await store.expireOverdueJobs(now: t0).isEmpty)
+        #expect(try await store.reclaimExpiredLeases(now: t0) == 0)
+        #expect(store.commits.generation == quiet.0 && store.newWork.generation == quiet.1, "idle workers stay asleep")
+        // The same polls finding something do wake them.
+        let job = try await store.createJob(NewJob(owner: "alice", name: "read me", spec: Fixtures.spec(), sources: []), now: t0)
+        let work = store.newWork.generation
+        #expect(try await store.leaseIngest(owner: "a", leaseDuration: 30, now: t0)?.id == job.id)
+        #expect(store.newWork.generation > work)
     }
 
     @Test(arguments: StoreDriver.available)
