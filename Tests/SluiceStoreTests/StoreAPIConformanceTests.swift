@@ -8,6 +8,32 @@ import Testing
 @Suite struct StoreAPIConformanceTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
+    struct Abandoned: Error {}
+
+    @Test(arguments: StoreDriver.available)
+    func aTransactionThatThrowsLeavesNothingAndTheNextOneCommits(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        let rename = "UPDATE jobs SET name = ? WHERE id = ?"
+        await #expect(throws: Abandoned.self) {
+            try await store.database.write { tx in
+                try tx.execute(rename, [.text("half-written"), .text(job.id)])
+                throw Abandoned()
+            }
+        }
+        // A statement the database refuses, after a change, undoes the change too.
+        await #expect(throws: StoreError.self) {
+            try await store.database.write { tx in
+                try tx.execute(rename, [.text("half-written"), .text(job.id)])
+                try tx.execute("INSERT INTO jobs (id) VALUES (?)", [.text(job.id)])
+            }
+        }
+        #expect(try await store.job(id: job.id)?.name == "test")
+        try await store.database.write { tx in _ = try tx.execute(rename, [.text("renamed"), .text(job.id)]) }
+        #expect(try await store.job(id: job.id)?.name == "renamed")
+    }
+
     @Test(arguments: StoreDriver.available)
     func storedColumnsThatDoNotDecodeAreAnErrorNotAnEmptyValue(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
