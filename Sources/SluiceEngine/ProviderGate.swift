@@ -154,10 +154,12 @@ actor ProviderGate {
     /// as of the latest call's end: read by every call without waiting for this actor.
     nonisolated let overdueAfter = Mutex<Double?>(nil)
     /// When an overdue call is raced by a hedge (see `ItemRunner.complete`): as overdue, for a
-    /// provider whose calls take 50 ms or more at p90. Arming a hedge costs every call a task
-    /// and a timer, which a provider answering in microseconds (the built-in one) would feel
-    /// more than any hang; `nil` also when hedges are off.
+    /// provider whose calls take ``hedgedFromP90`` or more at p90. Arming a hedge costs every
+    /// call a task and a timer, which a provider answering in microseconds (the built-in one)
+    /// would feel more than any hang; `nil` also when hedges are off.
     nonisolated let hedgeAfter = Mutex<Double?>(nil)
+    /// The p90 call duration, in seconds, from which a provider's hung calls are hedged.
+    static let hedgedFromP90 = 0.05
 
     /// Reports a finished call. `healthy` is `nil` for outcomes that say nothing about the
     /// provider's health (a rate limit, a rejected request); `seconds`, the duration of a
@@ -169,7 +171,7 @@ actor ProviderGate {
             latency.record(seconds: seconds)
             let overdue = latency.overdueAfter
             overdueAfter.withLock { $0 = overdue }
-            let hedge = hedgesHungCalls && (latency.p90 ?? 0) >= 0.05 ? overdue : nil
+            let hedge = hedgesHungCalls && (latency.p90 ?? 0) >= Self.hedgedFromP90 ? overdue : nil
             hedgeAfter.withLock { $0 = hedge }
         }
         let now = clock.now()
