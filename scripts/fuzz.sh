@@ -23,7 +23,7 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6)
 # SluiceCore once, as a module the targets import.
 if [ ! -f "$out/libSluiceCore.a" ] || [ -n "$(find Sources/SluiceCore -newer "$out/libSluiceCore.a" -name '*.swift')" ]; then
   swiftc "${flags[@]}" -module-name SluiceCore -emit-module -emit-module-path "$out/SluiceCore.swiftmodule" \
-    -emit-library -static -o "$out/libSluiceCore.a" Sources/SluiceCore/*.swift
+    -emit-library -static -o "$out/libSluiceCore.a" $(find Sources/SluiceCore -name "*.swift" | sort)
 fi
 
 ingest=(Sources/SluiceIngest/ByteReader.swift Sources/SluiceIngest/RecordParser.swift)

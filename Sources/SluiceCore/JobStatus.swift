@@ -147,3 +147,8 @@ public struct JobErrorEntry: Sendable, Equatable, Codable {
         return (place + [message]).joined(separator: ": ")
     }
 }
+
+extension JobStatus {
+    /// Statuses in which a job still has work that may end: finalisation is tried only in these.
+    public static let open: [JobStatus] = [.queued, .running, .paused, .cancelling]
+}

@@ -44,7 +44,7 @@ extension SQLJobStore {
             guard
                 let row = try tx.row(
                     """
-                    UPDATE jobs SET status = 'running', status_reason = NULL, finished_at = NULL, announced = 0
+                    UPDATE jobs SET status = \(JobStatus.running.sql), status_reason = NULL, finished_at = NULL, announced = 0
                     WHERE id = ? AND status IN (\(JobAction.retryFailed.allowedFrom.sqlList)) AND failed > 0 RETURNING seq
                     """, [.text(jobID)])
             else {
@@ -55,8 +55,8 @@ extension SQLJobStore {
             var change = CountChange()
             change.pending = try tx.execute(
                 """
-                UPDATE items SET status = 'pending', attempts = 0, error = NULL, output = NULL, available_at = 0,
-                started_at = NULL, finished_at = NULL WHERE job_seq = ? AND status = 'failed'
+                UPDATE items SET status = \(ItemStatus.pending.sql), attempts = 0, error = NULL, output = NULL, available_at = 0,
+                started_at = NULL, finished_at = NULL WHERE job_seq = ? AND status = \(ItemStatus.failed.sql)
                 """, [.int(seq)])
             change.failed = -change.pending
             try Self.apply(change, to: seq, tx, now: now)

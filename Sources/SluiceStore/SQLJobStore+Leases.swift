@@ -19,7 +19,7 @@ extension SQLJobStore {
                 """
                 SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request, jobs.provider FROM jobs
                 LEFT JOIN owners ON owners.owner = jobs.owner
-                WHERE jobs.status IN ('queued', 'running') AND jobs.pending > 0
+                WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
                 """, [])
             // Taken before the first job is locked: each round trip made under the lock is one
@@ -39,7 +39,7 @@ extension SQLJobStore {
                         """
                         SELECT seq, prompt_tokens + completion_tokens AS tokens, cost_micros, budget_tokens, budget_cost_micros,
                         succeeded, failed, cached, running FROM jobs
-                        WHERE seq = ? AND status IN ('queued', 'running') AND pending > 0 \(lockJob)
+                        WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList)) AND pending > 0 \(lockJob)
                         """, [.int(seq)])
                 else { continue }
                 let itemsPerCall = try candidate.int("items_per_request")
@@ -50,7 +50,7 @@ extension SQLJobStore {
                 case .wait: continue
                 case .pause(let reason):
                     try tx.execute(
-                        "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
+                        "UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ? WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList))",
                         [.text(reason), .int(seq)])
                     paused = true
                     continue
@@ -62,14 +62,14 @@ extension SQLJobStore {
                     """
                     WITH picked AS (
                         SELECT i.id FROM items AS i
-                        WHERE i.job_seq = ? AND i.status = 'pending' AND i.available_at <= ?
+                        WHERE i.job_seq = ? AND i.status = \(ItemStatus.pending.sql) AND i.available_at <= ?
                         AND (i.group_key IS NULL OR NOT EXISTS (
                             SELECT 1 FROM items AS g
                             WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
-                            AND ((g.idx < i.idx AND g.status = 'pending') OR g.status = 'running')))
+                            AND ((g.idx < i.idx AND g.status = \(ItemStatus.pending.sql)) OR g.status = \(ItemStatus.running.sql))))
                         ORDER BY i.idx LIMIT ? \(skipLocked))
-                    UPDATE items SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
-                    WHERE id IN (SELECT id FROM picked) AND status = 'pending' RETURNING \(StoreRows.itemColumns)
+                    UPDATE items SET status = \(ItemStatus.running.sql), attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
+                    WHERE id IN (SELECT id FROM picked) AND status = \(ItemStatus.pending.sql) RETURNING \(StoreRows.itemColumns)
                     """,
                     [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
                 guard !rows.isEmpty else { continue }
@@ -77,7 +77,7 @@ extension SQLJobStore {
                 guard
                     let jobRow = try tx.row(
                         """
-                        UPDATE jobs SET pending = pending - ?, running = running + ?, status = 'running',
+                        UPDATE jobs SET pending = pending - ?, running = running + ?, status = \(JobStatus.running.sql),
                         started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
                         """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(order), .int(seq)])
                 else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
@@ -105,7 +105,7 @@ extension SQLJobStore {
                 for row in try tx.rows(
                     """
                     UPDATE items SET lease_expires_at = ?
-                    WHERE id IN (\(SQLList.marks(slice.count))) AND status = 'running' AND lease_owner = ? RETURNING id
+                    WHERE id IN (\(SQLList.marks(slice.count))) AND status = \(ItemStatus.running.sql) AND lease_owner = ? RETURNING id
                     """, [SQLValue(until)] + slice.map(SQLValue.int) + [.text(owner)])
                 {
                     held.insert(try row.int64("id"))
@@ -113,128 +113,6 @@ extension SQLJobStore {
             }
             return held
         }
-    }
-
-    public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
-        guard !outcomes.isEmpty else { return RecordedOutcomes() }
-        let lockJob = database.lockClause
-        // Wakes an idle claimer only when these outcomes may have made work to claim: outcomes
-        // commit as often as calls end, and an idle claim loop woken by each would ask the
-        // database for nothing a dozen times a second.
-        let (result, freesWork) = try await write(wakes: false) { tx -> (RecordedOutcomes, freesWork: Bool) in
-            let locked = try Self.lockJobs(tx, itemIDs: outcomes.map(\.itemID), lockClause: lockJob)
-            // Each outcome's row of values; the last outcome of an item counts.
-            var decided: [Int64: (outcome: ItemOutcome, seq: Int64, status: ItemStatus, values: [SQLValue])] = [:]
-            for outcome in outcomes {
-                guard let seq = locked.jobOfItem[outcome.itemID], let job = locked.jobs[seq] else { continue }
-                let status = ItemLifecycle.status(after: outcome.result, jobStatus: job.status)
-                var output = SQLValue.null
-                var error = SQLValue.null
-                var notBefore = SQLValue.null
-                var refund = 0
-                var packSize = SQLValue.null
-                var cacheKey = SQLValue.null
-                switch outcome.result {
-                case .succeeded(let value):
-                    output = .text(StoreRows.text(value))
-                    if !outcome.cached { cacheKey = SQLValue(outcome.cacheKey) }
-                case .failed(let message): error = .text(message)
-                case .retry(let message, let time):
-                    (error, notBefore) = (.text(message), SQLValue(time))
-                case .deferred(let message, let time):
-                    (error, notBefore, refund) = (.text(message), SQLValue(time), 1)
-                case .repack(let message, let size):
-                    (error, refund, packSize) = (.text(message), 1, SQLValue(size))
-                }
-                decided[outcome.itemID] = (
-                    outcome, seq, status,
-                    [
-                        .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
-                        status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
-                        SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
-                        SQLValue(outcome.attempt), cacheKey,
-                    ]
-                )
-            }
-            var changes: [Int64: CountChange] = [:]
-            var freesWork = false
-            var finishedOutcomes: [Int64: String] = [:]
-            var recorded: Set<Int64> = []
-            var activity: [Int64: JobActivity.Sample] = [:]
-            for slice in SQLList.slices(Array(decided.keys)) {
-                // One statement for many outcomes; the lease check is in the WHERE: an item another
-                // worker now owns is not matched.
-                let rows = Array(repeating: Self.outcomeRow, count: slice.count).joined(separator: ", ")
-                for row in try tx.rows(
-                    """
-                    UPDATE items SET status = v.column2, output = v.column3, error = v.column4,
-                    available_at = COALESCE(v.column5, items.available_at), attempts = items.attempts - v.column6,
-                    finished_at = v.column7, lease_owner = NULL, lease_expires_at = NULL,
-                    prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
-                    model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12,
-                    cache_key = v.column14
-                    FROM (VALUES \(rows)) AS v
-                    WHERE items.id = v.column1 AND items.status = 'running' AND items.lease_owner = ?
-                    AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx, items.group_key
-                    """, slice.flatMap { decided[$0]!.values } + [.text(owner)])
-                {
-                    let id = try row.int64("id")
-                    guard let (outcome, seq, status, _) = decided[id] else { continue }
-                    // Back to pending, the end of a group's item (its next one may go now), or a call
-                    // of a job whose budget may have held its next claim back.
-                    let grouped = try row.optionalText("group_key") != nil
-                    freesWork = freesWork || status == .pending || grouped || locked.jobs[seq]?.budgeted == true
-                    var change = changes[seq, default: CountChange()]
-                    change.finishRunning(as: status)
-                    change.usage = change.usage + outcome.usage
-                    change.calls += outcome.calls
-                    change.costMicros += outcome.costMicros
-                    if outcome.cached { change.cached += 1 }
-                    if case .failed(let message) = outcome.result {
-                        change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))
-                    }
-                    if status == .succeeded || status == .failed {
-                        finishedOutcomes[seq, default: ""] += status == .failed ? "f" : "s"
-                        activity[seq, default: JobActivity.Sample()].finished += 1
-                    }
-                    if case .deferred = outcome.result { activity[seq, default: JobActivity.Sample()].throttled += 1 }
-                    changes[seq] = change
-                    recorded.insert(id)
-                }
-            }
-            var result = RecordedOutcomes(ids: recorded)
-            for (seq, sample) in activity.sorted(by: { $0.key < $1.key }) {
-                try tx.execute(
-                    """
-                    INSERT INTO job_activity (job_seq, bucket, finished, throttled) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (job_seq, bucket) DO UPDATE SET finished = job_activity.finished + excluded.finished,
-                    throttled = job_activity.throttled + excluded.throttled
-                    """, [.int(seq), .int(JobActivity.bucket(of: now)), SQLValue(sample.finished), SQLValue(sample.throttled)])
-            }
-            for seq in changes.keys.sorted() {
-                var change = changes[seq]!
-                var pauseReason: String?
-                // The brake's window is written with the counts; only a trip costs a statement more.
-                if let outcomes = finishedOutcomes[seq], let job = locked.jobs[seq], let brake = job.brake {
-                    let window = FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window)
-                    pauseReason = FailureWindow.pauseReason(window, brake: brake, lastError: change.errors.last?.message)
-                    change.recentOutcomes = pauseReason == nil ? window : ""
-                }
-                let applied = try Self.apply(change, to: seq, tx, now: now)
-                freesWork = freesWork || applied.drained
-                if let finished = applied.finished {
-                    result.finishedJobs[finished.id] = finished.status
-                } else if let pauseReason {
-                    try tx.execute(
-                        "UPDATE jobs SET status = 'paused', status_reason = ? WHERE seq = ? AND status IN ('queued', 'running')",
-                        [.text(pauseReason), .int(seq)])
-                }
-            }
-            return (result, freesWork)
-        }
-        commits.wakeAll()
-        if freesWork { newWork.wakeAll() }
-        return result
     }
 
     public func release(itemIDs: [Int64], owner: String, now: Date) async throws {
@@ -246,9 +124,10 @@ extension SQLJobStore {
 
     public func leaseOwners() async throws -> [String] {
         try await read { tx in
-            try tx.rows("SELECT DISTINCT lease_owner FROM items WHERE status = 'running' AND lease_owner IS NOT NULL", []).map {
-                try $0.text("lease_owner")
-            }
+            try tx.rows("SELECT DISTINCT lease_owner FROM items WHERE status = \(ItemStatus.running.sql) AND lease_owner IS NOT NULL", [])
+                .map {
+                    try $0.text("lease_owner")
+                }
         }
     }
 
@@ -349,7 +228,8 @@ extension SQLJobStore {
         let lockJob = database.lockClause
         return try await write(wakingIf: { $0 > 0 }) { tx in
             let candidates = try tx.rows(
-                "SELECT id, job_seq, idx, attempts, lease_owner FROM items WHERE status = 'running' AND \(condition)", arguments)
+                "SELECT id, job_seq, idx, attempts, lease_owner FROM items WHERE status = \(ItemStatus.running.sql) AND \(condition)",
+                arguments)
             guard !candidates.isEmpty else { return 0 }
             let jobs = try Self.lockJobs(tx, itemIDs: try candidates.map { try $0.int64("id") }, lockClause: lockJob).jobs
             var changes: [Int64: CountChange] = [:]
@@ -366,7 +246,7 @@ extension SQLJobStore {
                         """
                         UPDATE items SET status = ?, error = COALESCE(?, error), finished_at = ?, lease_owner = NULL,
                         lease_expires_at = NULL, attempts = attempts - ?
-                        WHERE id = ? AND status = 'running' AND lease_owner = ? AND \(condition) RETURNING id
+                        WHERE id = ? AND status = \(ItemStatus.running.sql) AND lease_owner = ? AND \(condition) RETURNING id
                         """,
                         [
                             .text(status.rawValue), SQLValue(message), status.isFinal ? SQLValue(now) : .null, SQLValue(refund ? 1 : 0),

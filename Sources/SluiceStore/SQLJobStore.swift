@@ -77,7 +77,7 @@ public final class SQLJobStore: JobStore {
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
                         items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider
-                    ) VALUES (?, ?, ?, 'validating', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -87,14 +87,14 @@ public final class SQLJobStore: JobStore {
     public func leaseIngest(owner: String, leaseDuration: Double, now: Date) async throws -> Job? {
         let skipLocked = database.skipLocked("candidate")
         return try await write(wakingIf: { $0 != nil }) { tx in
-            let unowned = "status = 'validating' AND (ingest_owner IS NULL OR ingest_expires_at < ?)"
+            let unowned = "status = \(JobStatus.validating.sql) AND (ingest_owner IS NULL OR ingest_expires_at < ?)"
             guard
                 let row = try tx.row(
                     """
                     UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ?
                     WHERE seq = (SELECT candidate.seq FROM jobs AS candidate WHERE candidate.\(unowned)
                                  ORDER BY (SELECT COUNT(*) FROM jobs AS reading WHERE reading.owner = candidate.owner
-                                           AND reading.status = 'validating' AND reading.ingest_expires_at >= ?),
+                                           AND reading.status = \(JobStatus.validating.sql) AND reading.ingest_expires_at >= ?),
                                           candidate.seq
                                  LIMIT 1 \(skipLocked))
                     AND \(unowned) RETURNING \(StoreRows.jobColumns)
@@ -110,7 +110,7 @@ public final class SQLJobStore: JobStore {
             guard
                 let row = try tx.row(
                     """
-                    UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ? WHERE id = ? AND status = 'validating'
+                    UPDATE jobs SET ingest_owner = ?, ingest_expires_at = ? WHERE id = ? AND status = \(JobStatus.validating.sql)
                     RETURNING \(StoreRows.jobColumns)
                     """, [.text(owner), SQLValue(now + leaseDuration), .text(jobID)])
             else { throw try Self.refusal(tx, jobID: jobID, action: .appendItems) }
@@ -121,7 +121,7 @@ public final class SQLJobStore: JobStore {
     public func extendIngest(jobID: String, owner: String, until: Date) async throws -> Bool {
         try await write { tx in
             try tx.execute(
-                "UPDATE jobs SET ingest_expires_at = ? WHERE id = ? AND status = 'validating' AND ingest_owner = ?",
+                "UPDATE jobs SET ingest_expires_at = ? WHERE id = ? AND status = \(JobStatus.validating.sql) AND ingest_owner = ?",
                 [SQLValue(until), .text(jobID), .text(owner)]) > 0
         }
     }
@@ -155,7 +155,9 @@ public final class SQLJobStore: JobStore {
             // A job with a reduce step begins its map; any other leaves extracting behind.
             let seq = try Self.guardIngest(
                 tx, jobID: jobID, owner: owner, action: .finishValidation,
-                set: "status = 'queued', stage = CASE WHEN reduce_chars IS NULL THEN NULL ELSE 'mapping' END, stage_message = NULL", [])
+                set:
+                    "status = \(JobStatus.queued.sql), stage = CASE WHEN reduce_chars IS NULL THEN NULL ELSE 'mapping' END, stage_message = NULL",
+                [])
             try Self.finalizeIfDone(tx, seq: seq, now: now)
             return try Self.fetchJob(tx, id: jobID)
         }
@@ -166,7 +168,7 @@ public final class SQLJobStore: JobStore {
             let seq = try Self.guardIngest(
                 tx, jobID: jobID, owner: owner, action: .failValidation,
                 set:
-                    "status = 'failed', status_reason = 'the input is invalid', total = 0, pending = 0, failed = 0, error_count = 0, finished_at = ?",
+                    "status = \(JobStatus.failed.sql), status_reason = 'the input is invalid', total = 0, pending = 0, failed = 0, error_count = 0, finished_at = ?",
                 [SQLValue(now)])
             try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(seq)])
             try tx.execute("DELETE FROM job_errors WHERE job_seq = ?", [.int(seq)])
@@ -192,7 +194,7 @@ public final class SQLJobStore: JobStore {
         let endsLease = [.finishValidation, .failValidation].contains(action) ? ", ingest_owner = NULL, ingest_expires_at = NULL" : ""
         guard
             let row = try tx.row(
-                "UPDATE jobs SET \(set)\(endsLease) WHERE id = ? AND status = 'validating' AND ingest_owner = ? RETURNING seq",
+                "UPDATE jobs SET \(set)\(endsLease) WHERE id = ? AND status = \(JobStatus.validating.sql) AND ingest_owner = ? RETURNING seq",
                 arguments + [.text(jobID), .text(owner)])
         else { throw try refusal(tx, jobID: jobID, action: action) }
         return try row.int64("seq")
@@ -228,7 +230,7 @@ public final class SQLJobStore: JobStore {
             return try tx.rows(
                 """
                 SELECT \(StoreRows.itemColumns) FROM items
-                WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = 'succeeded' ORDER BY idx
+                WHERE job_seq = ? AND group_key = ? AND idx < ? AND status = \(ItemStatus.succeeded.sql) ORDER BY idx
                 """, [.int(seq), .text(groupKey), SQLValue(beforeIndex)]
             ).map { try StoreRows.item($0, jobID: jobID) }
         }
@@ -296,7 +298,7 @@ public final class SQLJobStore: JobStore {
                 SELECT (SELECT COALESCE(SUM(input_bytes), 0) FROM jobs WHERE owner = ?)
                      + (SELECT COALESCE(SUM(bytes), 0) FROM files WHERE owner = ?)
                      + (SELECT COALESCE(SUM(upload_parts.bytes), 0) FROM upload_parts JOIN uploads ON uploads.id = upload_parts.upload_id
-                        WHERE uploads.owner = ? AND uploads.status = 'pending') AS total
+                        WHERE uploads.owner = ? AND uploads.status = \(StoredUpload.Status.pending.sql)) AS total
                 """, [.text(owner), .text(owner), .text(owner)])
             return try row?.int("total") ?? 0
         }
@@ -365,7 +367,7 @@ public final class SQLJobStore: JobStore {
         try await write { tx in
             guard
                 try tx.row(
-                    "UPDATE jobs SET status = 'paused', status_reason = ? WHERE id = ? AND status IN (\(JobAction.pause.allowedFrom.sqlList)) RETURNING seq",
+                    "UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ? WHERE id = ? AND status IN (\(JobAction.pause.allowedFrom.sqlList)) RETURNING seq",
                     [SQLValue(reason), .text(jobID)]) != nil
             else { throw try Self.refusal(tx, jobID: jobID, action: .pause) }
             return try Self.fetchJob(tx, id: jobID)
@@ -380,11 +382,11 @@ public final class SQLJobStore: JobStore {
             ]
             if let row = try tx.row(
                 """
-                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END, status_reason = NULL,
+                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN \(JobStatus.queued.sql) ELSE \(JobStatus.running.sql) END, status_reason = NULL,
                 recent_outcomes = '',
                 budget_tokens = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_tokens END,
                 budget_cost_micros = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_cost_micros END
-                WHERE id = ? AND status = 'paused' RETURNING seq
+                WHERE id = ? AND status = \(JobStatus.paused.sql) RETURNING seq
                 """, [caps[0], caps[1], caps[0], caps[2], .text(jobID)])
             {
                 try Self.finalizeIfDone(tx, seq: try row.int64("seq"), now: now)
@@ -472,7 +474,7 @@ public final class SQLJobStore: JobStore {
         if let row = try tx.row(
             """
             UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, failed = 0, finished_at = ?, ingest_owner = NULL,
-            ingest_expires_at = NULL WHERE id = ? AND status = 'validating' RETURNING seq
+            ingest_expires_at = NULL WHERE id = ? AND status = \(JobStatus.validating.sql) RETURNING seq
             """, [.text(final.rawValue), SQLValue(reason), SQLValue(now), .text(jobID)])
         {
             try tx.execute("DELETE FROM items WHERE job_seq = ?", [.int(try row.int64("seq"))])
@@ -481,13 +483,14 @@ public final class SQLJobStore: JobStore {
         let stoppable = JobAction.cancel.allowedFrom.filter { $0 != .validating }
         guard
             let row = try tx.row(
-                "UPDATE jobs SET status = 'cancelling', status_reason = ? WHERE id = ? AND status IN (\(stoppable.sqlList)) RETURNING seq",
+                "UPDATE jobs SET status = \(JobStatus.cancelling.sql), status_reason = ? WHERE id = ? AND status IN (\(stoppable.sqlList)) RETURNING seq",
                 [SQLValue(reason), .text(jobID)])
         else { return false }
         let seq = try row.int64("seq")
         var change = CountChange()
         change.cancelled = try tx.execute(
-            "UPDATE items SET status = 'cancelled', finished_at = ? WHERE job_seq = ? AND status = 'pending'", [SQLValue(now), .int(seq)])
+            "UPDATE items SET status = \(ItemStatus.cancelled.sql), finished_at = ? WHERE job_seq = ? AND status = \(ItemStatus.pending.sql)",
+            [SQLValue(now), .int(seq)])
         change.pending = -change.cancelled
         try apply(change, to: seq, tx, now: now)
         return true
@@ -588,7 +591,7 @@ public final class SQLJobStore: JobStore {
             """
             INSERT INTO result_cache (key, output, model, created_at)
             SELECT cache_key, output, model, finished_at FROM items
-            WHERE job_seq = ? AND cache_key IS NOT NULL AND status = 'succeeded' AND finished_at IS NOT NULL
+            WHERE job_seq = ? AND cache_key IS NOT NULL AND status = \(ItemStatus.succeeded.sql) AND finished_at IS NOT NULL
             ORDER BY cache_key ON CONFLICT (key) DO NOTHING
             """, [.int(seq)])
     }
@@ -604,7 +607,7 @@ public final class SQLJobStore: JobStore {
         let current = try round?.int("round") ?? 0
         var nextIndex = try (round?.int("last") ?? -1) + 1
         let outputs = try tx.rows(
-            "SELECT output FROM items WHERE job_seq = ? AND round = ? AND status = 'succeeded' ORDER BY idx",
+            "SELECT output FROM items WHERE job_seq = ? AND round = ? AND status = \(ItemStatus.succeeded.sql) ORDER BY idx",
             [.int(seq), SQLValue(current)]
         ).map { try $0.text("output") }
         guard !outputs.isEmpty, current == 0 || outputs.count > 1 else { return false }

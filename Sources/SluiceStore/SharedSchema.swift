@@ -96,7 +96,7 @@ extension SharedSchema {
         "ALTER TABLE files ADD COLUMN expires_at DOUBLE PRECISION",
         "CREATE INDEX files_by_expiry ON files(expires_at) WHERE expires_at IS NOT NULL",
         "ALTER TABLE jobs ADD COLUMN announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1))",
-        "UPDATE jobs SET announced = 1 WHERE status IN (\(JobStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ", ")))",
+        "UPDATE jobs SET announced = 1 WHERE status IN ('completed', 'completed_with_errors', 'failed', 'cancelled', 'expired')",
         "CREATE INDEX jobs_unannounced ON jobs(seq) WHERE announced = 0",
         """
         CREATE TABLE webhook_endpoints (

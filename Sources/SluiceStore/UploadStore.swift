@@ -133,7 +133,7 @@ extension SQLJobStore {
     public func completeUpload(id: String, file: StoredFile, now: Date) async throws -> StoredUpload {
         try await write { tx in
             let changed = try tx.execute(
-                "UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ? AND status = 'pending' AND expires_at > ?",
+                "UPDATE uploads SET status = \(StoredUpload.Status.completed.sql), file_id = ? WHERE id = ? AND status = \(StoredUpload.Status.pending.sql) AND expires_at > ?",
                 [.text(file.id), .text(id), SQLValue(now)])
             if changed == 1 {
                 try tx.execute(
@@ -151,7 +151,9 @@ extension SQLJobStore {
 
     public func cancelUpload(id: String) async throws -> StoredUpload {
         try await write { tx in
-            try tx.execute("UPDATE uploads SET status = 'cancelled' WHERE id = ? AND status = 'pending'", [.text(id)])
+            try tx.execute(
+                "UPDATE uploads SET status = \(StoredUpload.Status.cancelled.sql) WHERE id = ? AND status = \(StoredUpload.Status.pending.sql)",
+                [.text(id)])
             guard let upload = try Self.fetchUpload(tx, id: id) else { throw StoreError.conflict("upload \(id) is gone", nil) }
             return upload
         }
@@ -159,8 +161,11 @@ extension SQLJobStore {
 
     public func expireUploads(now: Date) async throws -> [String] {
         try await write { tx in
-            try tx.rows("UPDATE uploads SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING id", [SQLValue(now)])
-                .map { try $0.text("id") }
+            try tx.rows(
+                "UPDATE uploads SET status = \(StoredUpload.Status.expired.sql) WHERE status = \(StoredUpload.Status.pending.sql) AND expires_at <= ? RETURNING id",
+                [SQLValue(now)]
+            )
+            .map { try $0.text("id") }
         }
     }
 

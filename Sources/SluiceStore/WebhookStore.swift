@@ -157,7 +157,7 @@ extension SQLJobStore {
                     try tx.execute(
                         """
                         INSERT INTO webhook_deliveries (id, endpoint_id, event_type, subject, payload, status, next_attempt_at, created_at)
-                        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+                        VALUES (?, ?, ?, ?, ?, \(WebhookDelivery.Status.pending.sql), ?, ?)
                         """,
                         [
                             .text(Job.makeID(prefix: "msg_")), .text(endpoint.id), .text(type), .text(job.id), .text(payload),
@@ -174,7 +174,8 @@ extension SQLJobStore {
         try await write(wakingIf: { !$0.isEmpty }) { tx in
             // The lease's condition is repeated on the row being changed: PostgreSQL re-checks it
             // there after waiting for a competing lease, so only one process leases a delivery.
-            let due = "status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)"
+            let due =
+                "status = \(WebhookDelivery.Status.pending.sql) AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)"
             let rows = try tx.rows(
                 """
                 UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?
@@ -209,7 +210,7 @@ extension SQLJobStore {
                     """
                     UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?, next_attempt_at = ?, finished_at = ?,
                     lease_owner = NULL, lease_expires_at = NULL
-                    WHERE id = ? AND lease_owner = ? AND status = 'pending' RETURNING attempts
+                    WHERE id = ? AND lease_owner = ? AND status = \(WebhookDelivery.Status.pending.sql) RETURNING attempts
                     """,
                     [.text(status.rawValue), SQLValue(nextAt), SQLValue(finished), .text(deliveryID), .text(owner)])
             else { return false }

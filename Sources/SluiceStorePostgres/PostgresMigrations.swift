@@ -142,7 +142,7 @@ enum PostgresMigrations {
                 "ALTER TABLE jobs DROP COLUMN errors",
                 """
                 ALTER TABLE jobs
-                ADD CONSTRAINT jobs_status CHECK (status IN (\(JobStatus.allCases.sqlList))),
+                ADD CONSTRAINT jobs_status CHECK (status IN ('validating', 'queued', 'running', 'paused', 'cancelling', 'completed', 'completed_with_errors', 'failed', 'cancelled', 'expired')),
                 ADD CONSTRAINT jobs_batch_size CHECK (batch_size > 0),
                 ADD CONSTRAINT jobs_items_per_request CHECK (items_per_request > 0),
                 ADD CONSTRAINT jobs_max_attempts CHECK (max_attempts > 0),
@@ -153,7 +153,7 @@ enum PostgresMigrations {
                 """,
                 """
                 ALTER TABLE items
-                ADD CONSTRAINT items_status CHECK (status IN (\(ItemStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")))),
+                ADD CONSTRAINT items_status CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
                 ADD CONSTRAINT items_idx CHECK (idx >= 0),
                 ADD CONSTRAINT items_attempts CHECK (attempts >= 0),
                 ADD CONSTRAINT items_tokens CHECK (prompt_tokens >= 0 AND completion_tokens >= 0),
@@ -175,7 +175,7 @@ enum PostgresMigrations {
         Migration(
             name: "011_claim_allowance",
             statements: SharedSchema.claimAllowance + SharedSchema.resultCacheByKey(rowStorage: "") + [
-                "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> '\(JobSpec.routedProvider)'"
+                "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> 'auto'"
             ]),
         Migration(name: "012_item_cache_key", statements: SharedSchema.itemCacheKey),
     ]

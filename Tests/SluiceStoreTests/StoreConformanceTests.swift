@@ -26,6 +26,34 @@ import Testing
         #expect(try await store.leaseIngest(owner: "r4", leaseDuration: 30, now: t0) == nil)
     }
 
+    /// The migrations' `CHECK` lists are frozen text: a status added to an enum needs a
+    /// migration that admits it, and this fails until it has one.
+    @Test(arguments: StoreDriver.available)
+    func theSchemaAdmitsEveryStatusAndNothingElse(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
+        for status in JobStatus.allCases {
+            try await store.database.write { tx in
+                _ = try tx.execute("UPDATE jobs SET status = ? WHERE id = ?", [.text(status.rawValue), .text(job.id)])
+            }
+        }
+        for status in ItemStatus.allCases {
+            try await store.database.write { tx in
+                // A running item is leased, and only a running one (another CHECK).
+                let leased: [SQLValue] = status == .running ? [.text("w"), .double(1)] : [.null, .null]
+                _ = try tx.execute(
+                    "UPDATE items SET status = ?, lease_owner = ?, lease_expires_at = ? WHERE job_seq = (SELECT seq FROM jobs WHERE id = ?)",
+                    [.text(status.rawValue)] + leased + [.text(job.id)])
+            }
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.database.write { tx in
+                _ = try tx.execute("UPDATE jobs SET status = 'unheard_of' WHERE id = ?", [.text(job.id)])
+            }
+        }
+    }
+
     @Test(arguments: StoreDriver.available)
     func anOutcomeOfAnEarlierAttemptIsNotRecorded(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
