@@ -72,6 +72,8 @@ let package = Package(
             name: "SluiceEngine",
             dependencies: [
                 "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage", "SluiceSpreadsheet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,10 +101,20 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        .target(
+            name: "SluiceComposer",
+            dependencies: [
+                "SluiceCore", "SluiceStore", "SluiceStorage", "SluiceProviders", "SluiceEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceProviders",
+                "SluiceComposer", "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres",
+                "SluiceProviders",
                 "SluicePresets", "SluiceEngine", "SluiceServer", "SluiceStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
+                "SluiceServer", "SluiceComposer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
                 "SluiceFakeProvider", "SluiceSpreadsheet", "sluice", "sluice-fake-provider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -61,7 +61,8 @@ try:
     procs.append(server)
     for number in range(a.workers):
         procs.append(subprocess.Popen(
-            [sluice, "worker", "--database", database, "--config", config, "--log-level", "error", "--concurrency", str(a.concurrency)],
+            [sluice, "worker", "--database", database, "--config", config, "--log-level", "error", "--concurrency", str(a.concurrency),
+             "--uploads", os.path.join(work, "uploads")],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"worker-{number}.log"), "ab"), env=dict(os.environ, FAKE_KEY="sk-fake")))
     port = port_of(server, "sluice serve")
     query = "/v1/jobs?template=Classify%3A%20%7B%7Btext%7D%7D&provider=fake&model=gpt-4o-mini"

@@ -115,7 +115,7 @@ def start_workers():
     for number in range(a.workers):
         proc = subprocess.Popen(
             [os.path.join(a.bin, "sluice"), "worker", "--database", database, "--config", config, "--log-level", "error",
-             "--concurrency", str(a.concurrency)],
+             "--concurrency", str(a.concurrency), "--uploads", os.path.join(work, "uploads")],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"worker-{number}.log"), "ab"), env=env)
         procs.append(proc)
         workers.append(proc)

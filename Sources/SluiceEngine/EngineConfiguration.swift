@@ -36,8 +36,14 @@ public struct EngineConfiguration: Sendable {
     /// quarter of the slots (at most 16) keeps the wait short and the hoard small.
     public var prefetch: Int { min(16, max(1, concurrency / 4)) }
 
+    /// Calls in flight at once unless told otherwise: high enough that a remote provider's rate
+    /// limit, not this, sets the pace (at 1 s a call, 64 in flight reach 3,800 calls a minute);
+    /// the limiter keeps calls under the limit. Every command's `--concurrency` defaults to it.
+    public static let defaultConcurrency = 64
+
     public init(
-        workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = 16, leaseDuration: Double = 60,
+        workerID: String = EngineConfiguration.defaultWorkerID(), concurrency: Int = EngineConfiguration.defaultConcurrency,
+        leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
         statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256,
         sharedPace: (any PaceStore)? = nil

@@ -5,11 +5,8 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import SluiceCore
-import SluiceEngine
 import SluiceProviders
-import SluiceStorage
 import SluiceStore
-import Synchronization
 
 /// Sends webhooks from the outbox: queues the endings of jobs that ended, then leases the
 /// deliveries that are due and tries each — signed afresh with the same `webhook-id` — until
@@ -18,11 +15,11 @@ import Synchronization
 /// Deliveries hold slots, not rounds: as soon as one try ends, its slot leases the next due
 /// delivery, so an endpoint that is slow or hangs to its timeout holds up only its own.
 ///
-/// Any number of API processes may run it: announcing and leasing are guarded in the store, and
+/// Any number of worker processes may run it: announcing and leasing are guarded in the store, and
 /// a process that dies mid-try leaves its lease to run out and the delivery to be tried again —
 /// at least once, never lost. Redirects are not followed (a redirect could lead anywhere) and
 /// every try checks the target again (see ``WebhookTarget``).
-struct WebhookDispatcher: Service {
+public struct WebhookDispatcher: Service {
     let store: any JobStore
     let settings: WebhookSettings
     let owner: String
@@ -33,7 +30,19 @@ struct WebhookDispatcher: Service {
     /// Deliveries tried at once.
     static let slots = 16
 
-    func run() async throws {
+    public init(
+        store: any JobStore, settings: WebhookSettings, owner: String, logger: Logger, metrics: EngineMetrics,
+        clock: any SluiceClock = SystemClock()
+    ) {
+        self.store = store
+        self.settings = settings
+        self.owner = owner
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    public func run() async throws {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.clientConfiguration(settings))
         let inFlight = TriesInFlight()
         let (slotFreed, freeing) = AsyncStream.makeStream(of: Void.self)
@@ -164,50 +173,5 @@ struct WebhookDispatcher: Service {
             metrics.webhookTry(outcome: "failed")
             logger.warning("webhook delivery failed for good", metadata: metadata)
         }
-    }
-}
-
-/// How many deliveries are being tried, shared by the loop that starts them and the tries
-/// that end.
-final class TriesInFlight: Sendable {
-    private let value = Mutex(0)
-    var count: Int { value.withLock { $0 } }
-    func add(_ change: Int) { value.withLock { $0 += change } }
-}
-
-/// Removes what has expired: uploads that were never completed (their parts with them), files
-/// past their `expires_after`, and idempotency keys older than a day.
-struct Housekeeper: Service {
-    let store: any JobStore
-    let storage: any FileStorage
-    let logger: Logger
-    let metrics: EngineMetrics
-    /// How long result-cache entries are kept.
-    let cacheMaxAge: Double
-    var interval = 60.0
-    var clock: any SluiceClock = SystemClock()
-    /// How long a completed create answers its `Idempotency-Key`.
-    static let idempotencySeconds = 24.0 * 3600
-
-    func run() async throws {
-        try await FailedRounds.loop("housekeeping", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
-            try await sweep()
-            return false
-        }
-    }
-
-    func sweep() async throws {
-        let now = clock.now()
-        for id in try await store.expireUploads(now: now) {
-            try await storage.remove(folder: "uploads/" + id)
-            logger.info("upload expired", metadata: ["upload": "\(id)"])
-        }
-        for file in try await store.expiredFiles(now: now, limit: 500) {
-            try await storage.remove(folder: "files/" + file.id)
-            _ = try await store.deleteFile(id: file.id)
-            logger.info("file expired", metadata: ["file": "\(file.id)"])
-        }
-        _ = try await store.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
-        _ = try await store.removeCacheEntries(before: now.addingTimeInterval(-cacheMaxAge))
     }
 }

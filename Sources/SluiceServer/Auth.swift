@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SluiceCore
 import SluiceStore
 
 /// Whether requests need an API key.
@@ -47,6 +48,7 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let mode: AuthMode
     let store: any JobStore
+    let clock: any SluiceClock
     /// Paths that answer without a key: probes, metrics and the API description.
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.yaml"]
 
@@ -62,7 +64,7 @@ struct AuthMiddleware: RouterMiddleware {
                 guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
                 guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
                 context.principal = Principal(key)
-            } else if let key = try await BrowserSession.key(of: request, store: store, now: Date()) {
+            } else if let key = try await BrowserSession.key(of: request, store: store, now: clock.now()) {
                 if Self.isAPI(path), ![.get, .head].contains(request.method) {
                     throw Self.refusal("a signed-in browser may only read the API: send Authorization: Bearer <key> to change things")
                 }
@@ -77,12 +79,12 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// Whether the key or sign-in `request` presented still holds: the key not revoked, the
     /// session not ended. Long-lived answers (event streams) ask it again as they go.
-    static func stillHolds(_ request: Request, store: any JobStore) async -> Bool {
+    static func stillHolds(_ request: Request, store: any JobStore, clock: any SluiceClock) async -> Bool {
         if let secret = (try? presentedKey(request)) ?? nil {
             guard let key = try? await store.key(hash: APIKeys.hash(secret)) else { return false }
             return key.revokedAt == nil
         }
-        return ((try? await BrowserSession.key(of: request, store: store, now: Date())) ?? nil) != nil
+        return ((try? await BrowserSession.key(of: request, store: store, now: clock.now())) ?? nil) != nil
     }
 
     static let apiKeyHeader = HTTPField.Name("x-api-key")!

@@ -73,7 +73,8 @@ enum BatchOutput {
 
     /// The body OpenAI's endpoint would have answered a succeeded item's request with.
     static func responseBody(for item: Item) -> JSONValue {
-        let created = Int((item.finishedAt ?? Date()).timeIntervalSince1970)
+        // A succeeded item always has its end.
+        let created = Int((item.finishedAt ?? .distantPast).timeIntervalSince1970)
         let reference = "\(item.jobID.suffix(12))-\(item.index)"
         let model = JSONValue.string(item.model ?? "")
         switch RequestLine.endpoint(of: item.input) {

@@ -52,11 +52,11 @@ struct BatchRoutes {
             let expiresAfter = try ExpiresAfter.parse(
                 anchor: field("expires_after[anchor]"), seconds: field("expires_after[seconds]"), param: "expires_after")
             return try await Idempotency.once(
-                request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.store,
+                request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.store, clock: api.clock,
                 discard: { await api.discard("files/" + id) }
             ) {
                 try await api.ensureRoom(for: caller, bytes: file.bytes)
-                let now = Date()
+                let now = api.clock.now()
                 let stored = StoredFile(
                     id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
                     path: try await api.keep(file, in: "files/" + id), createdAt: now,
@@ -82,7 +82,7 @@ struct BatchRoutes {
         let page = try await api.store.files(
             owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
             after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1, oldestFirst: order == "asc")
-        let now = Date()
+        let now = api.clock.now()
         return Response.json(Representation.page(page.filter { !$0.hasExpired(now: now) }, limit: limit, id: \.id, render: Self.file))
     }
 
@@ -136,7 +136,7 @@ struct BatchRoutes {
 
     /// A file the caller may see and that has not expired; anything else is `404`.
     func ownedFile(_ id: String, caller: Principal) async throws -> StoredFile {
-        guard let file = try await api.store.file(id: id), caller.owns(file.owner), !file.hasExpired(now: Date()) else {
+        guard let file = try await api.store.file(id: id), caller.owns(file.owner), !file.hasExpired(now: api.clock.now()) else {
             throw APIError.notFound("file \(id)")
         }
         return file
@@ -147,7 +147,7 @@ struct BatchRoutes {
     func outputFile(_ id: String, caller: Principal) async throws -> (Job, BatchOutput.Kind)? {
         guard let (batchID, kind) = BatchOutput.parse(fileID: id) else { return nil }
         guard let job = try await api.store.job(id: batchID), job.batch != nil, caller.owns(job.owner),
-            BatchOutput.expiry(of: job).map({ $0 > Date() }) ?? true
+            BatchOutput.expiry(of: job).map({ $0 > api.clock.now() }) ?? true
         else {
             throw APIError.notFound("file \(id)")
         }
@@ -214,24 +214,22 @@ struct BatchRoutes {
         let id = Job.makeID(prefix: "batch_")
         return try await Idempotency.once(
             request, caller: caller, route: "POST /v1/batches", fingerprint: Idempotency.digest(String(buffer: buffer)), store: api.store,
+            clock: api.clock,
             discard: {}
         ) {
             try await api.inFolder(id) { _ in
-                let now = Date()
-                try await api.ensureRoom(for: caller, bytes: file.bytes)
                 // The batch keeps its input even if the file is deleted: a hard link on disk, a
                 // server-side copy in a bucket.
-                let path = try await api.storage.copy(file.path, to: id + "/input.jsonl")
-                let job = try await api.store.createJob(
-                    NewJob(
-                        id: id, owner: caller.user, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)",
-                        spec: spec, sources: [JobSource(path: path, displayName: file.filename, format: .openAIBatch)],
-                        batch: BatchAttributes(
-                            inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata,
-                            outputExpiresAfter: outputExpiresAfter),
-                        expiresAt: now.addingTimeInterval(Self.completionWindows[window] ?? 0), inputBytes: file.bytes),
-                    now: now)
-                api.ingest.wake()
+                let order = JobOrder(
+                    id: id, name: metadata?["description"]?.stringValue ?? "batch of \(file.filename)", spec: spec,
+                    inputs: [
+                        .copy(path: file.path, as: "input.jsonl", displayName: file.filename, bytes: file.bytes, format: .openAIBatch)
+                    ],
+                    batch: BatchAttributes(
+                        inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata,
+                        outputExpiresAfter: outputExpiresAfter),
+                    expiresIn: Self.completionWindows[window] ?? 0)
+                let job = try await api.createJob(order, caller: caller)
                 return Idempotency.Answer(body: try await batchObject(job))
             }
         }
@@ -271,7 +269,7 @@ struct BatchRoutes {
 
     func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())
-        let cancelled = try await api.store.cancel(jobID: job.id, now: Date())
+        let cancelled = try await api.store.cancel(jobID: job.id, now: api.clock.now())
         return Response.json(try await batchObject(cancelled))
     }
 

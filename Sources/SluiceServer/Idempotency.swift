@@ -60,11 +60,12 @@ enum Idempotency {
     /// after `discard` drops what the retry received; anything else with the key is `409`.
     /// Without a key, `create` simply runs.
     static func once(
-        _ request: Request, caller: Principal, route: String, fingerprint: String, store: any JobStore, discard: () async -> Void,
+        _ request: Request, caller: Principal, route: String, fingerprint: String, store: any JobStore, clock: any SluiceClock,
+        discard: () async -> Void,
         create: () async throws -> Answer
     ) async throws -> Response {
         guard let key = try key(of: request) else { return try await create().response }
-        let now = Date()
+        let now = clock.now()
         switch try await store.claimIdempotencyKey(
             owner: caller.user, key: key, route: route, abandonedBefore: now.addingTimeInterval(-abandonedAfter), now: now)
         {

@@ -66,21 +66,23 @@ struct JobRoutes {
             // The spec is part of the request too: the query's, or the form's fields.
             let fingerprint = Idempotency.digest((request.uri.query ?? "") + "\n" + upload.fingerprint)
             return try await Idempotency.once(
-                request, caller: caller, route: "POST /v1/jobs", fingerprint: fingerprint, store: api.store,
+                request, caller: caller, route: "POST /v1/jobs", fingerprint: fingerprint, store: api.store, clock: api.clock,
                 discard: { await api.discard(jobID) }
             ) {
-                let job = try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
+                let job = try await api.createJob(
+                    try api.order(id: jobID, upload: upload, spec: spec, rawFormat: rawFormat), caller: caller)
                 context.logger.info(
                     "job created",
                     metadata: ["job": .string(job.id), "bytes": .stringConvertible(upload.files.reduce(0) { $0 + $1.bytes })])
-                return Idempotency.Answer(body: Representation.job(job, now: Date()), status: .accepted, location: "/v1/jobs/\(job.id)")
+                return Idempotency.Answer(
+                    body: Representation.job(job, now: api.clock.now()), status: .accepted, location: "/v1/jobs/\(job.id)")
             }
         }
     }
 
     func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
-        return Response.json(Representation.job(job, now: Date()))
+        return Response.json(Representation.job(job, now: api.clock.now()))
     }
 
     /// `GET /v1/jobs`: the caller's jobs (everyone's for an admin), newest first.
@@ -99,7 +101,7 @@ struct JobRoutes {
             JobQuery(
                 owner: caller.isAdmin ? nil : caller.user, status: status, kind: .any,
                 after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1))
-        let now = Date()
+        let now = api.clock.now()
         return Response.json(Representation.page(page, limit: limit, id: \.id) { Representation.job($0, now: now) })
     }
 
@@ -224,7 +226,7 @@ struct JobRoutes {
                                 ]))
                     }
                     if job != last {
-                        try await writer.write(Self.event("progress", Representation.job(job, now: Date())))
+                        try await writer.write(Self.event("progress", Representation.job(job, now: api.clock.now())))
                         quiet = 0
                     } else if quiet >= 15 {
                         // A comment keeps proxies from closing a quiet stream.
@@ -238,7 +240,7 @@ struct JobRoutes {
                     sinceCheck += interval
                     if authRequired, sinceCheck >= 5 {
                         sinceCheck = 0
-                        guard await AuthMiddleware.stillHolds(request, store: store) else { break }
+                        guard await AuthMiddleware.stillHolds(request, store: store, clock: api.clock) else { break }
                     }
                     do {
                         current = try await store.job(id: job.id)
@@ -267,8 +269,8 @@ struct JobRoutes {
     ) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: try context.caller())
         // A status that does not allow it is `409` (``APIError/init(store:)``).
-        let updated = try await operation(job.id, Date())
-        return Response.json(Representation.job(updated, now: Date()))
+        let updated = try await operation(job.id, api.clock.now())
+        return Response.json(Representation.job(updated, now: api.clock.now()))
     }
 
     /// `GET /v1/jobs/{id}/result`: the one combined result of a job with a reduce step (a

@@ -54,6 +54,7 @@ struct MessageBatchRoutes {
             checked = try await BlockingWork.heavy.run(owner: caller.user) { try Self.check(buffer) }
         }
         let (lines, count) = checked
+        // Refused before the lines are written; checked again, once kept, as every job's inputs are.
         try await api.ensureRoom(for: caller, bytes: lines.count)
         let spec = try BatchRoutes(api: api).batchSpec(format: .anthropicBatch)
         let id = Job.makeID(prefix: "msgbatch_")
@@ -66,20 +67,15 @@ struct MessageBatchRoutes {
                 await file.discard()
                 throw error
             }
-            let path = try await api.keep(
-                ReceivedUpload.File(path: file.path, filename: "requests.jsonl", contentType: nil, bytes: file.bytes, digest: file.digest),
-                in: id)
-            let now = Date()
-            let job = try await api.store.createJob(
-                NewJob(
-                    id: id, owner: caller.user, name: "message batch of \(count) requests", spec: spec,
-                    sources: [JobSource(path: path, displayName: "requests.jsonl", format: .anthropicBatch)],
-                    batch: BatchAttributes(
-                        inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
-                        requestCount: count),
-                    expiresAt: now.addingTimeInterval(Self.window), inputBytes: lines.count),
-                now: now)
-            api.ingest.wake()
+            let received = ReceivedUpload.File(
+                path: file.path, filename: "requests.jsonl", contentType: nil, bytes: file.bytes, digest: file.digest)
+            let order = JobOrder(
+                id: id, name: "message batch of \(count) requests", spec: spec, inputs: [.received(received, format: .anthropicBatch)],
+                batch: BatchAttributes(
+                    inputFileID: "", endpoint: BatchEndpoint.messages.rawValue, completionWindow: "24h", metadata: nil,
+                    requestCount: count),
+                expiresIn: Self.window)
+            let job = try await api.createJob(order, caller: caller)
             return Response.json(object(job, request: request))
         }
     }
@@ -139,7 +135,7 @@ struct MessageBatchRoutes {
     func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let job = try await owned(request, context: context)
         guard !job.status.isFinal else { return Response.json(object(job, request: request)) }
-        return Response.json(object(try await api.store.cancel(jobID: job.id, now: Date()), request: request))
+        return Response.json(object(try await api.store.cancel(jobID: job.id, now: api.clock.now()), request: request))
     }
 
     /// Only an ended batch may be deleted, as Anthropic has it.

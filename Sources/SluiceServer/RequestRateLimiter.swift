@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SluiceCore
 import Synchronization
 
 /// A per-key request budget: `perMinute` requests a minute on average with bursts of up to
@@ -30,9 +31,10 @@ final class RequestRateLimiter: Sendable {
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let limiter: RequestRateLimiter
+    let clock: any SluiceClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let principal = context.principal, let wait = limiter.admit(principal.keyID, now: Date().timeIntervalSince1970) {
+        if let principal = context.principal, let wait = limiter.admit(principal.keyID, now: clock.now().timeIntervalSince1970) {
             let seconds = max(1, Int(wait.rounded(.up)))
             throw APIError(
                 .tooManyRequests, code: "rate_limit_exceeded", "too many requests for this API key; retry in \(seconds) s",

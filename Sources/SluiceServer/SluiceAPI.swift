@@ -2,18 +2,19 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SluiceCore
-import SluiceEngine
 import SluicePresets
 import SluiceStorage
 import SluiceStore
 
-/// What every route shares: the store, how specs resolve, where uploads go, and the ingest
-/// loop to wake when a job is created.
+/// What every route shares: the store, how specs resolve, where uploads go, the clock, and
+/// the signal that a job was created (which wakes this process's ingest, if it has one).
 struct SluiceAPI: Sendable {
     let store: any JobStore
     let resolver: SpecResolver
     let configuration: ServerConfiguration
-    let ingest: IngestService
+    /// Told after every job created: the composer wires it to an ingest loop in the same process.
+    let jobCreated: @Sendable () -> Void
+    let clock: any SluiceClock
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
     let uploads: KeySlots
@@ -36,24 +37,39 @@ struct SluiceAPI: Sendable {
         }
     }
 
-    /// Keeps a received upload's files under the job's folder and creates the job in
-    /// `validating`, waking the ingest loop: the API's and the web page's way in alike.
-    /// `rawFormat` is the format a raw (not multipart) body's content type gave.
-    func createJob(id jobID: String, upload: ReceivedUpload, spec: JobSpec, rawFormat: InputFormat?, caller: Principal) async throws -> Job
-    {
-        guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
-        let bytes = upload.files.reduce(0) { $0 + $1.bytes }
+    /// The one way a job is created: checks the caller has room for its inputs, keeps them
+    /// under the job's folder, creates the job in `validating` and says so (``jobCreated``).
+    /// Run inside ``inFolder(_:_:)`` named by the job's id, so a refusal leaves nothing kept.
+    func createJob(_ order: JobOrder, caller: Principal) async throws -> Job {
+        let bytes = order.inputs.reduce(0) { $0 + $1.bytes }
         try await ensureRoom(for: caller, bytes: bytes)
         var sources: [JobSource] = []
-        for file in upload.files {
-            let format = try format(of: file, spec: spec, rawFormat: rawFormat)
-            sources.append(JobSource(path: try await keep(file, in: jobID), displayName: file.filename, format: format))
+        for input in order.inputs {
+            switch input {
+            case .received(let file, let format):
+                sources.append(JobSource(path: try await keep(file, in: order.id), displayName: file.filename, format: format))
+            case .copy(let path, let name, let displayName, _, let format):
+                sources.append(
+                    JobSource(path: try await storage.copy(path, to: order.id + "/" + name), displayName: displayName, format: format))
+            }
         }
-        let name = spec.name ?? upload.files.map(\.filename).joined(separator: ", ")
+        let now = clock.now()
         let job = try await store.createJob(
-            NewJob(id: jobID, owner: caller.user, name: name, spec: spec, sources: sources, inputBytes: bytes), now: Date())
-        ingest.wake()
+            NewJob(
+                id: order.id, owner: caller.user, name: order.name, spec: order.spec, sources: sources, batch: order.batch,
+                expiresAt: order.expiresIn.map { now.addingTimeInterval($0) }, inputBytes: bytes),
+            now: now)
+        jobCreated()
         return job
+    }
+
+    /// The native API's and the web page's order: every received file, in the format the spec,
+    /// its name or its content type gives (`rawFormat`: a raw body's content type's).
+    func order(id: String, upload: ReceivedUpload, spec: JobSpec, rawFormat: InputFormat?) throws -> JobOrder {
+        guard !upload.files.isEmpty else { throw APIError.badRequest("no file: send the input as a 'file' part", param: "file") }
+        let inputs = try upload.files.map { JobOrder.Input.received($0, format: try format(of: $0, spec: spec, rawFormat: rawFormat)) }
+        return JobOrder(
+            id: id, name: spec.name ?? upload.files.map(\.filename).joined(separator: ", "), spec: spec, inputs: inputs)
     }
 
     /// A received file's format: the spec's, else its name's, else its part's content type's,

@@ -5,50 +5,34 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
-import Prometheus
-import ServiceLifecycle
 import SluiceCore
-import SluiceEngine
 import SluicePresets
 import SluiceStorage
 import SluiceStore
 
 /// Builds the HTTP application: middlewares in order (request id, errors, CORS, same origin,
-/// auth, rate limit), the native, Batch and operations routes, the web page, and the background services it runs with.
+/// auth, rate limit), then the native, Batch, operations and web routes. It runs no background
+/// loop of its own: which loops run beside it is the process's role's choice (the composer's).
 public enum SluiceServer {
     /// - Parameters:
-    ///   - services: Run alongside the server and shut down with it (the worker and reaper,
-    ///     unless the API runs alone).
-    ///   - onRunning: Hears the port actually bound (useful with port 0).
-    ///   - storage: Where uploads are kept (default: the configuration's upload folder on disk).
+    ///   - storage: Where uploads are kept once received: this machine's disk, or a bucket.
+    ///   - jobCreated: Told after each job created (the composer wakes its ingest loop with it,
+    ///     when this process reads uploads).
+    ///   - clock: What the routes date records by: `sluice serve` gives the database's.
     ///   - metrics: What `/metrics` shows; without it `/metrics` answers 404.
-    ///   - clock: What the server's own services (ingest, webhooks, housekeeping) measure leases
-    ///     and expiry by: `sluice serve` gives the database's (``DatabaseClock``).
+    ///   - onRunning: Hears the port actually bound (useful with port 0).
     public static func application(
-        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: (any FileStorage)? = nil,
-        services: [any Service] = [], clock: any SluiceClock = SystemClock(), logger: Logger, metrics: ServerMetrics? = nil,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: any FileStorage,
+        jobCreated: @escaping @Sendable () -> Void = {}, clock: any SluiceClock = SystemClock(), logger: Logger,
+        metrics: ServerMetrics? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
-        let storage = try storage ?? LocalFileStorage(directory: configuration.uploadDirectory)
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
-        let engineMetrics = metrics.map { EngineMetrics(factory: PrometheusMetricsFactory(registry: $0.registry)) } ?? .none
-        let ingest = IngestService(
-            store: store, owner: EngineConfiguration.defaultWorkerID(), storage: storage, clock: clock, logger: logger,
-            metrics: engineMetrics)
         let api = SluiceAPI(
-            store: store, resolver: resolver, configuration: configuration, ingest: ingest, storage: storage,
+            store: store, resolver: resolver, configuration: configuration, jobCreated: jobCreated, clock: clock, storage: storage,
             uploads: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
             streams: KeySlots(perKey: configuration.maxEventStreamsPerKey, what: "event streams", code: "too_many_streams"),
             webhooks: resolver.configuration.webhooks)
-        let housekeeping: [any Service] = [
-            WebhookDispatcher(
-                store: store, settings: resolver.configuration.webhooks, owner: EngineConfiguration.defaultWorkerID(), logger: logger,
-                metrics: engineMetrics, clock: clock),
-            Housekeeper(
-                store: store, storage: storage, logger: logger, metrics: engineMetrics,
-                cacheMaxAge: resolver.configuration.cache.maxAgeSeconds, clock: clock),
-        ]
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -58,9 +42,10 @@ public enum SluiceServer {
         if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(SameOriginMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
-        router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store))
+        router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store, clock: clock))
         if let rate = configuration.requestsPerMinute {
-            router.middlewares.add(RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst)))
+            router.middlewares.add(
+                RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst), clock: clock))
         }
 
         // Middlewares wrap only the routes added after them, so the routes come last.
@@ -91,7 +76,6 @@ public enum SluiceServer {
             server: try configuration.tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: try Self.serving($0)) }
                 ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
-            services: [ingest] + housekeeping + services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

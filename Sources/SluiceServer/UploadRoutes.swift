@@ -39,19 +39,19 @@ struct UploadRoutes {
             throw APIError.badRequest("mime_type is required", param: "mime_type")
         }
         let expiresAfter = try ExpiresAfter.parse(fields["expires_after"], param: "expires_after")
-        let now = Date()
+        let now = api.clock.now()
         let upload = StoredUpload(
             id: Job.makeID(prefix: "upload_"), owner: caller.user, filename: filename, purpose: purpose, mimeType: mimeType,
             bytes: bytes, fileExpiresAfter: expiresAfter, createdAt: now, expiresAt: now.addingTimeInterval(Self.lifetime))
         try await api.store.createUpload(upload)
-        return Response.json(Self.object(upload, file: nil))
+        return Response.json(object(upload, file: nil))
     }
 
     /// `multipart/form-data` with the part's bytes as `data`.
     func addPart(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
         let upload = try await owned(request, context: context)
-        try Self.checkPending(upload)
+        try checkPending(upload)
         let slot = try await api.admitUpload(request, caller: caller)
         defer { slot.release() }
         guard let boundary = request.headers[.contentType].flatMap(MultipartParser.boundary(fromContentType:)) else {
@@ -71,7 +71,7 @@ struct UploadRoutes {
                     .contentTooLarge, code: "upload_too_large", "a part holds at most \(partLimit) bytes", param: "data")
             }
             try await api.ensureRoom(for: caller, bytes: file.bytes)
-            let now = Date()
+            let now = api.clock.now()
             let part = UploadPart(
                 id: partID, uploadID: upload.id, bytes: file.bytes, path: try await api.keep(file, in: folder), createdAt: now)
             switch try await api.store.addUploadPart(part, now: now) {
@@ -94,8 +94,8 @@ struct UploadRoutes {
         let caller = try context.caller()
         let upload = try await owned(request, context: context)
         let fields = try await api.jsonObject(request)
-        if upload.status == .completed { return Response.json(Self.object(upload, file: try await file(of: upload))) }
-        try Self.checkPending(upload)
+        if upload.status == .completed { return Response.json(object(upload, file: try await file(of: upload))) }
+        try checkPending(upload)
         guard case .array(let list)? = fields["part_ids"], !list.isEmpty else {
             throw APIError.badRequest("part_ids must be a non-empty list of the upload's part ids", param: "part_ids")
         }
@@ -139,7 +139,7 @@ struct UploadRoutes {
             }
             let received = ReceivedUpload.File(
                 path: joined.path, filename: upload.filename, contentType: upload.mimeType, bytes: joined.bytes, digest: joined.digest)
-            let now = Date()
+            let now = api.clock.now()
             let file = StoredFile(
                 id: fileID, owner: caller.user, filename: upload.filename, purpose: upload.purpose, bytes: joined.bytes,
                 path: try await api.keep(received, in: "files/" + fileID), createdAt: now,
@@ -152,7 +152,7 @@ struct UploadRoutes {
             return (stored, file)
         }
         await api.discard("uploads/" + upload.id)
-        return Response.json(Self.object(completed.0, file: completed.1))
+        return Response.json(object(completed.0, file: completed.1))
     }
 
     func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -162,7 +162,7 @@ struct UploadRoutes {
         }
         let cancelled = try await api.store.cancelUpload(id: upload.id)
         await api.discard("uploads/" + upload.id)
-        return Response.json(Self.object(cancelled, file: nil))
+        return Response.json(object(cancelled, file: nil))
     }
 
     func owned(_ request: Request, context: SluiceRequestContext) async throws -> StoredUpload {
@@ -178,15 +178,15 @@ struct UploadRoutes {
         return try await api.store.file(id: id)
     }
 
-    static func checkPending(_ upload: StoredUpload) throws {
-        guard upload.status == .pending, upload.expiresAt > Date() else {
+    func checkPending(_ upload: StoredUpload) throws {
+        guard upload.status == .pending, upload.expiresAt > api.clock.now() else {
             let status = upload.status == .pending ? "expired" : upload.status.rawValue
             throw APIError.badRequest("upload \(upload.id) is \(status)")
         }
     }
 
-    static func object(_ upload: StoredUpload, file: StoredFile?) -> JSONValue {
-        let expired = upload.status == .pending && upload.expiresAt <= Date()
+    func object(_ upload: StoredUpload, file: StoredFile?) -> JSONValue {
+        let expired = upload.status == .pending && upload.expiresAt <= api.clock.now()
         return [
             "id": .string(upload.id), "object": "upload", "bytes": .int(upload.bytes),
             "created_at": .int(Int(upload.createdAt.timeIntervalSince1970)),

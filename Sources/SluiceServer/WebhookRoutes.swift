@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SluiceCore
+import SluiceEngine
 import SluiceStore
 
 /// `/v1/webhooks`: a user's webhook endpoints and what was delivered to them. The secret that
@@ -46,7 +47,7 @@ struct WebhookRoutes {
         }
         let endpoint = WebhookEndpoint(
             id: Job.makeID(prefix: "we_"), owner: caller.user, url: url, events: events, secret: WebhookSignature.makeSecret(),
-            createdAt: Date())
+            createdAt: api.clock.now())
         try await api.store.createWebhookEndpoint(endpoint)
         return Response.json(Self.object(endpoint, showingSecret: true))
     }

@@ -4,22 +4,22 @@ import SluiceCore
 
 /// One JSON object per log line on standard error — time, level, label, message and every
 /// metadata key (request, job and item ids) — for log shippers to index.
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+struct JSONLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level
     let label: String
 
-    public init(label: String, level: Logger.Level = .info) {
+    init(label: String, level: Logger.Level = .info) {
         self.label = label
         logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    func log(event: LogEvent) {
         var object = JSONObject()
         object["time"] = .string(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         object["level"] = .string(event.level.rawValue)

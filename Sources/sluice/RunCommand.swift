@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import SluiceComposer
 import SluiceCore
 import SluiceEngine
 import SluiceProviders
@@ -39,10 +40,8 @@ struct RunCommand: AsyncParsableCommand {
     /// The database that keeps the job; the same database and command resume it.
     @OptionGroup var databaseOption: DatabaseOption
 
-    /// High enough that a remote provider's rate limit, not this, sets the pace (at 1 s a call,
-    /// 64 in flight reach 3,800 calls a minute); the limiter keeps calls under the limit.
     @Option(help: "Model calls in flight at once in this process.")
-    var concurrency = 64
+    var concurrency = EngineConfiguration.defaultConcurrency
 
     @OptionGroup var providerOptions: ProviderOptions
 
@@ -72,15 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         if !job.status.isFinal {
             // Limits apply to the provider the stored job uses (a resumed job keeps its own).
             let limited = try providerOptions.configuration(applyingLimitsTo: job.spec.provider)
-            let slowest = limited.providers.map(\.timeoutSeconds).max() ?? 120
-            let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
-            do {
-                final = try await runEngine(jobID: job.id, store: store, providers: try ProviderCatalog.registry(for: limited, http: http))
-                try await http.shutdown()
-            } catch {
-                try? await http.shutdown()
-                throw error
-            }
+            final = try await runEngine(jobID: job.id, store: store, configuration: limited)
         }
         if final.status == .paused {
             note("paused: \(final.statusReason ?? "no reason given"); fix it and run the same command again to resume")
@@ -132,23 +123,17 @@ struct RunCommand: AsyncParsableCommand {
         return job
     }
 
-    func runEngine(jobID: String, store: SQLJobStore, providers: ProviderRegistry) async throws -> Job {
+    /// Runs the job's calls (the ``ProcessRole/run`` role) with the progress monitor, which ends
+    /// the process when the job does.
+    func runEngine(jobID: String, store: SQLJobStore, configuration: SluiceConfiguration) async throws -> Job {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
-        let configuration = EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil)
-        let logger = Logger(label: "sluice")
-        let worker = Worker(store: store, providers: providers, configuration: configuration, logger: logger)
+        let composer = Composer(
+            role: .run, store: store, configuration: configuration, storage: nil,
+            engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil),
+            logger: Logger(label: "sluice"))
         let monitor = RunMonitor(
             store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: worker),
-                    .init(service: Reaper(store: store, interval: configuration.reaperInterval)),
-                    .init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        try await composer.run(alongside: [.init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup)])
         if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
         guard let after = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         return after

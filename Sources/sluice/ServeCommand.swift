@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
-import ServiceLifecycle
+import SluiceComposer
 import SluiceCore
 import SluiceEngine
 import SluicePresets
@@ -11,7 +11,9 @@ import SluiceServer
 import SluiceStorage
 import SluiceStore
 
-/// `sluice serve`: the HTTP API, and (unless `--no-workers`) the workers, in one process.
+/// `sluice serve`: the HTTP API, and (unless `--no-workers`) everything `sluice worker` runs, in
+/// one process. With `--no-workers` it is only a front door: it keeps uploads and creates jobs,
+/// and worker processes read them.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -30,12 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var databaseOption: DatabaseOption
 
-    @Option(
-        help: """
-            Where uploads are kept: a folder (default: the SQLite path with .uploads, or sluice.uploads), or \
-            s3://BUCKET/PREFIX in any S3-compatible store (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
-            """)
-    var uploads: String?
+    @OptionGroup var uploadsOption: UploadsOption
 
     @Option(help: "required or off (default: off on loopback, required elsewhere).")
     var auth: String?
@@ -100,29 +97,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
-    /// The folder, or the bucket, `--uploads` names. A bucket's uploads are spooled in a folder
-    /// of this machine's temporary directory while they arrive.
-    func uploadStorage() throws -> any FileStorage {
-        let target = uploads ?? databaseOption.defaultUploadDirectory
-        do {
-            guard target.hasPrefix("s3://") else { return try LocalFileStorage(directory: target) }
-            // A folder of its own, made with a name nobody can guess and mode 0700 (`mkdtemp`):
-            // a predictable /tmp path could be made first, or read, by another local user.
-            var template = Array((FileManager.default.temporaryDirectory.path + "/sluice-spool-XXXXXX").utf8CString)
-            guard let made = mkdtemp(&template) else {
-                throw ValidationError("--uploads: cannot make a spool folder in the temporary directory")
-            }
-            let spool = String(cString: made)
-            return try S3FileStorage(url: target, environment: ProcessInfo.processInfo.environment, spoolDirectory: spool)
-        } catch let error as StorageError {
-            throw ValidationError("--uploads: \(error)")
-        }
-    }
-
     func run() async throws {
         let logger = processOptions.startLogging()
         let registry = processOptions.startMetrics()
-        let storage = try uploadStorage()
+        let storage = try uploadsOption.storage(for: databaseOption)
         var configured = ServerConfiguration(
             host: host, port: port, auth: auth.flatMap(AuthMode.init(rawValue:)), uploadDirectory: storage.spoolDirectory,
             maxUploadBytes: maxUploadMB << 20, requestsPerMinute: rateLimit > 0 ? rateLimit : nil, corsOrigins: corsOrigins,
@@ -139,18 +117,19 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let configuration = try providerOptions.configuration()
+        let role: ProcessRole = noWorkers ? .api : .serve
         try await databaseOption.withStore(logger: logger) { store in
             let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
-            try await EngineServices.run(
-                store: store, sharesLimits: databaseOption.sharesLimits, configuration: configuration, concurrency: concurrency,
-                logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory)
-            ) { engine, clock in
+            let composer = Composer(
+                role: role, store: store, configuration: configuration, storage: storage,
+                engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil),
+                logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory))
+            let workers = role.contains(.workers)
+            try await composer.run { clock, jobCreated in
                 let auth = serverConfiguration.auth
-                let workers = !noWorkers
-                let app = try SluiceServer.application(
-                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage,
-                    services: workers ? engine : engine.filter { $0 is DatabaseClock }, clock: clock,
-                    logger: logger, metrics: ServerMetrics(registry: registry),
+                return try SluiceServer.application(
+                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage, jobCreated: jobCreated,
+                    clock: clock, logger: logger, metrics: ServerMetrics(registry: registry),
                     onRunning: { port in
                         logger.notice(
                             "sluice is serving",
@@ -164,7 +143,6 @@ struct ServeCommand: AsyncParsableCommand {
                                 "sluice serving on \(serverConfiguration.scheme)://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
                                     .utf8))
                     })
-                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             }
         }
     }

@@ -8,6 +8,7 @@ import SluiceStore
 import SluiceTestSupport
 import Testing
 
+@testable import SluiceEngine
 @testable import SluiceServer
 
 /// The wider batch APIs over real HTTP: embeddings and responses lines, resumable downloads,

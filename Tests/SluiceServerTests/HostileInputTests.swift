@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SluiceCore
-import SluiceEngine
 import SluiceIngest
 import SluiceProviders
 import SluiceSpreadsheet
@@ -11,6 +10,7 @@ import SluiceStore
 import SluiceTestSupport
 import Testing
 
+@testable import SluiceEngine
 @testable import SluiceServer
 
 /// What one user, or a web page, could send to crash the server, take its memory, drive it

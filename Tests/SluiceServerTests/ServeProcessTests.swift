@@ -29,14 +29,16 @@ import Testing
         }
     }
 
-    static func serve(_ arguments: [String], in directory: TemporaryDirectory, standardError: FileHandle = .nullDevice) async throws
-        -> Served
-    {
+    static func serve(
+        _ arguments: [String], in directory: TemporaryDirectory, database: String? = nil, environment: [String: String] = [:],
+        standardError: FileHandle = .nullDevice
+    ) async throws -> Served {
         let process = Process()
         process.executableURL = SluiceProcess.binary
-        process.arguments = ["serve", "--port", "0", "--database", directory.path("db.sqlite"), "--log-level", "error"] + arguments
+        process.arguments =
+            ["serve", "--port", "0", "--database", database ?? directory.path("db.sqlite"), "--log-level", "error"] + arguments
         process.currentDirectoryURL = directory.url
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = standardError
@@ -88,6 +90,73 @@ import Testing
         try await served.process.exited()
         #expect(served.process.terminationReason == .exit)
         #expect(served.process.terminationStatus == 0)
+    }
+
+    /// The scale-out shape: an API process that only keeps uploads and creates jobs, and
+    /// workers that do everything else. The API process is killed right after its `202`; no
+    /// API process runs while the job is read and run, and one started later serves it. On the
+    /// driver under test, with the uploads in the test bucket when the script started one.
+    @Test func workersReadAndRunAJobWhoseAPIProcessWasKilledAfterAnsweringAndTheNextOneServesIt() async throws {
+        let fixture = try await StoreDriver.current.makeStore()
+        let directory = fixture.directory
+        var environment: [String: String] = [:]
+        var uploads = directory.path("uploads")
+        if TestBucket.isAvailable {
+            environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("AWS_") }
+            environment["AWS_ENDPOINT_URL"] = ProcessInfo.processInfo.environment["SLUICE_TEST_S3"]
+            let bucket = ProcessInfo.processInfo.environment["SLUICE_TEST_S3_BUCKET"] ?? "sluice-test"
+            uploads = "s3://\(bucket)/run-\(UUID().uuidString)"
+        }
+        let arguments = ["--no-workers", "--uploads", uploads]
+        let first = try await Self.serve(arguments, in: directory, database: fixture.databaseURL, environment: environment)
+        defer { if first.process.isRunning { kill(first.process.processIdentifier, SIGKILL) } }
+        let rows = (0..<40).map { "\($0),row number \($0) is \($0 % 2 == 0 ? "good" : "bad")" }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = http.shutdown() }
+        var request = HTTPClientRequest(url: first.baseURL + "/v1/jobs?preset=text-classify")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "text/csv")
+        request.body = .bytes(ByteBuffer(string: "id,text\n" + rows.joined(separator: "\n") + "\n"))
+        let created = try await http.execute(request, timeout: .seconds(60))
+        #expect(created.status == .accepted)
+        let id = try #require(JSONParser.parse(Array(try await created.body.collect(upTo: 1 << 20).readableBytesView))["id"]?.stringValue)
+        kill(first.process.processIdentifier, SIGKILL)
+        try await first.process.exited()
+        // The front door reads nothing: the job waits for a worker.
+        #expect(try await fixture.store.job(id: id)?.status == .validating)
+
+        let workers = try (0..<2).map { _ in
+            let worker = Process()
+            worker.executableURL = SluiceProcess.binary
+            worker.arguments = ["worker", "--database", fixture.databaseURL, "--uploads", uploads, "--log-level", "error"]
+            worker.currentDirectoryURL = directory.url
+            worker.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 }
+            worker.standardOutput = FileHandle.nullDevice
+            try worker.start()
+            return worker
+        }
+        defer { for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        try await waitUntil("the workers to finish job \(id)") { try await fixture.store.job(id: id)?.status.isFinal == true }
+        let finished = try #require(try await fixture.store.job(id: id))
+        #expect(finished.status == .completed)
+        #expect(finished.counts.succeeded == rows.count)
+        for worker in workers {
+            kill(worker.processIdentifier, SIGTERM)
+            try await worker.exited()
+            #expect(worker.terminationStatus == 0)
+        }
+
+        let second = try await Self.serve(arguments, in: directory, database: fixture.databaseURL, environment: environment)
+        defer { if second.process.isRunning { kill(second.process.processIdentifier, SIGKILL) } }
+        let results = try await http.execute(
+            HTTPClientRequest(url: second.baseURL + "/v1/jobs/\(id)/results?format=jsonl"), timeout: .seconds(60))
+        #expect(results.status == .ok)
+        let lines = String(buffer: try await results.body.collect(upTo: 1 << 20)).split(separator: "\n")
+        #expect(lines.count == rows.count)
+        let succeeded = lines.compactMap { try? JSONParser.parse(Array($0.utf8)) }.filter { $0["status"] == "succeeded" }
+        #expect(Set(succeeded.compactMap { $0["index"]?.doubleValue }) == Set((0..<rows.count).map(Double.init)))
+        kill(second.process.processIdentifier, SIGTERM)
+        try await second.process.exited()
     }
 
     @Test func aDatabaseFileRemovedUnderTheServerStopsItWithTheReason() async throws {

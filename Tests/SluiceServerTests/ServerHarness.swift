@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
+import SluiceComposer
 import SluiceCore
 import SluiceEngine
 import SluicePresets
@@ -51,30 +52,42 @@ struct ServerHarness: Sendable {
         configuration.maxUploadPartBytes = maxUploadPartBytes
         adjust(&configuration)
         let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
-        let resolver = SpecResolver(
-            catalog: try PresetCatalog.shipped(), configuration: SluiceConfiguration(providers: settings, webhooks: webhooks))
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        let configured = SluiceConfiguration(providers: settings, webhooks: webhooks)
+        let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configured)
+        let logger = {
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            return logger
+        }()
         // A registry of this server's own: no process-wide backend, so tests do not share counts.
         let registry = PrometheusCollectorRegistry()
-        var services: [any Service] = []
-        if workers {
-            let providerRegistry = ProviderRegistry(
-                entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
-            services.append(
-                // Woken by the store's commits; the poll is for what none announces.
-                Worker(
-                    store: store, providers: providerRegistry, configuration: EngineConfiguration(concurrency: 8, idleInterval: 0.1),
-                    logger: logger, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry))))
-        }
+        let providerRegistry = ProviderRegistry(
+            entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
+        let uploads = try storage?(directory) ?? LocalFileStorage(directory: configuration.uploadDirectory)
+        // Without workers, the process still reads uploads and keeps up webhooks and expiry, so
+        // tests see jobs queued with nothing taking them: a composition only tests ask for.
+        let composer = Composer(
+            role: workers ? .serve : [.frontDoor, .ingest, .upkeep], store: store, configuration: configured, storage: uploads,
+            // Woken by the store's commits; the poll is for what none announces.
+            engine: EngineConfiguration(concurrency: 8, idleInterval: 0.1), logger: logger,
+            metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)), providers: { _ in providerRegistry })
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try SluiceServer.application(
-            configuration: configuration, store: store, resolver: resolver, storage: try storage?(directory), services: services,
-            logger: logger, metrics: ServerMetrics(registry: registry),
-            onRunning: { portContinuation.yield($0) })
-        let server = Task { try await app.runService() }
+        let frozen = configuration
+        let server = Task {
+            // A server that fails to start ends the wait for its port with its error.
+            defer { portContinuation.finish() }
+            try await composer.run(
+                frontDoor: { clock, jobCreated in
+                    try SluiceServer.application(
+                        configuration: frozen, store: store, resolver: resolver, storage: uploads, jobCreated: jobCreated, clock: clock,
+                        logger: logger, metrics: ServerMetrics(registry: registry), onRunning: { portContinuation.yield($0) })
+                }, signals: [])
+        }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+        guard let port = await iterator.next() else {
+            try await server.value
+            throw CancellationError()
+        }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let pages = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         let harness = ServerHarness(baseURL: "http://127.0.0.1:\(port)", fixture: fixture, http: http, pages: pages)

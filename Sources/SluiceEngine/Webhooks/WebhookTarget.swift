@@ -1,6 +1,5 @@
 import Foundation
 import NIOPosix
-import SluiceEngine
 
 #if canImport(Glibc)
     import Glibc
@@ -9,9 +8,9 @@ import SluiceEngine
 /// Where a webhook may be sent: an `http` or `https` URL whose host resolves only to public
 /// addresses — unless the configuration allows private targets. Checked when an endpoint is
 /// registered and again before every try, since a name can be pointed elsewhere afterwards.
-enum WebhookTarget {
-    struct Refusal: Error, CustomStringConvertible {
-        var description: String
+public enum WebhookTarget {
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The URL's host, when the URL is one a webhook may name at all.
@@ -32,7 +31,7 @@ enum WebhookTarget {
     /// checked address a try must connect to: resolving the name again at connect time would
     /// let it point somewhere else by then (DNS rebinding).
     @discardableResult
-    static func check(_ url: String, allowPrivate: Bool) async throws(Refusal) -> (host: String, address: String?) {
+    public static func check(_ url: String, allowPrivate: Bool) async throws(Refusal) -> (host: String, address: String?) {
         let host = try host(of: url)
         if allowPrivate { return (host, nil) }
         let addresses: [String]

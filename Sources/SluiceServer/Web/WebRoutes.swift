@@ -42,7 +42,7 @@ struct WebRoutes {
         let cursor = after.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }
         let found = try await api.store.jobs(
             JobQuery(owner: caller.isAdmin ? nil : caller.user, after: after, limit: Self.pageSize + 1))
-        let now = Date()
+        let now = api.clock.now()
         let shown = found.prefix(Self.pageSize)
         var view: [String: Any] = [
             "title": "Jobs", "jobs": shown.map { WebViews.job($0, now: now) }, "hasJobs": !shown.isEmpty, "isLaterPage": after != nil,
@@ -109,7 +109,7 @@ struct WebRoutes {
                 let upload: ReceivedUpload
                 (upload, fields) = try await receiveForm(request, into: folder)
                 let spec = try api.resolve(SpecFields.json(from: specFields(fields)))
-                return try await api.createJob(id: jobID, upload: upload, spec: spec, rawFormat: nil, caller: caller)
+                return try await api.createJob(try api.order(id: jobID, upload: upload, spec: spec, rawFormat: nil), caller: caller)
             }
             context.logger.info("job created from the web page", metadata: ["job": .string(job.id)])
             return Self.redirect("/jobs/\(job.id)")
@@ -123,7 +123,7 @@ struct WebRoutes {
     /// `GET /jobs/{id}`: the job's progress, controls, downloads, failures and chart.
     func job(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
-        let now = Date()
+        let now = api.clock.now()
         var view = WebViews.job(job, now: now)
         view["title"] = job.name
         var after = -1
@@ -142,7 +142,7 @@ struct WebRoutes {
     /// `GET /jobs/{id}/chart`: the chart alone, which the script redraws while the job runs.
     func chart(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
-        return try render("chart", ["chart": try await chart(of: job, now: Date())], request, caller)
+        return try render("chart", ["chart": try await chart(of: job, now: api.clock.now())], request, caller)
     }
 
     func chart(of job: Job, now: Date) async throws -> [String: Any] {
@@ -158,7 +158,7 @@ struct WebRoutes {
         try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
         let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
         let store = api.store
-        let now = Date()
+        let now = api.clock.now()
         let action = try context.parameters.require("action")
         switch action {
         case "cancel": _ = try await store.cancel(jobID: job.id, now: now)
@@ -189,7 +189,7 @@ struct WebRoutes {
             let view: [String: Any] = ["title": "Sign in", "next": next, "error": "That key is not valid, or has been revoked."]
             return try render("sign-in", view, request, nil, status: .unauthorized)
         }
-        let now = Date()
+        let now = api.clock.now()
         let session = BrowserSession.secret()
         try await api.store.createSession(
             WebSession(

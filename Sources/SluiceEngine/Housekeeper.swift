@@ -1,0 +1,54 @@
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceStorage
+import SluiceStore
+
+/// Removes what has expired: uploads that were never completed (their parts with them), files
+/// past their `expires_after`, and idempotency keys older than a day.
+public struct Housekeeper: Service {
+    let store: any JobStore
+    let storage: any FileStorage
+    let logger: Logger
+    let metrics: EngineMetrics
+    /// How long result-cache entries are kept.
+    let cacheMaxAge: Double
+    var interval = 60.0
+    var clock: any SluiceClock = SystemClock()
+    /// How long a completed create answers its `Idempotency-Key`.
+    public static let idempotencySeconds = 24.0 * 3600
+
+    public init(
+        store: any JobStore, storage: any FileStorage, logger: Logger, metrics: EngineMetrics, cacheMaxAge: Double,
+        clock: any SluiceClock = SystemClock()
+    ) {
+        self.store = store
+        self.storage = storage
+        self.logger = logger
+        self.metrics = metrics
+        self.cacheMaxAge = cacheMaxAge
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        try await FailedRounds.loop("housekeeping", store: store, clock: clock, logger: logger, metrics: metrics, interval: interval) {
+            try await sweep()
+            return false
+        }
+    }
+
+    func sweep() async throws {
+        let now = clock.now()
+        for id in try await store.expireUploads(now: now) {
+            try await storage.remove(folder: "uploads/" + id)
+            logger.info("upload expired", metadata: ["upload": "\(id)"])
+        }
+        for file in try await store.expiredFiles(now: now, limit: 500) {
+            try await storage.remove(folder: "files/" + file.id)
+            _ = try await store.deleteFile(id: file.id)
+            logger.info("file expired", metadata: ["file": "\(file.id)"])
+        }
+        _ = try await store.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
+        _ = try await store.removeCacheEntries(before: now.addingTimeInterval(-cacheMaxAge))
+    }
+}
