@@ -87,10 +87,12 @@ public struct Composer: Sendable {
         if role.contains(.upkeep) {
             services.append(
                 WebhookDispatcher(
-                    store: store, settings: configuration.webhooks, owner: engine.workerID, logger: logger, metrics: metrics, clock: clock))
+                    store: store, outbox: store.webhooks, settings: configuration.webhooks, owner: engine.workerID, logger: logger,
+                    metrics: metrics, clock: clock))
             services.append(
                 Housekeeper(
-                    store: store, storage: try neededStorage(for: "upkeep"), logger: logger, metrics: metrics,
+                    store: store, files: store.files, uploads: store.uploads, idempotency: store.idempotency,
+                    storage: try neededStorage(for: "upkeep"), logger: logger, metrics: metrics,
                     cacheMaxAge: configuration.cache.maxAgeSeconds, clock: clock))
         }
         if role.contains(.workers) {

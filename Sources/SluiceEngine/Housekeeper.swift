@@ -7,7 +7,11 @@ import SluiceStore
 /// Removes what has expired: uploads that were never completed (their parts with them), files
 /// past their `expires_after`, and idempotency keys older than a day.
 public struct Housekeeper: Service {
+    /// The queue: the result cache's entries, and the failed rounds' check.
     let store: any JobStore
+    let files: any FileStore
+    let uploads: any UploadStore
+    let idempotency: any IdempotencyStore
     let storage: any FileStorage
     let logger: Logger
     let metrics: EngineMetrics
@@ -19,10 +23,14 @@ public struct Housekeeper: Service {
     public static let idempotencySeconds = 24.0 * 3600
 
     public init(
-        store: any JobStore, storage: any FileStorage, logger: Logger, metrics: EngineMetrics, cacheMaxAge: Double,
+        store: any JobStore, files: any FileStore, uploads: any UploadStore, idempotency: any IdempotencyStore,
+        storage: any FileStorage, logger: Logger, metrics: EngineMetrics, cacheMaxAge: Double,
         clock: any SluiceClock = SystemClock()
     ) {
         self.store = store
+        self.files = files
+        self.uploads = uploads
+        self.idempotency = idempotency
         self.storage = storage
         self.logger = logger
         self.metrics = metrics
@@ -39,16 +47,16 @@ public struct Housekeeper: Service {
 
     func sweep() async throws {
         let now = clock.now()
-        for id in try await store.expireUploads(now: now) {
+        for id in try await uploads.expireUploads(now: now) {
             try await storage.remove(folder: "uploads/" + id)
             logger.info("upload expired", metadata: ["upload": "\(id)"])
         }
-        for file in try await store.expiredFiles(now: now, limit: 500) {
+        for file in try await files.expiredFiles(now: now, limit: 500) {
             try await storage.remove(folder: "files/" + file.id)
-            _ = try await store.deleteFile(id: file.id)
+            _ = try await files.deleteFile(id: file.id)
             logger.info("file expired", metadata: ["file": "\(file.id)"])
         }
-        _ = try await store.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
+        _ = try await idempotency.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
         _ = try await store.removeCacheEntries(before: now.addingTimeInterval(-cacheMaxAge))
     }
 }

@@ -20,7 +20,9 @@ import SluiceStore
 /// at least once, never lost. Redirects are not followed (a redirect could lead anywhere) and
 /// every try checks the target again (see ``WebhookTarget``).
 public struct WebhookDispatcher: Service {
+    /// The queue, for the failed rounds' check that the database can serve at all.
     let store: any JobStore
+    let outbox: any WebhookStore
     let settings: WebhookSettings
     let owner: String
     let logger: Logger
@@ -31,10 +33,11 @@ public struct WebhookDispatcher: Service {
     static let slots = 16
 
     public init(
-        store: any JobStore, settings: WebhookSettings, owner: String, logger: Logger, metrics: EngineMetrics,
+        store: any JobStore, outbox: any WebhookStore, settings: WebhookSettings, owner: String, logger: Logger, metrics: EngineMetrics,
         clock: any SluiceClock = SystemClock()
     ) {
         self.store = store
+        self.outbox = outbox
         self.settings = settings
         self.owner = owner
         self.logger = logger
@@ -110,10 +113,10 @@ public struct WebhookDispatcher: Service {
 
     /// Queues the endings of jobs that ended, then leases up to `limit` due deliveries.
     func lease(_ limit: Int) async throws -> [DueDelivery] {
-        let queued = try await store.announceEndedJobs(limit: 100, now: clock.now())
+        let queued = try await outbox.announceEndedJobs(limit: 100, now: clock.now())
         if queued > 0 { logger.info("webhook deliveries queued", metadata: ["deliveries": "\(queued)"]) }
         let now = clock.now()
-        return try await store.leaseDueDeliveries(
+        return try await outbox.leaseDueDeliveries(
             owner: owner, limit: limit, until: now.addingTimeInterval(settings.timeoutSeconds + 10), now: now)
     }
 
@@ -152,7 +155,7 @@ public struct WebhookDispatcher: Service {
         ]
         if let failure { metadata["error"] = "\(failure)" }
         do {
-            let recorded = try await store.recordDeliveryAttempt(
+            let recorded = try await outbox.recordDeliveryAttempt(
                 WebhookAttempt(attempt: attempt, at: started, statusCode: statusCode, error: failure), deliveryID: due.delivery.id,
                 owner: owner, next: next)
             if !recorded { logger.warning("a webhook delivery's lease passed to another process mid-try", metadata: metadata) }

@@ -47,7 +47,7 @@ public enum APIKeys {
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let mode: AuthMode
-    let store: any JobStore
+    let keys: any KeyStore
     let clock: any SluiceClock
     /// Paths that answer without a key: probes, metrics and the API description.
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.yaml"]
@@ -61,10 +61,10 @@ struct AuthMiddleware: RouterMiddleware {
             context.principal = .local
         case .required:
             if let secret = try Self.presentedKey(request) {
-                guard let key = try await store.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
+                guard let key = try await keys.key(hash: APIKeys.hash(secret)) else { throw Self.refusal("the API key is not valid") }
                 guard key.revokedAt == nil else { throw Self.refusal("the API key has been revoked") }
                 context.principal = Principal(key)
-            } else if let key = try await BrowserSession.key(of: request, store: store, now: clock.now()) {
+            } else if let key = try await BrowserSession.key(of: request, keys: keys, now: clock.now()) {
                 if Self.isAPI(path), ![.get, .head].contains(request.method) {
                     throw Self.refusal("a signed-in browser may only read the API: send Authorization: Bearer <key> to change things")
                 }
@@ -79,12 +79,12 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// Whether the key or sign-in `request` presented still holds: the key not revoked, the
     /// session not ended. Long-lived answers (event streams) ask it again as they go.
-    static func stillHolds(_ request: Request, store: any JobStore, clock: any SluiceClock) async -> Bool {
+    static func stillHolds(_ request: Request, keys: any KeyStore, clock: any SluiceClock) async -> Bool {
         if let secret = (try? presentedKey(request)) ?? nil {
-            guard let key = try? await store.key(hash: APIKeys.hash(secret)) else { return false }
+            guard let key = try? await keys.key(hash: APIKeys.hash(secret)) else { return false }
             return key.revokedAt == nil
         }
-        return ((try? await BrowserSession.key(of: request, store: store, now: clock.now())) ?? nil) != nil
+        return ((try? await BrowserSession.key(of: request, keys: keys, now: clock.now())) ?? nil) != nil
     }
 
     static let apiKeyHeader = HTTPField.Name("x-api-key")!

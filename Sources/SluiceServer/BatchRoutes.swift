@@ -52,7 +52,7 @@ struct BatchRoutes {
             let expiresAfter = try ExpiresAfter.parse(
                 anchor: field("expires_after[anchor]"), seconds: field("expires_after[seconds]"), param: "expires_after")
             return try await Idempotency.once(
-                request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.store, clock: api.clock,
+                request, caller: caller, route: "POST /v1/files", fingerprint: upload.fingerprint, store: api.idempotency, clock: api.clock,
                 discard: { await api.discard("files/" + id) }
             ) {
                 try await api.ensureRoom(for: caller, bytes: file.bytes)
@@ -61,7 +61,7 @@ struct BatchRoutes {
                     id: id, owner: caller.user, filename: file.filename, purpose: purpose, bytes: file.bytes,
                     path: try await api.keep(file, in: "files/" + id), createdAt: now,
                     expiresAt: expiresAfter.map { now.addingTimeInterval(Double($0)) })
-                try await api.store.createFile(stored)
+                try await api.files.createFile(stored)
                 return Idempotency.Answer(body: Self.file(stored))
             }
         }
@@ -79,7 +79,7 @@ struct BatchRoutes {
         let limit = try SluiceAPI.limit(request, fallback: 10_000, maximum: 10_000)
         let order = request.uri.queryParameters["order"].map(String.init) ?? "desc"
         guard order == "desc" || order == "asc" else { throw APIError.badRequest("order must be asc or desc", param: "order") }
-        let page = try await api.store.files(
+        let page = try await api.files.files(
             owner: caller.isAdmin ? nil : caller.user, purpose: request.uri.queryParameters["purpose"].map(String.init),
             after: request.uri.queryParameters["after"].map(String.init), limit: limit + 1, oldestFirst: order == "asc")
         let now = api.clock.now()
@@ -128,7 +128,7 @@ struct BatchRoutes {
     func deleteFile(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let file = try await ownedFile(id, caller: try context.caller())
-        _ = try await api.store.deleteFile(id: id)
+        _ = try await api.files.deleteFile(id: id)
         // A batch made from the file keeps its own copy of the bytes.
         await api.discard("files/" + id)
         return Response.json(["id": .string(file.id), "object": "file", "deleted": true])
@@ -136,7 +136,7 @@ struct BatchRoutes {
 
     /// A file the caller may see and that has not expired; anything else is `404`.
     func ownedFile(_ id: String, caller: Principal) async throws -> StoredFile {
-        guard let file = try await api.store.file(id: id), caller.owns(file.owner), !file.hasExpired(now: api.clock.now()) else {
+        guard let file = try await api.files.file(id: id), caller.owns(file.owner), !file.hasExpired(now: api.clock.now()) else {
             throw APIError.notFound("file \(id)")
         }
         return file
@@ -213,7 +213,8 @@ struct BatchRoutes {
         let spec = try batchSpec(format: .openAIBatch)
         let id = Job.makeID(prefix: "batch_")
         return try await Idempotency.once(
-            request, caller: caller, route: "POST /v1/batches", fingerprint: Idempotency.digest(String(buffer: buffer)), store: api.store,
+            request, caller: caller, route: "POST /v1/batches", fingerprint: Idempotency.digest(String(buffer: buffer)),
+            store: api.idempotency,
             clock: api.clock,
             discard: {}
         ) {

@@ -60,7 +60,7 @@ enum Idempotency {
     /// after `discard` drops what the retry received; anything else with the key is `409`.
     /// Without a key, `create` simply runs.
     static func once(
-        _ request: Request, caller: Principal, route: String, fingerprint: String, store: any JobStore, clock: any SluiceClock,
+        _ request: Request, caller: Principal, route: String, fingerprint: String, store: any IdempotencyStore, clock: any SluiceClock,
         discard: () async -> Void,
         create: () async throws -> Answer
     ) async throws -> Response {

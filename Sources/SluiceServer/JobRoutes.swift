@@ -66,7 +66,7 @@ struct JobRoutes {
             // The spec is part of the request too: the query's, or the form's fields.
             let fingerprint = Idempotency.digest((request.uri.query ?? "") + "\n" + upload.fingerprint)
             return try await Idempotency.once(
-                request, caller: caller, route: "POST /v1/jobs", fingerprint: fingerprint, store: api.store, clock: api.clock,
+                request, caller: caller, route: "POST /v1/jobs", fingerprint: fingerprint, store: api.idempotency, clock: api.clock,
                 discard: { await api.discard(jobID) }
             ) {
                 let job = try await api.createJob(
@@ -203,7 +203,7 @@ struct JobRoutes {
     func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
         let first = try await api.ownedJob(try context.parameters.require("id"), by: caller)
-        let slot = try api.streams.take(for: caller.keyID)
+        let slot = try api.streamSlots.take(for: caller.keyID)
         let store = api.store
         let interval = api.configuration.eventInterval
         let authRequired = api.configuration.auth == .required
@@ -240,7 +240,7 @@ struct JobRoutes {
                     sinceCheck += interval
                     if authRequired, sinceCheck >= 5 {
                         sinceCheck = 0
-                        guard await AuthMiddleware.stillHolds(request, store: store, clock: api.clock) else { break }
+                        guard await AuthMiddleware.stillHolds(request, keys: api.keys, clock: api.clock) else { break }
                     }
                     do {
                         current = try await store.job(id: job.id)

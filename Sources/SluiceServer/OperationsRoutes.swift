@@ -39,7 +39,7 @@ struct OperationsRoutes {
                 }
             }
             // The census counts every job and open item: at most once per interval, whoever scrapes.
-            if metrics.census.due() { metrics.record(try await api.store.census(), uploadsInProgress: api.uploads.inProgress) }
+            if metrics.census.due() { metrics.record(try await api.store.census(), uploadsInProgress: api.uploadSlots.inProgress) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))

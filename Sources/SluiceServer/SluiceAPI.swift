@@ -9,7 +9,13 @@ import SluiceStore
 /// What every route shares: the store, how specs resolve, where uploads go, the clock, and
 /// the signal that a job was created (which wakes this process's ingest, if it has one).
 struct SluiceAPI: Sendable {
+    /// The queue: jobs, their items and their control.
     let store: any JobStore
+    let files: any FileStore
+    let keys: any KeyStore
+    let webhooks: any WebhookStore
+    let uploads: any UploadStore
+    let idempotency: any IdempotencyStore
     let resolver: SpecResolver
     let configuration: ServerConfiguration
     /// Told after every job created: the composer wires it to an ingest loop in the same process.
@@ -17,10 +23,10 @@ struct SluiceAPI: Sendable {
     let clock: any SluiceClock
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
-    let uploads: KeySlots
-    let streams: KeySlots
+    let uploadSlots: KeySlots
+    let streamSlots: KeySlots
     /// Which webhook targets may be registered.
-    let webhooks: WebhookSettings
+    let webhookSettings: WebhookSettings
 
     /// A job the caller may see; anyone else's is `404`, exactly like a missing one.
     func ownedJob(_ id: String, by caller: Principal) async throws -> Job {
@@ -113,7 +119,7 @@ struct SluiceAPI: Sendable {
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit { throw APIError.tooLarge(limit: limit) }
         if kept { try await ensureRoom(for: caller, bytes: declared ?? 0) }
-        return try uploads.take(for: caller.keyID)
+        return try uploadSlots.take(for: caller.keyID)
     }
 
     /// Refuses `bytes` more for `caller` when they would take the user past their storage quota

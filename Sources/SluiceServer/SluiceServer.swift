@@ -22,17 +22,19 @@ public enum SluiceServer {
     ///   - metrics: What `/metrics` shows; without it `/metrics` answers 404.
     ///   - onRunning: Hears the port actually bound (useful with port 0).
     public static func application(
-        configuration: ServerConfiguration, store: any JobStore, resolver: SpecResolver, storage: any FileStorage,
+        configuration: ServerConfiguration, stores: Stores, resolver: SpecResolver, storage: any FileStorage,
         jobCreated: @escaping @Sendable () -> Void = {}, clock: any SluiceClock = SystemClock(), logger: Logger,
         metrics: ServerMetrics? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
         let api = SluiceAPI(
-            store: store, resolver: resolver, configuration: configuration, jobCreated: jobCreated, clock: clock, storage: storage,
-            uploads: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
-            streams: KeySlots(perKey: configuration.maxEventStreamsPerKey, what: "event streams", code: "too_many_streams"),
-            webhooks: resolver.configuration.webhooks)
+            store: stores.queue, files: stores.files, keys: stores.keys, webhooks: stores.webhooks, uploads: stores.uploads,
+            idempotency: stores.idempotency, resolver: resolver, configuration: configuration, jobCreated: jobCreated, clock: clock,
+            storage: storage,
+            uploadSlots: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
+            streamSlots: KeySlots(perKey: configuration.maxEventStreamsPerKey, what: "event streams", code: "too_many_streams"),
+            webhookSettings: resolver.configuration.webhooks)
 
         let router = Router(context: SluiceRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -42,7 +44,7 @@ public enum SluiceServer {
         if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(origins: Set(configuration.corsOrigins))) }
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(SameOriginMiddleware(allowedOrigins: Set(configuration.corsOrigins)))
-        router.middlewares.add(AuthMiddleware(mode: configuration.auth, store: store, clock: clock))
+        router.middlewares.add(AuthMiddleware(mode: configuration.auth, keys: stores.keys, clock: clock))
         if let rate = configuration.requestsPerMinute {
             router.middlewares.add(
                 RateLimitMiddleware(limiter: RequestRateLimiter(perMinute: rate, burst: configuration.requestBurst), clock: clock))

@@ -43,7 +43,7 @@ struct UploadRoutes {
         let upload = StoredUpload(
             id: Job.makeID(prefix: "upload_"), owner: caller.user, filename: filename, purpose: purpose, mimeType: mimeType,
             bytes: bytes, fileExpiresAfter: expiresAfter, createdAt: now, expiresAt: now.addingTimeInterval(Self.lifetime))
-        try await api.store.createUpload(upload)
+        try await api.uploads.createUpload(upload)
         return Response.json(object(upload, file: nil))
     }
 
@@ -74,7 +74,7 @@ struct UploadRoutes {
             let now = api.clock.now()
             let part = UploadPart(
                 id: partID, uploadID: upload.id, bytes: file.bytes, path: try await api.keep(file, in: folder), createdAt: now)
-            switch try await api.store.addUploadPart(part, now: now) {
+            switch try await api.uploads.addUploadPart(part, now: now) {
             case .added: break
             case .closed(let status): throw APIError.badRequest("upload \(upload.id) is \(status.rawValue) and takes no more parts")
             case .tooLarge(let received):
@@ -104,7 +104,7 @@ struct UploadRoutes {
             throw APIError.badRequest("part_ids must name each part once", param: "part_ids")
         }
         let md5 = fields["md5"]?.stringValue.flatMap { $0.isEmpty ? nil : $0.lowercased() }
-        let parts = Dictionary(uniqueKeysWithValues: try await api.store.uploadParts(uploadID: upload.id).map { ($0.id, $0) })
+        let parts = Dictionary(uniqueKeysWithValues: try await api.uploads.uploadParts(uploadID: upload.id).map { ($0.id, $0) })
         var ordered: [UploadPart] = []
         for id in ids {
             guard let part = parts[id] else {
@@ -144,7 +144,7 @@ struct UploadRoutes {
                 id: fileID, owner: caller.user, filename: upload.filename, purpose: upload.purpose, bytes: joined.bytes,
                 path: try await api.keep(received, in: "files/" + fileID), createdAt: now,
                 expiresAt: upload.fileExpiresAfter.map { now.addingTimeInterval(Double($0)) })
-            let stored = try await api.store.completeUpload(id: upload.id, file: file, now: now)
+            let stored = try await api.uploads.completeUpload(id: upload.id, file: file, now: now)
             guard stored.fileID == fileID else {
                 // Another request completed (or cancelled) it first: this copy goes.
                 throw APIError.conflict("upload \(upload.id) was \(stored.status.rawValue) by another request")
@@ -160,14 +160,14 @@ struct UploadRoutes {
         guard upload.status == .pending || upload.status == .cancelled else {
             throw APIError.badRequest("upload \(upload.id) is \(upload.status.rawValue) and cannot be cancelled")
         }
-        let cancelled = try await api.store.cancelUpload(id: upload.id)
+        let cancelled = try await api.uploads.cancelUpload(id: upload.id)
         await api.discard("uploads/" + upload.id)
         return Response.json(object(cancelled, file: nil))
     }
 
     func owned(_ request: Request, context: SluiceRequestContext) async throws -> StoredUpload {
         let id = try context.parameters.require("id")
-        guard let upload = try await api.store.upload(id: id), try context.caller().owns(upload.owner) else {
+        guard let upload = try await api.uploads.upload(id: id), try context.caller().owns(upload.owner) else {
             throw APIError.notFound("upload \(id)")
         }
         return upload
@@ -175,7 +175,7 @@ struct UploadRoutes {
 
     func file(of upload: StoredUpload) async throws -> StoredFile? {
         guard let id = upload.fileID else { return nil }
-        return try await api.store.file(id: id)
+        return try await api.files.file(id: id)
     }
 
     func checkPending(_ upload: StoredUpload) throws {

@@ -38,23 +38,23 @@ struct WebhookRoutes {
             throw APIError.badRequest("unknown field '\(unknown)'", param: unknown)
         }
         do {
-            try await WebhookTarget.check(url, allowPrivate: api.webhooks.allowPrivateTargets)
+            try await WebhookTarget.check(url, allowPrivate: api.webhookSettings.allowPrivateTargets)
         } catch {
             throw APIError.badRequest(error.description, param: "url")
         }
-        guard try await api.store.webhookEndpoints(owner: caller.user).count < Self.maximumEndpoints else {
+        guard try await api.webhooks.webhookEndpoints(owner: caller.user).count < Self.maximumEndpoints else {
             throw APIError.badRequest("a user may have at most \(Self.maximumEndpoints) webhook endpoints; delete one first")
         }
         let endpoint = WebhookEndpoint(
             id: Job.makeID(prefix: "we_"), owner: caller.user, url: url, events: events, secret: WebhookSignature.makeSecret(),
             createdAt: api.clock.now())
-        try await api.store.createWebhookEndpoint(endpoint)
+        try await api.webhooks.createWebhookEndpoint(endpoint)
         return Response.json(Self.object(endpoint, showingSecret: true))
     }
 
     func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let endpoints = try await api.store.webhookEndpoints(owner: caller.isAdmin ? nil : caller.user)
+        let endpoints = try await api.webhooks.webhookEndpoints(owner: caller.isAdmin ? nil : caller.user)
         return Response.json(["object": "list", "data": .array(endpoints.map { Self.object($0) }), "has_more": false])
     }
 
@@ -64,7 +64,7 @@ struct WebhookRoutes {
 
     func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let endpoint = try await owned(request, context: context)
-        _ = try await api.store.deleteWebhookEndpoint(id: endpoint.id)
+        _ = try await api.webhooks.deleteWebhookEndpoint(id: endpoint.id)
         return Response.json(["id": .string(endpoint.id), "object": "webhook_endpoint", "deleted": true])
     }
 
@@ -73,8 +73,8 @@ struct WebhookRoutes {
         let endpoint = try await owned(request, context: context)
         let limit = try SluiceAPI.limit(request, fallback: 20, maximum: 100)
         var data: [JSONValue] = []
-        for delivery in try await api.store.webhookDeliveries(endpointID: endpoint.id, limit: limit) {
-            let attempts = try await api.store.webhookAttempts(deliveryID: delivery.id)
+        for delivery in try await api.webhooks.webhookDeliveries(endpointID: endpoint.id, limit: limit) {
+            let attempts = try await api.webhooks.webhookAttempts(deliveryID: delivery.id)
             data.append(Self.object(delivery, attempts: attempts))
         }
         return Response.json(["object": "list", "data": .array(data), "has_more": false])
@@ -82,7 +82,7 @@ struct WebhookRoutes {
 
     func owned(_ request: Request, context: SluiceRequestContext) async throws -> WebhookEndpoint {
         let id = try context.parameters.require("id")
-        guard let endpoint = try await api.store.webhookEndpoint(id: id), try context.caller().owns(endpoint.owner) else {
+        guard let endpoint = try await api.webhooks.webhookEndpoint(id: id), try context.caller().owns(endpoint.owner) else {
             throw APIError.notFound("webhook endpoint \(id)")
         }
         return endpoint

@@ -25,7 +25,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
-            try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.createKey(record) }
+            try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys.createKey(record) }
             print(secret)
             FileHandle.standardError.write(
                 Data("created \(record.id) for \(user)\(admin ? " (admin)" : ""); the key above is shown only now\n".utf8))
@@ -37,7 +37,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOption
 
         func run() async throws {
-            let keys = try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys() }
+            let keys = try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys.keys() }
             print(["ID", "USER", "ADMIN", "PREFIX", "CREATED", "REVOKED"].joined(separator: "\t"))
             for key in keys {
                 let revoked = key.revokedAt.map { $0.formatted(.iso8601) } ?? "-"
@@ -56,7 +56,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let revoked = try await options.withStore(logger: Logger(label: "sluice")) { store in
-                try await store.revokeKey(id: id, now: Date())
+                try await store.keys.revokeKey(id: id, now: Date())
             }
             guard revoked else {
                 FileHandle.standardError.write(Data("no key \(id)\n".utf8))

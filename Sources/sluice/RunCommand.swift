@@ -129,7 +129,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         let composer = Composer(
             role: .run, store: store, configuration: configuration, storage: nil,
-            engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil),
+            engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil),
             logger: Logger(label: "sluice"))
         let monitor = RunMonitor(
             store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)

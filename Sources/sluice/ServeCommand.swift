@@ -122,13 +122,13 @@ struct ServeCommand: AsyncParsableCommand {
             let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
             let composer = Composer(
                 role: role, store: store, configuration: configuration, storage: storage,
-                engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store : nil),
+                engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil),
                 logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory))
             let workers = role.contains(.workers)
             try await composer.run { clock, jobCreated in
                 let auth = serverConfiguration.auth
                 return try SluiceServer.application(
-                    configuration: serverConfiguration, store: store, resolver: resolver, storage: storage, jobCreated: jobCreated,
+                    configuration: serverConfiguration, stores: store.stores, resolver: resolver, storage: storage, jobCreated: jobCreated,
                     clock: clock, logger: logger, metrics: ServerMetrics(registry: registry),
                     onRunning: { port in
                         logger.notice(

@@ -103,7 +103,7 @@ import Testing
             let workers = ["first", "second"].map { id in
                 var configuration = EngineHarness.configuration(concurrency: 16)
                 configuration.workerID = id
-                configuration.sharedPace = harness.fixture.store
+                configuration.sharedPace = harness.fixture.store.pace
                 return Worker(store: harness.store, providers: registry, configuration: configuration)
             }
             _ = try await harness.withRunning(workers[0]) {

@@ -14,9 +14,9 @@ import Testing
             var keys: [String: String] = [:]
             for (user, admin) in [("alice", false), ("bob", false), ("root", true), ("gone", false)] {
                 let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: now)
-                try await server.store.createKey(record)
+                try await server.store.keys.createKey(record)
                 keys[user] = secret
-                if user == "gone" { _ = try await server.store.revokeKey(id: record.id, now: now) }
+                if user == "gone" { _ = try await server.store.keys.revokeKey(id: record.id, now: now) }
             }
             let alice = keys["alice"]!
             let bob = keys["bob"]!

@@ -112,10 +112,10 @@ import Testing
             #expect(kept.json["expires_at"]?.intValue == created + 3600)
             // Expired by the clock's reckoning: moved back rather than waited for.
             let id = try #require(kept.json["id"]?.stringValue)
-            var stored = try #require(try await server.store.file(id: id))
-            _ = try await server.store.deleteFile(id: id)
+            var stored = try #require(try await server.store.files.file(id: id))
+            _ = try await server.store.files.deleteFile(id: id)
             stored.expiresAt = Date().addingTimeInterval(-1)
-            try await server.store.createFile(stored)
+            try await server.store.files.createFile(stored)
             #expect(try await server.get("/v1/files/\(id)").status == 404)
             #expect(try await server.get("/v1/files/\(id)/content").status == 404)
 
@@ -319,7 +319,7 @@ import Testing
     @Test func messageBatchesSpeakAnthropic() async throws {
         try await ServerHarness.with(auth: .required) { server in
             let (secret, record) = APIKeys.make(user: "carol", isAdmin: false, now: Date())
-            try await server.store.createKey(record)
+            try await server.store.keys.createKey(record)
             let anthropic = [("x-api-key", secret), ("anthropic-version", "2023-06-01")]
             func request(_ id: String, _ text: String) -> JSONValue {
                 [

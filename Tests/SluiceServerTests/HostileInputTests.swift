@@ -148,7 +148,8 @@ import Testing
     @Test func aWebhookTryConnectsToTheAddressCheckedAndReportsAClass() async throws {
         try await ServerHarness.with(auth: .required, workers: false) { server in
             let dispatcher = WebhookDispatcher(
-                store: server.store, settings: WebhookSettings(timeoutSeconds: 5), owner: "test", logger: .init(label: "test"),
+                store: server.store, outbox: server.store.webhooks, settings: WebhookSettings(timeoutSeconds: 5), owner: "test",
+                logger: .init(label: "test"),
                 metrics: .none)
             let port = try #require(URL(string: server.baseURL)?.port)
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -209,7 +210,7 @@ import Testing
     @Test func aKeyMayHoldOnlySoManyEventStreamsAndTheyEndWithTheKey() async throws {
         try await ServerHarness.with(auth: .required, workers: false, adjust: { $0.maxEventStreamsPerKey = 1 }) { server in
             let (secret, record) = APIKeys.make(user: "ann", isAdmin: false, now: Date())
-            try await server.store.createKey(record)
+            try await server.store.keys.createKey(record)
             let job = try #require(try await server.submit("text\nhi\n", key: secret).json["id"]?.stringValue)
             var request = HTTPClientRequest(url: server.baseURL + "/v1/jobs/\(job)/events")
             request.headers.add(name: "Authorization", value: "Bearer \(secret)")
@@ -218,7 +219,7 @@ import Testing
             let second = try await server.get("/v1/jobs/\(job)/events", key: secret)
             #expect(second.status == 429 && second.errorCode == "too_many_streams", "\(second.text)")
             // Revoking the key ends the open stream: its body finishes instead of running on.
-            #expect(try await server.store.revokeKey(id: record.id, now: Date()))
+            #expect(try await server.store.keys.revokeKey(id: record.id, now: Date()))
             var received = 0
             for try await chunk in stream.body { received += chunk.readableBytes }
             #expect(received > 0)

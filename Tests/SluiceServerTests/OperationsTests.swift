@@ -79,7 +79,7 @@ import Yams
             let notForm = try await server.call(
                 .POST, "/v1/files", headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{}")))
             #expect(notForm.status == 415)
-            #expect(try await server.store.files(owner: nil, purpose: nil, after: nil, limit: 10, oldestFirst: false).isEmpty)
+            #expect(try await server.store.files.files(owner: nil, purpose: nil, after: nil, limit: 10, oldestFirst: false).isEmpty)
             #expect(try await server.get("/v1/files?order=sideways").status == 400)
 
             let assistants = try #require(try await upload(purpose: "assistants").json["id"]?.stringValue)
@@ -150,7 +150,7 @@ import Yams
             let file = try await server.uploadBatchFile(lines: 3)
             #expect(file.status == 200)
             let fileID = try #require(file.json["id"]?.stringValue)
-            let stored = try #require(try await server.store.file(id: fileID))
+            let stored = try #require(try await server.store.files.file(id: fileID))
             #expect(stored.path.hasPrefix("s3://"), "kept in the bucket: \(stored.path)")
             let content = try await server.get("/v1/files/\(fileID)/content")
             #expect(content.text.split(separator: "\n").count == 3)

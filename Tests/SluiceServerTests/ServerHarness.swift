@@ -79,7 +79,8 @@ struct ServerHarness: Sendable {
             try await composer.run(
                 frontDoor: { clock, jobCreated in
                     try SluiceServer.application(
-                        configuration: frozen, store: store, resolver: resolver, storage: uploads, jobCreated: jobCreated, clock: clock,
+                        configuration: frozen, stores: store.stores, resolver: resolver, storage: uploads, jobCreated: jobCreated,
+                        clock: clock,
                         logger: logger, metrics: ServerMetrics(registry: registry), onRunning: { portContinuation.yield($0) })
                 }, signals: [])
         }

@@ -76,7 +76,7 @@ extension ServerHarness.Reply {
 @Suite struct WebPageTests {
     func makeKey(_ server: ServerHarness, _ user: String, admin: Bool = false) async throws -> (secret: String, id: String) {
         let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
-        try await server.store.createKey(record)
+        try await server.store.keys.createKey(record)
         return (secret, record.id)
     }
 
@@ -118,7 +118,7 @@ extension ServerHarness.Reply {
     @Test func aWrongOrRevokedKeyDoesNotSignIn() async throws {
         try await ServerHarness.with(auth: .required) { server in
             let gone = try await makeKey(server, "gone")
-            _ = try await server.store.revokeKey(id: gone.id, now: Date())
+            _ = try await server.store.keys.revokeKey(id: gone.id, now: Date())
             for key in ["sk-sluice-made-up", gone.secret, ""] {
                 var browser = Browser(server)
                 let reply = try await browser.signIn(key)
@@ -184,14 +184,14 @@ extension ServerHarness.Reply {
             var revoked = Browser(server)
             _ = try await revoked.signIn(alice.secret)
             #expect(try await revoked.get("/").status == 200)
-            _ = try await server.store.revokeKey(id: alice.id, now: Date())
+            _ = try await server.store.keys.revokeKey(id: alice.id, now: Date())
             #expect(try await revoked.get("/").status == 303)
             #expect(try await revoked.get("/v1/jobs").status == 401)
 
             let bob = try await makeKey(server, "bob")
             let secret = BrowserSession.secret()
             let past = Date().addingTimeInterval(-60)
-            try await server.store.createSession(
+            try await server.store.keys.createSession(
                 WebSession(hash: BrowserSession.hash(secret), keyID: bob.id, createdAt: past.addingTimeInterval(-3600), expiresAt: past),
                 now: past.addingTimeInterval(-1))
             var expired = Browser(server)

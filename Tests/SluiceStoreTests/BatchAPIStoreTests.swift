@@ -18,9 +18,9 @@ import Testing
     func anEndingIsQueuedOnceWhoeverAnnouncesIt(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
-        try await store.createWebhookEndpoint(endpoint())
-        try await store.createWebhookEndpoint(endpoint(events: ["job.completed"]))
-        try await store.createWebhookEndpoint(endpoint(owner: "bob"))
+        try await store.webhooks.createWebhookEndpoint(endpoint())
+        try await store.webhooks.createWebhookEndpoint(endpoint(events: ["job.completed"]))
+        try await store.webhooks.createWebhookEndpoint(endpoint(owner: "bob"))
         var ended: [String] = []
         for _ in 0..<20 {
             let job = try await Fixtures.queuedJob(in: store, count: 2, now: t0)
@@ -33,7 +33,7 @@ import Testing
                 group.addTask {
                     var total = 0
                     while true {
-                        let queued = try await process.store.announceEndedJobs(limit: 3, now: t0)
+                        let queued = try await process.store.webhooks.announceEndedJobs(limit: 3, now: t0)
                         if queued == 0 { return total }
                         total += queued
                     }
@@ -42,67 +42,76 @@ import Testing
             return try await group.reduce(0, +)
         }
         #expect(queued == 20, "one delivery per ended job, to the one endpoint of its owner subscribed to its event")
-        let all = try await store.webhookEndpoints(owner: nil)
+        let all = try await store.webhooks.webhookEndpoints(owner: nil)
         let subscribed = try #require(all.first { $0.owner == "alice" && $0.events == ["job.cancelled"] })
-        let deliveries = try await store.webhookDeliveries(endpointID: subscribed.id, limit: 100)
+        let deliveries = try await store.webhooks.webhookDeliveries(endpointID: subscribed.id, limit: 100)
         #expect(Set(deliveries.map(\.subject)) == Set(ended))
         #expect(!deliveries.map(\.subject).contains(running.id), "a job that has not ended is not announced")
         let event = try JSONParser.parse(deliveries[0].payload)
         #expect(event["type"] == "job.cancelled" && event["object"] == "event")
         #expect(event["data"]?["status"] == "cancelled")
-        #expect(try await store.announceEndedJobs(limit: 100, now: t0) == 0, "announced jobs stay announced")
+        #expect(try await store.webhooks.announceEndedJobs(limit: 100, now: t0) == 0, "announced jobs stay announced")
     }
 
     @Test(arguments: StoreDriver.available)
     func aDeliveryIsLeasedToOneProcessAndItsAttemptsRecordedUnderTheLease(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
-        try await store.createWebhookEndpoint(endpoint())
+        try await store.webhooks.createWebhookEndpoint(endpoint())
         for _ in 0..<12 {
             let job = try await Fixtures.queuedJob(in: store, count: 1, now: t0)
             _ = try await store.cancel(jobID: job.id, now: t0)
         }
-        #expect(try await store.announceEndedJobs(limit: 100, now: t0) == 12)
+        #expect(try await store.webhooks.announceEndedJobs(limit: 100, now: t0) == 12)
         let stores = [fixture] + [try await fixture.another(), try await fixture.another()]
         let leased = try await withThrowingTaskGroup(of: [String].self) { group in
             for (number, process) in stores.enumerated() {
                 group.addTask {
-                    try await process.store.leaseDueDeliveries(owner: "p\(number)", limit: 12, until: t0 + 30, now: t0).map(\.delivery.id)
+                    try await process.store.webhooks.leaseDueDeliveries(owner: "p\(number)", limit: 12, until: t0 + 30, now: t0).map(
+                        \.delivery.id)
                 }
             }
             return try await group.reduce(into: [String]()) { $0 += $1 }
         }
         #expect(leased.count == 12 && Set(leased).count == 12, "no delivery is leased twice")
-        let due = try await store.leaseDueDeliveries(owner: "late", limit: 12, until: t0 + 60, now: t0 + 1)
+        let due = try await store.webhooks.leaseDueDeliveries(owner: "late", limit: 12, until: t0 + 60, now: t0 + 1)
         #expect(due.isEmpty, "a held lease keeps others off")
 
-        let retaken = try await store.leaseDueDeliveries(owner: "after", limit: 1, until: t0 + 100, now: t0 + 31)
+        let retaken = try await store.webhooks.leaseDueDeliveries(owner: "after", limit: 1, until: t0 + 100, now: t0 + 31)
         let delivery = try #require(retaken.first, "an expired lease lets the delivery be tried again")
         #expect(delivery.url == "http://127.0.0.1:9/hook" && delivery.secret == "whsec_c2VjcmV0")
         let failed = WebhookAttempt(attempt: 1, at: t0 + 31, statusCode: 503, error: "the endpoint answered HTTP 503")
-        #expect(try await store.recordDeliveryAttempt(failed, deliveryID: delivery.delivery.id, owner: "intruder", next: .failed) == false)
-        #expect(try await store.recordDeliveryAttempt(failed, deliveryID: delivery.delivery.id, owner: "after", next: .retry(at: t0 + 40)))
         #expect(
-            try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 35).map(\.delivery.id).contains(
-                delivery.delivery.id) == false, "not before its retry time")
+            try await store.webhooks.recordDeliveryAttempt(failed, deliveryID: delivery.delivery.id, owner: "intruder", next: .failed)
+                == false)
+        #expect(
+            try await store.webhooks.recordDeliveryAttempt(
+                failed, deliveryID: delivery.delivery.id, owner: "after", next: .retry(at: t0 + 40)))
+        #expect(
+            try await store.webhooks.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 35).map(\.delivery.id)
+                .contains(
+                    delivery.delivery.id) == false, "not before its retry time")
         let second = try #require(
-            try await store.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 40).first {
+            try await store.webhooks.leaseDueDeliveries(owner: "again", limit: 20, until: t0 + 100, now: t0 + 40).first {
                 $0.delivery.id == delivery.delivery.id
             })
         #expect(second.delivery.attempts == 1)
         let done = WebhookAttempt(attempt: 2, at: t0 + 40, statusCode: 200, error: nil)
-        #expect(try await store.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered))
-        #expect(try await store.webhookAttempts(deliveryID: delivery.delivery.id) == [failed, done])
+        #expect(try await store.webhooks.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered))
+        #expect(try await store.webhooks.webhookAttempts(deliveryID: delivery.delivery.id) == [failed, done])
         let stored = try #require(
-            try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).first { $0.id == delivery.delivery.id })
+            try await store.webhooks.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).first {
+                $0.id == delivery.delivery.id
+            })
         #expect(stored.status == .delivered && stored.attempts == 2)
         #expect(
-            try await store.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered) == false,
+            try await store.webhooks.recordDeliveryAttempt(done, deliveryID: delivery.delivery.id, owner: "again", next: .delivered)
+                == false,
             "a delivered one takes no more attempts")
 
-        #expect(try await store.deleteWebhookEndpoint(id: delivery.delivery.endpointID))
+        #expect(try await store.webhooks.deleteWebhookEndpoint(id: delivery.delivery.endpointID))
         #expect(
-            try await store.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).isEmpty,
+            try await store.webhooks.webhookDeliveries(endpointID: delivery.delivery.endpointID, limit: 20).isEmpty,
             "deliveries go with their endpoint")
     }
 
@@ -114,7 +123,7 @@ import Testing
         let claims = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
             for process in [stores[0]] + others {
                 group.addTask {
-                    try await process.store.claimIdempotencyKey(
+                    try await process.store.idempotency.claimIdempotencyKey(
                         owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
                 }
             }
@@ -123,20 +132,25 @@ import Testing
         #expect(claims.filter { $0 == .claimed }.count == 1)
         #expect(claims.filter { $0 == .inProgress }.count == 3)
         let store = fixture.store
-        try await store.completeIdempotencyKey(owner: "alice", key: "k1", fingerprint: "f", response: "{}")
+        try await store.idempotency.completeIdempotencyKey(owner: "alice", key: "k1", fingerprint: "f", response: "{}")
         #expect(
-            try await store.claimIdempotencyKey(owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
+            try await store.idempotency.claimIdempotencyKey(
+                owner: "alice", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
                 == .completed(route: "POST /v1/files", fingerprint: "f", response: "{}"))
         #expect(
-            try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
+            try await store.idempotency.claimIdempotencyKey(
+                owner: "bob", key: "k1", route: "POST /v1/files", abandonedBefore: t0 - 600, now: t0)
                 == .claimed,
             "keys are each caller's own")
-        try await store.releaseIdempotencyKey(owner: "bob", key: "k1")
-        #expect(try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "r", abandonedBefore: t0 - 600, now: t0) == .claimed)
+        try await store.idempotency.releaseIdempotencyKey(owner: "bob", key: "k1")
         #expect(
-            try await store.claimIdempotencyKey(owner: "bob", key: "k1", route: "r", abandonedBefore: t0 + 1, now: t0 + 2) == .claimed,
+            try await store.idempotency.claimIdempotencyKey(owner: "bob", key: "k1", route: "r", abandonedBefore: t0 - 600, now: t0)
+                == .claimed)
+        #expect(
+            try await store.idempotency.claimIdempotencyKey(owner: "bob", key: "k1", route: "r", abandonedBefore: t0 + 1, now: t0 + 2)
+                == .claimed,
             "a claim whose request never finished is taken over")
-        #expect(try await store.removeIdempotencyKeys(before: t0 + 1) == 1)
+        #expect(try await store.idempotency.removeIdempotencyKeys(before: t0 + 1) == 1)
     }
 
     @Test(arguments: StoreDriver.available)
@@ -146,33 +160,34 @@ import Testing
         let upload = StoredUpload(
             id: "upload_1", owner: "alice", filename: "big.jsonl", purpose: "batch", mimeType: "application/jsonl", bytes: 10,
             fileExpiresAfter: 7200, createdAt: t0, expiresAt: t0 + 3600)
-        try await store.createUpload(upload)
+        try await store.uploads.createUpload(upload)
         func part(_ id: String, _ bytes: Int) -> UploadPart {
             UploadPart(id: id, uploadID: "upload_1", bytes: bytes, path: "/p/\(id)", createdAt: t0)
         }
-        #expect(try await store.addUploadPart(part("a", 6), now: t0) == .added)
-        #expect(try await store.addUploadPart(part("b", 5), now: t0) == .tooLarge(received: 6))
-        #expect(try await store.addUploadPart(part("c", 4), now: t0) == .added)
-        #expect(Set(try await store.uploadParts(uploadID: "upload_1").map(\.id)) == ["a", "c"])
+        #expect(try await store.uploads.addUploadPart(part("a", 6), now: t0) == .added)
+        #expect(try await store.uploads.addUploadPart(part("b", 5), now: t0) == .tooLarge(received: 6))
+        #expect(try await store.uploads.addUploadPart(part("c", 4), now: t0) == .added)
+        #expect(Set(try await store.uploads.uploadParts(uploadID: "upload_1").map(\.id)) == ["a", "c"])
         let file = StoredFile(
             id: "file-1", owner: "alice", filename: "big.jsonl", purpose: "batch", bytes: 10, path: "/f", createdAt: t0,
             expiresAt: t0 + 7200)
         let other = StoredFile(id: "file-2", owner: "alice", filename: "big.jsonl", purpose: "batch", bytes: 10, path: "/g", createdAt: t0)
-        #expect(try await store.completeUpload(id: "upload_1", file: file, now: t0).fileID == "file-1")
-        #expect(try await store.completeUpload(id: "upload_1", file: other, now: t0).fileID == "file-1", "an upload completes once")
-        #expect(try await store.file(id: "file-2") == nil)
-        #expect(try await store.file(id: "file-1") == file)
-        #expect(try await store.addUploadPart(part("d", 0), now: t0) == .closed(.completed))
-        #expect(try await store.expiredFiles(now: t0 + 7200, limit: 10).map(\.id) == ["file-1"])
+        #expect(try await store.uploads.completeUpload(id: "upload_1", file: file, now: t0).fileID == "file-1")
+        #expect(try await store.uploads.completeUpload(id: "upload_1", file: other, now: t0).fileID == "file-1", "an upload completes once")
+        #expect(try await store.files.file(id: "file-2") == nil)
+        #expect(try await store.files.file(id: "file-1") == file)
+        #expect(try await store.uploads.addUploadPart(part("d", 0), now: t0) == .closed(.completed))
+        #expect(try await store.files.expiredFiles(now: t0 + 7200, limit: 10).map(\.id) == ["file-1"])
 
-        try await store.createUpload(
+        try await store.uploads.createUpload(
             StoredUpload(
                 id: "upload_2", owner: "alice", filename: "x", purpose: "batch", mimeType: "text/plain", bytes: 3, fileExpiresAfter: nil,
                 createdAt: t0, expiresAt: t0 + 3600))
         #expect(
-            try await store.addUploadPart(UploadPart(id: "late", uploadID: "upload_2", bytes: 1, path: "/l", createdAt: t0), now: t0 + 3600)
+            try await store.uploads.addUploadPart(
+                UploadPart(id: "late", uploadID: "upload_2", bytes: 1, path: "/l", createdAt: t0), now: t0 + 3600)
                 == .closed(.expired))
-        #expect(try await store.expireUploads(now: t0 + 3600) == ["upload_2"])
-        #expect(try await store.cancelUpload(id: "upload_2").status == .expired, "an expired upload stays expired")
+        #expect(try await store.uploads.expireUploads(now: t0 + 3600) == ["upload_2"])
+        #expect(try await store.uploads.cancelUpload(id: "upload_2").status == .expired, "an expired upload stays expired")
     }
 }

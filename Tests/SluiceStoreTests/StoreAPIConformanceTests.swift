@@ -172,23 +172,27 @@ import Testing
         let fixture = try await driver.makeStore()
         let store = fixture.store
         for index in 0..<3 {
-            try await store.createFile(
+            try await store.files.createFile(
                 StoredFile(
                     id: "file-\(index)", owner: index == 1 ? "bob" : "alice", filename: "f\(index).jsonl", purpose: "batch", bytes: index,
                     path: "/tmp/f\(index)", createdAt: t0))
         }
         #expect(
-            try await store.files(owner: "alice", purpose: nil, after: nil, limit: 10, oldestFirst: false).map(\.id) == [
+            try await store.files.files(owner: "alice", purpose: nil, after: nil, limit: 10, oldestFirst: false).map(\.id) == [
                 "file-2", "file-0",
             ])
-        #expect(try await store.files(owner: nil, purpose: "batch", after: "file-2", limit: 1, oldestFirst: false).map(\.id) == ["file-1"])
         #expect(
-            try await store.files(owner: nil, purpose: nil, after: "file-0", limit: 5, oldestFirst: true).map(\.id) == ["file-1", "file-2"])
-        #expect(try await store.files(owner: nil, purpose: "vision", after: nil, limit: 10, oldestFirst: false).isEmpty)
-        #expect(try await store.file(id: "file-1")?.owner == "bob")
-        #expect(try await store.deleteFile(id: "file-1"))
-        #expect(try await store.deleteFile(id: "file-1") == false)
-        #expect(try await store.file(id: "file-1") == nil)
+            try await store.files.files(owner: nil, purpose: "batch", after: "file-2", limit: 1, oldestFirst: false).map(\.id) == ["file-1"]
+        )
+        #expect(
+            try await store.files.files(owner: nil, purpose: nil, after: "file-0", limit: 5, oldestFirst: true).map(\.id) == [
+                "file-1", "file-2",
+            ])
+        #expect(try await store.files.files(owner: nil, purpose: "vision", after: nil, limit: 10, oldestFirst: false).isEmpty)
+        #expect(try await store.files.file(id: "file-1")?.owner == "bob")
+        #expect(try await store.files.deleteFile(id: "file-1"))
+        #expect(try await store.files.deleteFile(id: "file-1") == false)
+        #expect(try await store.files.file(id: "file-1") == nil)
     }
 
     @Test(arguments: StoreDriver.available)
@@ -196,13 +200,13 @@ import Testing
         let fixture = try await driver.makeStore()
         let store = fixture.store
         let key = APIKeyRecord(id: "key_1", user: "alice", isAdmin: true, hash: "abc", prefix: "sk-sluice-12", createdAt: t0)
-        try await store.createKey(key)
-        #expect(try await store.key(hash: "abc") == key)
-        #expect(try await store.key(hash: "other") == nil)
-        #expect(try await store.revokeKey(id: "key_1", now: t0.addingTimeInterval(5)))
-        #expect(try await store.revokeKey(id: "key_missing", now: t0) == false)
-        #expect(try await store.key(hash: "abc")?.revokedAt == t0.addingTimeInterval(5))
-        #expect(try await store.keys().map(\.id) == ["key_1"])
+        try await store.keys.createKey(key)
+        #expect(try await store.keys.key(hash: "abc") == key)
+        #expect(try await store.keys.key(hash: "other") == nil)
+        #expect(try await store.keys.revokeKey(id: "key_1", now: t0.addingTimeInterval(5)))
+        #expect(try await store.keys.revokeKey(id: "key_missing", now: t0) == false)
+        #expect(try await store.keys.key(hash: "abc")?.revokedAt == t0.addingTimeInterval(5))
+        #expect(try await store.keys.keys().map(\.id) == ["key_1"])
     }
 
     @Test(arguments: StoreDriver.available)
@@ -239,21 +243,24 @@ import Testing
         let fixture = try await driver.makeStore()
         let store = fixture.store
         let key = APIKeyRecord(id: "key_a", user: "alice", isAdmin: false, hash: "h-a", prefix: "sk-sluice-a", createdAt: t0)
-        try await store.createKey(key)
-        try await store.createSession(WebSession(hash: "s1", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(60)), now: t0)
-        try await store.createSession(WebSession(hash: "s2", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
-        #expect(try await store.sessionKey(hash: "s1", now: t0.addingTimeInterval(59)) == key)
-        #expect(try await store.sessionKey(hash: "s1", now: t0.addingTimeInterval(60)) == nil, "expired")
-        #expect(try await store.sessionKey(hash: "nope", now: t0) == nil)
+        try await store.keys.createKey(key)
+        try await store.keys.createSession(
+            WebSession(hash: "s1", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(60)), now: t0)
+        try await store.keys.createSession(
+            WebSession(hash: "s2", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
+        #expect(try await store.keys.sessionKey(hash: "s1", now: t0.addingTimeInterval(59)) == key)
+        #expect(try await store.keys.sessionKey(hash: "s1", now: t0.addingTimeInterval(60)) == nil, "expired")
+        #expect(try await store.keys.sessionKey(hash: "nope", now: t0) == nil)
         await #expect(throws: StoreError.self, "a session's secret hash is unique") {
-            try await store.createSession(
+            try await store.keys.createSession(
                 WebSession(hash: "s2", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
         }
-        try await store.deleteSession(hash: "s2")
-        try await store.deleteSession(hash: "s2")
-        #expect(try await store.sessionKey(hash: "s2", now: t0) == nil, "signed out")
-        try await store.createSession(WebSession(hash: "s3", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
-        _ = try await store.revokeKey(id: "key_a", now: t0)
-        #expect(try await store.sessionKey(hash: "s3", now: t0) == nil, "revoked key")
+        try await store.keys.deleteSession(hash: "s2")
+        try await store.keys.deleteSession(hash: "s2")
+        #expect(try await store.keys.sessionKey(hash: "s2", now: t0) == nil, "signed out")
+        try await store.keys.createSession(
+            WebSession(hash: "s3", keyID: "key_a", createdAt: t0, expiresAt: t0.addingTimeInterval(600)), now: t0)
+        _ = try await store.keys.revokeKey(id: "key_a", now: t0)
+        #expect(try await store.keys.sessionKey(hash: "s3", now: t0) == nil, "revoked key")
     }
 }

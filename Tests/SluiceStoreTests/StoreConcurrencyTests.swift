@@ -217,7 +217,7 @@ import Testing
             for process in stores {
                 group.addTask {
                     var mine: [Date] = []
-                    for _ in 0..<10 { mine += try await process.store.takePace(request, now: t0).starts }
+                    for _ in 0..<10 { mine += try await process.store.pace.takePace(request, now: t0).starts }
                     return mine
                 }
             }
@@ -235,15 +235,15 @@ import Testing
         let fixture = try await driver.makeStore()
         let other = try await fixture.another()
         let request = PaceRequest(provider: "anthropic", calls: 2, tokens: 0, secondsPerCall: 0.5, secondsPerToken: 0)
-        #expect(try await fixture.store.takePace(request, now: t0).starts == [t0, t0.addingTimeInterval(0.5)])
-        try await fixture.store.holdPace(provider: "anthropic", until: t0.addingTimeInterval(30), reason: .rateLimited)
-        let held = try await other.store.takePace(request, now: t0.addingTimeInterval(1))
+        #expect(try await fixture.store.pace.takePace(request, now: t0).starts == [t0, t0.addingTimeInterval(0.5)])
+        try await fixture.store.pace.holdPace(provider: "anthropic", until: t0.addingTimeInterval(30), reason: .rateLimited)
+        let held = try await other.store.pace.takePace(request, now: t0.addingTimeInterval(1))
         #expect(held.starts == [t0.addingTimeInterval(30), t0.addingTimeInterval(30.5)], "a 429 seen by one holds back all")
         #expect(held.circuitOpenUntil == nil)
-        try await other.store.holdPace(provider: "anthropic", until: t0.addingTimeInterval(60), reason: .circuitOpen)
-        let open = try await fixture.store.takePace(request, now: t0.addingTimeInterval(2))
+        try await other.store.pace.holdPace(provider: "anthropic", until: t0.addingTimeInterval(60), reason: .circuitOpen)
+        let open = try await fixture.store.pace.takePace(request, now: t0.addingTimeInterval(2))
         #expect(open.circuitOpenUntil == t0.addingTimeInterval(60))
-        let other2 = try await other.store.takePace(
+        let other2 = try await other.store.pace.takePace(
             PaceRequest(provider: "openai", calls: 1, tokens: 0, secondsPerCall: 1, secondsPerToken: 0), now: t0)
         #expect(other2.starts == [t0], "each provider has a schedule of its own")
         #expect(other2.circuitOpenUntil == nil)

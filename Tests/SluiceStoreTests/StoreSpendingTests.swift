@@ -117,8 +117,8 @@ import Testing
         let quiet = (store.commits.generation, store.newWork.generation)
         // What a server's background loops ask every second or so, with nothing due.
         #expect(try await store.leaseIngest(owner: "a", leaseDuration: 30, now: t0) == nil)
-        #expect(try await store.leaseDueDeliveries(owner: "a", limit: 10, until: t0 + 30, now: t0).isEmpty)
-        #expect(try await store.announceEndedJobs(limit: 10, now: t0) == 0)
+        #expect(try await store.webhooks.leaseDueDeliveries(owner: "a", limit: 10, until: t0 + 30, now: t0).isEmpty)
+        #expect(try await store.webhooks.announceEndedJobs(limit: 10, now: t0) == 0)
         #expect(try await store.expireOverdueJobs(now: t0).isEmpty)
         #expect(try await store.reclaimExpiredLeases(now: t0) == 0)
         #expect(store.commits.generation == quiet.0 && store.newWork.generation == quiet.1, "idle workers stay asleep")

@@ -26,9 +26,9 @@ enum BrowserSession {
     static func hash(_ secret: String) -> String { APIKeys.hash(secret) }
 
     /// The signed-in key of the request's session cookie, if it has a live one.
-    static func key(of request: Request, store: any JobStore, now: Date) async throws -> APIKeyRecord? {
+    static func key(of request: Request, keys: any KeyStore, now: Date) async throws -> APIKeyRecord? {
         guard let secret = request.cookies[sessionCookie]?.value, isWellFormed(secret) else { return nil }
-        return try await store.sessionKey(hash: hash(secret), now: now)
+        return try await keys.sessionKey(hash: hash(secret), now: now)
     }
 
     static func isWellFormed(_ secret: String) -> Bool {

@@ -185,13 +185,13 @@ struct WebRoutes {
         let next = Self.localPath(value("next", in: fields)) ?? "/"
         let secret = (value("key", in: fields) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard api.configuration.auth == .required else { return Self.redirect(next) }
-        guard !secret.isEmpty, let key = try await api.store.key(hash: APIKeys.hash(secret)), key.revokedAt == nil else {
+        guard !secret.isEmpty, let key = try await api.keys.key(hash: APIKeys.hash(secret)), key.revokedAt == nil else {
             let view: [String: Any] = ["title": "Sign in", "next": next, "error": "That key is not valid, or has been revoked."]
             return try render("sign-in", view, request, nil, status: .unauthorized)
         }
         let now = api.clock.now()
         let session = BrowserSession.secret()
-        try await api.store.createSession(
+        try await api.keys.createSession(
             WebSession(
                 hash: BrowserSession.hash(session), keyID: key.id, createdAt: now,
                 expiresAt: now.addingTimeInterval(api.configuration.sessionSeconds)),
@@ -210,7 +210,7 @@ struct WebRoutes {
         let fields = try await Self.urlEncodedForm(request)
         try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
         if let secret = request.cookies[BrowserSession.sessionCookie]?.value {
-            try await api.store.deleteSession(hash: BrowserSession.hash(secret))
+            try await api.keys.deleteSession(hash: BrowserSession.hash(secret))
         }
         var response = Self.redirect(api.configuration.auth == .required ? "/sign-in" : "/")
         let secure = BrowserSession.isSecure(request, configuration: api.configuration)

@@ -98,63 +98,6 @@ extension SQLJobStore {
         guard pending.isEmpty else { throw StoreError.notReady("migrations are pending: \(pending.joined(separator: ", "))") }
     }
 
-    // MARK: Files
-
-    public func createFile(_ file: StoredFile) async throws {
-        try await write { tx in
-            try tx.execute(
-                "INSERT INTO files (\(StoreRows.fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .text(file.id), .text(file.owner), .text(file.filename), .text(file.purpose), SQLValue(file.bytes), .text(file.path),
-                    SQLValue(file.createdAt), SQLValue(file.expiresAt),
-                ])
-        }
-    }
-
-    public func file(id: String) async throws -> StoredFile? {
-        try await read { tx in try tx.row("SELECT \(StoreRows.fileColumns) FROM files WHERE id = ?", [.text(id)]).map(StoreRows.file) }
-    }
-
-    public func files(owner: String?, purpose: String?, after: String?, limit: Int, oldestFirst: Bool) async throws -> [StoredFile] {
-        var conditions: [String] = []
-        var arguments: [SQLValue] = []
-        if let owner {
-            conditions.append("owner = ?")
-            arguments.append(.text(owner))
-        }
-        if let purpose {
-            conditions.append("purpose = ?")
-            arguments.append(.text(purpose))
-        }
-        if let after {
-            conditions.append(
-                oldestFirst
-                    ? "seq > COALESCE((SELECT seq FROM files WHERE id = ?), 9223372036854775807)"
-                    : "seq < COALESCE((SELECT seq FROM files WHERE id = ?), -1)")
-            arguments.append(.text(after))
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await read { [arguments] tx in
-            try tx.rows(
-                "SELECT \(StoreRows.fileColumns) FROM files \(filter) ORDER BY seq \(oldestFirst ? "ASC" : "DESC") LIMIT ?",
-                arguments + [SQLValue(limit)]
-            ).map(StoreRows.file)
-        }
-    }
-
-    public func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile] {
-        try await read { tx in
-            try tx.rows(
-                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
-                [SQLValue(now), SQLValue(limit)]
-            ).map(StoreRows.file)
-        }
-    }
-
-    public func deleteFile(id: String) async throws -> Bool {
-        try await write { tx in try tx.execute("DELETE FROM files WHERE id = ?", [.text(id)]) > 0 }
-    }
-
     // MARK: Job activity
 
     public func activity(jobID: String) async throws -> [JobActivity.Sample] {
@@ -169,60 +112,6 @@ extension SQLJobStore {
                     start: Date(timeIntervalSince1970: Double(try row.int64("bucket")) * JobActivity.bucketSeconds),
                     finished: try row.int("finished"), throttled: try row.int("throttled"))
             }
-        }
-    }
-
-    // MARK: Web sessions
-
-    public func createSession(_ session: WebSession, now: Date) async throws {
-        try await write { tx in
-            // Sessions that have run out go when a new one starts: the table stays small without a sweeper.
-            try tx.execute("DELETE FROM web_sessions WHERE expires_at <= ?", [SQLValue(now)])
-            try tx.execute(
-                "INSERT INTO web_sessions (hash, key_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                [.text(session.hash), .text(session.keyID), SQLValue(session.createdAt), SQLValue(session.expiresAt)])
-        }
-    }
-
-    public func sessionKey(hash: String, now: Date) async throws -> APIKeyRecord? {
-        try await read { tx in
-            try tx.row(
-                """
-                SELECT \(StoreRows.keyColumns) FROM api_keys WHERE revoked_at IS NULL
-                AND id = (SELECT key_id FROM web_sessions WHERE hash = ? AND expires_at > ?)
-                """, [.text(hash), SQLValue(now)]
-            ).map(StoreRows.key)
-        }
-    }
-
-    public func deleteSession(hash: String) async throws {
-        try await write { tx in _ = try tx.execute("DELETE FROM web_sessions WHERE hash = ?", [.text(hash)]) }
-    }
-
-    // MARK: API keys
-
-    public func createKey(_ key: APIKeyRecord) async throws {
-        try await write { tx in
-            try tx.execute(
-                "INSERT INTO api_keys (\(StoreRows.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .text(key.id), .text(key.user), SQLValue(key.isAdmin), .text(key.hash), .text(key.prefix), SQLValue(key.createdAt),
-                    SQLValue(key.revokedAt),
-                ])
-        }
-    }
-
-    public func key(hash: String) async throws -> APIKeyRecord? {
-        try await read { tx in try tx.row("SELECT \(StoreRows.keyColumns) FROM api_keys WHERE hash = ?", [.text(hash)]).map(StoreRows.key) }
-    }
-
-    public func keys() async throws -> [APIKeyRecord] {
-        try await read { tx in try tx.rows("SELECT \(StoreRows.keyColumns) FROM api_keys ORDER BY created_at, id", []).map(StoreRows.key) }
-    }
-
-    public func revokeKey(id: String, now: Date) async throws -> Bool {
-        try await write { tx in
-            try tx.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", [SQLValue(now), .text(id)]) > 0
         }
     }
 }

@@ -1,105 +1,18 @@
 import Foundation
 import SluiceCore
 
-/// Webhook endpoints and the durable outbox of their deliveries.
-///
-/// A job's ending enters the outbox in the transaction that marks it announced, so it is
-/// queued exactly once whichever process sees it first; a delivery is leased before it is
-/// tried, and its attempt recorded under that lease, so two processes never send one at once
-/// and a process that dies mid-try leaves it to be tried again — with the same `webhook-id`.
-public protocol WebhookStore: Sendable {
-    func createWebhookEndpoint(_ endpoint: WebhookEndpoint) async throws
-    func webhookEndpoint(id: String) async throws -> WebhookEndpoint?
-    /// An owner's endpoints (everyone's for `nil`), oldest first.
-    func webhookEndpoints(owner: String?) async throws -> [WebhookEndpoint]
-    /// Deletes an endpoint and its deliveries; `false` when there was none.
-    func deleteWebhookEndpoint(id: String) async throws -> Bool
+/// The webhook endpoints and their outbox of deliveries, over the SQL seam.
+public struct SQLWebhookStore: WebhookStore, SQLStore {
+    public let database: any SQLDatabase
+    public let commits: WakeSignal
+    public let newWork: WakeSignal
 
-    /// Queues the endings of up to `limit` ended jobs not yet announced: one delivery for each
-    /// endpoint of the job's owner subscribed to its event. Returns how many deliveries it queued.
-    func announceEndedJobs(limit: Int, now: Date) async throws -> Int
-
-    /// Leases up to `limit` deliveries that are due to `owner` until `until`.
-    func leaseDueDeliveries(owner: String, limit: Int, until: Date, now: Date) async throws -> [DueDelivery]
-
-    /// Records one try of a leased delivery and what comes next; `false` when the lease was
-    /// no longer `owner`'s (another process has it), in which case nothing is recorded.
-    func recordDeliveryAttempt(_ attempt: WebhookAttempt, deliveryID: String, owner: String, next: DeliveryNext) async throws -> Bool
-
-    /// An endpoint's deliveries, newest first.
-    func webhookDeliveries(endpointID: String, limit: Int) async throws -> [WebhookDelivery]
-    /// A delivery's tries, first first.
-    func webhookAttempts(deliveryID: String) async throws -> [WebhookAttempt]
-}
-
-/// Where a user's events go, and the secret that signs them.
-public struct WebhookEndpoint: Sendable, Equatable {
-    public var id: String
-    public var owner: String
-    public var url: String
-    public var events: [String]
-    /// `whsec_` and the base64 of the signing key, as the Standard Webhooks libraries take it.
-    public var secret: String
-    public var createdAt: Date
-
-    public init(id: String, owner: String, url: String, events: [String], secret: String, createdAt: Date) {
-        self.id = id
-        self.owner = owner
-        self.url = url
-        self.events = events
-        self.secret = secret
-        self.createdAt = createdAt
+    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
+        self.database = database
+        self.commits = commits
+        self.newWork = newWork
     }
-}
 
-/// One event on its way to one endpoint.
-public struct WebhookDelivery: Sendable, Equatable {
-    public enum Status: String, Sendable { case pending, delivered, failed }
-    /// The `webhook-id` every attempt carries.
-    public var id: String
-    public var endpointID: String
-    public var eventType: String
-    /// The job the event is about.
-    public var subject: String
-    public var payload: String
-    public var status: Status
-    public var attempts: Int
-    public var nextAttemptAt: Date
-    public var createdAt: Date
-    public var finishedAt: Date?
-}
-
-/// A leased delivery with where it goes.
-public struct DueDelivery: Sendable, Equatable {
-    public var delivery: WebhookDelivery
-    public var url: String
-    public var secret: String
-}
-
-/// One try of a delivery: the status the endpoint answered, or why there was no answer.
-public struct WebhookAttempt: Sendable, Equatable {
-    public var attempt: Int
-    public var at: Date
-    public var statusCode: Int?
-    public var error: String?
-
-    public init(attempt: Int, at: Date, statusCode: Int?, error: String?) {
-        self.attempt = attempt
-        self.at = at
-        self.statusCode = statusCode
-        self.error = error
-    }
-}
-
-/// What follows a try.
-public enum DeliveryNext: Sendable, Equatable {
-    case delivered
-    case retry(at: Date)
-    /// No tries left.
-    case failed
-}
-
-extension SQLJobStore {
     static let endpointColumns = "id, owner, url, events, secret, created_at"
     static let deliveryColumns =
         "id, endpoint_id, event_type, subject, payload, status, attempts, next_attempt_at, created_at, finished_at"
@@ -141,7 +54,7 @@ extension SQLJobStore {
         let skipLocked = database.skipLocked("jobs")
         // Marking a job announced makes no work: only queued deliveries wake anyone.
         return try await write(wakingIf: { $0 > 0 }) { tx in
-            let ended = try Self.fetchJobs(
+            let ended = try SQLJobStore.fetchJobs(
                 tx, where: "announced = 0 AND status IN (\(final.sqlList)) ORDER BY seq LIMIT ? \(skipLocked)", [SQLValue(limit)])
             var queued = 0
             for job in ended {

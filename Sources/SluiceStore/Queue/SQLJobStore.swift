@@ -9,54 +9,31 @@ import SluiceCore
 /// processes racing for one transition cannot both win — whatever the database's locking.
 /// Transactions that touch a job and its items lock the job first (in `seq` order when there
 /// are several), then its items: one order everywhere, so PostgreSQL never finds a deadlock.
-public final class SQLJobStore: JobStore {
+public final class SQLJobStore: JobStore, SQLStore {
     public let database: any SQLDatabase
-    public let commits = WakeSignal()
-    public let newWork = WakeSignal()
+    public let commits: WakeSignal
+    public let newWork: WakeSignal
+    /// The small stores beside the queue, over the same database and signals.
+    public let files: SQLFileStore
+    public let keys: SQLKeyStore
+    public let webhooks: SQLWebhookStore
+    public let uploads: SQLUploadStore
+    public let idempotency: SQLIdempotencyStore
+    public let pace: SQLPaceStore
     /// The specs of jobs claimed lately, parsed once.
     let specs = ParsedSpecs()
 
-    /// Runs of a transaction that lost a race (deadlock, serialization failure, busy file).
-    static let transactionAttempts = 4
-
     public init(database: any SQLDatabase) {
+        let (commits, newWork) = (WakeSignal(), WakeSignal())
         self.database = database
-    }
-
-    /// A read-write transaction, run again when the database says it lost a race. Once it
-    /// commits it wakes ``commits``' and ``newWork``'s waiters, unless `wakes` is false: for a
-    /// transaction that may change nothing (a claim that finds no work) or make no work (an
-    /// outcome), which says so itself.
-    func write<T: Sendable>(wakes: Bool = true, _ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
-        try await write(wakingIf: { _ in wakes }, body)
-    }
-
-    /// The same, waking the waiters only when `changed` says of the result that the
-    /// transaction changed something: a poll that finds nothing due (an ingest, a webhook
-    /// delivery, an expired lease) runs every second or so and must not send idle workers to
-    /// the database each time.
-    func write<T: Sendable>(
-        wakingIf changed: @Sendable (T) -> Bool, _ body: @escaping @Sendable (any SQLTransaction) throws -> T
-    ) async throws -> T {
-        var attempt = 1
-        while true {
-            do {
-                let result = try await database.write(body)
-                if changed(result) {
-                    commits.wakeAll()
-                    newWork.wakeAll()
-                }
-                return result
-            } catch let error as StoreError where error.isRetryable && attempt < Self.transactionAttempts {
-                // A short, growing pause lets the winner commit.
-                try await Task.sleep(for: .milliseconds(2 << attempt))
-                attempt += 1
-            }
-        }
-    }
-
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
-        try await database.read(body)
+        self.commits = commits
+        self.newWork = newWork
+        files = SQLFileStore(database: database, commits: commits, newWork: newWork)
+        keys = SQLKeyStore(database: database, commits: commits, newWork: newWork)
+        webhooks = SQLWebhookStore(database: database, commits: commits, newWork: newWork)
+        uploads = SQLUploadStore(database: database, commits: commits, newWork: newWork)
+        idempotency = SQLIdempotencyStore(database: database, commits: commits, newWork: newWork)
+        pace = SQLPaceStore(database: database, commits: commits, newWork: newWork)
     }
 
     // MARK: - Validation

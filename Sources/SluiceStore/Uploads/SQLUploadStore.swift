@@ -1,85 +1,18 @@
 import Foundation
+import SluiceCore
 
-/// Chunked uploads (`/v1/uploads`): parts arrive one request each, and completing the upload
-/// makes them one file.
-///
-/// A part is added under the upload's row lock, and only while the upload is pending, unexpired
-/// and the parts still fit its declared size; completing moves the upload out of `pending` and
-/// creates the file in one transaction, so an upload completes once or not at all.
-public protocol UploadStore: Sendable {
-    func createUpload(_ upload: StoredUpload) async throws
-    func upload(id: String) async throws -> StoredUpload?
-    /// Adds a part; `nil` when the upload no longer takes parts, else the upload as it stands.
-    func addUploadPart(_ part: UploadPart, now: Date) async throws -> UploadPartAdmission
-    func uploadParts(uploadID: String) async throws -> [UploadPart]
-    /// Completes a pending upload as `file`; the upload as it stands when it was not pending.
-    func completeUpload(id: String, file: StoredFile, now: Date) async throws -> StoredUpload
-    /// Cancels a pending upload; the upload as it stands either way.
-    func cancelUpload(id: String) async throws -> StoredUpload
-    /// Marks pending uploads past their expiry expired; returns their ids, whose parts can go.
-    func expireUploads(now: Date) async throws -> [String]
-}
+/// Uploads in parts (`/v1/uploads`), over the SQL seam.
+public struct SQLUploadStore: UploadStore, SQLStore {
+    public let database: any SQLDatabase
+    public let commits: WakeSignal
+    public let newWork: WakeSignal
 
-/// An upload as stored. `fileExpiresAfter` is the file's `expires_after` in seconds, kept
-/// until the file is made.
-public struct StoredUpload: Sendable, Equatable {
-    public enum Status: String, Sendable { case pending, completed, cancelled, expired }
-    public var id: String
-    public var owner: String
-    public var filename: String
-    public var purpose: String
-    public var mimeType: String
-    public var bytes: Int
-    public var status: Status
-    public var fileID: String?
-    public var fileExpiresAfter: Int?
-    public var createdAt: Date
-    public var expiresAt: Date
-
-    public init(
-        id: String, owner: String, filename: String, purpose: String, mimeType: String, bytes: Int, status: Status = .pending,
-        fileID: String? = nil, fileExpiresAfter: Int?, createdAt: Date, expiresAt: Date
-    ) {
-        self.id = id
-        self.owner = owner
-        self.filename = filename
-        self.purpose = purpose
-        self.mimeType = mimeType
-        self.bytes = bytes
-        self.status = status
-        self.fileID = fileID
-        self.fileExpiresAfter = fileExpiresAfter
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
+    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
+        self.database = database
+        self.commits = commits
+        self.newWork = newWork
     }
-}
 
-public struct UploadPart: Sendable, Equatable {
-    public var id: String
-    public var uploadID: String
-    public var bytes: Int
-    /// Where the part's bytes are kept.
-    public var path: String
-    public var createdAt: Date
-
-    public init(id: String, uploadID: String, bytes: Int, path: String, createdAt: Date) {
-        self.id = id
-        self.uploadID = uploadID
-        self.bytes = bytes
-        self.path = path
-        self.createdAt = createdAt
-    }
-}
-
-public enum UploadPartAdmission: Sendable, Equatable {
-    case added
-    /// The upload is not pending (or has expired).
-    case closed(StoredUpload.Status)
-    /// The parts would hold more than the upload's declared bytes.
-    case tooLarge(received: Int)
-}
-
-extension SQLJobStore {
     static let uploadColumns = "id, owner, filename, purpose, mime_type, bytes, status, file_id, file_expires_after, created_at, expires_at"
 
     public func createUpload(_ upload: StoredUpload) async throws {

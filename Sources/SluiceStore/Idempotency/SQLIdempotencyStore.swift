@@ -1,33 +1,18 @@
 import Foundation
+import SluiceCore
 
-/// What `Idempotency-Key` needs: a create's answer remembered under the caller's key, so a
-/// retried create answers the first one's result instead of making a second.
-///
-/// A key is claimed by the `INSERT` that creates its row — of two requests racing with one
-/// key, one inserts and the other finds the row — and completed with the request's
-/// fingerprint and answer in the same statement that checks it is still unanswered.
-public protocol IdempotencyStore: Sendable {
-    /// Claims `key` for a request to `route`, or says what an earlier request with it did. A
-    /// claim older than `abandonedBefore` that never completed (its process died) is taken over.
-    func claimIdempotencyKey(owner: String, key: String, route: String, abandonedBefore: Date, now: Date) async throws -> IdempotencyClaim
-    /// Stores the answer of the request that claimed `key`.
-    func completeIdempotencyKey(owner: String, key: String, fingerprint: String, response: String) async throws
-    /// Lets `key` be claimed again: its request failed, and a retry should run afresh.
-    func releaseIdempotencyKey(owner: String, key: String) async throws
-    /// Forgets keys made before `before`; returns how many.
-    func removeIdempotencyKeys(before: Date) async throws -> Int
-}
+/// `Idempotency-Key` claims and answers, over the SQL seam.
+public struct SQLIdempotencyStore: IdempotencyStore, SQLStore {
+    public let database: any SQLDatabase
+    public let commits: WakeSignal
+    public let newWork: WakeSignal
 
-public enum IdempotencyClaim: Sendable, Equatable {
-    /// The key is this request's: run it, then complete or release the key.
-    case claimed
-    /// Another request with the key has not finished.
-    case inProgress
-    /// A request with the key finished: its route, the fingerprint of its body, its answer.
-    case completed(route: String, fingerprint: String, response: String)
-}
+    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
+        self.database = database
+        self.commits = commits
+        self.newWork = newWork
+    }
 
-extension SQLJobStore {
     public func claimIdempotencyKey(owner: String, key: String, route: String, abandonedBefore: Date, now: Date) async throws
         -> IdempotencyClaim
     {

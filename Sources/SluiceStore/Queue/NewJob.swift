@@ -1,0 +1,31 @@
+import Foundation
+import SluiceCore
+
+/// What the creator of a job supplies.
+public struct NewJob: Sendable {
+    public var id: String
+    public var owner: String
+    public var name: String
+    public var spec: JobSpec
+    public var sources: [JobSource]
+    public var fingerprint: String?
+    public var batch: BatchAttributes?
+    public var expiresAt: Date?
+    /// The bytes of upload the job keeps (its sources), counted in its owner's storage.
+    public var inputBytes: Int
+
+    public init(
+        id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
+        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0
+    ) {
+        self.inputBytes = inputBytes
+        self.batch = batch
+        self.expiresAt = expiresAt
+        self.id = id
+        self.owner = owner
+        self.name = name
+        self.spec = spec
+        self.sources = sources
+        self.fingerprint = fingerprint
+    }
+}
