@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Every target: `any` spelled out, members seen only through the file's own imports, and
+/// imports internal unless a file says `public import`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
@@ -66,6 +73,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -83,8 +91,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluicePresets", "SluiceEngine", "SluiceStorage",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "SluiceCore", "SluiceIngest", "SluiceStore", "SluicePresets", "SluiceEngine", "SluiceStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -96,8 +103,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -113,9 +121,8 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceComposer", "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres",
-                "SluiceProviders",
-                "SluicePresets", "SluiceEngine", "SluiceServer", "SluiceStorage",
+                "SluiceComposer", "SluiceCore", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceProviders",
+                "SluicePresets", "SluiceEngine", "SluiceServer", "SluiceStorage", .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,17 +165,21 @@ let package = Package(
         .testTarget(
             name: "SluiceIngestTests",
             dependencies: [
-                "SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "SluiceCore", "SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceStorageTests",
-            dependencies: ["SluiceStorage", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "SluiceStorage", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "SluiceEngineTests",
             dependencies: [
-                "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceIngest", "SluiceTestSupport",
-                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"),
+                "SluiceCore", "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceTestSupport",
+                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -176,15 +187,24 @@ let package = Package(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceServer", "SluiceComposer", "SluiceStore", "SluiceEngine", "SluiceProviders", "SluicePresets", "SluiceTestSupport",
-                "SluiceFakeProvider", "SluiceSpreadsheet", "sluice", "sluice-fake-provider",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "SluiceFakeProvider", "SluiceSpreadsheet", "SluiceCore", "SluiceIngest", "SluiceStorage", "sluice", "sluice-fake-provider",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceStore", "SluiceStoreSQLite", "SluiceTestSupport", "SluiceFakeProvider", "SluiceSpreadsheet"]),
+            dependencies: [
+                "sluice", "SluiceCore", "SluiceStore", "SluiceStoreSQLite", "SluiceTestSupport", "SluiceFakeProvider", "SluiceSpreadsheet",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + strict
+}

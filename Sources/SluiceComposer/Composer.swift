@@ -1,11 +1,11 @@
-import Logging
-import ServiceLifecycle
-import SluiceCore
-import SluiceEngine
-import SluiceProviders
-import SluiceStorage
-import SluiceStore
-import UnixSignals
+public import Logging
+public import ServiceLifecycle
+public import SluiceCore
+public import SluiceEngine
+public import SluiceProviders
+public import SluiceStorage
+public import SluiceStore
+public import UnixSignals
 
 /// Builds a process from its role and runs it as one `ServiceGroup`: the database's clock
 /// first, then ingest, upkeep (webhooks, housekeeping), the reaper and the worker, whatever

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Stops dispatching to a provider that keeps failing, then probes it with one call.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One unit of model work — a CSV row, a conversation, a JSONL request, a document.
 public struct Item: Sendable, Equatable {

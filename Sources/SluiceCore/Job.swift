@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One upload plus its spec: the unit a user submits, watches, cancels and downloads.
 public struct Job: Sendable, Equatable {

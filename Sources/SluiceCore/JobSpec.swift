@@ -1,3 +1,5 @@
+import Foundation
+
 /// What to do with every item of a job: the contract's job spec, resolved and checked.
 ///
 /// A preset supplies defaults and explicit fields override it. Everything that can be checked

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a provider's response headers say about its limits, in provider-neutral terms.
 ///

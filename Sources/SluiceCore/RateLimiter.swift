@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Limits configured for one provider (or one key and model).
 public struct RateLimits: Sendable, Equatable {

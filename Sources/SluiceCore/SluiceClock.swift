@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Wall-clock time and waiting, injected wherever leases, back-off and timeouts are computed,
 /// so that tests move time forward instead of sleeping.

@@ -1,8 +1,8 @@
-import Foundation
-import Logging
-import ServiceLifecycle
-import SluiceCore
-import SluiceStore
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import SluiceCore
+public import SluiceStore
 import Synchronization
 
 /// The database server's time, read through this process's clock plus a measured offset: the

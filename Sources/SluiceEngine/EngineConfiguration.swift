@@ -1,6 +1,6 @@
 import Foundation
-import SluiceCore
-import SluiceStore
+public import SluiceCore
+public import SluiceStore
 
 /// How a worker process runs: its identity, how much it does at once, and its timings.
 public struct EngineConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import Metrics
+public import Metrics
 import SluiceCore
 
 /// The engine's measurements, through swift-metrics, into the backend the embedder gives

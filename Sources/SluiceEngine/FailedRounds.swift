@@ -1,8 +1,8 @@
 import Foundation
-import Logging
+public import Logging
 import ServiceLifecycle
-import SluiceCore
-import SluiceStore
+public import SluiceCore
+public import SluiceStore
 
 /// What a background loop (reaper, ingest, claim, group commit) does when a round fails: log it,
 /// wait a pause that doubles with each failure in a row (``RetryBackoff``), and go on — a

@@ -1,9 +1,9 @@
 import Foundation
 import NIOPosix
-import SluiceCore
+public import SluiceCore
 import SluiceIngest
-import SluiceStorage
-import SluiceStore
+public import SluiceStorage
+public import SluiceStore
 
 /// Reads a `validating` job's files into items, or fails the job with line-numbered errors.
 ///

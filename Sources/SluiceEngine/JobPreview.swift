@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 import SluiceIngest
 import SluiceStore
 

@@ -1,7 +1,7 @@
-import Logging
-import ServiceLifecycle
-import SluiceCore
-import SluiceStore
+public import Logging
+public import ServiceLifecycle
+public import SluiceCore
+public import SluiceStore
 
 /// Returns items whose lease expired — their worker died or hung — to the queue, and stops
 /// jobs whose window has ended.

@@ -1,7 +1,7 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 import SluiceSpreadsheet
-import SluiceStore
+public import SluiceStore
 
 /// Streams a job's results page by page, in input order, to any sink (a file, an HTTP body).
 ///

@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
-import SluiceCore
+public import ServiceLifecycle
+public import SluiceCore
 import SluiceProviders
-import SluiceStore
+public import SluiceStore
 
 /// Sends webhooks from the outbox: queues the endings of jobs that ended, then leases the
 /// deliveries that are due and tries each — signed afresh with the same `webhook-id` — until

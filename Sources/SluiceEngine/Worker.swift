@@ -1,9 +1,9 @@
 import Foundation
-import Logging
-import ServiceLifecycle
-import SluiceCore
-import SluiceProviders
-import SluiceStore
+public import Logging
+public import ServiceLifecycle
+public import SluiceCore
+public import SluiceProviders
+public import SluiceStore
 import Synchronization
 
 /// Claims pending items, runs their model calls (at most `concurrency` at once in this

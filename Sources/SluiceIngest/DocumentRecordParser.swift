@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Documents (PDF, or text in `chunks` mode) as records: the whole text, its paragraphs, or
 /// chunks of it (`{"document", "part", "parts", "text"}`), each carrying the file's name.

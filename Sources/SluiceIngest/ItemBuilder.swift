@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Turns parsed records into items: numbers them, derives their group, and refuses a record
 /// the prompt template cannot be filled from — before anything reaches the store.

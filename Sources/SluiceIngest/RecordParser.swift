@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// One record read from an input file, with the line it starts on.
 public struct IngestRecord: Sendable, Equatable {

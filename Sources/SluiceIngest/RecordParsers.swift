@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Opens the parser for a format.
 public enum RecordParsers {

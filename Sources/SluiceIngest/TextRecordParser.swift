@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Plain UTF-8 text: the whole file as one item (`{"text"}`), or one item per
 /// blank-line-separated record. A file as one item is necessarily held whole, so its size is

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// A named, shipped spec for a common workload.
 public struct Preset: Sendable, Equatable {

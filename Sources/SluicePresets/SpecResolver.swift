@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Turns a spec's JSON form into a ``JobSpec`` that this process can run: presets folded in,
 /// defaults from the provider configuration, and the provider checked to exist and have its

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Anthropic's Messages API: `x-api-key`, `anthropic-version`, the system prompt as its own
 /// field, and strictly alternating user/assistant turns (consecutive turns of one role, such

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// The offline provider: answers computed on this machine, deterministically, from the items'
 /// own fields — so Sluice works end to end with no network and no key.

@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Somewhere model calls go. Implementations map ``ModelRequest`` to their wire format and
 /// classify every failure as a ``ProviderFailure`` — they never invent a reply.

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Any server that speaks OpenAI's chat completions: OpenAI, vLLM, Ollama, llama.cpp,
 /// LM Studio, Groq, Together…

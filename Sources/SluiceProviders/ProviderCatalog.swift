@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import SluiceCore
+public import SluiceCore
 import Yams
 
 /// Turns configuration into live providers, and reads the configuration file.

@@ -1,4 +1,4 @@
-import NIOSSL
+public import NIOSSL
 import SluiceCore
 
 /// Where a remote provider is and how to reach it: base URL, key, extra headers, deadline,

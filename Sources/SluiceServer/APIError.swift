@@ -1,9 +1,9 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
+public import HTTPTypes
+public import Hummingbird
 import Logging
 import NIOCore
-import SluiceCore
+public import SluiceCore
 import SluiceStorage
 import SluiceStore
 

@@ -1,9 +1,10 @@
 import Crypto
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import SluiceCore
-import SluiceStore
+public import SluiceStore
+import Logging
 
 /// Whether requests need an API key.
 public enum AuthMode: String, Sendable, CaseIterable {

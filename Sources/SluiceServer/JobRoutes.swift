@@ -7,6 +7,8 @@ import SluiceCore
 import SluiceEngine
 import SluiceStorage
 import SluiceStore
+import Logging
+import SluicePresets
 
 /// The native API under `/v1/jobs`.
 struct JobRoutes {

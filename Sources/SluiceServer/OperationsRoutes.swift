@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import Metrics
 import NIOCore
-import Prometheus
+public import Prometheus
 import SluiceCore
 import SluiceStore
 import Synchronization
+import Logging
 
 /// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: what operators and tools probe.
 struct OperationsRoutes {

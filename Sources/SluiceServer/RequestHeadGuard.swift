@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import SluiceCore
+import FoundationInternationalization
 
 /// What a connection's client cannot talk its way past, answered in the API's JSON before the
 /// connection is closed: a request head that has not arrived whole `headTimeout` after its first

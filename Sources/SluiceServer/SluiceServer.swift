@@ -1,14 +1,14 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import Logging
+public import Logging
 import NIOCore
 import NIOSSL
-import SluiceCore
-import SluicePresets
-import SluiceStorage
-import SluiceStore
+public import SluiceCore
+public import SluicePresets
+public import SluiceStorage
+public import SluiceStore
 
 /// Builds the HTTP application: middlewares in order (request id, errors, CORS, same origin,
 /// auth, rate limit), then the native, Batch, operations and web routes. It runs no background

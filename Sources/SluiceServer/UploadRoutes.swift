@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SluiceCore
 import SluiceStore
+import SluiceStorage
 
 /// OpenAI's `/v1/uploads`: a large file sent in parts (create, add parts, complete, cancel), as
 /// the SDK's `upload_file_chunked` does. Each part is kept as it arrives; completing streams the

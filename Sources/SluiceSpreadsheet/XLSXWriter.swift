@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import ZIPFoundation
 
 /// One cell to write: text, a number, a truth value, or nothing.

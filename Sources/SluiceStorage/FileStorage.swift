@@ -1,5 +1,5 @@
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOFileSystem
 
 /// Where uploaded files live: a folder on this machine's disk (the default), or an

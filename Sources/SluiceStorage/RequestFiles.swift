@@ -1,3 +1,4 @@
+public import _NIOFileSystem
 import NIOFileSystem
 import NIOPosix
 

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOFileSystem
 import NIOFoundationCompat
 import NIOHTTP1

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// AWS Signature Version 4 for S3 requests: pure, so it is tested against AWS's own worked
 /// examples. `sign` returns the headers to add (`Authorization`, `x-amz-date`,

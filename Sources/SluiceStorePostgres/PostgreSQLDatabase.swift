@@ -1,9 +1,9 @@
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
-import SluiceStore
+public import SluiceStore
 
 /// PostgreSQL, shared by API and worker processes on many machines.
 ///

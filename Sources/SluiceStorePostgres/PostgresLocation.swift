@@ -1,5 +1,5 @@
 import Foundation
-import NIOSSL
+public import NIOSSL
 import PostgresNIO
 import SluiceCore
 

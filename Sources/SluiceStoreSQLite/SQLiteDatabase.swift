@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import SluiceCore
-import SluiceStore
+public import SluiceStore
 
 /// The embedded database: one SQLite file in WAL mode, shareable by several processes on one
 /// machine.

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import SluiceCore
+import AsyncHTTPClient
+import NIOCore
+import NIOFoundationEssentialsCompat
+import NIOHTTP1
 
 /// Where the server is and who is asking: `--server` (or `SLUICE_SERVER`, else the local
 /// default) and `--key` (or `SLUICE_API_KEY`), shared by every command that drives a server.

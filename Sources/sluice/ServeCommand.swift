@@ -25,23 +25,26 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    var host = defaults.host
 
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
-    var port = 8080
+    var port = defaults.port
 
     @OptionGroup var databaseOption: DatabaseOption
 
     @OptionGroup var uploadsOption: UploadsOption
 
+    /// The options' defaults are the server configuration's, said once there.
+    private static let defaults = ServerConfiguration(uploadDirectory: "")
+
     @Option(help: "required or off (default: off on loopback, required elsewhere).")
     var auth: String?
 
     @Option(name: .customLong("max-upload-mb"), help: "Largest accepted request body, in MiB.")
-    var maxUploadMB = 2_048
+    var maxUploadMB = defaults.maxUploadBytes >> 20
 
     @Option(name: .customLong("rate-limit"), help: "Requests a minute per API key; 0 turns the limit off.")
-    var rateLimit = 6_000.0
+    var rateLimit = defaults.requestsPerMinute ?? 0
 
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to call the API from a browser (repeatable).")
     var corsOrigins: [String] = []
@@ -54,10 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("max-stored-gb-per-user"),
         help: "What one user may keep on the server (jobs' uploads, files, uploads in progress), in GiB.")
-    var maxStoredGBPerUser = 10.0
+    var maxStoredGBPerUser = Double(defaults.maxStoredBytesPerUser) / Double(1 << 30)
 
     @Option(name: .customLong("session-hours"), help: "How long a web page sign-in lasts, in hours.")
-    var sessionHours = 12.0
+    var sessionHours = defaults.sessionSeconds / 3600
 
     @Flag(
         name: .customLong("secure-cookies"),
@@ -65,13 +68,13 @@ struct ServeCommand: AsyncParsableCommand {
     var secureCookies = false
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle, or stall mid-body, before it is closed.")
-    var idleTimeout = 60.0
+    var idleTimeout = defaults.idleTimeoutSeconds
 
     @Option(name: .customLong("header-timeout"), help: "Seconds a request's headers may take to arrive, from their first byte (408 after).")
-    var headerTimeout = 10.0
+    var headerTimeout = defaults.headTimeoutSeconds
 
     @Option(name: .customLong("max-uploads-per-key"), help: "Uploads one API key may stream in at once (429 beyond).")
-    var maxUploadsPerKey = 4
+    var maxUploadsPerKey = defaults.maxUploadsPerKey
 
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (followed by any intermediates); needs --tls-key.")
     var tlsCert: String?

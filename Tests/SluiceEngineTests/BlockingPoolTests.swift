@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import SluiceEngine
+import SluiceStore
 
 @Suite struct BlockingPoolTests {
     /// Heavy work runs below the threads that answer requests.

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOSSL
-import SluiceCore
+public import NIOSSL
+public import SluiceCore
 import SluiceProviders
 import Synchronization
 

@@ -1,5 +1,5 @@
-import NIOSSL
-import SluiceProviders
+public import NIOSSL
+public import SluiceProviders
 
 /// Runs `body` with a fake provider listening and an HTTP client to call it, and stops both
 /// afterwards whether `body` succeeds or throws (an HTTP client must be shut down before release).

@@ -5,6 +5,7 @@ import SluiceCore
 import SluiceServer
 import SluiceStore
 import Testing
+import NIOHTTP1
 
 /// Who may do what: API keys, ownership, the per-key request budget, CORS.
 @Suite struct AccessTests {

@@ -10,6 +10,7 @@ import Testing
 
 @testable import SluiceEngine
 @testable import SluiceServer
+import NIOHTTP1
 
 /// The wider batch APIs over real HTTP: embeddings and responses lines, resumable downloads,
 /// idempotent creates, chunked uploads, Anthropic's Message Batches and signed webhooks.

@@ -7,6 +7,7 @@ import SluiceStore
 import SluiceTestSupport
 import Synchronization
 import Testing
+import NIOHTTP1
 
 @Suite struct ControlAPITests {
     static let gatedQuery = "template=%7B%7Btext%7D%7D&provider=gated&batch_size=4"

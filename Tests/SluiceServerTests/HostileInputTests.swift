@@ -12,6 +12,8 @@ import Testing
 
 @testable import SluiceEngine
 @testable import SluiceServer
+import Logging
+import NIOHTTP1
 
 /// What one user, or a web page, could send to crash the server, take its memory, drive it
 /// from another site or read what it should not: each finding of the multi-tenant review, as

@@ -5,6 +5,8 @@ import SluiceCore
 import SluiceServer
 import SluiceStore
 import Testing
+import NIOHTTP1
+import SluiceTestSupport
 
 @Suite struct JobAPITests {
     @Test func aRawUploadIsAcceptedAtOnceAndRunsToResults() async throws {

@@ -8,6 +8,7 @@ import SluiceStore
 import SluiceTestSupport
 import Testing
 import Yams
+import NIOHTTP1
 
 @Suite struct OperationsTests {
     @Test func probesMetricsAndTheAPIDescription() async throws {

@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceStore
 import SluiceTestSupport
 import Testing
+import NIOHTTP1
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

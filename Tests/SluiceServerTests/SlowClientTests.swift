@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceTestSupport
 import Synchronization
 import Testing
+import NIOHTTP1
 
 /// Clients that are slow, odd or greedy, over raw TCP where HTTP clients would be too polite:
 /// each is answered with the right status and the API's JSON error, and cannot hold a

@@ -7,6 +7,7 @@ import SluiceStore
 import Testing
 
 @testable import SluiceServer
+import SluiceTestSupport
 
 /// A browser as far as the server can tell: it keeps the cookies it is given and sends them
 /// back, and reads the form token from the page as a form would.

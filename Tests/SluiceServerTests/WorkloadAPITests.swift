@@ -7,6 +7,7 @@ import SluiceSpreadsheet
 import SluiceStore
 import SluiceTestSupport
 import Testing
+import NIOHTTP1
 
 /// The plans' workloads through the HTTP API as their users would send them.
 @Suite struct WorkloadAPITests {

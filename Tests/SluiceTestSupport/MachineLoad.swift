@@ -1,5 +1,5 @@
 import Synchronization
-import Testing
+public import Testing
 
 /// Marks a test (or every test of a suite) that loads the machine by design — child processes,
 /// thousands of items, hundreds of megabytes — so that such tests run one at a time.

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 import Synchronization
 
 /// A clock that moves only when a test says so; sleepers wake when time passes their deadline

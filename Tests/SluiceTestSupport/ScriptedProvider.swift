@@ -1,6 +1,6 @@
 import Foundation
-import SluiceCore
-import SluiceProviders
+public import SluiceCore
+public import SluiceProviders
 import Synchronization
 
 /// A model provider stand-in whose every reply a test scripts, recording each request it got.

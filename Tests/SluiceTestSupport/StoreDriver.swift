@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import Logging
 import PostgresNIO
-import SluiceCore
-import SluiceStore
+public import SluiceCore
+public import SluiceStore
 import SluiceStorePostgres
 import SluiceStoreSQLite
 

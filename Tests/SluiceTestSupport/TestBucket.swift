@@ -1,5 +1,5 @@
 import Foundation
-import SluiceStorage
+public import SluiceStorage
 
 /// The S3-compatible server tests share: `SLUICE_TEST_S3` is its endpoint (the test script
 /// starts moto there), `SLUICE_TEST_S3_BUCKET` the bucket (default `sluice-test`), and the

@@ -1,6 +1,6 @@
 import Foundation
-import SluiceCore
-import SluiceStore
+public import SluiceCore
+public import SluiceStore
 
 /// How long a wait may last before it is called a hang: minutes, not seconds, so a loaded
 /// machine (two cores shared by every suite, their servers and PostgreSQL) slows a test down but

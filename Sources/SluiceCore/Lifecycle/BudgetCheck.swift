@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a claim may take of a job that has a budget: the decision, free of any database.
 ///
 /// Spending is known only after a call, so the claim estimates: the job's spend per finished

@@ -5,6 +5,8 @@ import NIOCore
 import SluiceCore
 import SluiceEngine
 import SluiceStore
+import Logging
+import SluicePresets
 
 /// The web page at `/`: jobs, a new-job form with a preview, a job's live page, sign-in.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Batch API files (`/v1/files`): their records; their bytes are in ``FileStorage``.
 public protocol FileStore: Sendable {

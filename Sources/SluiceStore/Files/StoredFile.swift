@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// An uploaded file of the Batch API (`/v1/files`), kept on disk at `path`.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What `Idempotency-Key` needs: a create's answer remembered under the caller's key, so a
 /// retried create answers the first one's result instead of making a second.

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// `Idempotency-Key` claims and answers, over the SQL seam.
 public struct SQLIdempotencyStore: IdempotencyStore, SQLStore {

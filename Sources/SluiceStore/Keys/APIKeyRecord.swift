@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// An API key as stored: never the secret, only its SHA-256 and a short prefix to recognise it by.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// API keys, stored as hashes, and the browser sessions opened with them.
 public protocol KeyStore: Sendable {

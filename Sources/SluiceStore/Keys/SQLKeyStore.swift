@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// API keys and the browser sessions opened with them, over the SQL seam.
 public struct SQLKeyStore: KeyStore, SQLStore {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// A signed-in browser. The cookie carries a random secret; the store keeps only its hash.

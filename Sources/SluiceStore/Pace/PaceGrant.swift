@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The start times a block was given, and any hold on the provider.
 public struct PaceGrant: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One schedule per provider shared by every process on the database: the rate limits are the
 /// provider's, not each process's, so all workers together must stay under them.

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// Providers' shared schedules of call starts, over the SQL seam.
 public struct SQLPaceStore: PaceStore, SQLStore {

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// An output kept in the result cache, and the model that produced it.
 public struct CachedOutput: Sendable, Equatable {

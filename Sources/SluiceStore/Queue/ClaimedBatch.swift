@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// Items leased together from one job.
 public struct ClaimedBatch: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// A job's pace over its life, for the job page's chart: counted in wall-clock buckets as

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Which jobs a list asks for.
 public struct JobQuery: Sendable {

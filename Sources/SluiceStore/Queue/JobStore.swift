@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// The queue: the durable state of every job and item, shared by all processes that run work —
 /// ingest leases, claims, outcomes, leases and control. The small stores beside it (files,

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// What the creator of a job supplies.
 public struct NewJob: Sendable {

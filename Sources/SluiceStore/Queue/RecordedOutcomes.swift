@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// What ``JobStore/record(_:owner:now:)`` did.
 public struct RecordedOutcomes: Sendable, Equatable {

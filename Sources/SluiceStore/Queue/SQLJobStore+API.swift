@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// What the HTTP API reads and writes besides the job life cycle: lists, retry, delete,
 /// monitoring totals, Batch API files and API keys.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// Claims, leases and outcomes: the operations workers call, each one transaction.

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// Recording outcomes: one transaction in four named steps — decide each outcome's row,
 /// write the rows the caller still leases, add the job's activity, then apply each job's counts

@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// The job store, written once for every SQL database: SQLite on one machine, PostgreSQL for
 /// many processes on many machines.

@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Totals for monitoring, read without scanning items.
 public struct StoreCensus: Sendable, Equatable {

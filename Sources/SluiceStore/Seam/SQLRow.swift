@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One result row, read by column name. A missing column or a value of the wrong type is a
 /// bug in the statement, reported as ``StoreError/corrupt(_:)`` naming the column.

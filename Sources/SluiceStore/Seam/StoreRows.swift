@@ -1,5 +1,5 @@
 import Foundation
-import SluiceCore
+public import SluiceCore
 
 /// Reading jobs, items, files and keys back from rows, and the text forms they are stored in:
 /// one reading for both drivers.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An upload as stored. `fileExpiresAfter` is the file's `expires_after` in seconds, kept
 /// until the file is made.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 public struct UploadPart: Sendable, Equatable {
     public var id: String

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Chunked uploads (`/v1/uploads`): parts arrive one request each, and completing the upload
 /// makes them one file.

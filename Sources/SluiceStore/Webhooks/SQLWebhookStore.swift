@@ -1,5 +1,5 @@
-import Foundation
-import SluiceCore
+public import Foundation
+public import SluiceCore
 
 /// The webhook endpoints and their outbox of deliveries, over the SQL seam.
 public struct SQLWebhookStore: WebhookStore, SQLStore {

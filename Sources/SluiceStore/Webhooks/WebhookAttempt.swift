@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// One try of a delivery: the status the endpoint answered, or why there was no answer.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// One event on its way to one endpoint.

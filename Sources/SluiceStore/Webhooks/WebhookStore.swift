@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SluiceCore
 
 /// Webhook endpoints and the durable outbox of their deliveries.
