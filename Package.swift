@@ -179,7 +179,8 @@ let package = Package(
             name: "SluiceEngineTests",
             dependencies: [
                 "SluiceCore", "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceTestSupport",
-                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
+                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),

@@ -86,39 +86,3 @@ public struct Job: Sendable, Equatable {
         prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 }
-
-/// The step a job with steps is in; shown next to its progress.
-public enum JobStage: String, Sendable, CaseIterable {
-    /// Reading text out of the uploaded documents.
-    case extracting
-    /// One call per chunk (the map step).
-    case mapping
-    /// Combining the chunks' outputs into one result, in rounds when they do not fit one call.
-    case reducing
-}
-
-/// A file that a job's items are read from.
-public struct JobSource: Sendable, Equatable {
-    /// Where the bytes are: the user's file for `sluice run`, the stored upload for the server.
-    public var path: String
-    /// The name the user knows the file by, used in error messages.
-    public var displayName: String
-    public var format: InputFormat
-
-    public init(path: String, displayName: String, format: InputFormat) {
-        self.path = path
-        self.displayName = displayName
-        self.format = format
-    }
-
-    public var json: JSONValue {
-        ["path": .string(path), "name": .string(displayName), "format": .string(format.rawValue)]
-    }
-
-    public init?(json: JSONValue) {
-        guard let path = json["path"]?.stringValue, let name = json["name"]?.stringValue,
-            let format = json["format"]?.stringValue.flatMap(InputFormat.init(rawValue:))
-        else { return nil }
-        self.init(path: path, displayName: name, format: format)
-    }
-}

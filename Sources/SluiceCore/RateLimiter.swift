@@ -1,20 +1,5 @@
 public import Foundation
 
-/// Limits configured for one provider (or one key and model).
-public struct RateLimits: Sendable, Equatable {
-    public var requestsPerMinute: Double?
-    public var tokensPerMinute: Double?
-    /// Calls in flight at once to this provider, across all jobs of the process (the gate
-    /// enforces it; the limiter paces starts).
-    public var maxInFlight: Int?
-
-    public init(requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil, maxInFlight: Int? = nil) {
-        self.requestsPerMinute = requestsPerMinute
-        self.tokensPerMinute = tokensPerMinute
-        self.maxInFlight = maxInFlight
-    }
-}
-
 /// Decides when each call to a provider may start, so that calls stay under its limits
 /// instead of being answered with 429s — and use what the provider really allows.
 ///

@@ -1,9 +1,9 @@
+import FoundationEssentials
 public import Logging
 public import ServiceLifecycle
 public import SluiceCore
 public import SluiceStorage
 public import SluiceStore
-import FoundationEssentials
 
 /// Removes what has expired: uploads that were never completed (their parts with them), files
 /// past their `expires_after`, and idempotency keys older than a day.

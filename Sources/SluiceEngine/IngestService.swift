@@ -1,10 +1,10 @@
+import FoundationEssentials
 public import Logging
 public import ServiceLifecycle
 public import SluiceCore
 public import SluiceStorage
 public import SluiceStore
 import Synchronization
-import FoundationEssentials
 
 /// Reads uploaded jobs into items in the background, so an upload is answered as soon as its
 /// bytes are stored. Woken by ``wake()`` when a job is created, and polls as a safety net.

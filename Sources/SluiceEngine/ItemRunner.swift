@@ -345,9 +345,3 @@ struct ItemRunner: Sendable {
         return String(error.dropFirst(rejectionPrefix.count))
     }
 }
-
-/// Whether a hedge went out (see ``ItemRunner/complete(_:provider:gate:hedgeAfter:stop:)``), set
-/// by its task and read by the one waiting for the answers.
-final class HedgeSent: Sendable {
-    let flag = Mutex(false)
-}

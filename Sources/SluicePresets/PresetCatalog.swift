@@ -1,14 +1,6 @@
 public import Foundation
 public import SluiceCore
 
-/// A named, shipped spec for a common workload.
-public struct Preset: Sendable, Equatable {
-    public var name: String
-    public var description: String
-    /// The spec fields the preset supplies; a job's own fields override them.
-    public var spec: JSONValue
-}
-
 /// The presets shipped with Sluice as JSON files (`Presets/*.json` in this module's bundle).
 ///
 /// Presets are data, so adding one is adding a file; every shipped file is checked by a test
@@ -49,10 +41,4 @@ public struct PresetCatalog: Sendable {
 
     /// The lookup ``JobSpec/parse(_:preset:)`` takes.
     public func specJSON(named name: String) -> JSONValue? { self[name]?.spec }
-}
-
-public struct PresetError: Error, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "preset \(file): \(message)" }
 }

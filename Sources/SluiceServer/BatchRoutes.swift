@@ -4,9 +4,9 @@ import Hummingbird
 import NIOCore
 import SluiceCore
 import SluiceEngine
-import SluiceStore
 import SluicePresets
 import SluiceStorage
+import SluiceStore
 
 /// The OpenAI Batch API: `/v1/files` and `/v1/batches`, in OpenAI's shapes and status codes,
 /// so the official SDKs drive Sluice unchanged. A batch is a job whose input format is

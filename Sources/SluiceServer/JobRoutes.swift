@@ -1,14 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import NIOFileSystem
 import SluiceCore
 import SluiceEngine
+import SluicePresets
 import SluiceStorage
 import SluiceStore
-import Logging
-import SluicePresets
 
 /// The native API under `/v1/jobs`.
 struct JobRoutes {

@@ -117,20 +117,3 @@ public struct ServerConfiguration: Sendable {
         return Loopback.contains(String(host)) || allowedHosts.contains { $0.caseInsensitiveCompare(host) == .orderedSame }
     }
 }
-
-public struct ServerConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-}
-
-/// The PEM files `sluice serve --tls-cert FILE --tls-key FILE` serves HTTPS with.
-public struct TLSFiles: Sendable, Equatable {
-    /// The certificate, followed by any intermediates.
-    public var certificateChain: String
-    public var privateKey: String
-
-    public init(certificateChain: String, privateKey: String) {
-        self.certificateChain = certificateChain
-        self.privateKey = privateKey
-    }
-}

@@ -1,8 +1,8 @@
 import Crypto
+import Foundation
 import NIOCore
 import NIOFileSystem
 import SluiceStorage
-import Foundation
 
 /// A file being written from an upload: counts bytes against the limit as they arrive, and
 /// appears under its name only once it is complete and on disk (`fsync`) — it is created

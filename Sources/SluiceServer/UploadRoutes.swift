@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SluiceCore
-import SluiceStore
 import SluiceStorage
+import SluiceStore
 
 /// OpenAI's `/v1/uploads`: a large file sent in parts (create, add parts, complete, cancel), as
 /// the SDK's `upload_file_chunked` does. Each part is kept as it arrives; completing streams the

@@ -1,18 +1,6 @@
 import Foundation
 import ZIPFoundation
 
-/// One row of a sheet: its number (as the spreadsheet shows it) and its cells' text by column,
-/// blanks for the gaps.
-public struct XLSXRow: Sendable, Equatable {
-    public var number: Int
-    public var cells: [String]
-
-    public init(number: Int, cells: [String]) {
-        self.number = number
-        self.cells = cells
-    }
-}
-
 /// Reads one sheet of an `.xlsx` workbook row by row, every cell as the text it shows.
 ///
 /// Streamed: the sheet's XML is unzipped to a temporary file and read a chunk at a time by a
@@ -234,59 +222,5 @@ public final class XLSXSheetReader {
             throw XLSXError("the workbook is damaged (\(path) cannot be unzipped)")
         }
         return data
-    }
-}
-
-/// Number formats by cell style index (`s`), from `styles.xml`'s `cellXfs`.
-struct CellStyles: Sendable {
-    var formats: [CellFormat] = []
-
-    init() {}
-
-    init(data: Data) throws(XLSXError) {
-        var reader = XMLPullReader(data: data)
-        var codes: [Int: String] = [:]
-        var styleFormats: [Int] = []
-        var inCellXfs = false
-        while let event = try reader.next() {
-            switch event {
-            case .start("numFmt", let attributes):
-                if let id = attributes["numFmtId"].flatMap(Int.init), let code = attributes["formatCode"] { codes[id] = code }
-            case .start("cellXfs", _): inCellXfs = true
-            case .end("cellXfs"): inCellXfs = false
-            case .start("xf", let attributes) where inCellXfs: styleFormats.append(attributes["numFmtId"].flatMap(Int.init) ?? 0)
-            default: break
-            }
-        }
-        formats = styleFormats.map { CellFormat(id: $0, code: codes[$0]) }
-    }
-
-    func format(style: Int?) -> CellFormat {
-        guard let style, formats.indices.contains(style) else { return .general }
-        return formats[style]
-    }
-}
-
-/// What turns a cell's raw value into its text.
-struct SheetCells: Sendable {
-    var strings: [String]
-    var styles: CellStyles
-    var date1904: Bool
-
-    func text(type: String?, style: Int?, value: String, inline: String, row: Int) throws(XLSXError) -> String {
-        switch type {
-        case "s":
-            guard let index = Int(value), strings.indices.contains(index) else {
-                throw XLSXError("a cell refers to shared string \(value), which the workbook does not have", row: row)
-            }
-            return strings[index]
-        case "inlineStr": return inline
-        case "str", "e", "d": return value
-        case "b": return value == "1" || value.lowercased() == "true" ? "TRUE" : "FALSE"
-        default:
-            guard !value.isEmpty else { return "" }
-            guard let number = Double(value) else { return value }
-            return styles.format(style: style).text(number, date1904: date1904)
-        }
     }
 }

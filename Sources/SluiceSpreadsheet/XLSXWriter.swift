@@ -1,14 +1,6 @@
 public import Foundation
 import ZIPFoundation
 
-/// One cell to write: text, a number, a truth value, or nothing.
-public enum XLSXCell: Sendable, Equatable {
-    case empty
-    case text(String)
-    case number(Double)
-    case bool(Bool)
-}
-
 /// Writes a one-sheet `.xlsx` workbook row by row.
 ///
 /// Streamed: rows go to the sheet's XML in a temporary file as they come (text as inline

@@ -1,6 +1,6 @@
-public import _NIOFileSystem
 import NIOFileSystem
 import NIOPosix
+public import _NIOFileSystem
 
 /// The file system requests read and write through: uploads arriving, downloads leaving, files
 /// kept and read back. Its own threads, more than NIO's shared pool (one per core), where two

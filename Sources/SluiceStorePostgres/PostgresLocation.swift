@@ -99,9 +99,3 @@ public struct PostgresLocation: Sendable, Equatable {
             host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 }
-
-/// A `postgres://` URL that cannot be used, and why.
-public struct LocationError: Error, CustomStringConvertible, Equatable {
-    public var description: String
-    init(_ description: String) { self.description = description }
-}

@@ -1,11 +1,11 @@
 import Foundation
 import Logging
+import SluiceStore
 import SluiceTestSupport
 import Synchronization
 import Testing
 
 @testable import SluiceEngine
-import SluiceStore
 
 @Suite struct BlockingPoolTests {
     /// Heavy work runs below the threads that answer requests.

@@ -1,11 +1,11 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceServer
 import SluiceStore
 import Testing
-import NIOHTTP1
 
 /// Who may do what: API keys, ownership, the per-key request budget, CORS.
 @Suite struct AccessTests {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceProviders
 import SluiceStore
@@ -10,7 +11,6 @@ import Testing
 
 @testable import SluiceEngine
 @testable import SluiceServer
-import NIOHTTP1
 
 /// The wider batch APIs over real HTTP: embeddings and responses lines, resumable downloads,
 /// idempotent creates, chunked uploads, Anthropic's Message Batches and signed webhooks.

@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceServer
 import SluiceStore
 import SluiceTestSupport
 import Synchronization
 import Testing
-import NIOHTTP1
 
 @Suite struct ControlAPITests {
     static let gatedQuery = "template=%7B%7Btext%7D%7D&provider=gated&batch_size=4"

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 import SluiceCore
 import SluiceStore
 import SluiceTestSupport
 import Testing
-import NIOHTTP1
 
 /// What clients see when the store fails under a running server: a real failure (a table
 /// renamed away, so statements fail with the driver's own text and SQL), and the server's answer

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SluiceCore
 import SluiceIngest
@@ -12,8 +14,6 @@ import Testing
 
 @testable import SluiceEngine
 @testable import SluiceServer
-import Logging
-import NIOHTTP1
 
 /// What one user, or a web page, could send to crash the server, take its memory, drive it
 /// from another site or read what it should not: each finding of the multi-tenant review, as

@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceServer
 import SluiceStore
-import Testing
-import NIOHTTP1
 import SluiceTestSupport
+import Testing
 
 @Suite struct JobAPITests {
     @Test func aRawUploadIsAcceptedAtOnceAndRunsToResults() async throws {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceServer
 import SluiceStorage
@@ -8,7 +9,6 @@ import SluiceStore
 import SluiceTestSupport
 import Testing
 import Yams
-import NIOHTTP1
 
 @Suite struct OperationsTests {
     @Test func probesMetricsAndTheAPIDescription() async throws {

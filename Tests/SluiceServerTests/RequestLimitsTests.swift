@@ -1,7 +1,7 @@
+import HTTPTypes
 import Testing
 
 @testable import SluiceServer
-import HTTPTypes
 
 /// The pure parts behind request handling: the per-key budget and the table of known paths.
 @Suite struct RequestLimitsTests {

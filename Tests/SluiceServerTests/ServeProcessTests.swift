@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import SluiceCore
 import SluiceStore
 import SluiceTestSupport
 import Testing
-import NIOHTTP1
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SluiceCore
 import SluiceTestSupport
 import Synchronization
 import Testing
-import NIOHTTP1
 
 /// Clients that are slow, odd or greedy, over raw TCP where HTTP clients would be too polite:
 /// each is answered with the right status and the API's JSON error, and cannot hold a

@@ -4,10 +4,10 @@ import NIOCore
 import NIOHTTP1
 import SluiceCore
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
-import SluiceTestSupport
 
 /// A browser as far as the server can tell: it keeps the cookies it is given and sends them
 /// back, and reads the form token from the page as a form would.

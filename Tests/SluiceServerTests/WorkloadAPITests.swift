@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 import SluiceServer
 import SluiceSpreadsheet
 import SluiceStore
 import SluiceTestSupport
 import Testing
-import NIOHTTP1
 
 /// The plans' workloads through the HTTP API as their users would send them.
 @Suite struct WorkloadAPITests {

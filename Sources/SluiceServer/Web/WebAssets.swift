@@ -58,8 +58,3 @@ struct WebAssets: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
     }
 }
-
-struct WebAssetsError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}

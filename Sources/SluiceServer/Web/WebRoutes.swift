@@ -1,12 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import SluiceCore
 import SluiceEngine
-import SluiceStore
-import Logging
 import SluicePresets
+import SluiceStore
 
 /// The web page at `/`: jobs, a new-job form with a preview, a job's live page, sign-in.
 ///
@@ -347,17 +347,5 @@ extension WebRoutes {
     static func urlEncodedForm(_ request: Request) async throws -> [(name: String, value: String)] {
         let buffer = try await request.body.collect(upTo: 64 << 10)
         return FormBody.parse(String(buffer: buffer))
-    }
-}
-
-/// `a=1&b=two+words`: HTML's form encoding, where `+` is a space.
-enum FormBody {
-    static func parse(_ body: String) -> [(name: String, value: String)] {
-        body.split(separator: "&").compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let name = decode(parts[0]) else { return nil }
-            return (name, parts.count > 1 ? decode(parts[1]) ?? "" : "")
-        }
     }
 }

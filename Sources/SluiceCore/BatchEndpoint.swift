@@ -1,0 +1,20 @@
+/// The model APIs a batch line may call: OpenAI's three, and Anthropic's Messages.
+public enum BatchEndpoint: String, Sendable, CaseIterable {
+    case chatCompletions = "/v1/chat/completions"
+    case embeddings = "/v1/embeddings"
+    case responses = "/v1/responses"
+    case messages = "/v1/messages"
+
+    /// The endpoints an OpenAI batch may name.
+    public static let openAI: [BatchEndpoint] = [.chatCompletions, .embeddings, .responses]
+
+    /// The provider-neutral call a request body of this endpoint asks for.
+    public func modelRequest(body: JSONObject) throws(SpecError) -> ModelRequest {
+        switch self {
+        case .chatCompletions: try ChatCompletionsBody.modelRequest(body)
+        case .embeddings: try EmbeddingsBody.modelRequest(body)
+        case .responses: try ResponsesBody.modelRequest(body)
+        case .messages: try MessagesBody.modelRequest(body)
+        }
+    }
+}

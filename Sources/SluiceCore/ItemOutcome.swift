@@ -1,0 +1,54 @@
+public import Foundation
+
+/// What became of one model call for one item, as the engine reports it to the store.
+public struct ItemOutcome: Sendable, Equatable {
+    public enum Result: Sendable, Equatable {
+        /// Output that passed validation.
+        case succeeded(JSONValue)
+        /// A final failure with its reason.
+        case failed(String)
+        /// A failure worth another attempt, not before the given time.
+        case retry(String, notBefore: Date)
+        /// No answer through no fault of the item (the provider throttled it): back to pending
+        /// without spending the attempt.
+        case deferred(String, notBefore: Date)
+        /// A packed reply did not answer this row rightly: back to pending without spending the
+        /// attempt, to go next in a call of at most `packSize` rows (smaller than the last).
+        case repack(String, packSize: Int)
+    }
+
+    public var itemID: Int64
+    public var result: Result
+    public var usage: TokenUsage
+    public var model: String?
+    public var startedAt: Date?
+    /// Model calls to count for this outcome: 1 on one outcome of each call, 0 on the others
+    /// of a pack and on cache hits, so a job's `calls` is the calls it really made.
+    public var calls: Int
+    /// What the call cost, in millionths of a dollar, from the configured prices (0 unpriced).
+    public var costMicros: Int64
+    /// The output came from the result cache, not a call.
+    public var cached: Bool
+    /// Where a validated output is kept for identical requests; `nil` when the job does not cache.
+    public var cacheKey: String?
+    /// The attempt (the item's `attempts` when it was claimed) this outcome is of: the store
+    /// records it only while the item is still on that attempt, so a late answer to an earlier
+    /// attempt — the lease ran out and the same worker claimed it again — is dropped.
+    /// `nil` records it whatever the attempt.
+    public var attempt: Int?
+
+    public init(
+        itemID: Int64, result: Result, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil, calls: Int = 0,
+        costMicros: Int64 = 0, cached: Bool = false, cacheKey: String? = nil
+    ) {
+        self.itemID = itemID
+        self.result = result
+        self.usage = usage
+        self.model = model
+        self.startedAt = startedAt
+        self.calls = calls
+        self.costMicros = costMicros
+        self.cached = cached
+        self.cacheKey = cacheKey
+    }
+}

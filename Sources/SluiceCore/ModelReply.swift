@@ -1,0 +1,19 @@
+/// A provider's answer: the text of the reply (or the embeddings asked for) and what it cost.
+public struct ModelReply: Sendable, Equatable {
+    public var text: String
+    /// One vector per input text, in order, for an embeddings call; `nil` for a chat call.
+    public var embeddings: [[Double]]?
+    public var usage: TokenUsage
+    /// The model that answered, as the provider named it.
+    public var model: String
+    /// What the response headers said about the provider's limits.
+    public var signal: RateLimitSignal?
+
+    public init(text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil) {
+        self.text = text
+        self.embeddings = embeddings
+        self.usage = usage
+        self.model = model
+        self.signal = signal
+    }
+}

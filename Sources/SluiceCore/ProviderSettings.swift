@@ -1,0 +1,160 @@
+import Foundation
+
+/// One provider's settings.
+public struct ProviderSettings: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case openai
+        case anthropic
+        case builtin
+
+        public var defaultBaseURL: String {
+            switch self {
+            case .openai: "https://api.openai.com/v1"
+            case .anthropic: "https://api.anthropic.com"
+            case .builtin: ""
+            }
+        }
+    }
+
+    public static let builtinName = "builtin"
+    public static let builtin = ProviderSettings(name: builtinName, kind: .builtin)
+
+    public var name: String
+    public var kind: Kind
+    public var baseURL: String
+    /// The environment variable holding the key (never the key itself).
+    public var apiKeyVariable: String?
+    /// The key, read from ``apiKeyVariable``; never logged or shown.
+    public var apiKey: String?
+    public var headers: [String: String]
+    public var limits: RateLimits
+    public var timeoutSeconds: Double
+    public var defaultModel: String?
+    public var breaker: CircuitBreaker.Configuration
+    /// A PEM file of certificate authorities to trust for this provider's `https` base URL, on
+    /// top of the system's: for a gateway inside a company, signed by the company's own CA.
+    public var caFile: String?
+    /// Whether a call running four times longer than usual is raced by a second, identical one
+    /// (see the engine's `ItemRunner.complete`): off for a provider where paying twice for a
+    /// slow call costs more than waiting for a hung one.
+    public var hedgesHungCalls: Bool
+
+    public init(
+        name: String, kind: Kind, baseURL: String? = nil, apiKeyVariable: String? = nil, apiKey: String? = nil,
+        headers: [String: String] = [:], limits: RateLimits = RateLimits(), timeoutSeconds: Double = 120, defaultModel: String? = nil,
+        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil, hedgesHungCalls: Bool = true
+    ) {
+        self.caFile = caFile
+        self.hedgesHungCalls = hedgesHungCalls
+        self.name = name
+        self.kind = kind
+        self.baseURL = baseURL ?? kind.defaultBaseURL
+        self.apiKeyVariable = apiKeyVariable
+        self.apiKey = apiKey
+        self.headers = headers
+        self.limits = limits
+        self.timeoutSeconds = timeoutSeconds
+        self.defaultModel = defaultModel
+        self.breaker = breaker
+    }
+
+    /// A remote provider is usable with a key, or with an explicit local base URL that needs none.
+    public var isUsable: Bool {
+        kind == .builtin || apiKey != nil || (kind == .openai && baseURL != Kind.openai.defaultBaseURL)
+    }
+
+    /// The model a spec gets when it names none.
+    public var modelWhenUnspecified: String {
+        if let defaultModel { return defaultModel }
+        switch kind {
+        case .builtin: return JobSpec.defaultModel
+        case .openai: return "gpt-4o-mini"
+        case .anthropic: return "claude-3-5-haiku-latest"
+        }
+    }
+
+    init(name: String, _ json: JSONValue, environment: [String: String]) throws(ConfigurationError) {
+        let path = "providers.\(name)"
+        guard case .object(let object) = json else { throw ConfigurationError(path: path, message: "must be a mapping") }
+        if object["api_key"] != nil {
+            throw ConfigurationError(path: path + ".api_key", message: "keys come from the environment: name the variable with api_key_env")
+        }
+        try ConfigurationError.refuseUnknown(
+            object,
+            allowed: [
+                "kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker", "ca_file",
+                "hedge_hung_calls",
+            ],
+            at: path)
+        guard let kindName = object["kind"]?.stringValue, let kind = Kind(rawValue: kindName) else {
+            throw ConfigurationError(path: path + ".kind", message: "must be openai, anthropic or builtin")
+        }
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            guard let value = object[key], value != .null else { return nil }
+            guard let text = value.stringValue else { throw ConfigurationError(path: "\(path).\(key)", message: "must be a string") }
+            return text
+        }
+        func flag(_ key: String) throws(ConfigurationError) -> Bool? {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .bool(let flag) = value else { throw ConfigurationError(path: "\(path).\(key)", message: "must be true or false") }
+            return flag
+        }
+        func number(_ value: JSONValue?, _ key: String) throws(ConfigurationError) -> Double? {
+            guard let value, value != .null else { return nil }
+            guard let number = value.doubleValue, number > 0 else {
+                throw ConfigurationError(path: "\(path).\(key)", message: "must be a positive number")
+            }
+            return number
+        }
+        let variable = try string("api_key_env")
+        var headers: [String: String] = [:]
+        if let list = object["headers"], list != .null {
+            guard case .object(let members) = list else { throw ConfigurationError(path: path + ".headers", message: "must be a mapping") }
+            for member in members {
+                guard let value = member.value.stringValue else {
+                    throw ConfigurationError(path: "\(path).headers.\(member.key)", message: "must be a string")
+                }
+                headers[member.key] = value
+            }
+        }
+        var limits = RateLimits()
+        if let block = object["limits"], block != .null {
+            guard case .object(let members) = block else { throw ConfigurationError(path: path + ".limits", message: "must be a mapping") }
+            try ConfigurationError.refuseUnknown(members, allowed: ["rpm", "tpm", "concurrency"], at: path + ".limits")
+            limits.requestsPerMinute = try number(members["rpm"], "limits.rpm")
+            limits.tokensPerMinute = try number(members["tpm"], "limits.tpm")
+            limits.maxInFlight = try number(members["concurrency"], "limits.concurrency").map { Int($0) }
+        }
+        var breaker = CircuitBreaker.Configuration()
+        if let block = object["circuit_breaker"], block != .null {
+            guard case .object(let members) = block else {
+                throw ConfigurationError(path: path + ".circuit_breaker", message: "must be a mapping")
+            }
+            try ConfigurationError.refuseUnknown(members, allowed: ["failures", "cool_down_seconds"], at: path + ".circuit_breaker")
+            breaker = CircuitBreaker.Configuration(
+                failureThreshold: try number(members["failures"], "circuit_breaker.failures").map { Int($0) } ?? 5,
+                coolDown: try number(members["cool_down_seconds"], "circuit_breaker.cool_down_seconds") ?? 30)
+        }
+        self.init(
+            name: name, kind: kind, baseURL: try string("base_url"), apiKeyVariable: variable,
+            apiKey: variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
+            timeoutSeconds: try number(object["timeout_seconds"], "timeout_seconds") ?? 120, defaultModel: try string("default_model"),
+            breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true)
+    }
+}
+
+/// Printing settings (logs, test failures, `dump`) never shows the key.
+extension ProviderSettings: CustomStringConvertible, CustomReflectable {
+    public var description: String {
+        "ProviderSettings(name: \(name), kind: \(kind.rawValue), baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "[redacted]"))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "name": name, "kind": kind, "baseURL": baseURL, "apiKeyVariable": apiKeyVariable as Any,
+                "apiKey": apiKey == nil ? "none" : "[redacted]", "limits": limits, "timeoutSeconds": timeoutSeconds,
+            ])
+    }
+}

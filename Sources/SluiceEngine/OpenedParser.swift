@@ -1,0 +1,12 @@
+import Foundation
+import NIOPosix
+public import SluiceCore
+import SluiceIngest
+public import SluiceStorage
+public import SluiceStore
+
+/// A parser handed between the ingest and the pool thread parsing for it; only one of them uses
+/// it at a time.
+struct OpenedParser: @unchecked Sendable {
+    let parser: any RecordParser
+}

@@ -1,0 +1,11 @@
+import Foundation
+public import Logging
+import ServiceLifecycle
+public import SluiceCore
+public import SluiceStore
+
+/// The database cannot serve this process and will not by waiting; the process stops.
+public struct UnrecoverableStoreFailure: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "the database cannot be used: \(reason); stopping" }
+}

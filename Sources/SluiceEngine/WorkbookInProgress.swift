@@ -1,0 +1,11 @@
+public import Foundation
+public import SluiceCore
+import SluiceSpreadsheet
+public import SluiceStore
+
+/// A workbook being written, handed between the export and the pool thread writing a page of
+/// it; only one of them uses it at a time.
+final class WorkbookInProgress: @unchecked Sendable {
+    let writer: XLSXWriter
+    init(_ writer: XLSXWriter) { self.writer = writer }
+}

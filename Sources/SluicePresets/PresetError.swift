@@ -1,0 +1,8 @@
+public import Foundation
+public import SluiceCore
+
+public struct PresetError: Error, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "preset \(file): \(message)" }
+}
