@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// Batch API files (`/v1/files`), over the SQL seam.
 public struct SQLFileStore: FileStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     public func createFile(_ file: StoredFile) async throws {
         try await write { tx in

@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// `Idempotency-Key` claims and answers, over the SQL seam.
 public struct SQLIdempotencyStore: IdempotencyStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     public func claimIdempotencyKey(owner: String, key: String, route: String, abandonedBefore: Date, now: Date) async throws
         -> IdempotencyClaim

@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// API keys and the browser sessions opened with them, over the SQL seam.
 public struct SQLKeyStore: KeyStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     public func createSession(_ session: WebSession, now: Date) async throws {
         try await write { tx in

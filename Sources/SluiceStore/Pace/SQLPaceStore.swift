@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// Providers' shared schedules of call starts, over the SQL seam.
 public struct SQLPaceStore: PaceStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     public func takePace(_ request: PaceRequest, now: Date) async throws -> PaceGrant {
         let greatest = database.greatest

@@ -10,9 +10,10 @@ public import SluiceCore
 /// Transactions that touch a job and its items lock the job first (in `seq` order when there
 /// are several), then its items: one order everywhere, so PostgreSQL never finds a deadlock.
 public final class SQLJobStore: JobStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
+    let context: StoreContext
+    public var database: any SQLDatabase { context.database }
+    public var commits: WakeSignal { context.commits }
+    public var newWork: WakeSignal { context.newWork }
     /// The small stores beside the queue, over the same database and signals.
     public let files: SQLFileStore
     public let keys: SQLKeyStore
@@ -24,16 +25,14 @@ public final class SQLJobStore: JobStore, SQLStore {
     let specs = ParsedSpecs()
 
     public init(database: any SQLDatabase) {
-        let (commits, newWork) = (WakeSignal(), WakeSignal())
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-        files = SQLFileStore(database: database, commits: commits, newWork: newWork)
-        keys = SQLKeyStore(database: database, commits: commits, newWork: newWork)
-        webhooks = SQLWebhookStore(database: database, commits: commits, newWork: newWork)
-        uploads = SQLUploadStore(database: database, commits: commits, newWork: newWork)
-        idempotency = SQLIdempotencyStore(database: database, commits: commits, newWork: newWork)
-        pace = SQLPaceStore(database: database, commits: commits, newWork: newWork)
+        let context = StoreContext(database: database, commits: WakeSignal(), newWork: WakeSignal())
+        self.context = context
+        files = SQLFileStore(context: context)
+        keys = SQLKeyStore(context: context)
+        webhooks = SQLWebhookStore(context: context)
+        uploads = SQLUploadStore(context: context)
+        idempotency = SQLIdempotencyStore(context: context)
+        pace = SQLPaceStore(context: context)
     }
 
     // MARK: - Validation

@@ -5,14 +5,23 @@ import SluiceCore
 /// through these, so every one is retried when it lost a race and wakes the process's waiters
 /// after it commits.
 protocol SQLStore: Sendable {
-    var database: any SQLDatabase { get }
+    var context: StoreContext { get }
+}
+
+/// What every store over the seam shares: the database, and this process's signals.
+struct StoreContext: Sendable {
+    let database: any SQLDatabase
     /// Woken after each change committed through this process's stores.
-    var commits: WakeSignal { get }
+    let commits: WakeSignal
     /// Woken after a commit that may have made work to claim.
-    var newWork: WakeSignal { get }
+    let newWork: WakeSignal
 }
 
 extension SQLStore {
+    var database: any SQLDatabase { context.database }
+    var commits: WakeSignal { context.commits }
+    var newWork: WakeSignal { context.newWork }
+
     /// Runs of a transaction that lost a race (deadlock, serialization failure, busy file).
     static var transactionAttempts: Int { 4 }
 

@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// Uploads in parts (`/v1/uploads`), over the SQL seam.
 public struct SQLUploadStore: UploadStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     static let uploadColumns = "id, owner, filename, purpose, mime_type, bytes, status, file_id, file_expires_after, created_at, expires_at"
 

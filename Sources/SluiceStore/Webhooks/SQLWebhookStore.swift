@@ -3,15 +3,7 @@ public import SluiceCore
 
 /// The webhook endpoints and their outbox of deliveries, over the SQL seam.
 public struct SQLWebhookStore: WebhookStore, SQLStore {
-    public let database: any SQLDatabase
-    public let commits: WakeSignal
-    public let newWork: WakeSignal
-
-    public init(database: any SQLDatabase, commits: WakeSignal, newWork: WakeSignal) {
-        self.database = database
-        self.commits = commits
-        self.newWork = newWork
-    }
+    let context: StoreContext
 
     static let endpointColumns = "id, owner, url, events, secret, created_at"
     static let deliveryColumns =
