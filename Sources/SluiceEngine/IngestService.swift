@@ -7,7 +7,9 @@ public import SluiceStore
 import Synchronization
 
 /// Reads uploaded jobs into items in the background, so an upload is answered as soon as its
-/// bytes are stored. Woken by ``wake()`` when a job is created, and polls as a safety net.
+/// bytes are stored. Woken by ``wake()`` when a job is created in this process; a job another
+/// process created (an API process that is only a front door) is found by polling, the readers
+/// taking turns so that one of them looks every `pollInterval / readers` seconds.
 ///
 /// Each job's ingest is leased to one process (``owner``); any number of API processes may run
 /// this on one database. A job whose reader died is taken over when its lease runs out, and
@@ -54,13 +56,14 @@ public final class IngestService: Service, Sendable {
     public func run() async throws {
         try await cancelWhenGracefulShutdown { [self] in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<readers {
+                let start = clock.now()
+                for reader in 0..<readers {
                     group.addTask { [self] in
                         var failures = FailedRounds(loop: "ingest", store: store, clock: clock, logger: logger, metrics: metrics)
                         while !Task.isCancelled {
                             let generation = wakes.generation
                             try await self.ingestWaitingJobs(&failures)
-                            await idle(after: generation)
+                            await idle(after: generation, until: nextPoll(reader: reader, since: start))
                         }
                     }
                 }
@@ -70,11 +73,20 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    /// Waits for a wake after `generation` or the poll interval, whichever comes first.
-    func idle(after generation: Int) async {
+    /// When `reader` looks next: its turn comes `reader / readers` of an interval after the
+    /// others', then every interval. Each reader polls once an interval, as one reader alone
+    /// would; together they look `readers` times as often.
+    func nextPoll(reader: Int, since start: Date) -> Date {
+        let phase = pollInterval * Double(reader) / Double(readers)
+        let elapsed = clock.now().timeIntervalSince(start) - phase
+        return start.addingTimeInterval(phase + ((elapsed / pollInterval).rounded(.down) + 1) * pollInterval)
+    }
+
+    /// Waits for a wake after `generation` or until `deadline`, whichever comes first.
+    func idle(after generation: Int, until deadline: Date) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wakes.wait(after: generation) }
-            group.addTask { try? await self.clock.sleep(seconds: self.pollInterval) }
+            group.addTask { try? await self.clock.sleep(until: deadline) }
             await group.next()
             group.cancelAll()
         }

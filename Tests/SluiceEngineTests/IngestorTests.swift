@@ -1,11 +1,13 @@
 import Foundation
+import Logging
 import SluiceCore
-import SluiceEngine
 import SluicePresets
 import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceEngine
 
 @Suite struct IngestorTests {
     func ingest(_ files: [(String, String)], spec: JSONValue) async throws -> (Job, [Item]) {
@@ -17,6 +19,31 @@ import Testing
         let job = try await harness.store.createJob(NewJob(owner: "a", name: "t", spec: Fixtures.spec(spec), sources: sources), now: Date())
         let ended = try await JobIngestor(store: harness.store, owner: "ingestor", batchSize: 2).takeAndIngest(jobID: job.id)
         return (ended, try await harness.items(job.id))
+    }
+
+    /// A job created by another process (an API process that is only a front door) wakes no
+    /// reader here: it is found by polling, and the readers take turns, so one looks every
+    /// quarter of the poll interval instead of all four at once every interval.
+    @Test func aJobAnotherProcessCreatedIsReadAtTheNextReadersTurn() async throws {
+        let harness = try await EngineHarness()
+        let clock = ManualClock()
+        let start = clock.now()
+        let ingest = IngestService(
+            store: harness.store, owner: "reader", clock: clock, pollInterval: 2, readers: 4, logger: Logger(label: "test"))
+        #expect(ingest.nextPoll(reader: 0, since: start) == start.addingTimeInterval(2))
+        #expect(ingest.nextPoll(reader: 3, since: start) == start.addingTimeInterval(1.5))
+        let running = Task { try await ingest.run() }
+        defer { running.cancel() }
+        try await waitUntil("every reader to find nothing and sleep") { clock.sleeperCount == 4 }
+
+        let directory = TemporaryDirectory()
+        let source = JobSource(path: directory.write("a.csv", "id,text\n1,hello\n"), displayName: "a.csv", format: .csv)
+        let job = try await harness.store.createJob(
+            NewJob(owner: "a", name: "t", spec: Fixtures.spec(["template": "{{text}}"]), sources: [source]), now: start)
+        clock.advance(by: 0.5)
+        // Nothing but the turn of the reader whose deadline that was can read it now.
+        let read = try await waitForJob(harness.store, job.id) { $0.status != .validating }
+        #expect(read.status == .queued)
     }
 
     @Test func aCleanFileBecomesQueuedItems() async throws {
