@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A file that a job's items are read from.
 public struct JobSource: Sendable, Equatable {

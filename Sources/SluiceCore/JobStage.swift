@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The step a job with steps is in; shown next to its progress.
 public enum JobStage: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// An item as the ingestor hands it to the store.
 public struct NewItem: Sendable, Equatable {

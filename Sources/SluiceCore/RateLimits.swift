@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Limits configured for one provider (or one key and model).
 public struct RateLimits: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Exponential back-off with full jitter: the n-th retry waits a random time between zero and
 /// `min(cap, base · 2ⁿ⁻¹)` so that many items failing together do not retry together.

@@ -1,9 +1,9 @@
 import Foundation
-public import Logging
-public import ServiceLifecycle
-public import SluiceCore
-public import SluiceProviders
-public import SluiceStore
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceProviders
+import SluiceStore
 import Synchronization
 
 /// Set once when the worker starts draining; read synchronously from the shutdown handler.

@@ -1,9 +1,9 @@
 import Foundation
 import NIOPosix
-public import SluiceCore
+import SluiceCore
 import SluiceIngest
-public import SluiceStorage
-public import SluiceStore
+import SluiceStorage
+import SluiceStore
 
 /// What an ingest has read so far — items of the batch being filled, problems, the next index —
 /// handed to a pool thread for each stretch of parsing and back, never used by two at once.

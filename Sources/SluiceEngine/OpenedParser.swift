@@ -1,9 +1,9 @@
 import Foundation
 import NIOPosix
-public import SluiceCore
+import SluiceCore
 import SluiceIngest
-public import SluiceStorage
-public import SluiceStore
+import SluiceStorage
+import SluiceStore
 
 /// A parser handed between the ingest and the pool thread parsing for it; only one of them uses
 /// it at a time.

@@ -1,8 +1,8 @@
 import Foundation
-public import Logging
+import Logging
 import ServiceLifecycle
-public import SluiceCore
-public import SluiceStore
+import SluiceCore
+import SluiceStore
 
 /// The database cannot serve this process and will not by waiting; the process stops.
 public struct UnrecoverableStoreFailure: Error, Sendable, CustomStringConvertible {

@@ -1,7 +1,7 @@
-public import Foundation
-public import SluiceCore
+import Foundation
+import SluiceCore
 import SluiceSpreadsheet
-public import SluiceStore
+import SluiceStore
 
 /// A workbook being written, handed between the export and the pool thread writing a page of
 /// it; only one of them uses it at a time.

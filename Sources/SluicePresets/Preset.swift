@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SluiceCore
 
 /// A named, shipped spec for a common workload.

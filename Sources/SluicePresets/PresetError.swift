@@ -1,5 +1,5 @@
-public import Foundation
-public import SluiceCore
+import Foundation
+import SluiceCore
 
 public struct PresetError: Error, CustomStringConvertible {
     public var file: String

@@ -1,10 +1,10 @@
 import Crypto
-public import Foundation
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// Whether requests need an API key.
 public enum AuthMode: String, Sendable, CaseIterable {

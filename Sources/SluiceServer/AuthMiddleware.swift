@@ -1,10 +1,10 @@
 import Crypto
-public import Foundation
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// Resolves the caller: `Authorization: Bearer …` for the API, or a signed-in browser's session
 /// cookie (see ``BrowserSession``). Refuses missing, unknown and revoked keys on API paths; the

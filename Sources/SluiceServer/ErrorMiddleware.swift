@@ -1,9 +1,9 @@
 import Foundation
-public import HTTPTypes
-public import Hummingbird
+import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
-public import SluiceCore
+import SluiceCore
 import SluiceStorage
 import SluiceStore
 

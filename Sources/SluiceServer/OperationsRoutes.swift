@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
-public import Prometheus
+import Prometheus
 import SluiceCore
 import SluiceStore
 import Synchronization

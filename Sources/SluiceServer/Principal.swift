@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 import Logging
 
 /// Who is calling: the user a key belongs to, or the one local user when auth is off.

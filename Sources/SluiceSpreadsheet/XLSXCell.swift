@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ZIPFoundation
 
 /// One cell to write: text, a number, a truth value, or nothing.

@@ -1,5 +1,5 @@
 import Foundation
-public import NIOCore
+import NIOCore
 import NIOFileSystem
 
 /// A storage failure, said without credentials or signatures.

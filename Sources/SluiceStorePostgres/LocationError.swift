@@ -1,5 +1,5 @@
 import Foundation
-public import NIOSSL
+import NIOSSL
 import PostgresNIO
 import SluiceCore
 

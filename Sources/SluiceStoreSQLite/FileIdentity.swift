@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// Which file a path names: its device and inode.
 struct FileIdentity: Equatable, Sendable {

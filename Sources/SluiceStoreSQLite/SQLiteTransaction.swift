@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import SluiceCore
-public import SluiceStore
+import SluiceStore
 
 /// One GRDB transaction seen through ``SQLTransaction``.
 struct SQLiteTransaction: SQLTransaction {

@@ -90,19 +90,6 @@ import Testing
         #expect(configuration.prices.costMicros(model: "claude-3", usage: usage) == 0, "an unpriced model costs nothing here")
     }
 
-    @Test func theEnvironmentAloneDefinesOpenAIAndAnthropic() {
-        let configuration = SluiceConfiguration.fromEnvironment(["OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "ak-1"])
-        #expect(configuration.providers.map(\.name) == ["openai", "anthropic", "builtin"])
-        #expect(configuration.defaultProvider.name == "openai")
-        #expect(configuration.provider(forModel: "claude-3-opus")?.name == "anthropic")
-        #expect(configuration.provider(forModel: "llama3")?.name == "openai")
-        let local = SluiceConfiguration.fromEnvironment(["OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"])
-        #expect(local.defaultProvider.name == "openai", "a local server needs no key")
-        let none = SluiceConfiguration.fromEnvironment([:])
-        #expect(none.defaultProvider.name == "builtin")
-        #expect(none.providers.map(\.name) == ["builtin"])
-    }
-
     @Test(arguments: [
         ("claude-*", "claude-3-haiku", true), ("claude-*", "gpt-4o", false), ("*", "anything", true), ("gpt-4o", "gpt-4o", true),
         ("gpt-*-mini", "gpt-4o-mini", true), ("gpt-*-mini", "gpt-4o", false), ("*-instruct", "llama-3-instruct", true),

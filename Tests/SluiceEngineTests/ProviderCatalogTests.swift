@@ -5,6 +5,19 @@ import SluiceTestSupport
 import Testing
 
 @Suite struct ProviderCatalogTests {
+    @Test func theEnvironmentAloneDefinesOpenAIAndAnthropic() {
+        let configuration = SluiceConfiguration.fromEnvironment(["OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "ak-1"])
+        #expect(configuration.providers.map(\.name) == ["openai", "anthropic", "builtin"])
+        #expect(configuration.defaultProvider.name == "openai")
+        #expect(configuration.provider(forModel: "claude-3-opus")?.name == "anthropic")
+        #expect(configuration.provider(forModel: "llama3")?.name == "openai")
+        let local = SluiceConfiguration.fromEnvironment(["OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"])
+        #expect(local.defaultProvider.name == "openai", "a local server needs no key")
+        let none = SluiceConfiguration.fromEnvironment([:])
+        #expect(none.defaultProvider.name == "builtin")
+        #expect(none.providers.map(\.name) == ["builtin"])
+    }
+
     @Test func readsAYAMLFileInOrder() async throws {
         let directory = TemporaryDirectory()
         let path = directory.write(

@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// Batch API files (`/v1/files`), over the SQL seam.
 public struct SQLFileStore: FileStore, SQLStore {

@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// `Idempotency-Key` claims and answers, over the SQL seam.
 public struct SQLIdempotencyStore: IdempotencyStore, SQLStore {

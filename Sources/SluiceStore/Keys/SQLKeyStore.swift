@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// API keys and the browser sessions opened with them, over the SQL seam.
 public struct SQLKeyStore: KeyStore, SQLStore {

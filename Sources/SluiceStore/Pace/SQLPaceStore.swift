@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// Providers' shared schedules of call starts, over the SQL seam.
 public struct SQLPaceStore: PaceStore, SQLStore {

@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// Uploads in parts (`/v1/uploads`), over the SQL seam.
 public struct SQLUploadStore: UploadStore, SQLStore {

@@ -1,5 +1,5 @@
 public import Foundation
-public import SluiceCore
+import SluiceCore
 
 /// The webhook endpoints and their outbox of deliveries, over the SQL seam.
 public struct SQLWebhookStore: WebhookStore, SQLStore {
