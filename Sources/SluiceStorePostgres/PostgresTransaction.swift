@@ -24,7 +24,7 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     /// `COPY … FROM STDIN` in text format: the fastest way into PostgreSQL, part of the open
-    /// transaction. The copy API is asynchronous only, so this thread waits for it.
+    /// transaction. The copy API is asynchronous only, so this thread waits for its future.
     func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
         var buffer = ByteBuffer()
@@ -35,20 +35,15 @@ struct PostgresTransaction: SQLTransaction {
             }
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<(any Error)?>(nil)
         let names = columns
         let data = buffer
-        Task { [connection, logger] in
-            do {
-                try await connection.copyFrom(table: table, columns: names, logger: logger) { writer in try await writer.write(data) }
-            } catch {
-                outcome.withLock { $0 = error }
-            }
-            done.signal()
+        // Waited for as every statement is: a future of the connection's event loop, on this
+        // transaction's own thread.
+        let copied = connection.eventLoop.makePromise(of: Void.self)
+        copied.completeWithTask { [connection, logger] in
+            try await connection.copyFrom(table: table, columns: names, logger: logger) { writer in try await writer.write(data) }
         }
-        done.wait()
-        if let error = outcome.withLock({ $0 }) { throw error }
+        try copied.futureResult.wait()
     }
 
     func nextValue(of counter: String) throws -> Int64 {
