@@ -25,16 +25,16 @@ public struct ResultExporter: Sendable {
         case .xlsx:
             preconditionFailure("a workbook is written by exportWorkbook(jobID:to:)")
         case .jsonl:
-            try await forEachPage(jobID: jobID) { items in
+            try await store.forEachItemPage(jobID: jobID, pageSize: pageSize) { items in
                 try await write(items.map(ResultFormatter.jsonLine).joined())
             }
         case .csv:
             var columns = ResultFormatter.CSVColumns()
-            try await forEachPage(jobID: jobID) { items in
+            try await store.forEachItemPage(jobID: jobID, pageSize: pageSize) { items in
                 for item in items { columns.add(item) }
             }
             try await write(columns.header(raw: raw))
-            try await forEachPage(jobID: jobID) { items in
+            try await store.forEachItemPage(jobID: jobID, pageSize: pageSize) { items in
                 try await write(items.map { ResultFormatter.csvRow($0, columns: columns, raw: raw) }.joined())
             }
         }
@@ -48,7 +48,7 @@ public struct ResultExporter: Sendable {
     /// share, never on the threads that answer requests.
     public func exportWorkbook(jobID: String, to url: URL, raw: Bool = false, owner: String = "") async throws {
         var columns = ResultFormatter.CSVColumns()
-        try await forEachPage(jobID: jobID) { items in
+        try await store.forEachItemPage(jobID: jobID, pageSize: pageSize) { items in
             for item in items { columns.add(item) }
         }
         let header = columns.names.map { XLSXCell.text(raw ? $0 : ResultFormatter.neutralised($0)) }
@@ -57,7 +57,7 @@ public struct ResultExporter: Sendable {
             try writer.writer.addRow(header)
             return writer
         }
-        try await forEachPage(jobID: jobID) { [columns] items in
+        try await store.forEachItemPage(jobID: jobID, pageSize: pageSize) { [columns] items in
             try await BlockingWork.heavy.run(owner: owner) {
                 for item in items {
                     try writer.writer.addRow(ResultFormatter.cells(item, columns: columns).map { Self.cell($0, raw: raw) })
@@ -75,16 +75,6 @@ public struct ResultExporter: Sendable {
         case .double(let number): .number(number)
         case .string(let text): text.isEmpty ? .empty : .text(raw ? text : ResultFormatter.neutralised(text))
         case .array, .object: .text(value.plainText)
-        }
-    }
-
-    func forEachPage(jobID: String, _ body: ([Item]) async throws -> Void) async throws {
-        var after = -1
-        while true {
-            let page = try await store.items(jobID: jobID, status: nil, afterIndex: after, limit: pageSize)
-            guard let last = page.last else { return }
-            try await body(page)
-            after = last.index
         }
     }
 }

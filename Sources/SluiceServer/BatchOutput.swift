@@ -56,10 +56,7 @@ enum BatchOutput {
     static func writeLines(
         of job: Job, store: any JobStore, line: (Item) -> JSONValue?, _ sink: ([UInt8]) async throws -> Void
     ) async throws {
-        var after = -1
-        while true {
-            let page = try await store.items(jobID: job.id, status: nil, afterIndex: after, limit: 1_000)
-            guard let last = page.last else { return }
+        try await store.forEachItemPage(jobID: job.id, pageSize: 1_000) { page in
             var bytes: [UInt8] = []
             for item in page {
                 guard let line = line(item) else { continue }
@@ -67,7 +64,6 @@ enum BatchOutput {
                 bytes.append(0x0A)
             }
             if !bytes.isEmpty { try await sink(bytes) }
-            after = last.index
         }
     }
 

@@ -188,4 +188,16 @@ extension JobStore {
     public func claim(owner: String, limit: Int, leaseDuration: Double, now: Date) async throws -> ClaimedBatch? {
         try await claim(owner: owner, limit: limit, allowance: ClaimAllowance(), leaseDuration: leaseDuration, now: now)
     }
+
+    /// Every item of a job, in input order, a page of `pageSize` at a time: how every export
+    /// reads a job, never holding more than a page.
+    public func forEachItemPage(jobID: String, pageSize: Int, _ body: ([Item]) async throws -> Void) async throws {
+        var after = -1
+        while true {
+            let page = try await items(jobID: jobID, status: nil, afterIndex: after, limit: pageSize)
+            guard let last = page.last else { return }
+            try await body(page)
+            after = last.index
+        }
+    }
 }
