@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Foundation
 public import Logging
 public import ServiceLifecycle
 public import SluiceCore

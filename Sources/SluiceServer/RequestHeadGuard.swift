@@ -1,4 +1,4 @@
-import FoundationInternationalization
+import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
