@@ -60,7 +60,7 @@ public struct Composer: Sendable {
         let slowest = configuration.providers.map(\.timeoutSeconds).max() ?? 120
         let http = ProviderHTTPClient(readTimeoutSeconds: Int64(slowest.rounded(.up)))
         do {
-            let services = try services(clock: clock, http: http, frontDoor: frontDoor) + alongside
+            let services = try services(clock: clock, http: http, alongside: alongside, frontDoor: frontDoor)
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger))
             try await group.run()
@@ -71,8 +71,11 @@ public struct Composer: Sendable {
         }
     }
 
-    /// The role's services in start order, before those run alongside.
-    func services(clock: DatabaseClock, http: ProviderHTTPClient, frontDoor: FrontDoor?) throws
+    /// The role's services in start order, with `alongside` just before the front door.
+    func services(
+        clock: DatabaseClock, http: ProviderHTTPClient, alongside: [ServiceGroupConfiguration.ServiceConfiguration],
+        frontDoor: FrontDoor?
+    ) throws
         -> [ServiceGroupConfiguration.ServiceConfiguration]
     {
         var services: [any Service] = [clock]
@@ -100,7 +103,7 @@ public struct Composer: Sendable {
             services.append(
                 Worker(store: store, providers: try providers(http), configuration: engine, clock: clock, logger: logger, metrics: metrics))
         }
-        var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + alongside
         if role.contains(.frontDoor) {
             guard let frontDoor else { throw CompositionError(message: "a front door role needs the HTTP server to run") }
             configured.append(.init(service: try frontDoor(clock, jobCreated)))

@@ -11,7 +11,7 @@ import Synchronization
 /// process created (an API process that is only a front door) is found by polling, the readers
 /// taking turns so that one of them looks every `pollInterval / readers` seconds.
 ///
-/// Each job's ingest is leased to one process (``owner``); any number of API processes may run
+/// Each job's ingest is leased to one process (``owner``); any number of processes (workers, `serve`) may run
 /// this on one database. A job whose reader died is taken over when its lease runs out, and
 /// read again from the start.
 public final class IngestService: Service, Sendable {

@@ -3,7 +3,7 @@ public import NIOCore
 import NIOFileSystem
 
 /// Where uploaded files live: a folder on this machine's disk (the default), or an
-/// S3-compatible bucket that every API process reaches. Files arrive spooled on local disk (see
+/// S3-compatible bucket that every API and worker process reaches. Files arrive spooled on local disk (see
 /// ``spoolDirectory``) and are then kept; a kept file is named by its *location* — a path, or an
 /// `s3://bucket/key` URL — which is what jobs and the files table store.
 public protocol FileStorage: Sendable {

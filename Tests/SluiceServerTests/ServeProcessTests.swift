@@ -160,6 +160,17 @@ import Testing
         try await second.process.exited()
     }
 
+    /// A worker reads uploads now, so it takes `--uploads` too, refused as `serve` refuses it:
+    /// a usage error naming what is missing, before the database is opened.
+    @Test func aWorkerRefusesABucketItCannotReachBeforeOpeningTheDatabase() async throws {
+        let directory = TemporaryDirectory()
+        let refused = try await SluiceProcess.run(
+            ["worker", "--database", directory.path("db.sqlite"), "--uploads", "s3://bucket/prefix"], in: directory.url)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--uploads: s3:// uploads need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("db.sqlite")))
+    }
+
     @Test func aDatabaseFileRemovedUnderTheServerStopsItWithTheReason() async throws {
         let directory = TemporaryDirectory()
         let log = directory.path("stderr.log")
