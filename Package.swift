@@ -35,8 +35,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "SluiceCore"),
+        .target(name: "SluiceWire", dependencies: ["SluiceCore"]),
         .target(name: "SluiceSpreadsheet", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceSpreadsheet"]),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceWire", "SluiceSpreadsheet"]),
         .target(name: "SluiceStore", dependencies: ["SluiceCore"]),
         .target(
             name: "SluiceStoreSQLite",
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "SluiceProviders",
             dependencies: [
-                "SluiceCore",
+                "SluiceCore", "SluiceWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,7 +80,7 @@ let package = Package(
         .target(
             name: "SluiceEngine",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage", "SluiceSpreadsheet",
+                "SluiceCore", "SluiceWire", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage", "SluiceSpreadsheet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -91,7 +92,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceStore", "SluicePresets", "SluiceEngine", "SluiceStorage",
+                "SluiceCore", "SluiceWire", "SluiceIngest", "SluiceStore", "SluicePresets", "SluiceEngine", "SluiceStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -162,6 +163,7 @@ let package = Package(
             path: "Tests/SluiceTestSupport"
         ),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceWireTests", dependencies: ["SluiceCore", "SluiceWire"]),
         .testTarget(
             name: "SluiceIngestTests",
             dependencies: [
@@ -178,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "SluiceEngineTests",
             dependencies: [
-                "SluiceCore", "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceTestSupport",
+                "SluiceCore", "SluiceWire", "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceTestSupport",
                 "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceWire
 
 /// libFuzzer target for batch input lines (scripts/fuzz.sh batch-line): a JSONL file read with
 /// 64 KiB or 5-byte chunks gives the same lines, and every line that parses is checked as an

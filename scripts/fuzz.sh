@@ -4,7 +4,7 @@
 #     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line template sheet-xml)
 #
 # Each target (Fuzz/*Fuzz.swift) is built with `swiftc -sanitize=fuzzer,address` against the
-# sources it tests — SluiceCore as a module, the few SluiceIngest and SluiceServer files
+# sources it tests — SluiceCore and SluiceWire as modules, the few SluiceIngest and SluiceServer files
 # compiled in — and run for SECONDS from a corpus kept in .build/fuzz (seeded from
 # Tests/Fixtures). A crash stops the script with the input that caused it saved under
 # .build/fuzz/crashes; make it a regression test before fixing it. FUZZ_SEED fixes libFuzzer's
@@ -20,11 +20,14 @@ out=.build/fuzz
 mkdir -p "$out/crashes"
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6)
 
-# SluiceCore once, as a module the targets import.
-if [ ! -f "$out/libSluiceCore.a" ] || [ -n "$(find Sources/SluiceCore -newer "$out/libSluiceCore.a" -name '*.swift')" ]; then
-  swiftc "${flags[@]}" -module-name SluiceCore -emit-module -emit-module-path "$out/SluiceCore.swiftmodule" \
-    -emit-library -static -o "$out/libSluiceCore.a" $(find Sources/SluiceCore -name "*.swift" | sort)
-fi
+# SluiceCore and SluiceWire (the vendors' request shapes) once each, as modules the targets
+# import; rebuilt when a source changed.
+for module in SluiceCore SluiceWire; do
+  if [ ! -f "$out/lib$module.a" ] || [ -n "$(find Sources/SluiceCore "Sources/$module" -newer "$out/lib$module.a" -name '*.swift')" ]; then
+    swiftc "${flags[@]}" -module-name "$module" -I "$out" -emit-module -emit-module-path "$out/$module.swiftmodule" \
+      -emit-library -static -o "$out/lib$module.a" $(find "Sources/$module" -name "*.swift" | sort)
+  fi
+done
 
 ingest=(Sources/SluiceIngest/ByteReader.swift Sources/SluiceIngest/RecordParser.swift)
 for target in "${targets[@]}"; do
@@ -41,7 +44,7 @@ for target in "${targets[@]}"; do
   *) echo "unknown target $target (json csv multipart batch-line template sheet-xml)" >&2; exit 64 ;;
   esac
   binary="$out/fuzz-$target"
-  if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceCore "${sources[@]}" -o "$binary" \
+  if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceWire -lSluiceCore "${sources[@]}" -o "$binary" \
       2> "$out/$target.build.log"; then
     grep -v "ld.gold: warning: Cannot export local symbol" "$out/$target.build.log" >&2
     exit 1

@@ -11,7 +11,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// An Excel workbook: one sheet, its first row naming the columns.
     case xlsx
     /// OpenAI Batch API input: JSON Lines, each a whole chat-completions, embeddings or
-    /// responses request with its `custom_id` (see ``RequestLine``). Never inferred from a file name.
+    /// responses request with its `custom_id` (see SluiceWire's `RequestLine`). Never inferred from a file name.
     case openAIBatch = "openai_batch"
     /// Anthropic Message Batches requests as JSON Lines: `{"custom_id", "params"}` each.
     case anthropicBatch = "anthropic_batch"

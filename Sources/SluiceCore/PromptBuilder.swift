@@ -21,9 +21,12 @@ public struct PromptBuilder: Sendable {
     }
 
     /// The request for one item, carrying its group's history and, on a retry after an invalid
-    /// reply, the reason the last reply was refused.
+    /// reply, the reason the last reply was refused. A spec without a template has no prompt
+    /// to build: its items carry their own requests (read by the wire module's `ItemRequest`).
     public func request(for input: JSONObject, history: [Turn] = [], previousError: String? = nil) throws(SpecError) -> ModelRequest {
-        guard let template = spec.template else { return try RequestLine.modelRequest(from: input) }
+        guard let template = spec.template else {
+            throw SpecError(field: "template", message: "a spec without a template has no prompt to build: its items are whole requests")
+        }
         var messages: [ChatMessage] = []
         for turn in history {
             messages.append(ChatMessage(role: .user, content: try template.render(turn.input.withDefaults(spec.vars))))

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceProviders
 import SluiceStore
+import SluiceWire
 import Synchronization
 
 /// Runs one model call for claimed items and decides each outcome: succeeded with validated
@@ -288,13 +289,14 @@ struct ItemRunner: Sendable {
     /// one item's with its group's `history`. With `feedback`, a retried item's prompt says why
     /// its last reply was refused; without, it is the item's request as the cache knows it.
     func buildRequest(_ items: [Item], job: Job, history: [PromptBuilder.Turn], feedback: Bool) throws -> ModelRequest {
-        let builder = PromptBuilder(spec: Self.spec(for: items[0], job: job))
+        let spec = Self.spec(for: items[0], job: job)
         if items.count > 1 {
-            return try builder.packedRequest(
+            return try PromptBuilder(spec: spec).packedRequest(
                 for: items.map { (PromptBuilder.rowKey(index: $0.index), $0.input) },
                 previousError: feedback ? items.compactMap(Self.feedback(from:)).first : nil)
         }
-        return try builder.request(for: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
+        return try ItemRequest.build(
+            spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
     }
 
     /// The earlier turns of an item's group (none for an ungrouped item): its prompt's history.

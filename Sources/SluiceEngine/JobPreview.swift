@@ -2,6 +2,7 @@ import Foundation
 public import SluiceCore
 import SluiceIngest
 import SluiceStore
+import SluiceWire
 
 /// The first records of an upload and the prompt the first one would get: what the new-job
 /// form shows before anything is stored. It reads only as far as it needs, so a preview of
@@ -58,11 +59,8 @@ public struct JobPreview: Sendable {
                         break sources
                     }
                 }
-            } catch let problem as InputProblem {
-                stop(problem, source)
-                break
             } catch {
-                stop(InputProblem(message: "\(error)"), source)
+                stop(error, source)
                 break
             }
             if records.count >= limit { break }
@@ -81,7 +79,7 @@ public struct JobPreview: Sendable {
         }
         if let first = records.first {
             do {
-                preview.request = try PromptBuilder(spec: spec).request(for: first)
+                preview.request = try ItemRequest.build(spec: spec, input: first)
             } catch {
                 preview.problem = preview.problem ?? JobErrorEntry(message: "the first record's prompt cannot be built: \(error)")
             }

@@ -1,4 +1,5 @@
 public import SluiceCore
+import SluiceWire
 
 /// Turns parsed records into items: numbers them, derives their group, and refuses a record
 /// the prompt template cannot be filled from — before anything reaches the store.

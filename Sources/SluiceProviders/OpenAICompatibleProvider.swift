@@ -1,5 +1,6 @@
 import Foundation
 public import SluiceCore
+import SluiceWire
 
 /// Any server that speaks OpenAI's chat completions: OpenAI, vLLM, Ollama, llama.cpp,
 /// LM Studio, Groq, Together…
@@ -20,56 +21,26 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
-        let (reply, signal) = try await endpoint.post("/chat/completions", headers: headers, body: Self.body(for: request))
-        guard let content = reply["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
+        let (json, signal) = try await endpoint.post(
+            "/chat/completions", headers: headers, body: WireEncoder.encode(ChatCompletionsRequest(request)))
+        guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json), let content = reply.text else {
             throw .transient("the reply has no choices[0].message.content")
         }
-        let usage = TokenUsage(
-            promptTokens: reply["usage"]?["prompt_tokens"]?.intValue ?? 0,
-            completionTokens: reply["usage"]?["completion_tokens"]?.intValue ?? 0)
-        return ModelReply(text: content, usage: usage, model: reply["model"]?.stringValue ?? request.model, signal: signal)
+        return ModelReply(text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
     }
 
     /// `POST /embeddings`: one float vector per text, put back in input order by each entry's `index`.
     func embed(_ texts: [String], request: ModelRequest, headers: [(String, String)]) async throws(ProviderFailure) -> ModelReply {
-        var body = JSONObject([("model", .string(request.model)), ("input", .array(texts.map(JSONValue.string)))])
-        body["encoding_format"] = "float"
-        for parameter in request.params { body[parameter.key] = parameter.value }
-        let (reply, signal) = try await endpoint.post("/embeddings", headers: headers, body: .object(body))
-        guard let entries = reply["data"]?.arrayValue, entries.count == texts.count else {
-            throw .transient("the reply does not hold \(texts.count) embeddings in data")
+        let body = WireEncoder.encode(EmbeddingsRequest(texts: texts, request: request))
+        let (json, signal) = try await endpoint.post("/embeddings", headers: headers, body: body)
+        let reply: EmbeddingsReply
+        let vectors: [[Double]]
+        do {
+            reply = try WireDecoder.decode(EmbeddingsReply.self, from: json)
+            vectors = try reply.vectors(count: texts.count)
+        } catch {
+            throw .transient("the embeddings reply is refused: \(error)")
         }
-        var vectors = [[Double]](repeating: [], count: texts.count)
-        for (position, entry) in entries.enumerated() {
-            let index = entry["index"]?.intValue ?? position
-            guard vectors.indices.contains(index), let numbers = entry["embedding"]?.arrayValue else {
-                throw .transient("the reply's embedding \(position) has no index in range or no float vector")
-            }
-            let vector = numbers.compactMap(\.doubleValue)
-            guard vector.count == numbers.count, !vector.isEmpty else {
-                throw .transient("the reply's embedding \(index) is not a list of numbers")
-            }
-            vectors[index] = vector
-        }
-        guard vectors.allSatisfy({ !$0.isEmpty }) else { throw .transient("the reply repeats an embedding index") }
-        let usage = TokenUsage(promptTokens: reply["usage"]?["prompt_tokens"]?.intValue ?? 0, completionTokens: 0)
-        return ModelReply(text: "", usage: usage, model: reply["model"]?.stringValue ?? request.model, signal: signal, embeddings: vectors)
-    }
-
-    /// The chat-completions request body.
-    static func body(for request: ModelRequest) -> JSONValue {
-        var messages: [JSONValue] = []
-        if let system = request.system { messages.append(["role": "system", "content": .string(system)]) }
-        for message in request.messages {
-            messages.append(["role": .string(message.role.rawValue), "content": .string(message.content)])
-        }
-        var body = JSONObject([("model", .string(request.model)), ("messages", .array(messages))])
-        for parameter in request.params where parameter.key != "model" && parameter.key != "messages" {
-            body[parameter.key] = parameter.value
-        }
-        if request.outputSchema != nil, body["response_format"] == nil {
-            body["response_format"] = ["type": "json_object"]
-        }
-        return .object(body)
+        return ModelReply(text: "", usage: reply.usage, model: reply.model ?? request.model, signal: signal, embeddings: vectors)
     }
 }

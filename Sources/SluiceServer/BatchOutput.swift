@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceStore
+import SluiceWire
 
 /// A batch's output and error files in OpenAI's line format, written from the items on demand
 /// (so they are never stored twice): succeeded requests go to the output file as their
@@ -68,67 +69,37 @@ enum BatchOutput {
     }
 
     /// The body OpenAI's endpoint would have answered a succeeded item's request with.
-    static func responseBody(for item: Item) -> JSONValue {
+    static func responseBody(for item: Item) -> BatchRequestOutput.Body {
         // A succeeded item always has its end.
         let created = Int((item.finishedAt ?? .distantPast).timeIntervalSince1970)
         let reference = "\(item.jobID.suffix(12))-\(item.index)"
-        let model = JSONValue.string(item.model ?? "")
+        let model = item.model ?? ""
+        let text = item.output?.plainText ?? ""
         switch RequestLine.endpoint(of: item.input) {
         case .embeddings:
-            let vectors = item.output?.arrayValue ?? []
-            return [
-                "object": "list",
-                "data": .array(vectors.enumerated().map { ["object": "embedding", "index": .int($0.offset), "embedding": $0.element] }),
-                "model": model,
-                "usage": ["prompt_tokens": .int(item.usage.promptTokens), "total_tokens": .int(item.usage.promptTokens)],
-            ]
+            let vectors = (item.output?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
+            return .embeddings(EmbeddingsReply(vectors: vectors, model: model, usage: item.usage))
         case .responses:
-            let body = item.input["body"]
-            return [
-                "id": .string("resp_\(reference)"), "object": "response", "created_at": .int(created), "status": "completed",
-                "background": false, "error": nil, "incomplete_details": nil, "instructions": body?["instructions"] ?? .null,
-                "max_output_tokens": body?["max_output_tokens"] ?? .null, "model": model,
-                "output": [
-                    [
-                        "type": "message", "id": .string("msg_\(reference)"), "status": "completed", "role": "assistant",
-                        "content": [["type": "output_text", "text": .string(item.output?.plainText ?? ""), "annotations": []]],
-                    ]
-                ],
-                "parallel_tool_calls": true, "previous_response_id": nil, "store": false,
-                "temperature": body?["temperature"] ?? 1, "top_p": body?["top_p"] ?? 1, "tool_choice": "auto", "tools": [],
-                "text": ["format": ["type": "text"]], "truncation": "disabled",
-                "usage": [
-                    "input_tokens": .int(item.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0, "cache_write_tokens": 0],
-                    "output_tokens": .int(item.usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
-                    "total_tokens": .int(item.usage.promptTokens + item.usage.completionTokens),
-                ],
-                "metadata": body?["metadata"] ?? [:],
-            ]
+            return .response(
+                ResponsesReply(
+                    id: "resp_\(reference)", messageID: "msg_\(reference)", createdAt: created, model: model, text: text, usage: item.usage,
+                    request: item.input["body"]?.objectValue ?? JSONObject()))
         case .chatCompletions, .messages:
-            return [
-                "id": .string("chatcmpl-\(reference)"), "object": "chat.completion", "created": .int(created), "model": model,
-                "choices": [
-                    [
-                        "index": 0, "message": ["role": "assistant", "content": .string(item.output?.plainText ?? ""), "refusal": nil],
-                        "logprobs": nil, "finish_reason": "stop",
-                    ]
-                ],
-                "usage": Representation.usage(item.usage),
-            ]
+            return .chatCompletion(
+                ChatCompletion(id: "chatcmpl-\(reference)", created: created, model: model, text: text, usage: item.usage))
         }
     }
 
     /// One item's line in the file of `kind`, or `nil` when it belongs in the other file (or
     /// has not finished).
     static func line(for item: Item, of job: Job, kind: Kind) -> JSONValue? {
+        let id = "batch_req_\(item.id)"
         let customID = item.input["custom_id"] ?? .null
-        let requestID = JSONValue.string("req_\(item.jobID.suffix(12))_\(item.index)")
         switch (item.status, kind) {
         case (.succeeded, .output):
-            return [
-                "id": .string("batch_req_\(item.id)"), "custom_id": customID,
-                "response": ["status_code": 200, "request_id": requestID, "body": responseBody(for: item)], "error": nil,
-            ]
+            let requestID = "req_\(item.jobID.suffix(12))_\(item.index)"
+            return WireEncoder.encode(
+                BatchRequestOutput(id: id, customID: customID, outcome: .response(requestID: requestID, body: responseBody(for: item))))
         case (.failed, .errors), (.cancelled, .errors):
             let code: String
             let message: String
@@ -138,10 +109,7 @@ enum BatchOutput {
             case (.cancelled, _): (code, message) = ("batch_cancelled", "the batch was cancelled before this request ran")
             default: (code, message) = ("request_failed", item.error ?? "the request failed")
             }
-            return [
-                "id": .string("batch_req_\(item.id)"), "custom_id": customID, "response": nil,
-                "error": ["code": .string(code), "message": .string(message)],
-            ]
+            return WireEncoder.encode(BatchRequestOutput(id: id, customID: customID, outcome: .error(code: code, message: message)))
         default:
             return nil
         }

@@ -7,6 +7,7 @@ import SluiceEngine
 import SluicePresets
 import SluiceStorage
 import SluiceStore
+import SluiceWire
 
 /// The OpenAI Batch API: `/v1/files` and `/v1/batches`, in OpenAI's shapes and status codes,
 /// so the official SDKs drive Sluice unchanged. A batch is a job whose input format is
@@ -295,7 +296,7 @@ struct BatchRoutes {
     /// The OpenAI batch object for a job; counts are live while it runs.
     static func batch(_ job: Job, model: String?) -> JSONValue {
         let attributes = job.batch
-        func seconds(_ date: Date?) -> JSONValue { date.map { .int(Int($0.timeIntervalSince1970)) } ?? .null }
+        func seconds(_ date: Date?) -> Int? { date.map { Int($0.timeIntervalSince1970) } }
         // OpenAI's `failed` means the input was refused; a batch whose every request failed
         // still completed, with its failures in the error file.
         let inputRefused = job.status == .failed && job.counts.total == 0
@@ -310,52 +311,33 @@ struct BatchRoutes {
         case .cancelled: status = "cancelled"
         case .expired: status = "expired"
         }
-        var object = JSONObject()
-        object["id"] = .string(job.id)
-        object["object"] = "batch"
-        object["endpoint"] = .string(attributes?.endpoint ?? BatchEndpoint.chatCompletions.rawValue)
-        object["model"] = model.map(JSONValue.string) ?? .null
-        if job.errors.isEmpty || !inputRefused {
-            object["errors"] = .null
-        } else {
-            object["errors"] = [
-                "object": "list",
-                "data": .array(
-                    job.errors.map { error in
-                        [
-                            "code": .string(error.code ?? "invalid_request"), "message": .string(error.message),
-                            "param": nil, "line": error.line.map(JSONValue.int) ?? .null,
-                        ]
-                    }),
-            ]
-        }
-        object["input_file_id"] = .string(attributes?.inputFileID ?? "")
-        object["completion_window"] = .string(attributes?.completionWindow ?? "24h")
-        object["status"] = .string(status)
-        let final = job.status.isFinal && !inputRefused
-        object["output_file_id"] = final && job.counts.succeeded > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .output)) : .null
-        object["error_file_id"] =
-            final && job.counts.failed + job.counts.cancelled > 0 ? .string(BatchOutput.fileID(batchID: job.id, kind: .errors)) : .null
-        object["created_at"] = seconds(job.createdAt)
-        object["in_progress_at"] = seconds(job.startedAt)
-        object["expires_at"] = seconds(job.expiresAt)
-        object["finalizing_at"] = completed ? seconds(job.finishedAt) : .null
-        object["completed_at"] = completed ? seconds(job.finishedAt) : .null
-        object["failed_at"] = inputRefused ? seconds(job.finishedAt) : .null
-        object["expired_at"] = job.status == .expired ? seconds(job.finishedAt) : .null
+        var times = BatchObject.Times(createdAt: seconds(job.createdAt) ?? 0)
+        times.inProgressAt = seconds(job.startedAt)
+        times.expiresAt = seconds(job.expiresAt)
+        times.finalizingAt = completed ? seconds(job.finishedAt) : nil
+        times.completedAt = completed ? seconds(job.finishedAt) : nil
+        times.failedAt = inputRefused ? seconds(job.finishedAt) : nil
+        times.expiredAt = job.status == .expired ? seconds(job.finishedAt) : nil
         // When a cancel began is not stored; a cancelled batch reports its end for both.
-        object["cancelling_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
-        object["cancelled_at"] = job.status == .cancelled ? seconds(job.finishedAt) : .null
-        object["request_counts"] = [
-            "total": .int(job.counts.total), "completed": .int(job.counts.succeeded),
-            "failed": .int(job.counts.failed + job.counts.cancelled),
-        ]
-        object["metadata"] = attributes?.metadata.map(JSONValue.object) ?? .null
-        object["usage"] = [
-            "input_tokens": .int(job.usage.promptTokens), "input_tokens_details": ["cached_tokens": 0],
-            "output_tokens": .int(job.usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
-            "total_tokens": .int(job.usage.promptTokens + job.usage.completionTokens),
-        ]
-        return .object(object)
+        times.cancellingAt = job.status == .cancelled ? seconds(job.finishedAt) : nil
+        times.cancelledAt = job.status == .cancelled ? seconds(job.finishedAt) : nil
+        var object = BatchObject(
+            id: job.id, endpoint: attributes?.endpoint ?? BatchEndpoint.chatCompletions.rawValue, model: model,
+            inputFileID: attributes?.inputFileID ?? "", completionWindow: attributes?.completionWindow ?? "24h", status: status,
+            times: times,
+            requestCounts: BatchObject.RequestCounts(
+                total: job.counts.total, completed: job.counts.succeeded, failed: job.counts.failed + job.counts.cancelled),
+            usage: job.usage)
+        if inputRefused, !job.errors.isEmpty {
+            object.errors = job.errors.map {
+                BatchObject.InputError(code: $0.code ?? "invalid_request", message: $0.message, line: $0.line)
+            }
+        }
+        let final = job.status.isFinal && !inputRefused
+        object.outputFileID = final && job.counts.succeeded > 0 ? BatchOutput.fileID(batchID: job.id, kind: .output) : nil
+        object.errorFileID =
+            final && job.counts.failed + job.counts.cancelled > 0 ? BatchOutput.fileID(batchID: job.id, kind: .errors) : nil
+        object.metadata = attributes?.metadata
+        return WireEncoder.encode(object)
     }
 }

@@ -7,6 +7,7 @@ import SluiceEngine
 import SluiceIngest
 import SluiceStorage
 import SluiceStore
+import SluiceWire
 
 /// Anthropic's Message Batches (`/v1/messages/batches`), in Anthropic's shapes, limits and
 /// error bodies, so the official Anthropic SDK drives Sluice unchanged. A message batch is a
@@ -229,48 +230,34 @@ struct MessageBatchRoutes {
         let processing = job.status == .validating ? (job.batch?.requestCount ?? 0) : counts.pending + counts.running
         let unread = Self.unreadRequests(job).map { _ in job.batch?.requestCount ?? 0 } ?? 0
         let host = request.head.authority ?? "\(api.configuration.host):\(api.configuration.port)"
-        return [
-            "id": .string(job.id), "type": "message_batch", "processing_status": .string(status),
-            "request_counts": [
-                "processing": .int(processing), "succeeded": .int(counts.succeeded), "errored": .int(counts.failed),
-                "canceled": .int(expired ? 0 : counts.cancelled + unread), "expired": .int(expired ? counts.cancelled + unread : 0),
-            ],
-            "ended_at": job.status.isFinal ? Representation.timestamp(job.finishedAt) : .null,
-            "created_at": Representation.timestamp(job.createdAt), "expires_at": Representation.timestamp(job.expiresAt),
-            "archived_at": nil,
-            // When a cancel began is not stored: a cancelled batch reports its end.
-            "cancel_initiated_at": job.status == .cancelled ? Representation.timestamp(job.finishedAt) : .null,
-            "results_url": job.status.isFinal
-                ? .string("\(api.configuration.scheme)://\(host)/v1/messages/batches/\(job.id)/results") : .null,
-        ]
+        var batch = MessageBatch(
+            id: job.id, processingStatus: status,
+            requestCounts: MessageBatch.RequestCounts(
+                processing: processing, succeeded: counts.succeeded, errored: counts.failed,
+                canceled: expired ? 0 : counts.cancelled + unread, expired: expired ? counts.cancelled + unread : 0))
+        batch.endedAt = job.status.isFinal ? Representation.timestamp(job.finishedAt).stringValue : nil
+        batch.createdAt = Representation.timestamp(job.createdAt).stringValue
+        batch.expiresAt = Representation.timestamp(job.expiresAt).stringValue
+        // When a cancel began is not stored: a cancelled batch reports its end.
+        batch.cancelInitiatedAt = job.status == .cancelled ? Representation.timestamp(job.finishedAt).stringValue : nil
+        batch.resultsURL =
+            job.status.isFinal ? "\(api.configuration.scheme)://\(host)/v1/messages/batches/\(job.id)/results" : nil
+        return WireEncoder.encode(batch)
     }
 
     /// One request's result line: `succeeded` with the message, `errored` with an Anthropic
     /// error, `canceled`, or `expired`.
     static func result(for item: Item, of job: Job) -> JSONValue {
-        let customID = item.input["custom_id"] ?? .null
-        let result: JSONValue
+        let outcome: MessageBatchResult.Outcome
         switch item.status {
         case .succeeded:
-            result = [
-                "type": "succeeded",
-                "message": [
-                    "id": .string("msg_\(item.jobID.suffix(12))_\(item.index)"), "type": "message", "role": "assistant",
-                    "model": .string(item.model ?? ""), "content": [["type": "text", "text": .string(item.output?.plainText ?? "")]],
-                    "stop_reason": "end_turn", "stop_sequence": nil,
-                    "usage": ["input_tokens": .int(item.usage.promptTokens), "output_tokens": .int(item.usage.completionTokens)],
-                ],
-            ]
-        case .failed:
-            result = [
-                "type": "errored",
-                "error": [
-                    "type": "error", "error": ["type": "api_error", "message": .string(item.error ?? "the request failed")],
-                ],
-            ]
-        default:
-            result = job.status == .expired ? ["type": "expired"] : ["type": "canceled"]
+            outcome = .succeeded(
+                MessagesReply(
+                    id: "msg_\(item.jobID.suffix(12))_\(item.index)", model: item.model ?? "", text: item.output?.plainText ?? "",
+                    usage: item.usage))
+        case .failed: outcome = .errored(message: item.error ?? "the request failed")
+        default: outcome = job.status == .expired ? .expired : .canceled
         }
-        return ["custom_id": customID, "result": result]
+        return WireEncoder.encode(MessageBatchResult(customID: item.input["custom_id"] ?? .null, outcome: outcome))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SluiceComposer
 import SluiceCore
 import SluiceEngine
@@ -37,9 +38,11 @@ struct WorkerCommand: AsyncParsableCommand {
             let composer = Composer(
                 role: .worker, store: store, configuration: configuration, storage: storage,
                 engine: EngineConfiguration(concurrency: concurrency, sharedPace: store.pace), logger: logger)
-            logger.notice("sluice worker is running", metadata: ["concurrency": "\(concurrency)"])
-            FileHandle.standardOutput.write(Data("sluice worker running (concurrency \(concurrency))\n".utf8))
-            try await composer.run()
+            let announcement = Announcement {
+                logger.notice("sluice worker is running", metadata: ["concurrency": "\(concurrency)"])
+                FileHandle.standardOutput.write(Data("sluice worker running (concurrency \(concurrency))\n".utf8))
+            }
+            try await composer.run(alongside: [.init(service: announcement)])
         }
     }
 }

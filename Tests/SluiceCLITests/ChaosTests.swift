@@ -16,13 +16,14 @@ import Testing
     /// A worker process writing its output to files in `directory`.
     final class WorkerProcess {
         let process = Process()
+        let log: String
 
         init(number: Int, database: String, config: String, in directory: TemporaryDirectory) throws {
             process.executableURL = SluiceProcess.binary
             process.arguments = ["worker", "--database", database, "--config", config, "--concurrency", "16", "--log-level", "warning"]
             process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "FAKE_KEY": "sk-chaos"]
             process.currentDirectoryURL = directory.url
-            let log = directory.path("worker-\(number)-\(UUID().uuidString).log")
+            log = directory.path("worker-\(number)-\(UUID().uuidString).log")
             FileManager.default.createFile(atPath: log, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardError = process.standardOutput
@@ -30,6 +31,14 @@ import Testing
         }
 
         func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+        /// Until the worker says it is running: from then on it traps SIGTERM (a worker stopped
+        /// while still starting meets the signal's default action instead).
+        func running() async throws {
+            try await waitUntil("worker \(process.processIdentifier) to say it is running") {
+                !process.isRunning || (try? String(contentsOfFile: log, encoding: .utf8))?.contains("sluice worker running") == true
+            }
+        }
 
         /// A worker left running by a failed test would outlive the suite.
         deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -83,7 +92,10 @@ import Testing
             kills += 1
             workers[victim] = try WorkerProcess(number: victim, database: fixture.databaseURL, config: config, in: directory)
         }
-        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers {
+            try await worker.running()
+            worker.signal(SIGTERM)
+        }
         for worker in workers {
             try await worker.process.exited()
             #expect(worker.process.terminationReason == .exit && worker.process.terminationStatus == 0, "SIGTERM stops a worker cleanly")

@@ -4,6 +4,7 @@ import SluiceCore
 import SluiceFakeProvider
 import SluiceProviders
 import SluiceTestSupport
+import SluiceWire
 import Testing
 
 /// The HTTP providers against the fake over real loopback HTTP: wire shapes, and every

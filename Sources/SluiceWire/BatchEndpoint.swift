@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// The model APIs a batch line may call: OpenAI's three, and Anthropic's Messages.
 public enum BatchEndpoint: String, Sendable, CaseIterable {
     case chatCompletions = "/v1/chat/completions"
@@ -11,10 +13,10 @@ public enum BatchEndpoint: String, Sendable, CaseIterable {
     /// The provider-neutral call a request body of this endpoint asks for.
     public func modelRequest(body: JSONObject) throws(SpecError) -> ModelRequest {
         switch self {
-        case .chatCompletions: try ChatCompletionsBody.modelRequest(body)
-        case .embeddings: try EmbeddingsBody.modelRequest(body)
-        case .responses: try ResponsesBody.modelRequest(body)
-        case .messages: try MessagesBody.modelRequest(body)
+        case .chatCompletions: try ChatCompletionsRequest.modelRequest(body: body)
+        case .embeddings: try EmbeddingsRequest.modelRequest(body: body)
+        case .responses: try ResponsesRequest.modelRequest(body: body)
+        case .messages: try MessagesRequest.modelRequest(params: body)
         }
     }
 }

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceWire
 import Testing
 
 @Suite struct RequestLineTests {

@@ -1,0 +1,118 @@
+public import SluiceCore
+
+/// Anthropic's Messages request: a Message Batches request's `params`, checked as Anthropic's
+/// API reference checks it (`model`, `max_tokens` and messages starting with a user turn
+/// required; `system` a string or text blocks; only text content), and what the Anthropic
+/// provider sends.
+public struct MessagesRequest: Codable, Sendable, Equatable {
+    public struct Message: Codable, Sendable, Equatable {
+        var role: String?
+        var content: TextContent?
+    }
+
+    var model: String
+    var maxTokens: Int
+    var system: TextContent?
+    var messages: [Message]
+    /// The sampling fields given (``passed``), sent as they are.
+    var params: JSONObject
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model
+        case maxTokens = "max_tokens"
+        case system, messages, stream
+    }
+
+    /// Sampling fields passed to the provider as they are; OpenAI-only parameters would be
+    /// refused by Anthropic.
+    static let passed = ["temperature", "top_p", "top_k", "stop_sequences", "metadata"]
+    /// Anthropic requires `max_tokens`; this is used when a call's params set none.
+    public static let defaultMaxTokens = 1024
+
+    /// The body the Anthropic provider sends for `request`: the system prompt as its own
+    /// field, and strictly alternating turns (consecutive turns of one role, such as a prompt
+    /// followed by a correction, are joined).
+    public init(_ request: ModelRequest) {
+        var turns: [Message] = []
+        for message in request.messages where message.role != .system {
+            if let last = turns.last, last.role == message.role.rawValue, case .string(let text)? = last.content {
+                turns[turns.count - 1].content = .string(text + "\n\n" + message.content)
+            } else {
+                turns.append(Message(role: message.role.rawValue, content: .string(message.content)))
+            }
+        }
+        let systemParts = [request.system] + request.messages.filter { $0.role == .system }.map(\.content)
+        let system = systemParts.compactMap { $0 }.joined(separator: "\n\n")
+        model = request.model
+        maxTokens = request.params["max_tokens"]?.intValue ?? Self.defaultMaxTokens
+        self.system = system.isEmpty ? nil : .string(system)
+        messages = turns
+        params = JSONObject(Self.passed.compactMap { key in request.params[key].map { (key, $0) } })
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try ChatRequest.model(container.decodeIfPresent(String.self, forKey: .model), in: container.codingPath)
+        guard let maxTokens = try? container.decode(Int.self, forKey: .maxTokens), maxTokens >= 1 else {
+            throw WireError(at: container.codingPath + [CodingKeys.maxTokens], "Field required: a positive integer")
+        }
+        self.maxTokens = maxTokens
+        try ChatRequest.refuseStreaming(try? container.decodeIfPresent(Bool.self, forKey: .stream), in: container.codingPath)
+        let others = try ChatRequest.others(in: decoder, besides: CodingKeys.self)
+        if let unsupported = others.keys.first(where: { !Self.passed.contains($0) }) {
+            throw WireError(at: container.codingPath + [JSONKey(stringValue: unsupported)], "is not supported in a Sluice batch")
+        }
+        messages = try container.decodeIfPresent([Message].self, forKey: .messages) ?? []
+        guard !messages.isEmpty else {
+            throw WireError(at: container.codingPath + [CodingKeys.messages], "must be a non-empty array of messages")
+        }
+        system = try container.decodeIfPresent(TextContent.self, forKey: .system)
+        params = JSONObject(Self.passed.compactMap { key in others[key].flatMap { $0 == .null ? nil : (key, $0) } })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(model, forKey: .model)
+        try container.encode(maxTokens, forKey: .maxTokens)
+        try container.encodeIfPresent(system, forKey: .system)
+        try container.encode(messages, forKey: .messages)
+        var others = encoder.container(keyedBy: JSONKey.self)
+        for (key, value) in params { try others.encode(value, forKey: JSONKey(stringValue: key)) }
+    }
+
+    /// The provider-neutral call a Message Batches request's `params` ask for.
+    public static func modelRequest(params: JSONObject) throws(SpecError) -> ModelRequest {
+        let request: Self
+        do { request = try WireDecoder.decode(Self.self, from: .object(params)) } catch { throw error.specError(bracketed: false) }
+        var messages: [ChatMessage] = []
+        for (index, message) in request.messages.enumerated() {
+            let field = "messages.\(index)"
+            guard let given = message.content else {
+                throw SpecError(field: field + ".content", message: "must be a string or an array of text parts")
+            }
+            let content: String
+            do { content = try given.text(partTypes: ["text"], at: []) } catch {
+                throw SpecError(field: field + ".content", message: error.message)
+            }
+            switch message.role {
+            case "user"?: messages.append(ChatMessage(role: .user, content: content))
+            case "assistant"?: messages.append(ChatMessage(role: .assistant, content: content))
+            default: throw SpecError(field: field + ".role", message: "must be 'user' or 'assistant'")
+            }
+        }
+        guard messages.first?.role == .user else {
+            throw SpecError(field: "messages.0.role", message: "the first message must use the 'user' role")
+        }
+        var system: [String] = []
+        if let given = request.system {
+            do { system.append(try given.text(partTypes: ["text"], at: [])) } catch {
+                throw SpecError(field: "system", message: error.message)
+            }
+        }
+        var params = JSONObject([("max_tokens", .int(request.maxTokens))])
+        for key in passed.sorted() {
+            if let value = request.params[key] { params[key] = value }
+        }
+        return ChatRequest.modelRequest(model: request.model, system: system, messages: messages, params: params)
+    }
+}

@@ -1,0 +1,109 @@
+public import SluiceCore
+
+/// A `/v1/chat/completions` reply: read from a provider (the first choice's text, the token
+/// usage, the model that answered) and written into a batch's output file for a succeeded
+/// line, whole, as OpenAI writes it.
+public struct ChatCompletion: Codable, Sendable, Equatable {
+    public struct Choice: Codable, Sendable, Equatable {
+        var index: Int?
+        var message: Message?
+        var finishReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, message, logprobs
+            case finishReason = "finish_reason"
+        }
+
+        init(index: Int, message: Message, finishReason: String) {
+            self.index = index
+            self.message = message
+            self.finishReason = finishReason
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            index = try? container.decodeIfPresent(Int.self, forKey: .index)
+            message = try container.decodeIfPresent(Message.self, forKey: .message)
+            finishReason = try? container.decodeIfPresent(String.self, forKey: .finishReason)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(index, forKey: .index)
+            try container.encode(message, forKey: .message)
+            try container.encodeNil(forKey: .logprobs)
+            try container.encode(finishReason, forKey: .finishReason)
+        }
+    }
+
+    public struct Message: Codable, Sendable, Equatable {
+        var role: String?
+        var content: String?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content, refusal
+        }
+
+        init(role: String, content: String) {
+            self.role = role
+            self.content = content
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            role = try? container.decodeIfPresent(String.self, forKey: .role)
+            content = try container.decodeIfPresent(String.self, forKey: .content)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(role, forKey: .role)
+            try container.encode(content, forKey: .content)
+            try container.encodeNil(forKey: .refusal)
+        }
+    }
+
+    public var id: String?
+    public var created: Int?
+    public var model: String?
+    var choices: [Choice]?
+    var reportedUsage: OpenAIUsage?
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices
+        case reportedUsage = "usage"
+    }
+
+    /// A completed reply of `text`, as a batch's output file gives it.
+    public init(id: String, created: Int, model: String, text: String, usage: TokenUsage) {
+        self.id = id
+        self.created = created
+        self.model = model
+        choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: "stop")]
+        reportedUsage = OpenAIUsage(usage)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try? container.decodeIfPresent(String.self, forKey: .id)
+        created = try? container.decodeIfPresent(Int.self, forKey: .created)
+        model = try? container.decodeIfPresent(String.self, forKey: .model)
+        choices = try container.decodeIfPresent([Choice].self, forKey: .choices)
+        reportedUsage = try? container.decodeIfPresent(OpenAIUsage.self, forKey: .reportedUsage)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode("chat.completion", forKey: .object)
+        try container.encode(created, forKey: .created)
+        try container.encode(model, forKey: .model)
+        try container.encode(choices ?? [], forKey: .choices)
+        try container.encode(reportedUsage ?? OpenAIUsage(TokenUsage(promptTokens: 0, completionTokens: 0)), forKey: .reportedUsage)
+    }
+
+    /// The first choice's text, when the reply has one.
+    public var text: String? { choices?.first?.message?.content }
+
+    public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage(promptTokens: 0, completionTokens: 0) }
+}

@@ -1,0 +1,135 @@
+import SluiceCore
+import SluiceWire
+import Testing
+
+/// The wire shapes read from and write to the project's own JSON tree: member order kept,
+/// refusals naming the field path in each vendor's spelling.
+@Suite struct WireCodingTests {
+    struct Shape: Codable, Equatable {
+        var name: String
+        var count: Int
+        var ratio: Double?
+        var tags: [String]
+        var extra: JSONValue?
+    }
+
+    @Test func aShapeRoundTripsThroughTheTreeInDeclarationOrder() throws {
+        let value: JSONValue = ["name": "a", "count": 3.0, "tags": ["x", "y"], "extra": ["k": [1, nil]]]
+        let shape = try WireDecoder.decode(Shape.self, from: value)
+        #expect(shape == Shape(name: "a", count: 3, ratio: nil, tags: ["x", "y"], extra: ["k": [1, nil]]))
+        #expect(JSONWriter.string(WireEncoder.encode(shape)) == #"{"name":"a","count":3,"tags":["x","y"],"extra":{"k":[1,null]}}"#)
+    }
+
+    @Test func aRefusalNamesItsFieldPathInEitherSpelling() {
+        func refusal(_ value: JSONValue) -> WireError? {
+            do {
+                _ = try WireDecoder.decode([String: [Shape]].self, from: value)
+                return nil
+            } catch { return error }
+        }
+        let wrongType = refusal(["list": [["name": "a", "count": 1, "tags": []], ["name": "b", "count": 1.5, "tags": []]]])
+        #expect(wrongType?.dottedField == "list.1.count")
+        #expect(wrongType?.bracketedField == "list[1].count")
+        #expect(wrongType?.message == "must be an integer")
+        #expect(refusal(["list": [["name": "a", "count": 1]]])?.dottedField == "list.0.tags")
+        #expect(refusal(["list": [["name": "a", "count": 1]]])?.message == "is required")
+        #expect(refusal(["list": [["name": 7, "count": 1, "tags": []]]])?.message == "must be a string")
+        #expect(refusal(["list": "no"])?.message == "must be an array")
+        #expect(refusal(["list": [["name": "a", "count": 1, "tags": [nil]]]])?.dottedField == "list.0.tags.0")
+        #expect(refusal(["list": []]) == nil)
+    }
+
+    let call = ModelRequest(
+        model: "m", system: "Be brief.",
+        messages: [
+            ChatMessage(role: .user, content: "Hi"), ChatMessage(role: .user, content: "Again"),
+            ChatMessage(role: .assistant, content: "Yo"),
+        ],
+        params: JSONObject([("temperature", 0), ("max_tokens", 9), ("seed", 4)]), outputSchema: try? OutputSchema(["type": "object"]),
+        inputs: [])
+
+    @Test func theOpenAIBodyCarriesTheSystemTurnParamsAndJSONMode() {
+        #expect(
+            JSONWriter.string(WireEncoder.encode(ChatCompletionsRequest(call)))
+                == #"{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},"#
+                + #"{"role":"user","content":"Again"},{"role":"assistant","content":"Yo"}],"temperature":0,"max_tokens":9,"seed":4,"#
+                + #""response_format":{"type":"json_object"}}"#)
+    }
+
+    @Test func theAnthropicBodyJoinsTurnsAndSendsOnlyItsOwnParams() {
+        #expect(
+            JSONWriter.string(WireEncoder.encode(MessagesRequest(call)))
+                == #"{"model":"m","max_tokens":9,"system":"Be brief.","messages":[{"role":"user","content":"Hi\n\nAgain"},"#
+                + #"{"role":"assistant","content":"Yo"}],"temperature":0}"#)
+    }
+
+    @Test func repliesAreReadWithLooseUsageAndStrictContent() throws {
+        let chat = try WireDecoder.decode(
+            ChatCompletion.self, from: ["choices": [["message": ["content": "ok"]]], "usage": ["prompt_tokens": "3"], "model": "x"])
+        #expect(chat.text == "ok" && chat.model == "x")
+        #expect(chat.usage == TokenUsage(promptTokens: 0, completionTokens: 0), "a malformed count reads as zero, not a failed call")
+        #expect(try WireDecoder.decode(ChatCompletion.self, from: ["choices": []]).text == nil)
+        #expect(throws: WireError.self) { try WireDecoder.decode(ChatCompletion.self, from: ["choices": "none"]) }
+        let messages = try WireDecoder.decode(
+            MessagesReply.self,
+            from: [
+                "content": [["type": "thinking"], ["type": "text", "text": "a"], ["type": "text", "text": "b"]],
+                "usage": ["input_tokens": 5, "output_tokens": 2],
+            ])
+        #expect(messages.text == "ab" && messages.usage == TokenUsage(promptTokens: 5, completionTokens: 2))
+        #expect(try WireDecoder.decode(MessagesReply.self, from: ["content": [["type": "tool_use"]]]).text == nil)
+        let embeddings = try WireDecoder.decode(
+            EmbeddingsReply.self, from: ["data": [["index": 1, "embedding": [0.5]], ["index": 0, "embedding": [1, 2]]]])
+        #expect(try embeddings.vectors(count: 2) == [[1, 2], [0.5]])
+        #expect(throws: WireError.self) { try embeddings.vectors(count: 3) }
+        let repeated = try WireDecoder.decode(
+            EmbeddingsReply.self, from: ["data": [["index": 0, "embedding": [0.5]], ["index": 0, "embedding": [1]]]])
+        #expect(throws: WireError.self) { try repeated.vectors(count: 2) }
+    }
+}
+
+/// What Sluice writes in the vendors' shapes: every field their SDKs read, `null` written out
+/// where the vendor writes it.
+@Suite struct WireOutputTests {
+    @Test func aBatchFileLineHasAResponseOrAnErrorAndTheOtherNull() throws {
+        let usage = TokenUsage(promptTokens: 3, completionTokens: 2)
+        let reply = ChatCompletion(id: "c", created: 7, model: "m", text: "hi", usage: usage)
+        #expect(
+            JSONWriter.string(
+                WireEncoder.encode(
+                    BatchRequestOutput(id: "r", customID: "a", outcome: .response(requestID: "q", body: .chatCompletion(reply)))))
+                == #"{"id":"r","custom_id":"a","response":{"status_code":200,"request_id":"q","body":{"id":"c","object":"chat.completion","#
+                + #""created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","refusal":null},"#
+                + #""logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}},"#
+                + #""error":null}"#)
+        #expect(
+            JSONWriter.string(WireEncoder.encode(BatchRequestOutput(id: "r", customID: "a", outcome: .error(code: "x", message: "y"))))
+                == #"{"id":"r","custom_id":"a","response":null,"error":{"code":"x","message":"y"}}"#)
+        let read = WireEncoder.encode(reply)
+        #expect(try WireDecoder.decode(ChatCompletion.self, from: read) == reply, "what is written reads back")
+    }
+
+    @Test func aMessageBatchResultCarriesTheMessageOrTheError() {
+        let message = MessagesReply(id: "msg", model: "m", text: "hi", usage: TokenUsage(promptTokens: 3, completionTokens: 2))
+        #expect(
+            JSONWriter.string(WireEncoder.encode(MessageBatchResult(customID: "a", outcome: .succeeded(message))))
+                == #"{"custom_id":"a","result":{"type":"succeeded","message":{"id":"msg","type":"message","role":"assistant","model":"m","#
+                + #""content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"#
+                + #""usage":{"input_tokens":3,"output_tokens":2}}}}"#)
+        #expect(
+            JSONWriter.string(WireEncoder.encode(MessageBatchResult(customID: "a", outcome: .expired)))
+                == #"{"custom_id":"a","result":{"type":"expired"}}"#)
+    }
+
+    @Test func aBatchObjectWritesEveryTimeAndTheRefusedLines() {
+        var object = BatchObject(
+            id: "batch_1", endpoint: "/v1/embeddings", model: nil, inputFileID: "file-1", completionWindow: "24h", status: "failed",
+            times: BatchObject.Times(createdAt: 10), requestCounts: BatchObject.RequestCounts(total: 0, completed: 0, failed: 0),
+            usage: TokenUsage(promptTokens: 0, completionTokens: 0))
+        object.errors = [BatchObject.InputError(code: "invalid_url", message: "bad", line: 2)]
+        let json = WireEncoder.encode(object)
+        #expect(json["errors"] == ["object": "list", "data": [["code": "invalid_url", "message": "bad", "param": nil, "line": 2]]])
+        #expect(json["model"] == .null && json["cancelled_at"] == .null && json["metadata"] == .null)
+        #expect(json.objectValue?.keys.count == 22)
+    }
+}
