@@ -18,11 +18,27 @@ public enum WireDecoder {
     }
 }
 
-/// One value being decoded, and where it sits.
+/// One value being decoded, and where it sits: under `base`, at `key`. The path is put
+/// together only when asked for (an error, a nested container), not for every field read.
 struct ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let base: [any CodingKey]
+    let key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(value: JSONValue, codingPath: [any CodingKey]) {
+        self.value = value
+        base = codingPath
+        key = nil
+    }
+
+    init(value: JSONValue, base: [any CodingKey], key: any CodingKey) {
+        self.value = value
+        self.base = base
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] { key.map { base + [$0] } ?? base }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = value else { throw WireError(at: codingPath, "must be an object") }
@@ -99,7 +115,7 @@ private struct ObjectContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func member(_ key: Key) throws -> ValueDecoder {
         guard let value = object[key.stringValue] else { throw WireError(at: codingPath + [key], "is required") }
-        return ValueDecoder(value: value, codingPath: codingPath + [key])
+        return ValueDecoder(value: value, base: codingPath, key: key)
     }
 
     func decode<Shape: Decodable>(_ type: Shape.Type, forKey key: Key) throws -> Shape { try member(key).decode(Shape.self) }
@@ -144,10 +160,10 @@ private struct ArrayContainer: UnkeyedDecodingContainer {
     var isAtEnd: Bool { currentIndex >= values.count }
 
     mutating func next() throws -> ValueDecoder {
-        let path = codingPath + [JSONKey(intValue: currentIndex)]
-        guard !isAtEnd else { throw WireError(at: path, "is required") }
+        let key = JSONKey(intValue: currentIndex)
+        guard !isAtEnd else { throw WireError(at: codingPath + [key], "is required") }
         defer { currentIndex += 1 }
-        return ValueDecoder(value: values[currentIndex], codingPath: path)
+        return ValueDecoder(value: values[currentIndex], base: codingPath, key: key)
     }
 
     mutating func decodeNil() throws -> Bool {

@@ -40,6 +40,8 @@ final class Slot {
         var members: [(key: String, slot: Slot)] = []
         if case .object(let existing) = content { members = existing }
         if let found = members.first(where: { $0.key == key }) { return found.slot }
+        // Let go of the stored list first, so the append below does not copy it.
+        content = .empty
         let slot = Slot()
         members.append((key, slot))
         content = .object(members)
@@ -50,6 +52,7 @@ final class Slot {
     func appended() -> Slot {
         var slots: [Slot] = []
         if case .array(let existing) = content { slots = existing }
+        content = .empty
         let slot = Slot()
         slots.append(slot)
         content = .array(slots)
@@ -57,11 +60,21 @@ final class Slot {
     }
 }
 
-/// One value being encoded, into its slot.
+/// One value being encoded, into its slot, under `base` at `key` (the path put together only
+/// when asked for).
 struct ValueEncoder: Encoder, SingleValueEncodingContainer {
     let slot: Slot
-    let codingPath: [any CodingKey]
+    let base: [any CodingKey]
+    var key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(slot: Slot, codingPath: [any CodingKey], key: (any CodingKey)? = nil) {
+        self.slot = slot
+        base = codingPath
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] { key.map { base + [$0] } ?? base }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if case .object = slot.content {} else { slot.content = .object([]) }
@@ -92,10 +105,13 @@ struct ValueEncoder: Encoder, SingleValueEncodingContainer {
     func encode(_ value: UInt64) { slot.content = .value(.int(Int(truncatingIfNeeded: value))) }
 
     func encode<Value: Encodable>(_ value: Value) throws {
-        if let whole = value as? JSONValue {
-            slot.content = .value(whole)
-        } else if let object = value as? JSONObject {
-            slot.content = .value(.object(object))
+        // A tree kept whole goes in as it is (a type comparison, cheaper than a cast's search).
+        if Value.self == JSONValue.self {
+            slot.content = .value(value as! JSONValue)
+        } else if Value.self == JSONObject.self {
+            slot.content = .value(.object(value as! JSONObject))
+        } else if Value.self == String.self {
+            slot.content = .value(.string(value as! String))
         } else {
             try value.encode(to: self)
         }
@@ -106,7 +122,7 @@ private struct ObjectContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let slot: Slot
     let codingPath: [any CodingKey]
 
-    func encoder(_ key: Key) -> ValueEncoder { ValueEncoder(slot: slot.member(key.stringValue), codingPath: codingPath + [key]) }
+    func encoder(_ key: Key) -> ValueEncoder { ValueEncoder(slot: slot.member(key.stringValue), codingPath: codingPath, key: key) }
 
     mutating func encodeNil(forKey key: Key) { encoder(key).encodeNil() }
     mutating func encode<Value: Encodable>(_ value: Value, forKey key: Key) throws { try encoder(key).encode(value) }
@@ -130,7 +146,7 @@ private struct ArrayContainer: UnkeyedEncodingContainer {
         return 0
     }
 
-    func encoder() -> ValueEncoder { ValueEncoder(slot: slot.appended(), codingPath: codingPath + [JSONKey(intValue: count)]) }
+    func encoder() -> ValueEncoder { ValueEncoder(slot: slot.appended(), codingPath: codingPath, key: JSONKey(intValue: count)) }
 
     mutating func encodeNil() { encoder().encodeNil() }
     mutating func encode<Value: Encodable>(_ value: Value) throws { try encoder().encode(value) }

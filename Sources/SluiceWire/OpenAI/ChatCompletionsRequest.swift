@@ -25,7 +25,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
         messages =
             (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
             + request.messages.map { Message(role: $0.role.rawValue, content: .string($0.content)) }
-        params = JSONObject(request.params.filter { !CodingKeys.allCases.map(\.stringValue).contains($0.key) })
+        params = JSONObject(request.params.filter { $0.key != "model" && $0.key != "messages" })
         if request.outputSchema != nil, params["response_format"] == nil { params["response_format"] = ["type": "json_object"] }
     }
 
