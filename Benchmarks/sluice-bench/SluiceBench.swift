@@ -26,7 +26,8 @@ struct SluiceBench {
             print(
                 "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--no-cache] [--database URL]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
-                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--trace]")
+                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--schema-break-percent N] [--no-strict] [--trace]"
+            )
             exit(64)
         }
         arguments.removeFirst()
@@ -63,6 +64,7 @@ struct SluiceBench {
                     fakeTPM: Double(option("--fake-tpm", 0)), configuredTPM: Double(option("--tpm", 0)),
                     maxTokens: option("--max-tokens", 0), latencyMilliseconds: option("--latency-ms", 400), window: window,
                     headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64),
+                    schemaBreakPercent: option("--schema-break-percent", 0), strictSchemas: !arguments.contains("--no-strict"),
                     trace: arguments.contains("--trace")),
                 directory: directory)
         case "ingest", "engine":
@@ -194,6 +196,11 @@ struct SluiceBench {
         var window: FakeProviderBehaviour.LimitWindow
         var headers: Bool
         var concurrency: Int
+        /// Share of answers to a schema given only in the prompt that break it (the fake keeps
+        /// an enforced schema always).
+        var schemaBreakPercent: Int
+        /// Whether the provider asks for the schema to be enforced (`strict_schemas`).
+        var strictSchemas: Bool
         /// Print the fake's per-second log after the figures.
         var trace: Bool
     }
@@ -208,11 +215,13 @@ struct SluiceBench {
         behaviour.tokensPerMinute = scenario.fakeTPM > 0 ? scenario.fakeTPM : nil
         behaviour.limitWindow = scenario.window
         behaviour.sendsLimitHeaders = scenario.headers
+        behaviour.schemaBreakRate = Double(scenario.schemaBreakPercent) / 100
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
         let provider = OpenAICompatibleProvider(
-            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http))
+            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http),
+            strictSchemas: scenario.strictSchemas)
         let limits = RateLimits(
             requestsPerMinute: scenario.configuredRPM > 0 ? scenario.configuredRPM : nil,
             tokensPerMinute: scenario.configuredTPM > 0 ? scenario.configuredTPM : nil)
@@ -267,6 +276,8 @@ struct SluiceBench {
             "rate/s": f(overall)
                 + (bound.isFinite ? String(format: " (%.1f%% of the binding limit, %.2f/s)", overall / bound * 100, bound) : ""),
             "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
+            "strict schemas": scenario.strictSchemas ? "on" : "off",
+            "repair calls/1000 rows": f(Double(counters.succeeded - scenario.items) * 1000 / Double(scenario.items)),
         ]
         report("limits", figures)
         if scenario.trace {

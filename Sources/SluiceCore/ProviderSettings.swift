@@ -38,12 +38,17 @@ public struct ProviderSettings: Sendable, Equatable {
     /// (see the engine's `ItemRunner.complete`): off for a provider where paying twice for a
     /// slow call costs more than waiting for a hung one.
     public var hedgesHungCalls: Bool
+    /// Whether calls with an output schema ask the provider to enforce it while it generates
+    /// (`strict_schemas`, on by default): off for a server that claims the parameter and
+    /// mishandles it. A provider or model that refuses it is remembered and asked without it.
+    public var strictSchemas: Bool
 
     public init(
         name: String, kind: Kind, baseURL: String? = nil, apiKeyVariable: String? = nil, apiKey: String? = nil,
         headers: [String: String] = [:], limits: RateLimits = RateLimits(), timeoutSeconds: Double = 120, defaultModel: String? = nil,
-        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil, hedgesHungCalls: Bool = true
+        breaker: CircuitBreaker.Configuration = .init(), caFile: String? = nil, hedgesHungCalls: Bool = true, strictSchemas: Bool = true
     ) {
+        self.strictSchemas = strictSchemas
         self.caFile = caFile
         self.hedgesHungCalls = hedgesHungCalls
         self.name = name
@@ -83,7 +88,7 @@ public struct ProviderSettings: Sendable, Equatable {
             object,
             allowed: [
                 "kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker", "ca_file",
-                "hedge_hung_calls",
+                "hedge_hung_calls", "strict_schemas",
             ],
             at: path)
         guard let kindName = object["kind"]?.stringValue, let kind = Kind(rawValue: kindName) else {
@@ -139,7 +144,8 @@ public struct ProviderSettings: Sendable, Equatable {
             name: name, kind: kind, baseURL: try string("base_url"), apiKeyVariable: variable,
             apiKey: variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
             timeoutSeconds: try number(object["timeout_seconds"], "timeout_seconds") ?? 120, defaultModel: try string("default_model"),
-            breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true)
+            breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true,
+            strictSchemas: try flag("strict_schemas") ?? true)
     }
 }
 

@@ -13,8 +13,11 @@ public struct AnthropicProvider: ModelProvider {
 
     public static let apiVersion = "2023-06-01"
 
-    public init(name: String, endpoint: ProviderEndpoint) {
+    let schemas: SchemaEnforcement
+
+    public init(name: String, endpoint: ProviderEndpoint, strictSchemas: Bool = true) {
         self.name = name
+        schemas = SchemaEnforcement(enabled: strictSchemas)
         self.endpoint =
             endpoint.baseURL.hasSuffix("/v1")
             ? ProviderEndpoint(
@@ -29,10 +32,16 @@ public struct AnthropicProvider: ModelProvider {
         }
         var headers = [("anthropic-version", Self.apiVersion)]
         if let apiKey = endpoint.apiKey { headers.append(("x-api-key", apiKey)) }
-        let (json, signal) = try await endpoint.post("/v1/messages", headers: headers, body: WireEncoder.encode(MessagesRequest(request)))
-        let reply: MessagesReply
-        do { reply = try WireDecoder.decode(MessagesReply.self, from: json) } catch { throw .transient("the reply has no content blocks") }
-        guard let text = reply.text else { throw .transient("the reply has no text content") }
-        return ModelReply(text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
+        return try await schemas.complete(request, provider: name) { strictSchema throws(ProviderFailure) in
+            let beta = strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
+            let body = WireEncoder.encode(MessagesRequest(request, strictSchema: strictSchema))
+            let (json, signal) = try await endpoint.post("/v1/messages", headers: headers + beta, body: body)
+            let reply: MessagesReply
+            do { reply = try WireDecoder.decode(MessagesReply.self, from: json) } catch {
+                throw .transient("the reply has no content blocks")
+            }
+            guard let text = reply.text else { throw .transient("the reply has no text content") }
+            return ModelReply(text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
+        }
     }
 }

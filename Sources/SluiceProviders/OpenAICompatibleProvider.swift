@@ -5,28 +5,32 @@ import SluiceWire
 /// Any server that speaks OpenAI's chat completions: OpenAI, vLLM, Ollama, llama.cpp,
 /// LM Studio, Groq, Together…
 ///
-/// Asks for JSON mode (`response_format: json_object`) when the spec has an output schema —
-/// the schema itself is in the system prompt and every reply is validated anyway, and
-/// `json_object` is what every one of these servers accepts.
+/// With an output schema, asks the server to enforce it (`json_schema`, strict), or for JSON
+/// mode where a model refuses that (see ``SchemaEnforcement``); every reply is validated anyway.
 public struct OpenAICompatibleProvider: ModelProvider {
     public let name: String
     /// Its base URL goes up to and including the version segment, e.g. `https://api.openai.com/v1`.
     public let endpoint: ProviderEndpoint
 
-    public init(name: String, endpoint: ProviderEndpoint) {
+    let schemas: SchemaEnforcement
+
+    public init(name: String, endpoint: ProviderEndpoint, strictSchemas: Bool = true) {
         self.name = name
         self.endpoint = endpoint
+        schemas = SchemaEnforcement(enabled: strictSchemas)
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
-        let (json, signal) = try await endpoint.post(
-            "/chat/completions", headers: headers, body: WireEncoder.encode(ChatCompletionsRequest(request)))
-        guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json), let content = reply.text else {
-            throw .transient("the reply has no choices[0].message.content")
+        return try await schemas.complete(request, provider: name) { strictSchema throws(ProviderFailure) in
+            let body = WireEncoder.encode(ChatCompletionsRequest(request, strictSchema: strictSchema))
+            let (json, signal) = try await endpoint.post("/chat/completions", headers: headers, body: body)
+            guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json), let content = reply.text else {
+                throw .transient("the reply has no choices[0].message.content")
+            }
+            return ModelReply(text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
         }
-        return ModelReply(text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
     }
 
     /// `POST /embeddings`: one float vector per text, put back in input order by each entry's `index`.

@@ -47,8 +47,8 @@ public enum ProviderCatalog {
             timeoutSeconds: settings.timeoutSeconds, http: http, tls: try trust(settings))
         switch settings.kind {
         case .builtin: return BuiltinProvider(name: settings.name)
-        case .openai: return OpenAICompatibleProvider(name: settings.name, endpoint: endpoint)
-        case .anthropic: return AnthropicProvider(name: settings.name, endpoint: endpoint)
+        case .openai: return OpenAICompatibleProvider(name: settings.name, endpoint: endpoint, strictSchemas: settings.strictSchemas)
+        case .anthropic: return AnthropicProvider(name: settings.name, endpoint: endpoint, strictSchemas: settings.strictSchemas)
         }
     }
 

@@ -23,7 +23,7 @@ import Testing
                     "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32], "timeout_seconds": 30, "default_model": "m1",
                     "circuit_breaker": ["failures": 3, "cool_down_seconds": 10],
                 ],
-                "claude": ["kind": "anthropic", "api_key_env": "MISSING_KEY", "hedge_hung_calls": false],
+                "claude": ["kind": "anthropic", "api_key_env": "MISSING_KEY", "hedge_hung_calls": false, "strict_schemas": false],
             ],
             "routes": [["model": "claude-*", "provider": "claude"], ["model": "*", "provider": "team"]],
         ]
@@ -39,6 +39,7 @@ import Testing
         #expect(configuration["claude"]?.apiKey == nil)
         #expect(configuration["claude"]?.isUsable == false)
         #expect(team.hedgesHungCalls && configuration["claude"]?.hedgesHungCalls == false)
+        #expect(team.strictSchemas && configuration["claude"]?.strictSchemas == false)
         #expect(configuration["claude"]?.baseURL == "https://api.anthropic.com")
         #expect(configuration.defaultProvider.name == "team")
         #expect(configuration.provider(forModel: "claude-3-5-haiku")?.name == "claude")
@@ -53,6 +54,7 @@ import Testing
             (["providers": ["p": ["kind": "openai", "limits": ["rps": 1]]]], "providers.p.limits.rps"),
             (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
             (["providers": ["p": ["kind": "openai", "hedge_hung_calls": "no"]]], "providers.p.hedge_hung_calls"),
+            (["providers": ["p": ["kind": "openai", "strict_schemas": 1]]], "providers.p.strict_schemas"),
             (["routes": [["model": "*", "provider": "ghost"]]], "routes[0]"),
             (["extra": 1], "extra"),
             (["prices": [1]], "prices"),

@@ -20,14 +20,15 @@ import Testing
 
     func run(
         items: Int, spec: JSONValue, behaviour: FakeProviderBehaviour, limits: RateLimits = RateLimits(), timeout: Double = 10,
-        key: String? = "sk-test", breaker: CircuitBreaker.Configuration = .init(),
+        key: String? = "sk-test", breaker: CircuitBreaker.Configuration = .init(), strictSchemas: Bool = true,
         until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
     ) async throws -> (Job, [Item], FakeProviderCounters) {
         let harness = try await EngineHarness()
         let job = try await harness.job(count: items, spec: spec)
         return try await withFakeProvider(behaviour) { fake, http in
             let provider = OpenAICompatibleProvider(
-                name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http))
+                name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http),
+                strictSchemas: strictSchemas)
             let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
             let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
             let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: condition) }
@@ -56,6 +57,25 @@ import Testing
         #expect(job.calls >= 2_000 + faults, "every fault cost a call")
         #expect(job.calls >= items.reduce(0) { $0 + $1.attempts })
         #expect(job.usage.promptTokens > 0)
+    }
+
+    /// A model reading the schema from the prompt alone breaks it now and then, and each broken
+    /// answer costs a repair call; the same model made to keep it (a strict schema) costs none.
+    @Test(arguments: [true, false])
+    func strictSchemasSpareTheRepairCallsOfAModelThatReadsTheSchemaFromThePrompt(strict: Bool) async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.schemaBreakRate = 0.2
+        // A broken answer is repaired by another attempt; ten make running out of them negligible.
+        let spec = JSONValue.object(schemaSpec.objectValue!.with("max_attempts", 10))
+        let (job, items, counters) = try await run(items: 200, spec: spec, behaviour: behaviour, strictSchemas: strict)
+        #expect(job.counts == JobCounts(total: 200, succeeded: 200), "\(items.compactMap(\.error).prefix(3))")
+        if strict {
+            #expect(counters.strictSchemaRequests == counters.received && counters.schemaBreaks == 0)
+            #expect(counters.succeeded == 200, "no repair call")
+        } else {
+            #expect(counters.strictSchemaRequests == 0 && counters.schemaBreaks > 0)
+            #expect(counters.succeeded == 200 + counters.schemaBreaks, "each broken answer cost one repair call")
+        }
     }
 
     @Test func aRefusedKeyPausesTheJob() async throws {

@@ -82,7 +82,9 @@ import Testing
             #expect(sent.path == "/v1/chat/completions")
             #expect(sent.headers["authorization"] == "Bearer sk-test-secret-key")
             #expect(sent.headers["x-team"] == "qa")
-            #expect(sent.body?["response_format"] == ["type": "json_object"])
+            #expect(sent.body?["response_format"]?["type"] == "json_schema")
+            #expect(sent.body?["response_format"]?["json_schema"]?["strict"] == true)
+            #expect(sent.body?["response_format"]?["json_schema"]?["schema"]?["additionalProperties"] == false)
             #expect(sent.body?["messages"]?.arrayValue?.map { $0["role"] } == ["system", "user"])
             #expect(sent.body?["temperature"] == 0 && sent.body?["max_tokens"] == 50)
             #expect(reply.signal == nil || reply.signal?.requests == nil, "no limit configured, no limit headers")
@@ -101,11 +103,63 @@ import Testing
             #expect(sent.path == "/v1/messages")
             #expect(sent.headers["x-api-key"] == "ak-secret")
             #expect(sent.headers["anthropic-version"] == "2023-06-01")
+            #expect(sent.headers["anthropic-beta"] == "structured-outputs-2025-11-13")
+            #expect(sent.body?["output_format"]?["type"] == "json_schema")
+            #expect(sent.body?["output_format"]?["schema"]?["required"] == ["score"])
             #expect(sent.body?["system"]?.stringValue?.hasPrefix("Be brief.\n\nReply with only a JSON value") == true)
             #expect(sent.body?["max_tokens"] == 50)
             let messages = try #require(sent.body?["messages"]?.arrayValue)
             #expect(messages.count == 1, "consecutive user turns are joined")
             #expect(messages[0]["content"]?.stringValue?.hasSuffix("\n\nYour previous reply was rejected.") == true)
+        }
+    }
+
+    /// A schema with an optional field: strict mode makes it required and nullable, and the
+    /// `null` a model gives for it is gone again from the reply the engine validates.
+    let optionalField = try! PromptBuilder(
+        spec: JobSpec.parse(
+            [
+                "template": "Rate: {{text}}", "model": "gpt-test",
+                "output_schema": [
+                    "type": "object", "required": ["score"],
+                    "properties": [
+                        "score": ["type": "integer", "minimum": 1, "maximum": 5], "reason": ["type": "string", "maxLength": 400],
+                    ],
+                ],
+            ], preset: { _ in nil })
+    ).request(for: JSONObject([("text", "fine")]))
+
+    @Test func aStrictSchemaMakesOptionalFieldsNullableAndTheReplyDropsTheirNulls() async throws {
+        try await withFakeProvider { fake, http in
+            let reply = try await openAI(fake, http).complete(optionalField)
+            let schema = try #require(fake.recentRequests.last?.body?["response_format"]?["json_schema"]?["schema"])
+            #expect(schema["required"] == ["score", "reason"])
+            #expect(schema["properties"]?["reason"] == ["type": ["string", "null"]], "maxLength is not strict mode's; Sluice checks it")
+            let answer = try JSONParser.parse(reply.text)
+            #expect(optionalField.outputSchema?.validate(answer) == [], "\(answer)")
+        }
+        #expect(
+            StrictSchema.restore(["score": 3, "reason": nil], original: try #require(optionalField.outputSchema?.json)) == ["score": 3])
+        #expect(StrictSchema.strict(["type": "object"]) == nil, "an object with its fields open has no strict form")
+        #expect(StrictSchema.strict(["type": "array", "items": ["type": "string"]]) == nil, "strict mode wants an object at the root")
+    }
+
+    @Test func aModelThatRefusesStrictSchemasIsAskedAgainWithoutAndRemembered() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.refusesStrictSchemas = true
+        try await withFakeProvider(behaviour) { fake, http in
+            let provider = openAI(fake, http)
+            let reply = try await provider.complete(request)
+            #expect(try JSONParser.parse(reply.text)["score"]?.intValue != nil, "the item loses nothing")
+            #expect(fake.counters.strictSchemaRequests == 1 && fake.counters.received == 2)
+            #expect(fake.recentRequests.last?.body?["response_format"] == ["type": "json_object"])
+            _ = try await provider.complete(request)
+            #expect(fake.counters.received == 3 && fake.counters.strictSchemaRequests == 1, "the refusal is remembered for the model")
+            let anthropic = AnthropicProvider(
+                name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL, apiKey: nil, http: http), strictSchemas: false)
+            _ = try await anthropic.complete(request)
+            #expect(fake.recentRequests.last?.body?["output_format"] == nil, "strict_schemas: false asks for none")
+            #expect(fake.recentRequests.last?.headers["anthropic-beta"] == nil)
         }
     }
 

@@ -25,6 +25,14 @@ public struct FakeProviderBehaviour: Sendable {
     public var requiredKey: String?
     /// Share of packed replies (several keyed rows) spoiled by each way models get packs wrong.
     public var packFaultRates: [PackFault: Double] = [:]
+    /// Share of schema answers that break the schema when the request only describes it in the
+    /// prompt (a field left out, a row's answer spoiled); a schema the request asks to be
+    /// enforced (`response_format: json_schema`, `output_format`) is always kept, as real
+    /// providers keep it.
+    public var schemaBreakRate = 0.0
+    /// Refuse requests that ask for a schema to be enforced with a 400 naming the parameter, as
+    /// a server or model without structured outputs does.
+    public var refusesStrictSchemas = false
 
     public enum LimitWindow: Sendable {
         /// At most the limit in any 60 seconds.
@@ -85,6 +93,10 @@ public struct FakeProviderCounters: Sendable, Equatable {
     public var packFaults: [FakeProviderBehaviour.PackFault: Int] = [:]
     /// Rows asked for in packed requests (each request counts its keys).
     public var packedRows = 0
+    /// Requests that asked for their schema to be enforced, answered or refused.
+    public var strictSchemaRequests = 0
+    /// Answers that broke a schema given only in the prompt (``FakeProviderBehaviour/schemaBreakRate``).
+    public var schemaBreaks = 0
     /// Requests received per user prompt (the last user message): which inputs were called more
     /// than once.
     public var receivedByPrompt: [String: Int] = [:]
@@ -109,7 +121,7 @@ extension FakeProviderCounters {
             "succeeded": .int(succeeded), "in_flight": .int(inFlight), "abandoned": .int(abandoned), "max_in_flight": .int(maxInFlight),
             "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
             "pack_faults": .object(JSONObject(packFaults.map { ($0.key.rawValue, .int($0.value)) }.sorted { $0.0 < $1.0 })),
-            "packed_rows": .int(packedRows),
+            "packed_rows": .int(packedRows), "strict_schema_requests": .int(strictSchemaRequests), "schema_breaks": .int(schemaBreaks),
             "accepted_per_second": .object(JSONObject(acceptedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
             "rate_limited_per_second": .object(
                 JSONObject(rateLimitedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),

@@ -113,6 +113,20 @@ public final class FakeProviderServer: Sendable {
             guard path.hasSuffix("/chat/completions") || embeddings || anthropic, let request else {
                 return .respond(status: 404, headers: [], body: Self.errorBody("unknown route \(path) or invalid JSON"), after: 0)
             }
+            let enforced = Self.enforcedSchema(of: request) != nil
+            if enforced { state.counters.strictSchemaRequests += 1 }
+            if enforced, behaviour.refusesStrictSchemas {
+                let parameter = anthropic ? "output_format" : "response_format"
+                return .respond(
+                    status: 400, headers: [],
+                    body: Self.errorBody("Invalid parameter: '\(parameter)' with a JSON schema is not supported with this model."),
+                    after: 0)
+            }
+            // Drawn only when schema breaks are on, so other runs keep their fault sequence.
+            let breaksSchema =
+                !enforced && behaviour.schemaBreakRate > 0 && body.contains("matches this JSON Schema")
+                && state.random.unit() < behaviour.schemaBreakRate
+            if breaksSchema { state.counters.schemaBreaks += 1 }
             // Rate limits, counted on arrival as real providers do; tokens as the reply's usage will state them.
             // Drawn only when pack faults are on, so other runs keep their fault sequence.
             var spoil: FakeProviderBehaviour.PackFault?
@@ -129,7 +143,11 @@ public final class FakeProviderServer: Sendable {
                     }
                 }
             }
-            let reply = embeddings ? Self.embeddings(for: request) : Self.reply(to: request, anthropic: anthropic, spoil: spoil, pick: pick)
+            let reply =
+                embeddings
+                ? Self.embeddings(for: request)
+                : Self.reply(
+                    to: request, anthropic: anthropic, spoil: breaksSchema ? .invalidRow : spoil, pick: pick, breaksSchema: breaksSchema)
             if reply.packedRows > 0 {
                 state.counters.packedRows += reply.packedRows
                 if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
@@ -289,22 +307,35 @@ public final class FakeProviderServer: Sendable {
         return (body, Double(tokens), 0)
     }
 
-    static func reply(to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0) -> (
-        body: String, tokens: Double?, packedRows: Int
-    ) {
+    /// The schema a request asks to be enforced: OpenAI's `response_format` of type
+    /// `json_schema`, or Anthropic's `output_format`.
+    static func enforcedSchema(of request: JSONValue) -> JSONValue? {
+        if request["response_format"]?["type"] == "json_schema" { return request["response_format"]?["json_schema"]?["schema"] }
+        return request["output_format"]?["schema"]
+    }
+
+    static func reply(
+        to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0, breaksSchema: Bool = false
+    ) -> (body: String, tokens: Double?, packedRows: Int) {
         let messages = request["messages"]?.arrayValue ?? []
         let system = request["system"]?.stringValue ?? messages.first { $0["role"] == "system" }?["content"]?.stringValue ?? ""
         let prompt = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
         var text = "fake reply to: " + prompt.prefix(80)
         var packedRows = 0
-        if let marker = system.range(of: "matches this JSON Schema:\n"),
-            let schema = try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
-        {
+        let prompted = system.range(of: "matches this JSON Schema:\n").flatMap { marker in
+            try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
+        }
+        if let schema = enforcedSchema(of: request).flatMap({ try? OutputSchema($0) }) ?? prompted {
             if let entries = packedAnswer(prompt: prompt, schema: schema) {
                 packedRows = entries.count
                 text = JSONWriter.string(["results": .array(spoiled(entries, by: spoil, pick: pick))])
             } else {
-                text = JSONWriter.string(BuiltinProvider().answer(for: JSONObject([("text", .string(prompt))]), schema: schema.root))
+                var answer = BuiltinProvider().answer(for: JSONObject([("text", .string(prompt))]), schema: schema.root)
+                // A model answering from the prompt alone leaves a field out now and then.
+                if breaksSchema, case .object(let object) = answer, let first = object.keys.first {
+                    answer = .object(object.with(first, .null))
+                }
+                text = JSONWriter.string(answer)
             }
         }
         let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)

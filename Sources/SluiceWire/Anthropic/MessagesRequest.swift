@@ -16,11 +16,15 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
     var messages: [Message]
     /// The sampling fields given (``passed``), sent as they are.
     var params: JSONObject
+    /// Structured output: the strict schema the reply must follow (sent with the beta header
+    /// ``structuredOutputsBeta``).
+    var outputFormat: JSONValue?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model
         case maxTokens = "max_tokens"
         case system, messages, stream
+        case outputFormat = "output_format"
     }
 
     /// Sampling fields passed to the provider as they are; OpenAI-only parameters would be
@@ -28,11 +32,14 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
     static let passed = ["temperature", "top_p", "top_k", "stop_sequences", "metadata"]
     /// Anthropic requires `max_tokens`; this is used when a call's params set none.
     public static let defaultMaxTokens = 1024
+    /// The `anthropic-beta` value that turns structured outputs (`output_format`) on.
+    public static let structuredOutputsBeta = "structured-outputs-2025-11-13"
 
     /// The body the Anthropic provider sends for `request`: the system prompt as its own
     /// field, and strictly alternating turns (consecutive turns of one role, such as a prompt
-    /// followed by a correction, are joined).
-    public init(_ request: ModelRequest) {
+    /// followed by a correction, are joined). With `strictSchema`, the reply must follow it
+    /// (`output_format`; see ``StrictSchema``).
+    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil) {
         var turns: [Message] = []
         for message in request.messages where message.role != .system {
             if let last = turns.last, last.role == message.role.rawValue, case .string(let text)? = last.content {
@@ -48,6 +55,7 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         self.system = system.isEmpty ? nil : .string(system)
         messages = turns
         params = JSONObject(Self.passed.compactMap { key in request.params[key].map { (key, $0) } })
+        outputFormat = strictSchema.map { ["type": "json_schema", "schema": $0] }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,7 +67,9 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         self.maxTokens = maxTokens
         try ChatRequest.refuseStreaming(try? container.decodeIfPresent(Bool.self, forKey: .stream), in: container.codingPath)
         let others = try ChatRequest.others(in: decoder, besides: CodingKeys.self)
-        if let unsupported = others.keys.first(where: { !Self.passed.contains($0) }) {
+        if let unsupported = others.keys.first(where: { !Self.passed.contains($0) })
+            ?? (container.contains(.outputFormat) ? CodingKeys.outputFormat.stringValue : nil)
+        {
             throw WireError(at: container.codingPath + [JSONKey(stringValue: unsupported)], "is not supported in a Sluice batch")
         }
         messages = try container.decodeIfPresent([Message].self, forKey: .messages) ?? []
@@ -76,6 +86,7 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         try container.encode(maxTokens, forKey: .maxTokens)
         try container.encodeIfPresent(system, forKey: .system)
         try container.encode(messages, forKey: .messages)
+        try container.encodeIfPresent(outputFormat, forKey: .outputFormat)
         var others = encoder.container(keyedBy: JSONKey.self)
         for (key, value) in params { try others.encode(value, forKey: JSONKey(stringValue: key)) }
     }

@@ -18,15 +18,21 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
         case model, messages
     }
 
-    /// The body the OpenAI-compatible provider sends for `request`. Asks for JSON mode
-    /// (`response_format: json_object`) when the call has an output schema and sets no format.
-    public init(_ request: ModelRequest) {
+    /// The body the OpenAI-compatible provider sends for `request`. When the call has an output
+    /// schema and sets no format itself, asks for `strictSchema` to be enforced (`json_schema`,
+    /// `strict: true`; see ``StrictSchema``) or, without one, for JSON mode (`json_object`: the
+    /// schema is in the system prompt, and every server of the API accepts it).
+    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil) {
         model = request.model
         messages =
             (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
             + request.messages.map { Message(role: $0.role.rawValue, content: .string($0.content)) }
         params = JSONObject(request.params.filter { $0.key != "model" && $0.key != "messages" })
-        if request.outputSchema != nil, params["response_format"] == nil { params["response_format"] = ["type": "json_object"] }
+        if request.outputSchema != nil, params["response_format"] == nil {
+            params["response_format"] =
+                strictSchema.map { ["type": "json_schema", "json_schema": ["name": "sluice_output", "strict": true, "schema": $0]] }
+                ?? ["type": "json_object"]
+        }
     }
 
     public init(from decoder: any Decoder) throws {
