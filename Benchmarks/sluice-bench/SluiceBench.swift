@@ -26,7 +26,8 @@ struct SluiceBench {
             print(
                 "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--no-cache] [--database URL]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
-                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--schema-break-percent N] [--no-strict] [--trace]"
+                    + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--schema-break-percent N] [--no-strict]"
+                    + " [--prefix-tokens N] [--anthropic] [--trace]"
             )
             exit(64)
         }
@@ -65,6 +66,7 @@ struct SluiceBench {
                     maxTokens: option("--max-tokens", 0), latencyMilliseconds: option("--latency-ms", 400), window: window,
                     headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64),
                     schemaBreakPercent: option("--schema-break-percent", 0), strictSchemas: !arguments.contains("--no-strict"),
+                    prefixTokens: option("--prefix-tokens", 0), anthropic: arguments.contains("--anthropic"),
                     trace: arguments.contains("--trace")),
                 directory: directory)
         case "ingest", "engine":
@@ -201,6 +203,11 @@ struct SluiceBench {
         var schemaBreakPercent: Int
         /// Whether the provider asks for the schema to be enforced (`strict_schemas`).
         var strictSchemas: Bool
+        /// A system prompt of about this many tokens, the same for every row: what a prompt
+        /// cache can serve.
+        var prefixTokens: Int
+        /// Through the Anthropic provider instead of the OpenAI-compatible one.
+        var anthropic: Bool
         /// Print the fake's per-second log after the figures.
         var trace: Bool
     }
@@ -219,9 +226,11 @@ struct SluiceBench {
         let fake = try await FakeProviderServer(behaviour: behaviour)
         let http = ProviderHTTPClient()
         let store = try SQLJobStore.sqlite(path: directory.appendingPathComponent("bench.sqlite").path)
-        let provider = OpenAICompatibleProvider(
-            name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http),
-            strictSchemas: scenario.strictSchemas)
+        let endpoint = ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http)
+        let provider: any ModelProvider =
+            scenario.anthropic
+            ? AnthropicProvider(name: "openai", endpoint: endpoint, strictSchemas: scenario.strictSchemas)
+            : OpenAICompatibleProvider(name: "openai", endpoint: endpoint, strictSchemas: scenario.strictSchemas)
         let limits = RateLimits(
             requestsPerMinute: scenario.configuredRPM > 0 ? scenario.configuredRPM : nil,
             tokensPerMinute: scenario.configuredTPM > 0 ? scenario.configuredTPM : nil)
@@ -233,6 +242,12 @@ struct SluiceBench {
             ],
         ]
         if scenario.maxTokens > 0 { specJSON = .object(specJSON.objectValue!.with("params", ["max_tokens": .int(scenario.maxTokens)])) }
+        if scenario.prefixTokens > 0 {
+            // Instructions shared by every row, about four characters a token.
+            let rule = "Weigh the customer's words for tone, intent and detail before scoring. "
+            let instructions = String(repeating: rule, count: scenario.prefixTokens * 4 / rule.utf8.count + 1)
+            specJSON = .object(specJSON.objectValue!.with("system", .string(instructions)))
+        }
         let spec = try JobSpec.parse(specJSON, preset: { _ in nil })
         let path = directory.appendingPathComponent("input.csv").path
         _ = try generateCSV(rows: scenario.items, at: path)
@@ -278,6 +293,8 @@ struct SluiceBench {
             "CPU ms/call": String(format: "%.3f", cpu * 1000 / Double(max(calls, 1))),
             "strict schemas": scenario.strictSchemas ? "on" : "off",
             "repair calls/1000 rows": f(Double(counters.succeeded - scenario.items) * 1000 / Double(scenario.items)),
+            "cached share of prompt tokens": String(
+                format: "%.1f%%", Double(done.usage.cachedTokens) * 100 / Double(max(1, done.usage.promptTokens))),
         ]
         report("limits", figures)
         if scenario.trace {

@@ -33,13 +33,16 @@ public struct Item: Sendable, Equatable {
     /// 0 for the job's own items (the map); 1, 2… for the calls of each reduce round, whose
     /// input is `{"parts": [earlier outputs], "round": n}` (see ``ReduceStep``).
     public var round: Int
+    /// Why its last reply ended, as the provider said it (`stop`, `length`, `end_turn`…).
+    public var finishReason: String?
 
     public init(
         id: Int64, jobID: String, index: Int, groupKey: String?, status: ItemStatus, input: JSONObject,
         output: JSONValue? = nil, error: String? = nil, attempts: Int = 0, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil,
-        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false, round: Int = 0
+        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false, round: Int = 0, finishReason: String? = nil
     ) {
+        self.finishReason = finishReason
         self.id = id
         self.jobID = jobID
         self.index = index

@@ -36,6 +36,8 @@ public struct ItemOutcome: Sendable, Equatable {
     /// attempt — the lease ran out and the same worker claimed it again — is dropped.
     /// `nil` records it whatever the attempt.
     public var attempt: Int?
+    /// Why the call's reply ended, as the provider said it; `nil` when there was no reply.
+    public var finishReason: String?
 
     public init(
         itemID: Int64, result: Result, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil, calls: Int = 0,

@@ -3,9 +3,11 @@
 ///
 /// ```yaml
 /// prices:
-///   gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60}
-///   "claude-*": {input_per_million: 3, output_per_million: 15}
+///   gpt-4o-mini: {input_per_million: 0.15, output_per_million: 0.60, cached_input_per_million: 0.075}
+///   "claude-*": {input_per_million: 3, output_per_million: 15, cached_input_per_million: 0.30, cache_write_per_million: 3.75}
 /// ```
+/// Input tokens read from the provider's prompt cache cost `cached_input_per_million`, and those
+/// written to it `cache_write_per_million`; either left out costs `input_per_million`.
 /// Patterns take `*` as model routes do; the first match wins. A model with no price costs
 /// nothing here, and a job cannot set a cost budget for it.
 public struct ModelPrices: Sendable, Equatable {
@@ -13,11 +15,18 @@ public struct ModelPrices: Sendable, Equatable {
         public var pattern: String
         public var inputPerMillion: Double
         public var outputPerMillion: Double
+        public var cachedInputPerMillion: Double
+        public var cacheWritePerMillion: Double
 
-        public init(pattern: String, inputPerMillion: Double, outputPerMillion: Double) {
+        public init(
+            pattern: String, inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil,
+            cacheWritePerMillion: Double? = nil
+        ) {
             self.pattern = pattern
             self.inputPerMillion = inputPerMillion
             self.outputPerMillion = outputPerMillion
+            self.cachedInputPerMillion = cachedInputPerMillion ?? inputPerMillion
+            self.cacheWritePerMillion = cacheWritePerMillion ?? inputPerMillion
         }
     }
 
@@ -35,8 +44,11 @@ public struct ModelPrices: Sendable, Equatable {
     /// drift over a million calls); 0 when the model has no price.
     public func costMicros(model: String, usage: TokenUsage) -> Int64 {
         guard let price = price(forModel: model) else { return 0 }
+        let uncached = max(0, usage.promptTokens - usage.cachedTokens - usage.cacheWriteTokens)
         return Int64(
-            (Double(usage.promptTokens) * price.inputPerMillion + Double(usage.completionTokens) * price.outputPerMillion).rounded())
+            (Double(uncached) * price.inputPerMillion + Double(usage.cachedTokens) * price.cachedInputPerMillion
+                + Double(usage.cacheWriteTokens) * price.cacheWritePerMillion + Double(usage.completionTokens) * price.outputPerMillion)
+                .rounded())
     }
 
     static func parse(_ json: JSONValue) throws(ConfigurationError) -> ModelPrices {
@@ -50,13 +62,29 @@ public struct ModelPrices: Sendable, Equatable {
             guard case .object(let fields) = member.value else {
                 throw ConfigurationError(path: path, message: "must be {input_per_million: N, output_per_million: N}")
             }
-            try ConfigurationError.refuseUnknown(fields, allowed: ["input_per_million", "output_per_million"], at: path)
+            try ConfigurationError.refuseUnknown(
+                fields, allowed: ["input_per_million", "output_per_million", "cached_input_per_million", "cache_write_per_million"],
+                at: path)
             guard let input = fields["input_per_million"]?.doubleValue, let output = fields["output_per_million"]?.doubleValue,
                 input >= 0, output >= 0
             else {
                 throw ConfigurationError(path: path, message: "needs input_per_million and output_per_million, numbers of dollars ≥ 0")
             }
-            prices.append(Price(pattern: member.key, inputPerMillion: input, outputPerMillion: output))
+            var rates: [Double?] = []
+            for key in ["cached_input_per_million", "cache_write_per_million"] {
+                guard let value = fields[key], value != .null else {
+                    rates.append(nil)
+                    continue
+                }
+                guard let rate = value.doubleValue, rate >= 0 else {
+                    throw ConfigurationError(path: "\(path).\(key)", message: "must be a number of dollars ≥ 0")
+                }
+                rates.append(rate)
+            }
+            prices.append(
+                Price(
+                    pattern: member.key, inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: rates[0],
+                    cacheWritePerMillion: rates[1]))
         }
         return ModelPrices(prices)
     }

@@ -8,8 +8,14 @@ public struct ModelReply: Sendable, Equatable {
     public var model: String
     /// What the response headers said about the provider's limits.
     public var signal: RateLimitSignal?
+    /// Why the reply ended, as the provider said it (`stop`, `length`, `end_turn`, `max_tokens`…).
+    public var finishReason: String?
 
-    public init(text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil) {
+    public init(
+        text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil,
+        finishReason: String? = nil
+    ) {
+        self.finishReason = finishReason
         self.text = text
         self.embeddings = embeddings
         self.usage = usage

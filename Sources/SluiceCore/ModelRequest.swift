@@ -17,6 +17,12 @@ public struct ModelRequest: Sendable, Equatable {
     public var rowKeys: [String]
     /// What the call asks for: a reply to the messages, or embeddings of texts.
     public var operation: Operation
+    /// Names the prompt prefix this call shares with its job's other calls (the system prompt,
+    /// the schema, the template's head), so a provider routes them to one prompt cache.
+    public var promptCacheKey: String?
+    /// The call belongs to a job expected to run longer than a short prompt cache lasts
+    /// (5 minutes), so a cache marker asks for the long one (an hour).
+    public var longCache = false
 
     /// A chat call answers with text; an embeddings call with one vector per input text, and
     /// its `messages` carry the same texts only so the call's size is estimated alike.

@@ -165,9 +165,11 @@ struct ItemRunner: Sendable {
             // A row answered inside a pack is kept only for that pack: the model saw other rows
             // beside it (perhaps another row's instructions), so it is not the answer to the row
             // sent alone, which is what the key names.
-            return ItemOutcome(
+            var outcome = ItemOutcome(
                 itemID: item.id, result: result, model: reply.model, startedAt: started,
                 cacheKey: request.isPacked ? nil : cacheKeys[item.id])
+            outcome.finishReason = reply.finishReason
+            return outcome
         }
         return .outcomes(
             outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage), calls: calls)
@@ -263,9 +265,7 @@ struct ItemRunner: Sendable {
         return outcomes.enumerated().map { index, outcome in
             var charged = outcome
             let first = index == 0
-            charged.usage = TokenUsage(
-                promptTokens: usage.promptTokens / count + (first ? usage.promptTokens % count : 0),
-                completionTokens: usage.completionTokens / count + (first ? usage.completionTokens % count : 0))
+            charged.usage = usage.share(of: count, first: first)
             charged.calls = first ? calls : 0
             charged.costMicros = first ? cost : 0
             return charged
@@ -290,14 +290,26 @@ struct ItemRunner: Sendable {
     /// its last reply was refused; without, it is the item's request as the cache knows it.
     func buildRequest(_ items: [Item], job: Job, history: [PromptBuilder.Turn], feedback: Bool) throws -> ModelRequest {
         let spec = Self.spec(for: items[0], job: job)
+        var request: ModelRequest
         if items.count > 1 {
-            return try PromptBuilder(spec: spec).packedRequest(
+            request = try PromptBuilder(spec: spec).packedRequest(
                 for: items.map { (PromptBuilder.rowKey(index: $0.index), $0.input) },
                 previousError: feedback ? items.compactMap(Self.feedback(from:)).first : nil)
+        } else {
+            request = try ItemRequest.build(
+                spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
         }
-        return try ItemRequest.build(
-            spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
+        // One cache key per job and round (each round has its own template), and the long
+        // cache for a job that has run longer than the short one lasts and still has work.
+        request.promptCacheKey = "sluice-\(job.id)-\(items[0].round)"
+        request.longCache =
+            job.counts.pending > 0 && job.startedAt.map { clock.now().timeIntervalSince($0) > Self.shortCacheSeconds } == true
+        return request
     }
+
+    /// How long a provider keeps a prompt prefix by default (Anthropic's short cache, and about
+    /// OpenAI's): a job running longer asks for the long one.
+    static let shortCacheSeconds: Double = 5 * 60
 
     /// The earlier turns of an item's group (none for an ungrouped item): its prompt's history.
     func history(of item: Item, job: Job) async throws -> [PromptBuilder.Turn] {

@@ -13,11 +13,11 @@ public struct AnthropicProvider: ModelProvider {
 
     public static let apiVersion = "2023-06-01"
 
-    let schemas: SchemaEnforcement
+    let extras: ExtraParameters
 
     public init(name: String, endpoint: ProviderEndpoint, strictSchemas: Bool = true) {
         self.name = name
-        schemas = SchemaEnforcement(enabled: strictSchemas)
+        extras = ExtraParameters(strictSchemas: strictSchemas, offered: [.strictSchema, .cacheControl])
         self.endpoint =
             endpoint.baseURL.hasSuffix("/v1")
             ? ProviderEndpoint(
@@ -32,16 +32,17 @@ public struct AnthropicProvider: ModelProvider {
         }
         var headers = [("anthropic-version", Self.apiVersion)]
         if let apiKey = endpoint.apiKey { headers.append(("x-api-key", apiKey)) }
-        return try await schemas.complete(request, provider: name) { strictSchema throws(ProviderFailure) in
-            let beta = strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
-            let body = WireEncoder.encode(MessagesRequest(request, strictSchema: strictSchema))
+        return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
+            let beta = extras.strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
+            let body = WireEncoder.encode(MessagesRequest(request, strictSchema: extras.strictSchema, cacheTTL: extras.cacheTTL))
             let (json, signal) = try await endpoint.post("/v1/messages", headers: headers + beta, body: body)
             let reply: MessagesReply
             do { reply = try WireDecoder.decode(MessagesReply.self, from: json) } catch {
                 throw .transient("the reply has no content blocks")
             }
             guard let text = reply.text else { throw .transient("the reply has no text content") }
-            return ModelReply(text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
+            return ModelReply(
+                text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
         }
     }
 }

@@ -6,30 +6,32 @@ import SluiceWire
 /// LM Studio, Groq, Together…
 ///
 /// With an output schema, asks the server to enforce it (`json_schema`, strict), or for JSON
-/// mode where a model refuses that (see ``SchemaEnforcement``); every reply is validated anyway.
+/// mode where a model refuses that (see ``ExtraParameters``); every reply is validated anyway.
 public struct OpenAICompatibleProvider: ModelProvider {
     public let name: String
     /// Its base URL goes up to and including the version segment, e.g. `https://api.openai.com/v1`.
     public let endpoint: ProviderEndpoint
 
-    let schemas: SchemaEnforcement
+    let extras: ExtraParameters
 
     public init(name: String, endpoint: ProviderEndpoint, strictSchemas: Bool = true) {
         self.name = name
         self.endpoint = endpoint
-        schemas = SchemaEnforcement(enabled: strictSchemas)
+        extras = ExtraParameters(strictSchemas: strictSchemas, offered: [.strictSchema, .promptCacheKey])
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
-        return try await schemas.complete(request, provider: name) { strictSchema throws(ProviderFailure) in
-            let body = WireEncoder.encode(ChatCompletionsRequest(request, strictSchema: strictSchema))
+        return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
+            let body = WireEncoder.encode(
+                ChatCompletionsRequest(request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey))
             let (json, signal) = try await endpoint.post("/chat/completions", headers: headers, body: body)
             guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json), let content = reply.text else {
                 throw .transient("the reply has no choices[0].message.content")
             }
-            return ModelReply(text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal)
+            return ModelReply(
+                text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
         }
     }
 

@@ -86,7 +86,9 @@ enum BatchOutput {
                     request: item.input["body"]?.objectValue ?? JSONObject()))
         case .chatCompletions, .messages:
             return .chatCompletion(
-                ChatCompletion(id: "chatcmpl-\(reference)", created: created, model: model, text: text, usage: item.usage))
+                ChatCompletion(
+                    id: "chatcmpl-\(reference)", created: created, model: model, text: text, usage: item.usage,
+                    finishReason: FinishReason.openAI(item.finishReason)))
         }
     }
 

@@ -254,7 +254,7 @@ struct MessageBatchRoutes {
             outcome = .succeeded(
                 MessagesReply(
                     id: "msg_\(item.jobID.suffix(12))_\(item.index)", model: item.model ?? "", text: item.output?.plainText ?? "",
-                    usage: item.usage))
+                    usage: item.usage, stopReason: FinishReason.anthropic(item.finishReason)))
         case .failed: outcome = .errored(message: item.error ?? "the request failed")
         default: outcome = job.status == .expired ? .expired : .canceled
         }

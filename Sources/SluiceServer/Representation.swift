@@ -13,7 +13,8 @@ enum Representation {
     static func usage(_ usage: TokenUsage) -> JSONValue {
         [
             "prompt_tokens": .int(usage.promptTokens), "completion_tokens": .int(usage.completionTokens),
-            "total_tokens": .int(usage.promptTokens + usage.completionTokens),
+            "total_tokens": .int(usage.promptTokens + usage.completionTokens), "cached_tokens": .int(usage.cachedTokens),
+            "cache_write_tokens": .int(usage.cacheWriteTokens), "reasoning_tokens": .int(usage.reasoningTokens),
         ]
     }
 

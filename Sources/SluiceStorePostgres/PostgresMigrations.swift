@@ -178,5 +178,6 @@ enum PostgresMigrations {
                 "UPDATE jobs SET provider = spec::jsonb->>'provider' WHERE spec::jsonb->>'provider' <> 'auto'"
             ]),
         Migration(name: "012_item_cache_key", statements: SharedSchema.itemCacheKey),
+        Migration(name: "013_cache_and_reasoning_tokens", statements: SharedSchema.cacheAndReasoningTokens),
     ]
 }

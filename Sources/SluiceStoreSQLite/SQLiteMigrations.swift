@@ -256,6 +256,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("012_item_cache_key") { db in
             for statement in SharedSchema.itemCacheKey { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("013_cache_and_reasoning_tokens") { db in
+            for statement in SharedSchema.cacheAndReasoningTokens { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// A message's content as both vendors write it: a string, or an array of typed parts.
 ///
 /// Only text is offered in a batch; which part types count as text is the endpoint's to say
@@ -9,6 +11,13 @@ enum TextContent: Codable, Sendable, Equatable {
     struct Part: Codable, Sendable, Equatable {
         var type: String?
         var text: String?
+        /// Anthropic's prompt cache marker: the prompt up to and including this part is cached.
+        var cacheControl: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case type, text
+            case cacheControl = "cache_control"
+        }
     }
 
     init(from decoder: any Decoder) throws {

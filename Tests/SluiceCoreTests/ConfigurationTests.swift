@@ -92,6 +92,27 @@ import Testing
         #expect(configuration.prices.costMicros(model: "claude-3", usage: usage) == 0, "an unpriced model costs nothing here")
     }
 
+    @Test func cachedAndCacheWrittenTokensCostTheirOwnRates() throws {
+        let configuration = try SluiceConfiguration.parse(
+            [
+                "prices": [
+                    "claude-*": [
+                        "input_per_million": 3, "output_per_million": 15, "cached_input_per_million": 0.3, "cache_write_per_million": 3.75,
+                    ],
+                    "gpt-*": ["input_per_million": 2, "output_per_million": 8],
+                ]
+            ],
+            environment: [:])
+        // 1M prompt tokens: 600k read from the cache, 100k written to it, 300k neither.
+        let usage = TokenUsage(promptTokens: 1_000_000, completionTokens: 0, cachedTokens: 600_000, cacheWriteTokens: 100_000)
+        #expect(configuration.prices.costMicros(model: "claude-x", usage: usage) == 900_000 + 180_000 + 375_000)
+        #expect(configuration.prices.costMicros(model: "gpt-x", usage: usage) == 2_000_000, "no cached rate: the input rate")
+        #expect(throws: ConfigurationError.self) {
+            try SluiceConfiguration.parse(
+                ["prices": ["m": ["input_per_million": 1, "output_per_million": 1, "cached_input_per_million": "cheap"]]], environment: [:])
+        }
+    }
+
     @Test(arguments: [
         ("claude-*", "claude-3-haiku", true), ("claude-*", "gpt-4o", false), ("*", "anything", true), ("gpt-4o", "gpt-4o", true),
         ("gpt-*-mini", "gpt-4o-mini", true), ("gpt-*-mini", "gpt-4o", false), ("*-instruct", "llama-3-instruct", true),

@@ -106,7 +106,9 @@ import Testing
             #expect(sent.headers["anthropic-beta"] == "structured-outputs-2025-11-13")
             #expect(sent.body?["output_format"]?["type"] == "json_schema")
             #expect(sent.body?["output_format"]?["schema"]?["required"] == ["score"])
-            #expect(sent.body?["system"]?.stringValue?.hasPrefix("Be brief.\n\nReply with only a JSON value") == true)
+            let system = try #require(sent.body?["system"]?.arrayValue?.first, "the system prompt as a block, marked for the cache")
+            #expect(system["text"]?.stringValue?.hasPrefix("Be brief.\n\nReply with only a JSON value") == true)
+            #expect(system["cache_control"] == ["type": "ephemeral"])
             #expect(sent.body?["max_tokens"] == 50)
             let messages = try #require(sent.body?["messages"]?.arrayValue)
             #expect(messages.count == 1, "consecutive user turns are joined")
@@ -160,6 +162,31 @@ import Testing
             _ = try await anthropic.complete(request)
             #expect(fake.recentRequests.last?.body?["output_format"] == nil, "strict_schemas: false asks for none")
             #expect(fake.recentRequests.last?.headers["anthropic-beta"] == nil)
+        }
+    }
+
+    @Test func aSharedPrefixIsCachedAndItsTokensAreReportedByKind() async throws {
+        var shared = request
+        shared.system = String(repeating: "Rules every row shares. ", count: 200)
+        shared.promptCacheKey = "sluice-job_1-0"
+        try await withFakeProvider { fake, http in
+            let provider = openAI(fake, http)
+            let first = try await provider.complete(shared)
+            #expect(fake.recentRequests.last?.body?["prompt_cache_key"] == "sluice-job_1-0")
+            #expect(first.usage.cachedTokens == 0 && first.finishReason == "stop")
+            let second = try await provider.complete(shared)
+            #expect(second.usage.cachedTokens > 0 && second.usage.cachedTokens <= second.usage.promptTokens, "\(second.usage)")
+            let anthropic = AnthropicProvider(name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL, apiKey: nil, http: http))
+            var long = shared
+            long.longCache = true
+            let written = try await anthropic.complete(long)
+            #expect(fake.recentRequests.last?.body?["system"]?.arrayValue?.last?["cache_control"] == ["type": "ephemeral", "ttl": "1h"])
+            #expect(fake.recentRequests.last?.body?["prompt_cache_key"] == nil, "OpenAI's parameter is not Anthropic's")
+            #expect(written.usage.cacheWriteTokens > 0 && written.usage.cachedTokens == 0)
+            let read = try await anthropic.complete(shared)
+            #expect(fake.recentRequests.last?.body?["system"]?.arrayValue?.last?["cache_control"] == ["type": "ephemeral"], "5 minutes")
+            #expect(read.usage.cachedTokens == written.usage.cacheWriteTokens && read.usage.promptTokens == written.usage.promptTokens)
+            #expect(read.finishReason == "end_turn")
         }
     }
 

@@ -16,6 +16,8 @@ import Synchronization
 public final class FakeProviderServer: Sendable {
     struct State {
         var behaviour: FakeProviderBehaviour
+        /// Prompt prefixes seen, by model: what the fake's prompt cache holds.
+        var cachedPrefixes: Set<String> = []
         var counters = FakeProviderCounters()
         var requestTimes: [Double] = []
         var tokenTimes: [(time: Double, tokens: Double)] = []
@@ -143,11 +145,17 @@ public final class FakeProviderServer: Sendable {
                     }
                 }
             }
+            // The prompt cache: a prefix of 1,024 tokens or more seen before is read from it.
+            var cache: (tokens: Int, hit: Bool)?
+            if let prefix = Self.cacheablePrefix(of: request, anthropic: anthropic) {
+                cache = (prefix.utf8.count / 4, !state.cachedPrefixes.insert(prefix).inserted)
+            }
             let reply =
                 embeddings
                 ? Self.embeddings(for: request)
                 : Self.reply(
-                    to: request, anthropic: anthropic, spoil: breaksSchema ? .invalidRow : spoil, pick: pick, breaksSchema: breaksSchema)
+                    to: request, anthropic: anthropic, spoil: breaksSchema ? .invalidRow : spoil, pick: pick, breaksSchema: breaksSchema,
+                    cache: cache)
             if reply.packedRows > 0 {
                 state.counters.packedRows += reply.packedRows
                 if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
@@ -314,11 +322,27 @@ public final class FakeProviderServer: Sendable {
         return request["output_format"]?["schema"]
     }
 
+    /// The system prompt: a string, or Anthropic's text blocks.
+    static func systemText(of request: JSONValue) -> String? {
+        if let text = request["system"]?.stringValue { return text }
+        if let blocks = request["system"]?.arrayValue { return blocks.compactMap { $0["text"]?.stringValue }.joined() }
+        return request["messages"]?.arrayValue?.first { $0["role"] == "system" }?["content"]?.stringValue
+    }
+
+    /// The prefix a provider would cache: OpenAI's system prompt (cached automatically), or
+    /// Anthropic's when marked with `cache_control`; at least 1,024 tokens (4,096 characters).
+    static func cacheablePrefix(of request: JSONValue, anthropic: Bool) -> String? {
+        if anthropic, request["system"]?.arrayValue?.last?["cache_control"] == nil { return nil }
+        guard let system = systemText(of: request), system.utf8.count >= 4_096 else { return nil }
+        return (anthropic ? "anthropic" : "openai") + "\u{1F}" + (request["model"]?.stringValue ?? "") + "\u{1F}" + system
+    }
+
     static func reply(
-        to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0, breaksSchema: Bool = false
+        to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0, breaksSchema: Bool = false,
+        cache: (tokens: Int, hit: Bool)? = nil
     ) -> (body: String, tokens: Double?, packedRows: Int) {
         let messages = request["messages"]?.arrayValue ?? []
-        let system = request["system"]?.stringValue ?? messages.first { $0["role"] == "system" }?["content"]?.stringValue ?? ""
+        let system = systemText(of: request) ?? ""
         let prompt = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
         var text = "fake reply to: " + prompt.prefix(80)
         var packedRows = 0
@@ -343,10 +367,15 @@ public final class FakeProviderServer: Sendable {
         let model = request["model"]?.stringValue ?? "fake"
         let tokens = Double(promptTokens + completionTokens)
         if anthropic {
+            // Anthropic counts the marked prefix apart from `input_tokens`: read, or written.
             let body = JSONWriter.string([
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
-                "content": [["type": "text", "text": .string(text)]],
-                "usage": ["input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens)],
+                "content": [["type": "text", "text": .string(text)]], "stop_reason": "end_turn",
+                "usage": [
+                    "input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens),
+                    "cache_read_input_tokens": .int(cache?.hit == true ? cache!.tokens : 0),
+                    "cache_creation_input_tokens": .int(cache?.hit == false ? cache!.tokens : 0),
+                ],
             ])
             return (body, tokens, packedRows)
         }
@@ -356,6 +385,8 @@ public final class FakeProviderServer: Sendable {
             "usage": [
                 "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
                 "total_tokens": .int(promptTokens + completionTokens),
+                // OpenAI caches in steps of 128 tokens, and counts them within `prompt_tokens`.
+                "prompt_tokens_details": ["cached_tokens": .int(cache?.hit == true ? min(promptTokens, cache!.tokens / 128 * 128) : 0)],
             ],
         ])
         return (body, tokens, packedRows)

@@ -8,8 +8,15 @@ import Testing
 @Suite struct StoreConformanceTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// Each outcome's tokens: some read from the prompt cache, some written to it, some spent reasoning.
+    let usage = TokenUsage(promptTokens: 3, completionTokens: 2, cachedTokens: 2, cacheWriteTokens: 1, reasoningTokens: 1)
+
     func succeeded(_ ids: [Int64], output: JSONValue = "ok") -> [ItemOutcome] {
-        ids.map { ItemOutcome(itemID: $0, result: .succeeded(output), usage: TokenUsage(promptTokens: 3, completionTokens: 2), model: "m") }
+        ids.map {
+            var outcome = ItemOutcome(itemID: $0, result: .succeeded(output), usage: usage, model: "m")
+            outcome.finishReason = "length"
+            return outcome
+        }
     }
 
     @Test(arguments: StoreDriver.available)
@@ -287,10 +294,11 @@ import Testing
         let item = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 1)[0]
         #expect(item.output == "fresh")
         #expect(item.status == .succeeded)
+        #expect(item.usage == usage && item.finishReason == "length", "the item keeps its tokens by kind, and how its reply ended")
         let done = try #require(try await store.job(id: job.id))
         #expect(done.status == .completed)
         #expect(done.counts == JobCounts(total: 1, succeeded: 1))
-        #expect(done.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
+        #expect(done.usage == usage, "the job sums every kind of token")
     }
 
     @Test(arguments: StoreDriver.available)

@@ -92,15 +92,16 @@ import Testing
 /// where the vendor writes it.
 @Suite struct WireOutputTests {
     @Test func aBatchFileLineHasAResponseOrAnErrorAndTheOtherNull() throws {
-        let usage = TokenUsage(promptTokens: 3, completionTokens: 2)
-        let reply = ChatCompletion(id: "c", created: 7, model: "m", text: "hi", usage: usage)
+        let usage = TokenUsage(promptTokens: 3, completionTokens: 2, cachedTokens: 1, reasoningTokens: 1)
+        let reply = ChatCompletion(id: "c", created: 7, model: "m", text: "hi", usage: usage, finishReason: "length")
         #expect(
             JSONWriter.string(
                 WireEncoder.encode(
                     BatchRequestOutput(id: "r", customID: "a", outcome: .response(requestID: "q", body: .chatCompletion(reply)))))
                 == #"{"id":"r","custom_id":"a","response":{"status_code":200,"request_id":"q","body":{"id":"c","object":"chat.completion","#
                 + #""created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","refusal":null},"#
-                + #""logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}},"#
+                + #""logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"#
+                + #""prompt_tokens_details":{"cached_tokens":1},"completion_tokens_details":{"reasoning_tokens":1}}}},"#
                 + #""error":null}"#)
         #expect(
             JSONWriter.string(WireEncoder.encode(BatchRequestOutput(id: "r", customID: "a", outcome: .error(code: "x", message: "y"))))
@@ -109,16 +110,24 @@ import Testing
         #expect(try WireDecoder.decode(ChatCompletion.self, from: read) == reply, "what is written reads back")
     }
 
-    @Test func aMessageBatchResultCarriesTheMessageOrTheError() {
-        let message = MessagesReply(id: "msg", model: "m", text: "hi", usage: TokenUsage(promptTokens: 3, completionTokens: 2))
+    @Test func aMessageBatchResultCarriesTheMessageOrTheError() throws {
+        let usage = TokenUsage(promptTokens: 10, completionTokens: 2, cachedTokens: 6, cacheWriteTokens: 1)
+        let message = MessagesReply(id: "msg", model: "m", text: "hi", usage: usage, stopReason: "end_turn")
         #expect(
             JSONWriter.string(WireEncoder.encode(MessageBatchResult(customID: "a", outcome: .succeeded(message))))
                 == #"{"custom_id":"a","result":{"type":"succeeded","message":{"id":"msg","type":"message","role":"assistant","model":"m","#
                 + #""content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"#
-                + #""usage":{"input_tokens":3,"output_tokens":2}}}}"#)
+                + #""usage":{"input_tokens":3,"cache_creation_input_tokens":1,"cache_read_input_tokens":6,"output_tokens":2}}}}"#)
+        #expect(try WireDecoder.decode(MessagesReply.self, from: WireEncoder.encode(message)).usage == usage, "read back whole")
         #expect(
             JSONWriter.string(WireEncoder.encode(MessageBatchResult(customID: "a", outcome: .expired)))
                 == #"{"custom_id":"a","result":{"type":"expired"}}"#)
+    }
+
+    @Test func finishReasonsSpeakTheFileAPIsLanguage() {
+        #expect(FinishReason.openAI("max_tokens") == "length" && FinishReason.openAI(nil) == "stop")
+        #expect(FinishReason.anthropic("length") == "max_tokens" && FinishReason.anthropic("stop") == "end_turn")
+        #expect(FinishReason.openAI("length") == "length" && FinishReason.anthropic("refusal") == "refusal")
     }
 
     @Test func aBatchObjectWritesEveryTimeAndTheRefusedLines() {

@@ -76,7 +76,8 @@ extension SQLJobStore {
                     .int(outcome.itemID), .text(status.rawValue), output, error, notBefore, SQLValue(status == .pending ? refund : 0),
                     status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
                     SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
-                    SQLValue(outcome.attempt), cacheKey,
+                    SQLValue(outcome.attempt), cacheKey, SQLValue(outcome.usage.cachedTokens), SQLValue(outcome.usage.cacheWriteTokens),
+                    SQLValue(outcome.usage.reasoningTokens), SQLValue(outcome.finishReason),
                 ])
         }
         return decided
@@ -98,7 +99,9 @@ extension SQLJobStore {
                 finished_at = v.column7, lease_owner = NULL, lease_expires_at = NULL,
                 prompt_tokens = items.prompt_tokens + v.column8, completion_tokens = items.completion_tokens + v.column9,
                 model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12,
-                cache_key = v.column14
+                cache_key = v.column14, cached_tokens = items.cached_tokens + v.column15,
+                cache_write_tokens = items.cache_write_tokens + v.column16, reasoning_tokens = items.reasoning_tokens + v.column17,
+                finish_reason = COALESCE(v.column18, items.finish_reason)
                 FROM (VALUES \(rows)) AS v
                 WHERE items.id = v.column1 AND items.status = \(ItemStatus.running.sql) AND items.lease_owner = ?
                 AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx, items.group_key

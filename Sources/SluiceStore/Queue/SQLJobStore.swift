@@ -492,6 +492,7 @@ public final class SQLJobStore: JobStore, SQLStore {
                 """
                 UPDATE jobs SET pending = pending + ?, running = running + ?, succeeded = succeeded + ?, failed = failed + ?,
                 cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
+                cached_tokens = cached_tokens + ?, cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?,
                 calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?, recent_outcomes = COALESCE(?, recent_outcomes),
                 error_count = error_count + ?
                 WHERE seq = ? RETURNING \(doneColumns), error_count
@@ -499,6 +500,7 @@ public final class SQLJobStore: JobStore, SQLStore {
                 [
                     SQLValue(change.pending), SQLValue(change.running), SQLValue(change.succeeded), SQLValue(change.failed),
                     SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
+                    SQLValue(change.usage.cachedTokens), SQLValue(change.usage.cacheWriteTokens), SQLValue(change.usage.reasoningTokens),
                     SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes),
                     SQLValue(change.errors.count), .int(seq),
                 ])

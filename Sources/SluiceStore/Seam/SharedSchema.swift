@@ -214,6 +214,18 @@ extension SharedSchema {
         "ALTER TABLE items ADD COLUMN cache_key TEXT"
     ]
 
+    /// The parts of a call's tokens billed apart — read from the prompt cache, written to it,
+    /// spent reasoning — per item and summed per job, and how each item's reply ended.
+    public static let cacheAndReasoningTokens = [
+        "ALTER TABLE items ADD COLUMN cached_tokens BIGINT NOT NULL DEFAULT 0 CHECK (cached_tokens >= 0)",
+        "ALTER TABLE items ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0 CHECK (cache_write_tokens >= 0)",
+        "ALTER TABLE items ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0)",
+        "ALTER TABLE items ADD COLUMN finish_reason TEXT",
+        "ALTER TABLE jobs ADD COLUMN cached_tokens BIGINT NOT NULL DEFAULT 0 CHECK (cached_tokens >= 0)",
+        "ALTER TABLE jobs ADD COLUMN cache_write_tokens BIGINT NOT NULL DEFAULT 0 CHECK (cache_write_tokens >= 0)",
+        "ALTER TABLE jobs ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0)",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -7,12 +7,14 @@ public enum StoreRows {
     public static let jobColumns = """
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
         failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
-        cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message
+        cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message, cached_tokens, cache_write_tokens, \
+        reasoning_tokens
         """
 
     public static let itemColumns = """
         id, idx, group_key, status, input, output, error, attempts, lease_owner, lease_expires_at, prompt_tokens, \
-        completion_tokens, model, started_at, finished_at, pack_size, cached, round
+        completion_tokens, model, started_at, finished_at, pack_size, cached, round, cached_tokens, cache_write_tokens, \
+        reasoning_tokens, finish_reason
         """
 
     public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at, expires_at"
@@ -60,8 +62,7 @@ public enum StoreRows {
             fingerprint: try row.optionalText("fingerprint"),
             batch: batch,
             expiresAt: try row.optionalDate("expires_at"), counts: try counts(row),
-            usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
-            errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
+            usage: try usage(row), errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
             finishedAt: try row.optionalDate("finished_at"), calls: try row.int("calls"), cached: try row.int("cached"),
             costMicros: try row.int64("cost_micros"), stage: stage, stageMessage: try row.optionalText("stage_message"))
     }
@@ -87,10 +88,17 @@ public enum StoreRows {
             id: id, jobID: jobID, index: try row.int("idx"), groupKey: try row.optionalText("group_key"), status: status,
             input: input, output: output, error: try row.optionalText("error"), attempts: try row.int("attempts"),
             leaseOwner: try row.optionalText("lease_owner"), leaseExpiresAt: try row.optionalDate("lease_expires_at"),
-            usage: TokenUsage(promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens")),
-            model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
+            usage: try usage(row), model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
             finishedAt: try row.optionalDate("finished_at"), packSize: try row.optionalInt64("pack_size").map { Int($0) },
-            cached: try row.int("cached") != 0, round: try row.int("round"))
+            cached: try row.int("cached") != 0, round: try row.int("round"), finishReason: try row.optionalText("finish_reason"))
+    }
+
+    /// A job's or an item's tokens.
+    static func usage(_ row: SQLRow) throws -> TokenUsage {
+        TokenUsage(
+            promptTokens: try row.int("prompt_tokens"), completionTokens: try row.int("completion_tokens"),
+            cachedTokens: try row.int("cached_tokens"), cacheWriteTokens: try row.int("cache_write_tokens"),
+            reasoningTokens: try row.int("reasoning_tokens"))
     }
 
     public static func file(_ row: SQLRow) throws -> StoredFile {

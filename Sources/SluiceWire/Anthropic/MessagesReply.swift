@@ -8,26 +8,38 @@ public struct MessagesReply: Codable, Sendable, Equatable {
         var text: String?
     }
 
-    /// Anthropic's usage block; an absent or malformed count reads as zero rather than failing
-    /// a call already paid for.
+    /// Anthropic's usage block. Its `input_tokens` leaves out the prompt tokens read from the
+    /// cache and written to it, which it counts apart; Sluice's prompt tokens are all three.
+    /// An absent or malformed count reads as zero rather than failing a call already paid for.
     struct Usage: Codable, Sendable, Equatable {
-        var inputTokens: Int?
-        var outputTokens: Int?
+        var tokens: TokenUsage
 
         enum CodingKeys: String, CodingKey {
             case inputTokens = "input_tokens"
+            case cacheCreationInputTokens = "cache_creation_input_tokens"
+            case cacheReadInputTokens = "cache_read_input_tokens"
             case outputTokens = "output_tokens"
         }
 
-        init(_ usage: TokenUsage) {
-            inputTokens = usage.promptTokens
-            outputTokens = usage.completionTokens
+        init(_ tokens: TokenUsage) {
+            self.tokens = tokens
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            inputTokens = try? container.decodeIfPresent(Int.self, forKey: .inputTokens)
-            outputTokens = try? container.decodeIfPresent(Int.self, forKey: .outputTokens)
+            func count(_ key: CodingKeys) -> Int { max(0, (try? container.decodeIfPresent(Int.self, forKey: key)) ?? 0) }
+            let (read, written) = (count(.cacheReadInputTokens), count(.cacheCreationInputTokens))
+            tokens = TokenUsage(
+                promptTokens: count(.inputTokens) + read + written, completionTokens: count(.outputTokens), cachedTokens: read,
+                cacheWriteTokens: written)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(max(0, tokens.promptTokens - tokens.cachedTokens - tokens.cacheWriteTokens), forKey: .inputTokens)
+            try container.encode(tokens.cacheWriteTokens, forKey: .cacheCreationInputTokens)
+            try container.encode(tokens.cachedTokens, forKey: .cacheReadInputTokens)
+            try container.encode(tokens.completionTokens, forKey: .outputTokens)
         }
     }
 
@@ -44,12 +56,12 @@ public struct MessagesReply: Codable, Sendable, Equatable {
         case reportedUsage = "usage"
     }
 
-    /// A finished reply of `text`, as a Message Batches result gives it.
-    public init(id: String, model: String, text: String, usage: TokenUsage) {
+    /// A reply of `text` that stopped for `stopReason`, as a Message Batches result gives it.
+    public init(id: String, model: String, text: String, usage: TokenUsage, stopReason: String) {
         self.id = id
         self.model = model
         content = [Block(type: "text", text: text)]
-        stopReason = "end_turn"
+        self.stopReason = stopReason
         reportedUsage = Usage(usage)
     }
 
@@ -81,7 +93,8 @@ public struct MessagesReply: Codable, Sendable, Equatable {
         return texts.compactMap(\.text).joined()
     }
 
-    public var usage: TokenUsage {
-        TokenUsage(promptTokens: reportedUsage?.inputTokens ?? 0, completionTokens: reportedUsage?.outputTokens ?? 0)
-    }
+    public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage() }
+
+    /// Why the reply stopped (`end_turn`, `max_tokens`, `stop_sequence`…), when it says.
+    public var finishReason: String? { stopReason }
 }

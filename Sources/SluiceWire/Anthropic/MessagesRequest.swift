@@ -38,8 +38,9 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
     /// The body the Anthropic provider sends for `request`: the system prompt as its own
     /// field, and strictly alternating turns (consecutive turns of one role, such as a prompt
     /// followed by a correction, are joined). With `strictSchema`, the reply must follow it
-    /// (`output_format`; see ``StrictSchema``).
-    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil) {
+    /// (`output_format`; see ``StrictSchema``). With `cacheTTL` (`5m` or `1h`), the system
+    /// prompt — what every call of a job shares — is marked for the prompt cache.
+    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, cacheTTL: String? = nil) {
         var turns: [Message] = []
         for message in request.messages where message.role != .system {
             if let last = turns.last, last.role == message.role.rawValue, case .string(let text)? = last.content {
@@ -52,7 +53,14 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         let system = systemParts.compactMap { $0 }.joined(separator: "\n\n")
         model = request.model
         maxTokens = request.params["max_tokens"]?.intValue ?? Self.defaultMaxTokens
-        self.system = system.isEmpty ? nil : .string(system)
+        if system.isEmpty {
+            self.system = nil
+        } else if let cacheTTL {
+            let marker: JSONValue = cacheTTL == "5m" ? ["type": "ephemeral"] : ["type": "ephemeral", "ttl": .string(cacheTTL)]
+            self.system = .parts([TextContent.Part(type: "text", text: system, cacheControl: marker)])
+        } else {
+            self.system = .string(system)
+        }
         messages = turns
         params = JSONObject(Self.passed.compactMap { key in request.params[key].map { (key, $0) } })
         outputFormat = strictSchema.map { ["type": "json_schema", "schema": $0] }

@@ -131,8 +131,8 @@ public struct BatchObject: Encodable, Sendable, Equatable {
         try container.encode(requestCounts, forKey: .requestCounts)
         try container.encode(metadata, forKey: .metadata)
         let usage: JSONValue = [
-            "input_tokens": .int(usage.promptTokens), "input_tokens_details": ["cached_tokens": 0],
-            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
+            "input_tokens": .int(usage.promptTokens), "input_tokens_details": ["cached_tokens": .int(usage.cachedTokens)],
+            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": .int(usage.reasoningTokens)],
             "total_tokens": .int(usage.promptTokens + usage.completionTokens),
         ]
         try container.encode(usage, forKey: .usage)

@@ -74,12 +74,12 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
         case reportedUsage = "usage"
     }
 
-    /// A completed reply of `text`, as a batch's output file gives it.
-    public init(id: String, created: Int, model: String, text: String, usage: TokenUsage) {
+    /// A reply of `text` that ended for `finishReason`, as a batch's output file gives it.
+    public init(id: String, created: Int, model: String, text: String, usage: TokenUsage, finishReason: String) {
         self.id = id
         self.created = created
         self.model = model
-        choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: "stop")]
+        choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: finishReason)]
         reportedUsage = OpenAIUsage(usage)
     }
 
@@ -99,11 +99,14 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
         try container.encode(created, forKey: .created)
         try container.encode(model, forKey: .model)
         try container.encode(choices ?? [], forKey: .choices)
-        try container.encode(reportedUsage ?? OpenAIUsage(TokenUsage(promptTokens: 0, completionTokens: 0)), forKey: .reportedUsage)
+        try container.encode(reportedUsage ?? OpenAIUsage(TokenUsage()), forKey: .reportedUsage)
     }
 
     /// The first choice's text, when the reply has one.
     public var text: String? { choices?.first?.message?.content }
 
-    public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage(promptTokens: 0, completionTokens: 0) }
+    public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage() }
+
+    /// Why the first choice ended (`stop`, `length`, `content_filter`…), when the reply says.
+    public var finishReason: String? { choices?.first?.finishReason }
 }

@@ -21,8 +21,9 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
     /// The body the OpenAI-compatible provider sends for `request`. When the call has an output
     /// schema and sets no format itself, asks for `strictSchema` to be enforced (`json_schema`,
     /// `strict: true`; see ``StrictSchema``) or, without one, for JSON mode (`json_object`: the
-    /// schema is in the system prompt, and every server of the API accepts it).
-    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil) {
+    /// schema is in the system prompt, and every server of the API accepts it). A
+    /// `promptCacheKey` routes calls sharing a prefix to the same prompt cache.
+    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, promptCacheKey: String? = nil) {
         model = request.model
         messages =
             (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
@@ -33,6 +34,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
                 strictSchema.map { ["type": "json_schema", "json_schema": ["name": "sluice_output", "strict": true, "schema": $0]] }
                 ?? ["type": "json_object"]
         }
+        if let promptCacheKey { params["prompt_cache_key"] = .string(promptCacheKey) }
     }
 
     public init(from decoder: any Decoder) throws {

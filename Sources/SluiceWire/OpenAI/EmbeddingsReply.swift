@@ -61,7 +61,7 @@ public struct EmbeddingsReply: Codable, Sendable, Equatable {
         try container.encode(reportedUsage ?? OpenAIUsage(usage, hasCompletion: false), forKey: .reportedUsage)
     }
 
-    public var usage: TokenUsage { TokenUsage(promptTokens: reportedUsage?.promptTokens ?? 0, completionTokens: 0) }
+    public var usage: TokenUsage { TokenUsage(promptTokens: reportedUsage?.tokens.promptTokens ?? 0) }
 
     /// The vectors in the order of the `count` texts asked for, put back by each entry's
     /// `index` (its position when it has none); refused when one is missing, repeated or empty.

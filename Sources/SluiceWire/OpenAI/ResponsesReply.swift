@@ -61,8 +61,9 @@ public struct ResponsesReply: Encodable, Sendable, Equatable {
         try container.encode(["format": ["type": "text"]] as JSONValue, forKey: .text)
         try container.encode("disabled", forKey: .truncation)
         let usage: JSONValue = [
-            "input_tokens": .int(usage.promptTokens), "input_tokens_details": ["cached_tokens": 0, "cache_write_tokens": 0],
-            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": 0],
+            "input_tokens": .int(usage.promptTokens),
+            "input_tokens_details": ["cached_tokens": .int(usage.cachedTokens), "cache_write_tokens": .int(usage.cacheWriteTokens)],
+            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": .int(usage.reasoningTokens)],
             "total_tokens": .int(usage.promptTokens + usage.completionTokens),
         ]
         try container.encode(usage, forKey: .usage)
