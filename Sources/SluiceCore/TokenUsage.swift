@@ -37,10 +37,9 @@ public struct TokenUsage: Sendable, Equatable, Codable {
             cacheWriteTokens: part(cacheWriteTokens), reasoningTokens: part(reasoningTokens))
     }
 
+    /// The two counts a result line carries, as the results contract fixes them (the job's
+    /// usage gives the parts too).
     public var json: JSONValue {
-        [
-            "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens), "cached_tokens": .int(cachedTokens),
-            "cache_write_tokens": .int(cacheWriteTokens), "reasoning_tokens": .int(reasoningTokens),
-        ]
+        ["prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens)]
     }
 }

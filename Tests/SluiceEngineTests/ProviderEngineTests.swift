@@ -78,6 +78,19 @@ import Testing
         }
     }
 
+    /// A job whose rows share a long system prompt: after the first call writes the prefix to
+    /// the provider's cache, the others read it, and the job's usage says how much.
+    @Test func aSharedPrefixIsReadFromTheCacheAndTheJobCountsIt() async throws {
+        let spec = JSONValue.object(
+            schemaSpec.objectValue!.with("system", .string(String(repeating: "Rules every row shares. ", count: 200))))
+        let (job, items, counters) = try await run(items: 50, spec: spec, behaviour: FakeProviderBehaviour())
+        #expect(job.counts == JobCounts(total: 50, succeeded: 50))
+        #expect(job.usage.cachedTokens > 0 && job.usage.cachedTokens < job.usage.promptTokens, "\(job.usage)")
+        #expect(job.usage.cachedTokens == items.reduce(0) { $0 + $1.usage.cachedTokens }, "the job sums its items")
+        #expect(items.allSatisfy { $0.finishReason == "stop" })
+        #expect(counters.received == 50)
+    }
+
     @Test func aRefusedKeyPausesTheJob() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.requiredKey = "sk-right"
