@@ -202,6 +202,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         if job.usage.promptTokens + job.usage.completionTokens > 0 {
             line += "; tokens: \(job.usage.promptTokens) prompt, \(job.usage.completionTokens) completion"
+            if job.usage.cachedTokens > 0 { line += ", \(job.usage.cachedTokens) of the prompt's read from the provider's cache" }
+            if job.usage.reasoningTokens > 0 { line += ", \(job.usage.reasoningTokens) of the completion's spent reasoning" }
         }
         note(line)
         note(Self.spending(job))

@@ -75,6 +75,16 @@ extension ServerHarness.Reply {
 /// The web page over real HTTP: sign-in and sessions, who sees what, the form token and the
 /// origin check, the new-job form and its preview, the controls, and what every page sends.
 @Suite struct WebPageTests {
+    /// The job's line says how much of its prompt the provider's cache served, and only when some was.
+    @Test func aJobsViewSaysWhatThePromptCacheServed() throws {
+        let spec = try JobSpec.parse(["template": "{{text}}"], preset: { _ in nil })
+        var job = Job(id: "job_1", owner: "u", name: "n", status: .completed, spec: spec, sources: [], createdAt: Date())
+        #expect(WebViews.job(job, now: Date())["hasCachedTokens"] as? Bool == false)
+        job.usage = TokenUsage(promptTokens: 900, completionTokens: 10, cachedTokens: 768)
+        let view = WebViews.job(job, now: Date())
+        #expect(view["hasCachedTokens"] as? Bool == true && view["cachedTokens"] as? Int == 768)
+    }
+
     func makeKey(_ server: ServerHarness, _ user: String, admin: Bool = false) async throws -> (secret: String, id: String) {
         let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
         try await server.store.keys.createKey(record)

@@ -140,5 +140,11 @@ import Testing
         #expect(json["errors"] == ["object": "list", "data": [["code": "invalid_url", "message": "bad", "param": nil, "line": 2]]])
         #expect(json["model"] == .null && json["cancelled_at"] == .null && json["metadata"] == .null)
         #expect(json.objectValue?.keys.count == 22)
+        object.usage = TokenUsage(promptTokens: 10, completionTokens: 4, cachedTokens: 8, cacheWriteTokens: 2, reasoningTokens: 3)
+        #expect(
+            WireEncoder.encode(object)["usage"] == [
+                "input_tokens": 10, "input_tokens_details": ["cached_tokens": 8], "output_tokens": 4,
+                "output_tokens_details": ["reasoning_tokens": 3], "total_tokens": 14,
+            ])
     }
 }

@@ -27,6 +27,8 @@ enum WebViews {
         view["countsText"] =
             "\(counts.finished)/\(counts.total) · ok \(counts.succeeded) · failed \(counts.failed)"
             + (counts.cancelled > 0 ? " · cancelled \(counts.cancelled)" : "")
+        view["hasCachedTokens"] = job.usage.cachedTokens > 0
+        view["cachedTokens"] = job.usage.cachedTokens
         view["hasCost"] = job.costMicros > 0
         view["cost"] = String(format: "$%.4f", Double(job.costMicros) / 1_000_000)
         view["message"] = job.progressMessage ?? job.statusReason ?? ""

@@ -130,11 +130,6 @@ public struct BatchObject: Encodable, Sendable, Equatable {
         try container.encode(times.cancelledAt, forKey: .cancelledAt)
         try container.encode(requestCounts, forKey: .requestCounts)
         try container.encode(metadata, forKey: .metadata)
-        let usage: JSONValue = [
-            "input_tokens": .int(usage.promptTokens), "input_tokens_details": ["cached_tokens": .int(usage.cachedTokens)],
-            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": .int(usage.reasoningTokens)],
-            "total_tokens": .int(usage.promptTokens + usage.completionTokens),
-        ]
-        try container.encode(usage, forKey: .usage)
+        try container.encode(ResponsesUsage(tokens: usage, showsCacheWrites: false), forKey: .usage)
     }
 }

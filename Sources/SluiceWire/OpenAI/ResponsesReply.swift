@@ -60,13 +60,7 @@ public struct ResponsesReply: Encodable, Sendable, Equatable {
         try container.encode([JSONValue](), forKey: .tools)
         try container.encode(["format": ["type": "text"]] as JSONValue, forKey: .text)
         try container.encode("disabled", forKey: .truncation)
-        let usage: JSONValue = [
-            "input_tokens": .int(usage.promptTokens),
-            "input_tokens_details": ["cached_tokens": .int(usage.cachedTokens), "cache_write_tokens": .int(usage.cacheWriteTokens)],
-            "output_tokens": .int(usage.completionTokens), "output_tokens_details": ["reasoning_tokens": .int(usage.reasoningTokens)],
-            "total_tokens": .int(usage.promptTokens + usage.completionTokens),
-        ]
-        try container.encode(usage, forKey: .usage)
+        try container.encode(ResponsesUsage(tokens: usage, showsCacheWrites: true), forKey: .usage)
         try container.encode(request["metadata"] ?? [:], forKey: .metadata)
     }
 }
