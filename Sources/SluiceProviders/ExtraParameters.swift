@@ -25,7 +25,12 @@ final class ExtraParameters: Sendable {
     /// The extras `request` is sent with: those offered, asked for, and not refused for its model.
     func extras(for request: ModelRequest) -> CallExtras {
         var extras = CallExtras()
-        if strictSchemas, let schema = request.outputSchema { extras.strictSchema = StrictSchema.strict(schema.json) }
+        // A call that names its own `response_format` is sent with it: no strict schema, so a
+        // refusal of that format is not taken for the model refusing strict schemas (which
+        // would turn them off for every other job on the model).
+        if strictSchemas, let schema = request.outputSchema, request.params["response_format"] == nil {
+            extras.strictSchema = StrictSchema.strict(schema.json)
+        }
         if request.operation == .chat, let key = request.promptCacheKey { extras.promptCacheKey = key }
         if request.operation == .chat, request.system != nil { extras.cacheTTL = request.longCache ? "1h" : "5m" }
         let refused = refused.withLock { $0 }

@@ -190,6 +190,25 @@ import Testing
         }
     }
 
+    /// One job's own `response_format`, refused, must not turn strict schemas off for the model.
+    @Test func aRefusedFormatAJobChoseItselfLeavesStrictSchemasOnForOthers() async throws {
+        try await withFakeProvider { fake, http in
+            let provider = openAI(fake, http)
+            var own = request
+            own.params["response_format"] = ["type": "json_object", "bogus": true]
+            fake.update { $0.fixedError = (400, "Invalid parameter: 'response_format.bogus' is not allowed.") }
+            guard case .failure(.rejected) = await outcome(provider, own) else {
+                Issue.record("the job's own bad format must be refused")
+                return
+            }
+            #expect(fake.recentRequests.last?.body?["response_format"] == ["type": "json_object", "bogus": true])
+            #expect(fake.counters.received == 1, "asked once: no strict schema was sent to take back")
+            fake.update { $0.fixedError = nil }
+            _ = try await provider.complete(request)
+            #expect(fake.recentRequests.last?.body?["response_format"]?["type"] == "json_schema", "still strict for other jobs")
+        }
+    }
+
     @Test func embeddingsComeBackInInputOrderWhateverOrderTheProviderListsThem() async throws {
         let texts = ["the food was great", "the service was slow", "fine"]
         let embeddings = try RequestLine.modelRequest(
