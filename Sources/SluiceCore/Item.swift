@@ -35,13 +35,18 @@ public struct Item: Sendable, Equatable {
     public var round: Int
     /// Why its last reply ended, as the provider said it (`stop`, `length`, `end_turn`…).
     public var finishReason: String?
+    /// The reply-token limit its next call asks for, raised after a reply cut empty at the
+    /// last one (see ``ReplyBudget``); `nil` for the spec's own.
+    public var replyTokens: Int?
 
     public init(
         id: Int64, jobID: String, index: Int, groupKey: String?, status: ItemStatus, input: JSONObject,
         output: JSONValue? = nil, error: String? = nil, attempts: Int = 0, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, usage: TokenUsage = TokenUsage(), model: String? = nil, startedAt: Date? = nil,
-        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false, round: Int = 0, finishReason: String? = nil
+        finishedAt: Date? = nil, packSize: Int? = nil, cached: Bool = false, round: Int = 0, finishReason: String? = nil,
+        replyTokens: Int? = nil
     ) {
+        self.replyTokens = replyTokens
         self.finishReason = finishReason
         self.id = id
         self.jobID = jobID

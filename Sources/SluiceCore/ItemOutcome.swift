@@ -15,6 +15,13 @@ public struct ItemOutcome: Sendable, Equatable {
         /// A packed reply did not answer this row rightly: back to pending without spending the
         /// attempt, to go next in a call of at most `packSize` rows (smaller than the last).
         case repack(String, packSize: Int)
+        /// The reply was cut at its token limit before it said anything (a reasoning model spent
+        /// the limit thinking): back to pending without spending the attempt, to be asked with
+        /// a limit of `replyTokens` (see ``ReplyBudget``).
+        case raiseReplyLimit(String, replyTokens: Int)
+        /// As ``raiseReplyLimit(_:replyTokens:)``, but the limit cannot grow (the job's cap or
+        /// token budget): back to pending unspent, and the job pauses with the reason.
+        case capped(String)
     }
 
     public var itemID: Int64

@@ -33,6 +33,9 @@ public struct JobSpec: Sendable, Equatable {
     /// The step that combines the items' outputs into one result; `nil` for a job whose result
     /// is its items (see ``ReduceStep``).
     public var reduce: ReduceStep?
+    /// The most reply tokens an item's call may be given when replies cut empty at their limit
+    /// are asked again with a larger one (see ``ReplyBudget``).
+    public var maxReplyTokens: Int
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -42,7 +45,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce",
+        "reduce", "max_reply_tokens",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -175,6 +178,13 @@ public struct JobSpec: Sendable, Equatable {
         itemsPerRequest = try integer("items_per_request", default: 1, range: 1...100)
         groupBy = try string("group_by")
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
+        maxReplyTokens = try integer("max_reply_tokens", default: ReplyBudget.defaultCap, range: 1...1_000_000)
+        for key in ["max_tokens", "max_completion_tokens"] {
+            if let limit = params[key]?.intValue, limit > maxReplyTokens {
+                throw SpecError(
+                    field: "params.\(key)", message: "is above max_reply_tokens (\(maxReplyTokens)); raise max_reply_tokens or lower it")
+            }
+        }
         switch object["cache"] {
         case nil, .null?: cache = true
         case .bool(let on)?: cache = on
@@ -217,6 +227,7 @@ public struct JobSpec: Sendable, Equatable {
         object["items_per_request"] = .int(itemsPerRequest)
         if let groupBy { object["group_by"] = .string(groupBy) }
         object["max_attempts"] = .int(maxAttempts)
+        object["max_reply_tokens"] = .int(maxReplyTokens)
         object["cache"] = .bool(cache)
         if let budget { object["budget"] = budget.json }
         object["failure_brake"] = failureBrake?.json ?? .bool(false)

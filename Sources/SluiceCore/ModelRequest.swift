@@ -56,6 +56,14 @@ extension ModelRequest {
         return Double(characters) / 4
     }
 
+    /// Sets the most the reply may use to `tokens`, under the name the params already use
+    /// (`max_tokens` or `max_completion_tokens`), else `max_completion_tokens` — the one
+    /// reasoning models take (Anthropic's request reads it as its `max_tokens`).
+    public mutating func limitReply(to tokens: Int) {
+        let key = params["max_completion_tokens"] == nil && params["max_tokens"] != nil ? "max_tokens" : "max_completion_tokens"
+        params[key] = .int(tokens)
+    }
+
     /// The most the reply may use (`max_tokens`), when the request says.
     public var maxReplyTokens: Double? {
         // An embedding is no reply: the call costs its input alone.

@@ -41,7 +41,14 @@ public struct PromptBuilder: Sendable {
 
     /// One request answering several ungrouped rows, each under its stable key (``rowKey(index:)``).
     /// The reply must be `{"results": [{"key": …, "output": …}, …]}` answering every key once;
-    /// ``PackedReply`` matches answers to rows by key, never by position.
+    /// ``PackedReply`` matches answers to rows by key, never by position, and checks that each
+    /// key is answered once.
+    ///
+    /// Everything that is the same for every pack of the job comes first — the system prompt,
+    /// the wrapper schema, the instruction — and the rows (their keys and count) last, so every
+    /// call's prefix is the same and the provider's prompt cache serves it. The schema therefore
+    /// names no keys and no count: a schema listing a pack's keys, sent first (OpenAI puts a
+    /// structured output's schema before the system prompt), made every pack's prefix its own.
     public func packedRequest(for rows: [(key: String, input: JSONObject)], previousError: String? = nil) throws(SpecError)
         -> ModelRequest
     {
@@ -49,37 +56,40 @@ public struct PromptBuilder: Sendable {
         guard let template = spec.template else {
             throw SpecError(field: "items_per_request", message: "requests given whole cannot be packed")
         }
-        var prompt = """
-            Answer each of the following \(rows.count) rows independently. Every row has a key; answer each key \
-            exactly once, as {"results": [{"key": "<key>", "output": <answer>}, ...]}.
-
-            """
+        var prompt = "\(rows.count) rows:\n"
         for row in rows {
             prompt += "\n### Row \(row.key)\n" + (try template.render(row.input.withDefaults(spec.vars))) + "\n"
         }
         var messages = [ChatMessage(role: .user, content: prompt)]
         appendCorrection(previousError, to: &messages)
-        let keys = rows.map(\.key)
-        let schema = Self.packedSchema(keys: keys, item: spec.outputSchema)
+        let schema = Self.packedSchema(item: spec.outputSchema)
+        let system = [systemPrompt(schema: schema), Self.packingInstruction].compactMap { $0 }.joined(separator: "\n\n")
         return ModelRequest(
-            model: spec.model, system: systemPrompt(schema: schema), messages: messages, params: spec.params,
-            outputSchema: schema, inputs: rows.map { $0.input.withDefaults(spec.vars) }, rowKeys: keys)
+            model: spec.model, system: system, messages: messages, params: spec.params, outputSchema: schema,
+            inputs: rows.map { $0.input.withDefaults(spec.vars) }, rowKeys: rows.map(\.key))
     }
+
+    /// How a packed call is to be answered, the same for every pack.
+    static let packingInstruction = """
+        The message holds several rows, each under a heading `### Row <key>`. Answer each row independently and each key \
+        exactly once, as {"results": [{"key": "<key>", "output": <answer>}, ...]}.
+        """
 
     /// A row's key in a packed prompt: its place in the input, which never changes between
     /// attempts, so a retried row keeps its name.
     public static func rowKey(index: Int) -> String { "r\(index)" }
 
-    /// The wrapper schema of a packed reply: one `{"key", "output"}` entry per key.
-    public static func packedSchema(keys: [String], item: OutputSchema?) -> OutputSchema {
+    /// The wrapper schema of a packed reply: `{"key", "output"}` entries, as many as rows (which
+    /// rows, and how many, ``PackedReply`` checks).
+    public static func packedSchema(item: OutputSchema?) -> OutputSchema {
         let itemSchema: JSONValue = item?.json ?? ["type": "string"]
         let entry: JSONValue = [
             "type": "object", "required": ["key", "output"], "additionalProperties": false,
-            "properties": ["key": ["type": "string", "enum": .array(keys.map(JSONValue.string))], "output": itemSchema],
+            "properties": ["key": ["type": "string"], "output": itemSchema],
         ]
         let wrapper: JSONValue = [
             "type": "object", "required": ["results"], "additionalProperties": false,
-            "properties": ["results": ["type": "array", "minItems": .int(keys.count), "maxItems": .int(keys.count), "items": entry]],
+            "properties": ["results": ["type": "array", "items": entry]],
         ]
         // The wrapper is built from an already-compiled schema, so it always compiles.
         return try! OutputSchema(wrapper)

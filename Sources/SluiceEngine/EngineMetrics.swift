@@ -47,7 +47,8 @@ public struct EngineMetrics: Sendable {
         Counter(label: "sluice_webhook_tries_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
-    /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`;
+    /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`,
+    /// `cut_at_limit` (asked again with a larger reply limit, or pausing its job at the cap);
     /// and the successes the result cache answered (`sluice_cache_hits_total`).
     func recorded(_ outcomes: [ItemOutcome]) {
         var tally: [String: Int] = [:]
@@ -60,6 +61,7 @@ public struct EngineMetrics: Sendable {
             case .retry: tally["retried", default: 0] += 1
             case .deferred: tally["deferred", default: 0] += 1
             case .repack: tally["repacked", default: 0] += 1
+            case .raiseReplyLimit, .capped: tally["cut_at_limit", default: 0] += 1
             }
         }
         if let hits = tally.removeValue(forKey: "cache_hit") {

@@ -143,6 +143,11 @@ struct ItemRunner: Sendable {
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
+        let cost = prices.costMicros(model: request.model, usage: reply.usage)
+        if case .chat = request.operation, ReplyBudget.isCutEmpty(text: reply.text, finishReason: reply.finishReason) {
+            let cut = cutAtLimit(reply, request: request, items: remaining, job: job, started: started)
+            return .outcomes(outcomes + charged(cut, usage: reply.usage, cost: cost, calls: calls))
+        }
         let decoder = ReplyDecoder(schema: Self.spec(for: remaining[0], job: job).outputSchema)
         let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
         if case .embeddings(let texts) = request.operation {
@@ -171,9 +176,35 @@ struct ItemRunner: Sendable {
             outcome.finishReason = reply.finishReason
             return outcome
         }
-        return .outcomes(
-            outcomes + charged(decided, usage: reply.usage, cost: prices.costMicros(model: request.model, usage: reply.usage), calls: calls)
-        )
+        return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: cost, calls: calls))
+    }
+
+    /// The outcomes of a reply cut at its limit before it said anything — a reasoning model
+    /// that spent the limit thinking: asked again with a larger one, or, at the job's cap, the
+    /// job pauses (see ``ReplyBudget``). No attempt is spent either way: the reply was not
+    /// wrong, and the same limit would only buy the same empty reply.
+    func cutAtLimit(_ reply: ModelReply, request: ModelRequest, items: [Item], job: Job, started: Date) -> [ItemOutcome] {
+        let limit = request.maxReplyTokens.map { Int($0) }
+        let used = reply.usage.completionTokens
+        let tokensLeft = job.spec.budget?.tokens.map {
+            $0 - job.usage.promptTokens - job.usage.completionTokens - reply.usage.promptTokens - reply.usage.completionTokens
+        }
+        let cap = job.spec.maxReplyTokens
+        let what =
+            "the reply was cut at its limit of \(limit ?? used) tokens before any answer (\(reply.usage.reasoningTokens) spent reasoning)"
+        let result: ItemOutcome.Result
+        if let next = ReplyBudget.next(after: limit, used: used, cap: cap, tokensLeft: tokensLeft) {
+            result = .raiseReplyLimit("\(what); asked again with \(next)", replyTokens: next)
+        } else {
+            let stop = (limit ?? used) >= cap ? "the job's max_reply_tokens (\(cap))" : "the job's token budget"
+            result = .capped(
+                "\(what), and \(stop) allows no more: resume with a higher max_reply_tokens or budget, or a lower reasoning_effort")
+        }
+        return items.map { item in
+            var outcome = ItemOutcome(itemID: item.id, result: result, model: reply.model, startedAt: started)
+            outcome.finishReason = reply.finishReason
+            return outcome
+        }
     }
 
     /// The answer to `request`, and how many calls it took. A call still running `hedgeAfter`
@@ -299,6 +330,7 @@ struct ItemRunner: Sendable {
             request = try ItemRequest.build(
                 spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
         }
+        if let limit = items.compactMap(\.replyTokens).max() { request.limitReply(to: limit) }
         // One cache key per job and round (each round has its own template), and the long
         // cache for a job that has run longer than the short one lasts and still has work.
         request.promptCacheKey = "sluice-\(job.id)-\(items[0].round)"

@@ -292,11 +292,13 @@ struct JobRoutes {
         return Response.json(result)
     }
 
-    /// `POST /v1/jobs/{id}/resume`, optionally with `{"budget": {...}}`: a new cap replaces the
-    /// job's (a job paused by its budget needs a higher one, or pauses again at its next claim).
+    /// `POST /v1/jobs/{id}/resume`, optionally with `{"budget": {...}}` and `"max_reply_tokens"`:
+    /// a new cap replaces the job's (a job paused by its budget, or by replies cut empty at its
+    /// reply-token cap, needs a higher one, or pauses again).
     func resume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 64 << 10)
         var budget: Budget?
+        var maxReplyTokens: Int?
         if buffer.readableBytes > 0 {
             let body: JSONValue
             do {
@@ -304,8 +306,15 @@ struct JobRoutes {
             } catch {
                 throw APIError.badRequest("the body is not valid JSON: line \(error.line), column \(error.column): \(error.message)")
             }
-            guard case .object(let fields) = body, fields.keys.allSatisfy({ $0 == "budget" }) else {
-                throw APIError.badRequest("the body may only be {\"budget\": {\"tokens\": N, \"cost_usd\": N}}", param: "budget")
+            guard case .object(let fields) = body, fields.keys.allSatisfy({ $0 == "budget" || $0 == "max_reply_tokens" }) else {
+                throw APIError.badRequest(
+                    "the body may only be {\"budget\": {\"tokens\": N, \"cost_usd\": N}, \"max_reply_tokens\": N}", param: "budget")
+            }
+            if let raw = fields["max_reply_tokens"], raw != .null {
+                guard let cap = raw.intValue, (1...1_000_000).contains(cap) else {
+                    throw APIError.badRequest("max_reply_tokens must be an integer from 1 to 1000000", param: "max_reply_tokens")
+                }
+                maxReplyTokens = cap
             }
             do {
                 budget = try Budget.parse(fields["budget"] ?? .null)
@@ -313,13 +322,13 @@ struct JobRoutes {
                 throw APIError.badRequest("\(error.field): \(error.message)", param: "budget")
             }
         }
-        return try await control(request, context) { [api, budget] id, now in
+        return try await control(request, context) { [api, budget, maxReplyTokens] id, now in
             if budget?.costUSD != nil, let job = try await api.store.job(id: id),
                 api.resolver.configuration.prices.price(forModel: job.spec.model) == nil
             {
                 throw APIError.badRequest("no price is configured for model '\(job.spec.model)'; cap tokens instead", param: "budget")
             }
-            return try await api.store.resume(jobID: id, budget: budget, now: now)
+            return try await api.store.resume(jobID: id, budget: budget, maxReplyTokens: maxReplyTokens, now: now)
         }
     }
 

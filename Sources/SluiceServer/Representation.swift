@@ -48,6 +48,7 @@ enum Representation {
         usage["cost_usd"] = .double(Double(job.costMicros) / 1_000_000)
         object["usage"] = .object(usage)
         object["budget"] = job.spec.budget?.json ?? .null
+        object["max_reply_tokens"] = .int(job.spec.maxReplyTokens)
         object["failure_brake"] = job.spec.failureBrake.map { ["window": .int($0.window), "rate": .double($0.rate)] } ?? .null
         let rate = Self.rate(job, now: now)
         object["items_per_second"] = rate.map { .double(($0 * 100).rounded() / 100) } ?? .null
@@ -91,6 +92,8 @@ enum Representation {
         object["usage"] = usage(item.usage)
         object["model"] = item.model.map(JSONValue.string) ?? .null
         object["cached"] = .bool(item.cached)
+        object["finish_reason"] = item.finishReason.map(JSONValue.string) ?? .null
+        object["reply_tokens"] = item.replyTokens.map(JSONValue.int) ?? .null
         object["started_at"] = timestamp(item.startedAt)
         object["finished_at"] = timestamp(item.finishedAt)
         return .object(object)

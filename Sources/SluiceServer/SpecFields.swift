@@ -5,7 +5,7 @@ import SluiceCore
 /// typo is a `400`, not a silently ignored setting.
 enum SpecFields {
     static let strings: Set<String> = ["name", "preset", "template", "system", "provider", "model", "group_by"]
-    static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts"]
+    static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts", "max_reply_tokens"]
     static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache", "vars", "reduce"]
     /// `field=NAME=COLUMN`, repeatable: one entry of the spec's `fields`, as `--field` on the CLI.
     static let fieldName = "field"

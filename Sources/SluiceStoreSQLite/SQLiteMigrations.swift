@@ -259,6 +259,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("013_cache_and_reasoning_tokens") { db in
             for statement in SharedSchema.cacheAndReasoningTokens { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("014_reply_limits") { db in
+            for statement in SharedSchema.replyLimits { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -101,7 +101,9 @@ struct RunCommand: AsyncParsableCommand {
             if job.status.isFinal { return job }
             let released = try await store.releaseAllLeases(jobID: job.id, now: now)
             if released > 0 { note("returned \(released) items the previous run left in flight to the queue") }
-            if job.status == .paused { job = try await store.resume(jobID: job.id, budget: jobOptions.specOptions.budget, now: now) }
+            if job.status == .paused {
+                job = try await store.resume(jobID: job.id, budget: jobOptions.specOptions.budget, maxReplyTokens: nil, now: now)
+            }
         } else {
             job = try await store.createJob(
                 NewJob(owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint),

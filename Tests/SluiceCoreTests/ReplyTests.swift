@@ -83,9 +83,22 @@ import Testing
         #expect(request.messages[0].content.contains("### Row r8\nb"))
         let answer: JSONValue = ["results": [["key": "r8", "output": "y"], ["key": "r7", "output": "x"]]]
         #expect(request.outputSchema?.validate(answer).isEmpty == true)
-        #expect(
-            request.outputSchema?.validate(["results": [["key": "r9", "output": "x"], ["key": "r7", "output": "x"]]]).isEmpty == false)
-        #expect(request.outputSchema?.validate(["results": [["key": "r7", "output": "x"]]]).isEmpty == false)
+        #expect(request.outputSchema?.validate(["results": [["key": "r7", "output": 3]]]).isEmpty == false)
+    }
+
+    /// Every pack of a job sends the same prefix — system prompt, schema, instruction — so the
+    /// provider's prompt cache can serve it; which rows (and how many) come only in the message.
+    @Test func packsOfDifferentRowsShareTheirPrefix() throws {
+        let spec = try JobSpec.parse(
+            ["template": "{{q}}", "items_per_request": 3, "system": "Be brief.", "output_schema": ["type": "string"]], preset: { _ in nil })
+        let builder = PromptBuilder(spec: spec)
+        let two = try builder.packedRequest(for: [("r0", JSONObject([("q", "a")])), ("r1", JSONObject([("q", "b")]))])
+        let three = try builder.packedRequest(for: [
+            ("r5", JSONObject([("q", "c")])), ("r6", JSONObject([("q", "d")])), ("r7", JSONObject([("q", "e")])),
+        ])
+        #expect(two.system == three.system && two.outputSchema == three.outputSchema)
+        #expect(two.system?.contains("r0") == false && two.outputSchema?.text.contains("r0") == false)
+        #expect(two.messages[0].content.hasPrefix("2 rows:") && three.messages[0].content.hasPrefix("3 rows:"))
     }
 }
 

@@ -80,15 +80,47 @@ import Testing
 
     /// A job whose rows share a long system prompt: after the first call writes the prefix to
     /// the provider's cache, the others read it, and the job's usage says how much.
-    @Test func aSharedPrefixIsReadFromTheCacheAndTheJobCountsIt() async throws {
+    /// Packed calls too: each pack names its rows only after the shared prefix.
+    @Test(arguments: [1, 5])
+    func aSharedPrefixIsReadFromTheCacheAndTheJobCountsIt(rowsPerCall: Int) async throws {
         let spec = JSONValue.object(
-            schemaSpec.objectValue!.with("system", .string(String(repeating: "Rules every row shares. ", count: 200))))
+            schemaSpec.objectValue!.with("system", .string(String(repeating: "Rules every row shares. ", count: 200)))
+                .with("items_per_request", .int(rowsPerCall)))
         let (job, items, counters) = try await run(items: 50, spec: spec, behaviour: FakeProviderBehaviour())
         #expect(job.counts == JobCounts(total: 50, succeeded: 50))
         #expect(job.usage.cachedTokens > 0 && job.usage.cachedTokens < job.usage.promptTokens, "\(job.usage)")
         #expect(job.usage.cachedTokens == items.reduce(0) { $0 + $1.usage.cachedTokens }, "the job sums its items")
         #expect(items.allSatisfy { $0.finishReason == "stop" })
-        #expect(counters.received == 50)
+        #expect(counters.received == 50 / rowsPerCall)
+    }
+
+    /// A reasoning model given too small a limit thinks until it and says nothing: each row is
+    /// asked again with double the limit, without spending an attempt (one is all it has).
+    @Test func aReplyCutEmptyAtItsLimitIsAskedAgainWithDoubleTheLimit() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.reasoningTokens = 1_500
+        let spec = JSONValue.object(
+            schemaSpec.objectValue!.with("max_attempts", 1).with("params", ["max_completion_tokens": 500, "reasoning_effort": "high"]))
+        let (job, items, counters) = try await run(items: 20, spec: spec, behaviour: behaviour)
+        #expect(job.counts == JobCounts(total: 20, succeeded: 20), "\(items.compactMap(\.error).prefix(3))")
+        #expect(counters.received == 60, "500 and 1,000 cut; 2,000 answered")
+        #expect(job.calls == 60 && items.allSatisfy { $0.attempts == 1 && $0.replyTokens == 2_000 && $0.finishReason == "stop" })
+        #expect(job.usage.reasoningTokens == 20 * (500 + 1_000 + 1_500), "the cut calls' reasoning is counted too")
+    }
+
+    /// Replies that still come back empty at the job's cap pause it with the reason, rows kept
+    /// pending, instead of failing them one by one after paying for the cap each time.
+    @Test func repliesCutEmptyAtTheCapPauseTheJob() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.reasoningTokens = 5_000
+        let spec = JSONValue.object(
+            schemaSpec.objectValue!.with("max_reply_tokens", 2_000).with("params", ["max_tokens": 500]).with("batch_size", 1))
+        let (job, items, _) = try await run(
+            items: 5, spec: spec, behaviour: behaviour, until: { $0.status == .paused && $0.counts.running == 0 })
+        #expect(job.statusReason?.contains("max_reply_tokens (2000) allows no more") == true, "\(job.statusReason ?? "")")
+        #expect(job.counts.failed == 0 && job.counts.pending == 5)
+        #expect(items.allSatisfy { $0.attempts == 0 }, "no attempt spent")
+        #expect(items.contains { $0.replyTokens == 2_000 })
     }
 
     @Test func aRefusedKeyPausesTheJob() async throws {

@@ -156,7 +156,7 @@ import Testing
             // At most the calls that can be in flight at once (2 slots, 1 prefetched) past the cap.
             #expect(Double(spent) <= 3_000 + 3 * perCall, "spent \(spent) of a 3,000 cap at \(perCall) a call")
             #expect(fake.counters.received == paused.calls)
-            let resumed = try await harness.store.resume(jobID: job.id, budget: Budget(tokens: 1_000_000), now: Date())
+            let resumed = try await harness.store.resume(jobID: job.id, budget: Budget(tokens: 1_000_000), maxReplyTokens: nil, now: Date())
             #expect(resumed.spec.budget == Budget(tokens: 1_000_000))
             let done = try await waitForJob(harness.store, job.id) { $0.status.isFinal }
             #expect(done.counts == JobCounts(total: 200, succeeded: 200))

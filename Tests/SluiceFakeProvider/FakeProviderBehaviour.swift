@@ -33,6 +33,10 @@ public struct FakeProviderBehaviour: Sendable {
     /// Refuse requests that ask for a schema to be enforced with a 400 naming the parameter, as
     /// a server or model without structured outputs does.
     public var refusesStrictSchemas = false
+    /// Reply tokens each chat call spends reasoning before it answers, as a reasoning model
+    /// does: a call whose limit (`max_completion_tokens`, `max_tokens`) cannot hold the
+    /// reasoning and the answer is cut at the limit with nothing said, billed the whole limit.
+    public var reasoningTokens = 0
 
     public enum LimitWindow: Sendable {
         /// At most the limit in any 60 seconds.

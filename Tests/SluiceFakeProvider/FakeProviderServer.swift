@@ -155,7 +155,7 @@ public final class FakeProviderServer: Sendable {
                 ? Self.embeddings(for: request)
                 : Self.reply(
                     to: request, anthropic: anthropic, spoil: breaksSchema ? .invalidRow : spoil, pick: pick, breaksSchema: breaksSchema,
-                    cache: cache)
+                    cache: cache, reasoning: behaviour.reasoningTokens)
             if reply.packedRows > 0 {
                 state.counters.packedRows += reply.packedRows
                 if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
@@ -339,7 +339,7 @@ public final class FakeProviderServer: Sendable {
 
     static func reply(
         to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0, breaksSchema: Bool = false,
-        cache: (tokens: Int, hit: Bool)? = nil
+        cache: (tokens: Int, hit: Bool)? = nil, reasoning: Int = 0
     ) -> (body: String, tokens: Double?, packedRows: Int) {
         let messages = request["messages"]?.arrayValue ?? []
         let system = systemText(of: request) ?? ""
@@ -350,7 +350,9 @@ public final class FakeProviderServer: Sendable {
             try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
         }
         if let schema = enforcedSchema(of: request).flatMap({ try? OutputSchema($0) }) ?? prompted {
-            if let entries = packedAnswer(prompt: prompt, schema: schema) {
+            // A correction after the rows is a user turn of its own: the rows are in the first.
+            let rowsTurn = messages.first { $0["role"] == "user" }?["content"]?.stringValue ?? prompt
+            if let entries = packedAnswer(prompt: rowsTurn, schema: schema) {
                 packedRows = entries.count
                 text = JSONWriter.string(["results": .array(spoiled(entries, by: spoil, pick: pick))])
             } else {
@@ -363,14 +365,20 @@ public final class FakeProviderServer: Sendable {
             }
         }
         let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)
-        let completionTokens = max(1, text.utf8.count / 4)
+        var completionTokens = max(1, text.utf8.count / 4) + reasoning
+        var finish = "stop"
+        if let limit = (request["max_completion_tokens"] ?? request["max_tokens"])?.intValue, completionTokens > limit, reasoning > 0 {
+            // Thought until the limit: nothing said, the whole limit billed.
+            (text, completionTokens, finish) = ("", limit, "length")
+        }
+        let reasoningTokens = min(reasoning, completionTokens)
         let model = request["model"]?.stringValue ?? "fake"
         let tokens = Double(promptTokens + completionTokens)
         if anthropic {
             // Anthropic counts the marked prefix apart from `input_tokens`: read, or written.
             let body = JSONWriter.string([
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
-                "content": [["type": "text", "text": .string(text)]], "stop_reason": "end_turn",
+                "content": [["type": "text", "text": .string(text)]], "stop_reason": finish == "length" ? "max_tokens" : "end_turn",
                 "usage": [
                     "input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens),
                     "cache_read_input_tokens": .int(cache?.hit == true ? cache!.tokens : 0),
@@ -381,29 +389,32 @@ public final class FakeProviderServer: Sendable {
         }
         let body = JSONWriter.string([
             "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
-            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": "stop"]],
+            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": .string(finish)]],
             "usage": [
                 "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
                 "total_tokens": .int(promptTokens + completionTokens),
                 // OpenAI caches in steps of 128 tokens, and counts them within `prompt_tokens`.
                 "prompt_tokens_details": ["cached_tokens": .int(cache?.hit == true ? min(promptTokens, cache!.tokens / 128 * 128) : 0)],
+                "completion_tokens_details": ["reasoning_tokens": .int(reasoningTokens)],
             ],
         ])
         return (body, tokens, packedRows)
     }
 
     /// The entries of a packed reply, when `schema` is the keyed wrapper: each key answered
-    /// from the text under its `### Row KEY` heading.
+    /// from the text under its `### Row KEY` heading, in the prompt's order.
     static func packedAnswer(prompt: String, schema: OutputSchema) -> [JSONValue]? {
-        guard case .array(let keys)? = schema.json["properties"]?["results"]?["items"]?["properties"]?["key"]?["enum"],
+        guard schema.json["properties"]?["results"]?["items"]?["properties"]?["key"] != nil,
             let outputSchema = try? OutputSchema(schema.json["properties"]?["results"]?["items"]?["properties"]?["output"] ?? .null)
         else { return nil }
+        var keys: [String] = []
         var rows: [String: String] = [:]
         for section in prompt.components(separatedBy: "\n### Row ").dropFirst() {
             let lines = section.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            keys.append(String(lines[0]))
             rows[String(lines[0])] = lines.count > 1 ? String(lines[1]).trimmingCharacters(in: .whitespacesAndNewlines) : ""
         }
-        return keys.compactMap(\.stringValue).map { key in
+        return keys.map { key in
             let answer = BuiltinProvider().answer(for: JSONObject([("text", .string(rows[key] ?? ""))]), schema: outputSchema.root)
             return ["key": .string(key), "output": answer]
         }

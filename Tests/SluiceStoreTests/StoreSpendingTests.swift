@@ -156,7 +156,7 @@ import Testing
         #expect(paused.status == .paused)
         #expect(paused.statusReason?.hasPrefix("budget nearly reached: spent 90 tokens of 100 tokens") == true)
         #expect(paused.usage.promptTokens + paused.usage.completionTokens <= 100, "never past the cap with one call in flight at a time")
-        let resumed = try await store.resume(jobID: job.id, budget: Budget(tokens: 1000), now: t0)
+        let resumed = try await store.resume(jobID: job.id, budget: Budget(tokens: 1000), maxReplyTokens: nil, now: t0)
         #expect(resumed.status == .running && resumed.spec.budget == Budget(tokens: 1000))
         #expect(try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0)?.items.count == 2)
     }
@@ -185,5 +185,40 @@ import Testing
         #expect(resumed.status == .running)
         _ = try await store.record([ItemOutcome(itemID: ids[5], result: .failed("model not found"))], owner: "w", now: t0)
         #expect(try await store.job(id: job.id)?.status == .running, "a resumed job's brake counts afresh")
+    }
+
+    /// A reply cut empty at its limit sends its item back unspent with a larger one; cut at the
+    /// cap, the job pauses in the same statement, nothing failed, and a resume may raise the cap.
+    @Test(arguments: StoreDriver.available)
+    func aReplyCutAtItsLimitGoesBackWithALargerOneAndAtTheCapPausesTheJob(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "batch_size": 3, "max_reply_tokens": 4000])
+        let job = try await Fixtures.queuedJob(in: store, count: 3, spec: spec, now: t0)
+        #expect(job.spec.maxReplyTokens == 4000)
+        let ids = try #require(try await store.claim(owner: "w", limit: 3, leaseDuration: 30, now: t0)).items.map(\.id)
+        let spent = TokenUsage(promptTokens: 10, completionTokens: 1000, reasoningTokens: 1000)
+        var raised = ItemOutcome(
+            itemID: ids[0], result: .raiseReplyLimit("cut at 1000", replyTokens: 2000), usage: spent, calls: 1, costMicros: 5)
+        raised.finishReason = "length"
+        raised.attempt = 1
+        _ = try await store.record([raised], owner: "w", now: t0)
+        var job1 = try #require(try await store.job(id: job.id))
+        #expect(job1.status == .running && job1.counts.pending == 1 && job1.counts.failed == 0)
+        #expect(job1.usage.reasoningTokens == 1000 && job1.calls == 1, "the cut call is paid and counted")
+        let again = try #require(try await store.claim(owner: "w", limit: 3, leaseDuration: 30, now: t0)).items
+        #expect(again.map(\.id) == [ids[0]])
+        #expect(again[0].replyTokens == 2000 && again[0].attempts == 1, "asked again with the larger limit, no attempt spent")
+        #expect(again[0].finishReason == "length")
+        _ = try await store.record(
+            [ItemOutcome(itemID: ids[1], result: .capped("cut at the cap of 4000")), ItemOutcome(itemID: ids[0], result: .succeeded("a"))],
+            owner: "w", now: t0)
+        job1 = try #require(try await store.job(id: job.id))
+        #expect(job1.status == .paused)
+        #expect(job1.statusReason == "item 1: cut at the cap of 4000")
+        #expect(job1.counts.failed == 0 && job1.counts.pending == 1 && job1.counts.succeeded == 1 && job1.counts.running == 1)
+        let resumed = try await store.resume(jobID: job.id, budget: nil, maxReplyTokens: 16000, now: t0)
+        #expect(resumed.status == .running && resumed.spec.maxReplyTokens == 16000)
+        #expect(resumed.spec.budget == nil)
     }
 }

@@ -19,7 +19,7 @@ public enum ItemLifecycle {
         switch result {
         case .succeeded: .succeeded
         case .failed: .failed
-        case .retry, .deferred, .repack: jobStatus == .cancelling ? .cancelled : .pending
+        case .retry, .deferred, .repack, .raiseReplyLimit, .capped: jobStatus == .cancelling ? .cancelled : .pending
         }
     }
 }

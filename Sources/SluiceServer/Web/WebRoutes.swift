@@ -165,7 +165,7 @@ struct WebRoutes {
         switch action {
         case "cancel": _ = try await store.cancel(jobID: job.id, now: now)
         case "pause": _ = try await store.pause(jobID: job.id, reason: "paused from the web page", now: now)
-        case "resume": _ = try await store.resume(jobID: job.id, budget: nil, now: now)
+        case "resume": _ = try await store.resume(jobID: job.id, now: now)
         case "retry": _ = try await store.retryFailed(jobID: job.id, now: now)
         default: throw APIError.notFound("action \(action)")
         }

@@ -110,12 +110,13 @@ public protocol JobStore: Sendable {
     /// Cancels pending items now; the job is `cancelled` once in-flight items come back.
     func cancel(jobID: String, now: Date) async throws -> Job
 
-    /// Stops claims until ``resume(jobID:budget:now:)``; items in flight finish normally.
+    /// Stops claims until ``resume(jobID:budget:maxReplyTokens:now:)``; items in flight finish normally.
     func pause(jobID: String, reason: String?, now: Date) async throws -> Job
 
     /// Lets a paused job go on; a `budget` replaces its caps (a budget pause needs a higher one,
-    /// or it pauses again at the next claim), and the failure brake starts counting afresh.
-    func resume(jobID: String, budget: Budget?, now: Date) async throws -> Job
+    /// or it pauses again at the next claim), `maxReplyTokens` its reply-token cap (a job
+    /// paused at its cap needs a higher one), and the failure brake starts counting afresh.
+    func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job
 
     /// Says what an unfinished job is doing (a step and a line for the user); a finished job is
     /// left as it is.
@@ -181,7 +182,7 @@ public protocol JobStore: Sendable {
 
 extension JobStore {
     public func resume(jobID: String, now: Date) async throws -> Job {
-        try await resume(jobID: jobID, budget: nil, now: now)
+        try await resume(jobID: jobID, budget: nil, maxReplyTokens: nil, now: now)
     }
 
     /// A claim capped only by `limit`.

@@ -37,6 +37,8 @@ extension SQLJobStore {
         var changes: [Int64: CountChange] = [:]
         /// Outcomes that ended items, `s` or `f` each in order, for the failure brake's window.
         var finished: [Int64: String] = [:]
+        /// Why a job must pause because an item's reply was cut empty at the job's cap.
+        var capped: [Int64: String] = [:]
         var activity: [Int64: JobActivity.Sample] = [:]
         var recorded: Set<Int64> = []
         /// Whether an idle claimer may find work because of them.
@@ -58,6 +60,7 @@ extension SQLJobStore {
             var refund = 0
             var packSize = SQLValue.null
             var cacheKey = SQLValue.null
+            var replyTokens = SQLValue.null
             switch outcome.result {
             case .succeeded(let value):
                 output = .text(StoreRows.text(value))
@@ -69,6 +72,10 @@ extension SQLJobStore {
                 (error, notBefore, refund) = (.text(message), SQLValue(time), 1)
             case .repack(let message, let size):
                 (error, refund, packSize) = (.text(message), 1, SQLValue(size))
+            case .raiseReplyLimit(let message, let tokens):
+                (error, refund, replyTokens) = (.text(message), 1, SQLValue(tokens))
+            case .capped(let message):
+                (error, refund) = (.text(message), 1)
             }
             decided[outcome.itemID] = DecidedOutcome(
                 outcome: outcome, seq: seq, status: status,
@@ -77,7 +84,7 @@ extension SQLJobStore {
                     status.isFinal ? SQLValue(now) : .null, SQLValue(outcome.usage.promptTokens),
                     SQLValue(outcome.usage.completionTokens), SQLValue(outcome.model), packSize, SQLValue(outcome.cached ? 1 : 0),
                     SQLValue(outcome.attempt), cacheKey, SQLValue(outcome.usage.cachedTokens), SQLValue(outcome.usage.cacheWriteTokens),
-                    SQLValue(outcome.usage.reasoningTokens), SQLValue(outcome.finishReason),
+                    SQLValue(outcome.usage.reasoningTokens), SQLValue(outcome.finishReason), replyTokens,
                 ])
         }
         return decided
@@ -101,7 +108,7 @@ extension SQLJobStore {
                 model = COALESCE(v.column10, items.model), pack_size = COALESCE(v.column11, items.pack_size), cached = v.column12,
                 cache_key = v.column14, cached_tokens = items.cached_tokens + v.column15,
                 cache_write_tokens = items.cache_write_tokens + v.column16, reasoning_tokens = items.reasoning_tokens + v.column17,
-                finish_reason = COALESCE(v.column18, items.finish_reason)
+                finish_reason = COALESCE(v.column18, items.finish_reason), reply_tokens = COALESCE(v.column19, items.reply_tokens)
                 FROM (VALUES \(rows)) AS v
                 WHERE items.id = v.column1 AND items.status = \(ItemStatus.running.sql) AND items.lease_owner = ?
                 AND (v.column13 IS NULL OR items.attempts = v.column13) RETURNING items.id, items.idx, items.group_key
@@ -128,6 +135,9 @@ extension SQLJobStore {
                     tally.activity[seq, default: JobActivity.Sample()].finished += 1
                 }
                 if case .deferred = outcome.result { tally.activity[seq, default: JobActivity.Sample()].throttled += 1 }
+                if case .capped(let message) = outcome.result, status == .pending {
+                    tally.capped[seq] = "item \(try row.int("idx")): \(message)"
+                }
                 tally.changes[seq] = change
                 tally.recorded.insert(id)
             }
@@ -156,11 +166,12 @@ extension SQLJobStore {
         var result = RecordedOutcomes(ids: tally.recorded)
         for seq in tally.changes.keys.sorted() {
             var change = tally.changes[seq]!
-            var pauseReason: String?
+            var pauseReason = tally.capped[seq]
             if let outcomes = tally.finished[seq], let job = jobs[seq], let brake = job.brake {
                 let window = FailureWindow.slide(job.recentOutcomes, appending: outcomes, size: brake.window)
-                pauseReason = FailureWindow.pauseReason(window, brake: brake, lastError: change.errors.last?.message)
-                change.recentOutcomes = pauseReason == nil ? window : ""
+                let braked = FailureWindow.pauseReason(window, brake: brake, lastError: change.errors.last?.message)
+                pauseReason = pauseReason ?? braked
+                change.recentOutcomes = braked == nil ? window : ""
             }
             let applied = try apply(change, to: seq, tx, now: now)
             tally.freesWork = tally.freesWork || applied.drained

@@ -44,7 +44,7 @@ public final class SQLJobStore: JobStore, SQLStore {
             SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
-            SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider),
+            SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider), SQLValue(new.spec.maxReplyTokens),
         ]
         return try await write { tx in
             guard
@@ -52,8 +52,9 @@ public final class SQLJobStore: JobStore, SQLStore {
                     """
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
-                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider
-                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider,
+                        reply_token_cap
+                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -350,7 +351,7 @@ public final class SQLJobStore: JobStore, SQLStore {
         }
     }
 
-    public func resume(jobID: String, budget: Budget?, now: Date) async throws -> Job {
+    public func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job {
         try await write { tx in
             // A new cap replaces the old one whole: a budget that names only tokens drops a cost cap.
             let caps: [SQLValue] = [
@@ -361,9 +362,10 @@ public final class SQLJobStore: JobStore, SQLStore {
                 UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN \(JobStatus.queued.sql) ELSE \(JobStatus.running.sql) END, status_reason = NULL,
                 recent_outcomes = '',
                 budget_tokens = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_tokens END,
-                budget_cost_micros = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_cost_micros END
+                budget_cost_micros = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_cost_micros END,
+                reply_token_cap = COALESCE(CAST(? AS BIGINT), reply_token_cap)
                 WHERE id = ? AND status = \(JobStatus.paused.sql) RETURNING seq
-                """, [caps[0], caps[1], caps[0], caps[2], .text(jobID)])
+                """, [caps[0], caps[1], caps[0], caps[2], SQLValue(maxReplyTokens), .text(jobID)])
             {
                 try Self.finalizeIfDone(tx, seq: try row.int64("seq"), now: now)
             } else if try !Self.locate(tx, jobID: jobID).status.isClaimable {

@@ -226,6 +226,13 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0)",
     ]
 
+    /// The reply-token limit an item's next call asks for, raised after a reply cut empty at
+    /// its limit, and the cap it grows to (a column, so a resume can raise it).
+    public static let replyLimits = [
+        "ALTER TABLE items ADD COLUMN reply_tokens BIGINT CHECK (reply_tokens > 0)",
+        "ALTER TABLE jobs ADD COLUMN reply_token_cap BIGINT CHECK (reply_token_cap > 0)",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -8,13 +8,13 @@ public enum StoreRows {
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
         failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
         cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message, cached_tokens, cache_write_tokens, \
-        reasoning_tokens
+        reasoning_tokens, reply_token_cap
         """
 
     public static let itemColumns = """
         id, idx, group_key, status, input, output, error, attempts, lease_owner, lease_expires_at, prompt_tokens, \
         completion_tokens, model, started_at, finished_at, pack_size, cached, round, cached_tokens, cache_write_tokens, \
-        reasoning_tokens, finish_reason
+        reasoning_tokens, finish_reason, reply_tokens
         """
 
     public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at, expires_at"
@@ -37,6 +37,7 @@ public enum StoreRows {
         spec.budget =
             tokens == nil && costMicros == nil
             ? nil : Budget(tokens: tokens.map { Int($0) }, costUSD: costMicros.map { Double($0) / 1_000_000 })
+        if let cap = try row.optionalInt64("reply_token_cap") { spec.maxReplyTokens = Int(cap) }
         var stage: JobStage?
         if let name = try row.optionalText("stage") {
             guard let parsed = JobStage(rawValue: name) else { throw StoreError.corrupt("stage of job \(id)") }
@@ -90,7 +91,8 @@ public enum StoreRows {
             leaseOwner: try row.optionalText("lease_owner"), leaseExpiresAt: try row.optionalDate("lease_expires_at"),
             usage: try usage(row), model: try row.optionalText("model"), startedAt: try row.optionalDate("started_at"),
             finishedAt: try row.optionalDate("finished_at"), packSize: try row.optionalInt64("pack_size").map { Int($0) },
-            cached: try row.int("cached") != 0, round: try row.int("round"), finishReason: try row.optionalText("finish_reason"))
+            cached: try row.int("cached") != 0, round: try row.int("round"), finishReason: try row.optionalText("finish_reason"),
+            replyTokens: try row.optionalInt64("reply_tokens").map { Int($0) })
     }
 
     /// A job's or an item's tokens.

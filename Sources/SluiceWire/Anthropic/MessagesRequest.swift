@@ -52,7 +52,8 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         let systemParts = [request.system] + request.messages.filter { $0.role == .system }.map(\.content)
         let system = systemParts.compactMap { $0 }.joined(separator: "\n\n")
         model = request.model
-        maxTokens = request.params["max_tokens"]?.intValue ?? Self.defaultMaxTokens
+        maxTokens =
+            request.params["max_tokens"]?.intValue ?? request.params["max_completion_tokens"]?.intValue ?? Self.defaultMaxTokens
         if system.isEmpty {
             self.system = nil
         } else if let cacheTTL {
