@@ -142,3 +142,18 @@ import Testing
         #expect(ResultFormatter.csvRow(item, columns: columns) == "\"A, \"\"B\"\"\",1,3,\"[\"\"x\"\"]\",succeeded,,m\r\n")
     }
 }
+
+@Suite struct ReplyBudgetTests {
+    @Test func aReplyCutEmptyDoublesItsLimitUpToTheCapAndTheBudget() {
+        #expect(ReplyBudget.isCutEmpty(text: " \n", finishReason: "length"))
+        #expect(ReplyBudget.isCutEmpty(text: "", finishReason: "max_tokens"))
+        #expect(!ReplyBudget.isCutEmpty(text: "{\"a\":", finishReason: "length"), "a reply cut mid-answer is a malformed one")
+        #expect(!ReplyBudget.isCutEmpty(text: "", finishReason: "stop"))
+        #expect(ReplyBudget.next(after: 500, used: 500, cap: 32_768, tokensLeft: nil) == 1_000)
+        #expect(ReplyBudget.next(after: nil, used: 4_096, cap: 32_768, tokensLeft: nil) == 8_192, "no limit set: what it used")
+        #expect(ReplyBudget.next(after: 20_000, used: 20_000, cap: 32_768, tokensLeft: nil) == 32_768, "never past the cap")
+        #expect(ReplyBudget.next(after: 32_768, used: 32_768, cap: 32_768, tokensLeft: nil) == nil, "at the cap")
+        #expect(ReplyBudget.next(after: 1_000, used: 1_000, cap: 32_768, tokensLeft: 1_500) == 1_500, "within the budget")
+        #expect(ReplyBudget.next(after: 1_000, used: 1_000, cap: 32_768, tokensLeft: 800) == nil, "the budget allows no more")
+    }
+}
