@@ -34,6 +34,11 @@ public struct ItemOutcome: Sendable, Equatable {
     public var calls: Int
     /// What the call cost, in millionths of a dollar, from the configured prices (0 unpriced).
     public var costMicros: Int64
+    /// What the call would have cost at the list price (``ModelPrices/listCostMicros(model:usage:)``),
+    /// on the same outcome as `costMicros`: the job's savings are the difference.
+    public var listCostMicros: Int64 = 0
+    /// The tier the call was served at.
+    public var tier: Tier = .standard
     /// The output came from the result cache, not a call.
     public var cached: Bool
     /// Where a validated output is kept for identical requests; `nil` when the job does not cache.

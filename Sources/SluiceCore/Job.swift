@@ -31,6 +31,11 @@ public struct Job: Sendable, Equatable {
     public var cached: Int
     /// What the calls cost so far, in millionths of a dollar, from the configured prices.
     public var costMicros: Int64
+    /// What the same calls would have cost at the list price (standard tier, no prompt cache).
+    public var listCostMicros: Int64 = 0
+    /// Calls served at the flex tier and through a batch API; the others were standard.
+    public var flexCalls = 0
+    public var batchCalls = 0
     /// What the job is doing, for jobs with steps (documents: extracting, mapping, reducing).
     public var stage: JobStage?
     /// A line for the user next to the progress ("Generating content for module 3…").
@@ -55,8 +60,12 @@ public struct Job: Sendable, Equatable {
         counts: JobCounts = JobCounts(),
         usage: TokenUsage = TokenUsage(),
         errors: [JobErrorEntry] = [], createdAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil, calls: Int = 0,
-        cached: Int = 0, costMicros: Int64 = 0, stage: JobStage? = nil, stageMessage: String? = nil
+        cached: Int = 0, costMicros: Int64 = 0, stage: JobStage? = nil, stageMessage: String? = nil, listCostMicros: Int64 = 0,
+        flexCalls: Int = 0, batchCalls: Int = 0
     ) {
+        self.listCostMicros = listCostMicros
+        self.flexCalls = flexCalls
+        self.batchCalls = batchCalls
         self.id = id
         self.owner = owner
         self.name = name

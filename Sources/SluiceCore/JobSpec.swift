@@ -36,6 +36,10 @@ public struct JobSpec: Sendable, Equatable {
     /// The most reply tokens an item's call may be given when replies cut empty at their limit
     /// are asked again with a larger one (see ``ReplyBudget``).
     public var maxReplyTokens: Int
+    /// How the job's calls are bought (see ``Tier``).
+    public var tier: Tier
+    /// For `batch` and `auto`: how long after the job starts its answers are wanted, in seconds.
+    public var deadlineSeconds: Double?
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -45,7 +49,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce", "max_reply_tokens",
+        "reduce", "max_reply_tokens", "tier", "deadline",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -179,6 +183,14 @@ public struct JobSpec: Sendable, Equatable {
         groupBy = try string("group_by")
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
         maxReplyTokens = try integer("max_reply_tokens", default: ReplyBudget.defaultCap, range: 1...1_000_000)
+        tier = try Tier.parse(object["tier"])
+        if tier == .batch || tier == .auto {
+            throw SpecError(field: "tier", message: "the \(tier.rawValue) tier is not available yet; use standard or flex")
+        }
+        deadlineSeconds = try Tier.parseDeadline(object["deadline"])
+        if deadlineSeconds != nil, tier == .standard || tier == .flex {
+            throw SpecError(field: "deadline", message: "applies to the batch and auto tiers only (this job's tier is \(tier.rawValue))")
+        }
         for key in ["max_tokens", "max_completion_tokens"] {
             if let limit = params[key]?.intValue, limit > maxReplyTokens {
                 throw SpecError(
@@ -228,6 +240,8 @@ public struct JobSpec: Sendable, Equatable {
         if let groupBy { object["group_by"] = .string(groupBy) }
         object["max_attempts"] = .int(maxAttempts)
         object["max_reply_tokens"] = .int(maxReplyTokens)
+        object["tier"] = .string(tier.rawValue)
+        if let deadlineSeconds { object["deadline"] = .string(Tier.deadlineText(deadlineSeconds)) }
         object["cache"] = .bool(cache)
         if let budget { object["budget"] = budget.json }
         object["failure_brake"] = failureBrake?.json ?? .bool(false)

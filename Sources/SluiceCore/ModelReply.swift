@@ -10,6 +10,8 @@ public struct ModelReply: Sendable, Equatable {
     public var signal: RateLimitSignal?
     /// Why the reply ended, as the provider said it (`stop`, `length`, `end_turn`, `max_tokens`…).
     public var finishReason: String?
+    /// The tier the provider says it served the call at: `flex` only when it says so.
+    public var tier: Tier = .standard
 
     public init(
         text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil,

@@ -23,6 +23,8 @@ public struct ModelRequest: Sendable, Equatable {
     /// The call belongs to a job expected to run longer than a short prompt cache lasts
     /// (5 minutes), so a cache marker asks for the long one (an hour).
     public var longCache = false
+    /// Ask for the provider's flex tier (`service_tier: "flex"`), where it sells one.
+    public var flexTier = false
 
     /// A chat call answers with text; an embeddings call with one vector per input text, and
     /// its `messages` carry the same texts only so the call's size is estimated alike.

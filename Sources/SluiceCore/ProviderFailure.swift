@@ -8,6 +8,9 @@ public enum ProviderFailure: Error, Sendable, Equatable {
     case rejected(String)
     /// The credentials were refused: every other item would fail the same way.
     case unauthorized(String)
+    /// The provider had no capacity for the call's tier (flex's "resource unavailable"): not the
+    /// key's limit and not a fault — the call is simply made again later, unbilled.
+    case unavailable(String)
 
     /// Classifies an HTTP error response: 429 throttled; 408, 409 and 5xx worth retrying;
     /// 401 and 403 refused credentials; any other 4xx a request that cannot succeed.
@@ -17,8 +20,14 @@ public enum ProviderFailure: Error, Sendable, Equatable {
     /// body shows part of the key, a 429's the organisation — except for a rejected request,
     /// whose text says what to fix in it, with anything that looks like an account's
     /// identifier cut out. The whole text is for the server's log.
-    public static func classify(status: Int, message: String, signal: RateLimitSignal) -> ProviderFailure {
+    ///
+    /// A 429 whose error code is `resource_unavailable` (OpenAI's flex tier out of capacity) or
+    /// a 498 (Groq's `capacity_exceeded`) is ``unavailable(_:)``, not throttling.
+    public static func classify(status: Int, message: String, code: String? = nil, signal: RateLimitSignal) -> ProviderFailure {
         switch status {
+        case 498,
+            429 where code == "resource_unavailable":
+            .unavailable("HTTP \(status): the provider had no capacity for the call's tier; it goes again later")
         case 429: .rateLimited("HTTP 429: the provider's rate limit was reached", signal: signal)
         case 401, 403: .unauthorized("HTTP \(status): the provider refused the server's credentials")
         case 408: .transient("HTTP 408: the provider timed out")
@@ -39,7 +48,9 @@ public enum ProviderFailure: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case .rateLimited(let message, _), .transient(let message), .rejected(let message), .unauthorized(let message): message
+        case .rateLimited(let message, _), .transient(let message), .rejected(let message), .unauthorized(let message),
+            .unavailable(let message):
+            message
         }
     }
 }

@@ -79,6 +79,7 @@ extension ProviderFailure {
         switch self {
         case .rateLimited: "rate_limited"
         case .transient: "transient"
+        case .unavailable: "unavailable"
         case .rejected: "rejected"
         case .unauthorized: "unauthorized"
         }

@@ -129,7 +129,7 @@ struct ItemRunner: Sendable {
             metrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
             switch failure(error, items: remaining, job: job, started: started) {
-            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: 0, calls: calls))
+            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: Cost(), calls: calls))
             case let other: return other
             }
         }
@@ -143,7 +143,9 @@ struct ItemRunner: Sendable {
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
-        let cost = prices.costMicros(model: request.model, usage: reply.usage)
+        let cost = Cost(
+            micros: prices.costMicros(model: request.model, usage: reply.usage, tier: reply.tier),
+            listMicros: prices.listCostMicros(model: request.model, usage: reply.usage), tier: reply.tier)
         if case .chat = request.operation, ReplyBudget.isCutEmpty(text: reply.text, finishReason: reply.finishReason) {
             let cut = cutAtLimit(reply, request: request, items: remaining, job: job, started: started)
             return .outcomes(outcomes + charged(cut, usage: reply.usage, cost: cost, calls: calls))
@@ -288,9 +290,16 @@ struct ItemRunner: Sendable {
         (try? await store.cachedOutputs(keys: keys, notBefore: clock.now().addingTimeInterval(-cache.maxAgeSeconds))) ?? [:]
     }
 
+    /// What one call cost, at the price paid and at the list price, and the tier it was served at.
+    struct Cost {
+        var micros: Int64 = 0
+        var listMicros: Int64 = 0
+        var tier: Tier = .standard
+    }
+
     /// One call's outcomes with its cost spread over them: the call and its price on the first,
     /// the tokens shared evenly (the remainder on the first, so the sums stay exact).
-    func charged(_ outcomes: [ItemOutcome], usage: TokenUsage, cost: Int64, calls: Int = 1) -> [ItemOutcome] {
+    func charged(_ outcomes: [ItemOutcome], usage: TokenUsage, cost: Cost, calls: Int = 1) -> [ItemOutcome] {
         guard !outcomes.isEmpty else { return outcomes }
         let count = outcomes.count
         return outcomes.enumerated().map { index, outcome in
@@ -298,7 +307,9 @@ struct ItemRunner: Sendable {
             let first = index == 0
             charged.usage = usage.share(of: count, first: first)
             charged.calls = first ? calls : 0
-            charged.costMicros = first ? cost : 0
+            charged.costMicros = first ? cost.micros : 0
+            charged.listCostMicros = first ? cost.listMicros : 0
+            charged.tier = cost.tier
             return charged
         }
     }
@@ -334,10 +345,16 @@ struct ItemRunner: Sendable {
         // One cache key per job and round (each round has its own template), and the long
         // cache for a job that has run longer than the short one lasts and still has work.
         request.promptCacheKey = "sluice-\(job.id)-\(items[0].round)"
+        request.flexTier = job.spec.tier == .flex
         request.longCache =
             job.counts.pending > 0 && job.startedAt.map { clock.now().timeIntervalSince($0) > Self.shortCacheSeconds } == true
         return request
     }
+
+    /// The back-off step an item refused for want of capacity at its tier waits as (up to 16 s
+    /// with the default back-off, fully jittered, so a refused claim's items do not come back
+    /// together): its attempts are not spent, so they cannot grow the wait.
+    static let unavailableBackoffStep = 5
 
     /// How long a provider keeps a prompt prefix by default (Anthropic's short cache, and about
     /// OpenAI's): a job running longer asks for the long one.
@@ -355,7 +372,7 @@ struct ItemRunner: Sendable {
         switch failure {
         case .rateLimited(_, let signal): await gate.complete(permit, outcome: .rateLimited, signal: signal, healthy: nil)
         case .transient: await gate.complete(permit, outcome: .failed, signal: nil, healthy: false)
-        case .rejected, .unauthorized: await gate.complete(permit, outcome: .failed, signal: nil, healthy: nil)
+        case .rejected, .unauthorized, .unavailable: await gate.complete(permit, outcome: .failed, signal: nil, healthy: nil)
         }
     }
 
@@ -367,6 +384,12 @@ struct ItemRunner: Sendable {
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .failed(message), startedAt: started) })
         case .transient(let message):
             return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: retryOrFail(message, item: $0, job: job), startedAt: started) })
+        case .unavailable(let message):
+            // No capacity at the call's tier for now: later, unspent; the key's limits and the
+            // provider's health are not in question.
+            let wait = backoff.delay(attempt: Self.unavailableBackoffStep, unit: Double.random(in: 0..<1))
+            let notBefore = clock.now().addingTimeInterval(wait)
+            return .outcomes(items.map { ItemOutcome(itemID: $0.id, result: .deferred(message, notBefore: notBefore), startedAt: started) })
         case .rateLimited(let message, let signal):
             // Throttling is the limiter's business, not the item's: it goes back without
             // spending its attempt, not before the provider's reset.

@@ -7,6 +7,7 @@ struct CallExtras: Sendable, Equatable {
         case strictSchema = "strict schema"
         case promptCacheKey = "prompt cache key"
         case cacheControl = "prompt cache marker"
+        case flexTier = "flex tier"
 
         /// The parameter names a provider's refusal of this extra mentions.
         var parameters: [String] {
@@ -14,6 +15,7 @@ struct CallExtras: Sendable, Equatable {
             case .strictSchema: ["response_format", "json_schema", "output_format"]
             case .promptCacheKey: ["prompt_cache_key"]
             case .cacheControl: ["cache_control", "ttl"]
+            case .flexTier: ["service_tier"]
             }
         }
     }
@@ -24,12 +26,15 @@ struct CallExtras: Sendable, Equatable {
     var promptCacheKey: String?
     /// Marks the shared prefix for caching, kept this long (Anthropic's `cache_control` TTL).
     var cacheTTL: String?
+    /// Asks for the flex tier (`service_tier: "flex"`).
+    var flexTier = false
 
     func carries(_ extra: Extra) -> Bool {
         switch extra {
         case .strictSchema: strictSchema != nil
         case .promptCacheKey: promptCacheKey != nil
         case .cacheControl: cacheTTL != nil
+        case .flexTier: flexTier
         }
     }
 
@@ -38,6 +43,7 @@ struct CallExtras: Sendable, Equatable {
         case .strictSchema: strictSchema = nil
         case .promptCacheKey: promptCacheKey = nil
         case .cacheControl: cacheTTL = nil
+        case .flexTier: flexTier = false
         }
     }
 }

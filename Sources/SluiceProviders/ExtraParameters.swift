@@ -33,6 +33,7 @@ final class ExtraParameters: Sendable {
         }
         if request.operation == .chat, let key = request.promptCacheKey { extras.promptCacheKey = key }
         if request.operation == .chat, request.system != nil { extras.cacheTTL = request.longCache ? "1h" : "5m" }
+        if request.operation == .chat { extras.flexTier = request.flexTier }
         let refused = refused.withLock { $0 }
         for extra in CallExtras.Extra.allCases where !offered.contains(extra) || refused.contains(Self.key(request.model, extra)) {
             extras.drop(extra)

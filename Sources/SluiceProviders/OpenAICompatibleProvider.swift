@@ -17,7 +17,7 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public init(name: String, endpoint: ProviderEndpoint, strictSchemas: Bool = true) {
         self.name = name
         self.endpoint = endpoint
-        extras = ExtraParameters(strictSchemas: strictSchemas, offered: [.strictSchema, .promptCacheKey])
+        extras = ExtraParameters(strictSchemas: strictSchemas, offered: [.strictSchema, .promptCacheKey, .flexTier])
     }
 
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
@@ -25,15 +25,28 @@ public struct OpenAICompatibleProvider: ModelProvider {
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
             let body = WireEncoder.encode(
-                ChatCompletionsRequest(request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey))
-            let (json, signal) = try await endpoint.post("/chat/completions", headers: headers, body: body)
-            guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json), let content = reply.text else {
+                ChatCompletionsRequest(
+                    request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey,
+                    serviceTier: extras.flexTier ? "flex" : nil))
+            // Flex calls wait their turn at the provider: OpenAI advises 15 minutes.
+            let timeout = extras.flexTier ? max(endpoint.timeoutSeconds, Self.flexTimeoutSeconds) : nil
+            let (json, signal) = try await endpoint.post("/chat/completions", headers: headers, body: body, timeoutSeconds: timeout)
+            // A reply cut at its limit before it said anything may carry no content at all.
+            guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json),
+                let content = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil)
+            else {
                 throw .transient("the reply has no choices[0].message.content")
             }
-            return ModelReply(
+            var answer = ModelReply(
                 text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
+            // Priced as flex only when the provider says it served it so.
+            answer.tier = reply.serviceTier == "flex" ? .flex : .standard
+            return answer
         }
     }
+
+    /// The shortest deadline a flex call is given.
+    static let flexTimeoutSeconds: Double = 900
 
     /// `POST /embeddings`: one float vector per text, put back in input order by each entry's `index`.
     func embed(_ texts: [String], request: ModelRequest, headers: [(String, String)]) async throws(ProviderFailure) -> ModelReply {

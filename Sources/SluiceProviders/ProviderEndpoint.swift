@@ -25,9 +25,13 @@ public struct ProviderEndpoint: Sendable {
     }
 
     /// POSTs `body` to `path` under the base URL with the endpoint's headers plus `headers`.
-    func post(_ path: String, headers: [(String, String)], body: JSONValue) async throws(ProviderFailure) -> (JSONValue, RateLimitSignal) {
+    /// POSTs `body` to `path`, within `timeoutSeconds` when given, else the endpoint's own.
+    func post(_ path: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double? = nil) async throws(ProviderFailure)
+        -> (JSONValue, RateLimitSignal)
+    {
         try await http.postJSON(
-            url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey, tls: tls)
+            url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds ?? self.timeoutSeconds,
+            secret: apiKey, tls: tls)
     }
 }
 

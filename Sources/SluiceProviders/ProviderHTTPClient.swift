@@ -65,7 +65,8 @@ public final class ProviderHTTPClient: Sendable {
         guard (200..<300).contains(status) else {
             let message = Self.redact(Self.errorMessage(in: text), secret: secret)
             Self.logger.notice("a provider answered an error", metadata: ["url": "\(url)", "status": "\(status)", "message": "\(message)"])
-            throw ProviderFailure.classify(status: status, message: message, signal: signal)
+            let code = (try? JSONParser.parse(text))?["error"]?["code"]?.stringValue
+            throw ProviderFailure.classify(status: status, message: message, code: code, signal: signal)
         }
         do {
             return (try JSONParser.parse(text), signal)

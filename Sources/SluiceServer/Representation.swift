@@ -46,7 +46,15 @@ enum Representation {
         let called = job.counts.succeeded - job.cached + job.counts.failed
         usage["rows_per_call"] = job.calls == 0 ? .null : .double((Double(called) / Double(job.calls) * 100).rounded() / 100)
         usage["cost_usd"] = .double(Double(job.costMicros) / 1_000_000)
+        // What the same calls cost at the list price, and what the prompt cache and the tier saved.
+        usage["list_cost_usd"] = .double(Double(job.listCostMicros) / 1_000_000)
+        usage["saved_usd"] = .double(Double(max(0, job.listCostMicros - job.costMicros)) / 1_000_000)
+        usage["calls_by_tier"] = [
+            "standard": .int(job.calls - job.flexCalls - job.batchCalls), "flex": .int(job.flexCalls), "batch": .int(job.batchCalls),
+        ]
         object["usage"] = .object(usage)
+        object["tier"] = .string(job.spec.tier.rawValue)
+        object["deadline"] = job.spec.deadlineSeconds.map { .string(Tier.deadlineText($0)) } ?? .null
         object["budget"] = job.spec.budget?.json ?? .null
         object["max_reply_tokens"] = .int(job.spec.maxReplyTokens)
         object["failure_brake"] = job.spec.failureBrake.map { ["window": .int($0.window), "rate": .double($0.rate)] } ?? .null

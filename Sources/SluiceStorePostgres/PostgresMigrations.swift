@@ -180,5 +180,6 @@ enum PostgresMigrations {
         Migration(name: "012_item_cache_key", statements: SharedSchema.itemCacheKey),
         Migration(name: "013_cache_and_reasoning_tokens", statements: SharedSchema.cacheAndReasoningTokens),
         Migration(name: "014_reply_limits", statements: SharedSchema.replyLimits),
+        Migration(name: "015_tier_savings", statements: SharedSchema.tierSavings),
     ]
 }

@@ -262,6 +262,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("014_reply_limits") { db in
             for statement in SharedSchema.replyLimits { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("015_tier_savings") { db in
+            for statement in SharedSchema.tierSavings { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -446,17 +446,20 @@ import Testing
 
 @Suite struct ProviderFailureTests {
     @Test(arguments: [
-        (429, "rateLimited"), (401, "unauthorized"), (403, "unauthorized"), (408, "transient"), (409, "transient"), (500, "transient"),
-        (503, "transient"), (400, "rejected"), (404, "rejected"), (422, "rejected"),
+        (429, nil, "rateLimited"), (401, nil, "unauthorized"), (403, nil, "unauthorized"), (408, nil, "transient"),
+        (409, nil, "transient"), (500, nil, "transient"), (503, nil, "transient"), (400, nil, "rejected"), (404, nil, "rejected"),
+        (422, nil, "rejected"), (429, "resource_unavailable", "unavailable"), (498, "capacity_exceeded", "unavailable"),
+        (429, "rate_limit_exceeded", "rateLimited"),
     ])
-    func classifiesStatusCodes(status: Int, kind: String) {
-        let failure = ProviderFailure.classify(status: status, message: "m", signal: RateLimitSignal())
+    func classifiesStatusCodes(status: Int, code: String?, kind: String) {
+        let failure = ProviderFailure.classify(status: status, message: "m", code: code, signal: RateLimitSignal())
         let actual: String =
             switch failure {
             case .rateLimited: "rateLimited"
             case .unauthorized: "unauthorized"
             case .transient: "transient"
             case .rejected: "rejected"
+            case .unavailable: "unavailable"
             }
         #expect(actual == kind)
         // Only a rejection keeps the provider's text; the others say their class.

@@ -21,7 +21,7 @@ import Testing
     func run(
         items: Int, spec: JSONValue, behaviour: FakeProviderBehaviour, limits: RateLimits = RateLimits(), timeout: Double = 10,
         key: String? = "sk-test", breaker: CircuitBreaker.Configuration = .init(), strictSchemas: Bool = true,
-        until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
+        prices: ModelPrices = ModelPrices(), until condition: @escaping (Job) -> Bool = { $0.status.isFinal }
     ) async throws -> (Job, [Item], FakeProviderCounters) {
         let harness = try await EngineHarness()
         let job = try await harness.job(count: items, spec: spec)
@@ -29,7 +29,7 @@ import Testing
             let provider = OpenAICompatibleProvider(
                 name: "openai", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: key, timeoutSeconds: timeout, http: http),
                 strictSchemas: strictSchemas)
-            let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)])
+            let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits, breaker: breaker)], prices: prices)
             let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 16))
             let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: condition) }
             return (done, try await harness.items(job.id), fake.counters)
@@ -121,6 +121,25 @@ import Testing
         #expect(job.counts.failed == 0 && job.counts.pending == 5)
         #expect(items.allSatisfy { $0.attempts == 0 }, "no attempt spent")
         #expect(items.contains { $0.replyTokens == 2_000 })
+    }
+
+    /// A flex job asks for the flex tier; the tier's "no capacity" refusals go back for later
+    /// without spending an attempt (one is all each row has) or tripping the breaker, and the
+    /// calls the provider says it served at flex are priced at the flex rate.
+    @Test func aFlexJobRidesOutResourceUnavailableAndIsPricedAtTheFlexRate() async throws {
+        var behaviour = FakeProviderBehaviour()
+        behaviour.flexUnavailableRate = 0.3
+        let spec = JSONValue.object(schemaSpec.objectValue!.with("max_attempts", 1).with("tier", "flex"))
+        let prices = ModelPrices([ModelPrices.Price(pattern: "gpt-*", inputPerMillion: 1, outputPerMillion: 4, flexPriceFactor: 0.5)])
+        let (job, items, counters) = try await run(
+            items: 100, spec: spec, behaviour: behaviour, breaker: CircuitBreaker.Configuration(failureThreshold: 3), prices: prices)
+        #expect(job.counts == JobCounts(total: 100, succeeded: 100), "\(items.compactMap(\.error).prefix(3))")
+        #expect(counters.flexRequests == counters.received && counters.flexUnavailable > 0)
+        #expect(job.calls == counters.received && job.flexCalls == 100, "every request a call; 100 served at flex")
+        #expect(items.allSatisfy { $0.attempts == 1 })
+        let list = prices.listCostMicros(model: "gpt-test", usage: job.usage)
+        // Each call is priced (and rounded) on its own: half its list price, within a micro-dollar.
+        #expect(job.listCostMicros == list && abs(job.costMicros * 2 - list) <= 100, "\(job.costMicros) of \(list)")
     }
 
     @Test func aRefusedKeyPausesTheJob() async throws {

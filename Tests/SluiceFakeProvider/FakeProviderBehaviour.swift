@@ -37,6 +37,10 @@ public struct FakeProviderBehaviour: Sendable {
     /// does: a call whose limit (`max_completion_tokens`, `max_tokens`) cannot hold the
     /// reasoning and the answer is cut at the limit with nothing said, billed the whole limit.
     public var reasoningTokens = 0
+    /// Share of flex-tier requests (`service_tier: "flex"`) refused for want of capacity: a 429
+    /// with the code `resource_unavailable`, as OpenAI's flex tier answers. Flex replies say
+    /// `service_tier: "flex"`.
+    public var flexUnavailableRate = 0.0
 
     public enum LimitWindow: Sendable {
         /// At most the limit in any 60 seconds.
@@ -101,6 +105,9 @@ public struct FakeProviderCounters: Sendable, Equatable {
     public var strictSchemaRequests = 0
     /// Answers that broke a schema given only in the prompt (``FakeProviderBehaviour/schemaBreakRate``).
     public var schemaBreaks = 0
+    /// Flex-tier requests received, and those refused for want of capacity.
+    public var flexRequests = 0
+    public var flexUnavailable = 0
     /// Requests received per user prompt (the last user message): which inputs were called more
     /// than once.
     public var receivedByPrompt: [String: Int] = [:]
@@ -126,6 +133,7 @@ extension FakeProviderCounters {
             "faults": .object(JSONObject(faults.map { ("\($0.key)", .int($0.value)) }.sorted { $0.0 < $1.0 })),
             "pack_faults": .object(JSONObject(packFaults.map { ($0.key.rawValue, .int($0.value)) }.sorted { $0.0 < $1.0 })),
             "packed_rows": .int(packedRows), "strict_schema_requests": .int(strictSchemaRequests), "schema_breaks": .int(schemaBreaks),
+            "flex_requests": .int(flexRequests), "flex_unavailable": .int(flexUnavailable),
             "accepted_per_second": .object(JSONObject(acceptedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),
             "rate_limited_per_second": .object(
                 JSONObject(rateLimitedPerSecond.sorted { $0.key < $1.key }.map { ("\($0.key)", .int($0.value)) })),

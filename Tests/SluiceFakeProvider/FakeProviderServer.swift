@@ -124,6 +124,18 @@ public final class FakeProviderServer: Sendable {
                     body: Self.errorBody("Invalid parameter: '\(parameter)' with a JSON schema is not supported with this model."),
                     after: 0)
             }
+            let flex = !anthropic && request["service_tier"] == "flex"
+            if flex {
+                state.counters.flexRequests += 1
+                // Drawn only when flex refusals are on, so other runs keep their fault sequence.
+                if behaviour.flexUnavailableRate > 0, state.random.unit() < behaviour.flexUnavailableRate {
+                    state.counters.flexUnavailable += 1
+                    return .respond(
+                        status: 429, headers: [],
+                        body: Self.errorBody("Resource unavailable: no capacity for the flex tier now", code: "resource_unavailable"),
+                        after: 0)
+                }
+            }
             // Drawn only when schema breaks are on, so other runs keep their fault sequence.
             let breaksSchema =
                 !enforced && behaviour.schemaBreakRate > 0 && body.contains("matches this JSON Schema")
@@ -155,7 +167,7 @@ public final class FakeProviderServer: Sendable {
                 ? Self.embeddings(for: request)
                 : Self.reply(
                     to: request, anthropic: anthropic, spoil: breaksSchema ? .invalidRow : spoil, pick: pick, breaksSchema: breaksSchema,
-                    cache: cache, reasoning: behaviour.reasoningTokens)
+                    cache: cache, reasoning: behaviour.reasoningTokens, flex: flex)
             if reply.packedRows > 0 {
                 state.counters.packedRows += reply.packedRows
                 if let spoil { state.counters.packFaults[spoil, default: 0] += 1 }
@@ -288,8 +300,8 @@ public final class FakeProviderServer: Sendable {
         return min(rpm, level + (now - state.bucketAt) * rpm / 60)
     }
 
-    static func errorBody(_ message: String) -> String {
-        JSONWriter.string(["error": ["message": .string(message), "type": "fake_error"]])
+    static func errorBody(_ message: String, code: String? = nil) -> String {
+        JSONWriter.string(["error": ["message": .string(message), "type": "fake_error", "code": code.map(JSONValue.string) ?? .null]])
     }
 
     /// An answer in the endpoint's shape: JSON fitting the schema found in the system prompt,
@@ -339,7 +351,7 @@ public final class FakeProviderServer: Sendable {
 
     static func reply(
         to request: JSONValue, anthropic: Bool, spoil: FakeProviderBehaviour.PackFault? = nil, pick: Double = 0, breaksSchema: Bool = false,
-        cache: (tokens: Int, hit: Bool)? = nil, reasoning: Int = 0
+        cache: (tokens: Int, hit: Bool)? = nil, reasoning: Int = 0, flex: Bool = false
     ) -> (body: String, tokens: Double?, packedRows: Int) {
         let messages = request["messages"]?.arrayValue ?? []
         let system = systemText(of: request) ?? ""
@@ -388,7 +400,7 @@ public final class FakeProviderServer: Sendable {
             return (body, tokens, packedRows)
         }
         let body = JSONWriter.string([
-            "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model),
+            "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model), "service_tier": flex ? "flex" : "default",
             "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": .string(finish)]],
             "usage": [
                 "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),

@@ -9,7 +9,8 @@ let usage = """
                                 [--window sliding|per-second|bucket] [--no-limit-headers]
                                 [--fault-500 SHARE] [--fault-503 SHARE] [--fault-hang SHARE] [--hang-seconds S]
                                 [--fault-malformed SHARE] [--pack-drop SHARE] [--pack-duplicate SHARE] [--pack-swap SHARE]
-                                [--pack-wrong-key SHARE] [--pack-invalid SHARE] [--reasoning-tokens N] [--seed N]
+                                [--pack-wrong-key SHARE] [--pack-invalid SHARE] [--reasoning-tokens N]
+                                [--flex-unavailable SHARE] [--seed N]
 
     """
 var behaviour = FakeProviderBehaviour()
@@ -62,6 +63,7 @@ while let flag = arguments.popFirst() {
     case "--pack-wrong-key": behaviour.packFaultRates[.wrongKey] = value
     case "--pack-invalid": behaviour.packFaultRates[.invalidRow] = value
     case "--reasoning-tokens": behaviour.reasoningTokens = Int(value)
+    case "--flex-unavailable": behaviour.flexUnavailableRate = value
     case "--seed": seed = UInt64(value)
     default: fail("unknown option \(flag)")
     }

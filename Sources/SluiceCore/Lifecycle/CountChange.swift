@@ -9,6 +9,10 @@ public struct CountChange: Sendable, Equatable {
     public var calls = 0
     public var cached = 0
     public var costMicros: Int64 = 0
+    public var listCostMicros: Int64 = 0
+    /// Calls served at the flex tier and through a batch API (the rest were standard).
+    public var flexCalls = 0
+    public var batchCalls = 0
     /// The failure brake's window after these outcomes; `nil` leaves it as it is.
     public var recentOutcomes: String?
     public var errors: [JobErrorEntry] = []

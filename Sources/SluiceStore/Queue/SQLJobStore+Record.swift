@@ -126,6 +126,9 @@ extension SQLJobStore {
                 change.usage = change.usage + outcome.usage
                 change.calls += outcome.calls
                 change.costMicros += outcome.costMicros
+                change.listCostMicros += outcome.listCostMicros
+                if outcome.tier == .flex { change.flexCalls += outcome.calls }
+                if outcome.tier == .batch { change.batchCalls += outcome.calls }
                 if outcome.cached { change.cached += 1 }
                 if case .failed(let message) = outcome.result {
                     change.errors.append(JobErrorEntry(item: try row.int("idx"), message: message))

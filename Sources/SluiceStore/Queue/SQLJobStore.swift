@@ -496,7 +496,8 @@ public final class SQLJobStore: JobStore, SQLStore {
                 cancelled = cancelled + ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?,
                 cached_tokens = cached_tokens + ?, cache_write_tokens = cache_write_tokens + ?, reasoning_tokens = reasoning_tokens + ?,
                 calls = calls + ?, cached = cached + ?, cost_micros = cost_micros + ?, recent_outcomes = COALESCE(?, recent_outcomes),
-                error_count = error_count + ?
+                error_count = error_count + ?, list_cost_micros = list_cost_micros + ?, flex_calls = flex_calls + ?,
+                batch_calls = batch_calls + ?
                 WHERE seq = ? RETURNING \(doneColumns), error_count
                 """,
                 [
@@ -504,7 +505,8 @@ public final class SQLJobStore: JobStore, SQLStore {
                     SQLValue(change.cancelled), SQLValue(change.usage.promptTokens), SQLValue(change.usage.completionTokens),
                     SQLValue(change.usage.cachedTokens), SQLValue(change.usage.cacheWriteTokens), SQLValue(change.usage.reasoningTokens),
                     SQLValue(change.calls), SQLValue(change.cached), .int(change.costMicros), SQLValue(change.recentOutcomes),
-                    SQLValue(change.errors.count), .int(seq),
+                    SQLValue(change.errors.count), .int(change.listCostMicros), SQLValue(change.flexCalls), SQLValue(change.batchCalls),
+                    .int(seq),
                 ])
         else { return AppliedChange() }
         if !change.errors.isEmpty { try insertErrors(tx, seq: seq, change.errors, countAfter: try row.int("error_count")) }

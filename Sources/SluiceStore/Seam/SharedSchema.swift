@@ -233,6 +233,14 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN reply_token_cap BIGINT CHECK (reply_token_cap > 0)",
     ]
 
+    /// What a job's calls would have cost at the list price, and how many were served at the
+    /// flex tier or through a batch API: the job's savings, told.
+    public static let tierSavings = [
+        "ALTER TABLE jobs ADD COLUMN list_cost_micros BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN flex_calls BIGINT NOT NULL DEFAULT 0 CHECK (flex_calls >= 0)",
+        "ALTER TABLE jobs ADD COLUMN batch_calls BIGINT NOT NULL DEFAULT 0 CHECK (batch_calls >= 0)",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -8,7 +8,7 @@ public enum StoreRows {
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
         failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
         cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message, cached_tokens, cache_write_tokens, \
-        reasoning_tokens, reply_token_cap
+        reasoning_tokens, reply_token_cap, list_cost_micros, flex_calls, batch_calls
         """
 
     public static let itemColumns = """
@@ -65,7 +65,8 @@ public enum StoreRows {
             expiresAt: try row.optionalDate("expires_at"), counts: try counts(row),
             usage: try usage(row), errors: errors, createdAt: try row.date("created_at"), startedAt: try row.optionalDate("started_at"),
             finishedAt: try row.optionalDate("finished_at"), calls: try row.int("calls"), cached: try row.int("cached"),
-            costMicros: try row.int64("cost_micros"), stage: stage, stageMessage: try row.optionalText("stage_message"))
+            costMicros: try row.int64("cost_micros"), stage: stage, stageMessage: try row.optionalText("stage_message"),
+            listCostMicros: try row.int64("list_cost_micros"), flexCalls: try row.int("flex_calls"), batchCalls: try row.int("batch_calls"))
     }
 
     public static func counts(_ row: SQLRow) throws -> JobCounts {

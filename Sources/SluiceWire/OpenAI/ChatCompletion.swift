@@ -68,10 +68,13 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
     public var model: String?
     var choices: [Choice]?
     var reportedUsage: OpenAIUsage?
+    /// The tier the call was served at (`default`, `flex`, `priority`), when the server says.
+    public var serviceTier: String?
 
     enum CodingKeys: String, CodingKey {
         case id, object, created, model, choices
         case reportedUsage = "usage"
+        case serviceTier = "service_tier"
     }
 
     /// A reply of `text` that ended for `finishReason`, as a batch's output file gives it.
@@ -90,6 +93,7 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
         model = try? container.decodeIfPresent(String.self, forKey: .model)
         choices = try container.decodeIfPresent([Choice].self, forKey: .choices)
         reportedUsage = try? container.decodeIfPresent(OpenAIUsage.self, forKey: .reportedUsage)
+        serviceTier = try? container.decodeIfPresent(String.self, forKey: .serviceTier)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -100,6 +104,7 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
         try container.encode(model, forKey: .model)
         try container.encode(choices ?? [], forKey: .choices)
         try container.encode(reportedUsage ?? OpenAIUsage(TokenUsage()), forKey: .reportedUsage)
+        try container.encodeIfPresent(serviceTier, forKey: .serviceTier)
     }
 
     /// The first choice's text, when the reply has one.

@@ -23,7 +23,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
     /// `strict: true`; see ``StrictSchema``) or, without one, for JSON mode (`json_object`: the
     /// schema is in the system prompt, and every server of the API accepts it). A
     /// `promptCacheKey` routes calls sharing a prefix to the same prompt cache.
-    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, promptCacheKey: String? = nil) {
+    public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, promptCacheKey: String? = nil, serviceTier: String? = nil) {
         model = request.model
         messages =
             (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
@@ -35,6 +35,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
                 ?? ["type": "json_object"]
         }
         if let promptCacheKey { params["prompt_cache_key"] = .string(promptCacheKey) }
+        if let serviceTier { params["service_tier"] = .string(serviceTier) }
     }
 
     public init(from decoder: any Decoder) throws {
