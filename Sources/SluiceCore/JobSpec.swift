@@ -184,12 +184,11 @@ public struct JobSpec: Sendable, Equatable {
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
         maxReplyTokens = try integer("max_reply_tokens", default: ReplyBudget.defaultCap, range: 1...1_000_000)
         tier = try Tier.parse(object["tier"])
-        if tier == .batch || tier == .auto {
-            throw SpecError(field: "tier", message: "the \(tier.rawValue) tier is not available yet; use standard or flex")
-        }
         deadlineSeconds = try Tier.parseDeadline(object["deadline"])
-        if deadlineSeconds != nil, tier == .standard || tier == .flex {
-            throw SpecError(field: "deadline", message: "applies to the batch and auto tiers only (this job's tier is \(tier.rawValue))")
+        if deadlineSeconds != nil, tier != .auto {
+            throw SpecError(
+                field: "deadline",
+                message: "applies to the auto tier only (this job's is \(tier.rawValue)): a batch job waits for the batch API however long it takes")
         }
         for key in ["max_tokens", "max_completion_tokens"] {
             if let limit = params[key]?.intValue, limit > maxReplyTokens {

@@ -29,6 +29,8 @@ public struct EngineConfiguration: Sendable {
     /// Where providers' limits are shared with the other processes on the database (see
     /// ``PaceStore``); `nil` when this process's limits are its own (one process on one file).
     public var sharedPace: (any PaceStore)?
+    /// How the batch tier's upstream batches are made and polled.
+    public var batches = BatchSettings()
 
     /// Items claimed beyond the free call slots, so that a slot freed by a finished call starts
     /// its next call at once instead of after a claim round trip. The trade-off: prefetched

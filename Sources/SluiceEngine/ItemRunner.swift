@@ -143,12 +143,24 @@ struct ItemRunner: Sendable {
                 usedTokens: reported ? reply.usage.promptTokens + reply.usage.completionTokens : nil,
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
+        return .outcomes(
+            outcomes + decide(reply, to: request, items: remaining, job: job, started: started, cacheKeys: cacheKeys, calls: calls))
+    }
+
+    /// The outcomes of `reply` to `request` for `items` — a live call's, or an upstream batch's
+    /// result — charged at the tier it was served at: each row's output validated (packed rows
+    /// matched by key), a reply cut empty at its limit asked again with a larger one, a refused
+    /// answer retried with the reason, a fumbled pack's rows repacked.
+    func decide(
+        _ reply: ModelReply, to request: ModelRequest, items remaining: [Item], job: Job, started: Date, cacheKeys: [Int64: String],
+        calls: Int
+    ) -> [ItemOutcome] {
         let cost = Cost(
             micros: prices.costMicros(model: request.model, usage: reply.usage, tier: reply.tier),
             listMicros: prices.listCostMicros(model: request.model, usage: reply.usage), tier: reply.tier)
         if case .chat = request.operation, ReplyBudget.isCutEmpty(text: reply.text, finishReason: reply.finishReason) {
             let cut = cutAtLimit(reply, request: request, items: remaining, job: job, started: started)
-            return .outcomes(outcomes + charged(cut, usage: reply.usage, cost: cost, calls: calls))
+            return charged(cut, usage: reply.usage, cost: cost, calls: calls)
         }
         let decoder = ReplyDecoder(schema: Self.spec(for: remaining[0], job: job).outputSchema)
         let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
@@ -178,7 +190,7 @@ struct ItemRunner: Sendable {
             outcome.finishReason = reply.finishReason
             return outcome
         }
-        return .outcomes(outcomes + charged(decided, usage: reply.usage, cost: cost, calls: calls))
+        return charged(decided, usage: reply.usage, cost: cost, calls: calls)
     }
 
     /// The outcomes of a reply cut at its limit before it said anything — a reasoning model

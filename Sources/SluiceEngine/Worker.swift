@@ -33,6 +33,7 @@ public final class Worker: Service, Sendable {
     let running = RunningCalls()
     let state = DrainState()
     let metrics: EngineMetrics
+    let dispatcher: BatchDispatcher
 
     /// - Parameter metrics: Where the engine's counters and timers go (none by default).
     public init(
@@ -54,6 +55,9 @@ public final class Worker: Service, Sendable {
         recorder = OutcomeRecorder(
             store: store, owner: configuration.workerID, clock: clock, batch: configuration.commitBatch,
             retryFor: configuration.leaseDuration, logger: logger, metrics: metrics)
+        dispatcher = BatchDispatcher(
+            store: store, providers: providers, gates: gates, runner: runner, clock: clock, workerID: configuration.workerID,
+            settings: configuration.batches, concurrency: configuration.concurrency, logger: logger, state: state)
     }
 
     /// Stops claiming; calls in flight finish and ``run()`` returns once they are recorded.
@@ -70,6 +74,7 @@ public final class Worker: Service, Sendable {
             await withTaskGroup(of: Void.self) { heartbeat in
                 heartbeat.addTask { await self.keepLeasesAlive() }
                 heartbeat.addTask { await self.lendOverdueSlots() }
+                heartbeat.addTask { await self.dispatcher.run() }
                 let stopped = await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
                     let stopped = await self.claimUntilDrained()

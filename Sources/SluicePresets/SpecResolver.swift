@@ -23,7 +23,12 @@ public struct SpecResolver: Sendable {
                 message:
                     "no price is configured for model '\(spec.model)': add it under prices: in the configuration, or cap tokens instead")
         }
-        if spec.provider == JobSpec.routedProvider { return spec }
+        if spec.provider == JobSpec.routedProvider {
+            guard spec.tier != .batch, spec.tier != .auto else {
+                throw SpecError(field: "tier", message: "the \(spec.tier.rawValue) tier needs one provider named, whose batch API the job uses")
+            }
+            return spec
+        }
         guard let provider = configuration[spec.provider] else {
             let known = configuration.providers.map(\.name).joined(separator: ", ")
             throw SpecError(field: "provider", message: "provider '\(spec.provider)' is not configured (configured: \(known))")
@@ -32,6 +37,11 @@ public struct SpecResolver: Sendable {
             throw SpecError(
                 field: "provider",
                 message: "provider '\(provider.name)' has no API key: set \(provider.apiKeyVariable ?? "its api_key_env variable")")
+        }
+        if spec.tier == .batch || spec.tier == .auto, provider.kind == .builtin {
+            throw SpecError(
+                field: "tier",
+                message: "provider '\(provider.name)' is the built-in one, which has no batch API: use an openai or anthropic provider")
         }
         return spec
     }

@@ -30,19 +30,35 @@ public struct AnthropicProvider: ModelProvider {
         guard case .chat = request.operation else {
             throw .rejected("provider \(name) is Anthropic's Messages API, which makes no embeddings: route the model elsewhere")
         }
-        var headers = [("anthropic-version", Self.apiVersion)]
-        if let apiKey = endpoint.apiKey { headers.append(("x-api-key", apiKey)) }
+        let headers = headers
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
             let beta = extras.strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
-            let body = WireEncoder.encode(MessagesRequest(request, strictSchema: extras.strictSchema, cacheTTL: extras.cacheTTL))
-            let (json, signal) = try await endpoint.post("/v1/messages", headers: headers + beta, body: body)
-            let reply: MessagesReply
-            do { reply = try WireDecoder.decode(MessagesReply.self, from: json) } catch {
-                throw .transient("the reply has no content blocks")
-            }
-            guard let text = reply.text else { throw .transient("the reply has no text content") }
-            return ModelReply(
-                text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
+            let (json, signal) = try await endpoint.post("/v1/messages", headers: headers + beta, body: Self.body(request, extras: extras))
+            return try Self.reply(json, request: request, signal: signal)
         }
+    }
+
+    /// The headers of every call: the API version and the key.
+    var headers: [(String, String)] {
+        [("anthropic-version", Self.apiVersion)] + (endpoint.apiKey.map { [("x-api-key", $0)] } ?? [])
+    }
+
+    /// The body of a call sent with `extras`.
+    static func body(_ request: ModelRequest, extras: CallExtras) -> JSONValue {
+        WireEncoder.encode(MessagesRequest(request, strictSchema: extras.strictSchema, cacheTTL: extras.cacheTTL))
+    }
+
+    /// The reply a message `json` gives (live, or a batch's result).
+    static func reply(_ json: JSONValue, request: ModelRequest, signal: RateLimitSignal?) throws(ProviderFailure) -> ModelReply {
+        let reply: MessagesReply
+        do { reply = try WireDecoder.decode(MessagesReply.self, from: json) } catch {
+            throw .transient("the reply has no content blocks")
+        }
+        // A reply cut at its limit before it said anything may carry no text block at all.
+        guard let text = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil) else {
+            throw .transient("the reply has no text content")
+        }
+        return ModelReply(
+            text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
     }
 }

@@ -38,6 +38,14 @@ struct CallExtras: Sendable, Equatable {
         }
     }
 
+    /// Carries what either carries (which extras a set of calls holds between them).
+    mutating func merge(_ other: CallExtras) {
+        strictSchema = strictSchema ?? other.strictSchema
+        promptCacheKey = promptCacheKey ?? other.promptCacheKey
+        cacheTTL = cacheTTL ?? other.cacheTTL
+        flexTier = flexTier || other.flexTier
+    }
+
     mutating func drop(_ extra: Extra) {
         switch extra {
         case .strictSchema: strictSchema = nil

@@ -49,26 +49,65 @@ final class ExtraParameters: Sendable {
         var extras = extras(for: request)
         while true {
             do {
-                var reply = try await call(extras)
-                if extras.strictSchema != nil, let original = request.outputSchema?.json, let answer = try? JSONParser.parse(reply.text) {
-                    reply.text = JSONWriter.string(StrictSchema.restore(answer, original: original))
-                }
-                return reply
+                return Self.restored(try await call(extras), extras: extras, request: request)
             } catch {
-                guard case .rejected(let message) = error,
-                    let extra = CallExtras.Extra.allCases.first(where: {
-                        extras.carries($0) && $0.parameters.contains { message.contains($0) }
-                    })
-                else { throw error }
-                _ = refused.withLock { $0.insert(Self.key(request.model, extra)) }
+                guard let extra = refusedExtra(in: error, carried: extras, models: [request.model], provider: provider) else { throw error }
                 extras.drop(extra)
-                Logger(label: "sluice.provider").notice(
-                    "the provider refused a parameter; the model's calls go without it from now on",
-                    metadata: [
-                        "provider": "\(provider)", "model": "\(request.model)", "parameter": "\(extra.rawValue)", "message": "\(message)",
-                    ])
             }
         }
+    }
+
+    /// The extra `failure` refuses — a 400 naming one of its parameters, among those `carried`
+    /// — remembered for `models` so their later calls go without it; `nil` for any other failure.
+    func refusedExtra(in failure: ProviderFailure, carried: CallExtras, models: Set<String>, provider: String) -> CallExtras.Extra? {
+        guard case .rejected(let message) = failure,
+            let extra = CallExtras.Extra.allCases.first(where: { carried.carries($0) && $0.parameters.contains { message.contains($0) } })
+        else { return nil }
+        refused.withLock { refused in
+            for model in models { refused.insert(Self.key(model, extra)) }
+        }
+        Logger(label: "sluice.provider").notice(
+            "the provider refused a parameter; the model's calls go without it from now on",
+            metadata: [
+                "provider": "\(provider)", "models": "\(models.sorted())", "parameter": "\(extra.rawValue)", "message": "\(message)",
+            ])
+        return extra
+    }
+
+    /// `submit` made with the calls' extras, and again without any the provider refuses (an
+    /// upstream batch is refused whole when one of its calls carries what it does not take).
+    func submitBatch(_ calls: [BatchCall], provider: String, _ submit: () async throws(ProviderFailure) -> String)
+        async throws(ProviderFailure) -> String
+    {
+        while true {
+            do {
+                return try await submit()
+            } catch {
+                var carried = CallExtras()
+                for call in calls { carried.merge(batchExtras(for: call.request)) }
+                guard refusedExtra(in: error, carried: carried, models: Set(calls.map(\.request.model)), provider: provider) != nil else {
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// `reply` to a call sent with `extras`: a strict answer mapped back to the schema as written.
+    static func restored(_ reply: ModelReply, extras: CallExtras, request: ModelRequest) -> ModelReply {
+        guard extras.strictSchema != nil, let original = request.outputSchema?.json, let answer = try? JSONParser.parse(reply.text) else {
+            return reply
+        }
+        var restored = reply
+        restored.text = JSONWriter.string(StrictSchema.restore(answer, original: original))
+        return restored
+    }
+
+    /// The extras a call in an upstream batch carries: those of a live call, but no tier (the
+    /// batch is its own).
+    func batchExtras(for request: ModelRequest) -> CallExtras {
+        var extras = extras(for: request)
+        extras.drop(.flexTier)
+        return extras
     }
 
     static func key(_ model: String, _ extra: CallExtras.Extra) -> String { model + "\u{1F}" + extra.rawValue }

@@ -24,25 +24,35 @@ public struct OpenAICompatibleProvider: ModelProvider {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
-            let body = WireEncoder.encode(
-                ChatCompletionsRequest(
-                    request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey,
-                    serviceTier: extras.flexTier ? "flex" : nil))
             // Flex calls wait their turn at the provider: OpenAI advises 15 minutes.
             let timeout = extras.flexTier ? max(endpoint.timeoutSeconds, Self.flexTimeoutSeconds) : nil
-            let (json, signal) = try await endpoint.post("/chat/completions", headers: headers, body: body, timeoutSeconds: timeout)
-            // A reply cut at its limit before it said anything may carry no content at all.
-            guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json),
-                let content = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil)
-            else {
-                throw .transient("the reply has no choices[0].message.content")
-            }
-            var answer = ModelReply(
-                text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
-            // Priced as flex only when the provider says it served it so.
-            answer.tier = reply.serviceTier == "flex" ? .flex : .standard
-            return answer
+            let (json, signal) = try await endpoint.post(
+                "/chat/completions", headers: headers, body: Self.chatBody(request, extras: extras), timeoutSeconds: timeout)
+            return try Self.chatReply(json, request: request, signal: signal)
         }
+    }
+
+    /// The body of a chat call sent with `extras`.
+    static func chatBody(_ request: ModelRequest, extras: CallExtras) -> JSONValue {
+        WireEncoder.encode(
+            ChatCompletionsRequest(
+                request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey, serviceTier: extras.flexTier ? "flex" : nil
+            ))
+    }
+
+    /// The reply a chat completion `json` gives (live, or a batch's result line).
+    static func chatReply(_ json: JSONValue, request: ModelRequest, signal: RateLimitSignal?) throws(ProviderFailure) -> ModelReply {
+        // A reply cut at its limit before it said anything may carry no content at all.
+        guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json),
+            let content = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil)
+        else {
+            throw .transient("the reply has no choices[0].message.content")
+        }
+        var answer = ModelReply(
+            text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
+        // Priced as flex only when the provider says it served it so.
+        answer.tier = reply.serviceTier == "flex" ? .flex : .standard
+        return answer
     }
 
     /// The shortest deadline a flex call is given.
@@ -52,6 +62,13 @@ public struct OpenAICompatibleProvider: ModelProvider {
     func embed(_ texts: [String], request: ModelRequest, headers: [(String, String)]) async throws(ProviderFailure) -> ModelReply {
         let body = WireEncoder.encode(EmbeddingsRequest(texts: texts, request: request))
         let (json, signal) = try await endpoint.post("/embeddings", headers: headers, body: body)
+        return try Self.embeddingsReply(json, texts: texts, request: request, signal: signal)
+    }
+
+    /// The reply an embeddings `json` gives (live, or a batch's result line).
+    static func embeddingsReply(_ json: JSONValue, texts: [String], request: ModelRequest, signal: RateLimitSignal?) throws(ProviderFailure)
+        -> ModelReply
+    {
         let reply: EmbeddingsReply
         let vectors: [[Double]]
         do {

@@ -1,4 +1,6 @@
 public import NIOSSL
+import NIOCore
+import NIOHTTP1
 import SluiceCore
 
 /// Where a remote provider is and how to reach it: base URL, key, extra headers, deadline,
@@ -24,8 +26,8 @@ public struct ProviderEndpoint: Sendable {
         self.http = http
     }
 
-    /// POSTs `body` to `path` under the base URL with the endpoint's headers plus `headers`.
-    /// POSTs `body` to `path`, within `timeoutSeconds` when given, else the endpoint's own.
+    /// POSTs `body` to `path` under the base URL with the endpoint's headers plus `headers`,
+    /// within `timeoutSeconds` when given, else the endpoint's own.
     func post(_ path: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double? = nil) async throws(ProviderFailure)
         -> (JSONValue, RateLimitSignal)
     {
@@ -33,11 +35,16 @@ public struct ProviderEndpoint: Sendable {
             url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds ?? self.timeoutSeconds,
             secret: apiKey, tls: tls)
     }
-}
 
-/// Printing an endpoint never shows its key.
-extension ProviderEndpoint: CustomReflectable {
-    public var customMirror: Mirror {
-        Mirror(self, children: ["baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]", "timeoutSeconds": timeoutSeconds])
+    /// Sends a request to `path` under the base URL (a batch API's upload, status or results)
+    /// and returns the reply's body as text; a results file may be larger than a reply.
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: ByteBuffer? = nil, maxBytes: Int = 256 << 20
+    ) async throws(ProviderFailure) -> String {
+        try await http.send(
+            method, url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey, tls: tls,
+            maxBytes: maxBytes
+        ).0
     }
 }
+

@@ -39,13 +39,28 @@ public final class ProviderHTTPClient: Sendable {
     func postJSON(
         url: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double, secret: String?, tls: TLSConfiguration? = nil
     ) async throws(ProviderFailure) -> (JSONValue, RateLimitSignal) {
+        let (text, signal) = try await send(
+            .POST, url: url, headers: [("Content-Type", "application/json")] + headers, body: ByteBuffer(string: JSONWriter.string(body)),
+            timeoutSeconds: timeoutSeconds, secret: secret, tls: tls)
+        do {
+            return (try JSONParser.parse(text), signal)
+        } catch {
+            throw .transient("the provider's reply is not valid JSON (\(error.message))")
+        }
+    }
+
+    /// Sends one request and returns the reply's body as text, and what its headers said about
+    /// rate limits; an error status is classified (``ProviderFailure/classify(status:message:code:signal:)``).
+    func send(
+        _ method: HTTPMethod, url: String, headers: [(String, String)], body: ByteBuffer?, timeoutSeconds: Double, secret: String?,
+        tls: TLSConfiguration? = nil, maxBytes: Int = maximumBodyBytes
+    ) async throws(ProviderFailure) -> (String, RateLimitSignal) {
         var request = HTTPClientRequest(url: url)
         request.tlsConfiguration = tls
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
+        request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: JSONWriter.string(body)))
+        if let body { request.body = .bytes(body) }
         let status: Int
         let text: String
         let signal: RateLimitSignal
@@ -53,7 +68,7 @@ public final class ProviderHTTPClient: Sendable {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
             status = Int(response.status.code)
             signal = RateLimitSignal(headers: response.headers.map { ($0.name, $0.value) }, now: Date())
-            let buffer = try await response.body.collect(upTo: Self.maximumBodyBytes)
+            let buffer = try await response.body.collect(upTo: maxBytes)
             text = String(buffer: buffer)
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw .transient("timed out after \(Self.seconds(timeoutSeconds))")
@@ -68,11 +83,7 @@ public final class ProviderHTTPClient: Sendable {
             let code = (try? JSONParser.parse(text))?["error"]?["code"]?.stringValue
             throw ProviderFailure.classify(status: status, message: message, code: code, signal: signal)
         }
-        do {
-            return (try JSONParser.parse(text), signal)
-        } catch {
-            throw .transient("the provider's reply is not valid JSON (\(error.message))")
-        }
+        return (text, signal)
     }
 
     /// The `error.message` of an OpenAI or Anthropic error body, or the body's start.

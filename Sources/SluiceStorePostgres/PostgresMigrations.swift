@@ -181,5 +181,6 @@ enum PostgresMigrations {
         Migration(name: "013_cache_and_reasoning_tokens", statements: SharedSchema.cacheAndReasoningTokens),
         Migration(name: "014_reply_limits", statements: SharedSchema.replyLimits),
         Migration(name: "015_tier_savings", statements: SharedSchema.tierSavings),
+        Migration(name: "016_upstream_batches", statements: SharedSchema.upstreamBatches),
     ]
 }

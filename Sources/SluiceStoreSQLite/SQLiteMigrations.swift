@@ -265,6 +265,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("015_tier_savings") { db in
             for statement in SharedSchema.tierSavings { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("016_upstream_batches") { db in
+            for statement in SharedSchema.upstreamBatches { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -161,14 +161,15 @@ import Testing
         #expect(try JobSpec(stored: set.json) == set)
     }
 
-    @Test(.disabled("the batch and auto tiers are refused until they are built")) func tierAndDeadlineHaveDefaultsAndRoundTrip() throws {
+    @Test func tierAndDeadlineHaveDefaultsAndRoundTrip() throws {
         let plain = try JobSpec.parse(["template": "x"], preset: { _ in nil })
         #expect(plain.tier == .standard && plain.deadlineSeconds == nil && plain.maxReplyTokens == ReplyBudget.defaultCap)
         let auto = try JobSpec.parse(["template": "x", "tier": "auto", "deadline": "90m", "max_reply_tokens": 4096], preset: { _ in nil })
         #expect(auto.tier == .auto && auto.deadlineSeconds == 5_400 && auto.maxReplyTokens == 4096)
         #expect(auto.json["deadline"] == "90m")
         #expect(try JobSpec(stored: auto.json) == auto)
-        #expect(try JobSpec.parse(["template": "x", "tier": "batch", "deadline": "7d"], preset: { _ in nil }).deadlineSeconds == 604_800)
+        #expect(try JobSpec.parse(["template": "x", "tier": "auto", "deadline": "7d"], preset: { _ in nil }).deadlineSeconds == 604_800)
+        #expect(try JobSpec.parse(["template": "x", "tier": "batch"], preset: { _ in nil }).tier == .batch)
     }
 
     @Test func storedFormRoundTrips() throws {
@@ -182,7 +183,8 @@ import Testing
             (["template": "x", "batch_size": 0], "batch_size"),
             (["template": "x", "max_attempts": "3"], "max_attempts"),
             (["template": "x", "tier": "cheap"], "tier"),
-            (["template": "x", "tier": "batch", "deadline": "30m"], "deadline"),
+            (["template": "x", "tier": "auto", "deadline": "30m"], "deadline"),
+            (["template": "x", "tier": "batch", "deadline": "2h"], "deadline"),
             (["template": "x", "tier": "auto", "deadline": "8d"], "deadline"),
             (["template": "x", "tier": "auto", "deadline": "12 hours"], "deadline"),
             (["template": "x", "tier": "flex", "deadline": "2h"], "deadline"),

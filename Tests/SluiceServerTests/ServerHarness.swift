@@ -41,6 +41,7 @@ struct ServerHarness: Sendable {
         providers: [any ModelProvider] = [], workers: Bool = true, storage: ((TemporaryDirectory) throws -> any FileStorage)? = nil,
         limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), webhooks: WebhookSettings = WebhookSettings(),
         maxUploadPartBytes: Int = 64 << 20, adjust: (inout ServerConfiguration) -> Void = { _ in },
+        settings given: [ProviderSettings]? = nil, engine: EngineConfiguration = EngineConfiguration(concurrency: 8, idleInterval: 0.1),
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
@@ -51,12 +52,12 @@ struct ServerHarness: Sendable {
             idleTimeoutSeconds: limits.idle, headTimeoutSeconds: limits.head, maxUploadsPerKey: limits.uploadsPerKey)
         configuration.maxUploadPartBytes = maxUploadPartBytes
         adjust(&configuration)
-        let settings = providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
+        let settings = given ?? providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
         let configured = SluiceConfiguration(providers: settings, webhooks: webhooks)
         let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configured)
         let logger = {
             var logger = Logger(label: "test")
-            logger.logLevel = .critical
+            logger.logLevel = ProcessInfo.processInfo.environment["SLUICE_TEST_LOG"] != nil ? .info : .critical
             return logger
         }()
         // A registry of this server's own: no process-wide backend, so tests do not share counts.
@@ -69,7 +70,7 @@ struct ServerHarness: Sendable {
         let composer = Composer(
             role: workers ? .serve : [.frontDoor, .ingest, .upkeep], store: store, configuration: configured, storage: uploads,
             // Woken by the store's commits; the poll is for what none announces.
-            engine: EngineConfiguration(concurrency: 8, idleInterval: 0.1), logger: logger,
+            engine: engine, logger: logger,
             metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)), providers: { _ in providerRegistry })
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let frozen = configuration

@@ -11,7 +11,7 @@ public import SluiceCore
 /// API, can never disagree. Every time is passed in, so tests control the clock.
 ///
 /// One protocol, a driver per database, and one conformance suite that runs against each.
-public protocol JobStore: Sendable {
+public protocol JobStore: UpstreamBatchStore {
     /// Woken after each change this store commits in this process, so a reader waits for a
     /// change instead of polling for it; changes made by other processes still need a poll.
     var commits: WakeSignal { get }

@@ -12,89 +12,112 @@ extension SQLJobStore {
         // A claim that changed nothing wakes nobody: an idle worker waiting for a commit would
         // claim again at once, and every idle worker of the process with it.
         let (batch, paused) = try await write(wakes: false) { tx -> (ClaimedBatch?, paused: Bool) in
-            var paused = false
             // A handful of candidates: a job can have pending items that are all blocked (their
-            // group is busy, or they wait out a back-off), and then the next job is tried.
+            // group is busy, or they wait out a back-off), and then the next job is tried. A job
+            // whose items go to a provider's batch API for now is not one.
             let candidates = try tx.rows(
                 """
                 SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request, jobs.provider FROM jobs
                 LEFT JOIN owners ON owners.owner = jobs.owner
                 WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0
+                AND (jobs.batch_until IS NULL OR jobs.batch_until <= ?)
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
-                """, [])
-            // Taken before the first job is locked: each round trip made under the lock is one
-            // that the job's outcome commits wait for. Not taken when no candidate's provider has
-            // room, so such a claim writes nothing; one that finds nothing after all leaves a gap,
-            // which only orders.
-            var served: Int64?
-            for candidate in candidates {
-                let seq = try candidate.int64("seq")
+                """, [SQLValue(now)])
+            let take = ClaimTake(owner: owner, leaseUntil: now + leaseDuration, now: now, lockJob: lockJob, skipLocked: skipLocked, specs: specs)
+            return try Self.claimFirst(tx, candidates: candidates, take: take) { candidate in
                 let cap = allowance.cap(provider: try candidate.optionalText("provider"))
-                if let cap, cap <= 0 { continue }
-                let order = try served ?? tx.nextValue(of: "served_order")
-                served = order
-                // Locks the job, and checks it is still claimable now that it is ours.
-                guard
-                    let locked = try tx.row(
-                        """
-                        SELECT seq, prompt_tokens + completion_tokens AS tokens, cost_micros, budget_tokens, budget_cost_micros,
-                        succeeded, failed, cached, running FROM jobs
-                        WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList)) AND pending > 0 \(lockJob)
-                        """, [.int(seq)])
-                else { continue }
-                let itemsPerCall = try candidate.int("items_per_request")
+                if let cap, cap <= 0 { return nil }
                 let calls = min(limit, cap ?? limit)
-                var count = min(calls.multipliedReportingOverflow(by: itemsPerCall).partialValue, try candidate.int("batch_size"))
-                switch try Self.budgetDecision(locked, requested: count) {
-                case .claim(let allowed): count = allowed
-                case .wait: continue
-                case .pause(let reason):
-                    try tx.execute(
-                        "UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ? WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList))",
-                        [.text(reason), .int(seq)])
-                    paused = true
-                    continue
-                }
-                // An item of a group waits while an earlier one is pending or running; rows another
-                // claimer holds are skipped, not waited for. The pick is a CTE so that PostgreSQL
-                // runs it (and its LIMIT) once, never again per row of the UPDATE.
-                let rows = try tx.rows(
-                    """
-                    WITH picked AS (
-                        SELECT i.id FROM items AS i
-                        WHERE i.job_seq = ? AND i.status = \(ItemStatus.pending.sql) AND i.available_at <= ?
-                        AND (i.group_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM items AS g
-                            WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
-                            AND ((g.idx < i.idx AND g.status = \(ItemStatus.pending.sql)) OR g.status = \(ItemStatus.running.sql))))
-                        ORDER BY i.idx LIMIT ? \(skipLocked))
-                    UPDATE items SET status = \(ItemStatus.running.sql), attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
-                    WHERE id IN (SELECT id FROM picked) AND status = \(ItemStatus.pending.sql) RETURNING \(StoreRows.itemColumns)
-                    """,
-                    [.int(seq), SQLValue(now), SQLValue(count), .text(owner), SQLValue(now + leaseDuration), SQLValue(now)])
-                guard !rows.isEmpty else { continue }
-                // The worker reads the job's spec and status, never its error list: not fetched.
-                guard
-                    let jobRow = try tx.row(
-                        """
-                        UPDATE jobs SET pending = pending - ?, running = running + ?, status = \(JobStatus.running.sql),
-                        started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
-                        """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(now), .int(order), .int(seq)])
-                else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
-                let job = try StoreRows.job(jobRow, errors: [], specs: specs)
-                try tx.execute(
-                    """
-                    INSERT INTO owners (owner, served_seq) VALUES (?, ?)
-                    ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
-                    """, [.text(try candidate.text("owner")), .int(order)])
-                let jobID = try candidate.text("id")
-                let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
-                return (ClaimedBatch(job: job, items: items, leaseExpiresAt: now + leaseDuration), paused)
+                return min(calls.multipliedReportingOverflow(by: try candidate.int("items_per_request")).partialValue, try candidate.int("batch_size"))
             }
-            return (nil, paused)
         }
         if batch != nil || paused { commits.wakeAll() }
         return batch
+    }
+
+    /// How a claim leases what it takes, and what it needs to read the job back.
+    struct ClaimTake {
+        var owner: String
+        var leaseUntil: Date
+        var now: Date
+        var lockJob: String
+        var skipLocked: String
+        var specs: ParsedSpecs
+    }
+
+    /// Takes items from the first of `candidates` that has any to give, `count` of them (`nil`:
+    /// skip the job): the job locked and still claimable, its budget's say, the items picked and
+    /// leased, the job's counts and its owner's turn moved on. Whether a budget paused a job.
+    static func claimFirst(_ tx: any SQLTransaction, candidates: [SQLRow], take: ClaimTake, count: (SQLRow) throws -> Int?) throws
+        -> (ClaimedBatch?, paused: Bool)
+    {
+        var paused = false
+        // Taken before the first job is locked: each round trip made under the lock is one
+        // that the job's outcome commits wait for. Not taken when no candidate's provider has
+        // room, so such a claim writes nothing; one that finds nothing after all leaves a gap,
+        // which only orders.
+        var served: Int64?
+        for candidate in candidates {
+            let seq = try candidate.int64("seq")
+            guard var count = try count(candidate) else { continue }
+            let order = try served ?? tx.nextValue(of: "served_order")
+            served = order
+            // Locks the job, and checks it is still claimable now that it is ours.
+            guard
+                let locked = try tx.row(
+                    """
+                    SELECT seq, prompt_tokens + completion_tokens AS tokens, cost_micros, budget_tokens, budget_cost_micros,
+                    succeeded, failed, cached, running FROM jobs
+                    WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList)) AND pending > 0 \(take.lockJob)
+                    """, [.int(seq)])
+            else { continue }
+            switch try budgetDecision(locked, requested: count) {
+            case .claim(let allowed): count = allowed
+            case .wait: continue
+            case .pause(let reason):
+                try tx.execute(
+                    "UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ? WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList))",
+                    [.text(reason), .int(seq)])
+                paused = true
+                continue
+            }
+            // An item of a group waits while an earlier one is pending or running; rows another
+            // claimer holds are skipped, not waited for. The pick is a CTE so that PostgreSQL
+            // runs it (and its LIMIT) once, never again per row of the UPDATE.
+            let rows = try tx.rows(
+                """
+                WITH picked AS (
+                    SELECT i.id FROM items AS i
+                    WHERE i.job_seq = ? AND i.status = \(ItemStatus.pending.sql) AND i.available_at <= ?
+                    AND (i.group_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM items AS g
+                        WHERE g.job_seq = i.job_seq AND g.group_key = i.group_key
+                        AND ((g.idx < i.idx AND g.status = \(ItemStatus.pending.sql)) OR g.status = \(ItemStatus.running.sql))))
+                    ORDER BY i.idx LIMIT ? \(take.skipLocked))
+                UPDATE items SET status = \(ItemStatus.running.sql), attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
+                WHERE id IN (SELECT id FROM picked) AND status = \(ItemStatus.pending.sql) RETURNING \(StoreRows.itemColumns)
+                """,
+                [.int(seq), SQLValue(take.now), SQLValue(count), .text(take.owner), SQLValue(take.leaseUntil), SQLValue(take.now)])
+            guard !rows.isEmpty else { continue }
+            // The worker reads the job's spec and status, never its error list: not fetched.
+            guard
+                let jobRow = try tx.row(
+                    """
+                    UPDATE jobs SET pending = pending - ?, running = running + ?, status = \(JobStatus.running.sql),
+                    started_at = COALESCE(started_at, ?), served_seq = ? WHERE seq = ? RETURNING \(StoreRows.jobColumns)
+                    """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(take.now), .int(order), .int(seq)])
+            else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
+            let job = try StoreRows.job(jobRow, errors: [], specs: take.specs)
+            try tx.execute(
+                """
+                INSERT INTO owners (owner, served_seq) VALUES (?, ?)
+                ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
+                """, [.text(try candidate.text("owner")), .int(order)])
+            let jobID = try candidate.text("id")
+            let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
+            return (ClaimedBatch(job: job, items: items, leaseExpiresAt: take.leaseUntil), paused)
+        }
+        return (nil, paused)
     }
 
     public func extendLeases(itemIDs: [Int64], owner: String, until: Date) async throws -> Set<Int64> {

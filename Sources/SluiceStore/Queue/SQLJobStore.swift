@@ -45,6 +45,7 @@ public final class SQLJobStore: JobStore, SQLStore {
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
             SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider), SQLValue(new.spec.maxReplyTokens),
+            SQLValue(Self.batchUntil(new.spec, createdAt: now)),
         ]
         return try await write { tx in
             guard
@@ -53,8 +54,8 @@ public final class SQLJobStore: JobStore, SQLStore {
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
                         items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider,
-                        reply_token_cap
-                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        reply_token_cap, batch_until
+                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -348,6 +349,16 @@ public final class SQLJobStore: JobStore, SQLStore {
                     [SQLValue(reason), .text(jobID)]) != nil
             else { throw try Self.refusal(tx, jobID: jobID, action: .pause) }
             return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    /// Until when a job's items go to a provider's batch API: for ever (the batch tier), until
+    /// its deadline at the latest (auto, whose dispatcher may move it earlier), or not at all.
+    static func batchUntil(_ spec: JobSpec, createdAt: Date) -> Date? {
+        switch spec.tier {
+        case .standard, .flex: nil
+        case .batch: .distantFuture
+        case .auto: createdAt.addingTimeInterval(spec.deadlineSeconds ?? Tier.defaultDeadlineSeconds)
         }
     }
 

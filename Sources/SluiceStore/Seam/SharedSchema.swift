@@ -241,6 +241,32 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN batch_calls BIGINT NOT NULL DEFAULT 0 CHECK (batch_calls >= 0)",
     ]
 
+    /// Jobs whose items go through a provider's batch API: until `batch_until`, their pending
+    /// items are for the batch dispatcher, not live claims. Each upstream batch is a row — its
+    /// provider's id for it, the calls it holds by custom id, when to look at it next, and the
+    /// worker looking now — so a restart, or another worker, carries on where one stopped.
+    public static let upstreamBatches = [
+        "ALTER TABLE jobs ADD COLUMN batch_until DOUBLE PRECISION",
+        """
+        CREATE TABLE upstream_batches (
+            id TEXT PRIMARY KEY,
+            job_seq BIGINT NOT NULL REFERENCES jobs(seq) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            upstream_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('submitting', 'running', 'cancelling')),
+            units TEXT,
+            tokens BIGINT NOT NULL DEFAULT 0,
+            created_at DOUBLE PRECISION NOT NULL,
+            next_poll_at DOUBLE PRECISION NOT NULL,
+            polls INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_expires_at DOUBLE PRECISION
+        )
+        """,
+        "CREATE INDEX upstream_batches_due ON upstream_batches (next_poll_at)",
+        "CREATE INDEX upstream_batches_job ON upstream_batches (job_seq)",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

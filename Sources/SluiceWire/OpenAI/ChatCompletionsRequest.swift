@@ -57,11 +57,15 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
     }
 
     /// The provider-neutral call a batch line's body asks for: `system` and `developer` turns
-    /// become the system prompt, and only the parameters Sluice passes on are allowed.
+    /// become the system prompt, and only the parameters Sluice passes on are allowed. A
+    /// `prompt_cache_key` is taken and set aside: Sluice routes a batch's calls to one prompt
+    /// cache with its own key (a client such as another Sluice sends one with every line).
     public static func modelRequest(body: JSONObject) throws(SpecError) -> ModelRequest {
         let request: Self
         do { request = try WireDecoder.decode(Self.self, from: .object(body)) } catch { throw error.specError(bracketed: true) }
-        let params = try ModelParams.checked(request.params, allowed: ModelParams.chat, field: "")
+        var given = request.params
+        given["prompt_cache_key"] = nil
+        let params = try ModelParams.checked(given, allowed: ModelParams.chat, field: "")
         var system: [String] = []
         var messages: [ChatMessage] = []
         for (index, message) in request.messages.enumerated() {
