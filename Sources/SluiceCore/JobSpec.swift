@@ -188,7 +188,9 @@ public struct JobSpec: Sendable, Equatable {
         if deadlineSeconds != nil, tier != .auto {
             throw SpecError(
                 field: "deadline",
-                message: "applies to the auto tier only (this job's is \(tier.rawValue)): a batch job waits for the batch API however long it takes")
+                message:
+                    "applies to the auto tier only (this job's is \(tier.rawValue)): a batch job waits for the batch API however long it takes"
+            )
         }
         for key in ["max_tokens", "max_completion_tokens"] {
             if let limit = params[key]?.intValue, limit > maxReplyTokens {

@@ -111,7 +111,8 @@ struct BatchDispatcher: Sendable {
             let call = BatchCall(customID: "u\(ready.remaining[0].id)", request: request)
             let size = api.size(of: call)
             // One operation per batch, and within the provider's limits: the rest waits for the next.
-            guard calls.count < api.maxRequests, bytes + size <= api.maxBytes, calls.first.map({ $0.request.operation.isSameKind(as: request.operation) }) ?? true
+            guard calls.count < api.maxRequests, bytes + size <= api.maxBytes,
+                calls.first.map({ $0.request.operation.isSameKind(as: request.operation) }) ?? true
             else {
                 leftOver += ready.remaining.map(\.id)
                 continue
@@ -149,7 +150,8 @@ struct BatchDispatcher: Sendable {
         switch failure {
         case .rejected(let message):
             let ids = Set(held.values.joined())
-            await record(items.filter { ids.contains($0.id) }.map { ItemOutcome(itemID: $0.id, result: .failed(message)) }, of: items, owner: owner)
+            await record(
+                items.filter { ids.contains($0.id) }.map { ItemOutcome(itemID: $0.id, result: .failed(message)) }, of: items, owner: owner)
         case .unauthorized(let message):
             _ = try? await store.pause(jobID: job.id, reason: "the provider refused the credentials: \(message)", now: clock.now())
         case .transient, .rateLimited, .unavailable:
@@ -210,7 +212,9 @@ struct BatchDispatcher: Sendable {
             // The provider could not answer now: look again later; the items stay where they are.
             logger.warning("looking at an upstream batch failed", metadata: ["batch": "\(batch.id)", "error": "\(error.message)"])
             try? await store.reschedule(
-                batchID: batch.id, status: batch.status == .running && (batch.jobStatus.isFinal || batch.jobWentLive) ? .cancelling : batch.status, nextPollAt: clock.now().addingTimeInterval(settings.nextPoll(after: batch.polls)))
+                batchID: batch.id,
+                status: batch.status == .running && (batch.jobStatus.isFinal || batch.jobWentLive) ? .cancelling : batch.status,
+                nextPollAt: clock.now().addingTimeInterval(settings.nextPoll(after: batch.polls)))
         }
         return true
     }
@@ -307,7 +311,8 @@ struct BatchDispatcher: Sendable {
             let rate = await callsPerSecond(provider: job.provider)
             guard
                 AutoTierSwitch.mustGoLive(
-                    now: now, deadline: job.deadline, unfinished: job.unfinished, rowsPerCall: job.itemsPerRequest, callsPerSecond: rate)
+                    now: now, deadline: job.deadline, unfinished: job.unfinished, rowsPerCall: job.itemsPerRequest, callsPerSecond: rate,
+                    margin: settings.autoMargin)
             else { continue }
             logger.notice("an auto job goes live to meet its deadline", metadata: ["job": "\(job.id)", "unfinished": "\(job.unfinished)"])
             try? await store.goLive(jobID: job.id, now: now)

@@ -1,4 +1,5 @@
 import Foundation
+public import SluiceCore
 
 /// How the batch tier uses providers' batch APIs.
 public struct BatchSettings: Sendable, Equatable {
@@ -12,8 +13,15 @@ public struct BatchSettings: Sendable, Equatable {
     public var maxItems: Int
     /// How long the dispatcher rests when there was nothing to submit or look at.
     public var idleInterval: Double
+    /// How long before an auto job's deadline its live calls are to be done, beyond the time
+    /// they are expected to take (see ``AutoTierSwitch``).
+    public var autoMargin: Double
 
-    public init(pollInterval: Double = 30, maxPollInterval: Double = 600, maxItems: Int = 5_000, idleInterval: Double = 5) {
+    public init(
+        pollInterval: Double = 30, maxPollInterval: Double = 600, maxItems: Int = 5_000, idleInterval: Double = 5,
+        autoMargin: Double = AutoTierSwitch.defaultMargin
+    ) {
+        self.autoMargin = autoMargin
         self.pollInterval = pollInterval
         self.maxPollInterval = maxPollInterval
         self.maxItems = max(1, maxItems)

@@ -25,7 +25,8 @@ public struct SpecResolver: Sendable {
         }
         if spec.provider == JobSpec.routedProvider {
             guard spec.tier != .batch, spec.tier != .auto else {
-                throw SpecError(field: "tier", message: "the \(spec.tier.rawValue) tier needs one provider named, whose batch API the job uses")
+                throw SpecError(
+                    field: "tier", message: "the \(spec.tier.rawValue) tier needs one provider named, whose batch API the job uses")
             }
             return spec
         }

@@ -36,7 +36,8 @@ public struct OpenAICompatibleProvider: ModelProvider {
     static func chatBody(_ request: ModelRequest, extras: CallExtras) -> JSONValue {
         WireEncoder.encode(
             ChatCompletionsRequest(
-                request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey, serviceTier: extras.flexTier ? "flex" : nil
+                request, strictSchema: extras.strictSchema, promptCacheKey: extras.promptCacheKey,
+                serviceTier: extras.flexTier ? "flex" : nil
             ))
     }
 

@@ -1,6 +1,6 @@
-public import NIOSSL
 import NIOCore
 import NIOHTTP1
+public import NIOSSL
 import SluiceCore
 
 /// Where a remote provider is and how to reach it: base URL, key, extra headers, deadline,
@@ -42,9 +42,9 @@ public struct ProviderEndpoint: Sendable {
         _ method: HTTPMethod, _ path: String, headers: [(String, String)], body: ByteBuffer? = nil, maxBytes: Int = 256 << 20
     ) async throws(ProviderFailure) -> String {
         try await http.send(
-            method, url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey, tls: tls,
+            method, url: baseURL + path, headers: extraHeaders + headers, body: body, timeoutSeconds: timeoutSeconds, secret: apiKey,
+            tls: tls,
             maxBytes: maxBytes
         ).0
     }
 }
-

@@ -157,3 +157,20 @@ import Testing
         #expect(ReplyBudget.next(after: 1_000, used: 1_000, cap: 32_768, tokensLeft: 800) == nil, "the budget allows no more")
     }
 }
+
+@Suite struct AutoTierSwitchTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func goesLiveWhenDoubleTheLiveTimeAndTheMarginReachTheDeadline() {
+        // 6,000 rows, 10 a call, 1 call a second: 600 s live, doubled 1,200, plus 600 margin.
+        let deadline = now.addingTimeInterval(1_800)
+        #expect(AutoTierSwitch.mustGoLive(now: now, deadline: deadline, unfinished: 6_000, rowsPerCall: 10, callsPerSecond: 1))
+        #expect(
+            !AutoTierSwitch.mustGoLive(
+                now: now.addingTimeInterval(-1), deadline: deadline, unfinished: 6_000, rowsPerCall: 10, callsPerSecond: 1))
+        #expect(!AutoTierSwitch.mustGoLive(now: now, deadline: deadline, unfinished: 5_000, rowsPerCall: 10, callsPerSecond: 1))
+        #expect(
+            AutoTierSwitch.mustGoLive(now: now, deadline: deadline, unfinished: 1, rowsPerCall: 1, callsPerSecond: 0),
+            "no known pace: a floor, not a division by zero")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceEngine
+import SluiceFakeProvider
 import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
@@ -92,4 +93,97 @@ import Testing
             }
         }
     }
+}
+
+extension BatchTierTests {
+    /// A worker that stops after submitting leaves the batch in the database; another worker,
+    /// which never saw it submitted, reads its results: each item answered once, nothing sent twice.
+    @Test func anotherWorkerCarriesOnWithABatchTheFirstSubmitted() async throws {
+        let http = ProviderHTTPClient()
+        defer { Task { try? await http.shutdown() } }
+        try await ServerHarness.with(workers: false) { upstream in
+            let fixture = try await StoreDriver.current.makeStore()
+            let store = fixture.store
+            let (provider, _) = Self.provider(.openai, upstream: upstream.baseURL, http: http)
+            let registry = ProviderRegistry(entries: [ProviderEntry(provider)])
+            let spec = Fixtures.spec(["template": "{{text}}", "provider": "upstream", "model": "sluice-offline", "tier": "batch"])
+            let job = try await Fixtures.queuedJob(in: store, count: 12, spec: spec, now: Date())
+            var configuration = Self.fastBatches
+            configuration.workerID = "first"
+            let first = Worker(store: store, providers: registry, configuration: configuration)
+            let running = Task { try await first.run() }
+            let upstreamID = try await waitForChange(of: upstream.store, what: "the upstream batch") {
+                try await upstream.get("/v1/batches").json["data"]?.arrayValue?.first?["id"]?.stringValue
+            }
+            first.drain()
+            try await running.value
+            #expect(try await store.job(id: job.id)?.counts.running == 12, "the batch holds the items while no worker runs")
+            // The upstream answers now, with a worker of its own.
+            let builtin = ProviderRegistry(entries: [ProviderEntry(BuiltinProvider())], defaultProvider: ProviderSettings.builtinName)
+            let upstreamWorker = Worker(
+                store: upstream.store, providers: builtin, configuration: EngineConfiguration(workerID: "upstream", concurrency: 4))
+            let answered = Task { try await upstreamWorker.run() }
+            _ = try await waitForChange(of: upstream.store, what: "the upstream batch to complete") {
+                try await upstream.get("/v1/batches/\(upstreamID)").json["status"] == "completed" ? true : nil
+            }
+            upstreamWorker.drain()
+            try await answered.value
+            configuration.workerID = "second"
+            let second = Worker(store: store, providers: registry, configuration: configuration)
+            let carrying = Task { try await second.run() }
+            let done = try await waitForJob(store, job.id) { $0.status.isFinal }
+            second.drain()
+            try await carrying.value
+            #expect(done.status == .completed && done.counts.succeeded == 12)
+            #expect(done.calls == 12 && done.batchCalls == 12)
+            let items = try await store.items(jobID: job.id, status: nil, afterIndex: -1, limit: 100)
+            #expect(items.allSatisfy { $0.attempts == 1 && $0.output != nil }, "each item sent once, answered once")
+            #expect(try await upstream.get("/v1/batches").json["data"]?.arrayValue?.count == 1, "nothing submitted twice")
+        }
+    }
+
+    /// An auto job whose deadline is near sends what is left live: its upstream batch is
+    /// stopped, and the rows are answered by live calls at the standard price.
+    @Test func anAutoJobGoesLiveWhenItsDeadlineNears() async throws {
+        let http = ProviderHTTPClient()
+        defer { Task { try? await http.shutdown() } }
+        try await ServerHarness.with(workers: false) { upstream in
+            try await withFakeProvider(FakeProviderBehaviour()) { fake, _ in
+                let batches = OpenAICompatibleProvider(
+                    name: "upstream", endpoint: ProviderEndpoint(baseURL: upstream.baseURL + "/v1", apiKey: "k", http: http))
+                let live = OpenAICompatibleProvider(
+                    name: "upstream", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "k", http: http))
+                let fixture = try await StoreDriver.current.makeStore()
+                let store = fixture.store
+                let registry = ProviderRegistry(entries: [ProviderEntry(SplitProvider(live: live, batchAPI: batches.batchAPI))])
+                let spec = Fixtures.spec(
+                    ["template": "{{text}}", "provider": "upstream", "model": "gpt-test", "tier": "auto", "deadline": "1h"])
+                let job = try await Fixtures.queuedJob(in: store, count: 20, spec: spec, now: Date())
+                var configuration = Self.fastBatches
+                // Two hours' margin: a one-hour deadline is already too near for the batch API.
+                configuration.batches.autoMargin = 7_200
+                let worker = Worker(store: store, providers: registry, configuration: configuration)
+                let running = Task { try await worker.run() }
+                let done = try await waitForJob(store, job.id) { $0.status.isFinal }
+                worker.drain()
+                try await running.value
+                #expect(done.status == .completed && done.counts.succeeded == 20)
+                #expect(done.batchCalls == 0 && done.calls == 20, "answered live")
+                #expect(fake.counters.succeeded == 20)
+                if let upstreamBatch = try await upstream.get("/v1/batches").json["data"]?.arrayValue?.first {
+                    #expect(upstreamBatch["status"] == "cancelled" || upstreamBatch["status"] == "cancelling", "\(upstreamBatch)")
+                }
+            }
+        }
+    }
+}
+
+/// A provider whose live calls go to one server and whose batch API is another's: the fake
+/// answers live calls, a second Sluice the batches (the fake has no batch API).
+struct SplitProvider: BatchingProvider {
+    let live: OpenAICompatibleProvider
+    let batchAPI: any BatchAPI
+    var name: String { live.name }
+
+    func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply { try await live.complete(request) }
 }

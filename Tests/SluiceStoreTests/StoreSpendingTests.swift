@@ -222,3 +222,79 @@ import Testing
         #expect(resumed.spec.budget == nil)
     }
 }
+
+/// The batch tier's upstream batches, against every driver.
+@Suite struct UpstreamBatchStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A batch job's items are the dispatcher's, never a live claim's; an upstream batch holds
+    /// them, its results count once however often they are recorded, and closing it gives back
+    /// what it has no result for, unspent.
+    @Test(arguments: StoreDriver.available)
+    func aBatchJobsItemsGoToOneUpstreamBatchAndCountOnce(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "provider": "up", "tier": "batch"])
+        let job = try await Fixtures.queuedJob(in: store, count: 5, spec: spec, now: t0)
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0) == nil, "no live claim takes them")
+        #expect(
+            try await store.claimForUpstream(
+                batchID: "ub_other", providers: ["elsewhere"], worker: "w", maxItems: 10, leaseSeconds: 60, itemLeaseSeconds: 600, now: t0)
+                == nil, "nor a dispatcher without the job's provider")
+        let claimed = try #require(
+            try await store.claimForUpstream(
+                batchID: "ub_1", providers: ["up"], worker: "w", maxItems: 4, leaseSeconds: 60, itemLeaseSeconds: 600, now: t0))
+        #expect(claimed.items.count == 4 && claimed.items.allSatisfy { $0.leaseOwner == "upstream:ub_1" && $0.attempts == 1 })
+        let ids = claimed.items.map(\.id)
+        try await store.markSubmitted(
+            batchID: "ub_1", upstreamID: "batch_x",
+            units: ["u\(ids[0])": [ids[0]], "u\(ids[1])": [ids[1], ids[2]], "u\(ids[3])": [ids[3]]],
+            tokens: 500, nextPollAt: t0.addingTimeInterval(30))
+        #expect(try await store.upstreamTokens(provider: "up") == 500)
+        #expect(try await store.claimDueUpstreamBatch(worker: "w", leaseSeconds: 60, now: t0) == nil, "not due yet")
+        let due = try #require(try await store.claimDueUpstreamBatch(worker: "w", leaseSeconds: 60, now: t0.addingTimeInterval(31)))
+        #expect(due.upstreamID == "batch_x" && due.units["u\(ids[1])"] == [ids[1], ids[2]] && due.status == .running)
+        #expect(
+            try await store.claimDueUpstreamBatch(worker: "v", leaseSeconds: 60, now: t0.addingTimeInterval(32)) == nil, "held by w")
+        var answer = ItemOutcome(itemID: ids[0], result: .succeeded("a"), calls: 1)
+        answer.tier = .batch
+        answer.attempt = 1
+        let first = try await store.record([answer], owner: due.itemOwner, now: t0)
+        let again = try await store.record([answer], owner: due.itemOwner, now: t0)
+        #expect(first.ids == [ids[0]] && again.ids.isEmpty, "a result counts once")
+        try await store.closeUpstreamBatch(batchID: "ub_1", now: t0)
+        let after = try #require(try await store.job(id: job.id))
+        #expect(after.counts.succeeded == 1 && after.counts.pending == 4 && after.counts.running == 0)
+        #expect(after.batchCalls == 1 && after.calls == 1)
+        let back = try await store.items(jobID: job.id, status: .pending, afterIndex: -1, limit: 10)
+        #expect(back.count == 4 && back.allSatisfy { $0.attempts == 0 }, "given back unspent")
+        #expect(try await store.upstreamTokens(provider: "up") == 0)
+    }
+
+    /// A submission whose worker vanished (its hold lapsed while `submitting`) is due at once,
+    /// and an auto job gone live hands its items to live claims.
+    @Test(arguments: StoreDriver.available)
+    func aLapsedSubmissionIsDueAndAnAutoJobGoesLive(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = Fixtures.spec(["template": "{{text}}", "provider": "up", "tier": "auto", "deadline": "2h"])
+        let job = try await Fixtures.queuedJob(in: store, count: 3, spec: spec, now: t0)
+        let auto = try await store.autoJobs(now: t0)
+        #expect(
+            auto == [
+                AutoJob(id: job.id, provider: "up", unfinished: 3, itemsPerRequest: 1, deadline: job.createdAt.addingTimeInterval(7_200))
+            ])
+        _ = try #require(
+            try await store.claimForUpstream(
+                batchID: "ub_2", providers: ["up"], worker: "w", maxItems: 2, leaseSeconds: 60, itemLeaseSeconds: 600, now: t0))
+        #expect(try await store.claimDueUpstreamBatch(worker: "v", leaseSeconds: 60, now: t0.addingTimeInterval(10)) == nil)
+        let lapsed = try #require(try await store.claimDueUpstreamBatch(worker: "v", leaseSeconds: 60, now: t0.addingTimeInterval(61)))
+        #expect(lapsed.status == .submitting && lapsed.upstreamID == nil)
+        try await store.goLive(jobID: job.id, now: t0.addingTimeInterval(62))
+        #expect(try await store.autoJobs(now: t0.addingTimeInterval(62)).isEmpty)
+        let live = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(63)))
+        #expect(live.items.count == 1, "the item no batch holds")
+        try await store.closeUpstreamBatch(batchID: "ub_2", now: t0.addingTimeInterval(64))
+        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(65))?.items.count == 2)
+    }
+}

@@ -17,7 +17,10 @@ struct AnthropicBatchAPI: BatchAPI {
     let maxBytes = 256_000_000
 
     func entry(_ call: BatchCall) -> JSONValue {
-        ["custom_id": .string(call.customID), "params": AnthropicProvider.body(call.request, extras: provider.extras.batchExtras(for: call.request))]
+        [
+            "custom_id": .string(call.customID),
+            "params": AnthropicProvider.body(call.request, extras: provider.extras.batchExtras(for: call.request)),
+        ]
     }
 
     func size(of call: BatchCall) -> Int { JSONWriter.string(entry(call)).utf8.count + 1 }
@@ -62,7 +65,8 @@ struct AnthropicBatchAPI: BatchAPI {
             .GET, "/v1/messages/batches/\(OpenAIBatchAPI.escaped(id))/results", headers: provider.headers)
         var results: [String: Result<ModelReply, ProviderFailure>] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
-            guard let entry = try? JSONParser.parse(line.utf8), let customID = entry["custom_id"]?.stringValue, let request = calls[customID],
+            guard let entry = try? JSONParser.parse(line.utf8), let customID = entry["custom_id"]?.stringValue,
+                let request = calls[customID],
                 let result = entry["result"]
             else { continue }
             switch result["type"]?.stringValue {
@@ -79,7 +83,8 @@ struct AnthropicBatchAPI: BatchAPI {
                 let message = error?["message"]?.stringValue ?? "the batch returned an error"
                 // Anthropic's error types: invalid_request_error is the request's fault; the others are not.
                 results[customID] = .failure(
-                    error?["type"]?.stringValue == "invalid_request_error" ? .rejected(ProviderFailure.scrubbed(message)) : .transient(message))
+                    error?["type"]?.stringValue == "invalid_request_error"
+                        ? .rejected(ProviderFailure.scrubbed(message)) : .transient(message))
             default:
                 // canceled, expired: the batch never ran it; no result, the call goes again.
                 continue

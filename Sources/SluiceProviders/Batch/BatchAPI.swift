@@ -43,7 +43,9 @@ public protocol BatchAPI: Sendable {
     /// call missing from the answer has no result (it expired, or the batch was cancelled
     /// before it ran). `calls` are the requests as submitted, by custom id, for reading their
     /// replies (a strict schema's answer is mapped back to the schema as written).
-    func results(of id: String, calls: [String: ModelRequest]) async throws(ProviderFailure) -> [String: Result<ModelReply, ProviderFailure>]
+    func results(of id: String, calls: [String: ModelRequest]) async throws(ProviderFailure) -> [String: Result<
+        ModelReply, ProviderFailure
+    >]
 
     /// Asks the provider to stop the batch; what already ran still comes back as results.
     func cancel(_ id: String) async throws(ProviderFailure)

@@ -95,12 +95,19 @@ struct OpenAIBatchAPI: BatchAPI {
             let text = try await provider.endpoint.send(.GET, "/files/\(Self.escaped(file))/content", headers: headers)
             for line in text.split(whereSeparator: \.isNewline) {
                 guard let entry = try? JSONParser.parse(line.utf8), let customID = entry["custom_id"]?.stringValue,
-                    let request = calls[customID]
+                    let request = calls[customID], !Self.neverRan(entry)
                 else { continue }
                 results[customID] = Self.result(of: entry, request: request, extras: provider.extras.batchExtras(for: request))
             }
         }
         return results
+    }
+
+    /// A line for a call the batch never ran (it expired, or was cancelled first): no result —
+    /// the call goes again, its attempt unspent.
+    static func neverRan(_ entry: JSONValue) -> Bool {
+        let code = entry["error"]?["code"]?.stringValue
+        return code == "batch_expired" || code == "batch_cancelled"
     }
 
     /// One output or error line's result: the reply, or the failure its status or error says.
@@ -111,11 +118,8 @@ struct OpenAIBatchAPI: BatchAPI {
             let error = entry["error"] ?? response?["body"]?["error"]
             let message = error?["message"]?.stringValue ?? "the batch returned no reply"
             let code = error?["code"]?.stringValue
-            // A line the batch never ran (expired, cancelled) is no fault of the call's.
-            if code == "batch_expired" || code == "batch_cancelled" || status == nil {
-                return .failure(.transient("the upstream batch did not run the call: \(message)"))
-            }
-            return .failure(ProviderFailure.classify(status: status ?? 500, message: message, code: code, signal: RateLimitSignal()))
+            guard let status else { return .failure(.transient("the upstream batch gave no reply: \(message)")) }
+            return .failure(ProviderFailure.classify(status: status, message: message, code: code, signal: RateLimitSignal()))
         }
         do throws(ProviderFailure) {
             if case .embeddings(let texts) = request.operation {

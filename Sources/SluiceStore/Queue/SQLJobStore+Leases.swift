@@ -23,12 +23,15 @@ extension SQLJobStore {
                 AND (jobs.batch_until IS NULL OR jobs.batch_until <= ?)
                 ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
                 """, [SQLValue(now)])
-            let take = ClaimTake(owner: owner, leaseUntil: now + leaseDuration, now: now, lockJob: lockJob, skipLocked: skipLocked, specs: specs)
+            let take = ClaimTake(
+                owner: owner, leaseUntil: now + leaseDuration, now: now, lockJob: lockJob, skipLocked: skipLocked, specs: specs)
             return try Self.claimFirst(tx, candidates: candidates, take: take) { candidate in
                 let cap = allowance.cap(provider: try candidate.optionalText("provider"))
                 if let cap, cap <= 0 { return nil }
                 let calls = min(limit, cap ?? limit)
-                return min(calls.multipliedReportingOverflow(by: try candidate.int("items_per_request")).partialValue, try candidate.int("batch_size"))
+                return min(
+                    calls.multipliedReportingOverflow(by: try candidate.int("items_per_request")).partialValue,
+                    try candidate.int("batch_size"))
             }
         }
         if batch != nil || paused { commits.wakeAll() }

@@ -37,7 +37,8 @@ extension SQLJobStore: UpstreamBatchStore {
     }
 
     public func markSubmitted(batchID: String, upstreamID: String, units: [String: [Int64]], tokens: Int, nextPollAt: Date) async throws {
-        let text = StoreRows.text(.object(JSONObject(units.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.map { .int(Int($0)) })) })))
+        let text = StoreRows.text(
+            .object(JSONObject(units.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.map { .int(Int($0)) })) })))
         try await write(wakes: false) { tx in
             try tx.execute(
                 """
@@ -75,7 +76,9 @@ extension SQLJobStore: UpstreamBatchStore {
             else { throw StoreError.corrupt("status of upstream batch \(id)") }
             var units: [String: [Int64]] = [:]
             if let text = try row.optionalText("units") {
-                guard case .object(let members)? = try? JSONParser.parse(text) else { throw StoreError.corrupt("calls of upstream batch \(id)") }
+                guard case .object(let members)? = try? JSONParser.parse(text) else {
+                    throw StoreError.corrupt("calls of upstream batch \(id)")
+                }
                 for member in members {
                     units[member.key] = member.value.arrayValue?.compactMap { $0.intValue.map(Int64.init) } ?? []
                 }
@@ -137,7 +140,8 @@ extension SQLJobStore: UpstreamBatchStore {
 
     public func goLive(jobID: String, now: Date) async throws {
         try await write { tx in
-            try tx.execute("UPDATE jobs SET batch_until = ? WHERE id = ? AND batch_until > ?", [SQLValue(now), .text(jobID), SQLValue(now)])
+            try tx.execute(
+                "UPDATE jobs SET batch_until = ? WHERE id = ? AND batch_until > ?", [SQLValue(now), .text(jobID), SQLValue(now)])
         }
     }
 
