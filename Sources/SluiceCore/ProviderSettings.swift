@@ -125,10 +125,12 @@ public struct ProviderSettings: Sendable, Equatable {
         var limits = RateLimits()
         if let block = object["limits"], block != .null {
             guard case .object(let members) = block else { throw ConfigurationError(path: path + ".limits", message: "must be a mapping") }
-            try ConfigurationError.refuseUnknown(members, allowed: ["rpm", "tpm", "concurrency"], at: path + ".limits")
+            try ConfigurationError.refuseUnknown(
+                members, allowed: ["rpm", "tpm", "concurrency", "batch_queue_tokens"], at: path + ".limits")
             limits.requestsPerMinute = try number(members["rpm"], "limits.rpm")
             limits.tokensPerMinute = try number(members["tpm"], "limits.tpm")
             limits.maxInFlight = try number(members["concurrency"], "limits.concurrency").map { Int($0) }
+            limits.batchQueueTokens = try number(members["batch_queue_tokens"], "limits.batch_queue_tokens").map { Int($0) }
         }
         var breaker = CircuitBreaker.Configuration()
         if let block = object["circuit_breaker"], block != .null {

@@ -73,16 +73,30 @@ struct BatchDispatcher: Sendable {
     func submitOne(_ apis: [String: any BatchAPI]) async -> Bool {
         let batchID = "ub_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let now = clock.now()
+        // A provider whose batch queue is full takes nothing more until a batch of it ends. An
+        // empty queue takes one call whatever its size, or a large call could never go.
+        var room: [String: (tokens: Double, empty: Bool)] = [:]
+        for name in apis.keys {
+            guard let limit = providers[name]?.limits.batchQueueTokens else {
+                room[name] = (.infinity, false)
+                continue
+            }
+            let queued = (try? await store.upstreamTokens(provider: name)) ?? limit
+            if queued < limit { room[name] = (Double(limit - queued), queued == 0) }
+        }
+        guard !room.isEmpty else { return false }
         let claimed: ClaimedBatch?
         do {
             claimed = try await store.claimForUpstream(
-                batchID: batchID, providers: apis.keys.sorted(), worker: workerID, maxItems: settings.maxItems,
+                batchID: batchID, providers: room.keys.sorted(), worker: workerID, maxItems: settings.maxItems,
                 leaseSeconds: Self.holdSeconds, itemLeaseSeconds: Self.itemLeaseSeconds, now: now)
         } catch {
             logger.error("claiming items for a provider's batch API failed", metadata: ["error": "\(error)"])
             return false
         }
-        guard let claimed, let api = apis[claimed.job.spec.provider] else { return false }
+        guard let claimed, let api = apis[claimed.job.spec.provider], let tokenRoom = room[claimed.job.spec.provider] else {
+            return false
+        }
         let job = claimed.job
         let owner = UpstreamBatch.itemOwner(batchID)
         let units = Worker.units(of: claimed)
@@ -110,8 +124,11 @@ struct BatchDispatcher: Sendable {
             }
             let call = BatchCall(customID: "u\(ready.remaining[0].id)", request: request)
             let size = api.size(of: call)
-            // One operation per batch, and within the provider's limits: the rest waits for the next.
+            let callTokens = request.promptTokenEstimate + (request.maxReplyTokens ?? 0)
+            // One operation per batch, and within the provider's limits — requests, bytes, queued
+            // tokens: the rest waits for the next.
             guard calls.count < api.maxRequests, bytes + size <= api.maxBytes,
+                tokens + callTokens <= tokenRoom.tokens || (calls.isEmpty && tokenRoom.empty),
                 calls.first.map({ $0.request.operation.isSameKind(as: request.operation) }) ?? true
             else {
                 leftOver += ready.remaining.map(\.id)
@@ -120,7 +137,7 @@ struct BatchDispatcher: Sendable {
             calls.append(call)
             held[call.customID] = ready.remaining.map(\.id)
             bytes += size
-            tokens += request.promptTokenEstimate + (request.maxReplyTokens ?? 0)
+            tokens += callTokens
         }
         if !answered.isEmpty { await record(answered, of: claimed.items, owner: owner) }
         if !leftOver.isEmpty { try? await store.release(itemIDs: leftOver, owner: owner, now: clock.now()) }

@@ -187,3 +187,31 @@ struct SplitProvider: BatchingProvider {
 
     func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply { try await live.complete(request) }
 }
+
+extension BatchTierTests {
+    /// A provider's enqueued-token limit splits a job into several upstream batches, each
+    /// sent once the ones before it left room.
+    @Test func theEnqueuedTokenLimitSplitsAJobIntoSeveralBatches() async throws {
+        let http = ProviderHTTPClient()
+        defer { Task { try? await http.shutdown() } }
+        try await ServerHarness.with { upstream in
+            let fixture = try await StoreDriver.current.makeStore()
+            let store = fixture.store
+            let (provider, _) = Self.provider(.openai, upstream: upstream.baseURL, http: http)
+            // Each call is about 2 tokens of prompt and 16 of reply: 40 hold two calls.
+            let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: RateLimits(batchQueueTokens: 40))])
+            let spec = Fixtures.spec([
+                "template": "{{text}}", "provider": "upstream", "model": "sluice-offline", "tier": "batch", "params": ["max_tokens": 16],
+            ])
+            let job = try await Fixtures.queuedJob(in: store, count: 10, spec: spec, now: Date())
+            let worker = Worker(store: store, providers: registry, configuration: Self.fastBatches)
+            let running = Task { try await worker.run() }
+            let done = try await waitForJob(store, job.id) { $0.status.isFinal }
+            worker.drain()
+            try await running.value
+            #expect(done.status == .completed && done.batchCalls == 10)
+            let batches = try #require(try await upstream.get("/v1/batches?limit=100").json["data"]?.arrayValue)
+            #expect(batches.count == 5, "two calls a batch: \(batches.map { $0["request_counts"]?["total"] ?? .null })")
+        }
+    }
+}
