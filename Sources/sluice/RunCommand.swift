@@ -221,6 +221,13 @@ struct RunCommand: AsyncParsableCommand {
         if job.calls > 0 { line += String(format: " (%.1f rows per call)", Double(called) / Double(job.calls)) }
         line += "; \(job.cached) answered from the cache"
         if job.costMicros > 0 { line += String(format: "; cost $%.4f", Double(job.costMicros) / 1_000_000) }
+        if job.listCostMicros > job.costMicros {
+            line += String(format: ", $%.4f saved against the list price", Double(job.listCostMicros - job.costMicros) / 1_000_000)
+        }
+        if job.flexCalls + job.batchCalls > 0 || job.spec.tier != .standard {
+            line += "; tier \(job.spec.tier.rawValue): \(job.calls - job.flexCalls - job.batchCalls) standard"
+            line += ", \(job.flexCalls) flex, \(job.batchCalls) batch calls"
+        }
         return line
     }
 

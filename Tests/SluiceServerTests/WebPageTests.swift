@@ -85,6 +85,20 @@ extension ServerHarness.Reply {
         #expect(view["hasCachedTokens"] as? Bool == true && view["cachedTokens"] as? Int == 768)
     }
 
+    /// The job's line says its tier, its calls per tier and what it saved against the list price.
+    @Test func aJobsViewSaysItsTierAndWhatItSaved() throws {
+        let spec = try JobSpec.parse(["template": "{{text}}", "tier": "flex"], preset: { _ in nil })
+        var job = Job(id: "job_1", owner: "u", name: "n", status: .completed, spec: spec, sources: [], createdAt: Date())
+        #expect(WebViews.job(job, now: Date())["hasSaving"] as? Bool == false)
+        job.calls = 10
+        job.flexCalls = 8
+        job.costMicros = 600_000
+        job.listCostMicros = 1_000_000
+        let view = WebViews.job(job, now: Date())
+        #expect(view["hasSaving"] as? Bool == true && view["saved"] as? String == "$0.4000")
+        #expect(view["tier"] as? String == "flex" && view["tierCalls"] as? String == "2 standard, 8 flex, 0 batch")
+    }
+
     func makeKey(_ server: ServerHarness, _ user: String, admin: Bool = false) async throws -> (secret: String, id: String) {
         let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
         try await server.store.keys.createKey(record)

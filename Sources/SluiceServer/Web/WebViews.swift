@@ -31,6 +31,12 @@ enum WebViews {
         view["cachedTokens"] = job.usage.cachedTokens
         view["hasCost"] = job.costMicros > 0
         view["cost"] = String(format: "$%.4f", Double(job.costMicros) / 1_000_000)
+        view["hasSaving"] = job.listCostMicros > job.costMicros
+        view["saved"] = String(format: "$%.4f", Double(max(0, job.listCostMicros - job.costMicros)) / 1_000_000)
+        view["tier"] = job.spec.tier.rawValue
+        view["tierCalls"] =
+            job.flexCalls + job.batchCalls > 0
+            ? "\(job.calls - job.flexCalls - job.batchCalls) standard, \(job.flexCalls) flex, \(job.batchCalls) batch" : ""
         view["message"] = job.progressMessage ?? job.statusReason ?? ""
         view["statusReason"] = job.statusReason ?? ""
         view["canCancel"] = JobAction.cancel.allowedFrom.contains(job.status) && job.status != .cancelling
