@@ -48,3 +48,10 @@ public struct ProviderEndpoint: Sendable {
         ).0
     }
 }
+
+/// Printing an endpoint never shows its key.
+extension ProviderEndpoint: CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "[redacted]", "timeoutSeconds": timeoutSeconds])
+    }
+}
