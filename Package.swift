@@ -93,7 +93,7 @@ let package = Package(
             name: "SluiceServer",
             dependencies: [
                 "SluiceCore", "SluiceWire", "SluiceIngest", "SluiceStore", "SluicePresets", "SluiceEngine", "SluiceStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "SluiceProviders", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -17,7 +17,12 @@ public import UnixSignals
 public struct Composer: Sendable {
     /// What the front door is built from: the clock the process measures by, and the signal to
     /// give after each job created.
-    public typealias FrontDoor = @Sendable (_ clock: any SluiceClock, _ jobCreated: @escaping @Sendable () -> Void) throws -> any Service
+    /// The HTTP server, given the clock, what to call when a job is created, and the providers
+    /// (an estimate's sample calls go through them).
+    public typealias FrontDoor =
+        @Sendable (
+            _ clock: any SluiceClock, _ jobCreated: @escaping @Sendable () -> Void, _ providers: ProviderRegistry
+        ) throws -> any Service
 
     public var role: ProcessRole
     public var store: SQLJobStore
@@ -80,6 +85,7 @@ public struct Composer: Sendable {
     {
         var services: [any Service] = [clock]
         var jobCreated: @Sendable () -> Void = {}
+        let registry = try providers(http)
         if role.contains(.ingest) {
             let ingest = IngestService(
                 store: store, owner: engine.workerID, storage: try neededStorage(for: "ingest"), clock: clock, logger: logger,
@@ -101,12 +107,12 @@ public struct Composer: Sendable {
         if role.contains(.workers) {
             services.append(Reaper(store: store, interval: engine.reaperInterval, clock: clock, logger: logger, metrics: metrics))
             services.append(
-                Worker(store: store, providers: try providers(http), configuration: engine, clock: clock, logger: logger, metrics: metrics))
+                Worker(store: store, providers: registry, configuration: engine, clock: clock, logger: logger, metrics: metrics))
         }
         var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + alongside
         if role.contains(.frontDoor) {
             guard let frontDoor else { throw CompositionError(message: "a front door role needs the HTTP server to run") }
-            configured.append(.init(service: try frontDoor(clock, jobCreated)))
+            configured.append(.init(service: try frontDoor(clock, jobCreated, registry)))
         }
         return configured
     }

@@ -29,41 +29,10 @@ public struct JobPreview: Sendable {
 
     static func reading(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int) -> JobPreview {
         var preview = JobPreview(columns: [], rows: [], request: nil, problem: nil)
-        var builder = ItemBuilder(spec: spec)
         var records: [JSONObject] = []
-        func stop(_ problem: InputProblem, _ source: JobSource) {
-            preview.problem = JobErrorEntry(
-                file: sources.count > 1 ? source.displayName : nil, line: problem.line, column: problem.column, message: problem.message)
-        }
-        sources: for (path, source) in sources {
-            do {
-                let parser = try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: spec.input)
-                if let header = parser.header, let problem = builder.checkColumns(header) {
-                    stop(problem, source)
-                    break
-                }
-                while records.count < limit, let step = try parser.next() {
-                    switch step {
-                    case .record(let record):
-                        switch builder.item(from: record) {
-                        case .success(let item): records.append(item.input)
-                        case .failure(let problem):
-                            stop(problem, source)
-                            break sources
-                        }
-                    case .problem(let problem):
-                        stop(problem, source)
-                        break sources
-                    case .failedDocument(let message):
-                        stop(InputProblem(message: message), source)
-                        break sources
-                    }
-                }
-            } catch {
-                stop(error, source)
-                break
-            }
-            if records.count >= limit { break }
+        preview.problem = forEachRecord(spec: spec, sources: sources) { record in
+            records.append(record)
+            return records.count < limit
         }
         for record in records {
             for key in record.keys where !preview.columns.contains(key) { preview.columns.append(key) }
@@ -86,5 +55,37 @@ public struct JobPreview: Sendable {
         }
         if records.isEmpty, preview.problem == nil { preview.problem = JobErrorEntry(message: "the input has no records") }
         return preview
+    }
+
+    /// Reads the sources' records as the job would, each item's input to `body` until it says
+    /// stop; the first problem met, with its file and line, ends the reading and is returned.
+    static func forEachRecord(
+        spec: JobSpec, sources: [(path: String, source: JobSource)], _ body: (JSONObject) -> Bool
+    ) -> JobErrorEntry? {
+        var builder = ItemBuilder(spec: spec)
+        func problem(_ problem: InputProblem, _ source: JobSource) -> JobErrorEntry {
+            JobErrorEntry(
+                file: sources.count > 1 ? source.displayName : nil, line: problem.line, column: problem.column, message: problem.message)
+        }
+        for (path, source) in sources {
+            do {
+                let parser = try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: spec.input)
+                if let header = parser.header, let found = builder.checkColumns(header) { return problem(found, source) }
+                while let step = try parser.next() {
+                    switch step {
+                    case .record(let record):
+                        switch builder.item(from: record) {
+                        case .success(let item): if !body(item.input) { return nil }
+                        case .failure(let found): return problem(found, source)
+                        }
+                    case .problem(let found): return problem(found, source)
+                    case .failedDocument(let message): return problem(InputProblem(message: message), source)
+                    }
+                }
+            } catch {
+                return problem(error, source)
+            }
+        }
+        return nil
     }
 }

@@ -7,6 +7,7 @@ import NIOFileSystem
 import SluiceCore
 import SluiceEngine
 import SluicePresets
+import SluiceProviders
 import SluiceStorage
 import SluiceStore
 
@@ -35,10 +36,14 @@ struct JobRoutes {
     }
 
     /// `POST /v1/jobs`: stores the upload, creates the job in `validating` and answers `202` at
-    /// once; the ingest loop reads it in the background.
+    /// once; the ingest loop reads it in the background. With `dry_run=true` (in the query or
+    /// the form) it stores nothing: the whole upload is read, a few sample calls are made, and
+    /// the answer is the estimate (``JobEstimate``) — `200`, or `400` naming the input's problem.
     func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let slot = try await api.admitUpload(request, caller: caller)
+        let dryRunQuery = request.uri.queryParameters["dry_run"].map(String.init)
+        // A dry run keeps nothing, so the user's storage quota is not asked.
+        let slot = try await api.admitUpload(request, caller: caller, kept: dryRunQuery != "true")
         defer { slot.release() }
         let contentType = request.headers[.contentType]
         let boundary = contentType.flatMap(MultipartParser.boundary(fromContentType:))
@@ -55,15 +60,23 @@ struct JobRoutes {
             let receiver = UploadReceiver(directory: folder, limit: api.configuration.maxUploadBytes)
             let upload: ReceivedUpload
             let spec: JobSpec
+            var dryRun = try Self.flag(dryRunQuery)
             if let boundary {
                 upload = try await receiver.receiveMultipart(request.body, boundary: boundary)
-                spec = try api.resolve(SpecFields.json(from: upload.fields))
+                spec = try api.resolve(SpecFields.json(from: upload.fields, ignoring: ["dry_run"]))
+                dryRun = try dryRun || Self.flag(upload.fields.last { $0.name == "dry_run" }?.value)
             } else {
                 // The spec is in the query: check it before reading a byte of the body.
                 let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
-                spec = try api.resolve(SpecFields.json(from: query, ignoring: ["filename"]))
+                spec = try api.resolve(SpecFields.json(from: query, ignoring: ["filename", "dry_run"]))
                 let filename = request.uri.queryParameters["filename"].map(String.init) ?? "upload.\(rawFormat?.rawValue ?? "txt")"
                 upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)
+            }
+            if dryRun {
+                // Nothing kept: the folder goes here, or (on an error) as any failed upload's does.
+                let answer = try await estimate(upload: upload, spec: spec, rawFormat: rawFormat, caller: caller)
+                await api.discard(jobID)
+                return answer
             }
             // The spec is part of the request too: the query's, or the form's fields.
             let fingerprint = Idempotency.digest((request.uri.query ?? "") + "\n" + upload.fingerprint)
@@ -80,6 +93,33 @@ struct JobRoutes {
                     body: Representation.job(job, now: api.clock.now()), status: .accepted, location: "/v1/jobs/\(job.id)")
             }
         }
+    }
+
+    /// `true`, `false` or absent; anything else is a `400`.
+    static func flag(_ value: String?) throws(APIError) -> Bool {
+        switch value {
+        case nil, "false"?, ""?: false
+        case "true"?: true
+        case let other?: throw APIError.badRequest("dry_run must be true or false, not '\(other)'", param: "dry_run")
+        }
+    }
+
+    /// A dry run's answer: the estimate of the job the upload and spec would make.
+    func estimate(upload: ReceivedUpload, spec: JobSpec, rawFormat: InputFormat?, caller: Principal) async throws -> Response {
+        let sources = try upload.files.map { file in
+            (
+                file.path,
+                JobSource(path: file.path, displayName: file.filename, format: try api.format(of: file, spec: spec, rawFormat: rawFormat))
+            )
+        }
+        let entry = api.providers[spec.provider]
+        let estimate = try await JobEstimate.make(
+            spec: spec, sources: sources, provider: entry?.provider, limits: entry?.limits ?? RateLimits(),
+            prices: api.resolver.configuration.prices, concurrency: EngineConfiguration.defaultConcurrency, owner: caller.user)
+        if let problem = estimate.problem {
+            throw APIError(.badRequest, code: "invalid_input", "the job would fail: \(problem.description)")
+        }
+        return Response.json(estimate.json)
     }
 
     func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import SluiceCore
 import SluicePresets
+import SluiceProviders
 import SluiceStorage
 import SluiceStore
 
@@ -23,6 +24,8 @@ struct SluiceAPI: Sendable {
     let clock: any SluiceClock
     /// Where uploads are kept once received: this machine's disk, or a bucket.
     let storage: any FileStorage
+    /// The providers an estimate's sample calls go through.
+    let providers: ProviderRegistry
     let uploadSlots: KeySlots
     let streamSlots: KeySlots
     /// Which webhook targets may be registered.

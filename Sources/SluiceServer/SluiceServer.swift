@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 public import SluiceCore
 public import SluicePresets
+public import SluiceProviders
 public import SluiceStorage
 public import SluiceStore
 
@@ -24,14 +25,15 @@ public enum SluiceServer {
     public static func application(
         configuration: ServerConfiguration, stores: Stores, resolver: SpecResolver, storage: any FileStorage,
         jobCreated: @escaping @Sendable () -> Void = {}, clock: any SluiceClock = SystemClock(), logger: Logger,
-        metrics: ServerMetrics? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        metrics: ServerMetrics? = nil, providers: ProviderRegistry = ProviderRegistry([]),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
         let api = SluiceAPI(
             store: stores.queue, files: stores.files, keys: stores.keys, webhooks: stores.webhooks, uploads: stores.uploads,
             idempotency: stores.idempotency, resolver: resolver, configuration: configuration, jobCreated: jobCreated, clock: clock,
-            storage: storage,
+            storage: storage, providers: providers,
             uploadSlots: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),
             streamSlots: KeySlots(perKey: configuration.maxEventStreamsPerKey, what: "event streams", code: "too_many_streams"),
             webhookSettings: resolver.configuration.webhooks)

@@ -45,6 +45,13 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var providerOptions: ProviderOptions
 
+    @Flag(
+        help: """
+            Estimate instead of running: read the whole input (nothing stored), make a few sample calls, and print the rows, \
+            calls, tokens, cost per tier and time.
+            """)
+    var estimate = false
+
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         if let output, ResultFormat(fileName: output) == nil, !output.lowercased().hasSuffix(".json") {
@@ -60,6 +67,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration = try providerOptions.configuration()
         let request = try JobRequest(options: jobOptions, configuration: configuration)
+        if estimate {
+            return try await estimate(request, configuration: try providerOptions.configuration(applyingLimitsTo: request.spec.provider))
+        }
         try await databaseOption.withStore(logger: Logger(label: "sluice")) { store in
             try await run(request, store: store)
         }
@@ -88,6 +98,48 @@ struct RunCommand: AsyncParsableCommand {
         }
         report(final)
         throw ExitCode(Self.exitCode(for: final.status))
+    }
+
+    /// `--estimate`: what the job would cost and take, printed; exits 2 when its input has a problem.
+    func estimate(_ request: JobRequest, configuration: SluiceConfiguration) async throws {
+        let http = ProviderHTTPClient()
+        let entry = try ProviderCatalog.registry(for: configuration, http: http)[request.spec.provider]
+        let result: JobEstimate
+        do {
+            result = try await JobEstimate.make(
+                spec: request.spec, sources: request.sources.map { ($0.path, $0) }, provider: entry?.provider,
+                limits: entry?.limits ?? RateLimits(), prices: configuration.prices, concurrency: concurrency, owner: "local")
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        if let problem = result.problem {
+            note("the job would fail: \(problem.description)")
+            throw ExitCode(2)
+        }
+        print(Self.describe(result))
+    }
+
+    /// An estimate in lines for a person.
+    static func describe(_ estimate: JobEstimate) -> String {
+        var lines = [
+            "estimate: \(estimate.rows) rows in \(estimate.calls) calls; about \(estimate.promptTokens) prompt and \(estimate.completionTokens) completion tokens"
+        ]
+        if !estimate.costMicros.isEmpty {
+            lines.append(
+                "cost: "
+                    + estimate.costMicros.map { String(format: "%@ $%.4f", $0.tier.rawValue, Double($0.micros) / 1_000_000) }
+                    .joined(separator: ", "))
+        }
+        lines.append(
+            "time: " + (estimate.liveSeconds.map { String(format: "about %.0f s live", $0) } ?? "unknown live")
+                + "; batch within 24 hours (usually much sooner)")
+        lines.append(
+            "sample: \(estimate.sampleCalls) call(s)"
+                + (estimate.sampleCostMicros > 0 ? String(format: ", $%.4f", Double(estimate.sampleCostMicros) / 1_000_000) : ""))
+        lines += estimate.basis.map { "  " + $0 }
+        return lines.joined(separator: "\n")
     }
 
     /// Finds the job a previous identical command started, or creates and ingests a new one.

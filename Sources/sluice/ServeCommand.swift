@@ -128,11 +128,11 @@ struct ServeCommand: AsyncParsableCommand {
                 engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil),
                 logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory))
             let workers = role.contains(.workers)
-            try await composer.run { clock, jobCreated in
+            try await composer.run { clock, jobCreated, providers in
                 let auth = serverConfiguration.auth
                 return try SluiceServer.application(
                     configuration: serverConfiguration, stores: store.stores, resolver: resolver, storage: storage, jobCreated: jobCreated,
-                    clock: clock, logger: logger, metrics: ServerMetrics(registry: registry),
+                    clock: clock, logger: logger, metrics: ServerMetrics(registry: registry), providers: providers,
                     onRunning: { port in
                         logger.notice(
                             "sluice is serving",

@@ -44,6 +44,33 @@ import Testing
         try await fake.stop()
     }
 
+    /// `--estimate` reads the whole file, calls a sample of three, stores nothing, and prices
+    /// the job at each tier.
+    @Test func anEstimateCallsASampleAndStoresNothing() async throws {
+        let fake = try await FakeProviderServer()
+        let directory = TemporaryDirectory()
+        let config = directory.write(
+            "sluice.yaml",
+            """
+            providers:
+              remote: {kind: openai, base_url: "\(fake.baseURL)/v1", api_key_env: REMOTE_KEY, limits: {rpm: 600}}
+            prices:
+              fake-model: {input_per_million: 1, output_per_million: 4}
+            """)
+        let input = directory.write("in.csv", "id,text\n" + (0..<40).map { "\($0),row \($0) was fine\n" }.joined())
+        let spec = directory.write("spec.json", #"{"preset": "text-classify", "provider": "remote", "model": "fake-model"}"#)
+        let run = try await SluiceProcess.run(
+            ["run", input, "--spec", spec, "--config", config, "--estimate"], in: directory.url, environment: ["REMOTE_KEY": "k"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("estimate: 40 rows in 40 calls"), "\(run.stdout)")
+        #expect(run.stdout.contains("cost: standard $") && run.stdout.contains("flex $") && run.stdout.contains("batch $"))
+        #expect(run.stdout.contains("time: about 4 s live"), "40 calls at 10 a second")
+        #expect(run.stdout.contains("sample: 3 call(s)"))
+        #expect(fake.counters.received == 3, "the sample only")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("sluice.sqlite")), "nothing stored")
+        try await fake.stop()
+    }
+
     @Test func aProviderWithoutItsKeyIsAUsageError() async throws {
         let directory = TemporaryDirectory()
         let config = directory.write("sluice.yaml", "providers:\n  remote: {kind: openai, api_key_env: REMOTE_KEY}\n")

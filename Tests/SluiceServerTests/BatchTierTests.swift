@@ -215,3 +215,25 @@ extension BatchTierTests {
         }
     }
 }
+
+/// `dry_run=true`: the whole upload read, a sample called, nothing stored.
+@Suite struct DryRunTests {
+    @Test func aDryRunAnswersTheEstimateAndStoresNothing() async throws {
+        try await ServerHarness.with { server in
+            let reply = try await server.submit(reviewsCSV(250), query: "preset=text-classify&items_per_request=10&dry_run=true")
+            #expect(reply.status == 200, "\(reply.text)")
+            let estimate = reply.json
+            #expect(estimate["object"] == "job.estimate" && estimate["rows"] == 250 && estimate["calls"] == 25, "\(estimate)")
+            #expect(estimate["sample_calls"] == 3)
+            #expect((estimate["prompt_tokens"]?.intValue ?? 0) > 0)
+            #expect(estimate["basis"]?.arrayValue?.isEmpty == false)
+            #expect(try await server.get("/v1/jobs").json["data"]?.arrayValue?.isEmpty == true, "no job stored")
+            let uploads = try FileManager.default.contentsOfDirectory(atPath: server.directory.path("uploads"))
+            #expect(uploads.allSatisfy { !$0.hasPrefix("job_") }, "nothing kept: \(uploads)")
+            let broken = try await server.submit("id,text\n1,\"open\n", query: "preset=text-classify&dry_run=true")
+            #expect(broken.status == 400 && broken.text.contains("line 2"), "\(broken.text)")
+            let bad = try await server.submit(reviewsCSV(2), query: "preset=text-classify&dry_run=maybe")
+            #expect(bad.status == 400 && bad.text.contains("dry_run must be true or false"))
+        }
+    }
+}

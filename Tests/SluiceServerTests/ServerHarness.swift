@@ -78,11 +78,12 @@ struct ServerHarness: Sendable {
             // A server that fails to start ends the wait for its port with its error.
             defer { portContinuation.finish() }
             try await composer.run(
-                frontDoor: { clock, jobCreated in
+                frontDoor: { clock, jobCreated, providers in
                     try SluiceServer.application(
                         configuration: frozen, stores: store.stores, resolver: resolver, storage: uploads, jobCreated: jobCreated,
                         clock: clock,
-                        logger: logger, metrics: ServerMetrics(registry: registry), onRunning: { portContinuation.yield($0) })
+                        logger: logger, metrics: ServerMetrics(registry: registry), providers: providers,
+                        onRunning: { portContinuation.yield($0) })
                 }, signals: [])
         }
         var iterator = ports.makeAsyncIterator()
