@@ -97,9 +97,6 @@ struct AnthropicBatchAPI: BatchAPI {
         _ = try await provider.endpoint.send(.POST, "/v1/messages/batches/\(OpenAIBatchAPI.escaped(id))/cancel", headers: provider.headers)
     }
 
-    func json(_ text: String) throws(ProviderFailure) -> JSONValue {
-        do { return try JSONParser.parse(text) } catch { throw .transient("the provider's reply is not valid JSON (\(error.message))") }
-    }
 }
 
 extension AnthropicProvider: BatchingProvider {

@@ -56,6 +56,13 @@ public protocol BatchingProvider: ModelProvider {
     var batchAPI: any BatchAPI { get }
 }
 
+extension BatchAPI {
+    /// A batch API's reply read as JSON; one that is not is the provider's passing fault.
+    func json(_ text: String) throws(ProviderFailure) -> JSONValue {
+        do { return try JSONParser.parse(text) } catch { throw .transient("the provider's reply is not valid JSON (\(error.message))") }
+    }
+}
+
 extension BatchCall {
     /// The endpoint a call of this operation goes to in an OpenAI batch.
     var openAIEndpoint: String {

@@ -137,10 +137,6 @@ struct OpenAIBatchAPI: BatchAPI {
         _ = try await provider.endpoint.send(.POST, "/batches/\(Self.escaped(id))/cancel", headers: headers)
     }
 
-    func json(_ text: String) throws(ProviderFailure) -> JSONValue {
-        do { return try JSONParser.parse(text) } catch { throw .transient("the provider's reply is not valid JSON (\(error.message))") }
-    }
-
     /// An id as one path segment: an upstream's ids are its own, not to be trusted as paths.
     static func escaped(_ id: String) -> String {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? id
