@@ -251,28 +251,29 @@ struct BatchDispatcher: Sendable {
             return held.count == ids.count ? (customID, held) : nil
         }
         let prepared = await runner.prepare(units.map { ($0.items, job.spec.provider) }, job: job)
+        // The requests as submitted, rebuilt from the items (to read their replies), and the
+        // result cache's keys for the answers.
         var requests: [String: ModelRequest] = [:]
-        var ready: [String: ItemRunner.Prepared] = [:]
+        var cacheKeys: [String: [Int64: String]] = [:]
         for (unit, prepared) in zip(units, prepared) {
             guard let prepared else { continue }
-            let all = ItemRunner.Prepared(remaining: unit.items, history: prepared.history, cacheKeys: prepared.cacheKeys)
             guard
                 let request = try? runner.buildRequest(
                     unit.items, job: job, history: unit.items.count == 1 ? prepared.history : [], feedback: true)
             else { continue }
             requests[unit.customID] = request
-            ready[unit.customID] = all
+            cacheKeys[unit.customID] = prepared.cacheKeys
         }
         let results = try await api.results(of: upstreamID, calls: requests)
         var outcomes: [ItemOutcome] = []
         for unit in units {
-            guard let result = results[unit.customID], let request = requests[unit.customID], let prepared = ready[unit.customID]
-            else { continue }
+            guard let result = results[unit.customID], let request = requests[unit.customID] else { continue }
             switch result {
             case .success(var reply):
                 reply.tier = .batch
                 outcomes += runner.decide(
-                    reply, to: request, items: unit.items, job: job, started: batch.createdAt, cacheKeys: prepared.cacheKeys, calls: 1)
+                    reply, to: request, items: unit.items, job: job, started: batch.createdAt, cacheKeys: cacheKeys[unit.customID] ?? [:],
+                    calls: 1)
             case .failure(let failure):
                 let decided: [ItemOutcome]
                 switch runner.failure(failure, items: unit.items, job: job, started: batch.createdAt) {
