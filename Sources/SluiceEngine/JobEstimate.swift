@@ -161,6 +161,24 @@ public struct JobEstimate: Sendable {
         return counted
     }
 
+    /// The figures in lines for a person (``basis`` says what they rest on).
+    public var summary: [String] {
+        var lines = ["estimate: \(rows) rows in \(calls) calls; about \(promptTokens) prompt and \(completionTokens) completion tokens"]
+        if !costMicros.isEmpty {
+            lines.append(
+                "cost: "
+                    + costMicros.map { "\($0.tier.rawValue) " + String(format: "$%.4f", Double($0.micros) / 1_000_000) }
+                    .joined(separator: ", "))
+        }
+        lines.append(
+            "time: " + (liveSeconds.map { String(format: "about %.0f s live", $0) } ?? "unknown live")
+                + "; batch within 24 hours (usually much sooner)")
+        lines.append(
+            "sample: \(sampleCalls) call(s)" + (sampleCostMicros > 0 ? String(format: ", $%.4f", Double(sampleCostMicros) / 1_000_000) : "")
+        )
+        return lines
+    }
+
     /// The estimate as the API answers it.
     public var json: JSONValue {
         var object = JSONObject([

@@ -118,28 +118,7 @@ struct RunCommand: AsyncParsableCommand {
             note("the job would fail: \(problem.description)")
             throw ExitCode(2)
         }
-        print(Self.describe(result))
-    }
-
-    /// An estimate in lines for a person.
-    static func describe(_ estimate: JobEstimate) -> String {
-        var lines = [
-            "estimate: \(estimate.rows) rows in \(estimate.calls) calls; about \(estimate.promptTokens) prompt and \(estimate.completionTokens) completion tokens"
-        ]
-        if !estimate.costMicros.isEmpty {
-            lines.append(
-                "cost: "
-                    + estimate.costMicros.map { String(format: "%@ $%.4f", $0.tier.rawValue, Double($0.micros) / 1_000_000) }
-                    .joined(separator: ", "))
-        }
-        lines.append(
-            "time: " + (estimate.liveSeconds.map { String(format: "about %.0f s live", $0) } ?? "unknown live")
-                + "; batch within 24 hours (usually much sooner)")
-        lines.append(
-            "sample: \(estimate.sampleCalls) call(s)"
-                + (estimate.sampleCostMicros > 0 ? String(format: ", $%.4f", Double(estimate.sampleCostMicros) / 1_000_000) : ""))
-        lines += estimate.basis.map { "  " + $0 }
-        return lines.joined(separator: "\n")
+        print((result.summary + result.basis.map { "  " + $0 }).joined(separator: "\n"))
     }
 
     /// Finds the job a previous identical command started, or creates and ingests a new one.

@@ -307,6 +307,12 @@ extension ServerHarness.Reply {
             #expect(preview.text.contains("<th scope=\"col\">text</th>"))
             #expect(preview.text.contains("review 0 was great"))
             #expect(preview.text.contains("The prompt the first row would get"))
+            // The whole of both files read for the estimate, and a sample called.
+            #expect(preview.text.contains("estimate: 5 rows in 5 calls"), "\(preview.text)")
+            #expect(preview.text.contains("sample: 3 call(s)"))
+            let head = try await browser.postForm(
+                "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify"), ("partial", "1")], files: files)
+            #expect(!head.text.contains("data-estimate>") && head.text.contains("data-estimate-note"), "a file's head has no estimate")
 
             // Without script the form posts to the preview and comes back whole, with its values.
             let whole = try await browser.postForm(

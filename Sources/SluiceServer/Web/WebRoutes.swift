@@ -6,6 +6,7 @@ import NIOCore
 import SluiceCore
 import SluiceEngine
 import SluicePresets
+import SluiceProviders
 import SluiceStore
 
 /// The web page at `/`: jobs, a new-job form with a preview, a job's live page, sign-in.
@@ -91,8 +92,23 @@ struct WebRoutes {
             guard !files.isEmpty else { throw APIError.badRequest("choose a file to preview", param: "file") }
             var preview = try await JobPreview.make(spec: spec, sources: files, limit: Self.previewRows, owner: owner)
             // The script sends only the head of a large file: a problem at the cut is not the file's.
-            if value("partial", in: fields) == "1", !preview.rows.isEmpty { preview.problem = nil }
-            return WebViews.preview(preview)
+            let partial = value("partial", in: fields) == "1"
+            if partial, !preview.rows.isEmpty { preview.problem = nil }
+            var view = WebViews.preview(preview)
+            // The estimate needs the whole file, and a file without problems.
+            if partial {
+                view["estimateNote"] =
+                    "The estimate needs the whole file: this preview has only its head. Submit with dry_run=true (or sluice run --estimate) for it."
+            } else if preview.problem == nil {
+                let entry = api.providers[spec.provider]
+                let estimate = try await JobEstimate.make(
+                    spec: spec, sources: files, provider: entry?.provider, limits: entry?.limits ?? RateLimits(),
+                    prices: api.resolver.configuration.prices, concurrency: EngineConfiguration.defaultConcurrency, owner: owner)
+                view["estimate"] = estimate.summary
+                view["estimateBasis"] = estimate.basis
+                view["hasEstimate"] = estimate.problem == nil
+            }
+            return view
         } catch {
             return ["problem": APIError.answering(error, context: context).message, "hasProblem": true]
         }
