@@ -292,13 +292,12 @@ struct BatchDispatcher: Sendable {
         try? await store.closeUpstreamBatch(batchID: batch.id, now: clock.now())
     }
 
-    /// A batch the provider failed whole: its items fail with the reason, as a refused live call's.
+    /// A batch the provider failed whole (its validation refused it — a queue over the
+    /// provider's enqueued-token limit, say): not the items' own fault, so they go back for
+    /// another batch, each with an attempt spent — a batch that fails every time fails its items
+    /// at their last attempt, with the reason, instead of going round for ever.
     func failAll(_ batch: UpstreamBatch, reason: String) async {
-        let ids = batch.units.values.flatMap { $0 }
-        if let (_, items) = try? await store.upstreamItems(batchID: batch.id, itemIDs: ids) {
-            await record(items.map { ItemOutcome(itemID: $0.id, result: .failed(reason)) }, of: items, owner: batch.itemOwner)
-        }
-        try? await store.closeUpstreamBatch(batchID: batch.id, now: clock.now())
+        try? await store.closeUpstreamBatch(batchID: batch.id, spending: reason, now: clock.now())
     }
 
     /// Records outcomes under the batch's lease, each fenced by the attempt its item was on.

@@ -277,7 +277,7 @@ import Testing
     func aLapsedSubmissionIsDueAndAnAutoJobGoesLive(driver: StoreDriver) async throws {
         let fixture = try await driver.makeStore()
         let store = fixture.store
-        let spec = Fixtures.spec(["template": "{{text}}", "provider": "up", "tier": "auto", "deadline": "2h"])
+        let spec = Fixtures.spec(["template": "{{text}}", "provider": "up", "tier": "auto", "deadline": "2h", "max_attempts": 1])
         let job = try await Fixtures.queuedJob(in: store, count: 3, spec: spec, now: t0)
         let auto = try await store.autoJobs(now: t0)
         #expect(
@@ -294,7 +294,10 @@ import Testing
         #expect(try await store.autoJobs(now: t0.addingTimeInterval(62)).isEmpty)
         let live = try #require(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(63)))
         #expect(live.items.count == 1, "the item no batch holds")
-        try await store.closeUpstreamBatch(batchID: "ub_2", now: t0.addingTimeInterval(64))
-        #expect(try await store.claim(owner: "w", limit: 10, leaseDuration: 30, now: t0.addingTimeInterval(65))?.items.count == 2)
+        // A batch the provider failed whole spends its items' attempt: with one attempt each, they fail.
+        try await store.closeUpstreamBatch(batchID: "ub_2", spending: "the provider failed the batch", now: t0.addingTimeInterval(64))
+        let failed = try #require(try await store.job(id: job.id))
+        #expect(
+            failed.counts.failed == 2 && failed.errors.first?.message.contains("the provider failed the batch") == true, "\(failed.errors)")
     }
 }

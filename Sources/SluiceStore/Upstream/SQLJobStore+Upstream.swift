@@ -99,11 +99,11 @@ extension SQLJobStore: UpstreamBatchStore {
         }
     }
 
-    public func closeUpstreamBatch(batchID: String, now: Date) async throws {
+    public func closeUpstreamBatch(batchID: String, spending reason: String?, now: Date) async throws {
         // By job first: the items' index leads with it.
         try await takeBack(
             where: "job_seq = (SELECT job_seq FROM upstream_batches WHERE id = ?) AND lease_owner = ?",
-            [.text(batchID), .text(UpstreamBatch.itemOwner(batchID))], refund: true, reason: nil, now: now)
+            [.text(batchID), .text(UpstreamBatch.itemOwner(batchID))], refund: reason == nil, reason: reason, now: now)
         try await write(wakes: false) { tx in
             try tx.execute("DELETE FROM upstream_batches WHERE id = ?", [.text(batchID)])
         }

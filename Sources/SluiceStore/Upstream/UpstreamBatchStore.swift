@@ -26,9 +26,10 @@ public protocol UpstreamBatchStore: Sendable {
     /// When to look at the batch next, and its status; the worker's hold ends.
     func reschedule(batchID: String, status: UpstreamBatch.Status, nextPollAt: Date) async throws
 
-    /// The batch is done with: the items it still holds go back to pending without spending an
-    /// attempt (the provider never answered them), and the row goes.
-    func closeUpstreamBatch(batchID: String, now: Date) async throws
+    /// The batch is done with: the items it still holds go back to pending, without spending an
+    /// attempt (the provider never answered them) unless `spending` gives the reason one is
+    /// spent (an item on its last attempt then fails with it), and the row goes.
+    func closeUpstreamBatch(batchID: String, spending: String?, now: Date) async throws
 
     /// The items of these ids still held by the batch, with their job.
     func upstreamItems(batchID: String, itemIDs: [Int64]) async throws -> (job: Job, items: [Item])?
@@ -43,6 +44,13 @@ public protocol UpstreamBatchStore: Sendable {
     /// Open jobs whose items go through a batch API with a moment to go live (the auto tier):
     /// their ids, pending and running counts, rows per call and the deadline.
     func autoJobs(now: Date) async throws -> [AutoJob]
+}
+
+extension UpstreamBatchStore {
+    /// ``closeUpstreamBatch(batchID:spending:now:)`` with nothing spent.
+    public func closeUpstreamBatch(batchID: String, now: Date) async throws {
+        try await closeUpstreamBatch(batchID: batchID, spending: nil, now: now)
+    }
 }
 
 /// An auto-tier job still sending its items to a batch API.
