@@ -40,6 +40,8 @@ public struct JobSpec: Sendable, Equatable {
     public var tier: Tier
     /// For `batch` and `auto`: how long after the job starts its answers are wanted, in seconds.
     public var deadlineSeconds: Double?
+    /// Which of its owner's jobs runs first (see ``JobPriority``).
+    public var priority: JobPriority
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -49,7 +51,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce", "max_reply_tokens", "tier", "deadline",
+        "reduce", "max_reply_tokens", "tier", "deadline", "priority",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -184,6 +186,7 @@ public struct JobSpec: Sendable, Equatable {
         maxAttempts = try integer("max_attempts", default: 5, range: 1...100)
         maxReplyTokens = try integer("max_reply_tokens", default: ReplyBudget.defaultCap, range: 1...1_000_000)
         tier = try Tier.parse(object["tier"])
+        priority = try JobPriority.parse(object["priority"])
         deadlineSeconds = try Tier.parseDeadline(object["deadline"])
         if deadlineSeconds != nil, tier != .auto {
             throw SpecError(
@@ -242,6 +245,7 @@ public struct JobSpec: Sendable, Equatable {
         object["max_attempts"] = .int(maxAttempts)
         object["max_reply_tokens"] = .int(maxReplyTokens)
         object["tier"] = .string(tier.rawValue)
+        object["priority"] = .string(priority.rawValue)
         if let deadlineSeconds { object["deadline"] = .string(Tier.deadlineText(deadlineSeconds)) }
         object["cache"] = .bool(cache)
         if let budget { object["budget"] = budget.json }

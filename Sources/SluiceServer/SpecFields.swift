@@ -4,7 +4,9 @@ import SluiceCore
 /// fields (`preset`, `model`, `format`, …) that override it. Unknown names are refused, so a
 /// typo is a `400`, not a silently ignored setting.
 enum SpecFields {
-    static let strings: Set<String> = ["name", "preset", "template", "system", "provider", "model", "group_by", "tier", "deadline"]
+    static let strings: Set<String> = [
+        "name", "preset", "template", "system", "provider", "model", "group_by", "tier", "deadline", "priority",
+    ]
     static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts", "max_reply_tokens"]
     static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache", "vars", "reduce"]
     /// `field=NAME=COLUMN`, repeatable: one entry of the spec's `fields`, as `--field` on the CLI.

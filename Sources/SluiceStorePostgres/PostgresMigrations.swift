@@ -182,5 +182,6 @@ enum PostgresMigrations {
         Migration(name: "014_reply_limits", statements: SharedSchema.replyLimits),
         Migration(name: "015_tier_savings", statements: SharedSchema.tierSavings),
         Migration(name: "016_upstream_batches", statements: SharedSchema.upstreamBatches),
+        Migration(name: "017_job_priority", statements: SharedSchema.jobPriority),
     ]
 }

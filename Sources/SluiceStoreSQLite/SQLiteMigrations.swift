@@ -268,6 +268,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("016_upstream_batches") { db in
             for statement in SharedSchema.upstreamBatches { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("017_job_priority") { db in
+            for statement in SharedSchema.jobPriority { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

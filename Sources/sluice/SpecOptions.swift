@@ -30,6 +30,9 @@ struct SpecOptions: ParsableArguments {
     @Flag(help: "Call the model even when an identical request has a cached answer.")
     var noCache = false
 
+    @Option(help: "high, normal or low: which of the owner's jobs runs first.")
+    var priority: String?
+
     func validate() throws {
         for field in fields where JobSpec.assignment(field) == nil {
             throw ValidationError("--field \(field): give NAME=COLUMN, such as question=message")
@@ -42,6 +45,7 @@ struct SpecOptions: ParsableArguments {
         }
         if let budgetTokens, budgetTokens <= 0 { throw ValidationError("--budget-tokens must be positive") }
         if let budgetUSD, !(budgetUSD > 0) { throw ValidationError("--budget-usd must be positive") }
+        if let priority, JobPriority(rawValue: priority) == nil { throw ValidationError("--priority must be high, normal or low") }
     }
 
     /// The budget these options give, if any; applied to a resumed job as its new cap.
@@ -62,6 +66,7 @@ struct SpecOptions: ParsableArguments {
         if let sheet { object["input"] = ["sheet": .string(sheet)] }
         if let budget { object["budget"] = budget.json }
         if noCache { object["cache"] = false }
+        if let priority { object["priority"] = .string(priority) }
         return object
     }
 }

@@ -301,3 +301,30 @@ import Testing
             failed.counts.failed == 2 && failed.errors.first?.message.contains("the provider failed the batch") == true, "\(failed.errors)")
     }
 }
+
+/// Priorities order one owner's jobs; the owners' turns stay fair.
+@Suite struct JobPriorityTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: StoreDriver.available)
+    func aHighPriorityJobGoesAheadOfItsOwnersOthersButNotOfOtherOwners(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let big = try await Fixtures.queuedJob(
+            in: store, count: 20, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), now: t0)
+        let urgent = try await Fixtures.queuedJob(
+            in: store, count: 2, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2, "priority": "high"]), now: t0)
+        let other = try await Fixtures.queuedJob(
+            in: store, count: 4, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 2]), owner: "bob", now: t0)
+        #expect(urgent.spec.priority == .high && big.spec.priority == .normal)
+        var order: [String] = []
+        while let claimed = try await store.claim(owner: "w", limit: 2, leaseDuration: 30, now: t0) {
+            order.append(claimed.job.id)
+            if order.count == 4 { break }
+        }
+        // alice's urgent job first among hers; bob's turn comes between alice's claims.
+        #expect(order.first(where: { $0 != other.id }) == urgent.id, "\(order)")
+        #expect(order.filter { $0 == other.id }.count == 2, "bob keeps his share: \(order)")
+        #expect(order.firstIndex(of: big.id).map { $0 > order.firstIndex(of: urgent.id)! } ?? true)
+    }
+}

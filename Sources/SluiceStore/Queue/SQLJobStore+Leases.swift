@@ -21,7 +21,7 @@ extension SQLJobStore {
                 LEFT JOIN owners ON owners.owner = jobs.owner
                 WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0
                 AND (jobs.batch_until IS NULL OR jobs.batch_until <= ?)
-                ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
+                ORDER BY COALESCE(owners.served_seq, 0), jobs.priority DESC, jobs.served_seq, jobs.seq LIMIT 16
                 """, [SQLValue(now)])
             let take = ClaimTake(
                 owner: owner, leaseUntil: now + leaseDuration, now: now, lockJob: lockJob, skipLocked: skipLocked, specs: specs)

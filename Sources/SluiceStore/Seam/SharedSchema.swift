@@ -267,6 +267,11 @@ extension SharedSchema {
         "CREATE INDEX upstream_batches_job ON upstream_batches (job_seq)",
     ]
 
+    /// Which of an owner's jobs a claim takes first: `high` 1, `normal` 0, `low` -1.
+    public static let jobPriority = [
+        "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN -1 AND 1)"
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -17,7 +17,7 @@ extension SQLJobStore: UpstreamBatchStore {
                 LEFT JOIN owners ON owners.owner = jobs.owner
                 WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0 AND jobs.batch_until > ?
                 AND jobs.provider IN (\(SQLList.marks(providers.count)))
-                ORDER BY COALESCE(owners.served_seq, 0), jobs.served_seq, jobs.seq LIMIT 16
+                ORDER BY COALESCE(owners.served_seq, 0), jobs.priority DESC, jobs.served_seq, jobs.seq LIMIT 16
                 """, [SQLValue(now)] + providers.map(SQLValue.text))
             let (claimed, paused) = try Self.claimFirst(tx, candidates: candidates, take: take) { _ in maxItems }
             guard let claimed else { return (nil, paused) }
