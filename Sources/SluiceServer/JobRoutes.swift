@@ -30,6 +30,7 @@ struct JobRoutes {
             try await control($0, $1) { id, now in try await store.pause(jobID: id, reason: "paused by request", now: now) }
         }
         routes.add(.post, "/v1/jobs/:id/resume", resume)
+        routes.add(.post, "/v1/jobs/:id/priority", setPriority)
         routes.add(.post, "/v1/jobs/:id/retry") {
             try await control($0, $1) { id, now in try await store.retryFailed(jobID: id, now: now) }
         }
@@ -370,6 +371,22 @@ struct JobRoutes {
             }
             return try await api.store.resume(jobID: id, budget: budget, maxReplyTokens: maxReplyTokens, now: now)
         }
+    }
+
+    /// `POST /v1/jobs/{id}/priority` with `{"priority": "high" | "normal" | "low"}`: an admin
+    /// moves a job ahead of (or behind) its owner's others, while it runs; `403` for anyone else.
+    func setPriority(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let job = try await api.ownedJob(try context.parameters.require("id"), by: caller)
+        guard caller.isAdmin else { throw APIError(.forbidden, code: "forbidden", "only an admin changes a job's priority") }
+        let buffer = try await request.body.collect(upTo: 4 << 10)
+        guard case .object(let fields)? = try? JSONParser.parse(buffer.readableBytesView), fields.keys.allSatisfy({ $0 == "priority" }),
+            let name = fields["priority"]?.stringValue, let priority = JobPriority(rawValue: name)
+        else {
+            throw APIError.badRequest("the body must be {\"priority\": \"high\" | \"normal\" | \"low\"}", param: "priority")
+        }
+        let updated = try await api.store.setPriority(jobID: job.id, priority: priority)
+        return Response.json(Representation.job(updated, now: api.clock.now()))
     }
 
     /// `DELETE /v1/jobs/{id}`: removes the job, its items and its upload in one step. A running

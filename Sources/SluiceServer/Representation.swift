@@ -54,6 +54,7 @@ enum Representation {
         ]
         object["usage"] = .object(usage)
         object["tier"] = .string(job.spec.tier.rawValue)
+        object["priority"] = .string(job.spec.priority.rawValue)
         object["deadline"] = job.spec.deadlineSeconds.map { .string(Tier.deadlineText($0)) } ?? .null
         object["budget"] = job.spec.budget?.json ?? .null
         object["max_reply_tokens"] = .int(job.spec.maxReplyTokens)

@@ -54,6 +54,28 @@ import Testing
         }
     }
 
+    /// An admin changes a running job's priority; its owner, not an admin, may not.
+    @Test func anAdminChangesAJobsPriorityAndAUserMayNot() async throws {
+        try await ServerHarness.with(auth: .required, workers: false) { server in
+            let (userKey, user) = APIKeys.make(user: "ann", isAdmin: false, now: Date())
+            let (adminKey, admin) = APIKeys.make(user: "boss", isAdmin: true, now: Date())
+            try await server.store.keys.createKey(user)
+            try await server.store.keys.createKey(admin)
+            let created = try await server.submit(reviewsCSV(5), query: "preset=text-classify&priority=low", key: userKey)
+            let id = try #require(created.json["id"]?.stringValue, "\(created.text)")
+            #expect(created.json["priority"] == "low")
+            let body = HTTPClientRequest.Body.bytes(Array(#"{"priority": "high"}"#.utf8))
+            let refused = try await server.call(.POST, "/v1/jobs/\(id)/priority", key: userKey, body: body)
+            #expect(refused.status == 403 && refused.text.contains("only an admin"))
+            let bad = try await server.call(
+                .POST, "/v1/jobs/\(id)/priority", key: adminKey, body: .bytes(Array(#"{"priority": "urgent"}"#.utf8)))
+            #expect(bad.status == 400)
+            let changed = try await server.call(.POST, "/v1/jobs/\(id)/priority", key: adminKey, body: body)
+            #expect(changed.status == 200 && changed.json["priority"] == "high")
+            #expect(try await server.get("/v1/jobs/\(id)", key: userKey).json["priority"] == "high", "read back from the column")
+        }
+    }
+
     @Test func retryRequeuesFailedItemsAndDeleteRemovesEverything() async throws {
         // The item whose text is "bad" is refused by the provider the first time only.
         let refusals = Mutex(0)

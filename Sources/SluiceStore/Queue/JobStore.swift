@@ -118,6 +118,9 @@ public protocol JobStore: UpstreamBatchStore {
     /// paused at its cap needs a higher one), and the failure brake starts counting afresh.
     func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job
 
+    /// Sets a job's priority, whatever its status: its next claims order by it.
+    func setPriority(jobID: String, priority: JobPriority) async throws -> Job
+
     /// Says what an unfinished job is doing (a step and a line for the user); a finished job is
     /// left as it is.
     func setStage(jobID: String, stage: JobStage?, message: String?) async throws

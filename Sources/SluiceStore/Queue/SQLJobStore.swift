@@ -352,6 +352,14 @@ public final class SQLJobStore: JobStore, SQLStore {
         }
     }
 
+    public func setPriority(jobID: String, priority: JobPriority) async throws -> Job {
+        try await write { tx in
+            guard try tx.row("UPDATE jobs SET priority = ? WHERE id = ? RETURNING seq", [SQLValue(priority.rank), .text(jobID)]) != nil
+            else { throw StoreError.jobNotFound(jobID) }
+            return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
     /// Until when a job's items go to a provider's batch API: for ever (the batch tier), until
     /// its deadline at the latest (auto, whose dispatcher may move it earlier), or not at all.
     static func batchUntil(_ spec: JobSpec, createdAt: Date) -> Date? {

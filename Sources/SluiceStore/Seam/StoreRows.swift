@@ -8,7 +8,7 @@ public enum StoreRows {
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
         failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
         cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message, cached_tokens, cache_write_tokens, \
-        reasoning_tokens, reply_token_cap, list_cost_micros, flex_calls, batch_calls
+        reasoning_tokens, reply_token_cap, list_cost_micros, flex_calls, batch_calls, priority
         """
 
     public static let itemColumns = """
@@ -38,6 +38,9 @@ public enum StoreRows {
             tokens == nil && costMicros == nil
             ? nil : Budget(tokens: tokens.map { Int($0) }, costUSD: costMicros.map { Double($0) / 1_000_000 })
         if let cap = try row.optionalInt64("reply_token_cap") { spec.maxReplyTokens = Int(cap) }
+        // The priority lives in a column too (an admin may change it while the job runs).
+        let rank = try row.int("priority")
+        spec.priority = JobPriority.allCases.first { $0.rank == rank } ?? .normal
         var stage: JobStage?
         if let name = try row.optionalText("stage") {
             guard let parsed = JobStage(rawValue: name) else { throw StoreError.corrupt("stage of job \(id)") }
