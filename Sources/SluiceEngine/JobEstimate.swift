@@ -73,7 +73,7 @@ public struct JobEstimate: Sendable {
                 "reply tokens: the sample's average, \(String(format: "%.0f", perCallReply!)) a call, over \(estimate.sampleCalls) call(s) — a small sample: replies of other rows may be longer or shorter"
             )
         } else {
-            perCallReply = (counted.sample.first?.maxReplyTokens).map { $0 }
+            perCallReply = counted.sample.first?.maxReplyTokens
             estimate.basis.append("prompt tokens: counted at 4 characters a token (no sample call reported usage)")
             estimate.basis.append(
                 perCallReply.map { "reply tokens: at most \(Int($0)) a call (the request's max_tokens); no sample to say more" }
