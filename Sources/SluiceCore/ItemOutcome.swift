@@ -39,6 +39,9 @@ public struct ItemOutcome: Sendable, Equatable {
     public var listCostMicros: Int64 = 0
     /// The tier the call was served at.
     public var tier: Tier = .standard
+    /// The provider that served the call (`nil` for a cache hit, or an item that made none):
+    /// the usage ledger's key, with the model.
+    public var provider: String?
     /// The output came from the result cache, not a call.
     public var cached: Bool
     /// Where a validated output is kept for identical requests; `nil` when the job does not cache.

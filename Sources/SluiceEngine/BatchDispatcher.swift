@@ -272,8 +272,8 @@ struct BatchDispatcher: Sendable {
             case .success(var reply):
                 reply.tier = .batch
                 outcomes += runner.decide(
-                    reply, to: request, items: unit.items, job: job, started: batch.createdAt, cacheKeys: cacheKeys[unit.customID] ?? [:],
-                    calls: 1)
+                    reply, to: request, items: unit.items, job: job, provider: batch.provider, started: batch.createdAt,
+                    cacheKeys: cacheKeys[unit.customID] ?? [:], calls: 1)
             case .failure(let failure):
                 let decided: [ItemOutcome]
                 switch runner.failure(failure, items: unit.items, job: job, started: batch.createdAt) {
@@ -282,7 +282,8 @@ struct BatchDispatcher: Sendable {
                     decided = unit.items.map { ItemOutcome(itemID: $0.id, result: .failed(message)) }
                 case .notStarted: decided = []
                 }
-                outcomes += runner.charged(decided, usage: TokenUsage(), cost: ItemRunner.Cost(tier: .batch), calls: 1)
+                let cost = ItemRunner.Cost(tier: .batch, provider: batch.provider, model: request.model)
+                outcomes += runner.charged(decided, usage: TokenUsage(), cost: cost, calls: 1)
             }
         }
         await record(outcomes, of: items, owner: batch.itemOwner)
@@ -310,7 +311,8 @@ struct BatchDispatcher: Sendable {
             return outcome
         }
         do {
-            _ = try await store.record(fenced, owner: owner, now: clock.now())
+            let recorded = try await store.record(fenced, owner: owner, now: clock.now())
+            runner.metrics.recorded(fenced.filter { recorded.ids.contains($0.itemID) })
         } catch {
             // Not recorded: the items stay leased to the batch, whose row is still there to read again.
             logger.error("recording an upstream batch's results failed", metadata: ["error": "\(error)"])

@@ -49,10 +49,18 @@ public struct EngineMetrics: Sendable {
 
     /// Outcomes recorded for items: `succeeded`, `failed`, `retried`, `deferred`, `repacked`,
     /// `cut_at_limit` (asked again with a larger reply limit, or pausing its job at the cap);
-    /// and the successes the result cache answered (`sluice_cache_hits_total`).
+    /// the successes the result cache answered (`sluice_cache_hits_total`); and what the calls
+    /// spent, by provider and model: `sluice_tokens_total` (`kind`: `prompt`, `completion`,
+    /// `cached`) and `sluice_cost_usd_total`, as the usage ledger counts them.
     func recorded(_ outcomes: [ItemOutcome]) {
         var tally: [String: Int] = [:]
+        var spent: [[String]: (usage: TokenUsage, micros: Int64)] = [:]
         for outcome in outcomes {
+            if let provider = outcome.provider {
+                let key = [provider, outcome.model ?? ""]
+                let sum = spent[key] ?? (TokenUsage(), 0)
+                spent[key] = (sum.usage + outcome.usage, sum.micros + outcome.costMicros)
+            }
             switch outcome.result {
             case .succeeded:
                 tally["succeeded", default: 0] += 1
@@ -69,6 +77,18 @@ public struct EngineMetrics: Sendable {
         }
         for (outcome, count) in tally {
             Counter(label: "sluice_items_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: count)
+        }
+        for (key, sum) in spent {
+            let (provider, model) = (("provider", key[0]), ("model", key[1]))
+            for (kind, tokens) in [
+                ("prompt", sum.usage.promptTokens), ("completion", sum.usage.completionTokens), ("cached", sum.usage.cachedTokens),
+            ] where tokens > 0 {
+                Counter(label: "sluice_tokens_total", dimensions: [provider, model, ("kind", kind)], factory: factory).increment(by: tokens)
+            }
+            if sum.micros > 0 {
+                FloatingPointCounter(label: "sluice_cost_usd_total", dimensions: [provider, model], factory: factory)
+                    .increment(by: Double(sum.micros) / 1_000_000)
+            }
         }
     }
 }

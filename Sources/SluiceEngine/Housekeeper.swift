@@ -6,7 +6,8 @@ public import SluiceStorage
 public import SluiceStore
 
 /// Removes what has expired: uploads that were never completed (their parts with them), files
-/// past their `expires_after`, and idempotency keys older than a day.
+/// past their `expires_after`, and idempotency keys older than a day; and resumes the jobs a
+/// key's quota paused once its window has rolled.
 public struct Housekeeper: Service {
     /// The queue: the result cache's entries, and the failed rounds' check.
     let store: any JobStore
@@ -56,6 +57,9 @@ public struct Housekeeper: Service {
             try await storage.remove(folder: "files/" + file.id)
             _ = try await files.deleteFile(id: file.id)
             logger.info("file expired", metadata: ["file": "\(file.id)"])
+        }
+        for id in try await store.resumeQuotaPaused(now: now) {
+            logger.info("job resumed: its key's quota window rolled", metadata: ["job": "\(id)"])
         }
         _ = try await idempotency.removeIdempotencyKeys(before: now.addingTimeInterval(-Self.idempotencySeconds))
         _ = try await store.removeCacheEntries(before: now.addingTimeInterval(-cacheMaxAge))

@@ -129,7 +129,9 @@ struct ItemRunner: Sendable {
             metrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
             switch failure(error, items: remaining, job: job, started: started) {
-            case .outcomes(let failed): return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: Cost(), calls: calls))
+            case .outcomes(let failed):
+                let cost = Cost(provider: provider.name, model: request.model)
+                return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: cost, calls: calls))
             case let other: return other
             }
         }
@@ -144,7 +146,10 @@ struct ItemRunner: Sendable {
                 replyTokens: reported ? reply.usage.completionTokens : nil),
             signal: reply.signal, healthy: true)
         return .outcomes(
-            outcomes + decide(reply, to: request, items: remaining, job: job, started: started, cacheKeys: cacheKeys, calls: calls))
+            outcomes
+                + decide(
+                    reply, to: request, items: remaining, job: job, provider: provider.name, started: started, cacheKeys: cacheKeys,
+                    calls: calls))
     }
 
     /// The outcomes of `reply` to `request` for `items` — a live call's, or an upstream batch's
@@ -152,12 +157,13 @@ struct ItemRunner: Sendable {
     /// matched by key), a reply cut empty at its limit asked again with a larger one, a refused
     /// answer retried with the reason, a fumbled pack's rows repacked.
     func decide(
-        _ reply: ModelReply, to request: ModelRequest, items remaining: [Item], job: Job, started: Date, cacheKeys: [Int64: String],
-        calls: Int
+        _ reply: ModelReply, to request: ModelRequest, items remaining: [Item], job: Job, provider: String, started: Date,
+        cacheKeys: [Int64: String], calls: Int
     ) -> [ItemOutcome] {
         let cost = Cost(
             micros: prices.costMicros(model: request.model, usage: reply.usage, tier: reply.tier),
-            listMicros: prices.listCostMicros(model: request.model, usage: reply.usage), tier: reply.tier)
+            listMicros: prices.listCostMicros(model: request.model, usage: reply.usage), tier: reply.tier, provider: provider,
+            model: request.model)
         if case .chat = request.operation, ReplyBudget.isCutEmpty(text: reply.text, finishReason: reply.finishReason) {
             let cut = cutAtLimit(reply, request: request, items: remaining, job: job, started: started)
             return charged(cut, usage: reply.usage, cost: cost, calls: calls)
@@ -302,11 +308,15 @@ struct ItemRunner: Sendable {
         (try? await store.cachedOutputs(keys: keys, notBefore: clock.now().addingTimeInterval(-cache.maxAgeSeconds))) ?? [:]
     }
 
-    /// What one call cost, at the price paid and at the list price, and the tier it was served at.
+    /// What one call cost, at the price paid and at the list price, the tier it was served at,
+    /// and who served it: the provider, and the model asked for (an outcome keeps the model the
+    /// reply names when there was a reply).
     struct Cost {
         var micros: Int64 = 0
         var listMicros: Int64 = 0
         var tier: Tier = .standard
+        var provider: String
+        var model: String
     }
 
     /// One call's outcomes with its cost spread over them: the call and its price on the first,
@@ -322,6 +332,8 @@ struct ItemRunner: Sendable {
             charged.costMicros = first ? cost.micros : 0
             charged.listCostMicros = first ? cost.listMicros : 0
             charged.tier = cost.tier
+            charged.provider = cost.provider
+            charged.model = charged.model ?? cost.model
             return charged
         }
     }

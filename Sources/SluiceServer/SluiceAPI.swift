@@ -17,6 +17,8 @@ struct SluiceAPI: Sendable {
     let webhooks: any WebhookStore
     let uploads: any UploadStore
     let idempotency: any IdempotencyStore
+    /// The usage ledger: who spent what.
+    let usage: any UsageStore
     let resolver: SpecResolver
     let configuration: ServerConfiguration
     /// Told after every job created: the composer wires it to an ingest loop in the same process.
@@ -66,7 +68,8 @@ struct SluiceAPI: Sendable {
         let job = try await store.createJob(
             NewJob(
                 id: order.id, owner: caller.user, name: order.name, spec: order.spec, sources: sources, batch: order.batch,
-                expiresAt: order.expiresIn.map { now.addingTimeInterval($0) }, inputBytes: bytes),
+                expiresAt: order.expiresIn.map { now.addingTimeInterval($0) }, inputBytes: bytes,
+                keyID: caller == .local ? nil : caller.keyID),
             now: now)
         jobCreated()
         return job

@@ -7,11 +7,13 @@ public struct Stores: Sendable {
     public var webhooks: any WebhookStore
     public var uploads: any UploadStore
     public var idempotency: any IdempotencyStore
+    public var usage: any UsageStore
 
     public init(
         queue: any JobStore, files: any FileStore, keys: any KeyStore, webhooks: any WebhookStore, uploads: any UploadStore,
-        idempotency: any IdempotencyStore
+        idempotency: any IdempotencyStore, usage: any UsageStore
     ) {
+        self.usage = usage
         self.queue = queue
         self.files = files
         self.keys = keys
@@ -24,6 +26,6 @@ public struct Stores: Sendable {
 extension SQLJobStore {
     /// This store's parts, as ``Stores``.
     public var stores: Stores {
-        Stores(queue: self, files: files, keys: keys, webhooks: webhooks, uploads: uploads, idempotency: idempotency)
+        Stores(queue: self, files: files, keys: keys, webhooks: webhooks, uploads: uploads, idempotency: idempotency, usage: usage)
     }
 }

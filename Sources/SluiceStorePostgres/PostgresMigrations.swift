@@ -183,5 +183,6 @@ enum PostgresMigrations {
         Migration(name: "015_tier_savings", statements: SharedSchema.tierSavings),
         Migration(name: "016_upstream_batches", statements: SharedSchema.upstreamBatches),
         Migration(name: "017_job_priority", statements: SharedSchema.jobPriority),
+        Migration(name: "018_key_controls", statements: SharedSchema.keyControls),
     ]
 }

@@ -271,6 +271,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("017_job_priority") { db in
             for statement in SharedSchema.jobPriority { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("018_key_controls") { db in
+            for statement in SharedSchema.keyControls { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

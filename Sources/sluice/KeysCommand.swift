@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SluiceCore
 import SluiceServer
 import SluiceStore
 
@@ -15,21 +16,46 @@ struct KeysCommand: AsyncParsableCommand {
         var user: String
         @Flag(help: "The key may see and manage every user's jobs.")
         var admin = false
+        @Option(help: "The key's share of the provider's calls against other users' (1–100; a key of weight 3 gets 3 calls for 1).")
+        var weight = 1
+        @Option(help: "The most tokens (prompt plus completion) the key's jobs may spend per UTC day.")
+        var tokensPerDay: Int64?
+        @Option(help: "The most tokens the key's jobs may spend per UTC month.")
+        var tokensPerMonth: Int64?
+        @Option(help: "The most US dollars the key's jobs may spend per UTC day (priced from the configuration).")
+        var usdPerDay: Double?
+        @Option(help: "The most US dollars the key's jobs may spend per UTC month.")
+        var usdPerMonth: Double?
         @OptionGroup var options: DatabaseOption
 
         func validate() throws {
             guard !user.isEmpty, user.count <= 100, !user.contains(where: \.isWhitespace) else {
                 throw ValidationError("--user must be 1–100 characters without spaces")
             }
+            guard (1...APIKeyRecord.maxWeight).contains(weight) else {
+                throw ValidationError("--weight must be a whole number from 1 to \(APIKeyRecord.maxWeight)")
+            }
+            for (name, value) in [("--tokens-per-day", tokensPerDay), ("--tokens-per-month", tokensPerMonth)] {
+                if let value, value <= 0 { throw ValidationError("\(name) must be a positive number of tokens") }
+            }
+            for (name, value) in [("--usd-per-day", usdPerDay), ("--usd-per-month", usdPerMonth)] {
+                if let value, !(value >= 0.000_001 && value < 1e12) { throw ValidationError("\(name) must be a positive amount of dollars") }
+            }
         }
 
         func run() async throws {
-            let (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
+            var (secret, record) = APIKeys.make(user: user, isAdmin: admin, now: Date())
+            record.weight = weight
+            record.quota = KeyQuota(
+                tokensPerDay: tokensPerDay, tokensPerMonth: tokensPerMonth, costMicrosPerDay: usdPerDay.map(Self.micros),
+                costMicrosPerMonth: usdPerMonth.map(Self.micros))
             try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys.createKey(record) }
             print(secret)
             FileHandle.standardError.write(
                 Data("created \(record.id) for \(user)\(admin ? " (admin)" : ""); the key above is shown only now\n".utf8))
         }
+
+        static func micros(_ usd: Double) -> Int64 { Int64((usd * 1_000_000).rounded()) }
     }
 
     struct List: AsyncParsableCommand {
@@ -38,13 +64,25 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try await options.withStore(logger: Logger(label: "sluice")) { store in try await store.keys.keys() }
-            print(["ID", "USER", "ADMIN", "PREFIX", "CREATED", "REVOKED"].joined(separator: "\t"))
+            print(["ID", "USER", "ADMIN", "WEIGHT", "QUOTA", "PREFIX", "CREATED", "REVOKED"].joined(separator: "\t"))
             for key in keys {
                 let revoked = key.revokedAt.map { $0.formatted(.iso8601) } ?? "-"
                 print(
-                    [key.id, key.user, key.isAdmin ? "yes" : "no", key.prefix + "…", key.createdAt.formatted(.iso8601), revoked].joined(
-                        separator: "\t"))
+                    [
+                        key.id, key.user, key.isAdmin ? "yes" : "no", String(key.weight), Self.describe(key.quota), key.prefix + "…",
+                        key.createdAt.formatted(.iso8601), revoked,
+                    ].joined(separator: "\t"))
             }
+        }
+
+        /// A quota in a few words: `1000000 tokens/day, $50.00/month`, or `-`.
+        static func describe(_ quota: KeyQuota) -> String {
+            let usd = { (micros: Int64) in "$" + String(format: "%.2f", Double(micros) / 1_000_000) }
+            let parts = [
+                quota.tokensPerDay.map { "\($0) tokens/day" }, quota.tokensPerMonth.map { "\($0) tokens/month" },
+                quota.costMicrosPerDay.map { usd($0) + "/day" }, quota.costMicrosPerMonth.map { usd($0) + "/month" },
+            ].compactMap { $0 }
+            return parts.isEmpty ? "-" : parts.joined(separator: ", ")
         }
     }
 

@@ -33,10 +33,11 @@ public struct SQLKeyStore: KeyStore, SQLStore {
     public func createKey(_ key: APIKeyRecord) async throws {
         try await write { tx in
             try tx.execute(
-                "INSERT INTO api_keys (\(StoreRows.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (\(StoreRows.keyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(key.id), .text(key.user), SQLValue(key.isAdmin), .text(key.hash), .text(key.prefix), SQLValue(key.createdAt),
-                    SQLValue(key.revokedAt),
+                    SQLValue(key.revokedAt), SQLValue(key.weight), SQLValue(key.quota.tokensPerDay), SQLValue(key.quota.tokensPerMonth),
+                    SQLValue(key.quota.costMicrosPerDay), SQLValue(key.quota.costMicrosPerMonth),
                 ])
         }
     }

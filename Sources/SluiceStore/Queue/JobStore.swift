@@ -118,6 +118,9 @@ public protocol JobStore: UpstreamBatchStore {
     /// paused at its cap needs a higher one), and the failure brake starts counting afresh.
     func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job
 
+    /// Resumes the jobs a key's quota paused whose window has rolled (``KeyQuota``); returns
+    /// their ids. A job whose key is still over a limit pauses again at its next claim.
+    func resumeQuotaPaused(now: Date) async throws -> [String]
     /// Sets a job's priority, whatever its status: its next claims order by it.
     func setPriority(jobID: String, priority: JobPriority) async throws -> Job
 

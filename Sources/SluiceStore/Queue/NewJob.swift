@@ -13,11 +13,15 @@ public struct NewJob: Sendable {
     public var expiresAt: Date?
     /// The bytes of upload the job keeps (its sources), counted in its owner's storage.
     public var inputBytes: Int
+    /// The API key that created the job: its weight and quota apply (`nil`: no key, as with
+    /// `sluice run` or a server without auth).
+    public var keyID: String?
 
     public init(
         id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
-        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0
+        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0, keyID: String? = nil
     ) {
+        self.keyID = keyID
         self.inputBytes = inputBytes
         self.batch = batch
         self.expiresAt = expiresAt

@@ -15,14 +15,8 @@ extension SQLJobStore {
             // A handful of candidates: a job can have pending items that are all blocked (their
             // group is busy, or they wait out a back-off), and then the next job is tried. A job
             // whose items go to a provider's batch API for now is not one.
-            let candidates = try tx.rows(
-                """
-                SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request, jobs.provider FROM jobs
-                LEFT JOIN owners ON owners.owner = jobs.owner
-                WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0
-                AND (jobs.batch_until IS NULL OR jobs.batch_until <= ?)
-                ORDER BY COALESCE(owners.served_seq, 0), jobs.priority DESC, jobs.served_seq, jobs.seq LIMIT 16
-                """, [SQLValue(now)])
+            let candidates = try Self.claimCandidates(
+                tx, where: "(jobs.batch_until IS NULL OR jobs.batch_until <= ?)", [SQLValue(now)])
             let take = ClaimTake(
                 owner: owner, leaseUntil: now + leaseDuration, now: now, lockJob: lockJob, skipLocked: skipLocked, specs: specs)
             return try Self.claimFirst(tx, candidates: candidates, take: take) { candidate in
@@ -38,6 +32,28 @@ extension SQLJobStore {
         return batch
     }
 
+    /// A handful of claimable jobs, in the order claims serve them: the owner furthest behind in
+    /// the fair share first (its pass, see ``claimFirst(_:candidates:take:count:)``), then, among
+    /// one owner's jobs, the higher priority, the nearer deadline, the one served longest ago.
+    /// Each row carries its key's weight and quota for the claim to apply.
+    static func claimCandidates(_ tx: any SQLTransaction, where condition: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try tx.rows(
+            """
+            SELECT jobs.seq, jobs.id, jobs.owner, jobs.batch_size, jobs.items_per_request, jobs.provider, jobs.key_id,
+            COALESCE(keys.weight, 1) AS weight, keys.tokens_per_day, keys.tokens_per_month, keys.cost_micros_per_day,
+            keys.cost_micros_per_month FROM jobs
+            LEFT JOIN owners ON owners.owner = jobs.owner
+            LEFT JOIN api_keys AS keys ON keys.id = jobs.key_id
+            WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0 AND \(condition)
+            ORDER BY COALESCE(owners.served_seq, 0), jobs.priority DESC, jobs.expires_at IS NULL, jobs.expires_at, jobs.served_seq,
+            jobs.seq LIMIT 16
+            """, arguments)
+    }
+
+    /// How far one call moves its owner's pass at weight 1; weight `w` moves it `1/w` as far,
+    /// so an owner of weight 3 is served three calls for every one of an owner of weight 1.
+    static let passPerCall: Int64 = 1_000_000
+
     /// How a claim leases what it takes, and what it needs to read the job back.
     struct ClaimTake {
         var owner: String
@@ -49,8 +65,14 @@ extension SQLJobStore {
     }
 
     /// Takes items from the first of `candidates` that has any to give, `count` of them (`nil`:
-    /// skip the job): the job locked and still claimable, its budget's say, the items picked and
-    /// leased, the job's counts and its owner's turn moved on. Whether a budget paused a job.
+    /// skip the job): the job locked and still claimable, its budget's and its key's quota's say,
+    /// the items picked and leased, the job's counts and its owner's pass moved on. Whether a
+    /// budget or a quota paused a job.
+    ///
+    /// The fair share is stride scheduling: each owner has a pass (`owners.served_seq`), the
+    /// owner with the lowest pass is served first, and serving moves the pass by the calls taken
+    /// over the weight. An owner that comes back after a pause joins at the lowest pass of those
+    /// with work (``joinFairShare(_:seq:greatest:)``): it gets no credit for the time it had none.
     static func claimFirst(_ tx: any SQLTransaction, candidates: [SQLRow], take: ClaimTake, count: (SQLRow) throws -> Int?) throws
         -> (ClaimedBatch?, paused: Bool)
     {
@@ -84,6 +106,15 @@ extension SQLJobStore {
                 paused = true
                 continue
             }
+            if let reached = try quotaReached(tx, candidate: candidate, now: take.now) {
+                try tx.execute(
+                    """
+                    UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ?, quota_until = ?
+                    WHERE seq = ? AND status IN (\(JobStatus.claimable.sqlList))
+                    """, [.text(reached.reason), SQLValue(reached.until), .int(seq)])
+                paused = true
+                continue
+            }
             // An item of a group waits while an earlier one is pending or running; rows another
             // claimer holds are skipped, not waited for. The pick is a CTE so that PostgreSQL
             // runs it (and its LIMIT) once, never again per row of the UPDATE.
@@ -111,11 +142,16 @@ extension SQLJobStore {
                     """, [SQLValue(rows.count), SQLValue(rows.count), SQLValue(take.now), .int(order), .int(seq)])
             else { throw StoreError.corrupt("job \(seq) vanished while claimed") }
             let job = try StoreRows.job(jobRow, errors: [], specs: take.specs)
+            // The owner's pass moves by the calls taken over its key's weight: the fair share is of
+            // calls, weighed (stride scheduling).
+            let perRequest = max(1, try candidate.int("items_per_request"))
+            let calls = Int64((rows.count + perRequest - 1) / perRequest)
+            let stride = calls * (passPerCall / Int64(max(1, min(try candidate.int("weight"), APIKeyRecord.maxWeight))))
             try tx.execute(
                 """
                 INSERT INTO owners (owner, served_seq) VALUES (?, ?)
-                ON CONFLICT (owner) DO UPDATE SET served_seq = excluded.served_seq
-                """, [.text(try candidate.text("owner")), .int(order)])
+                ON CONFLICT (owner) DO UPDATE SET served_seq = owners.served_seq + excluded.served_seq
+                """, [.text(try candidate.text("owner")), .int(stride)])
             let jobID = try candidate.text("id")
             let items = try rows.map { try StoreRows.item($0, jobID: jobID) }.sorted { $0.index < $1.index }
             return (ClaimedBatch(job: job, items: items, leaseExpiresAt: take.leaseUntil), paused)
@@ -205,6 +241,48 @@ extension SQLJobStore {
         """
 
     /// What a transaction needs to know of a locked job.
+    /// Brings the owner of job `seq` into the fair share as its job becomes claimable: an owner
+    /// with no other claimable work starts at the lowest pass of the owners that have some (so it
+    /// is served next, once, and then takes its turns), never below its own.
+    static func joinFairShare(_ tx: any SQLTransaction, seq: Int64, greatest: String) throws {
+        try tx.execute(
+            """
+            INSERT INTO owners (owner, served_seq)
+            SELECT joining.owner, COALESCE((
+                SELECT MIN(o.served_seq) FROM jobs AS j JOIN owners AS o ON o.owner = j.owner
+                WHERE j.status IN (\(JobStatus.claimable.sqlList)) AND j.pending > 0 AND j.owner <> joining.owner), 0)
+            FROM jobs AS joining WHERE joining.seq = ? AND NOT EXISTS (
+                SELECT 1 FROM jobs AS mine WHERE mine.owner = joining.owner AND mine.seq <> joining.seq
+                AND mine.status IN (\(JobStatus.claimable.sqlList)) AND mine.pending > 0)
+            ON CONFLICT (owner) DO UPDATE SET served_seq = \(greatest)
+            """, [.int(seq)])
+    }
+
+    /// The quota of the candidate's key that its spending has reached, if any: what the key's
+    /// jobs spent today and this month, read from the usage ledger (only for a key with a quota).
+    static func quotaReached(_ tx: any SQLTransaction, candidate: SQLRow, now: Date) throws -> KeyQuota.Reached? {
+        let quota = KeyQuota(
+            tokensPerDay: try candidate.optionalInt64("tokens_per_day"), tokensPerMonth: try candidate.optionalInt64("tokens_per_month"),
+            costMicrosPerDay: try candidate.optionalInt64("cost_micros_per_day"),
+            costMicrosPerMonth: try candidate.optionalInt64("cost_micros_per_month"))
+        guard !quota.isEmpty, let keyID = try candidate.optionalText("key_id") else { return nil }
+        let window = UsageWindow(now)
+        guard
+            let row = try tx.row(
+                """
+                SELECT CAST(COALESCE(SUM(CASE WHEN day = ? THEN prompt_tokens + completion_tokens ELSE 0 END), 0) AS BIGINT) AS tokens_today,
+                CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) AS tokens_month,
+                CAST(COALESCE(SUM(CASE WHEN day = ? THEN cost_micros ELSE 0 END), 0) AS BIGINT) AS cost_today,
+                CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_month
+                FROM usage_days WHERE key_id = ? AND day >= ?
+                """, [.text(window.day), .text(window.day), .text(keyID), .text(window.monthStart)])
+        else { return nil }
+        let spent = KeyQuota.Spent(
+            tokensToday: try row.int64("tokens_today"), tokensThisMonth: try row.int64("tokens_month"),
+            costMicrosToday: try row.int64("cost_today"), costMicrosThisMonth: try row.int64("cost_month"))
+        return quota.reached(spent, now: now)
+    }
+
     struct LockedJob {
         var status: JobStatus
         var maxAttempts: Int
@@ -212,6 +290,9 @@ extension SQLJobStore {
         var recentOutcomes: String
         /// It has a token or cost budget: a claim may be waiting for its running calls to end.
         var budgeted = false
+        /// Whose calls these are in the usage ledger: the job's owner and key.
+        var owner: String
+        var keyID: String?
     }
 
     /// Locks the jobs of these items, in `seq` order, and returns what deciding their items
@@ -229,7 +310,8 @@ extension SQLJobStore {
         for slice in SQLList.slices(Set(jobOfItem.values).sorted()) {
             for row in try tx.rows(
                 """
-                SELECT seq, status, max_attempts, brake_window, brake_rate, recent_outcomes, budget_tokens, budget_cost_micros FROM jobs
+                SELECT seq, status, max_attempts, brake_window, brake_rate, recent_outcomes, budget_tokens, budget_cost_micros, owner, key_id
+                FROM jobs
                 WHERE seq IN (\(SQLList.marks(slice.count))) ORDER BY seq \(lockClause)
                 """,
                 slice.map(SQLValue.int))
@@ -241,7 +323,8 @@ extension SQLJobStore {
                 }
                 jobs[try row.int64("seq")] = LockedJob(
                     status: status, maxAttempts: try row.int("max_attempts"), brake: brake, recentOutcomes: try row.text("recent_outcomes"),
-                    budgeted: try row.optionalInt64("budget_tokens") != nil || row.optionalInt64("budget_cost_micros") != nil)
+                    budgeted: try row.optionalInt64("budget_tokens") != nil || row.optionalInt64("budget_cost_micros") != nil,
+                    owner: try row.text("owner"), keyID: try row.optionalText("key_id"))
             }
         }
         return (jobs, jobOfItem)

@@ -1,9 +1,9 @@
 public import Foundation
 public import SluiceCore
 
-/// Recording outcomes: one transaction in four named steps — decide each outcome's row,
-/// write the rows the caller still leases, add the job's activity, then apply each job's counts
-/// (with its failure brake, and its end when nothing is left).
+/// Recording outcomes: one transaction in five named steps — decide each outcome's row,
+/// write the rows the caller still leases, add the job's activity and the calls' usage to the
+/// ledger, then apply each job's counts (with its failure brake, and its end when nothing is left).
 extension SQLJobStore {
     public func record(_ outcomes: [ItemOutcome], owner: String, now: Date) async throws -> RecordedOutcomes {
         guard !outcomes.isEmpty else { return RecordedOutcomes() }
@@ -16,6 +16,7 @@ extension SQLJobStore {
             let decided = Self.decide(outcomes, jobs: locked, now: now)
             var tally = try Self.writeOutcomes(decided, owner: owner, jobs: locked.jobs, tx)
             try Self.addActivity(tally.activity, tx, now: now)
+            try Self.addUsage(tally.usage, tx, now: now)
             let result = try Self.applyCounts(&tally, jobs: locked.jobs, tx, now: now)
             return (result, tally.freesWork)
         }
@@ -40,6 +41,7 @@ extension SQLJobStore {
         /// Why a job must pause because an item's reply was cut empty at the job's cap.
         var capped: [Int64: String] = [:]
         var activity: [Int64: JobActivity.Sample] = [:]
+        var usage: [UsageKey: UsageSample] = [:]
         var recorded: Set<Int64> = []
         /// Whether an idle claimer may find work because of them.
         var freesWork = false
@@ -126,6 +128,10 @@ extension SQLJobStore {
                 change.usage = change.usage + outcome.usage
                 change.calls += outcome.calls
                 change.costMicros += outcome.costMicros
+                if let provider = outcome.provider, let job = jobs[seq] {
+                    let key = UsageKey(owner: job.owner, keyID: job.keyID ?? "", provider: provider, model: outcome.model ?? "")
+                    tally.usage[key, default: UsageSample()].add(outcome)
+                }
                 change.listCostMicros += outcome.listCostMicros
                 if outcome.tier == .flex { change.flexCalls += outcome.calls }
                 if outcome.tier == .batch { change.batchCalls += outcome.calls }
@@ -157,6 +163,55 @@ extension SQLJobStore {
                 ON CONFLICT (job_seq, bucket) DO UPDATE SET finished = job_activity.finished + excluded.finished,
                 throttled = job_activity.throttled + excluded.throttled
                 """, [.int(seq), .int(JobActivity.bucket(of: now)), SQLValue(sample.finished), SQLValue(sample.throttled)])
+        }
+    }
+
+    /// Whose usage a ledger row is, besides its day.
+    struct UsageKey: Hashable, Comparable {
+        var owner: String
+        var keyID: String
+        var provider: String
+        var model: String
+
+        static func < (a: Self, b: Self) -> Bool {
+            (a.owner, a.keyID, a.provider, a.model) < (b.owner, b.keyID, b.provider, b.model)
+        }
+    }
+
+    /// What calls added to a ledger row.
+    struct UsageSample {
+        var calls = 0
+        var usage = TokenUsage()
+        var costMicros: Int64 = 0
+
+        mutating func add(_ outcome: ItemOutcome) {
+            calls += outcome.calls
+            usage = usage + outcome.usage
+            costMicros += outcome.costMicros
+        }
+    }
+
+    /// Step 3b: the calls' usage, added to the ledger's row for today's UTC day (in key order,
+    /// the order every transaction takes the rows' locks in). It is written from the same
+    /// outcomes as the jobs' counts, so the ledger adds up to the jobs' usage exactly.
+    static func addUsage(_ usage: [UsageKey: UsageSample], _ tx: any SQLTransaction, now: Date) throws {
+        guard !usage.isEmpty else { return }
+        let day = UsageWindow(now).day
+        for (key, sample) in usage.sorted(by: { $0.key < $1.key }) {
+            try tx.execute(
+                """
+                INSERT INTO usage_days (day, owner, key_id, provider, model, calls, prompt_tokens, completion_tokens, cached_tokens, cost_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (day, owner, key_id, provider, model) DO UPDATE SET calls = usage_days.calls + excluded.calls,
+                prompt_tokens = usage_days.prompt_tokens + excluded.prompt_tokens,
+                completion_tokens = usage_days.completion_tokens + excluded.completion_tokens,
+                cached_tokens = usage_days.cached_tokens + excluded.cached_tokens, cost_micros = usage_days.cost_micros + excluded.cost_micros
+                """,
+                [
+                    .text(day), .text(key.owner), .text(key.keyID), .text(key.provider), .text(key.model), SQLValue(sample.calls),
+                    SQLValue(sample.usage.promptTokens), SQLValue(sample.usage.completionTokens), SQLValue(sample.usage.cachedTokens),
+                    .int(sample.costMicros),
+                ])
         }
     }
 

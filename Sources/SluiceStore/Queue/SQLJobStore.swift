@@ -21,6 +21,7 @@ public final class SQLJobStore: JobStore, SQLStore {
     public let uploads: SQLUploadStore
     public let idempotency: SQLIdempotencyStore
     public let pace: SQLPaceStore
+    public let usage: SQLUsageStore
     /// The specs of jobs claimed lately, parsed once.
     let specs = ParsedSpecs()
 
@@ -33,6 +34,7 @@ public final class SQLJobStore: JobStore, SQLStore {
         uploads = SQLUploadStore(context: context)
         idempotency = SQLIdempotencyStore(context: context)
         pace = SQLPaceStore(context: context)
+        usage = SQLUsageStore(context: context)
     }
 
     // MARK: - Validation
@@ -45,7 +47,7 @@ public final class SQLJobStore: JobStore, SQLStore {
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
             SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider), SQLValue(new.spec.maxReplyTokens),
-            SQLValue(Self.batchUntil(new.spec, createdAt: now)), SQLValue(new.spec.priority.rank),
+            SQLValue(Self.batchUntil(new.spec, createdAt: now)), SQLValue(new.spec.priority.rank), SQLValue(new.keyID),
         ]
         return try await write { tx in
             guard
@@ -54,8 +56,8 @@ public final class SQLJobStore: JobStore, SQLStore {
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
                         items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider,
-                        reply_token_cap, batch_until, priority
-                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        reply_token_cap, batch_until, priority, key_id
+                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])
@@ -129,13 +131,15 @@ public final class SQLJobStore: JobStore, SQLStore {
     }
 
     public func finishValidation(jobID: String, owner: String, now: Date) async throws -> Job {
-        try await write { tx in
+        let greatest = database.greatest(["owners.served_seq", "excluded.served_seq"])
+        return try await write { tx in
             // A job with a reduce step begins its map; any other leaves extracting behind.
             let seq = try Self.guardIngest(
                 tx, jobID: jobID, owner: owner, action: .finishValidation,
                 set:
                     "status = \(JobStatus.queued.sql), stage = CASE WHEN reduce_chars IS NULL THEN NULL ELSE 'mapping' END, stage_message = NULL",
                 [])
+            try Self.joinFairShare(tx, seq: seq, greatest: greatest)
             try Self.finalizeIfDone(tx, seq: seq, now: now)
             return try Self.fetchJob(tx, id: jobID)
         }
@@ -371,7 +375,8 @@ public final class SQLJobStore: JobStore, SQLStore {
     }
 
     public func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job {
-        try await write { tx in
+        let greatest = database.greatest(["owners.served_seq", "excluded.served_seq"])
+        return try await write { tx in
             // A new cap replaces the old one whole: a budget that names only tokens drops a cost cap.
             let caps: [SQLValue] = [
                 SQLValue(budget == nil ? 0 : 1), SQLValue(budget?.tokens), SQLValue(budget?.costMicros),
@@ -379,18 +384,37 @@ public final class SQLJobStore: JobStore, SQLStore {
             if let row = try tx.row(
                 """
                 UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN \(JobStatus.queued.sql) ELSE \(JobStatus.running.sql) END, status_reason = NULL,
-                recent_outcomes = '',
+                recent_outcomes = '', quota_until = NULL,
                 budget_tokens = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_tokens END,
                 budget_cost_micros = CASE WHEN ? = 1 THEN CAST(? AS BIGINT) ELSE budget_cost_micros END,
                 reply_token_cap = COALESCE(CAST(? AS BIGINT), reply_token_cap)
                 WHERE id = ? AND status = \(JobStatus.paused.sql) RETURNING seq
                 """, [caps[0], caps[1], caps[0], caps[2], SQLValue(maxReplyTokens), .text(jobID)])
             {
+                try Self.joinFairShare(tx, seq: try row.int64("seq"), greatest: greatest)
                 try Self.finalizeIfDone(tx, seq: try row.int64("seq"), now: now)
             } else if try !Self.locate(tx, jobID: jobID).status.isClaimable {
                 throw try Self.refusal(tx, jobID: jobID, action: .resume)
             }
             return try Self.fetchJob(tx, id: jobID)
+        }
+    }
+
+    public func resumeQuotaPaused(now: Date) async throws -> [String] {
+        let greatest = database.greatest(["owners.served_seq", "excluded.served_seq"])
+        return try await write { tx in
+            var resumed: [String] = []
+            for row in try tx.rows(
+                """
+                UPDATE jobs SET status = CASE WHEN started_at IS NULL THEN \(JobStatus.queued.sql) ELSE \(JobStatus.running.sql) END,
+                status_reason = NULL, quota_until = NULL
+                WHERE quota_until <= ? AND status = \(JobStatus.paused.sql) RETURNING seq, id
+                """, [SQLValue(now)])
+            {
+                try Self.joinFairShare(tx, seq: try row.int64("seq"), greatest: greatest)
+                resumed.append(try row.text("id"))
+            }
+            return resumed
         }
     }
 

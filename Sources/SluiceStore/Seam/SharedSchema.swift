@@ -272,6 +272,37 @@ extension SharedSchema {
         "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN -1 AND 1)"
     ]
 
+    /// Controls per API key — its weight in the fair share, what its jobs may spend per day and
+    /// month — and the usage ledger those limits are checked against: what each call spent, per
+    /// UTC day, user, key, provider and model, written by the statement that records the call.
+    /// A job keeps the key that created it, and until when a quota pause holds it.
+    public static let keyControls = [
+        "ALTER TABLE api_keys ADD COLUMN weight INTEGER NOT NULL DEFAULT 1 CHECK (weight BETWEEN 1 AND 100)",
+        "ALTER TABLE api_keys ADD COLUMN tokens_per_day BIGINT CHECK (tokens_per_day > 0)",
+        "ALTER TABLE api_keys ADD COLUMN tokens_per_month BIGINT CHECK (tokens_per_month > 0)",
+        "ALTER TABLE api_keys ADD COLUMN cost_micros_per_day BIGINT CHECK (cost_micros_per_day > 0)",
+        "ALTER TABLE api_keys ADD COLUMN cost_micros_per_month BIGINT CHECK (cost_micros_per_month > 0)",
+        "ALTER TABLE jobs ADD COLUMN key_id TEXT",
+        "ALTER TABLE jobs ADD COLUMN quota_until DOUBLE PRECISION",
+        """
+        CREATE TABLE usage_days (
+            day TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            calls BIGINT NOT NULL DEFAULT 0,
+            prompt_tokens BIGINT NOT NULL DEFAULT 0,
+            completion_tokens BIGINT NOT NULL DEFAULT 0,
+            cached_tokens BIGINT NOT NULL DEFAULT 0,
+            cost_micros BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, owner, key_id, provider, model)
+        )
+        """,
+        "CREATE INDEX usage_days_by_key ON usage_days (key_id, day)",
+        "CREATE INDEX jobs_quota_paused ON jobs (quota_until) WHERE quota_until IS NOT NULL",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

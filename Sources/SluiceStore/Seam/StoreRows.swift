@@ -19,7 +19,10 @@ public enum StoreRows {
 
     public static let fileColumns = "id, owner, filename, purpose, bytes, path, created_at, expires_at"
 
-    public static let keyColumns = "id, user_name, is_admin, hash, prefix, created_at, revoked_at"
+    public static let keyColumns = """
+        id, user_name, is_admin, hash, prefix, created_at, revoked_at, weight, tokens_per_day, tokens_per_month, cost_micros_per_day, \
+        cost_micros_per_month
+        """
 
     public static func job(_ row: SQLRow, errors: [JobErrorEntry], specs: ParsedSpecs? = nil) throws -> Job {
         let id = try row.text("id")
@@ -117,7 +120,12 @@ public enum StoreRows {
     public static func key(_ row: SQLRow) throws -> APIKeyRecord {
         APIKeyRecord(
             id: try row.text("id"), user: try row.text("user_name"), isAdmin: try row.int("is_admin") != 0, hash: try row.text("hash"),
-            prefix: try row.text("prefix"), createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"))
+            prefix: try row.text("prefix"), createdAt: try row.date("created_at"), revokedAt: try row.optionalDate("revoked_at"),
+            weight: try row.int("weight"),
+            quota: KeyQuota(
+                tokensPerDay: try row.optionalInt64("tokens_per_day"), tokensPerMonth: try row.optionalInt64("tokens_per_month"),
+                costMicrosPerDay: try row.optionalInt64("cost_micros_per_day"),
+                costMicrosPerMonth: try row.optionalInt64("cost_micros_per_month")))
     }
 
     public static func errorEntry(_ row: SQLRow) throws -> JobErrorEntry {

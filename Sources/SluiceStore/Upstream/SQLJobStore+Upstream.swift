@@ -11,14 +11,9 @@ extension SQLJobStore: UpstreamBatchStore {
             owner: UpstreamBatch.itemOwner(batchID), leaseUntil: now + itemLeaseSeconds, now: now, lockJob: database.lockClause,
             skipLocked: database.skipLocked("i"), specs: specs)
         let (batch, paused) = try await write(wakes: false) { tx -> (ClaimedBatch?, paused: Bool) in
-            let candidates = try tx.rows(
-                """
-                SELECT jobs.seq, jobs.id, jobs.owner, jobs.provider FROM jobs
-                LEFT JOIN owners ON owners.owner = jobs.owner
-                WHERE jobs.status IN (\(JobStatus.claimable.sqlList)) AND jobs.pending > 0 AND jobs.batch_until > ?
-                AND jobs.provider IN (\(SQLList.marks(providers.count)))
-                ORDER BY COALESCE(owners.served_seq, 0), jobs.priority DESC, jobs.served_seq, jobs.seq LIMIT 16
-                """, [SQLValue(now)] + providers.map(SQLValue.text))
+            let candidates = try Self.claimCandidates(
+                tx, where: "jobs.batch_until > ? AND jobs.provider IN (\(SQLList.marks(providers.count)))",
+                [SQLValue(now)] + providers.map(SQLValue.text))
             let (claimed, paused) = try Self.claimFirst(tx, candidates: candidates, take: take) { _ in maxItems }
             guard let claimed else { return (nil, paused) }
             try tx.execute(

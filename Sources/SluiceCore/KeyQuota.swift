@@ -1,0 +1,98 @@
+public import Foundation
+
+/// What one API key's jobs may spend per UTC day and per UTC month, in tokens (prompt plus
+/// completion) and in money. A claim for a job of the key checks it against what the key's jobs
+/// have spent in the window (``UsageWindow``): at the limit the job pauses with a `quota` reason
+/// until the window rolls, so spending passes a limit by at most the calls already in flight.
+public struct KeyQuota: Sendable, Equatable {
+    public var tokensPerDay: Int64?
+    public var tokensPerMonth: Int64?
+    /// Millionths of a dollar, as every cost in the store.
+    public var costMicrosPerDay: Int64?
+    public var costMicrosPerMonth: Int64?
+
+    public init(tokensPerDay: Int64? = nil, tokensPerMonth: Int64? = nil, costMicrosPerDay: Int64? = nil, costMicrosPerMonth: Int64? = nil)
+    {
+        self.tokensPerDay = tokensPerDay
+        self.tokensPerMonth = tokensPerMonth
+        self.costMicrosPerDay = costMicrosPerDay
+        self.costMicrosPerMonth = costMicrosPerMonth
+    }
+
+    /// No limit at all: the claim need not read the key's spending.
+    public var isEmpty: Bool { tokensPerDay == nil && tokensPerMonth == nil && costMicrosPerDay == nil && costMicrosPerMonth == nil }
+
+    /// What a key's jobs have spent in the current day and month.
+    public struct Spent: Sendable, Equatable {
+        public var tokensToday: Int64
+        public var tokensThisMonth: Int64
+        public var costMicrosToday: Int64
+        public var costMicrosThisMonth: Int64
+
+        public init(tokensToday: Int64 = 0, tokensThisMonth: Int64 = 0, costMicrosToday: Int64 = 0, costMicrosThisMonth: Int64 = 0) {
+            self.tokensToday = tokensToday
+            self.tokensThisMonth = tokensThisMonth
+            self.costMicrosToday = costMicrosToday
+            self.costMicrosThisMonth = costMicrosThisMonth
+        }
+    }
+
+    /// A limit reached: the words a paused job shows, and when its window rolls.
+    public struct Reached: Sendable, Equatable {
+        public var reason: String
+        public var until: Date
+    }
+
+    /// The limit `spent` has reached at `now`, if any — the monthly one first, since it holds
+    /// longer: a job paused by it must not wake at midnight only to pause again.
+    public func reached(_ spent: Spent, now: Date) -> Reached? {
+        let window = UsageWindow(now)
+        let checks: [(limit: Int64?, spent: Int64, what: String, until: Date)] = [
+            (tokensPerMonth, spent.tokensThisMonth, "tokens per month", window.monthEnd),
+            (costMicrosPerMonth, spent.costMicrosThisMonth, "USD per month", window.monthEnd),
+            (tokensPerDay, spent.tokensToday, "tokens per day", window.dayEnd),
+            (costMicrosPerDay, spent.costMicrosToday, "USD per day", window.dayEnd),
+        ]
+        for check in checks {
+            guard let limit = check.limit, check.spent >= limit else { continue }
+            let amount = check.what.hasPrefix("USD") ? Self.usd(limit) : String(limit)
+            return Reached(
+                reason: "\(Self.reasonPrefix) the key's limit of \(amount) \(check.what) is reached; "
+                    + "the job resumes by itself at \(check.until.formatted(.iso8601))",
+                until: check.until)
+        }
+        return nil
+    }
+
+    /// How a quota pause's reason begins: what the job object's `status_reason` shows, and how
+    /// the page tells a quota pause from others.
+    public static let reasonPrefix = "quota:"
+
+    static func usd(_ micros: Int64) -> String {
+        "$" + String(format: "%.2f", Double(micros) / 1_000_000)
+    }
+}
+
+/// The UTC day and month an instant falls in, as the usage ledger keys them (`2026-12-07`).
+public struct UsageWindow: Sendable, Equatable {
+    public var day: String
+    public var monthStart: String
+    public var dayEnd: Date
+    public var monthEnd: Date
+
+    public init(_ now: Date) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        let (year, month, dayOfMonth) = (parts.year!, parts.month!, parts.day!)
+        day = Self.text(year, month, dayOfMonth)
+        monthStart = Self.text(year, month, 1)
+        let startOfDay = calendar.date(from: DateComponents(year: year, month: month, day: dayOfMonth))!
+        dayEnd = calendar.date(byAdding: .day, value: 1, to: startOfDay)!
+        monthEnd = calendar.date(from: DateComponents(year: month == 12 ? year + 1 : year, month: month == 12 ? 1 : month + 1, day: 1))!
+    }
+
+    static func text(_ year: Int, _ month: Int, _ day: Int) -> String {
+        String(format: "%04d-%02d-%02d", year, month, day)
+    }
+}
