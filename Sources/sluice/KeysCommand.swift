@@ -39,7 +39,9 @@ struct KeysCommand: AsyncParsableCommand {
                 if let value, value <= 0 { throw ValidationError("\(name) must be a positive number of tokens") }
             }
             for (name, value) in [("--usd-per-day", usdPerDay), ("--usd-per-month", usdPerMonth)] {
-                if let value, !(value >= 0.000_001 && value < 1e12) { throw ValidationError("\(name) must be a positive amount of dollars") }
+                if let value, !(value >= 0.000_001 && value < 1e12) {
+                    throw ValidationError("\(name) must be a positive amount of dollars")
+                }
             }
         }
 

@@ -76,6 +76,45 @@ import Testing
         }
     }
 
+    @Test func usageReportsEachUsersSpendingAndAQuotaPausesAKeysJob() async throws {
+        let provider = ScriptedProvider(name: "metered") { _, _ throws(ProviderFailure) in "fine" }
+        try await ServerHarness.with(auth: .required, providers: [provider]) { server in
+            let (annKey, ann) = APIKeys.make(user: "ann", isAdmin: false, now: Date())
+            var (bobKey, bob) = APIKeys.make(user: "bob", isAdmin: false, now: Date())
+            bob.quota = KeyQuota(tokensPerDay: 30)
+            let (adminKey, admin) = APIKeys.make(user: "boss", isAdmin: true, now: Date())
+            for key in [ann, bob, admin] { try await server.store.keys.createKey(key) }
+            let query = "template=%7B%7Btext%7D%7D&provider=metered&batch_size=1"
+            let annJob = try #require(try await server.submit(reviewsCSV(6), query: query, key: annKey).json["id"]?.stringValue)
+            let done = try await server.waitFor(annJob, key: annKey, until: ServerHarness.isFinal)
+            // bob's key may spend 30 tokens a day; each call spends 15: his job pauses, saying why.
+            let bobJob = try #require(try await server.submit(reviewsCSV(40), query: query, key: bobKey).json["id"]?.stringValue)
+            let paused = try await server.waitFor(bobJob, key: bobKey) { $0["status"] == "paused" }
+            #expect(paused["status_reason"]?.stringValue?.hasPrefix("quota:") == true, "\(paused)")
+            #expect((paused["counts"]?["succeeded"]?.intValue ?? 99) < 40)
+
+            let mine = try await server.get("/v1/usage", key: annKey)
+            #expect(mine.status == 200, "\(mine.text)")
+            let rows = mine.json["data"]?.arrayValue ?? []
+            #expect(!rows.isEmpty && rows.allSatisfy { $0["user"] == "ann" && $0["provider"] == "metered" && $0["model"] == "scripted-1" })
+            let tokens = { (value: JSONValue?) in (value?["prompt_tokens"]?.intValue ?? 0) + (value?["completion_tokens"]?.intValue ?? 0) }
+            #expect(tokens(mine.json["total"]) == tokens(done["usage"]), "the ledger adds up to the job: \(mine.text) \(done)")
+            #expect(mine.json["total"]?["calls"]?.intValue == 6)
+
+            let everyone = try await server.get("/v1/usage", key: adminKey).json
+            #expect(Set((everyone["data"]?.arrayValue ?? []).compactMap { $0["user"]?.stringValue }) == ["ann", "bob"])
+            let bobs = try await server.get("/v1/usage?user=bob", key: adminKey).json
+            #expect((bobs["data"]?.arrayValue ?? []).allSatisfy { $0["user"] == "bob" })
+            #expect(try await server.get("/v1/usage?user=bob", key: annKey).status == 403)
+            let badDay = try await server.get("/v1/usage?from=2026-02-30", key: annKey)
+            #expect(badDay.status == 400 && badDay.text.contains("from must be a day"))
+            #expect(try await server.get("/v1/usage?from=2020-01-01&to=2026-01-01", key: annKey).status == 400)
+
+            let metrics = try await server.get("/metrics", key: adminKey).text
+            #expect(metrics.contains(#"sluice_tokens_total{"#) && metrics.contains(#"provider="metered""#), "\(metrics)")
+        }
+    }
+
     @Test func retryRequeuesFailedItemsAndDeleteRemovesEverything() async throws {
         // The item whose text is "bad" is refused by the provider the first time only.
         let refusals = Mutex(0)

@@ -328,3 +328,151 @@ import Testing
         #expect(order.firstIndex(of: big.id).map { $0 > order.firstIndex(of: urgent.id)! } ?? true)
     }
 }
+
+/// A key's weight, quota and the usage ledger, on both drivers.
+@Suite struct KeyControlTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
+
+    func key(_ id: String, user: String, weight: Int = 1, quota: KeyQuota = KeyQuota()) -> APIKeyRecord {
+        APIKeyRecord(
+            id: id, user: user, isAdmin: false, hash: "hash-" + id, prefix: "sk-" + id, createdAt: t0, weight: weight, quota: quota)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func anOwnerWhoseKeyWeighsThreeGetsThreeCallsForOne(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        try await store.keys.createKey(key("light", user: "alice"))
+        try await store.keys.createKey(key("heavy", user: "bob", weight: 3))
+        let spec = try Fixtures.spec(["template": "{{text}}", "batch_size": 1])
+        let alice = try await Fixtures.queuedJob(in: store, count: 100, spec: spec, keyID: "light", now: t0)
+        _ = try await Fixtures.queuedJob(in: store, count: 100, spec: spec, owner: "bob", keyID: "heavy", now: t0)
+        var calls: [String: Int] = [:]
+        for _ in 0..<40 {
+            let claimed = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+            calls[claimed.job.owner, default: 0] += 1
+        }
+        #expect(calls["alice"] == 10 && calls["bob"] == 30, "\(calls)")
+        // Revoked or not, the key's weight goes with the jobs it created; a job without a key weighs 1.
+        #expect(try await store.job(id: alice.id)?.status == .running)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func anOwnerComingBackJoinsTheShareWithoutCreditForTheTimeAway(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = try Fixtures.spec(["template": "{{text}}", "batch_size": 1])
+        _ = try await Fixtures.queuedJob(in: store, count: 100, spec: spec, now: t0)
+        // bob is served once, then has nothing to do while alice is served 30 times.
+        let first = try await Fixtures.queuedJob(in: store, count: 1, spec: spec, owner: "bob", now: t0)
+        var owners: [String] = []
+        for _ in 0..<31 { owners.append(try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0)).job.owner) }
+        #expect(owners.filter { $0 == "bob" }.count == 1, "\(owners)")
+        _ = first
+        // bob's next job takes turns with alice's: not 30 calls in a row to catch up.
+        _ = try await Fixtures.queuedJob(in: store, count: 50, spec: spec, owner: "bob", now: t0)
+        owners = []
+        for _ in 0..<10 { owners.append(try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0)).job.owner) }
+        #expect(owners.filter { $0 == "bob" }.count <= 6 && owners.filter { $0 == "bob" }.count >= 4, "\(owners)")
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aKeysDailyTokenQuotaPausesItsJobUntilTheDayRolls(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        try await store.keys.createKey(key("capped", user: "alice", quota: KeyQuota(tokensPerDay: 100)))
+        let spec = try Fixtures.spec(["template": "{{text}}", "batch_size": 1])
+        let job = try await Fixtures.queuedJob(in: store, count: 10, spec: spec, keyID: "capped", now: t0)
+        let other = try await Fixtures.queuedJob(in: store, count: 10, spec: spec, owner: "bob", now: t0)
+        // Two calls of alice's in flight; both answers land, spending 120 tokens: past the limit
+        // by what was in flight, never more.
+        var mine: [ClaimedBatch] = []
+        while mine.count < 2 {
+            let claimed = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+            if claimed.job.id == job.id { mine.append(claimed) }
+        }
+        for claimed in mine {
+            var outcome = ItemOutcome(
+                itemID: claimed.items[0].id, result: .succeeded("ok"), usage: TokenUsage(promptTokens: 50, completionTokens: 10), calls: 1,
+                costMicros: 7)
+            outcome.provider = "openai"
+            outcome.model = "gpt-4o-mini"
+            _ = try await store.record([outcome], owner: "w", now: t0)
+        }
+        // The next claims serve bob only; alice's job pauses with the quota's reason.
+        for _ in 0..<3 {
+            let claimed = try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0)
+            #expect(claimed?.job.id == other.id)
+        }
+        let paused = try #require(try await store.job(id: job.id))
+        #expect(paused.status == .paused)
+        #expect(paused.statusReason?.hasPrefix(KeyQuota.reasonPrefix) == true, "\(paused.statusReason ?? "")")
+        #expect(paused.statusReason?.contains("100 tokens per day") == true)
+        // Still the same day: nothing resumes. The next UTC day: it resumes by itself.
+        #expect(try await store.resumeQuotaPaused(now: t0.addingTimeInterval(3600)).isEmpty)
+        let midnight = UsageWindow(t0).dayEnd
+        #expect(try await store.resumeQuotaPaused(now: midnight) == [job.id])
+        let resumed = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: midnight))
+        #expect(resumed.job.id == job.id || resumed.job.id == other.id)
+        #expect(try await store.job(id: job.id)?.status == .running)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func aMonthlyCostQuotaHoldsPastMidnight(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        try await store.keys.createKey(key("monthly", user: "alice", quota: KeyQuota(costMicrosPerDay: 1_000_000, costMicrosPerMonth: 5)))
+        let spec = try Fixtures.spec(["template": "{{text}}", "batch_size": 1])
+        let job = try await Fixtures.queuedJob(in: store, count: 3, spec: spec, keyID: "monthly", now: t0)
+        let claimed = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+        var outcome = ItemOutcome(itemID: claimed.items[0].id, result: .succeeded("ok"), calls: 1, costMicros: 9)
+        outcome.provider = "openai"
+        _ = try await store.record([outcome], owner: "w", now: t0)
+        #expect(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0) == nil)
+        let paused = try #require(try await store.job(id: job.id))
+        #expect(paused.status == .paused && paused.statusReason?.contains("USD per month") == true, "\(paused.statusReason ?? "")")
+        // The day rolls but the month has not: resumed, it pauses again at its next claim.
+        #expect(try await store.resumeQuotaPaused(now: UsageWindow(t0).dayEnd).isEmpty)
+        #expect(try await store.resumeQuotaPaused(now: UsageWindow(t0).monthEnd) == [job.id])
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func theUsageLedgerAddsUpToTheJobsUsage(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let spec = try Fixtures.spec(["template": "{{text}}", "batch_size": 3])
+        let jobs = [
+            try await Fixtures.queuedJob(in: store, count: 6, spec: spec, now: t0),
+            try await Fixtures.queuedJob(in: store, count: 6, spec: spec, owner: "bob", now: t0),
+        ]
+        var day = t0
+        while let claimed = try await store.claim(owner: "w", limit: 4, leaseDuration: 30, now: day) {
+            let outcomes = claimed.items.enumerated().map { index, item in
+                var outcome = ItemOutcome(
+                    itemID: item.id, result: .succeeded("ok"),
+                    usage: TokenUsage(promptTokens: 11 + index, completionTokens: 3, cachedTokens: index), calls: index == 0 ? 1 : 0,
+                    costMicros: index == 0 ? 13 : 0)
+                outcome.provider = index == 1 ? "anthropic" : "openai"
+                outcome.model = "m\(index % 2)"
+                return outcome
+            }
+            _ = try await store.record(outcomes, owner: "w", now: day)
+            day = day.addingTimeInterval(30_000)  // the calls spread over several days
+        }
+        let rows = try await store.usage.usage(user: nil, from: "2027-01-01", through: "2027-01-31")
+        #expect(Set(rows.map(\.day)).count > 1 && Set(rows.map(\.provider)) == ["openai", "anthropic"])
+        var jobTokens = 0
+        var jobCost: Int64 = 0
+        var jobCalls = 0
+        for job in jobs {
+            let done = try #require(try await store.job(id: job.id))
+            jobTokens += done.usage.promptTokens + done.usage.completionTokens + done.usage.cachedTokens
+            jobCost += done.costMicros
+            jobCalls += done.calls
+        }
+        #expect(rows.reduce(0) { $0 + $1.promptTokens + $1.completionTokens + $1.cachedTokens } == Int64(jobTokens))
+        #expect(rows.reduce(0) { $0 + $1.costMicros } == jobCost && rows.reduce(0) { $0 + $1.calls } == Int64(jobCalls))
+        let bobs = try await store.usage.usage(user: "bob", from: "2027-01-01", through: "2027-01-31")
+        #expect(!bobs.isEmpty && bobs.allSatisfy { $0.user == "bob" })
+    }
+}

@@ -156,9 +156,9 @@ public enum Fixtures {
     /// Creates a job and appends `count` items (`{"text": "item N"}`), grouped by `groups` when given.
     public static func queuedJob(
         in store: any JobStore, count: Int, spec: JobSpec = spec(), owner: String = "alice", groups: ((Int) -> String?)? = nil,
-        now: Date
+        keyID: String? = nil, now: Date
     ) async throws -> Job {
-        let job = try await validatingJob(in: store, spec: spec, owner: owner, now: now)
+        let job = try await validatingJob(in: store, spec: spec, owner: owner, keyID: keyID, now: now)
         let items = (0..<count).map { index in
             NewItem(index: index, groupKey: groups?(index), input: JSONObject([("text", .string("item \(index)"))]))
         }
@@ -171,9 +171,11 @@ public enum Fixtures {
 
     /// Creates a job in `validating` whose ingest ``ingestor`` holds.
     public static func validatingJob(
-        in store: any JobStore, spec: JobSpec = spec(), owner: String = "alice", fingerprint: String? = nil, now: Date
+        in store: any JobStore, spec: JobSpec = spec(), owner: String = "alice", fingerprint: String? = nil, keyID: String? = nil,
+        now: Date
     ) async throws -> Job {
-        let job = try await store.createJob(NewJob(owner: owner, name: "test", spec: spec, sources: [], fingerprint: fingerprint), now: now)
+        let job = try await store.createJob(
+            NewJob(owner: owner, name: "test", spec: spec, sources: [], fingerprint: fingerprint, keyID: keyID), now: now)
         return try await store.takeIngest(jobID: job.id, owner: ingestor, leaseDuration: 60, now: now)
     }
 }
