@@ -126,11 +126,18 @@ public struct ProviderSettings: Sendable, Equatable {
         if let block = object["limits"], block != .null {
             guard case .object(let members) = block else { throw ConfigurationError(path: path + ".limits", message: "must be a mapping") }
             try ConfigurationError.refuseUnknown(
-                members, allowed: ["rpm", "tpm", "concurrency", "batch_queue_tokens"], at: path + ".limits")
+                members, allowed: ["rpm", "tpm", "concurrency", "batch_queue_tokens", "reserve"], at: path + ".limits")
             limits.requestsPerMinute = try number(members["rpm"], "limits.rpm")
             limits.tokensPerMinute = try number(members["tpm"], "limits.tpm")
             limits.maxInFlight = try number(members["concurrency"], "limits.concurrency").map { Int($0) }
             limits.batchQueueTokens = try number(members["batch_queue_tokens"], "limits.batch_queue_tokens").map { Int($0) }
+            if let raw = members["reserve"], raw != .null {
+                guard let reserve = raw.doubleValue, reserve >= 0, reserve <= RateLimits.maximumReserve else {
+                    throw ConfigurationError(
+                        path: path + ".limits.reserve", message: "must be a share from 0 to \(RateLimits.maximumReserve), such as 0.25")
+                }
+                limits.reserve = reserve
+            }
         }
         var breaker = CircuitBreaker.Configuration()
         if let block = object["circuit_breaker"], block != .null {

@@ -23,6 +23,11 @@ public import Foundation
 /// — cuts the rate multiplicatively, after which it grows back additively, so an unknown or
 /// wrongly configured limit is found rather than hammered.
 ///
+/// A reserve (``RateLimits/reserve``) takes its share off every ceiling, configured, reported or
+/// learned; calls are then paced evenly from the start (a burst on credit would spend what the
+/// reserve keeps), what headers say is left counts only above the reserved share, and until the
+/// first reply (whose headers may state the limit) one call goes at a time.
+///
 /// Tokens are reserved as the prompt estimate plus the reply the provider is expected to write:
 /// `max_tokens` until replies have been seen, then the larger of their recent average and the
 /// last one, never above `max_tokens`. Each call's real usage is reconciled as it ends, so a
@@ -47,6 +52,8 @@ public struct RateLimiter: Sendable {
         /// it alongside the paced calls draws 429s, not throughput. Against a window that only
         /// refills at its reset, every call left is spent.
         public var smallestBurst = 4.0
+        /// With a reserve, how often a call held back until the first reply looks again.
+        public var firstReplyPoll = 0.05
 
         public init() {}
     }
@@ -112,6 +119,8 @@ public struct RateLimiter: Sendable {
     var epochEstimate: (reply: Double?, scale: Double) = (nil, 1)
     /// The prompt estimate of the latest booking: what the next call is expected to send.
     var lastPromptTokens = 0.0
+    /// A call has ended: with a reserve, calls no longer go one at a time.
+    var replied = false
     /// Calls started and not yet completed, and what each is now expected to cost in tokens.
     var callsInFlight = 0
     var lastCallEstimate = 0.0
@@ -132,10 +141,18 @@ public struct RateLimiter: Sendable {
     public init(limits: RateLimits, tuning: Tuning = Tuning()) {
         self.limits = limits
         self.tuning = tuning
-        requestCeiling = limits.requestsPerMinute.map { $0 / 60 * tuning.safety }
+        requestCeiling = limits.requestsPerMinute.map { $0 / 60 * tuning.safety * (1 - limits.reserve) }
         requestRate = requestCeiling
-        tokenCeiling = limits.tokensPerMinute.map { $0 / 60 * tuning.safety }
+        tokenCeiling = limits.tokensPerMinute.map { $0 / 60 * tuning.safety * (1 - limits.reserve) }
         tokenRate = tokenCeiling
+        burstsAllowed = limits.reserve == 0
+    }
+
+    /// What of a window's `remaining` is ours: above the reserved share of its limit (the
+    /// reported one, else the configured one).
+    func ours(_ window: RateLimitSignal.Window, configured: Double?) -> Double? {
+        guard let remaining = window.remaining else { return nil }
+        return remaining - limits.reserve * (window.limit ?? configured ?? 0)
     }
 
     /// Books a call whose prompt is about `promptTokens` and whose reply may use up to
@@ -221,6 +238,7 @@ public struct RateLimiter: Sendable {
     /// booked: a paced call that starts with the credit spent is a probe of whether the
     /// provider refills before its reset — or, once known that it does not, waits for the reset.
     public mutating func begin(_ permit: inout Permit, now: Date) -> Date? {
+        if limits.reserve > 0, !replied, callsInFlight > 0 { return now.addingTimeInterval(tuning.firstReplyPoll) }
         guard !permit.onCredit else { return started(&permit) }
         if let requestRate, let last = lastPacedStart, now < last.addingTimeInterval(1 / requestRate) {
             return last.addingTimeInterval(1 / requestRate)
@@ -265,6 +283,7 @@ public struct RateLimiter: Sendable {
     /// Learns from a finished call: its outcome, and what its response headers said.
     public mutating func complete(_ permit: Permit, outcome: Outcome, signal: RateLimitSignal?, now: Date) {
         if permit.started { callsInFlight -= 1 }
+        replied = true
         if let signal { learn(from: signal, now: now) }
         switch outcome {
         case .succeeded(let used, let reply):
@@ -331,13 +350,13 @@ public struct RateLimiter: Sendable {
 
     mutating func learn(from signal: RateLimitSignal, now: Date) {
         if let limit = signal.requests?.limit, limit > 0 {
-            let ceiling = min(limits.requestsPerMinute ?? .infinity, limit) / 60 * tuning.safety
+            let ceiling = min(limits.requestsPerMinute ?? .infinity, limit) / 60 * tuning.safety * (1 - limits.reserve)
             requestCeiling = ceiling
             requestRate = min(requestRate ?? ceiling, ceiling)
             limitReportedAt = now
         }
         if let limit = signal.tokens?.limit, limit > 0 {
-            let ceiling = min(limits.tokensPerMinute ?? .infinity, limit) / 60 * tuning.safety
+            let ceiling = min(limits.tokensPerMinute ?? .infinity, limit) / 60 * tuning.safety * (1 - limits.reserve)
             tokenCeiling = ceiling
             tokenRate = min(tokenRate ?? ceiling, ceiling)
         }
@@ -351,8 +370,10 @@ public struct RateLimiter: Sendable {
         // paced call, whichever is sooner.
         let windows = burstsAllowed ? [signal.tokens] : [signal.requests, signal.tokens]
         for window in windows.compactMap({ $0 }) {
-            if let remaining = window.remaining, remaining < 1, let reset = window.resetIn {
-                let nextPaced = window == signal.requests ? requestRate.map { 1 / $0 } : nil
+            let configured = window == signal.requests ? limits.requestsPerMinute : limits.tokensPerMinute
+            if let remaining = ours(window, configured: configured), remaining < 1, let reset = window.resetIn {
+                // With a reserve, the window's reset: what refills first is the reserve's.
+                let nextPaced = window == signal.requests && limits.reserve == 0 ? requestRate.map { 1 / $0 } : nil
                 block(until: now.addingTimeInterval(min(reset, nextPaced ?? reset)))
             }
         }
@@ -370,8 +391,9 @@ public struct RateLimiter: Sendable {
         lastCut = now
         lastGrowth = now
         let current = requestRate ?? observedRate(now: now)
-        requestRate = max(current * tuning.decrease, 1.0 / 60)
-        if requestCeiling == nil { requestCeiling = current }
+        // Learned from a 429 with no limit known: the reserve's share comes off what drew it.
+        if requestCeiling == nil { requestCeiling = current * (1 - limits.reserve) }
+        requestRate = max(min(current * tuning.decrease, requestCeiling ?? .infinity), 1.0 / 60)
         if let tokenRate { self.tokenRate = tokenRate * tuning.decrease }
     }
 

@@ -20,7 +20,7 @@ import Testing
             "providers": [
                 "team": [
                     "kind": "openai", "base_url": "https://llm.example/v1", "api_key_env": "TEAM_KEY", "headers": ["X-Org": "7"],
-                    "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32], "timeout_seconds": 30, "default_model": "m1",
+                    "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32, "reserve": 0.25], "timeout_seconds": 30, "default_model": "m1",
                     "circuit_breaker": ["failures": 3, "cool_down_seconds": 10],
                 ],
                 "claude": ["kind": "anthropic", "api_key_env": "MISSING_KEY", "hedge_hung_calls": false, "strict_schemas": false],
@@ -31,7 +31,7 @@ import Testing
         #expect(configuration.providers.map(\.name) == ["team", "claude", "builtin"])
         let team = try #require(configuration["team"])
         #expect(team.apiKey == "sk-team")
-        #expect(team.limits == RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000, maxInFlight: 32))
+        #expect(team.limits == RateLimits(requestsPerMinute: 500, tokensPerMinute: 200_000, maxInFlight: 32, reserve: 0.25))
         #expect(team.breaker == .init(failureThreshold: 3, coolDown: 10))
         #expect(team.headers == ["X-Org": "7"])
         #expect(team.timeoutSeconds == 30)
@@ -52,6 +52,8 @@ import Testing
             (["providers": ["p": ["kind": "mystery"]]], "providers.p.kind"),
             (["providers": ["p": ["kind": "openai", "limits": ["rpm": -1]]]], "providers.p.limits.rpm"),
             (["providers": ["p": ["kind": "openai", "limits": ["rps": 1]]]], "providers.p.limits.rps"),
+            (["providers": ["p": ["kind": "openai", "limits": ["reserve": 0.95]]]], "providers.p.limits.reserve"),
+            (["providers": ["p": ["kind": "openai", "limits": ["reserve": "a quarter"]]]], "providers.p.limits.reserve"),
             (["providers": ["p": ["kind": "openai", "colour": "red"]]], "providers.p.colour"),
             (["providers": ["p": ["kind": "openai", "hedge_hung_calls": "no"]]], "providers.p.hedge_hung_calls"),
             (["providers": ["p": ["kind": "openai", "strict_schemas": 1]]], "providers.p.strict_schemas"),

@@ -481,3 +481,62 @@ import Testing
         #expect(latency.recent.count == 128 && latency.overdueAfter == 5)
     }
 }
+
+/// `limits.reserve`: a share of every limit left for others sharing the key.
+@Suite struct RateLimitReserveTests {
+    let t0 = Date(timeIntervalSince1970: 1_000_000)
+
+    /// Drives calls for `seconds` against a provider counting a sliding minute of 600 calls (and
+    /// `others` calls a minute of someone else's on the same key), reporting the limit and what
+    /// is left in headers as each call ends, 0.2 s after it starts. Returns our start times.
+    func drive(_ limiter: inout RateLimiter, seconds: Double, others: Double = 0) -> [Date] {
+        var now = t0
+        var starts: [Date] = []
+        let end = t0.addingTimeInterval(seconds)
+        while now < end {
+            var permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: now)
+            now = max(now, permit.startAt)
+            while let later = limiter.begin(&permit, now: now) { now = later }
+            guard now < end else { break }
+            starts.append(now)
+            let recent = starts.filter { $0 > now.addingTimeInterval(-60) }
+            let reset = 60 - now.timeIntervalSince(recent.first ?? now)
+            let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(recent.count) - others, resetIn: reset))
+            limiter.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
+        }
+        return starts
+    }
+
+    func busiestMinute(_ starts: [Date]) -> Int {
+        starts.map { start in starts.count { $0 >= start && $0 < start.addingTimeInterval(60) } }.max() ?? 0
+    }
+
+    @Test(arguments: [RateLimits(requestsPerMinute: 600, reserve: 0.25), RateLimits(reserve: 0.25)])
+    func aQuarterReservedLeavesAQuarterOfEveryMinuteUnused(limits: RateLimits) {
+        var limiter = RateLimiter(limits: limits)
+        let starts = drive(&limiter, seconds: 180)
+        #expect(busiestMinute(starts) <= 450, "configured or reported, 600 a minute is 450 for us")
+        #expect(starts.count >= 3 * 440 - 10, "and the rest is used: \(starts.count) in 3 minutes")
+        #expect(!limiter.burstsAllowed, "no bursts on credit: they would spend the reserve")
+    }
+
+    @Test func whatOthersSpendComesOutOfOursNotTheReserve() {
+        // The chat app spends 300 of the 600: 150 are reserved, so 150 are ours.
+        var limiter = RateLimiter(limits: RateLimits(reserve: 0.25))
+        let starts = drive(&limiter, seconds: 180, others: 300)
+        #expect(busiestMinute(starts) <= 150, "\(busiestMinute(starts))")
+    }
+
+    @Test func untilTheFirstReplyOneCallGoesAtATime() {
+        var limiter = RateLimiter(limits: RateLimits(reserve: 0.25))
+        var permits = (0..<8).map { _ in limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0) }
+        #expect(limiter.begin(&permits[0], now: t0) == nil)
+        #expect(limiter.begin(&permits[1], now: t0) != nil, "the limit is unknown until a reply says it")
+        limiter.complete(permits[0], outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: nil, now: t0)
+        #expect(limiter.begin(&permits[1], now: t0) == nil && limiter.begin(&permits[2], now: t0) == nil)
+        // Without a reserve, nothing waits for a first reply.
+        var plain = RateLimiter(limits: RateLimits())
+        var two = (0..<2).map { _ in plain.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0) }
+        #expect(plain.begin(&two[0], now: t0) == nil && plain.begin(&two[1], now: t0) == nil)
+    }
+}
