@@ -38,7 +38,7 @@ public struct JobSpec: Sendable, Equatable {
     public var maxReplyTokens: Int
     /// How the job's calls are bought (see ``Tier``).
     public var tier: Tier
-    /// For `batch` and `auto`: how long after the job starts its answers are wanted, in seconds.
+    /// How long after its creation the job must be done, in seconds (see ``JobDeadline``).
     public var deadlineSeconds: Double?
     /// Which of its owner's jobs runs first (see ``JobPriority``).
     public var priority: JobPriority
@@ -187,14 +187,7 @@ public struct JobSpec: Sendable, Equatable {
         maxReplyTokens = try integer("max_reply_tokens", default: ReplyBudget.defaultCap, range: 1...1_000_000)
         tier = try Tier.parse(object["tier"])
         priority = try JobPriority.parse(object["priority"])
-        deadlineSeconds = try Tier.parseDeadline(object["deadline"])
-        if deadlineSeconds != nil, tier != .auto {
-            throw SpecError(
-                field: "deadline",
-                message:
-                    "applies to the auto tier only (this job's is \(tier.rawValue)): a batch job waits for the batch API however long it takes"
-            )
-        }
+        deadlineSeconds = try JobDeadline.parse(object["deadline"])
         for key in ["max_tokens", "max_completion_tokens"] {
             if let limit = params[key]?.intValue, limit > maxReplyTokens {
                 throw SpecError(
@@ -246,7 +239,7 @@ public struct JobSpec: Sendable, Equatable {
         object["max_reply_tokens"] = .int(maxReplyTokens)
         object["tier"] = .string(tier.rawValue)
         object["priority"] = .string(priority.rawValue)
-        if let deadlineSeconds { object["deadline"] = .string(Tier.deadlineText(deadlineSeconds)) }
+        if let deadlineSeconds { object["deadline"] = .string(JobDeadline.text(deadlineSeconds)) }
         object["cache"] = .bool(cache)
         if let budget { object["budget"] = budget.json }
         object["failure_brake"] = failureBrake?.json ?? .bool(false)

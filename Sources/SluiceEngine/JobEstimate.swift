@@ -189,7 +189,7 @@ public struct JobEstimate: Sendable {
         object["cost_usd"] =
             costMicros.isEmpty ? .null : .object(JSONObject(costMicros.map { ($0.tier.rawValue, .double(Double($0.micros) / 1_000_000)) }))
         object["live_seconds"] = liveSeconds.map { .double(($0 * 10).rounded() / 10) } ?? .null
-        object["batch_within_seconds"] = .int(Int(Tier.defaultDeadlineSeconds))
+        object["batch_within_seconds"] = .int(Int(JobDeadline.autoSeconds))
         object["basis"] = .array(basis.map(JSONValue.string))
         object["problem"] = problem?.json ?? .null
         return .object(object)

@@ -16,8 +16,6 @@ import SluiceWire
 struct BatchRoutes {
     let api: SluiceAPI
     static let purposes: Set<String> = ["batch", "assistants", "fine-tune", "vision", "user_data", "evals"]
-    /// The windows a batch may ask for, in seconds.
-    static let completionWindows: [String: Double] = ["24h": 24 * 3600]
 
     func add(to routes: RouteTable) {
         routes.add(.post, "/v1/files", uploadFile)
@@ -191,8 +189,12 @@ struct BatchRoutes {
             throw APIError.badRequest(
                 "endpoint must be one of \(BatchEndpoint.openAI.map(\.rawValue).joined(separator: ", "))", param: "endpoint")
         }
-        guard let window = fields["completion_window"]?.stringValue, Self.completionWindows[window] != nil else {
-            throw APIError.badRequest("completion_window must be 24h", param: "completion_window")
+        // OpenAI's form is "24h"; any window from 1h to 7d is a deadline this server keeps.
+        guard let window = fields["completion_window"]?.stringValue,
+            let windowSeconds = try? JobDeadline.parse(.string(window), field: "completion_window")
+        else {
+            throw APIError.badRequest(
+                "completion_window must be a duration from 1h to 7d, such as \"24h\" (OpenAI's) or \"2h\"", param: "completion_window")
         }
         var metadata: JSONObject?
         switch fields["metadata"] {
@@ -232,7 +234,7 @@ struct BatchRoutes {
                     batch: BatchAttributes(
                         inputFileID: inputFileID, endpoint: endpoint, completionWindow: window, metadata: metadata,
                         outputExpiresAfter: outputExpiresAfter),
-                    expiresIn: Self.completionWindows[window] ?? 0)
+                    expiresIn: windowSeconds)
                 let job = try await api.createJob(order, caller: caller)
                 return Idempotency.Answer(body: try await batchObject(job))
             }

@@ -55,7 +55,11 @@ enum Representation {
         object["usage"] = .object(usage)
         object["tier"] = .string(job.spec.tier.rawValue)
         object["priority"] = .string(job.spec.priority.rawValue)
-        object["deadline"] = job.spec.deadlineSeconds.map { .string(Tier.deadlineText($0)) } ?? .null
+        object["deadline"] = job.spec.deadlineSeconds.map { .string(JobDeadline.text($0)) } ?? .null
+        // When the job expires (its deadline, or a batch's completion window) and the time left.
+        object["expires_at"] = job.expiresAt.map(timestamp) ?? .null
+        object["seconds_left"] =
+            job.expiresAt.map { job.status.isFinal ? .int(0) : .int(max(0, Int($0.timeIntervalSince(now).rounded(.down)))) } ?? .null
         object["budget"] = job.spec.budget?.json ?? .null
         object["max_reply_tokens"] = .int(job.spec.maxReplyTokens)
         object["failure_brake"] = job.spec.failureBrake.map { ["window": .int($0.window), "rate": .double($0.rate)] } ?? .null

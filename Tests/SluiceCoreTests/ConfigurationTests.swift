@@ -20,7 +20,8 @@ import Testing
             "providers": [
                 "team": [
                     "kind": "openai", "base_url": "https://llm.example/v1", "api_key_env": "TEAM_KEY", "headers": ["X-Org": "7"],
-                    "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32, "reserve": 0.25], "timeout_seconds": 30, "default_model": "m1",
+                    "limits": ["rpm": 500, "tpm": 200_000, "concurrency": 32, "reserve": 0.25], "timeout_seconds": 30,
+                    "default_model": "m1",
                     "circuit_breaker": ["failures": 3, "cool_down_seconds": 10],
                 ],
                 "claude": ["kind": "anthropic", "api_key_env": "MISSING_KEY", "hedge_hung_calls": false, "strict_schemas": false],

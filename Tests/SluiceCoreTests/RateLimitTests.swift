@@ -502,7 +502,8 @@ import Testing
             let recent = starts.filter { $0 > now.addingTimeInterval(-60) }
             let reset = 60 - now.timeIntervalSince(recent.first ?? now)
             let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(recent.count) - others, resetIn: reset))
-            limiter.complete(permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
+            limiter.complete(
+                permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
         }
         return starts
     }

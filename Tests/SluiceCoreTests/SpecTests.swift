@@ -170,6 +170,9 @@ import Testing
         #expect(try JobSpec(stored: auto.json) == auto)
         #expect(try JobSpec.parse(["template": "x", "tier": "auto", "deadline": "7d"], preset: { _ in nil }).deadlineSeconds == 604_800)
         #expect(try JobSpec.parse(["template": "x", "tier": "batch"], preset: { _ in nil }).tier == .batch)
+        // Any tier's job may have a deadline.
+        #expect(try JobSpec.parse(["template": "x", "deadline": "2h"], preset: { _ in nil }).deadlineSeconds == 7_200)
+        #expect(try JobSpec.parse(["template": "x", "tier": "flex", "deadline": "1d"], preset: { _ in nil }).deadlineSeconds == 86_400)
     }
 
     @Test func storedFormRoundTrips() throws {
@@ -184,10 +187,9 @@ import Testing
             (["template": "x", "max_attempts": "3"], "max_attempts"),
             (["template": "x", "tier": "cheap"], "tier"),
             (["template": "x", "tier": "auto", "deadline": "30m"], "deadline"),
-            (["template": "x", "tier": "batch", "deadline": "2h"], "deadline"),
             (["template": "x", "tier": "auto", "deadline": "8d"], "deadline"),
             (["template": "x", "tier": "auto", "deadline": "12 hours"], "deadline"),
-            (["template": "x", "tier": "flex", "deadline": "2h"], "deadline"),
+            (["template": "x", "deadline": "0h"], "deadline"),
             (["template": "x", "max_reply_tokens": 0], "max_reply_tokens"),
             (["template": "x", "max_reply_tokens": 1000, "params": ["max_tokens": 2000]], "params.max_tokens"),
             (["template": "x", "colour": "red"], "colour"),

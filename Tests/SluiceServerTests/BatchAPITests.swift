@@ -102,6 +102,25 @@ import Testing
         }
     }
 
+    @Test func aBatchMayAskForAnyCompletionWindowFromAnHourToAWeek() async throws {
+        try await ServerHarness.with { server in
+            let line = line("a", url: "/v1/chat/completions", body: ["model": "builtin", "messages": [["role": "user", "content": "hi"]]])
+            let fileID = try #require(try await upload(server, line + "\n").json["id"]?.stringValue)
+            for (window, seconds) in [("2h", 7_200), ("7d", 604_800)] {
+                let created = try await postJSON(
+                    server, "/v1/batches",
+                    ["input_file_id": .string(fileID), "endpoint": "/v1/chat/completions", "completion_window": .string(window)])
+                #expect(created.status == 200, "\(created.text)")
+                #expect(created.json["completion_window"] == .string(window))
+                let createdAt = try #require(created.json["created_at"]?.intValue)
+                #expect(created.json["expires_at"]?.intValue.map { $0 - createdAt } == seconds)
+            }
+            let refused = try await postJSON(
+                server, "/v1/batches", ["input_file_id": .string(fileID), "endpoint": "/v1/chat/completions", "completion_window": "30m"])
+            #expect(refused.status == 400 && refused.text.contains("from 1h to 7d"))
+        }
+    }
+
     @Test func filesAndOutputsExpireAsAsked() async throws {
         try await ServerHarness.with { server in
             let refused = try await upload(

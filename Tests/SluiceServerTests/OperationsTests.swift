@@ -93,7 +93,7 @@ import Yams
             #expect(try await refusal(#"{"endpoint": "/v1/chat/completions", "completion_window": "24h"}"#) == "input_file_id")
             #expect(try await refusal(#"{"input_file_id": "\#(batchFile)", "completion_window": "24h"}"#) == "endpoint")
             #expect(
-                try await refusal(#"{"input_file_id": "\#(batchFile)", "endpoint": "/v1/chat/completions", "completion_window": "1h"}"#)
+                try await refusal(#"{"input_file_id": "\#(batchFile)", "endpoint": "/v1/chat/completions", "completion_window": "8d"}"#)
                     == "completion_window")
             let tooMuch = (0..<17).map { #""k\#($0)": "v""# }.joined(separator: ", ")
             #expect(

@@ -476,3 +476,37 @@ import Testing
         #expect(!bobs.isEmpty && bobs.allSatisfy { $0.user == "bob" })
     }
 }
+
+/// A job's deadline: served first among its owner's equals, and expired when it passes.
+@Suite struct JobDeadlineTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: StoreDriver.available)
+    func theNearestDeadlineGoesFirstAndAPassedOneExpiresWhatIsLeft(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let store = fixture.store
+        let relaxed = try await Fixtures.queuedJob(
+            in: store, count: 4, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 1]), now: t0)
+        let late = try await Fixtures.queuedJob(
+            in: store, count: 4, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 1, "deadline": "1d"]), now: t0)
+        let soon = try await Fixtures.queuedJob(
+            in: store, count: 4, spec: Fixtures.spec(["template": "{{text}}", "batch_size": 1, "deadline": "1h"]), now: t0)
+        #expect(soon.expiresAt == t0.addingTimeInterval(3_600) && relaxed.expiresAt == nil)
+        let first = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+        #expect(first.job.id == soon.id, "the nearest deadline first")
+        _ = try await store.record([ItemOutcome(itemID: first.items[0].id, result: .succeeded("kept"))], owner: "w", now: t0)
+        let running = try #require(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: t0))
+        #expect(running.job.id == soon.id)
+        // An hour on: the job stops; its pending items are expired, its running one comes back.
+        let later = t0.addingTimeInterval(3_601)
+        #expect(try await store.expireOverdueJobs(now: later) == [soon.id])
+        _ = try await store.record([ItemOutcome(itemID: running.items[0].id, result: .succeeded("late"))], owner: "w", now: later)
+        let ended = try #require(try await store.job(id: soon.id))
+        #expect(ended.status == .expired && ended.counts.succeeded == 2 && ended.counts.cancelled == 2, "\(ended.counts)")
+        let items = try await store.items(jobID: soon.id, status: nil, afterIndex: -1, limit: 10)
+        #expect(items.filter { $0.status == .succeeded }.map(\.output) == ["kept", "late"], "partial results kept")
+        #expect(items.filter { $0.status == .cancelled }.allSatisfy { $0.error?.hasPrefix("expired:") == true })
+        // The next deadline comes next; the job without one last.
+        #expect(try await store.claim(owner: "w", limit: 1, leaseDuration: 30, now: later)?.job.id == late.id)
+    }
+}

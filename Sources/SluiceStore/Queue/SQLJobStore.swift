@@ -43,7 +43,8 @@ public final class SQLJobStore: JobStore, SQLStore {
         let arguments: [SQLValue] = [
             .text(new.id), .text(new.owner), .text(new.name), .text(StoreRows.text(new.spec.json)), .text(StoreRows.text(new.sources)),
             SQLValue(new.fingerprint), SQLValue(new.spec.batchSize), SQLValue(new.spec.maxAttempts), SQLValue(now),
-            SQLValue(new.batch.map { StoreRows.text($0.json) }), SQLValue(new.expiresAt), SQLValue(new.spec.itemsPerRequest),
+            SQLValue(new.batch.map { StoreRows.text($0.json) }),
+            SQLValue(new.expiresAt ?? new.spec.deadlineSeconds.map { now.addingTimeInterval($0) }), SQLValue(new.spec.itemsPerRequest),
             SQLValue(new.spec.budget?.tokens), SQLValue(new.spec.budget?.costMicros), SQLValue(new.spec.failureBrake?.window),
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
             SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider), SQLValue(new.spec.maxReplyTokens),
@@ -340,7 +341,9 @@ public final class SQLJobStore: JobStore, SQLStore {
             let overdue = try tx.rows(
                 "SELECT id FROM jobs WHERE expires_at <= ? AND status IN (\(stoppable.sqlList)) ORDER BY seq", [SQLValue(now)])
             return try overdue.map { try $0.text("id") }.filter { id in
-                try Self.stop(tx, jobID: id, validatingEndsAs: .expired, reason: "its window ended before it finished", now: now)
+                try Self.stop(
+                    tx, jobID: id, validatingEndsAs: .expired, reason: "its deadline passed before it finished",
+                    itemError: "expired: the job's deadline passed before this item ran", now: now)
             }
         }
     }
@@ -370,7 +373,7 @@ public final class SQLJobStore: JobStore, SQLStore {
         switch spec.tier {
         case .standard, .flex: nil
         case .batch: .distantFuture
-        case .auto: createdAt.addingTimeInterval(spec.deadlineSeconds ?? Tier.defaultDeadlineSeconds)
+        case .auto: createdAt.addingTimeInterval(spec.deadlineSeconds ?? JobDeadline.autoSeconds)
         }
     }
 
@@ -489,9 +492,10 @@ public final class SQLJobStore: JobStore, SQLStore {
     /// Stops a job: a validating one ends at once as `final` (nothing was dispatched); any other
     /// unfinished one moves to `cancelling`, its pending items are cancelled, and it is final
     /// once its in-flight items come back. Returns `false` when the job's status forbids it.
-    static func stop(_ tx: any SQLTransaction, jobID: String, validatingEndsAs final: JobStatus, reason: String?, now: Date) throws
-        -> Bool
-    {
+    /// `itemError`, when given, is what each cancelled item says (an expired job's items say why).
+    static func stop(
+        _ tx: any SQLTransaction, jobID: String, validatingEndsAs final: JobStatus, reason: String?, itemError: String? = nil, now: Date
+    ) throws -> Bool {
         if let row = try tx.row(
             """
             UPDATE jobs SET status = ?, status_reason = ?, total = 0, pending = 0, failed = 0, finished_at = ?, ingest_owner = NULL,
@@ -510,8 +514,10 @@ public final class SQLJobStore: JobStore, SQLStore {
         let seq = try row.int64("seq")
         var change = CountChange()
         change.cancelled = try tx.execute(
-            "UPDATE items SET status = \(ItemStatus.cancelled.sql), finished_at = ? WHERE job_seq = ? AND status = \(ItemStatus.pending.sql)",
-            [SQLValue(now), .int(seq)])
+            """
+            UPDATE items SET status = \(ItemStatus.cancelled.sql), finished_at = ?, error = COALESCE(?, error)
+            WHERE job_seq = ? AND status = \(ItemStatus.pending.sql)
+            """, [SQLValue(now), SQLValue(itemError), .int(seq)])
         change.pending = -change.cancelled
         try apply(change, to: seq, tx, now: now)
         return true

@@ -154,7 +154,7 @@ extension SQLJobStore: UpstreamBatchStore {
                 return AutoJob(
                     id: job.id, provider: job.spec.provider, unfinished: job.counts.pending + job.counts.running,
                     itemsPerRequest: job.spec.itemsPerRequest,
-                    deadline: job.createdAt.addingTimeInterval(job.spec.deadlineSeconds ?? Tier.defaultDeadlineSeconds))
+                    deadline: job.createdAt.addingTimeInterval(job.spec.deadlineSeconds ?? JobDeadline.autoSeconds))
             }
         }
     }
