@@ -102,7 +102,7 @@ public struct Composer: Sendable {
                 Housekeeper(
                     store: store, files: store.files, uploads: store.uploads, idempotency: store.idempotency,
                     storage: try neededStorage(for: "upkeep"), logger: logger, metrics: metrics,
-                    cacheMaxAge: configuration.cache.maxAgeSeconds, clock: clock))
+                    cacheMaxAge: configuration.cache.maxAgeSeconds, retention: configuration.retention, clock: clock))
         }
         if role.contains(.workers) {
             services.append(Reaper(store: store, interval: engine.reaperInterval, clock: clock, logger: logger, metrics: metrics))

@@ -14,17 +14,9 @@ public enum JobDeadline {
     public static func parse(_ json: JSONValue?, field: String = "deadline") throws(SpecError) -> Double? {
         guard let json, json != .null else { return nil }
         let message = "must be a duration from \"1h\" to \"7d\", such as \"90m\", \"12h\" or \"2d\""
-        guard let text = json.stringValue, let unit = text.last, let count = Double(text.dropLast()), count > 0 else {
+        guard let text = json.stringValue, let seconds = DurationText.seconds(text), range.contains(seconds) else {
             throw SpecError(field: field, message: message)
         }
-        let seconds: Double
-        switch unit {
-        case "m": seconds = count * 60
-        case "h": seconds = count * 3_600
-        case "d": seconds = count * 86_400
-        default: throw SpecError(field: field, message: message)
-        }
-        guard range.contains(seconds) else { throw SpecError(field: field, message: message) }
         return seconds
     }
 

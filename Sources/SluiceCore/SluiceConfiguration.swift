@@ -15,13 +15,17 @@ public struct SluiceConfiguration: Sendable, Equatable {
     public var webhooks: WebhookSettings
     /// Whose calls may answer whom, and for how long.
     public var cache: CacheSettings
+    /// How long finished jobs and uploaded files are kept (by default: until deleted).
+    public var retention: RetentionSettings
 
     public init(
         providers: [ProviderSettings], routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices(),
-        webhooks: WebhookSettings = WebhookSettings(), cache: CacheSettings = CacheSettings()
+        webhooks: WebhookSettings = WebhookSettings(), cache: CacheSettings = CacheSettings(),
+        retention: RetentionSettings = RetentionSettings()
     ) {
         self.webhooks = webhooks
         self.cache = cache
+        self.retention = retention
         self.providers = providers.contains { $0.name == ProviderSettings.builtinName } ? providers : providers + [.builtin]
         self.routes = routes
         self.prices = prices
@@ -44,7 +48,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
     /// Parses the configuration document (already turned from YAML into JSON).
     public static func parse(_ document: JSONValue, environment: [String: String]) throws(ConfigurationError) -> SluiceConfiguration {
         guard case .object(let root) = document else { throw ConfigurationError(path: "", message: "must be a mapping") }
-        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices", "webhooks", "cache"], at: "")
+        try ConfigurationError.refuseUnknown(root, allowed: ["providers", "routes", "prices", "webhooks", "cache", "retention"], at: "")
         var providers: [ProviderSettings] = []
         if let list = root["providers"], list != .null {
             guard case .object(let members) = list else {
@@ -70,6 +74,7 @@ public struct SluiceConfiguration: Sendable, Equatable {
         }
         return SluiceConfiguration(
             providers: providers, routes: routes, prices: try ModelPrices.parse(root["prices"] ?? .null),
-            webhooks: try WebhookSettings.parse(root["webhooks"] ?? .null), cache: try CacheSettings.parse(root["cache"] ?? .null))
+            webhooks: try WebhookSettings.parse(root["webhooks"] ?? .null), cache: try CacheSettings.parse(root["cache"] ?? .null),
+            retention: try RetentionSettings.parse(root["retention"] ?? .null))
     }
 }

@@ -6,8 +6,10 @@ public import SluiceStorage
 public import SluiceStore
 
 /// Removes what has expired: uploads that were never completed (their parts with them), files
-/// past their `expires_after`, and idempotency keys older than a day; and resumes the jobs a
-/// key's quota paused once its window has rolled.
+/// past their `expires_after` or the retention, finished jobs past the retention (their items
+/// and files with them), and idempotency keys older than a day; and resumes the jobs a key's
+/// quota paused once its window has rolled. Each removal is a batch, and safe beside another
+/// process doing the same.
 public struct Housekeeper: Service {
     /// The queue: the result cache's entries, and the failed rounds' check.
     let store: any JobStore
@@ -19,6 +21,10 @@ public struct Housekeeper: Service {
     let metrics: EngineMetrics
     /// How long result-cache entries are kept.
     let cacheMaxAge: Double
+    /// How long finished jobs and uploaded files are kept.
+    let retention: RetentionSettings
+    /// Jobs (or files) removed per statement; a sweep goes on while full batches come back.
+    static let removalBatch = 200
     var interval = 60.0
     var clock: any SluiceClock = SystemClock()
     /// How long a completed create answers its `Idempotency-Key`.
@@ -27,8 +33,9 @@ public struct Housekeeper: Service {
     public init(
         store: any JobStore, files: any FileStore, uploads: any UploadStore, idempotency: any IdempotencyStore,
         storage: any FileStorage, logger: Logger, metrics: EngineMetrics, cacheMaxAge: Double,
-        clock: any SluiceClock = SystemClock()
+        retention: RetentionSettings = RetentionSettings(), clock: any SluiceClock = SystemClock()
     ) {
+        self.retention = retention
         self.store = store
         self.files = files
         self.uploads = uploads
@@ -47,16 +54,30 @@ public struct Housekeeper: Service {
         }
     }
 
-    func sweep() async throws {
+    /// One round of removals; ``run()`` repeats it every `interval` seconds.
+    public func sweep() async throws {
         let now = clock.now()
         for id in try await uploads.expireUploads(now: now) {
             try await storage.remove(folder: "uploads/" + id)
             logger.info("upload expired", metadata: ["upload": "\(id)"])
         }
-        for file in try await files.expiredFiles(now: now, limit: 500) {
-            try await storage.remove(folder: "files/" + file.id)
-            _ = try await files.deleteFile(id: file.id)
-            logger.info("file expired", metadata: ["file": "\(file.id)"])
+        let filesBefore = retention.filesSeconds.map { now.addingTimeInterval(-$0) }
+        while true {
+            let expired = try await files.expiredFiles(now: now, createdBefore: filesBefore, limit: Self.removalBatch)
+            for file in expired {
+                try await storage.remove(folder: "files/" + file.id)
+                _ = try await files.deleteFile(id: file.id)
+                logger.info("file expired", metadata: ["file": "\(file.id)"])
+            }
+            if expired.count < Self.removalBatch { break }
+        }
+        if let seconds = retention.jobsSeconds {
+            while true {
+                let deleted = try await store.deleteFinishedJobs(finishedBefore: now.addingTimeInterval(-seconds), limit: Self.removalBatch)
+                for id in deleted { try await storage.remove(folder: id) }
+                if !deleted.isEmpty { logger.info("finished jobs past the retention deleted", metadata: ["jobs": "\(deleted.count)"]) }
+                if deleted.count < Self.removalBatch { break }
+            }
         }
         for id in try await store.resumeQuotaPaused(now: now) {
             logger.info("job resumed: its key's quota window rolled", metadata: ["job": "\(id)"])

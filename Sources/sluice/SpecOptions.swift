@@ -33,6 +33,9 @@ struct SpecOptions: ParsableArguments {
     @Option(help: "high, normal or low: which of the owner's jobs runs first.")
     var priority: String?
 
+    @Option(help: "When the job must be done, 1h to 7d (such as 90m, 12h, 2d): unfinished items then expire.")
+    var deadline: String?
+
     func validate() throws {
         for field in fields where JobSpec.assignment(field) == nil {
             throw ValidationError("--field \(field): give NAME=COLUMN, such as question=message")
@@ -46,6 +49,9 @@ struct SpecOptions: ParsableArguments {
         if let budgetTokens, budgetTokens <= 0 { throw ValidationError("--budget-tokens must be positive") }
         if let budgetUSD, !(budgetUSD > 0) { throw ValidationError("--budget-usd must be positive") }
         if let priority, JobPriority(rawValue: priority) == nil { throw ValidationError("--priority must be high, normal or low") }
+        if let deadline, (try? JobDeadline.parse(.string(deadline))) == nil {
+            throw ValidationError("--deadline must be a duration from 1h to 7d, such as 90m, 12h or 2d")
+        }
     }
 
     /// The budget these options give, if any; applied to a resumed job as its new cap.
@@ -67,6 +73,7 @@ struct SpecOptions: ParsableArguments {
         if let budget { object["budget"] = budget.json }
         if noCache { object["cache"] = false }
         if let priority { object["priority"] = .string(priority) }
+        if let deadline { object["deadline"] = .string(deadline) }
         return object
     }
 }

@@ -5,6 +5,12 @@ import Testing
 @Suite struct ConfigurationTests {
     let environment = ["OPENAI_API_KEY": "sk-env", "TEAM_KEY": "sk-team"]
 
+    @Test func retentionIsReadAndKeepsEverythingByDefault() throws {
+        let configuration = try SluiceConfiguration.parse(["retention": ["jobs": "30d", "files": "12h"]], environment: [:])
+        #expect(configuration.retention == RetentionSettings(jobsSeconds: 30 * 86_400, filesSeconds: 12 * 3_600))
+        #expect(try SluiceConfiguration.parse([:], environment: [:]).retention == RetentionSettings())
+    }
+
     @Test func webhookSettingsAreRead() throws {
         let configuration = try SluiceConfiguration.parse(
             ["webhooks": ["allow_private_targets": true, "retry_seconds": [1, 2.5], "timeout_seconds": 4]], environment: [:])
@@ -70,6 +76,9 @@ import Testing
             (["webhooks": ["timeout_seconds": 0]], "webhooks.timeout_seconds"),
             (["webhooks": ["secret": "x"]], "webhooks.secret"),
             (["webhooks": [1]], "webhooks"),
+            (["retention": ["jobs": "30 days"]], "retention.jobs"),
+            (["retention": ["files": "10m"]], "retention.files"),
+            (["retention": ["items": "30d"]], "retention.items"),
         ] as [(JSONValue, String)])
     func refusesBadSettingsNamingThem(document: JSONValue, path: String) {
         #expect(throws: ConfigurationError.self) { try SluiceConfiguration.parse(document, environment: [:]) }

@@ -177,7 +177,7 @@ import Testing
         #expect(try await store.files.file(id: "file-2") == nil)
         #expect(try await store.files.file(id: "file-1") == file)
         #expect(try await store.uploads.addUploadPart(part("d", 0), now: t0) == .closed(.completed))
-        #expect(try await store.files.expiredFiles(now: t0 + 7200, limit: 10).map(\.id) == ["file-1"])
+        #expect(try await store.files.expiredFiles(now: t0 + 7200, createdBefore: nil, limit: 10).map(\.id) == ["file-1"])
 
         try await store.uploads.createUpload(
             StoredUpload(

@@ -9,5 +9,6 @@ public protocol FileStore: Sendable {
     func files(owner: String?, purpose: String?, after: String?, limit: Int, oldestFirst: Bool) async throws -> [StoredFile]
     func deleteFile(id: String) async throws -> Bool
     /// Files whose `expires_at` has passed, oldest first, for the housekeeper to remove.
-    func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile]
+    /// With `createdBefore`, also the files uploaded before then (the retention's).
+    func expiredFiles(now: Date, createdBefore: Date?, limit: Int) async throws -> [StoredFile]
 }

@@ -47,11 +47,11 @@ public struct SQLFileStore: FileStore, SQLStore {
         }
     }
 
-    public func expiredFiles(now: Date, limit: Int) async throws -> [StoredFile] {
+    public func expiredFiles(now: Date, createdBefore: Date?, limit: Int) async throws -> [StoredFile] {
         try await read { tx in
             try tx.rows(
-                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
-                [SQLValue(now), SQLValue(limit)]
+                "SELECT \(StoreRows.fileColumns) FROM files WHERE expires_at <= ? OR created_at < ? ORDER BY created_at LIMIT ?",
+                [SQLValue(now), SQLValue(createdBefore ?? .distantPast), SQLValue(limit)]
             ).map(StoreRows.file)
         }
     }

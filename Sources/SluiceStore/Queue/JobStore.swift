@@ -118,6 +118,10 @@ public protocol JobStore: UpstreamBatchStore {
     /// paused at its cap needs a higher one), and the failure brake starts counting afresh.
     func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job
 
+    /// Deletes up to `limit` jobs that finished before `finishedBefore`, with their items,
+    /// errors and activity, each in the transaction that removes its row (rows another process is
+    /// deleting are skipped); returns their ids, for their files to be removed.
+    func deleteFinishedJobs(finishedBefore: Date, limit: Int) async throws -> [String]
     /// Resumes the jobs a key's quota paused whose window has rolled (``KeyQuota``); returns
     /// their ids. A job whose key is still over a limit pauses again at its next claim.
     func resumeQuotaPaused(now: Date) async throws -> [String]

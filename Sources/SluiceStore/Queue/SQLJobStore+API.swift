@@ -64,6 +64,22 @@ extension SQLJobStore {
         }
     }
 
+    public func deleteFinishedJobs(finishedBefore: Date, limit: Int) async throws -> [String] {
+        let skipLocked = database.skipLocked("jobs")
+        return try await write { tx in
+            let rows = try tx.rows(
+                """
+                SELECT seq, id FROM jobs WHERE finished_at < ? AND status IN (\(JobStatus.allCases.filter(\.isFinal).sqlList))
+                ORDER BY finished_at LIMIT ? \(skipLocked)
+                """, [SQLValue(finishedBefore), SQLValue(limit)])
+            for slice in SQLList.slices(try rows.map { try $0.int64("seq") }) {
+                try tx.execute("DELETE FROM items WHERE job_seq IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.int))
+                try tx.execute("DELETE FROM jobs WHERE seq IN (\(SQLList.marks(slice.count)))", slice.map(SQLValue.int))
+            }
+            return try rows.map { try $0.text("id") }
+        }
+    }
+
     public func deleteJob(jobID: String) async throws {
         try await write { tx in
             // The job's row first (its lock keeps ingest and claims away), then its items; its
