@@ -27,6 +27,7 @@ struct BatchRoutes {
         routes.add(.get, "/v1/batches", listBatches)
         routes.add(.get, "/v1/batches/:id", getBatch)
         routes.add(.post, "/v1/batches/:id/cancel", cancelBatch)
+        routes.add(.post, "/v1/batches/:id/retry", retryBatch)
     }
 
     // MARK: Files
@@ -271,6 +272,21 @@ struct BatchRoutes {
         var objects: [JSONValue] = []
         for job in page { objects.append(try await batchObject(job)) }
         return Response.json(Representation.page(Array(zip(page, objects)), limit: limit, id: \.0.id, render: \.1))
+    }
+
+    /// `POST /v1/batches/{id}/retry` (Sluice's extension; OpenAI has none): runs the failed lines
+    /// of a finished batch again, into the same output and error files — the lines that
+    /// succeeded are not sent again. A batch whose window has passed gets a new one of the same
+    /// length. `409` for a batch still running or with no failed line.
+    func retryBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let job = try await ownedBatch(try context.parameters.require("id"), caller: try context.caller())
+        guard job.status.isFinal, job.counts.failed > 0 else {
+            throw APIError(
+                .conflict, code: "nothing_to_retry",
+                job.status.isFinal ? "batch \(job.id) has no failed lines" : "batch \(job.id) has not finished; retry it once it has")
+        }
+        let retried = try await api.store.retryFailed(jobID: job.id, now: api.clock.now())
+        return Response.json(try await batchObject(retried))
     }
 
     func cancelBatch(_ request: Request, context: SluiceRequestContext) async throws -> Response {

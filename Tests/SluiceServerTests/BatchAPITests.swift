@@ -7,6 +7,7 @@ import SluiceCore
 import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @testable import SluiceEngine
@@ -118,6 +119,43 @@ import Testing
             let refused = try await postJSON(
                 server, "/v1/batches", ["input_file_id": .string(fileID), "endpoint": "/v1/chat/completions", "completion_window": "30m"])
             #expect(refused.status == 400 && refused.text.contains("from 1h to 7d"))
+        }
+    }
+
+    @Test func aFinishedBatchRetriesOnlyItsFailedLinesIntoTheSameOutput() async throws {
+        // The line whose content is "bad" is refused the first time only.
+        let refusals = Mutex(0)
+        let picky = ScriptedProvider(name: "picky") { request, _ throws(ProviderFailure) in
+            let refuse =
+                request.messages.last?.content == "bad"
+                && refusals.withLock { count in
+                    count += 1
+                    return count == 1
+                }
+            if refuse { throw .rejected("not today") }
+            return "fine"
+        }
+        try await ServerHarness.with(providers: [picky], routes: [ModelRoute(pattern: "picky-*", provider: "picky")]) { server in
+            let lines = ["a", "b", "c"].map { id in
+                line(
+                    id, url: "/v1/chat/completions",
+                    body: ["model": "picky-1", "messages": [["role": "user", "content": .string(id == "b" ? "bad" : "good")]]])
+            }
+            let first = try await runBatch(server, endpoint: "/v1/chat/completions", lines: lines)
+            #expect(first["request_counts"]?["failed"] == 1 && first["request_counts"]?["completed"] == 2, "\(first)")
+            let id = try #require(first["id"]?.stringValue)
+            let retried = try await server.call(.POST, "/v1/batches/\(id)/retry")
+            #expect(retried.status == 200 && retried.json["status"] != "completed", "\(retried.text)")
+            _ = try await server.waitFor(id, until: ServerHarness.isFinal)
+            let second = try await server.get("/v1/batches/\(id)").json
+            #expect(second["request_counts"]?["failed"] == 0 && second["request_counts"]?["completed"] == 3, "\(second)")
+            #expect(second["output_file_id"] == first["output_file_id"], "the same output")
+            let output = try await server.get("/v1/files/\(try #require(second["output_file_id"]?.stringValue))/content").text
+            let ids = output.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["custom_id"]?.stringValue }
+            #expect(ids.sorted() == ["a", "b", "c"], "\(output)")
+            #expect(picky.requests.count == 4, "only the failed line was sent again")
+            let again = try await server.call(.POST, "/v1/batches/\(id)/retry")
+            #expect(again.status == 409 && again.text.contains("no failed lines"))
         }
     }
 

@@ -42,6 +42,7 @@ struct ServerHarness: Sendable {
         limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), webhooks: WebhookSettings = WebhookSettings(),
         maxUploadPartBytes: Int = 64 << 20, adjust: (inout ServerConfiguration) -> Void = { _ in },
         settings given: [ProviderSettings]? = nil, engine: EngineConfiguration = EngineConfiguration(concurrency: 8, idleInterval: 0.1),
+        routes: [ModelRoute] = [],
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
@@ -53,7 +54,7 @@ struct ServerHarness: Sendable {
         configuration.maxUploadPartBytes = maxUploadPartBytes
         adjust(&configuration)
         let settings = given ?? providers.map { ProviderSettings(name: $0.name, kind: .builtin) }
-        let configured = SluiceConfiguration(providers: settings, webhooks: webhooks)
+        let configured = SluiceConfiguration(providers: settings, routes: routes, webhooks: webhooks)
         let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configured)
         let logger = {
             var logger = Logger(label: "test")
@@ -63,7 +64,8 @@ struct ServerHarness: Sendable {
         // A registry of this server's own: no process-wide backend, so tests do not share counts.
         let registry = PrometheusCollectorRegistry()
         let providerRegistry = ProviderRegistry(
-            entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, defaultProvider: ProviderSettings.builtinName)
+            entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, routes: routes,
+            defaultProvider: ProviderSettings.builtinName)
         let uploads = try storage?(directory) ?? LocalFileStorage(directory: configuration.uploadDirectory)
         // Without workers, the process still reads uploads and keeps up webhooks and expiry, so
         // tests see jobs queued with nothing taking them: a composition only tests ask for.

@@ -174,7 +174,8 @@ public protocol JobStore: UpstreamBatchStore {
     /// job `query.after` (a cursor), optionally of one status and only batches or only native jobs.
     func jobs(_ query: JobQuery) async throws -> [Job]
 
-    /// Puts a finished job's failed items back to pending with fresh attempts; the job runs again.
+    /// Puts a finished job's failed items back to pending with fresh attempts; the job runs again
+    /// (one whose deadline has passed gets a new one of the same length).
     func retryFailed(jobID: String, now: Date) async throws -> Job
 
     /// Removes a job and its items. Workers holding its items find their leases gone.

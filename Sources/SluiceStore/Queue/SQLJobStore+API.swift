@@ -44,9 +44,10 @@ extension SQLJobStore {
             guard
                 let row = try tx.row(
                     """
-                    UPDATE jobs SET status = \(JobStatus.running.sql), status_reason = NULL, finished_at = NULL, announced = 0
+                    UPDATE jobs SET status = \(JobStatus.running.sql), status_reason = NULL, finished_at = NULL, announced = 0,
+                    expires_at = CASE WHEN expires_at <= ? THEN ? + (expires_at - created_at) ELSE expires_at END
                     WHERE id = ? AND status IN (\(JobAction.retryFailed.allowedFrom.sqlList)) AND failed > 0 RETURNING seq
-                    """, [.text(jobID)])
+                    """, [SQLValue(now), SQLValue(now), .text(jobID)])
             else {
                 throw StoreError.invalidTransition(
                     jobID: jobID, from: try Self.locate(tx, jobID: jobID).status, action: JobAction.retryFailed.verb)
