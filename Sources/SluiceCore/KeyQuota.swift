@@ -68,7 +68,16 @@ public struct KeyQuota: Sendable, Equatable {
     /// the page tells a quota pause from others.
     public static let reasonPrefix = "quota:"
 
-    static func usd(_ micros: Int64) -> String {
+    /// The quota in a few words — `1000000 tokens/day, $50.00/month` — or `-` when there is none.
+    public var summary: String {
+        let parts = [
+            tokensPerDay.map { "\($0) tokens/day" }, tokensPerMonth.map { "\($0) tokens/month" },
+            costMicrosPerDay.map { Self.usd($0) + "/day" }, costMicrosPerMonth.map { Self.usd($0) + "/month" },
+        ].compactMap { $0 }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
+
+    public static func usd(_ micros: Int64) -> String {
         "$" + String(format: "%.2f", Double(micros) / 1_000_000)
     }
 }

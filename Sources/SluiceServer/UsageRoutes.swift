@@ -16,22 +16,33 @@ struct UsageRoutes {
     }
 
     func usage(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let caller = try context.caller()
+        let asked = try Self.ask(request, caller: try context.caller(), now: api.clock.now())
+        let rows = try await api.usage.usage(user: asked.user, from: asked.from, through: asked.through)
+        return Response.json(Self.object(rows, from: asked.from, through: asked.through))
+    }
+
+    /// The span and user a request asks about: `from` and `to` (the current UTC month by
+    /// default, at most ``maximumDays``), and `user` — an admin's choice, any other caller's own.
+    static func ask(_ request: Request, caller: Principal, now: Date) throws -> (from: String, through: String, user: String?) {
         let query = request.uri.queryParameters
-        let window = UsageWindow(api.clock.now())
-        let from = try Self.day(query["from"].map(String.init), name: "from") ?? window.monthStart
-        let through = try Self.day(query["to"].map(String.init), name: "to") ?? window.day
-        guard from <= through else { throw APIError.badRequest("from must not be after to", param: "from") }
-        guard let span = Self.days(from: from, through: through), span <= Self.maximumDays else {
-            throw APIError.badRequest("ask for at most \(Self.maximumDays) days at a time", param: "to")
+        let window = UsageWindow(now)
+        // A form left blank sends empty values: the defaults.
+        let given = { (name: Substring) -> String? in
+            guard let value = query[name], !value.isEmpty else { return nil }
+            return String(value)
         }
-        var user = query["user"].map(String.init)
+        let from = try day(given("from"), name: "from") ?? window.monthStart
+        let through = try day(given("to"), name: "to") ?? window.day
+        guard from <= through else { throw APIError.badRequest("from must not be after to", param: "from") }
+        guard days(from: from, through: through).count <= maximumDays else {
+            throw APIError.badRequest("ask for at most \(maximumDays) days at a time", param: "to")
+        }
+        var user = given("user")
         if !caller.isAdmin {
             if let user, user != caller.user { throw APIError(.forbidden, code: "forbidden", "only an admin sees another user's usage") }
             user = caller.user
         }
-        let rows = try await api.usage.usage(user: user, from: from, through: through)
-        return Response.json(Self.object(rows, from: from, through: through))
+        return (from, through, user)
     }
 
     /// A `YYYY-MM-DD` query value, checked to be a real day; `nil` when absent.
@@ -52,10 +63,16 @@ struct UsageRoutes {
         return date
     }
 
-    /// How many days `from` through `through` cover.
-    static func days(from: String, through: String) -> Int? {
-        guard let start = parse(from), let end = parse(through) else { return nil }
-        return Int((end.timeIntervalSince(start) / 86_400).rounded()) + 1
+    /// The days `from` through `through`, in order (at most a day past ``maximumDays``, so a
+    /// longer span is seen to be too long without listing it).
+    static func days(from: String, through: String) -> [String] {
+        guard var date = parse(from), let end = parse(through) else { return [] }
+        var days: [String] = []
+        while date <= end, days.count <= maximumDays {
+            days.append(UsageWindow(date).day)
+            date = date.addingTimeInterval(86_400)
+        }
+        return days
     }
 
     static func object(_ rows: [UsageRow], from: String, through: String) -> JSONValue {

@@ -71,20 +71,10 @@ struct KeysCommand: AsyncParsableCommand {
                 let revoked = key.revokedAt.map { $0.formatted(.iso8601) } ?? "-"
                 print(
                     [
-                        key.id, key.user, key.isAdmin ? "yes" : "no", String(key.weight), Self.describe(key.quota), key.prefix + "…",
+                        key.id, key.user, key.isAdmin ? "yes" : "no", String(key.weight), key.quota.summary, key.prefix + "…",
                         key.createdAt.formatted(.iso8601), revoked,
                     ].joined(separator: "\t"))
             }
-        }
-
-        /// A quota in a few words: `1000000 tokens/day, $50.00/month`, or `-`.
-        static func describe(_ quota: KeyQuota) -> String {
-            let usd = { (micros: Int64) in "$" + String(format: "%.2f", Double(micros) / 1_000_000) }
-            let parts = [
-                quota.tokensPerDay.map { "\($0) tokens/day" }, quota.tokensPerMonth.map { "\($0) tokens/month" },
-                quota.costMicrosPerDay.map { usd($0) + "/day" }, quota.costMicrosPerMonth.map { usd($0) + "/month" },
-            ].compactMap { $0 }
-            return parts.isEmpty ? "-" : parts.joined(separator: ", ")
         }
     }
 

@@ -179,6 +179,59 @@ extension ServerHarness.Reply {
         }
     }
 
+    @Test func theUsagePageShowsEachUserTheirSpendingAndAdminsTheTeam() async throws {
+        let provider = ScriptedProvider(name: "metered") { _, _ throws(ProviderFailure) in "fine" }
+        try await ServerHarness.with(auth: .required, providers: [provider]) { server in
+            let alice = try await makeKey(server, "alice")
+            let bob = try await makeKey(server, "bob")
+            let boss = try await makeKey(server, "boss", admin: true)
+            for key in [alice, bob] {
+                let id = try #require(
+                    try await server.submit(reviewsCSV(3), query: "template=%7B%7Btext%7D%7D&provider=metered", key: key.secret).json["id"]?
+                        .stringValue)
+                _ = try await server.waitFor(id, key: key.secret, until: ServerHarness.isFinal)
+            }
+            // bob's next job spends its budget of one token and waits, paused, in the queues.
+            let query = "template=%7B%7Btext%7D%7D&provider=metered&priority=high&batch_size=1&cache=false&budget=%7B%22tokens%22%3A1%7D"
+            let waiting = try #require(try await server.submit(reviewsCSV(4), query: query, key: bob.secret).json["id"]?.stringValue)
+            let paused = try await server.waitFor(waiting, key: bob.secret) { $0["status"] == "paused" || ServerHarness.isFinal($0) }
+            #expect(paused["status"] == "paused", "\(paused)")
+
+            var user = Browser(server)
+            _ = try await user.signIn(alice.secret)
+            let mine = try await user.get("/usage")
+            #expect(mine.status == 200 && mine.text.contains("What you spent") && mine.text.contains("scripted-1"), "\(mine.text)")
+            #expect(mine.text.contains("<td>alice</td>") && !mine.text.contains("<td>bob</td>"), "only her own")
+            #expect(!mine.text.contains("Queues") && !mine.text.contains("Provider limits"))
+            #expect(try await user.get("/usage?from=2026-13-01").status == 400)
+
+            var admin = Browser(server)
+            _ = try await admin.signIn(boss.secret)
+            let team = try await admin.get("/usage")
+            #expect(team.text.contains("<td>alice</td>") && team.text.contains("<td>bob</td>"))
+            #expect(team.text.contains("<td>bob</td><td>high</td><td>1</td>"), "bob's paused high-priority job is queued: \(team.text)")
+            #expect(team.text.contains("<h2 id=\"keys-title\">Keys</h2>") && team.text.contains("<td>metered</td>"))
+            #expect(team.text.contains("<svg class=\"chart\""))
+        }
+    }
+
+    @Test func theNewJobFormOffersPriorityAndDeadlineAndTheJobPageSaysThem() async throws {
+        try await ServerHarness.with(workers: false) { server in
+            var browser = Browser(server)
+            let form = try await browser.get("/jobs/new")
+            #expect(form.text.contains("<select id=\"priority\" name=\"priority\"") && form.text.contains("name=\"deadline\""))
+            let created = try await browser.postForm(
+                "/jobs", fields: [("mode", "preset"), ("preset", "text-classify"), ("priority", "high"), ("deadline", "2h")],
+                files: [("rows.csv", reviewsCSV(2))])
+            let page = try await browser.get(try #require(created.location, "\(created.status) \(created.text)"))
+            #expect(page.text.contains("priority high") && page.text.contains("deadline <time"), "\(page.text)")
+            let bad = try await browser.postForm(
+                "/jobs", fields: [("mode", "preset"), ("preset", "text-classify"), ("deadline", "3 weeks")],
+                files: [("rows.csv", reviewsCSV(2))])
+            #expect(bad.status == 400 && bad.text.contains("deadline"))
+        }
+    }
+
     @Test func aSessionReadsTheAPIButChangesNothingThroughIt() async throws {
         try await ServerHarness.with(auth: .required, workers: false) { server in
             let alice = try await makeKey(server, "alice")

@@ -26,6 +26,7 @@ struct WebRoutes {
     func add(to routes: RouteTable) {
         routes.add(.get, "/") { try await page($0, $1, jobs) }
         routes.add(.get, "/jobs/new") { try await page($0, $1, newJob) }
+        routes.add(.get, "/usage") { try await page($0, $1, usage) }
         routes.add(.post, "/jobs") { try await page($0, $1, create) }
         routes.add(.post, "/jobs/preview") { try await page($0, $1, preview) }
         routes.add(.get, "/jobs/:id") { try await page($0, $1, job) }
@@ -53,6 +54,48 @@ struct WebRoutes {
         ]
         if found.count > Self.pageSize, let last = shown.last { view["nextPage"] = "/?after=\(last.id)" }
         return try render("jobs", view, request, caller)
+    }
+
+    /// `GET /usage`: what was spent per day, user, provider and model (an admin sees everyone),
+    /// and for admins the team view: queues by user and priority, keys with their weights,
+    /// quotas and spending, and the providers' limits.
+    func usage(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
+        let now = api.clock.now()
+        let asked = try UsageRoutes.ask(request, caller: caller, now: now)
+        let rows = try await api.usage.usage(user: asked.user, from: asked.from, through: asked.through)
+        var view = WebViews.usage(rows, days: UsageRoutes.days(from: asked.from, through: asked.through))
+        view["title"] = "Usage"
+        view["from"] = asked.from
+        view["to"] = asked.through
+        view["isAdmin"] = caller.isAdmin
+        if caller.isAdmin {
+            let queues = try await api.store.queues()
+            view["queues"] = queues.map { queue -> [String: Any] in
+                [
+                    "user": queue.owner, "priority": queue.priority.rawValue, "jobs": queue.jobs, "pending": queue.pending,
+                    "running": queue.running, "paused": queue.paused,
+                ]
+            }
+            view["hasQueues"] = !queues.isEmpty
+            let spent = try await api.usage.spentByKey(in: UsageWindow(now))
+            view["keys"] = try await api.keys.keys().map { key -> [String: Any] in
+                let mine = spent[key.id] ?? KeyQuota.Spent()
+                return [
+                    "prefix": key.prefix, "revoked": key.revokedAt != nil, "user": key.user, "weight": key.weight,
+                    "quota": key.quota.summary, "today": WebViews.spent(tokens: mine.tokensToday, micros: mine.costMicrosToday),
+                    "month": WebViews.spent(tokens: mine.tokensThisMonth, micros: mine.costMicrosThisMonth),
+                ]
+            }
+            view["limits"] = api.resolver.configuration.providers.map { provider -> [String: Any] in
+                let limits = provider.limits
+                return [
+                    "name": provider.name, "rpm": limits.requestsPerMinute.map { String(Int($0)) } ?? "learned",
+                    "tpm": limits.tokensPerMinute.map { String(Int($0)) } ?? "learned",
+                    "reserve": limits.reserve > 0 ? "\(Int((limits.reserve * 100).rounded()))%" : "none",
+                ]
+            }
+        }
+        return try render("usage", view, request, caller)
     }
 
     /// `GET /jobs/new`: the form, with the presets, providers and models this server offers.
@@ -314,7 +357,13 @@ extension WebRoutes {
             "defaultProvider": configuration.defaultProvider.name,
             "models": models.sorted(), "model": chosen("model"), "name": chosen("name"), "template": chosen("template"),
             "system": chosen("system"), "outputSchema": chosen("output_schema"), "batchSize": chosen("batch_size"),
-            "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"),
+            "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"), "deadline": chosen("deadline"),
+            "priorities": JobPriority.allCases.sorted { $0.rank > $1.rank }.map { priority in
+                [
+                    "value": priority.rawValue, "label": priority.rawValue.capitalized,
+                    "selected": priority.rawValue == (chosen("priority").isEmpty ? JobPriority.normal.rawValue : chosen("priority")),
+                ] as [String: Any]
+            },
         ]
     }
 

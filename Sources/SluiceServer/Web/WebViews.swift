@@ -37,6 +37,12 @@ enum WebViews {
         view["tierCalls"] =
             job.flexCalls + job.batchCalls > 0
             ? "\(job.calls - job.flexCalls - job.batchCalls) standard, \(job.flexCalls) flex, \(job.batchCalls) batch" : ""
+        view["priority"] = job.spec.priority.rawValue
+        view["hasDeadline"] = job.expiresAt != nil
+        view["timeLeft"] =
+            job.expiresAt.map { job.status.isFinal ? "ended" : duration(max(0, $0.timeIntervalSince(now))) + " left" } ?? ""
+        view["deadlineAt"] = job.expiresAt.flatMap { Representation.timestamp($0).stringValue } ?? ""
+        view["quotaPaused"] = job.status == .paused && job.statusReason?.hasPrefix(KeyQuota.reasonPrefix) == true
         view["message"] = job.progressMessage ?? job.statusReason ?? ""
         view["statusReason"] = job.statusReason ?? ""
         view["canCancel"] = JobAction.cancel.allowedFrom.contains(job.status) && job.status != .cancelling
@@ -51,6 +57,43 @@ enum WebViews {
         }
         view["hasErrors"] = !job.errors.isEmpty
         return view
+    }
+
+    /// The usage page's chart and table, from the ledger's rows over `days`.
+    static func usage(_ rows: [UsageRow], days: [String]) -> [String: Any] {
+        var merged: [String: UsageRow] = [:]
+        for row in rows {
+            let key = [row.user, row.provider, row.model].joined(separator: "\u{0}")
+            var sum =
+                merged[key]
+                ?? UsageRow(
+                    day: "", user: row.user, provider: row.provider, model: row.model, calls: 0, promptTokens: 0, completionTokens: 0,
+                    cachedTokens: 0, costMicros: 0)
+            sum.calls += row.calls
+            sum.promptTokens += row.promptTokens
+            sum.completionTokens += row.completionTokens
+            sum.cachedTokens += row.cachedTokens
+            sum.costMicros += row.costMicros
+            merged[key] = sum
+        }
+        let chart = SpendChart(rows: rows, days: days)
+        return [
+            "svg": chart.svg, "summary": chart.summary, "unit": chart.showsCost ? "dollars" : "tokens",
+            "hasRows": !merged.isEmpty,
+            "rows": merged.values.sorted { ($0.user, $0.provider, $0.model) < ($1.user, $1.provider, $1.model) }.map {
+                row -> [String: Any] in
+                [
+                    "user": row.user, "provider": row.provider, "model": row.model, "calls": row.calls, "prompt": row.promptTokens,
+                    "cached": row.cachedTokens, "completion": row.completionTokens,
+                    "cost": String(format: "$%.4f", Double(row.costMicros) / 1_000_000),
+                ]
+            },
+        ]
+    }
+
+    /// "12,345 tokens · $0.0420": a key's spending in a window.
+    static func spent(tokens: Int64, micros: Int64) -> String {
+        "\(tokens) tokens · " + String(format: "$%.4f", Double(micros) / 1_000_000)
     }
 
     /// "line 3, column 7 of chats.csv: …" — where a problem is, as a person reads it.

@@ -118,6 +118,9 @@ public protocol JobStore: UpstreamBatchStore {
     /// paused at its cap needs a higher one), and the failure brake starts counting afresh.
     func resume(jobID: String, budget: Budget?, maxReplyTokens: Int?, now: Date) async throws -> Job
 
+    /// The open jobs (queued, running, paused, cancelling) by owner and priority, with their
+    /// pending and running items: the queues the team view shows.
+    func queues() async throws -> [QueueRow]
     /// Deletes up to `limit` jobs that finished before `finishedBefore`, with their items,
     /// errors and activity, each in the transaction that removes its row (rows another process is
     /// deleting are skipped); returns their ids, for their files to be removed.

@@ -65,6 +65,24 @@ extension SQLJobStore {
         }
     }
 
+    public func queues() async throws -> [QueueRow] {
+        try await read { tx in
+            try tx.rows(
+                """
+                SELECT owner, priority, COUNT(*) AS jobs, CAST(SUM(pending) AS BIGINT) AS pending, CAST(SUM(running) AS BIGINT) AS running,
+                CAST(SUM(CASE WHEN status = \(JobStatus.paused.sql) THEN 1 ELSE 0 END) AS BIGINT) AS paused
+                FROM jobs WHERE status IN (\(JobStatus.open.sqlList)) GROUP BY owner, priority ORDER BY owner, priority DESC
+                """, []
+            ).map { row in
+                let rank = try row.int("priority")
+                return QueueRow(
+                    owner: try row.text("owner"), priority: JobPriority.allCases.first { $0.rank == rank } ?? .normal,
+                    jobs: try row.int("jobs"),
+                    pending: try row.int("pending"), running: try row.int("running"), paused: try row.int("paused"))
+            }
+        }
+    }
+
     public func deleteFinishedJobs(finishedBefore: Date, limit: Int) async throws -> [String] {
         let skipLocked = database.skipLocked("jobs")
         return try await write { tx in

@@ -266,20 +266,7 @@ extension SQLJobStore {
             costMicrosPerDay: try candidate.optionalInt64("cost_micros_per_day"),
             costMicrosPerMonth: try candidate.optionalInt64("cost_micros_per_month"))
         guard !quota.isEmpty, let keyID = try candidate.optionalText("key_id") else { return nil }
-        let window = UsageWindow(now)
-        guard
-            let row = try tx.row(
-                """
-                SELECT CAST(COALESCE(SUM(CASE WHEN day = ? THEN prompt_tokens + completion_tokens ELSE 0 END), 0) AS BIGINT) AS tokens_today,
-                CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT) AS tokens_month,
-                CAST(COALESCE(SUM(CASE WHEN day = ? THEN cost_micros ELSE 0 END), 0) AS BIGINT) AS cost_today,
-                CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS cost_month
-                FROM usage_days WHERE key_id = ? AND day >= ?
-                """, [.text(window.day), .text(window.day), .text(keyID), .text(window.monthStart)])
-        else { return nil }
-        let spent = KeyQuota.Spent(
-            tokensToday: try row.int64("tokens_today"), tokensThisMonth: try row.int64("tokens_month"),
-            costMicrosToday: try row.int64("cost_today"), costMicrosThisMonth: try row.int64("cost_month"))
+        let spent = try SQLUsageStore.spent(tx, in: UsageWindow(now), keyID: keyID)[keyID] ?? KeyQuota.Spent()
         return quota.reached(spent, now: now)
     }
 

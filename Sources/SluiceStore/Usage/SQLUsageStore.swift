@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// The usage ledger over the SQL seam; a user's keys are summed.
 public struct SQLUsageStore: UsageStore, SQLStore {
@@ -22,5 +22,28 @@ public struct SQLUsageStore: UsageStore, SQLStore {
                     costMicros: try row.int64("cost_micros"))
             }
         }
+    }
+
+    public func spentByKey(in window: UsageWindow) async throws -> [String: KeyQuota.Spent] {
+        try await read { tx in try Self.spent(tx, in: window, keyID: nil) }
+    }
+
+    /// What each key's jobs (or only `keyID`'s) spent in `window`'s day and month; also read by
+    /// the claim that checks a key's quota.
+    static func spent(_ tx: any SQLTransaction, in window: UsageWindow, keyID: String?) throws -> [String: KeyQuota.Spent] {
+        var spent: [String: KeyQuota.Spent] = [:]
+        for row in try tx.rows(
+            """
+            SELECT key_id, CAST(SUM(CASE WHEN day = ? THEN prompt_tokens + completion_tokens ELSE 0 END) AS BIGINT) AS tokens_today,
+            CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT) AS tokens_month,
+            CAST(SUM(CASE WHEN day = ? THEN cost_micros ELSE 0 END) AS BIGINT) AS cost_today, CAST(SUM(cost_micros) AS BIGINT) AS cost_month
+            FROM usage_days WHERE day >= ? AND (CAST(? AS TEXT) IS NULL OR key_id = ?) GROUP BY key_id
+            """, [.text(window.day), .text(window.day), .text(window.monthStart), SQLValue(keyID), SQLValue(keyID)])
+        {
+            spent[try row.text("key_id")] = KeyQuota.Spent(
+                tokensToday: try row.int64("tokens_today"), tokensThisMonth: try row.int64("tokens_month"),
+                costMicrosToday: try row.int64("cost_today"), costMicrosThisMonth: try row.int64("cost_month"))
+        }
+        return spent
     }
 }
