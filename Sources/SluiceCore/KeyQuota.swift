@@ -2,8 +2,9 @@ public import Foundation
 
 /// What one API key's jobs may spend per UTC day and per UTC month, in tokens (prompt plus
 /// completion) and in money. A claim for a job of the key checks it against what the key's jobs
-/// have spent in the window (``UsageWindow``): at the limit the job pauses with a `quota` reason
-/// until the window rolls, so spending passes a limit by at most the calls already in flight.
+/// have spent in the window (``UsageWindow``) and takes only the items that fit (see
+/// ``decide(_:perItem:running:requested:now:)``); at the limit the job pauses with a `quota`
+/// reason until the window rolls.
 public struct KeyQuota: Sendable, Equatable {
     public var tokensPerDay: Int64?
     public var tokensPerMonth: Int64?
@@ -43,25 +44,67 @@ public struct KeyQuota: Sendable, Equatable {
         public var until: Date
     }
 
-    /// The limit `spent` has reached at `now`, if any — the monthly one first, since it holds
-    /// longer: a job paused by it must not wake at midnight only to pause again.
-    public func reached(_ spent: Spent, now: Date) -> Reached? {
-        let window = UsageWindow(now)
-        let checks: [(limit: Int64?, spent: Int64, what: String, until: Date)] = [
-            (tokensPerMonth, spent.tokensThisMonth, "tokens per month", window.monthEnd),
-            (costMicrosPerMonth, spent.costMicrosThisMonth, "USD per month", window.monthEnd),
-            (tokensPerDay, spent.tokensToday, "tokens per day", window.dayEnd),
-            (costMicrosPerDay, spent.costMicrosToday, "USD per day", window.dayEnd),
-        ]
-        for check in checks {
-            guard let limit = check.limit, check.spent >= limit else { continue }
-            let amount = check.what.hasPrefix("USD") ? Self.usd(limit) : String(limit)
-            return Reached(
-                reason: "\(Self.reasonPrefix) the key's limit of \(amount) \(check.what) is reached; "
-                    + "the job resumes by itself at \(check.until.formatted(.iso8601))",
-                until: check.until)
+    /// What one of the key's jobs costs per item, from what its finished items spent (`nil`
+    /// before any finished): how a claim is sized so the calls it starts stay within the quota.
+    public struct PerItem: Sendable, Equatable {
+        public var tokens: Double?
+        public var costMicros: Double?
+
+        public init(tokens: Double? = nil, costMicros: Double? = nil) {
+            self.tokens = tokens
+            self.costMicros = costMicros
         }
-        return nil
+    }
+
+    public enum Decision: Sendable, Equatable {
+        /// Claim at most this many items.
+        case claim(Int)
+        /// Claim nothing now: the job's calls in flight may use up what is left.
+        case wait
+        /// Pause the job until the window rolls.
+        case pause(Reached)
+    }
+
+    /// How many of `requested` items a claim for a job of the key may take at `now`: none once a
+    /// limit is reached (pause), and otherwise only as many as fit in what is left beside the
+    /// job's `running` items, at `perItem` each — so the quota is passed by no more than what
+    /// the calls in flight spend beyond their estimate. The monthly limits are checked first:
+    /// a job paused by one must not wake at midnight only to pause again.
+    public func decide(_ spent: Spent, perItem: PerItem, running: Int, requested: Int, now: Date) -> Decision {
+        let window = UsageWindow(now)
+        let checks: [(limit: Int64?, spent: Int64, perItem: Double?, what: String, until: Date)] = [
+            (tokensPerMonth, spent.tokensThisMonth, perItem.tokens, "tokens per month", window.monthEnd),
+            (costMicrosPerMonth, spent.costMicrosThisMonth, perItem.costMicros, "USD per month", window.monthEnd),
+            (tokensPerDay, spent.tokensToday, perItem.tokens, "tokens per day", window.dayEnd),
+            (costMicrosPerDay, spent.costMicrosToday, perItem.costMicros, "USD per day", window.dayEnd),
+        ]
+        var decision = Decision.claim(requested)
+        for check in checks {
+            guard let limit = check.limit else { continue }
+            let amount = check.what.hasPrefix("USD") ? Self.usd(limit) : String(limit)
+            let resumes = "the job resumes by itself at \(check.until.formatted(.iso8601))"
+            if check.spent >= limit {
+                return .pause(
+                    Reached(
+                        reason: "\(Self.reasonPrefix) the key's limit of \(amount) \(check.what) is reached; \(resumes)", until: check.until
+                    ))
+            }
+            guard let cost = check.perItem.map({ max($0, 1) }) else { continue }
+            let room = Double(limit - check.spent) - Double(running) * cost
+            let items = Int((room / cost).rounded(.down))
+            if items >= 1 {
+                if case .claim(let allowed) = decision { decision = .claim(min(allowed, items)) }
+            } else if running > 0 {
+                decision = .wait
+            } else {
+                return .pause(
+                    Reached(
+                        reason: "\(Self.reasonPrefix) the key's limit of \(amount) \(check.what) is nearly reached (an item costs about "
+                            + "\(check.what.hasPrefix("USD") ? Self.usd(Int64(cost.rounded(.up))) : String(Int64(cost.rounded(.up))))); \(resumes)",
+                        until: check.until))
+            }
+        }
+        return decision
     }
 
     /// How a quota pause's reason begins: what the job object's `status_reason` shows, and how

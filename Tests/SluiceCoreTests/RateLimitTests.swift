@@ -541,3 +541,36 @@ import Testing
         #expect(plain.begin(&two[0], now: t0) == nil && plain.begin(&two[1], now: t0) == nil)
     }
 }
+
+/// A key's quota, decided per claim.
+@Suite struct KeyQuotaTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
+
+    @Test func aClaimTakesOnlyWhatFitsBesideTheCallsInFlight() {
+        let quota = KeyQuota(tokensPerDay: 100)
+        let perItem = KeyQuota.PerItem(tokens: 15)
+        // 40 spent, 2 running at 15: 30 left, two items.
+        #expect(quota.decide(.init(tokensToday: 40), perItem: perItem, running: 2, requested: 10, now: now) == .claim(2))
+        // 80 spent, 1 running: 5 left, none fits; wait for the running one.
+        #expect(quota.decide(.init(tokensToday: 80), perItem: perItem, running: 1, requested: 10, now: now) == .wait)
+        // Nothing running and none fits: pause until tomorrow, nearly reached.
+        guard case .pause(let nearly) = quota.decide(.init(tokensToday: 90), perItem: perItem, running: 0, requested: 10, now: now)
+        else { Issue.record("expected a pause"); return }
+        #expect(nearly.reason.hasPrefix("quota:") && nearly.reason.contains("nearly reached") && nearly.until == UsageWindow(now).dayEnd)
+        // Before any item finished, the cost of one is unknown: the claim goes on.
+        #expect(quota.decide(.init(tokensToday: 40), perItem: .init(), running: 5, requested: 10, now: now) == .claim(10))
+    }
+
+    @Test func aReachedMonthlyLimitHoldsUntilTheMonthRollsWhateverTheDay() {
+        let quota = KeyQuota(tokensPerDay: 1_000, costMicrosPerMonth: 5_000_000)
+        let spent = KeyQuota.Spent(tokensToday: 2_000, costMicrosThisMonth: 5_000_000)
+        guard case .pause(let reached) = quota.decide(spent, perItem: .init(), running: 0, requested: 1, now: now) else {
+            Issue.record("expected a pause")
+            return
+        }
+        #expect(reached.reason.contains("$5.00 USD per month is reached") && reached.until == UsageWindow(now).monthEnd)
+        #expect(UsageWindow(now).day == "2027-01-15" && UsageWindow(now).monthStart == "2027-01-01")
+        #expect(UsageWindow(now).monthEnd == Date(timeIntervalSince1970: 1_801_440_000))  // 2027-02-01T00:00:00Z
+        #expect(quota.summary == "1000 tokens/day, $5.00/month" && KeyQuota().summary == "-")
+    }
+}

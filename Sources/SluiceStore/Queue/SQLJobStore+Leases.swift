@@ -106,7 +106,10 @@ extension SQLJobStore {
                 paused = true
                 continue
             }
-            if let reached = try quotaReached(tx, candidate: candidate, now: take.now) {
+            switch try quotaDecision(tx, candidate: candidate, locked: locked, requested: count, now: take.now) {
+            case .claim(let allowed): count = allowed
+            case .wait: continue
+            case .pause(let reached):
                 try tx.execute(
                     """
                     UPDATE jobs SET status = \(JobStatus.paused.sql), status_reason = ?, quota_until = ?
@@ -258,16 +261,25 @@ extension SQLJobStore {
             """, [.int(seq)])
     }
 
-    /// The quota of the candidate's key that its spending has reached, if any: what the key's
-    /// jobs spent today and this month, read from the usage ledger (only for a key with a quota).
-    static func quotaReached(_ tx: any SQLTransaction, candidate: SQLRow, now: Date) throws -> KeyQuota.Reached? {
+    /// What the candidate's key's quota allows a claim of `requested` items (only a key with a
+    /// quota reads the usage ledger): what the key's jobs spent today and this month, and what
+    /// this job's finished items cost each, from its locked row (see ``KeyQuota/decide(_:perItem:running:requested:now:)``).
+    static func quotaDecision(_ tx: any SQLTransaction, candidate: SQLRow, locked: SQLRow, requested: Int, now: Date) throws
+        -> KeyQuota.Decision
+    {
         let quota = KeyQuota(
             tokensPerDay: try candidate.optionalInt64("tokens_per_day"), tokensPerMonth: try candidate.optionalInt64("tokens_per_month"),
             costMicrosPerDay: try candidate.optionalInt64("cost_micros_per_day"),
             costMicrosPerMonth: try candidate.optionalInt64("cost_micros_per_month"))
-        guard !quota.isEmpty, let keyID = try candidate.optionalText("key_id") else { return nil }
+        guard !quota.isEmpty, let keyID = try candidate.optionalText("key_id") else { return .claim(requested) }
         let spent = try SQLUsageStore.spent(tx, in: UsageWindow(now), keyID: keyID)[keyID] ?? KeyQuota.Spent()
-        return quota.reached(spent, now: now)
+        let finished = try locked.int("succeeded") - locked.int("cached") + locked.int("failed")
+        let perItem =
+            finished > 0
+            ? KeyQuota.PerItem(
+                tokens: Double(try locked.int64("tokens")) / Double(finished),
+                costMicros: Double(try locked.int64("cost_micros")) / Double(finished)) : KeyQuota.PerItem()
+        return quota.decide(spent, perItem: perItem, running: try locked.int("running"), requested: requested, now: now)
     }
 
     struct LockedJob {
