@@ -216,6 +216,15 @@ extension ServerHarness.Reply {
             #expect(team.text.contains("<td>bob</td><td>high</td><td>1</td>"), "bob's high-priority job is queued: \(team.text)")
             #expect(team.text.contains("<h2 id=\"keys-title\">Keys</h2>") && team.text.contains("<td>metered</td>"))
             #expect(team.text.contains("<svg class=\"chart\""))
+            // An admin moves bob's job down from its page; bob cannot move it back.
+            #expect(try await admin.get("/jobs/\(waitingID)").text.contains("<select id=\"priority\" name=\"priority\">"))
+            let moved = try await admin.post("/jobs/\(waitingID)/priority", [("priority", "low")])
+            #expect(moved.status == 303, "\(moved.text)")
+            #expect(try await server.get("/v1/jobs/\(waitingID)", key: bob.secret).json["priority"] == "low")
+            var owner = Browser(server)
+            _ = try await owner.signIn(bob.secret)
+            #expect(!(try await owner.get("/jobs/\(waitingID)").text.contains("<select id=\"priority\"")))
+            #expect(try await owner.post("/jobs/\(waitingID)/priority", [("priority", "high")]).status == 403)
         }
     }
 

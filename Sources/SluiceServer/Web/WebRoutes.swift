@@ -197,6 +197,10 @@ struct WebRoutes {
             view["moreFailures"] = "/jobs/\(job.id)?failed_after=\(last.index)"
         }
         view["chart"] = try await chart(of: job, now: now)
+        view["canPrioritise"] = caller.isAdmin && !job.status.isFinal
+        view["priorities"] = JobPriority.allCases.sorted { $0.rank > $1.rank }.map { priority -> [String: Any] in
+            ["value": priority.rawValue, "label": priority.rawValue.capitalized, "selected": priority == job.spec.priority]
+        }
         return try render("job", view, request, caller)
     }
 
@@ -212,8 +216,9 @@ struct WebRoutes {
         return ["svg": chart.svg, "summary": chart.summary, "span": chart.span]
     }
 
-    /// `POST /jobs/{id}/cancel|pause|resume|retry`: the store's operation, then the job's page;
-    /// a status that forbids it shows the page with the reason.
+    /// `POST /jobs/{id}/cancel|pause|resume|retry|priority`: the store's operation, then the
+    /// job's page; a status that forbids it shows the page with the reason. Only an admin
+    /// changes a priority, as through the API.
     func control(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let fields = try await Self.urlEncodedForm(request)
         try BrowserSession.checkToken(value(BrowserSession.tokenField, in: fields), request: request)
@@ -226,6 +231,12 @@ struct WebRoutes {
         case "pause": _ = try await store.pause(jobID: job.id, reason: "paused from the web page", now: now)
         case "resume": _ = try await store.resume(jobID: job.id, now: now)
         case "retry": _ = try await store.retryFailed(jobID: job.id, now: now)
+        case "priority":
+            guard caller.isAdmin else { throw APIError(.forbidden, code: "forbidden", "only an admin changes a job's priority") }
+            guard let priority = value("priority", in: fields).flatMap(JobPriority.init(rawValue:)) else {
+                throw APIError.badRequest("priority must be high, normal or low", param: "priority")
+            }
+            _ = try await store.setPriority(jobID: job.id, priority: priority)
         default: throw APIError.notFound("action \(action)")
         }
         return Self.redirect("/jobs/\(job.id)")
