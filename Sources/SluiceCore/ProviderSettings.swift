@@ -26,6 +26,10 @@ public struct ProviderSettings: Sendable, Equatable {
     public var apiKeyVariable: String?
     /// The key, read from ``apiKeyVariable``; never logged or shown.
     public var apiKey: String?
+    /// A key pool (`api_key_envs`): the keys after the first, read from the variables named,
+    /// unset ones left out. Each key gets its own limits, learned or told, and its own circuit;
+    /// calls go to the key with the most room (see the engine's `Worker`).
+    public var moreAPIKeys: [String] = []
     public var headers: [String: String]
     public var limits: RateLimits
     public var timeoutSeconds: Double
@@ -87,7 +91,8 @@ public struct ProviderSettings: Sendable, Equatable {
         try ConfigurationError.refuseUnknown(
             object,
             allowed: [
-                "kind", "base_url", "api_key_env", "headers", "limits", "timeout_seconds", "default_model", "circuit_breaker", "ca_file",
+                "kind", "base_url", "api_key_env", "api_key_envs", "headers", "limits", "timeout_seconds", "default_model",
+                "circuit_breaker", "ca_file",
                 "hedge_hung_calls", "strict_schemas",
             ],
             at: path)
@@ -111,7 +116,24 @@ public struct ProviderSettings: Sendable, Equatable {
             }
             return number
         }
-        let variable = try string("api_key_env")
+        var variable = try string("api_key_env")
+        var keys: [String] = []
+        if let pool = object["api_key_envs"], pool != .null {
+            guard variable == nil else {
+                throw ConfigurationError(path: path + ".api_key_envs", message: "name the keys with api_key_env or api_key_envs, not both")
+            }
+            let names = pool.arrayValue ?? []
+            let variables = names.compactMap(\.stringValue)
+            guard !variables.isEmpty, variables.count == names.count, variables.count <= Self.maximumPoolKeys,
+                Set(variables).count == variables.count
+            else {
+                throw ConfigurationError(
+                    path: path + ".api_key_envs",
+                    message: "must be a list of 1 to \(Self.maximumPoolKeys) different environment variable names")
+            }
+            variable = variables[0]
+            keys = variables.compactMap { environment[$0] }.filter { !$0.isEmpty }
+        }
         var headers: [String: String] = [:]
         if let list = object["headers"], list != .null {
             guard case .object(let members) = list else { throw ConfigurationError(path: path + ".headers", message: "must be a mapping") }
@@ -151,11 +173,15 @@ public struct ProviderSettings: Sendable, Equatable {
         }
         self.init(
             name: name, kind: kind, baseURL: try string("base_url"), apiKeyVariable: variable,
-            apiKey: variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
+            apiKey: keys.first ?? variable.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }, headers: headers, limits: limits,
             timeoutSeconds: try number(object["timeout_seconds"], "timeout_seconds") ?? 120, defaultModel: try string("default_model"),
             breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true,
             strictSchemas: try flag("strict_schemas") ?? true)
+        moreAPIKeys = Array(keys.dropFirst())
     }
+
+    /// The most keys one provider's pool may have.
+    public static let maximumPoolKeys = 32
 }
 
 /// Printing settings (logs, test failures, `dump`) never shows the key.

@@ -26,6 +26,21 @@ struct ClaimBudget: Equatable {
 
     /// What one provider looks like to the next claim.
     struct Provider: Equatable {
+        init(queued: Int = 0, startsAhead: Double? = nil, startedLastSecond: Int = 0, sharesPace: Bool = false) {
+            self.queued = queued
+            self.startsAhead = startsAhead
+            self.startedLastSecond = startedLastSecond
+            self.sharesPace = sharesPace
+        }
+
+        /// A key pool's room: its keys' together (no limit when any key has none).
+        init(pooling keys: [Provider]) {
+            queued = keys.reduce(0) { $0 + $1.queued }
+            startsAhead = keys.contains { $0.startsAhead == nil } ? nil : keys.reduce(0) { $0 + ($1.startsAhead ?? 0) }
+            startedLastSecond = keys.reduce(0) { $0 + $1.startedLastSecond }
+            sharesPace = keys.contains(where: \.sharesPace)
+        }
+
         /// Calls claimed for it that have not gone out.
         var queued = 0
         /// Calls it could start within the horizon at its limiter's pace; `nil` when it has no limit.

@@ -46,6 +46,8 @@ final class HeldItems: Sendable {
 
     var all: [Int64] { state.withLock { Array($0.ids) } }
     var calls: Int { state.withLock { $0.calls } }
+    /// Calls claimed for `provider` that have not gone out.
+    func queued(for provider: String) -> Int { state.withLock { $0.queued[provider] ?? 0 } }
 
     /// Holds `ids`, which will make `calls` model calls; `queued` of them, by provider, wait to go out.
     func add(_ ids: [Int64], calls: Int, queued: [String: Int] = [:]) {

@@ -90,8 +90,11 @@ struct ItemRunner: Sendable {
     ///
     /// `callStarted` is told when the request goes out and after how long calls to this provider
     /// count as overdue (see ``CallLatency``); `callEnded`, the moment its answer is in.
+    ///
+    /// `account` is whose calls these are in the usage ledger: the provider's name, or its pool's
+    /// for one key of a pool.
     func run(
-        _ unit: Prepared, job: Job, provider: any ModelProvider, gate: ProviderGate, stop: WakeSignal? = nil,
+        _ unit: Prepared, job: Job, provider: any ModelProvider, account: String? = nil, gate: ProviderGate, stop: WakeSignal? = nil,
         mayStart: @escaping @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
@@ -130,7 +133,7 @@ struct ItemRunner: Sendable {
             await report(error, permit: permit, gate: gate)
             switch failure(error, items: remaining, job: job, started: started) {
             case .outcomes(let failed):
-                let cost = Cost(provider: provider.name, model: request.model)
+                let cost = Cost(provider: account ?? provider.name, model: request.model)
                 return .outcomes(outcomes + charged(failed, usage: TokenUsage(), cost: cost, calls: calls))
             case let other: return other
             }
@@ -148,7 +151,8 @@ struct ItemRunner: Sendable {
         return .outcomes(
             outcomes
                 + decide(
-                    reply, to: request, items: remaining, job: job, provider: provider.name, started: started, cacheKeys: cacheKeys,
+                    reply, to: request, items: remaining, job: job, provider: account ?? provider.name, started: started,
+                    cacheKeys: cacheKeys,
                     calls: calls))
     }
 

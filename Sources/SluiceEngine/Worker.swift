@@ -26,6 +26,8 @@ public final class Worker: Service, Sendable {
     let logger: Logger
     let runner: ItemRunner
     let held = HeldItems()
+    /// Where a pool's next look for its roomiest key starts: keys with equal room take turns.
+    let poolTurn = Mutex(0)
     let permits: CallPermits
     let control: JobControl
     let gates: ProviderGates
@@ -99,8 +101,10 @@ public final class Worker: Service, Sendable {
         let budget = ClaimBudget(concurrency: configuration.concurrency, prefetch: configuration.prefetch)
         // Every configured provider has its gate from the start: the first claim is sized by
         // their limits too.
+        // A key pool's room is its keys' together: its own entry has no gate.
+        let pools = providers.pools
         var paces: [String: ProviderGate] = [:]
-        for name in providers.names { paces[name] = await gates.gate(for: name) }
+        for name in providers.names where pools[name] == nil { paces[name] = await gates.gate(for: name) }
         let gatesByName = paces
         let empty = EmptyClaims(firstWait: configuration.idleInterval)
         return await withDiscardingTaskGroup { calls -> UnrecoverableStoreFailure? in
@@ -117,6 +121,7 @@ public final class Worker: Service, Sendable {
                             queued: held.queued[name] ?? 0, startsAhead: gate.startsAhead.withLock { $0 },
                             startedLastSecond: started[name] ?? 0, sharesPace: gate.sharesPace)
                     }
+                    for (pool, keys) in pools { providers[pool] = ClaimBudget.Provider(pooling: keys.compactMap { providers[$0] }) }
                     return budget.allowance(calls: held.calls, providers: providers, empty: empty.current(at: now)).map { .some($0) }
                 }
                 guard let room = room ?? nil, !state.isDraining else { break }
@@ -209,7 +214,8 @@ public final class Worker: Service, Sendable {
         var unserved: [[Item]] = []
         var queued: [String: Int] = [:]
         for unit in units {
-            let name = providerName(for: unit, job: job)
+            var name = providerName(for: unit, job: job)
+            if let pool = name, let keys = providers.pools[pool] { name = await roomiestKey(keys, queued: queued) }
             if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
             guard let name, providers[name] != nil, gateByName[name] != nil else {
                 unserved.append(unit)
@@ -228,6 +234,25 @@ public final class Worker: Service, Sendable {
         // Prompts, cache keys and the look-up are the claim's own task's work, not the loop's:
         // the next claim need not wait for them.
         calls.addTask { [gateByName] in await self.prepareAndCall(routed, of: job, gates: gateByName) }
+    }
+
+    /// The key of a pool with the most room for one more call: the calls its limiter would start
+    /// soon (without a limit, as many as any other's) less those waiting to go out through it —
+    /// held from earlier claims and given it by this one. Keys with equal room take turns.
+    func roomiestKey(_ keys: [String], queued: [String: Int]) async -> String {
+        let start = poolTurn.withLock { turn in
+            turn = (turn + 1) % keys.count
+            return turn
+        }
+        var best = keys[0]
+        var bestRoom = -Double.infinity
+        for offset in keys.indices {
+            let key = keys[(start + offset) % keys.count]
+            let ahead = await gates.gate(for: key)?.startsAhead.withLock { $0 } ?? 0
+            let room = ahead - Double(held.queued(for: key) + (queued[key] ?? 0))
+            if room > bestRoom { (best, bestRoom) = (key, room) }
+        }
+        return best
     }
 
     /// Prepares a claim's units (one cache look-up for all of them) and starts a task per call.
@@ -275,7 +300,8 @@ public final class Worker: Service, Sendable {
         }
         let watch = CallWatch()
         let result = await runner.run(
-            ready, job: job, provider: provider.provider, gate: gate, stop: state.draining, mayStart: mayStart,
+            ready, job: job, provider: provider.provider, account: providers.account(of: provider.name), gate: gate, stop: state.draining,
+            mayStart: mayStart,
             callStarted: { overdueAfter in
                 watch.started = true
                 self.held.started(provider.name, at: Int64(self.clock.now().timeIntervalSince1970))

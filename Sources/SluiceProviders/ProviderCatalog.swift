@@ -30,15 +30,34 @@ public enum ProviderCatalog {
     {
         var entries: [ProviderEntry] = []
         for settings in configuration.providers {
-            entries.append(
+            let entry = { (settings: ProviderSettings) throws(ConfigurationError) in
                 ProviderEntry(
                     try provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
-                    defaultModel: settings.defaultModel, hedgesHungCalls: settings.hedgesHungCalls))
+                    defaultModel: settings.defaultModel, hedgesHungCalls: settings.hedgesHungCalls)
+            }
+            var pool = try entry(settings)
+            // A key pool: one entry per key, each with the provider's limits as its own.
+            if !settings.moreAPIKeys.isEmpty, let first = settings.apiKey {
+                for (index, key) in ([first] + settings.moreAPIKeys).enumerated() {
+                    var keyed = settings
+                    keyed.name = Self.keyName(settings.name, index)
+                    keyed.apiKey = key
+                    keyed.moreAPIKeys = []
+                    var member = try entry(keyed)
+                    member.pool = settings.name
+                    entries.append(member)
+                    pool.keys.append(keyed.name)
+                }
+            }
+            entries.append(pool)
         }
         return ProviderRegistry(
             entries: entries, routes: configuration.routes, defaultProvider: configuration.defaultProvider.name,
             prices: configuration.prices, cache: configuration.cache)
     }
+
+    /// The name of a pool's key number `index` (from 0): `NAME#1`, `NAME#2`, …
+    public static func keyName(_ provider: String, _ index: Int) -> String { "\(provider)#\(index + 1)" }
 
     static func provider(for settings: ProviderSettings, http: ProviderHTTPClient) throws(ConfigurationError) -> any ModelProvider {
         let endpoint = ProviderEndpoint(

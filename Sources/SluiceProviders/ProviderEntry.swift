@@ -9,6 +9,13 @@ public struct ProviderEntry: Sendable {
     public var defaultModel: String?
     /// Whether an overdue call is raced by a second one (see ``ProviderSettings/hedgesHungCalls``).
     public var hedgesHungCalls: Bool
+    /// For a provider with a key pool: the entries of its keys (`NAME#1`, `NAME#2`, …), each its
+    /// own provider with its own gate; this entry stands for the pool (its `provider` is the
+    /// first key's, for what is not a call: a batch API, an estimate).
+    public var keys: [String] = []
+    /// The provider whose key this entry is (`nil`: none, it is a provider): calls through it
+    /// count as that provider's in the usage ledger.
+    public var pool: String?
 
     public init(
         _ provider: any ModelProvider, limits: RateLimits = RateLimits(), breaker: CircuitBreaker.Configuration = .init(),

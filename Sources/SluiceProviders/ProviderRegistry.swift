@@ -36,4 +36,10 @@ public struct ProviderRegistry: Sendable {
     public subscript(name: String) -> ProviderEntry? { entries[name] }
 
     public var names: [String] { entries.keys.sorted() }
+
+    /// The providers with a key pool, and their keys' entries (see ``ProviderEntry/keys``).
+    public var pools: [String: [String]] { entries.filter { !$0.value.keys.isEmpty }.mapValues(\.keys) }
+
+    /// Whose calls a provider's are in the usage ledger: its pool's, for a pool's key.
+    public func account(of name: String) -> String { entries[name]?.pool ?? name }
 }

@@ -77,6 +77,9 @@ import Testing
             (["webhooks": ["secret": "x"]], "webhooks.secret"),
             (["webhooks": [1]], "webhooks"),
             (["retention": ["jobs": "30 days"]], "retention.jobs"),
+            (["providers": ["p": ["kind": "openai", "api_key_envs": []]]], "providers.p.api_key_envs"),
+            (["providers": ["p": ["kind": "openai", "api_key_envs": ["A", "A"]]]], "providers.p.api_key_envs"),
+            (["providers": ["p": ["kind": "openai", "api_key_env": "A", "api_key_envs": ["B"]]]], "providers.p.api_key_envs"),
             (["retention": ["files": "10m"]], "retention.files"),
             (["retention": ["items": "30d"]], "retention.items"),
         ] as [(JSONValue, String)])

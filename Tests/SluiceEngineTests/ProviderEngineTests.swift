@@ -36,6 +36,37 @@ import Testing
         }
     }
 
+    @Test func aKeyPoolSpreadsCallsOverItsKeysEachWithItsOwnGate() async throws {
+        let harness = try await EngineHarness()
+        let job = try await harness.job(count: 60, spec: ["template": "Rate: {{text}}", "provider": "openai", "model": "gpt-test"])
+        var behaviour = FakeProviderBehaviour()
+        behaviour.latency = 0.002...0.004
+        try await withFakeProvider(behaviour) { fake, http in
+            let document: JSONValue = [
+                "providers": [
+                    "openai": [
+                        "kind": "openai", "base_url": .string(fake.baseURL + "/v1"), "api_key_envs": ["KEY_A", "KEY_B", "KEY_UNSET"],
+                        "limits": ["rpm": 6_000],
+                    ]
+                ]
+            ]
+            let configuration = try SluiceConfiguration.parse(document, environment: ["KEY_A": "sk-a", "KEY_B": "sk-b"])
+            let registry = try ProviderCatalog.registry(for: configuration, http: http)
+            #expect(registry.pools == ["openai": ["openai#1", "openai#2"]], "the unset variable is left out")
+            #expect(registry["openai#2"]?.limits.requestsPerMinute == 6_000, "each key has the provider's limits as its own")
+            let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 8))
+            let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: { $0.status.isFinal }) }
+            #expect(done.status == .completed && done.counts.succeeded == 60)
+            let keys = fake.recentRequests.compactMap { $0.headers["authorization"] }
+            let a = keys.filter { $0 == "Bearer sk-a" }.count
+            let b = keys.filter { $0 == "Bearer sk-b" }.count
+            #expect(a + b == keys.count && a >= keys.count / 4 && b >= keys.count / 4, "both keys carry calls: \(a) and \(b)")
+            // The ledger counts the pool's calls as the provider's.
+            let usage = try await harness.store.usage.usage(user: nil, from: "2000-01-01", through: "2100-01-01")
+            #expect(Set(usage.map(\.provider)) == ["openai"] && usage.reduce(0) { $0 + $1.calls } == Int64(done.calls))
+        }
+    }
+
     @Test func twoThousandItemsSurviveServerErrorsHangsAndBrokenReplies() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.latency = 0...0.005
