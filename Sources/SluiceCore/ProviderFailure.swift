@@ -54,3 +54,25 @@ public enum ProviderFailure: Error, Sendable, Equatable {
         }
     }
 }
+
+extension ProviderFailure {
+    /// Whether another provider might answer what this one could not: it failed (5xx, a
+    /// timeout), or the prompt is too long for its model's context. Never a refused key, a
+    /// throttled call (the limiter's business) or a request wrong for any provider.
+    public var mayBeAnothersToAnswer: Bool {
+        switch self {
+        case .transient: true
+        case .rejected(let message): Self.contextTooLong(message)
+        case .rateLimited, .unauthorized, .unavailable: false
+        }
+    }
+
+    /// Whether a refusal says the prompt is longer than the model's context, in the words
+    /// OpenAI-compatible servers and Anthropic use.
+    static func contextTooLong(_ message: String) -> Bool {
+        let text = message.lowercased()
+        return ["context_length_exceeded", "maximum context length", "context window", "prompt is too long", "too many tokens"].contains {
+            text.contains($0)
+        }
+    }
+}

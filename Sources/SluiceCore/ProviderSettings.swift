@@ -30,6 +30,13 @@ public struct ProviderSettings: Sendable, Equatable {
     /// unset ones left out. Each key gets its own limits, learned or told, and its own circuit;
     /// calls go to the key with the most room (see the engine's `Worker`).
     public var moreAPIKeys: [String] = []
+    /// Providers that take a call when this one cannot (`fallbacks`, in order): its circuit is
+    /// open, it is rate-limited for longer than ``fallbackAfterSeconds``, it answered 5xx, or the
+    /// prompt is too long for its model. The call goes to the fallback's `default_model`, if it
+    /// has one, else the same model; the result records who answered.
+    public var fallbacks: [String] = []
+    /// How long a rate-limited provider's calls wait before going to a fallback instead.
+    public var fallbackAfterSeconds: Double = 30
     public var headers: [String: String]
     public var limits: RateLimits
     public var timeoutSeconds: Double
@@ -91,7 +98,8 @@ public struct ProviderSettings: Sendable, Equatable {
         try ConfigurationError.refuseUnknown(
             object,
             allowed: [
-                "kind", "base_url", "api_key_env", "api_key_envs", "headers", "limits", "timeout_seconds", "default_model",
+                "kind", "base_url", "api_key_env", "api_key_envs", "fallbacks", "fallback_after_seconds", "headers", "limits",
+                "timeout_seconds", "default_model",
                 "circuit_breaker", "ca_file",
                 "hedge_hung_calls", "strict_schemas",
             ],
@@ -178,6 +186,14 @@ public struct ProviderSettings: Sendable, Equatable {
             breaker: breaker, caFile: try string("ca_file"), hedgesHungCalls: try flag("hedge_hung_calls") ?? true,
             strictSchemas: try flag("strict_schemas") ?? true)
         moreAPIKeys = Array(keys.dropFirst())
+        if let list = object["fallbacks"], list != .null {
+            let names = (list.arrayValue ?? []).compactMap(\.stringValue)
+            guard names.count == list.arrayValue?.count, !names.isEmpty, Set(names).count == names.count, !names.contains(name) else {
+                throw ConfigurationError(path: path + ".fallbacks", message: "must be a list of other providers' names, each once")
+            }
+            fallbacks = names
+        }
+        fallbackAfterSeconds = try number(object["fallback_after_seconds"], "fallback_after_seconds") ?? 30
     }
 
     /// The most keys one provider's pool may have.

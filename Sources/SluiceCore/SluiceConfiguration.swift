@@ -55,7 +55,18 @@ public struct SluiceConfiguration: Sendable, Equatable {
                 throw ConfigurationError(path: "providers", message: "must be a mapping of names")
             }
             for member in members {
+                guard !member.key.contains("#") else {
+                    throw ConfigurationError(
+                        path: "providers.\(member.key)",
+                        message: "a provider's name may not contain '#' (a key pool's keys are NAME#1, NAME#2, …)")
+                }
                 providers.append(try ProviderSettings(name: member.key, member.value, environment: environment))
+            }
+        }
+        for provider in providers {
+            for fallback in provider.fallbacks
+            where fallback != ProviderSettings.builtinName && !providers.contains(where: { $0.name == fallback }) {
+                throw ConfigurationError(path: "providers.\(provider.name).fallbacks", message: "names unknown provider '\(fallback)'")
             }
         }
         var routes: [ModelRoute] = []

@@ -280,7 +280,7 @@ struct BatchDispatcher: Sendable {
                 case .outcomes(let failed): decided = failed
                 case .unauthorized(let message):
                     decided = unit.items.map { ItemOutcome(itemID: $0.id, result: .failed(message)) }
-                case .notStarted: decided = []
+                case .notStarted, .fellThrough: decided = []
                 }
                 let cost = ItemRunner.Cost(tier: .batch, provider: batch.provider, model: request.model)
                 outcomes += runner.charged(decided, usage: TokenUsage(), cost: cost, calls: 1)

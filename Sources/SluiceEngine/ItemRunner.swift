@@ -27,6 +27,9 @@ struct ItemRunner: Sendable {
         /// The job stopped (or the worker began draining) while the call waited its turn, or the
         /// store could not give a grouped item its history: the items go back unspent.
         case notStarted
+        /// The provider could not take the call (5xx, or a prompt too long for its model) and the
+        /// caller has a fallback to try: nothing is recorded, the items go there next.
+        case fellThrough(String)
     }
 
     /// A unit of work ready for its call: what the result cache answered, the items left to
@@ -93,26 +96,38 @@ struct ItemRunner: Sendable {
     ///
     /// `account` is whose calls these are in the usage ledger: the provider's name, or its pool's
     /// for one key of a pool.
+    ///
+    /// `model` replaces the job's model (a fallback provider's own); `fallbackAfter`, when the
+    /// caller has a fallback, is how long a blocked provider is waited for: past it, and for a
+    /// failure that another provider might not have, the result is ``Result/fellThrough(_:)``.
     func run(
-        _ unit: Prepared, job: Job, provider: any ModelProvider, account: String? = nil, gate: ProviderGate, stop: WakeSignal? = nil,
+        _ unit: Prepared, job: Job, provider: any ModelProvider, account: String? = nil, model: String? = nil,
+        fallbackAfter: Double? = nil,
+        gate: ProviderGate, stop: WakeSignal? = nil,
         mayStart: @escaping @Sendable () async -> Bool,
         callStarted: @Sendable (_ overdueAfter: Double?) -> Void = { _ in }, callEnded: @Sendable () -> Void = {}
     ) async -> Result {
         let outcomes = unit.answered
         let remaining = unit.remaining
-        let cacheKeys = unit.cacheKeys
+        // A fallback's answer is another model's: not kept as the answer to the job's request.
+        let cacheKeys = model == nil ? unit.cacheKeys : [:]
         if remaining.isEmpty { return .outcomes(outcomes) }
-        let request: ModelRequest
+        var request: ModelRequest
         do {
             request =
                 try unit.request ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
+            if let model { request.model = model }
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
         }
         let waitStarted = clock.now()
         guard
-            let permit = await gate.acquire(promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop)
-        else { return .notStarted }
+            let permit = await gate.acquire(
+                promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop, leaveAfter: fallbackAfter)
+        else {
+            let blocked = fallbackAfter != nil && (gate.unavailableUntil.withLock { $0 }).map { $0 > clock.now() } ?? false
+            return blocked ? .fellThrough("the provider's circuit is open or its rate limit blocks it") : .notStarted
+        }
         metrics.limiterWait(provider: provider.name, seconds: clock.now().timeIntervalSince(waitStarted))
         guard await mayStart() else {
             await gate.cancel(permit)
@@ -131,6 +146,7 @@ struct ItemRunner: Sendable {
         case .failure(let error):
             metrics.call(provider: provider.name, outcome: error.metricOutcome, seconds: clock.now().timeIntervalSince(started))
             await report(error, permit: permit, gate: gate)
+            if fallbackAfter != nil, error.mayBeAnothersToAnswer { return .fellThrough(error.message) }
             switch failure(error, items: remaining, job: job, started: started) {
             case .outcomes(let failed):
                 let cost = Cost(provider: account ?? provider.name, model: request.model)

@@ -46,18 +46,32 @@ actor ProviderGate {
         startsAhead = Mutex(limiter.startsWithin(seconds: ClaimBudget.horizon, now: clock.now()))
     }
 
-    /// Publishes the limiter's pace for the claim loop.
+    /// Until when no call can start here: its circuit is open, or a 429 blocks every caller
+    /// (`nil`: calls may start now). Read by routing, to send calls to a fallback instead.
+    nonisolated let unavailableUntil = Mutex<Date?>(nil)
+
+    /// Publishes the limiter's pace for the claim loop, and until when calls cannot start.
     func publishPace(now: Date) {
         let ahead = limiter.startsWithin(seconds: ClaimBudget.horizon, now: now)
         startsAhead.withLock { $0 = ahead }
+        let blocked = [breaker.availableAt(now: now), limiter.blockedUntil].compactMap { $0 }.filter { $0 > now }.max()
+        unavailableUntil.withLock { $0 = blocked }
     }
 
     /// Waits until a call may start; `nil` when the waiting task was cancelled, or `stop` (a
-    /// draining worker's signal) was woken while it waited for its booked start.
-    func acquire(promptTokens: Double, maxReplyTokens: Double?, stop: WakeSignal? = nil) async -> RateLimiter.Permit? {
+    /// draining worker's signal) was woken while it waited for its booked start — or, with
+    /// `leaveAfter` (a caller with a fallback), when its circuit is open or a 429 blocks it for
+    /// longer than that: then ``unavailableUntil`` says so.
+    func acquire(promptTokens: Double, maxReplyTokens: Double?, stop: WakeSignal? = nil, leaveAfter: Double? = nil) async
+        -> RateLimiter.Permit?
+    {
         if let inFlight, await !inFlight.acquire() { return nil }
         while !Task.isCancelled {
             let now = clock.now()
+            if let bound = leaveAfter {
+                publishPace(now: now)
+                if let until = unavailableUntil.withLock({ $0 }), until > now.addingTimeInterval(bound) { break }
+            }
             if let available = breaker.availableAt(now: now) {
                 try? await clock.sleep(until: available)
                 continue
@@ -177,7 +191,6 @@ actor ProviderGate {
         let now = clock.now()
         let (hadCredit, epoch) = (limiter.hasCredit(now: now), limiter.estimateEpoch)
         limiter.complete(permit, outcome: outcome, signal: signal, now: now)
-        publishPace(now: now)
         if !hadCredit && limiter.hasCredit(now: now) || epoch != limiter.estimateEpoch { rebookSignal.wakeAll() }
         let wasOpen = breaker.availableAt(now: now) != nil
         if let healthy {
@@ -185,6 +198,7 @@ actor ProviderGate {
         } else {
             breaker.cancel()
         }
+        publishPace(now: now)
         inFlight?.release()
         guard let shared else { return }
         if case .succeeded(let used?, _) = outcome { await shared.settle(reserved: permit.reservedTokens, used: Double(used)) }

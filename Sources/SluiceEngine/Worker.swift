@@ -28,6 +28,8 @@ public final class Worker: Service, Sendable {
     let held = HeldItems()
     /// Where a pool's next look for its roomiest key starts: keys with equal room take turns.
     let poolTurn = Mutex(0)
+    /// The providers with key pools and their keys, looked up per call: read once.
+    let pools: [String: [String]]
     let permits: CallPermits
     let control: JobControl
     let gates: ProviderGates
@@ -44,6 +46,7 @@ public final class Worker: Service, Sendable {
     ) {
         self.store = store
         self.providers = providers
+        pools = providers.pools
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -102,7 +105,6 @@ public final class Worker: Service, Sendable {
         // Every configured provider has its gate from the start: the first claim is sized by
         // their limits too.
         // A key pool's room is its keys' together: its own entry has no gate.
-        let pools = providers.pools
         var paces: [String: ProviderGate] = [:]
         for name in providers.names where pools[name] == nil { paces[name] = await gates.gate(for: name) }
         let gatesByName = paces
@@ -111,7 +113,7 @@ public final class Worker: Service, Sendable {
             calls.addTask { await self.offerAgain(empty) }
             while !state.isDraining, !Task.isCancelled {
                 // `.some(nil)`: draining, stop waiting.
-                let room = await held.wait { [clock, state] held -> ClaimBudget.Allowance?? in
+                let room = await held.wait { [clock, state, pools] held -> ClaimBudget.Allowance?? in
                     if state.isDraining { return .some(nil) }
                     let now = clock.now()
                     let started = held.startedLastSecond(at: Int64(now.timeIntervalSince1970))
@@ -122,6 +124,17 @@ public final class Worker: Service, Sendable {
                             startedLastSecond: started[name] ?? 0, sharesPace: gate.sharesPace)
                     }
                     for (pool, keys) in pools { providers[pool] = ClaimBudget.Provider(pooling: keys.compactMap { providers[$0] }) }
+                    // A provider that cannot start calls for longer than its fallback wait offers
+                    // its first available fallback's room: its items will go there.
+                    for (name, gate) in gatesByName {
+                        guard let entry = self.providers[name], !entry.fallbacks.isEmpty,
+                            let until = gate.unavailableUntil.withLock({ $0 }), until > now.addingTimeInterval(entry.fallbackAfterSeconds),
+                            let open = entry.fallbacks.first(where: { fallback in
+                                gatesByName[fallback].map { ($0.unavailableUntil.withLock { $0 }).map { $0 <= now } ?? true } ?? false
+                            })
+                        else { continue }
+                        providers[name] = providers[open]
+                    }
                     return budget.allowance(calls: held.calls, providers: providers, empty: empty.current(at: now)).map { .some($0) }
                 }
                 guard let room = room ?? nil, !state.isDraining else { break }
@@ -215,7 +228,8 @@ public final class Worker: Service, Sendable {
         var queued: [String: Int] = [:]
         for unit in units {
             var name = providerName(for: unit, job: job)
-            if let pool = name, let keys = providers.pools[pool] { name = await roomiestKey(keys, queued: queued) }
+            if let pool = name, let keys = pools[pool] { name = await roomiestKey(keys, queued: queued) }
+            if let routed = name { name = await availableProvider(routed) }
             if let name, gateByName[name] == nil { gateByName[name] = await gates.gate(for: name) }
             guard let name, providers[name] != nil, gateByName[name] != nil else {
                 unserved.append(unit)
@@ -299,21 +313,36 @@ public final class Worker: Service, Sendable {
             return await giveBack(unit, unstarted: provider.name)
         }
         let watch = CallWatch()
-        let result = await runner.run(
-            ready, job: job, provider: provider.provider, account: providers.account(of: provider.name), gate: gate, stop: state.draining,
-            mayStart: mayStart,
-            callStarted: { overdueAfter in
-                watch.started = true
-                self.held.started(provider.name, at: Int64(self.clock.now().timeIntervalSince1970))
-                guard let overdueAfter else { return }
-                watch.id = self.running.start(deadline: self.clock.now().addingTimeInterval(overdueAfter)) {
-                    // Overdue, most likely hung: the call goes on, but its slot starts the next item
-                    // (at most `concurrency` calls at once are set aside).
-                    self.held.setAside(calls: 1)
-                    self.permits.release()
-                }
-            },
-            callEnded: { if let id = watch.id { watch.lent = self.running.end(id) } })
+        let callStarted: @Sendable (Double?) -> Void = { overdueAfter in
+            // A fallback's call after the first: the item went out once, and its slot is lent once.
+            if !watch.started { self.held.started(provider.name, at: Int64(self.clock.now().timeIntervalSince1970)) }
+            watch.started = true
+            guard let overdueAfter, !watch.lent else { return }
+            watch.id = self.running.start(deadline: self.clock.now().addingTimeInterval(overdueAfter)) {
+                // Overdue, most likely hung: the call goes on, but its slot starts the next item
+                // (at most `concurrency` calls at once are set aside).
+                self.held.setAside(calls: 1)
+                self.permits.release()
+            }
+        }
+        let callEnded: @Sendable () -> Void = { if let id = watch.id { watch.lent = self.running.end(id) } }
+        // The providers still to try, in order, should this one fail in a way another might not.
+        var chain = fallbackChain(after: provider.name, job: job, unit: unit)
+        var current = (provider: provider, gate: gate)
+        var result: ItemRunner.Result
+        while true {
+            let account = providers.account(of: current.provider.name)
+            result = await runner.run(
+                ready, job: job, provider: current.provider.provider, account: account,
+                model: account == providerName(for: unit, job: job) ? nil : providers[account]?.defaultModel,
+                fallbackAfter: chain.isEmpty ? nil : providers[account]?.fallbackAfterSeconds ?? 30,
+                gate: current.gate, stop: state.draining, mayStart: mayStart, callStarted: callStarted, callEnded: callEnded)
+            guard case .fellThrough(let reason) = result, let next = await nextAvailable(&chain) else { break }
+            logger.info(
+                "a call falls back to another provider",
+                metadata: ["job": "\(job.id)", "from": "\(current.provider.name)", "to": "\(next.name)", "reason": "\(reason)"])
+            current = ((next.name, providers[next.name]!.provider), next.gate)
+        }
         if case .unauthorized(let message) = result {
             // Pause before giving the slot back, so no other item of the job starts.
             await pause(job.id, reason: "the provider refused the credentials: \(message)")
@@ -323,8 +352,42 @@ public final class Worker: Service, Sendable {
         let unstarted = watch.started ? nil : provider.name
         switch result {
         case .outcomes(let outcomes): await finish(unit, job: job, outcomes: outcomes, calls: calls, unstarted: unstarted)
-        case .unauthorized, .notStarted: await giveBack(unit, calls: calls, unstarted: unstarted)
+        case .unauthorized, .notStarted, .fellThrough: await giveBack(unit, calls: calls, unstarted: unstarted)
         }
+    }
+
+    /// The fallbacks a unit's call through `provider` may still go to: the job's provider's
+    /// list, after `provider` when the call is already a fallback's.
+    func fallbackChain(after provider: String, job: Job, unit: [Item]) -> [String] {
+        guard let primary = providerName(for: unit, job: job) else { return [] }
+        let all = providers.fallbacks(of: primary)
+        let account = providers.account(of: provider)
+        guard let at = all.firstIndex(of: account) else { return account == primary ? all : [] }
+        return Array(all[(at + 1)...])
+    }
+
+    /// The first provider of `chain` that can start a call now (a pool's roomiest key), taken off
+    /// the chain with those skipped; `nil` when none can.
+    func nextAvailable(_ chain: inout [String]) async -> (name: String, gate: ProviderGate)? {
+        let now = clock.now()
+        while !chain.isEmpty {
+            var name = chain.removeFirst()
+            if let keys = pools[name] { name = await roomiestKey(keys, queued: [:]) }
+            guard providers[name] != nil, let gate = await gates.gate(for: name) else { continue }
+            if (gate.unavailableUntil.withLock { $0 }).map({ $0 <= now }) ?? true { return (name, gate) }
+        }
+        return nil
+    }
+
+    /// Where a unit routed to `name` goes: there, unless no call can start there for longer
+    /// than its provider's fallback wait (an open circuit, a 429's block) and a fallback can.
+    func availableProvider(_ name: String) async -> String {
+        let account = providers.account(of: name)
+        var chain = providers.fallbacks(of: account)
+        guard !chain.isEmpty, let wait = providers[account]?.fallbackAfterSeconds, let gate = await gates.gate(for: name),
+            let until = gate.unavailableUntil.withLock({ $0 }), until > clock.now().addingTimeInterval(wait)
+        else { return name }
+        return await nextAvailable(&chain)?.name ?? name
     }
 
     /// Records a call's outcomes and lets go of its items; `unstarted` names the provider it was

@@ -31,9 +31,12 @@ public enum ProviderCatalog {
         var entries: [ProviderEntry] = []
         for settings in configuration.providers {
             let entry = { (settings: ProviderSettings) throws(ConfigurationError) in
-                ProviderEntry(
+                var entry = ProviderEntry(
                     try provider(for: settings, http: http), limits: settings.limits, breaker: settings.breaker,
                     defaultModel: settings.defaultModel, hedgesHungCalls: settings.hedgesHungCalls)
+                entry.fallbacks = settings.fallbacks
+                entry.fallbackAfterSeconds = settings.fallbackAfterSeconds
+                return entry
             }
             var pool = try entry(settings)
             // A key pool: one entry per key, each with the provider's limits as its own.

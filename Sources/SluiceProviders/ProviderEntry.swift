@@ -16,6 +16,9 @@ public struct ProviderEntry: Sendable {
     /// The provider whose key this entry is (`nil`: none, it is a provider): calls through it
     /// count as that provider's in the usage ledger.
     public var pool: String?
+    /// Where calls go when this provider cannot take them (see ``ProviderSettings/fallbacks``).
+    public var fallbacks: [String] = []
+    public var fallbackAfterSeconds: Double = 30
 
     public init(
         _ provider: any ModelProvider, limits: RateLimits = RateLimits(), breaker: CircuitBreaker.Configuration = .init(),

@@ -42,4 +42,7 @@ public struct ProviderRegistry: Sendable {
 
     /// Whose calls a provider's are in the usage ledger: its pool's, for a pool's key.
     public func account(of name: String) -> String { entries[name]?.pool ?? name }
+
+    /// The providers a call to `name` (or to its pool) falls back to, in order.
+    public func fallbacks(of name: String) -> [String] { entries[account(of: name)]?.fallbacks ?? [] }
 }

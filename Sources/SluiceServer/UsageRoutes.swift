@@ -23,12 +23,14 @@ struct UsageRoutes {
 
     /// The span and user a request asks about: `from` and `to` (the current UTC month by
     /// default, at most ``maximumDays``), and `user` — an admin's choice, any other caller's own.
-    static func ask(_ request: Request, caller: Principal, now: Date) throws -> (from: String, through: String, user: String?) {
+    /// `blankIsAbsent`: an empty value is a field left blank (the page's form), not a bad day.
+    static func ask(_ request: Request, caller: Principal, now: Date, blankIsAbsent: Bool = false) throws
+        -> (from: String, through: String, user: String?)
+    {
         let query = request.uri.queryParameters
         let window = UsageWindow(now)
-        // A form left blank sends empty values: the defaults.
         let given = { (name: Substring) -> String? in
-            guard let value = query[name], !value.isEmpty else { return nil }
+            guard let value = query[name], !(blankIsAbsent && value.isEmpty) else { return nil }
             return String(value)
         }
         let from = try day(given("from"), name: "from") ?? window.monthStart

@@ -5,6 +5,19 @@ import Testing
 @Suite struct ConfigurationTests {
     let environment = ["OPENAI_API_KEY": "sk-env", "TEAM_KEY": "sk-team"]
 
+    @Test func fallbacksAndKeyPoolsAreRead() throws {
+        let document: JSONValue = [
+            "providers": [
+                "main": ["kind": "openai", "api_key_envs": ["K1", "K2"], "fallbacks": ["spare", "builtin"], "fallback_after_seconds": 5],
+                "spare": ["kind": "anthropic", "api_key_env": "K3", "default_model": "claude-x"],
+            ]
+        ]
+        let configuration = try SluiceConfiguration.parse(document, environment: ["K1": "sk-1", "K2": "sk-2", "K3": "sk-3"])
+        let main = try #require(configuration["main"])
+        #expect(main.apiKey == "sk-1" && main.moreAPIKeys == ["sk-2"] && main.fallbacks == ["spare", "builtin"])
+        #expect(main.fallbackAfterSeconds == 5 && configuration["spare"]?.fallbackAfterSeconds == 30)
+    }
+
     @Test func retentionIsReadAndKeepsEverythingByDefault() throws {
         let configuration = try SluiceConfiguration.parse(["retention": ["jobs": "30d", "files": "12h"]], environment: [:])
         #expect(configuration.retention == RetentionSettings(jobsSeconds: 30 * 86_400, filesSeconds: 12 * 3_600))
@@ -77,6 +90,9 @@ import Testing
             (["webhooks": ["secret": "x"]], "webhooks.secret"),
             (["webhooks": [1]], "webhooks"),
             (["retention": ["jobs": "30 days"]], "retention.jobs"),
+            (["providers": ["p": ["kind": "openai", "fallbacks": ["ghost"]]]], "providers.p.fallbacks"),
+            (["providers": ["p": ["kind": "openai", "fallbacks": ["p"]]]], "providers.p.fallbacks"),
+            (["providers": ["p#1": ["kind": "openai"]]], "providers.p#1"),
             (["providers": ["p": ["kind": "openai", "api_key_envs": []]]], "providers.p.api_key_envs"),
             (["providers": ["p": ["kind": "openai", "api_key_envs": ["A", "A"]]]], "providers.p.api_key_envs"),
             (["providers": ["p": ["kind": "openai", "api_key_env": "A", "api_key_envs": ["B"]]]], "providers.p.api_key_envs"),

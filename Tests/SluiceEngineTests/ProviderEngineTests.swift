@@ -67,6 +67,34 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ProviderFailure.transient("HTTP 503: the provider failed"),
+        .rejected("This model's maximum context length is 8192 tokens; your messages resulted in 9000 tokens"),
+    ])
+    func aProviderThatCannotAnswerHandsItsCallsToItsFallback(failure: ProviderFailure) async throws {
+        let harness = try await EngineHarness()
+        let job = try await harness.job(count: 30, spec: ["template": "{{text}}", "provider": "down", "model": "big", "max_attempts": 1])
+        let down = ScriptedProvider(name: "down") { _, _ throws(ProviderFailure) in throw failure }
+        let backup = ScriptedProvider(name: "backup") { _, _ throws(ProviderFailure) in "fine" }
+        var primary = ProviderEntry(down, breaker: .init(failureThreshold: 3, coolDown: 600))
+        primary.fallbacks = ["backup"]
+        primary.fallbackAfterSeconds = 0
+        let registry = ProviderRegistry(entries: [primary, ProviderEntry(backup, defaultModel: "backup-model")])
+        let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 4))
+        let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: { $0.status.isFinal }) }
+        let items = try await harness.items(job.id)
+        #expect(done.status == .completed && done.counts.succeeded == 30, "\(items.compactMap(\.error))")
+        #expect(backup.requests.count == 30 && backup.requests.allSatisfy { $0.model == "backup-model" }, "the fallback's own model")
+        // Each result records who answered, in the items and in the ledger.
+        #expect(items.allSatisfy { $0.model == "scripted-1" })
+        let usage = try await harness.store.usage.usage(user: nil, from: "2000-01-01", through: "2100-01-01")
+        #expect(Set(usage.filter { $0.calls > 0 && $0.promptTokens > 0 }.map(\.provider)) == ["backup"])
+        if case .transient = failure {
+            // Once its circuit opened, calls went to the fallback without trying it first.
+            #expect(down.requests.count < 30, "\(down.requests.count) calls to the provider that was down")
+        }
+    }
+
     @Test func twoThousandItemsSurviveServerErrorsHangsAndBrokenReplies() async throws {
         var behaviour = FakeProviderBehaviour()
         behaviour.latency = 0...0.005

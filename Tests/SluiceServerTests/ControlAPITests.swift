@@ -109,6 +109,7 @@ import Testing
             let badDay = try await server.get("/v1/usage?from=2026-02-30", key: annKey)
             #expect(badDay.status == 400 && badDay.text.contains("from must be a day"))
             #expect(try await server.get("/v1/usage?from=2020-01-01&to=2026-01-01", key: annKey).status == 400)
+            #expect(try await server.get("/v1/usage?to=", key: annKey).status == 400, "an empty day is not a day")
 
             let metrics = try await server.get("/metrics", key: adminKey).text
             #expect(metrics.contains(#"sluice_tokens_total{"#) && metrics.contains(#"provider="metered""#), "\(metrics)")

@@ -61,7 +61,7 @@ struct WebRoutes {
     /// quotas and spending, and the providers' limits.
     func usage(_ request: Request, _ context: SluiceRequestContext, _ caller: Principal) async throws -> Response {
         let now = api.clock.now()
-        let asked = try UsageRoutes.ask(request, caller: caller, now: now)
+        let asked = try UsageRoutes.ask(request, caller: caller, now: now, blankIsAbsent: true)
         let rows = try await api.usage.usage(user: asked.user, from: asked.from, through: asked.through)
         var view = WebViews.usage(rows, days: UsageRoutes.days(from: asked.from, through: asked.through))
         view["title"] = "Usage"
