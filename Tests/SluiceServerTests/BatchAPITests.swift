@@ -7,7 +7,6 @@ import SluiceCore
 import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
-import Synchronization
 import Testing
 
 @testable import SluiceEngine
@@ -124,17 +123,7 @@ import Testing
 
     @Test func aFinishedBatchRetriesOnlyItsFailedLinesIntoTheSameOutput() async throws {
         // The line whose content is "bad" is refused the first time only.
-        let refusals = Mutex(0)
-        let picky = ScriptedProvider(name: "picky") { request, _ throws(ProviderFailure) in
-            let refuse =
-                request.messages.last?.content == "bad"
-                && refusals.withLock { count in
-                    count += 1
-                    return count == 1
-                }
-            if refuse { throw .rejected("not today") }
-            return "fine"
-        }
+        let picky = ScriptedProvider.refusingOnce(name: "picky", content: "bad")
         try await ServerHarness.with(providers: [picky], routes: [ModelRoute(pattern: "picky-*", provider: "picky")]) { server in
             let lines = ["a", "b", "c"].map { id in
                 line(

@@ -118,17 +118,7 @@ import Testing
 
     @Test func retryRequeuesFailedItemsAndDeleteRemovesEverything() async throws {
         // The item whose text is "bad" is refused by the provider the first time only.
-        let refusals = Mutex(0)
-        let failing = ScriptedProvider(name: "picky") { request, _ throws(ProviderFailure) in
-            let refuse =
-                request.messages.last?.content == "bad"
-                && refusals.withLock { count in
-                    count += 1
-                    return count == 1
-                }
-            if refuse { throw .rejected("not today") }
-            return "fine"
-        }
+        let failing = ScriptedProvider.refusingOnce(name: "picky", content: "bad")
         try await ServerHarness.with(providers: [failing]) { server in
             let csv = "id,text\n1,good\n2,bad\n3,good\n"
             let id = try #require(

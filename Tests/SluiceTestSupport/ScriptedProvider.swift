@@ -17,6 +17,22 @@ public final class ScriptedProvider: ModelProvider, Sendable {
 
     public var requests: [ModelRequest] { log.withLock { $0 } }
 
+    /// A provider that answers "fine", except that it refuses the first request whose last
+    /// message is `content` ("not today"): an item or line that fails once and not again.
+    public static func refusingOnce(name: String, content: String) -> ScriptedProvider {
+        let refusals = Mutex(0)
+        return ScriptedProvider(name: name) { request, _ throws(ProviderFailure) in
+            let refuse =
+                request.messages.last?.content == content
+                && refusals.withLock { count in
+                    count += 1
+                    return count == 1
+                }
+            if refuse { throw .rejected("not today") }
+            return "fine"
+        }
+    }
+
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let number = log.withLock { log in
             log.append(request)
