@@ -6,7 +6,6 @@ import SluiceCore
 import SluiceServer
 import SluiceStore
 import SluiceTestSupport
-import Synchronization
 import Testing
 
 @Suite struct ControlAPITests {
