@@ -29,6 +29,9 @@ public struct EngineConfiguration: Sendable {
     /// Where providers' limits are shared with the other processes on the database (see
     /// ``PaceStore``); `nil` when this process's limits are its own (one process on one file).
     public var sharedPace: (any PaceStore)?
+    /// Where this worker reports what its gates know of each provider key's limits, every
+    /// heartbeat, for the team view (see ``ProviderReadingStore``); `nil`: nowhere.
+    public var readings: (any ProviderReadingStore)?
     /// How the batch tier's upstream batches are made and polled.
     public var batches = BatchSettings()
 
@@ -48,9 +51,10 @@ public struct EngineConfiguration: Sendable {
         leaseDuration: Double = 60,
         heartbeatInterval: Double = 15, reaperInterval: Double = 5, idleInterval: Double = 0.05,
         statusRefreshInterval: Double = 0.25, backoff: RetryBackoff = RetryBackoff(), commitBatch: Int = 256,
-        sharedPace: (any PaceStore)? = nil
+        sharedPace: (any PaceStore)? = nil, readings: (any ProviderReadingStore)? = nil
     ) {
         self.sharedPace = sharedPace
+        self.readings = readings
         self.workerID = workerID
         self.concurrency = max(1, concurrency)
         self.leaseDuration = leaseDuration

@@ -50,6 +50,14 @@ actor ProviderGate {
     /// (`nil`: calls may start now). Read by routing, to send calls to a fallback instead.
     nonisolated let unavailableUntil = Mutex<Date?>(nil)
 
+    /// What this gate knows of the key's limits now, for the team view.
+    func reading(provider: String, worker: String) -> ProviderReading {
+        let now = clock.now()
+        return ProviderReading(
+            provider: provider, worker: worker, limits: limiter.reading(now: now), circuitOpenUntil: breaker.availableAt(now: now),
+            reportedAt: now)
+    }
+
     /// Publishes the limiter's pace for the claim loop, and until when calls cannot start.
     func publishPace(now: Date) {
         let ahead = limiter.startsWithin(seconds: ClaimBudget.horizon, now: now)

@@ -31,4 +31,11 @@ actor ProviderGates {
         gates[name] = gate
         return gate
     }
+
+    /// Every gate's reading, by provider name.
+    func readings(worker: String) async -> [ProviderReading] {
+        var readings: [ProviderReading] = []
+        for (name, gate) in gates.sorted(by: { $0.key < $1.key }) { readings.append(await gate.reading(provider: name, worker: worker)) }
+        return readings
+    }
 }

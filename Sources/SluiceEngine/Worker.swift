@@ -80,6 +80,7 @@ public final class Worker: Service, Sendable {
                 heartbeat.addTask { await self.keepLeasesAlive() }
                 heartbeat.addTask { await self.lendOverdueSlots() }
                 heartbeat.addTask { await self.dispatcher.run() }
+                if let readings = self.configuration.readings { heartbeat.addTask { await self.report(to: readings) } }
                 let stopped = await withTaskGroup(of: Void.self) { recording in
                     recording.addTask { await self.recorder.run() }
                     let stopped = await self.claimUntilDrained()
@@ -91,6 +92,13 @@ public final class Worker: Service, Sendable {
             }
         } onGracefulShutdown: {
             self.state.begin()
+        }
+        // This worker no longer calls: its readings go (outside the cancelled heartbeat tasks,
+        // whose database calls would be cancelled too).
+        if let readings = configuration.readings {
+            do { try await readings.forget(worker: configuration.workerID) } catch {
+                logger.warning("forgetting provider limits failed", metadata: ["error": "\(error)"])
+            }
         }
         if let stopped { throw stopped }
     }
@@ -433,6 +441,19 @@ public final class Worker: Service, Sendable {
             } catch {
                 logger.error("heartbeat failed", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Every heartbeat, writes what the gates know of the provider keys' limits, until cancelled.
+    func report(to readings: any ProviderReadingStore) async {
+        while !Task.isCancelled {
+            do {
+                try await readings.report(
+                    await gates.readings(worker: configuration.workerID), worker: configuration.workerID, now: clock.now())
+            } catch {
+                logger.warning("reporting provider limits failed", metadata: ["error": "\(error)"])
+            }
+            do { try await clock.sleep(seconds: configuration.heartbeatInterval) } catch { break }
         }
     }
 

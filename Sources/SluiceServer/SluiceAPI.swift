@@ -19,6 +19,8 @@ struct SluiceAPI: Sendable {
     let idempotency: any IdempotencyStore
     /// The usage ledger: who spent what.
     let usage: any UsageStore
+    /// What the workers' gates know of each provider key's limits.
+    let readings: any ProviderReadingStore
     let resolver: SpecResolver
     let configuration: ServerConfiguration
     /// Told after every job created: the composer wires it to an ingest loop in the same process.

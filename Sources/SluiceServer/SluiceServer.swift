@@ -32,7 +32,8 @@ public enum SluiceServer {
         try FileManager.default.createDirectory(atPath: storage.spoolDirectory + "/files", withIntermediateDirectories: true)
         let api = SluiceAPI(
             store: stores.queue, files: stores.files, keys: stores.keys, webhooks: stores.webhooks, uploads: stores.uploads,
-            idempotency: stores.idempotency, usage: stores.usage, resolver: resolver, configuration: configuration, jobCreated: jobCreated,
+            idempotency: stores.idempotency, usage: stores.usage, readings: stores.readings, resolver: resolver,
+            configuration: configuration, jobCreated: jobCreated,
             clock: clock,
             storage: storage, providers: providers,
             uploadSlots: KeySlots(perKey: configuration.maxUploadsPerKey, what: "uploads", code: "too_many_uploads"),

@@ -8,12 +8,14 @@ public struct Stores: Sendable {
     public var uploads: any UploadStore
     public var idempotency: any IdempotencyStore
     public var usage: any UsageStore
+    public var readings: any ProviderReadingStore
 
     public init(
         queue: any JobStore, files: any FileStore, keys: any KeyStore, webhooks: any WebhookStore, uploads: any UploadStore,
-        idempotency: any IdempotencyStore, usage: any UsageStore
+        idempotency: any IdempotencyStore, usage: any UsageStore, readings: any ProviderReadingStore
     ) {
         self.usage = usage
+        self.readings = readings
         self.queue = queue
         self.files = files
         self.keys = keys
@@ -26,6 +28,8 @@ public struct Stores: Sendable {
 extension SQLJobStore {
     /// This store's parts, as ``Stores``.
     public var stores: Stores {
-        Stores(queue: self, files: files, keys: keys, webhooks: webhooks, uploads: uploads, idempotency: idempotency, usage: usage)
+        Stores(
+            queue: self, files: files, keys: keys, webhooks: webhooks, uploads: uploads, idempotency: idempotency, usage: usage,
+            readings: readings)
     }
 }

@@ -184,5 +184,6 @@ enum PostgresMigrations {
         Migration(name: "016_upstream_batches", statements: SharedSchema.upstreamBatches),
         Migration(name: "017_job_priority", statements: SharedSchema.jobPriority),
         Migration(name: "018_key_controls", statements: SharedSchema.keyControls),
+        Migration(name: "019_provider_readings", statements: SharedSchema.providerReadings),
     ]
 }

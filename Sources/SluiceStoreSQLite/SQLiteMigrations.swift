@@ -274,6 +274,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("018_key_controls") { db in
             for statement in SharedSchema.keyControls { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("019_provider_readings") { db in
+            for statement in SharedSchema.providerReadings { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -125,7 +125,8 @@ struct ServeCommand: AsyncParsableCommand {
             let resolver = SpecResolver(catalog: try PresetCatalog.shipped(), configuration: configuration)
             let composer = Composer(
                 role: role, store: store, configuration: configuration, storage: storage,
-                engine: EngineConfiguration(concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil),
+                engine: EngineConfiguration(
+                    concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil, readings: store.readings),
                 logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory))
             let workers = role.contains(.workers)
             try await composer.run { clock, jobCreated, providers in

@@ -37,7 +37,7 @@ struct WorkerCommand: AsyncParsableCommand {
             // Workers are run to be several: on SQLite too, they share the providers' limits.
             let composer = Composer(
                 role: .worker, store: store, configuration: configuration, storage: storage,
-                engine: EngineConfiguration(concurrency: concurrency, sharedPace: store.pace), logger: logger)
+                engine: EngineConfiguration(concurrency: concurrency, sharedPace: store.pace, readings: store.readings), logger: logger)
             let announcement = Announcement {
                 logger.notice("sluice worker is running", metadata: ["concurrency": "\(concurrency)"])
                 FileHandle.standardOutput.write(Data("sluice worker running (concurrency \(concurrency))\n".utf8))

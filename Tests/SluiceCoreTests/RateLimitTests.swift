@@ -339,6 +339,41 @@ import Testing
         #expect(limiter.requestRate == limiter.requestCeiling)
     }
 
+    @Test func aReadingSaysWhereTheLimitCameFrom() {
+        func near(_ value: Double?, _ expected: Double) -> Bool { value.map { abs($0 - expected) < 1e-6 } == true }
+        var unknown = RateLimiter(limits: RateLimits())
+        #expect(unknown.reading(now: t0) == LimitReading(source: .unknown))
+        // No limit stated and a 429 on the 11th call in a second: learned, cut below what drew it.
+        for step in 0..<10 {
+            let permit = unknown.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0.addingTimeInterval(Double(step) / 10))
+            var started = permit
+            _ = unknown.begin(&started, now: permit.startAt)
+        }
+        let refused = unknown.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0.addingTimeInterval(1))
+        unknown.complete(refused, outcome: .rateLimited, signal: RateLimitSignal(retryAfter: 3), now: t0.addingTimeInterval(1))
+        let learned = unknown.reading(now: t0.addingTimeInterval(1))
+        #expect(learned.source == .learned)
+        #expect(near(learned.requestsPerMinute, 660), "the 11 calls of the second that drew it: \(learned)")
+        #expect(near(learned.pacedRequestsPerMinute, 660 * 0.85), "paced below it")
+        #expect(learned.blockedUntil == t0.addingTimeInterval(4))
+        #expect(unknown.reading(now: t0.addingTimeInterval(5)).blockedUntil == nil, "a passed block is not shown")
+
+        var configured = RateLimiter(limits: RateLimits(requestsPerMinute: 1_000, tokensPerMinute: 100_000, reserve: 0.2))
+        let told = configured.reading(now: t0)
+        #expect(
+            told.source == .configured && near(told.requestsPerMinute, 1_000 * 0.99 * 0.8)
+                && near(told.tokensPerMinute, 100_000 * 0.99 * 0.8))
+        #expect(!told.burstsAllowed, "a reserve paces from the start")
+        let permit = configured.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)
+        configured.complete(
+            permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil),
+            signal: RateLimitSignal(requests: .init(limit: 600, remaining: 599, resetIn: 0.1)), now: t0)
+        let reported = configured.reading(now: t0)
+        #expect(
+            reported.source == .reported && near(reported.requestsPerMinute, 600 * 0.99 * 0.8), "the headers' lower limit, less the reserve"
+        )
+    }
+
     @Test func a429WhileHeadersReportTheLimitBlocksWithoutCutting() {
         var limiter = RateLimiter(limits: RateLimits(requestsPerMinute: 1_200))
         let early = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: t0)

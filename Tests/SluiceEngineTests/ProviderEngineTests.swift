@@ -41,6 +41,8 @@ import Testing
         let job = try await harness.job(count: 60, spec: ["template": "Rate: {{text}}", "provider": "openai", "model": "gpt-test"])
         var behaviour = FakeProviderBehaviour()
         behaviour.latency = 0.002...0.004
+        // The fake's headers state a lower limit than the configuration's.
+        behaviour.requestsPerMinute = 3_000
         try await withFakeProvider(behaviour) { fake, http in
             let document: JSONValue = [
                 "providers": [
@@ -54,9 +56,24 @@ import Testing
             let registry = try ProviderCatalog.registry(for: configuration, http: http)
             #expect(registry.pools == ["openai": ["openai#1", "openai#2"]], "the unset variable is left out")
             #expect(registry["openai#2"]?.limits.requestsPerMinute == 6_000, "each key has the provider's limits as its own")
-            let worker = Worker(store: harness.store, providers: registry, configuration: EngineHarness.configuration(concurrency: 8))
-            let done = try await harness.withRunning(worker) { try await waitForJob(harness.store, job.id, until: { $0.status.isFinal }) }
+            var engine = EngineHarness.configuration(concurrency: 8)
+            engine.readings = harness.store.readings
+            engine.heartbeatInterval = 0.05
+            let worker = Worker(store: harness.store, providers: registry, configuration: engine)
+            let (done, readings) = try await harness.withRunning(worker) {
+                let done = try await waitForJob(harness.store, job.id, until: { $0.status.isFinal })
+                // Each key's gate reports what the headers taught it, for the team view.
+                try await waitUntil("both keys to report the limit their headers state") {
+                    try await harness.store.readings.readings(since: .distantPast).filter { $0.limits.source == .reported }.count == 2
+                }
+                return (done, try await harness.store.readings.readings(since: .distantPast).filter { $0.provider != "builtin" })
+            }
             #expect(done.status == .completed && done.counts.succeeded == 60)
+            #expect(
+                readings.map(\.provider) == ["openai#1", "openai#2"] && readings.allSatisfy { $0.worker == "test-worker" }, "\(readings)")
+            #expect(
+                readings.allSatisfy { $0.limits.requestsPerMinute.map { abs($0 - 3_000 * 0.99) < 1e-6 } == true }, "\(readings)")
+            #expect(try await harness.store.readings.readings(since: .distantPast).isEmpty, "a drained worker's readings go with it")
             let keys = fake.recentRequests.compactMap { $0.headers["authorization"] }
             let a = keys.filter { $0 == "Bearer sk-a" }.count
             let b = keys.filter { $0 == "Bearer sk-b" }.count

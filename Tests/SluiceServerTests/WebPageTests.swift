@@ -209,9 +209,33 @@ extension ServerHarness.Reply {
             #expect(!mine.text.contains("Queues") && !mine.text.contains("Provider limits"))
             #expect(try await user.get("/usage?from=2026-13-01").status == 400)
 
+            // A worker's gate learned a 429 with no limit stated; another worker stopped reporting long ago.
+            let now = Date()
+            let learned = LimitReading(
+                source: .learned, requestsPerMinute: 480, pacedRequestsPerMinute: 408, blockedUntil: now.addingTimeInterval(20),
+                burstsAllowed: false, callsInFlight: 2)
+            try await server.store.readings.report(
+                [ProviderReading(provider: "metered#2", worker: "host:41:w", limits: learned, circuitOpenUntil: nil, reportedAt: now)],
+                worker: "host:41:w", now: now)
+            let stale = now.addingTimeInterval(-600)
+            try await server.store.readings.report(
+                [
+                    ProviderReading(
+                        provider: "metered#1", worker: "host:7:w", limits: LimitReading(source: .configured), circuitOpenUntil: nil,
+                        reportedAt: stale)
+                ],
+                worker: "host:7:w", now: stale)
+
             var admin = Browser(server)
             _ = try await admin.signIn(boss.secret)
             let team = try await admin.get("/usage")
+            #expect(
+                team.text.contains(
+                    "<td>metered#2</td><td><code>host:41:w</code></td><td>429s (no limit stated)</td><td>480</td><td>408</td><td>—</td><td>—</td>"
+                ), "\(team.text)")
+            #expect(team.text.contains("held by a 429 for") && team.text.contains("no bursts"))
+            #expect(!team.text.contains("host:7:w"), "a worker silent for minutes is not shown")
+            #expect(!mine.text.contains("Limits the workers see"))
             #expect(team.text.contains("<td>alice</td>") && team.text.contains("<td>bob</td>"))
             #expect(team.text.contains("<td>bob</td><td>high</td><td>1</td>"), "bob's high-priority job is queued: \(team.text)")
             #expect(team.text.contains("<h2 id=\"keys-title\">Keys</h2>") && team.text.contains("<td>metered</td>"))

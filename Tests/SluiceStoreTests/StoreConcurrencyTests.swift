@@ -250,6 +250,48 @@ import Testing
     }
 }
 
+/// What each worker's gates know of the provider keys' limits (``ProviderReadingStore``).
+@Suite struct ProviderReadingStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func reading(_ provider: String, _ worker: String, source: LimitReading.Source, rpm: Double?, at time: Date) -> ProviderReading {
+        ProviderReading(
+            provider: provider, worker: worker,
+            limits: LimitReading(
+                source: source, requestsPerMinute: rpm, pacedRequestsPerMinute: rpm.map { $0 / 2 }, tokensPerMinute: 90_000,
+                blockedUntil: time.addingTimeInterval(5), burstsAllowed: false, callsInFlight: 3),
+            circuitOpenUntil: source == .learned ? time.addingTimeInterval(30) : nil, reportedAt: time)
+    }
+
+    @Test(arguments: StoreDriver.available)
+    func eachWorkerReplacesItsOwnReadingsAndStaleOnesGo(driver: StoreDriver) async throws {
+        let fixture = try await driver.makeStore()
+        let other = try await fixture.another()
+        let readings = fixture.store.readings
+        let first = [
+            reading("openai#1", "w1", source: .reported, rpm: 495, at: t0), reading("openai#2", "w1", source: .learned, rpm: nil, at: t0),
+        ]
+        try await readings.report(first, worker: "w1", now: t0)
+        let second = reading("openai#1", "w2", source: .configured, rpm: 600, at: t0.addingTimeInterval(1))
+        try await other.store.readings.report([second], worker: "w2", now: t0.addingTimeInterval(1))
+        #expect(try await readings.readings(since: t0) == [first[0], second, first[1]], "every field kept, by provider and worker")
+        #expect(try await readings.readings(since: t0.addingTimeInterval(0.5)) == [second])
+
+        // w1's next report replaces its rows: a gate no longer there goes too.
+        let later = reading("openai#1", "w1", source: .reported, rpm: 480, at: t0.addingTimeInterval(15))
+        try await readings.report([later], worker: "w1", now: t0.addingTimeInterval(15))
+        #expect(try await readings.readings(since: t0) == [later, second])
+
+        // w2 was killed and never said goodbye: an hour on, the next report anyone makes drops it.
+        let muchLater = t0.addingTimeInterval(ProviderReadings.forgottenAfter + 2)
+        let last = reading("openai#1", "w1", source: .reported, rpm: 480, at: muchLater)
+        try await readings.report([last], worker: "w1", now: muchLater)
+        #expect(try await readings.readings(since: t0) == [last])
+        try await other.store.readings.forget(worker: "w1")
+        #expect(try await readings.readings(since: t0).isEmpty, "a stopping worker's readings go with it")
+    }
+}
+
 /// The same migrations mean the same on both drivers: after them, the same tables with the
 /// same columns, and the same migrations recorded.
 @Suite struct SchemaParityTests {

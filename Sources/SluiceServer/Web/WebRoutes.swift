@@ -22,6 +22,8 @@ struct WebRoutes {
     static let failuresShown = 50
     /// Records the preview shows: enough to see the columns and check the prompt.
     static let previewRows = 5
+    /// Workers report their readings every heartbeat (15 s): older ones are a stopped worker's.
+    static let readingsShownFor = 120.0
 
     func add(to routes: RouteTable) {
         routes.add(.get, "/") { try await page($0, $1, jobs) }
@@ -94,6 +96,9 @@ struct WebRoutes {
                     "reserve": limits.reserve > 0 ? "\(Int((limits.reserve * 100).rounded()))%" : "none",
                 ]
             }
+            let readings = try await api.readings.readings(since: now.addingTimeInterval(-Self.readingsShownFor))
+            view["readings"] = readings.map { WebViews.reading($0, now: now) }
+            view["hasReadings"] = !readings.isEmpty
         }
         return try render("usage", view, request, caller)
     }

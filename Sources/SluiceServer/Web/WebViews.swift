@@ -96,6 +96,33 @@ enum WebViews {
         "\(tokens) tokens · " + String(format: "$%.4f", Double(micros) / 1_000_000)
     }
 
+    /// One worker's reading of one provider key, as the team view's row: where the limit came
+    /// from, the ceiling and the pace now, and what holds calls back.
+    static func reading(_ reading: ProviderReading, now: Date) -> [String: Any] {
+        let limits = reading.limits
+        func perMinute(_ value: Double?) -> String { value.map { String(Int($0.rounded())) } ?? "—" }
+        let source =
+            switch limits.source {
+            case .reported: "the provider's headers"
+            case .learned: "429s (no limit stated)"
+            case .configured: "configuration"
+            case .unknown: "not known yet"
+            }
+        var state: [String] = []
+        if let open = reading.circuitOpenUntil, open > now { state.append("circuit open for \(duration(open.timeIntervalSince(now)))") }
+        if let blocked = limits.blockedUntil, blocked > now {
+            state.append("held by a 429 for \(duration(blocked.timeIntervalSince(now)))")
+        }
+        if !limits.burstsAllowed { state.append("no bursts") }
+        return [
+            "provider": reading.provider, "worker": reading.worker, "source": source,
+            "rpm": perMinute(limits.requestsPerMinute), "pacedRPM": perMinute(limits.pacedRequestsPerMinute),
+            "tpm": perMinute(limits.tokensPerMinute), "pacedTPM": perMinute(limits.pacedTokensPerMinute),
+            "state": state.isEmpty ? "calling" : state.joined(separator: ", "), "inFlight": limits.callsInFlight,
+            "age": duration(max(0, now.timeIntervalSince(reading.reportedAt))),
+        ]
+    }
+
     /// "line 3, column 7 of chats.csv: …" — where a problem is, as a person reads it.
     static func place(of error: JobErrorEntry) -> String {
         var parts: [String] = []

@@ -22,6 +22,7 @@ public final class SQLJobStore: JobStore, SQLStore {
     public let idempotency: SQLIdempotencyStore
     public let pace: SQLPaceStore
     public let usage: SQLUsageStore
+    public let readings: SQLProviderReadingStore
     /// The specs of jobs claimed lately, parsed once.
     let specs = ParsedSpecs()
 
@@ -35,6 +36,7 @@ public final class SQLJobStore: JobStore, SQLStore {
         idempotency = SQLIdempotencyStore(context: context)
         pace = SQLPaceStore(context: context)
         usage = SQLUsageStore(context: context)
+        readings = SQLProviderReadingStore(context: context)
     }
 
     // MARK: - Validation

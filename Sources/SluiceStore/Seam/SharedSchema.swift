@@ -303,6 +303,29 @@ extension SharedSchema {
         "CREATE INDEX jobs_quota_paused ON jobs (quota_until) WHERE quota_until IS NOT NULL",
     ]
 
+    /// Migration `019_provider_readings`: what each worker's gate knows of each provider key's
+    /// limits (see ``ProviderReadingStore``), replaced by the worker every heartbeat.
+    public static let providerReadings = [
+        """
+        CREATE TABLE provider_readings (
+            provider TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            source TEXT NOT NULL,
+            requests_per_minute DOUBLE PRECISION,
+            paced_requests_per_minute DOUBLE PRECISION,
+            tokens_per_minute DOUBLE PRECISION,
+            paced_tokens_per_minute DOUBLE PRECISION,
+            blocked_until DOUBLE PRECISION,
+            circuit_open_until DOUBLE PRECISION,
+            bursts_allowed INTEGER NOT NULL CHECK (bursts_allowed IN (0, 1)),
+            calls_in_flight INTEGER NOT NULL CHECK (calls_in_flight >= 0),
+            reported_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (provider, worker)
+        )
+        """,
+        "CREATE INDEX provider_readings_by_time ON provider_readings (reported_at)",
+    ]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -30,15 +30,18 @@ public struct SQLUsageStore: UsageStore, SQLStore {
 
     /// What each key's jobs (or only `keyID`'s) spent in `window`'s day and month; also read by
     /// the claim that checks a key's quota.
+    /// One key's is asked in its own statement text (not `? IS NULL OR key_id = ?`), so the
+    /// claim's read stays on the `(key_id, day)` index under a generic plan.
     static func spent(_ tx: any SQLTransaction, in window: UsageWindow, keyID: String?) throws -> [String: KeyQuota.Spent] {
         var spent: [String: KeyQuota.Spent] = [:]
+        let oneKey = keyID == nil ? "" : "AND key_id = ?"
         for row in try tx.rows(
             """
             SELECT key_id, CAST(SUM(CASE WHEN day = ? THEN prompt_tokens + completion_tokens ELSE 0 END) AS BIGINT) AS tokens_today,
             CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT) AS tokens_month,
             CAST(SUM(CASE WHEN day = ? THEN cost_micros ELSE 0 END) AS BIGINT) AS cost_today, CAST(SUM(cost_micros) AS BIGINT) AS cost_month
-            FROM usage_days WHERE day >= ? AND (CAST(? AS TEXT) IS NULL OR key_id = ?) GROUP BY key_id
-            """, [.text(window.day), .text(window.day), .text(window.monthStart), SQLValue(keyID), SQLValue(keyID)])
+            FROM usage_days WHERE day >= ? \(oneKey) GROUP BY key_id
+            """, [.text(window.day), .text(window.day), .text(window.monthStart)] + (keyID.map { [.text($0)] } ?? []))
         {
             spent[try row.text("key_id")] = KeyQuota.Spent(
                 tokensToday: try row.int64("tokens_today"), tokensThisMonth: try row.int64("tokens_month"),
