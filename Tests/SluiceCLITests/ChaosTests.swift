@@ -13,37 +13,6 @@ import Testing
     /// Low enough that the run lasts well over a minute, so minutes of calls can be counted.
     static let requestsPerMinute = 3_000.0
 
-    /// A worker process writing its output to files in `directory`.
-    final class WorkerProcess {
-        let process = Process()
-        let log: String
-
-        init(number: Int, database: String, config: String, in directory: TemporaryDirectory) throws {
-            process.executableURL = SluiceProcess.binary
-            process.arguments = ["worker", "--database", database, "--config", config, "--concurrency", "16", "--log-level", "warning"]
-            process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "FAKE_KEY": "sk-chaos"]
-            process.currentDirectoryURL = directory.url
-            log = directory.path("worker-\(number)-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardError = process.standardOutput
-            try process.start()
-        }
-
-        func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
-
-        /// Until the worker says it is running: from then on it traps SIGTERM (a worker stopped
-        /// while still starting meets the signal's default action instead).
-        func running() async throws {
-            try await waitUntil("worker \(process.processIdentifier) to say it is running") {
-                !process.isRunning || (try? String(contentsOfFile: log, encoding: .utf8))?.contains("sluice worker running") == true
-            }
-        }
-
-        /// A worker left running by a failed test would outlive the suite.
-        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-    }
-
     // A hang guard only: the run takes about two minutes (its pace is the provider's limit).
     @Test(.timeLimit(.minutes(10)))
     func killedWorkersLoseNothingAndTheSharedLimitHolds() async throws {
@@ -68,7 +37,7 @@ import Testing
         let spec = Fixtures.spec(["template": "{{text}}", "provider": "fake", "model": "fake-model", "max_attempts": 20])
         let job = try await Fixtures.queuedJob(in: fixture.store, count: Self.items, spec: spec, now: Date())
 
-        var workers = try (0..<3).map { try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory) }
+        var workers = try (0..<3).map { try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory, concurrency: 16) }
         var kills = 0
         var heldByKilled: Set<String> = []
         var finished: Job?
@@ -90,7 +59,7 @@ import Testing
                 if case .string(let text)? = item.input["text"] { heldByKilled.insert(text) }
             }
             kills += 1
-            workers[victim] = try WorkerProcess(number: victim, database: fixture.databaseURL, config: config, in: directory)
+            workers[victim] = try WorkerProcess(number: victim, database: fixture.databaseURL, config: config, in: directory, concurrency: 16)
         }
         for worker in workers {
             try await worker.running()
