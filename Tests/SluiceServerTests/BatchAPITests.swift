@@ -121,7 +121,8 @@ import Testing
         }
     }
 
-    @Test func aFinishedBatchRetriesOnlyItsFailedLinesIntoTheSameOutput() async throws {
+    /// Through `POST /v1/batches/{id}/retry`, or the batch job's page and its Retry button.
+    @Test(arguments: [false, true]) func aFinishedBatchRetriesOnlyItsFailedLinesIntoTheSameOutput(fromThePage: Bool) async throws {
         // The line whose content is "bad" is refused the first time only.
         let picky = ScriptedProvider.refusingOnce(name: "picky", content: "bad")
         try await ServerHarness.with(providers: [picky], routes: [ModelRoute(pattern: "picky-*", provider: "picky")]) { server in
@@ -133,8 +134,16 @@ import Testing
             let first = try await runBatch(server, endpoint: "/v1/chat/completions", lines: lines)
             #expect(first["request_counts"]?["failed"] == 1 && first["request_counts"]?["completed"] == 2, "\(first)")
             let id = try #require(first["id"]?.stringValue)
-            let retried = try await server.call(.POST, "/v1/batches/\(id)/retry")
-            #expect(retried.status == 200 && retried.json["status"] != "completed", "\(retried.text)")
+            var browser = Browser(server)
+            if fromThePage {
+                let page = try await browser.get("/jobs/\(id)")
+                #expect(page.text.contains("action=\"/jobs/\(id)/retry\""), "the page offers Retry")
+                let retried = try await browser.post("/jobs/\(id)/retry", [])
+                #expect(retried.status == 303, "\(retried.text)")
+            } else {
+                let retried = try await server.call(.POST, "/v1/batches/\(id)/retry")
+                #expect(retried.status == 200 && retried.json["status"] != "completed", "\(retried.text)")
+            }
             _ = try await server.waitFor(id, until: ServerHarness.isFinal)
             let second = try await server.get("/v1/batches/\(id)").json
             #expect(second["request_counts"]?["failed"] == 0 && second["request_counts"]?["completed"] == 3, "\(second)")
@@ -145,6 +154,7 @@ import Testing
             #expect(picky.requests.count == 4, "only the failed line was sent again")
             let again = try await server.call(.POST, "/v1/batches/\(id)/retry")
             #expect(again.status == 409 && again.text.contains("no failed lines"))
+            #expect(!(try await browser.get("/jobs/\(id)").text.contains("/retry\"")), "nothing left to retry")
         }
     }
 
