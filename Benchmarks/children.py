@@ -1,5 +1,5 @@
 """What the Python benchmark drivers share about the processes they start."""
-import os, re, sys
+import http.client, json, os, re, sys
 
 
 def port_of(proc, word, work):
@@ -28,3 +28,17 @@ def fake_provider_config(work, fake_url, limits, extra=""):
     limits: {{{told}}}
 {extra}""")
     return path
+
+
+def call(port, method, path, body=None, headers=None, secret=None, timeout=60):
+    """One request to a Sluice on this machine (with `secret` as its bearer key, if given):
+    the status and the JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = dict(headers or {})
+    if secret:
+        headers["Authorization"] = "Bearer " + secret
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, json.loads(data)

@@ -9,7 +9,7 @@ latency, 400 ± 200 ms), B's last result, and A's share of the calls made while 
 big one). --weights 1,3: A's and B's keys weigh that much; with --small as large as --big, the
 shares of the calls made in the --share-seconds after B's first result are printed.
 """
-import argparse, http.client, json, os, subprocess, sys, time
+import argparse, os, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import children  # noqa: E402
@@ -37,14 +37,7 @@ def port_of(proc, word):
     return children.port_of(proc, word, work)
 
 
-def call(port, method, path, body=None, headers=None, secret=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = dict(headers or {}, Authorization="Bearer " + secret)
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, json.loads(data)
+call = children.call
 
 
 try:

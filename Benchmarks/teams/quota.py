@@ -9,7 +9,7 @@ bounded by.
 
     python3 Benchmarks/teams/quota.py --bin DIR [--tokens 20000] [--concurrency 64]
 """
-import argparse, http.client, json, os, subprocess, sys, time
+import argparse, os, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import children  # noqa: E402
@@ -26,13 +26,7 @@ os.makedirs(work, exist_ok=True)
 procs = []
 
 
-def call(port, method, path, body=None, headers=None, secret=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request(method, path, body=body, headers=dict(headers or {}, Authorization="Bearer " + secret))
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, json.loads(data)
+call = children.call
 
 
 try:

@@ -90,13 +90,12 @@ public struct KeyQuota: Sendable, Equatable {
                     ))
             }
             guard let cost = check.perItem.map({ max($0, 1) }) else { continue }
-            let room = Double(limit - check.spent) - Double(running) * cost
-            let items = Int((room / cost).rounded(.down))
-            if items >= 1 {
+            switch SpendingRoom(left: limit - check.spent, running: running, perItem: cost) {
+            case .items(let items):
                 if case .claim(let allowed) = decision { decision = .claim(min(allowed, items)) }
-            } else if running > 0 {
+            case .wait:
                 decision = .wait
-            } else {
+            case .full:
                 return .pause(
                     Reached(
                         reason: "\(Self.reasonPrefix) the key's limit of \(amount) \(check.what) is nearly reached (an item costs about "

@@ -37,7 +37,9 @@ import Testing
         let spec = Fixtures.spec(["template": "{{text}}", "provider": "fake", "model": "fake-model", "max_attempts": 20])
         let job = try await Fixtures.queuedJob(in: fixture.store, count: Self.items, spec: spec, now: Date())
 
-        var workers = try (0..<3).map { try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory, concurrency: 16) }
+        var workers = try (0..<3).map {
+            try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory, concurrency: 16)
+        }
         var kills = 0
         var heldByKilled: Set<String> = []
         var finished: Job?
@@ -59,7 +61,8 @@ import Testing
                 if case .string(let text)? = item.input["text"] { heldByKilled.insert(text) }
             }
             kills += 1
-            workers[victim] = try WorkerProcess(number: victim, database: fixture.databaseURL, config: config, in: directory, concurrency: 16)
+            workers[victim] = try WorkerProcess(
+                number: victim, database: fixture.databaseURL, config: config, in: directory, concurrency: 16)
         }
         for worker in workers {
             try await worker.running()

@@ -56,7 +56,8 @@ import Testing
         let spec = Fixtures.spec(["template": "{{text}}", "provider": "main", "model": "main-model", "max_attempts": 5])
         let light = try await Fixtures.queuedJob(in: fixture.store, count: Self.rows, spec: spec, owner: "alice", keyID: "light", now: now)
         let heavy = try await Fixtures.queuedJob(in: fixture.store, count: Self.rows, spec: spec, owner: "bob", keyID: "heavy", now: now)
-        let capped = try await Fixtures.queuedJob(in: fixture.store, count: Self.rows, spec: spec, owner: "carol", keyID: "capped", now: now)
+        let capped = try await Fixtures.queuedJob(
+            in: fixture.store, count: Self.rows, spec: spec, owner: "carol", keyID: "capped", now: now)
 
         let workers = try (0..<2).map {
             try WorkerProcess(number: $0, database: fixture.databaseURL, config: config, in: directory, concurrency: Self.concurrency)

@@ -5,7 +5,7 @@ import SluiceFakeProvider
 /// run Sluice as a server (the SDK test, `wrk`, the fault benchmark). Prints `port N` once
 /// listening; `GET /_fake/counters` answers what it saw as JSON; stops on SIGTERM.
 let usage = """
-    usage: sluice-fake-provider [--latency-ms MS] [--latency-spread-ms MS] [--rpm N] [--tpm N]
+    usage: sluice-fake-provider [--latency-ms MS] [--latency-spread-ms MS] [--rpm N] [--tpm N] (0: no limit)
                                 [--window sliding|per-second|bucket] [--no-limit-headers]
                                 [--fault-500 SHARE] [--fault-503 SHARE] [--fault-hang SHARE] [--hang-seconds S]
                                 [--fault-malformed SHARE] [--pack-drop SHARE] [--pack-duplicate SHARE] [--pack-swap SHARE]
@@ -50,8 +50,9 @@ while let flag = arguments.popFirst() {
     switch flag {
     case "--latency-ms": latency = value / 1000
     case "--latency-spread-ms": spread = value / 1000
-    case "--rpm": behaviour.requestsPerMinute = value
-    case "--tpm": behaviour.tokensPerMinute = value
+    // 0: no limit, as Sluice's own limits read it.
+    case "--rpm": behaviour.requestsPerMinute = value > 0 ? value : nil
+    case "--tpm": behaviour.tokensPerMinute = value > 0 ? value : nil
     case "--fault-500": behaviour.faultRates[.internalError] = value
     case "--fault-503": behaviour.faultRates[.unavailable] = value
     case "--fault-hang": behaviour.faultRates[.hang] = value

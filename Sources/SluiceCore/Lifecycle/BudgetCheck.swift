@@ -43,13 +43,14 @@ public struct BudgetCheck: Sendable, Equatable {
         guard spent < cap else { return .pause("budget reached: spent \(amount(spent)) of \(amount(cap)); \(resume)") }
         guard finished > 0 else { return .claim(requested) }
         let perItem = max(Double(spent) / Double(finished), 1)
-        let room = Double(cap - spent) - Double(running) * perItem
-        let items = Int((room / perItem).rounded(.down))
-        if items >= 1 { return .claim(min(requested, items)) }
-        if running > 0 { return .wait }
-        return .pause(
-            "budget nearly reached: spent \(amount(spent)) of \(amount(cap)), and an item costs about \(amount(Int64(perItem.rounded(.up)))); \(resume)"
-        )
+        switch SpendingRoom(left: cap - spent, running: running, perItem: perItem) {
+        case .items(let items): return .claim(min(requested, items))
+        case .wait: return .wait
+        case .full:
+            return .pause(
+                "budget nearly reached: spent \(amount(spent)) of \(amount(cap)), and an item costs about \(amount(Int64(perItem.rounded(.up)))); \(resume)"
+            )
+        }
     }
 
     func amount(_ value: Int64) -> String {
