@@ -27,7 +27,7 @@ struct SluiceBench {
                 "usage: sluice-bench ingest [--rows N] [--database URL] | parse [--rows N] | engine [--items N] [--concurrency N] [--no-cache] [--database URL]"
                     + " | limits [--items N] [--fake-rpm N] [--rpm N] [--fake-tpm N] [--tpm N] [--max-tokens N] [--latency-ms N]"
                     + " [--window sliding|per-second|bucket] [--no-headers] [--concurrency N] [--schema-break-percent N] [--no-strict]"
-                    + " [--prefix-tokens N] [--anthropic] [--trace]"
+                    + " [--prefix-tokens N] [--anthropic] [--reserve-percent N] [--others-rpm N] [--trace]"
             )
             exit(64)
         }
@@ -67,6 +67,7 @@ struct SluiceBench {
                     headers: !arguments.contains("--no-headers"), concurrency: option("--concurrency", 64),
                     schemaBreakPercent: option("--schema-break-percent", 0), strictSchemas: !arguments.contains("--no-strict"),
                     prefixTokens: option("--prefix-tokens", 0), anthropic: arguments.contains("--anthropic"),
+                    reservePercent: option("--reserve-percent", 0), othersRPM: option("--others-rpm", 0),
                     trace: arguments.contains("--trace")),
                 directory: directory)
         case "ingest", "engine":
@@ -208,6 +209,11 @@ struct SluiceBench {
         var prefixTokens: Int
         /// Through the Anthropic provider instead of the OpenAI-compatible one.
         var anthropic: Bool
+        /// `limits.reserve`, in percent: the share of every limit Sluice leaves to the key's other users.
+        var reservePercent: Int
+        /// Another user of the same key (the company's chat app), calling the fake evenly at
+        /// this rate while the job runs: does it get 429s?
+        var othersRPM: Int
         /// Print the fake's per-second log after the figures.
         var trace: Bool
     }
@@ -233,7 +239,7 @@ struct SluiceBench {
             : OpenAICompatibleProvider(name: "openai", endpoint: endpoint, strictSchemas: scenario.strictSchemas)
         let limits = RateLimits(
             requestsPerMinute: scenario.configuredRPM > 0 ? scenario.configuredRPM : nil,
-            tokensPerMinute: scenario.configuredTPM > 0 ? scenario.configuredTPM : nil)
+            tokensPerMinute: scenario.configuredTPM > 0 ? scenario.configuredTPM : nil, reserve: Double(scenario.reservePercent) / 100)
         let registry = ProviderRegistry(entries: [ProviderEntry(provider, limits: limits)])
         var specJSON: JSONValue = [
             "template": "Classify: {{text}}", "provider": "openai", "model": "bench", "max_attempts": 10,
@@ -256,11 +262,18 @@ struct SluiceBench {
             now: Date())
         _ = try await JobIngestor(store: store, owner: "ingestor").takeAndIngest(jobID: job.id)
         let worker = Worker(store: store, providers: registry, configuration: EngineConfiguration(concurrency: scenario.concurrency))
+        let others = OtherClient(
+            provider: OpenAICompatibleProvider(
+                name: "others", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http)),
+            callsPerMinute: Double(scenario.othersRPM), epoch: fake.started)
+        let othersTask = Task { await others.run() }
         let cpuBefore = cpuSeconds()
         let start = Date()
         let done = try await runUntilFinal(worker: worker, store: store, jobID: job.id)
         let seconds = Date().timeIntervalSince(start)
         let cpu = cpuSeconds() - cpuBefore
+        othersTask.cancel()
+        let othersSent = await othersTask.value
         let counters = fake.counters
         try await http.shutdown()
         try await fake.stop()
@@ -297,11 +310,73 @@ struct SluiceBench {
                 format: "%.1f%%", Double(done.usage.cachedTokens) * 100 / Double(max(1, done.usage.promptTokens))),
         ]
         report("limits", figures)
+        if scenario.reservePercent > 0 || scenario.othersRPM > 0 {
+            // Sluice's calls per sliding minute: what the fake accepted or refused, less the
+            // other client's, by the second each was sent (the edges of a minute may be off by a call).
+            var perSecond = counters.acceptedPerSecond.merging(counters.rateLimitedPerSecond, uniquingKeysWith: +)
+            for (second, sent) in othersSent.perSecond { perSecond[second, default: 0] -= sent }
+            let first = perSecond.keys.min() ?? 0
+            let last = perSecond.keys.max() ?? 0
+            let minutes = (first...max(first, last - 59)).map { start in (start..<start + 60).reduce(0) { $0 + (perSecond[$1] ?? 0) } }
+            report(
+                "headroom",
+                [
+                    "reserve": "\(scenario.reservePercent)%", "Sluice's busiest minute": "\(minutes.max() ?? 0) calls",
+                    "its quietest full minute": last - first >= 60 ? "\(minutes.min() ?? 0) calls" : "(shorter than a minute)",
+                    "the other client": "\(othersSent.calls) calls, \(othersSent.rateLimited) answered 429",
+                ])
+        }
         if scenario.trace {
             // The fake's own per-second log: accepted calls and 429s.
             for second in 0...(counters.acceptedPerSecond.keys.max() ?? 0) {
                 let accepted = counters.acceptedPerSecond[second] ?? 0
                 print("  second \(second): \(accepted) accepted, \(counters.rateLimitedPerSecond[second] ?? 0) 429s")
+            }
+        }
+    }
+
+    /// Another user of the provider key: one call every `60 / callsPerMinute` seconds until
+    /// cancelled, each counted by the second it was sent and whether it was refused with a 429.
+    struct OtherClient {
+        let provider: any ModelProvider
+        let callsPerMinute: Double
+        /// What the seconds are counted from (the fake's start, as its counters are).
+        let epoch: Date
+
+        struct Sent: Sendable {
+            var calls = 0
+            var rateLimited = 0
+            var perSecond: [Int: Int] = [:]
+        }
+
+        func run() async -> Sent {
+            guard callsPerMinute > 0 else { return Sent() }
+            let request = ModelRequest(
+                model: "chat-app", system: nil, messages: [ChatMessage(role: .user, content: "hello from the chat app")],
+                params: JSONObject(),
+                outputSchema: nil, inputs: [])
+            return await withTaskGroup(of: Bool.self) { group in
+                var sent = Sent()
+                var next = Date()
+                while !Task.isCancelled {
+                    let wait = next.timeIntervalSinceNow
+                    if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+                    if Task.isCancelled { break }
+                    sent.calls += 1
+                    sent.perSecond[Int(Date().timeIntervalSince(epoch)), default: 0] += 1
+                    group.addTask {
+                        do throws(ProviderFailure) {
+                            _ = try await provider.complete(request)
+                            return false
+                        } catch {
+                            if case .rateLimited = error { return true }
+                            return false
+                        }
+                    }
+                    next = next.addingTimeInterval(60 / callsPerMinute)
+                }
+                for await refused in group where refused { sent.rateLimited += 1 }
+                return sent
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,7 +29,8 @@ public final class FakeProviderServer: Sendable {
     }
 
     let state: Mutex<State>
-    let started = Date()
+    /// When it started: the counters' per-second keys are seconds since then.
+    public let started = Date()
     let channel: any Channel
     public let port: Int
 
