@@ -212,7 +212,7 @@ struct SluiceBench {
         /// `limits.reserve`, in percent: the share of every limit Sluice leaves to the key's other users.
         var reservePercent: Int
         /// Another user of the same key (the company's chat app), calling the fake evenly at
-        /// this rate while the job runs: does it get 429s?
+        /// this rate from a minute before the job starts until it ends: does it get 429s?
         var othersRPM: Int
         /// Print the fake's per-second log after the figures.
         var trace: Bool
@@ -267,6 +267,8 @@ struct SluiceBench {
                 name: "others", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "sk-bench", http: http)),
             callsPerMinute: Double(scenario.othersRPM), epoch: fake.started)
         let othersTask = Task { await others.run() }
+        // The other client had the key to itself for a minute before the job started.
+        if scenario.othersRPM > 0 { try await Task.sleep(for: .seconds(60)) }
         let cpuBefore = cpuSeconds()
         let start = Date()
         let done = try await runUntilFinal(worker: worker, store: store, jobID: job.id)

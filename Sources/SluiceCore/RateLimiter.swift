@@ -25,8 +25,9 @@ public import Foundation
 ///
 /// A reserve (``RateLimits/reserve``) takes its share off every ceiling, configured, reported or
 /// learned; calls are then paced evenly from the start (a burst on credit would spend what the
-/// reserve keeps), what headers say is left counts only above the reserved share, and until the
-/// first reply (whose headers may state the limit) one call goes at a time.
+/// reserve keeps), what headers say is left counts only above the reserved share, the key's
+/// other users' calls (the window's use less our own of the last minute) come off our pace, and
+/// until the first reply (whose headers may state the limit) one call goes at a time.
 ///
 /// Tokens are reserved as the prompt estimate plus the reply the provider is expected to write:
 /// `max_tokens` until replies have been seen, then the larger of their recent average and the
@@ -137,6 +138,12 @@ public struct RateLimiter: Sendable {
     /// Start times of recent calls: to estimate the rate that drew a 429 when no limit was
     /// known, and to tell which calls a `remaining` header cannot have counted yet.
     var recentStarts: [Date] = []
+    /// Calls started in each of the last 60 seconds (by whole second, oldest first): with a
+    /// reserve, what of a window's use is ours, the rest being the key's other users'.
+    var startsBySecond: [(second: Int64, calls: Int)] = []
+    /// With a reserve, the rate (per second) left for us once the key's other users' calls of
+    /// the last minute and the reserve are taken off the reported limit.
+    var othersLeaveUs: Double?
 
     public init(limits: RateLimits, tuning: Tuning = Tuning()) {
         self.limits = limits
@@ -255,7 +262,20 @@ public struct RateLimiter: Sendable {
     mutating func started(_ permit: inout Permit) -> Date? {
         permit.started = true
         callsInFlight += 1
+        if limits.reserve > 0 {
+            let second = Int64(permit.startAt.timeIntervalSince1970.rounded(.down))
+            if startsBySecond.last?.second == second { startsBySecond[startsBySecond.count - 1].calls += 1 } else {
+                startsBySecond.append((second, 1))
+            }
+            startsBySecond.removeAll { $0.second <= second - 60 }
+        }
         return nil
+    }
+
+    /// Our calls started in the minute before `now`.
+    func startsInLastMinute(now: Date) -> Int {
+        let since = Int64(now.timeIntervalSince1970.rounded(.down)) - 60
+        return startsBySecond.reduce(0) { $0 + ($1.second > since ? $1.calls : 0) }
     }
 
     /// Whether a booked call must not start at `now` after all (a 429 blocked everyone since it
@@ -355,6 +375,16 @@ public struct RateLimiter: Sendable {
             requestRate = min(requestRate ?? ceiling, ceiling)
             limitReportedAt = now
         }
+        // With a reserve, what others on the key use comes out of our share, not the reserve:
+        // the window's use less our own calls of the last minute is theirs, and we pace at what
+        // the limit less the reserve and their use leaves (at least a call a minute). This holds
+        // whatever the provider's `reset` means (a sliding minute frees a call at a time).
+        if limits.reserve > 0, let requests = signal.requests, let limit = requests.limit, limit > 0, let remaining = requests.remaining {
+            let others = max(0, limit - remaining - Double(startsInLastMinute(now: now)))
+            let left = max(1, limit * (1 - limits.reserve) - others) / 60 * tuning.safety
+            othersLeaveUs = left
+            if let ceiling = requestCeiling { requestRate = min(ceiling, left) }
+        }
         if let limit = signal.tokens?.limit, limit > 0 {
             let ceiling = min(limits.tokensPerMinute ?? .infinity, limit) / 60 * tuning.safety * (1 - limits.reserve)
             tokenCeiling = ceiling
@@ -401,7 +431,7 @@ public struct RateLimiter: Sendable {
         if let lastCut, now.timeIntervalSince(lastCut) < tuning.holdAfterCut { return }
         let since = lastGrowth.map { now.timeIntervalSince($0) } ?? 0
         lastGrowth = now
-        if let ceiling = requestCeiling, let rate = requestRate, rate < ceiling {
+        if let ceiling = requestCeiling.map({ min($0, othersLeaveUs ?? $0) }), let rate = requestRate, rate < ceiling {
             requestRate = min(ceiling, rate + ceiling * tuning.recoveryPerMinute * since / 60)
         }
         if let ceiling = tokenCeiling, let rate = tokenRate, rate < ceiling {

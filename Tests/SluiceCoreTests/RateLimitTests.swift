@@ -543,6 +543,30 @@ import Testing
         return starts
     }
 
+    /// The same against a sliding minute shared with `others` calls a minute sent evenly among
+    /// ours (since a minute before our first), whose `reset` is when the oldest call of either leaves the window (so a spent
+    /// window frees a call at a time, a fraction of a second apart). Returns our start times.
+    func driveBeside(_ limiter: inout RateLimiter, seconds: Double, others: Double) -> [Date] {
+        var now = t0
+        var starts: [Date] = []
+        // They were calling for a minute before we started.
+        let theirs = stride(from: -60.0, to: seconds, by: 60 / others).map { t0.addingTimeInterval($0) }
+        let end = t0.addingTimeInterval(seconds)
+        while now < end {
+            var permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: now)
+            now = max(now, permit.startAt)
+            while let later = limiter.begin(&permit, now: now) { now = later }
+            guard now < end else { break }
+            starts.append(now)
+            let window = (starts + theirs.filter { $0 <= now }).filter { $0 > now.addingTimeInterval(-60) }
+            let reset = 60 - now.timeIntervalSince(window.min() ?? now)
+            let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(window.count), resetIn: reset))
+            limiter.complete(
+                permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
+        }
+        return starts
+    }
+
     func busiestMinute(_ starts: [Date]) -> Int {
         starts.map { start in starts.count { $0 >= start && $0 < start.addingTimeInterval(60) } }.max() ?? 0
     }
@@ -561,6 +585,14 @@ import Testing
         var limiter = RateLimiter(limits: RateLimits(reserve: 0.25))
         let starts = drive(&limiter, seconds: 180, others: 300)
         #expect(busiestMinute(starts) <= 150, "\(busiestMinute(starts))")
+    }
+
+    @Test func othersCallingAmongOurCallsSlowUsToWhatTheyLeave() {
+        // The chat app sends 300 a minute among ours; the window frees a call at a time.
+        var limiter = RateLimiter(limits: RateLimits(reserve: 0.25))
+        let starts = driveBeside(&limiter, seconds: 180, others: 300)
+        #expect(busiestMinute(starts) <= 150, "\(busiestMinute(starts))")
+        #expect(starts.count >= 3 * 140, "and what they leave is used: \(starts.count) in 3 minutes")
     }
 
     @Test func untilTheFirstReplyOneCallGoesAtATime() {
