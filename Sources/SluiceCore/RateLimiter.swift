@@ -264,7 +264,9 @@ public struct RateLimiter: Sendable {
         callsInFlight += 1
         if limits.reserve > 0 {
             let second = Int64(permit.startAt.timeIntervalSince1970.rounded(.down))
-            if startsBySecond.last?.second == second { startsBySecond[startsBySecond.count - 1].calls += 1 } else {
+            if startsBySecond.last?.second == second {
+                startsBySecond[startsBySecond.count - 1].calls += 1
+            } else {
                 startsBySecond.append((second, 1))
             }
             startsBySecond.removeAll { $0.second <= second - 60 }
