@@ -317,7 +317,8 @@ struct SluiceBench {
             // other client's, by the second each was sent (the edges of a minute may be off by a call).
             var perSecond = counters.acceptedPerSecond.merging(counters.rateLimitedPerSecond, uniquingKeysWith: +)
             for (second, sent) in othersSent.perSecond { perSecond[second, default: 0] -= sent }
-            let first = perSecond.keys.min() ?? 0
+            // From the job's start: the other client's minute alone before it is not ours.
+            let first = max(perSecond.keys.min() ?? 0, Int(start.timeIntervalSince(fake.started)))
             let last = perSecond.keys.max() ?? 0
             let minutes = (first...max(first, last - 59)).map { start in (start..<start + 60).reduce(0) { $0 + (perSecond[$1] ?? 0) } }
             report(

@@ -6,7 +6,7 @@ call and allow --rpm calls a minute. A release `sluice serve` (SQLite) runs a jo
 on the primary twice: with `fallbacks: [backup]` and without. Printed for each: the job's end,
 the seconds it took (or where it stood after --give-up-after), its items by status, and the calls each fake received.
 
-    python3 Benchmarks/teams/fallbacks.py --bin DIR [--primary-faults down|flaky] [--rows 300]
+    python3 Benchmarks/teams/fallbacks.py --bin DIR [--primary-faults down|flaky] [--rows 300] [--seed N]
 """
 import argparse, json, os, subprocess, sys, time, urllib.request
 
@@ -20,6 +20,7 @@ p.add_argument("--rpm", type=int, default=600)
 p.add_argument("--latency-ms", type=int, default=800)
 p.add_argument("--primary-faults", choices=["down", "flaky"], default="down")
 p.add_argument("--concurrency", type=int, default=32)
+p.add_argument("--seed", type=int, default=42, help="the fakes' fault sequence")
 p.add_argument("--give-up-after", type=int, default=300, help="seconds; a run still going then is reported as it stands")
 a = p.parse_args()
 work = os.environ.get("TMPDIR_FALLBACKS") or os.path.join("/tmp", f"fallbacks-{os.getpid()}")
@@ -29,7 +30,7 @@ FAULTS = {"down": ["--fault-503", "1"], "flaky": ["--fault-503", "0.2", "--fault
 
 def fake(extra):
     proc = subprocess.Popen([os.path.join(a.bin, "sluice-fake-provider"), "--latency-ms", str(a.latency_ms), "--latency-spread-ms",
-                             str(a.latency_ms // 2), "--rpm", str(a.rpm)] + extra, stdout=subprocess.PIPE, text=True)
+                             str(a.latency_ms // 2), "--rpm", str(a.rpm), "--seed", str(a.seed)] + extra, stdout=subprocess.PIPE, text=True)
     return proc, f"http://127.0.0.1:{children.port_of(proc, 'the fake', work)}"
 
 
@@ -81,7 +82,7 @@ def run(with_fallback):
             time.sleep(0.2)
         seconds = time.monotonic() - started
         counts = state["counts"]
-        print(f"{a.primary_faults} primary, {name} a fallback: {state['status']} in {seconds:.1f} s; "
+        print(f"{a.primary_faults} primary (seed {a.seed}), {name} a fallback: {state['status']} in {seconds:.1f} s; "
               f"{counts['succeeded']} succeeded, {counts['failed']} failed of {a.rows}; calls: primary {counters(primary_url)['received']}, "
               f"backup {counters(backup_url)['received']}" + (f"; {state.get('status_reason')}" if state.get("status_reason") else ""))
     finally:
