@@ -521,36 +521,18 @@ import Testing
 @Suite struct RateLimitReserveTests {
     let t0 = Date(timeIntervalSince1970: 1_000_000)
 
-    /// Drives calls for `seconds` against a provider counting a sliding minute of 600 calls (and
-    /// `others` calls a minute of someone else's on the same key), reporting the limit and what
-    /// is left in headers as each call ends, 0.2 s after it starts. Returns our start times.
-    func drive(_ limiter: inout RateLimiter, seconds: Double, others: Double = 0) -> [Date] {
+    /// Drives calls for `seconds` against a provider counting a sliding minute of 600 calls,
+    /// reporting the limit and what is left in headers as each call ends, 0.2 s after it starts.
+    /// Someone else on the same key either holds `others` calls of every minute in the window
+    /// throughout (so the window's `reset` is when *our* oldest call leaves), or — `interleaved`
+    /// — sends `others` calls a minute evenly among ours from a minute before our first (so
+    /// `reset` is when the oldest call of either leaves: a spent window frees a call at a time,
+    /// a fraction of a second apart). Returns our start times.
+    func drive(_ limiter: inout RateLimiter, seconds: Double, others: Double = 0, interleaved: Bool = false) -> [Date] {
         var now = t0
         var starts: [Date] = []
-        let end = t0.addingTimeInterval(seconds)
-        while now < end {
-            var permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: now)
-            now = max(now, permit.startAt)
-            while let later = limiter.begin(&permit, now: now) { now = later }
-            guard now < end else { break }
-            starts.append(now)
-            let recent = starts.filter { $0 > now.addingTimeInterval(-60) }
-            let reset = 60 - now.timeIntervalSince(recent.first ?? now)
-            let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(recent.count) - others, resetIn: reset))
-            limiter.complete(
-                permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
-        }
-        return starts
-    }
-
-    /// The same against a sliding minute shared with `others` calls a minute sent evenly among
-    /// ours (since a minute before our first), whose `reset` is when the oldest call of either leaves the window (so a spent
-    /// window frees a call at a time, a fraction of a second apart). Returns our start times.
-    func driveBeside(_ limiter: inout RateLimiter, seconds: Double, others: Double) -> [Date] {
-        var now = t0
-        var starts: [Date] = []
-        // They were calling for a minute before we started.
-        let theirs = stride(from: -60.0, to: seconds, by: 60 / others).map { t0.addingTimeInterval($0) }
+        let theirs = interleaved ? stride(from: -60.0, to: seconds, by: 60 / others).map { t0.addingTimeInterval($0) } : []
+        let held = interleaved ? 0 : others
         let end = t0.addingTimeInterval(seconds)
         while now < end {
             var permit = limiter.reserve(promptTokens: 1, maxReplyTokens: 0, now: now)
@@ -560,7 +542,7 @@ import Testing
             starts.append(now)
             let window = (starts + theirs.filter { $0 <= now }).filter { $0 > now.addingTimeInterval(-60) }
             let reset = 60 - now.timeIntervalSince(window.min() ?? now)
-            let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(window.count), resetIn: reset))
+            let signal = RateLimitSignal(requests: .init(limit: 600, remaining: 600 - Double(window.count) - held, resetIn: reset))
             limiter.complete(
                 permit, outcome: .succeeded(usedTokens: nil, replyTokens: nil), signal: signal, now: now.addingTimeInterval(0.2))
         }
@@ -590,7 +572,7 @@ import Testing
     @Test func othersCallingAmongOurCallsSlowUsToWhatTheyLeave() {
         // The chat app sends 300 a minute among ours; the window frees a call at a time.
         var limiter = RateLimiter(limits: RateLimits(reserve: 0.25))
-        let starts = driveBeside(&limiter, seconds: 180, others: 300)
+        let starts = drive(&limiter, seconds: 180, others: 300, interleaved: true)
         #expect(busiestMinute(starts) <= 150, "\(busiestMinute(starts))")
         #expect(starts.count >= 3 * 140, "and what they leave is used: \(starts.count) in 3 minutes")
     }
