@@ -15,6 +15,42 @@ public struct EngineMetrics: Sendable {
     /// Measurements that go nowhere.
     public static let none = EngineMetrics(factory: NOOPMetricsHandler.instance)
 
+    // MARK: Declared at start
+
+    // Each series is made (at zero) when the part that counts it starts, not at its first
+    // event: a dashboard or alert over `rate(…)` of a series that does not exist yet sees
+    // nothing, not zero, and an operator cannot tell "no failures" from "not counted".
+
+    /// A provider's calls by outcome, their durations, its gate's waits and its hedges.
+    func declare(provider: String) {
+        for outcome in ["succeeded"] + ProviderFailure.metricOutcomes {
+            _ = Counter(label: "sluice_provider_calls_total", dimensions: [("provider", provider), ("outcome", outcome)], factory: factory)
+        }
+        _ = Timer(label: "sluice_provider_call_duration_seconds", dimensions: [("provider", provider)], factory: factory)
+        _ = Timer(label: "sluice_limiter_wait_seconds", dimensions: [("provider", provider)], factory: factory)
+        _ = Counter(label: "sluice_provider_hedges_total", dimensions: [("provider", provider)], factory: factory)
+    }
+
+    /// A background loop's failed rounds.
+    func declare(loop: String) {
+        _ = Counter(label: "sluice_failed_rounds_total", dimensions: [("loop", loop)], factory: factory)
+    }
+
+    /// Recorded item outcomes and cache hits.
+    func declareOutcomes() {
+        for outcome in ["succeeded", "failed", "retried", "deferred", "repacked", "cut_at_limit"] {
+            _ = Counter(label: "sluice_items_total", dimensions: [("outcome", outcome)], factory: factory)
+        }
+        _ = Counter(label: "sluice_cache_hits_total", factory: factory)
+    }
+
+    /// Webhook tries by outcome.
+    func declareWebhookTries() {
+        for outcome in ["delivered", "retrying", "failed"] {
+            _ = Counter(label: "sluice_webhook_tries_total", dimensions: [("outcome", outcome)], factory: factory)
+        }
+    }
+
     /// One model call: its outcome (`succeeded`, `rate_limited`, `transient`, `rejected`,
     /// `unauthorized`) and how long it took.
     func call(provider: String, outcome: String, seconds: Double) {
@@ -94,6 +130,9 @@ public struct EngineMetrics: Sendable {
 }
 
 extension ProviderFailure {
+    /// Every `outcome` label a failed call may have.
+    static let metricOutcomes = ["rate_limited", "transient", "unavailable", "rejected", "unauthorized"]
+
     /// The `outcome` label of a failed call.
     var metricOutcome: String {
         switch self {

@@ -25,6 +25,7 @@ public struct FailedRounds: Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
+        metrics.declare(loop: loop)
     }
 
     /// A round worked: the next failure waits the shortest pause again.

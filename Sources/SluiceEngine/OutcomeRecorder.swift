@@ -78,6 +78,7 @@ final class OutcomeRecorder: Sendable {
 
     /// The writer loop: runs until ``finish()`` and everything queued is written.
     func run() async {
+        metrics.declareOutcomes()
         while true {
             await waitForWork()
             let (entries, done) = state.withLock { state -> ([Entry], Bool) in

@@ -46,6 +46,7 @@ public struct WebhookDispatcher: Service {
     }
 
     public func run() async throws {
+        metrics.declareWebhookTries()
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.clientConfiguration(settings))
         let inFlight = TriesInFlight()
         let (slotFreed, freeing) = AsyncStream.makeStream(of: Void.self)

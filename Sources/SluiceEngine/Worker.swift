@@ -114,7 +114,10 @@ public final class Worker: Service, Sendable {
         // their limits too.
         // A key pool's room is its keys' together: its own entry has no gate.
         var paces: [String: ProviderGate] = [:]
-        for name in providers.names where pools[name] == nil { paces[name] = await gates.gate(for: name) }
+        for name in providers.names where pools[name] == nil {
+            paces[name] = await gates.gate(for: name)
+            metrics.declare(provider: name)
+        }
         let gatesByName = paces
         let empty = EmptyClaims(firstWait: configuration.idleInterval)
         return await withDiscardingTaskGroup { calls -> UnrecoverableStoreFailure? in

@@ -42,7 +42,7 @@ struct ServerHarness: Sendable {
         limits: (idle: Double, head: Double, uploadsPerKey: Int) = (60, 10, 4), webhooks: WebhookSettings = WebhookSettings(),
         maxUploadPartBytes: Int = 64 << 20, adjust: (inout ServerConfiguration) -> Void = { _ in },
         settings given: [ProviderSettings]? = nil, engine: EngineConfiguration = EngineConfiguration(concurrency: 8, idleInterval: 0.1),
-        routes: [ModelRoute] = [],
+        routes: [ModelRoute] = [], prices: ModelPrices = ModelPrices(),
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let fixture = try await StoreDriver.current.makeStore()
@@ -65,7 +65,7 @@ struct ServerHarness: Sendable {
         let registry = PrometheusCollectorRegistry()
         let providerRegistry = ProviderRegistry(
             entries: ([BuiltinProvider()] + providers).map { ProviderEntry($0) }, routes: routes,
-            defaultProvider: ProviderSettings.builtinName)
+            defaultProvider: ProviderSettings.builtinName, prices: prices)
         let uploads = try storage?(directory) ?? LocalFileStorage(directory: configuration.uploadDirectory)
         // Without workers, the process still reads uploads and keeps up webhooks and expiry, so
         // tests see jobs queued with nothing taking them: a composition only tests ask for.
