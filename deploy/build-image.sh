@@ -58,7 +58,9 @@ rm -rf "$context"
 mkdir -p "$context/swift-runtime"
 strip -o "$context/sluice" "$binary"
 # The Swift runtime libraries the binary links (everything ldd finds under the toolchain).
-ldd "$binary" | awk '$3 ~ /\/swift\/linux\// { print $3 }' | while read -r library; do cp -L "$library" "$context/swift-runtime/"; done
+ldd "$binary" | awk '$3 ~ /\/swift\/linux\// { print $3 }' | while read -r library; do
+  strip --strip-unneeded -o "$context/swift-runtime/$(basename "$library")" "$library"
+done
 # The resource bundles (presets, web page templates, the OpenAPI document) sit beside the binary.
 mkdir -p "$context/bin"
 mv "$context/sluice" "$context/bin/sluice"
