@@ -7,10 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for command in podman runc debootstrap; do command -v "$command" > /dev/null || need+=("$command"); done
+for command in podman runc debootstrap curl; do command -v "$command" > /dev/null || need+=("$command"); done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" > /dev/null
+  # With podman's recommended packages: netavark and aardvark-dns give the compose network its names.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" uidmap slirp4netns fuse-overlayfs > /dev/null
 fi
 command -v podman-compose > /dev/null || pip install -q podman-compose
 deploy/build-image.sh --postgres
