@@ -62,13 +62,17 @@ struct JobRoutes {
             let upload: ReceivedUpload
             let spec: JobSpec
             var dryRun = try Self.flag(dryRunQuery)
+            let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
             if let boundary {
                 upload = try await receiver.receiveMultipart(request.body, boundary: boundary)
-                spec = try api.resolve(SpecFields.json(from: upload.fields, ignoring: ["dry_run"]))
+                // The form's fields, and the query's where the form has none of that name
+                // (`curl -F file=@x.csv '…/v1/jobs?preset=…'` means what it says).
+                let formNames = Set(upload.fields.map(\.name))
+                let fromQuery = query.filter { !formNames.contains($0.name) && !["dry_run", "filename"].contains($0.name) }
+                spec = try api.resolve(SpecFields.json(from: fromQuery + upload.fields, ignoring: ["dry_run"]))
                 dryRun = try dryRun || Self.flag(upload.fields.last { $0.name == "dry_run" }?.value)
             } else {
                 // The spec is in the query: check it before reading a byte of the body.
-                let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
                 spec = try api.resolve(SpecFields.json(from: query, ignoring: ["filename", "dry_run"]))
                 let filename = request.uri.queryParameters["filename"].map(String.init) ?? "upload.\(rawFormat?.rawValue ?? "txt")"
                 upload = try await receiver.receiveRaw(request.body, filename: filename, contentType: contentType)

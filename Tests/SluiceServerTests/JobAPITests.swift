@@ -51,6 +51,14 @@ import Testing
             let stored = try #require(try await server.store.job(id: id))
             #expect(stored.spec.maxAttempts == 2)
             #expect(stored.sources.map(\.format) == [.csv, .jsonl])
+
+            // The query's fields count where the form has none of that name; the form's win.
+            let mixed = try await server.submitForm(
+                fields: [("max_attempts", "3")], files: [("c.csv", reviewsCSV(2))], query: "preset=text-classify&max_attempts=7")
+            #expect(mixed.status == 202, "\(mixed.text)")
+            let mixedID = try #require(mixed.json["id"]?.stringValue)
+            let mixedJob = try #require(try await server.store.job(id: mixedID))
+            #expect(mixedJob.spec.maxAttempts == 3 && mixedJob.spec.preset == "text-classify")
         }
     }
 

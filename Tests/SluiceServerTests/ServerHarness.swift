@@ -138,7 +138,9 @@ struct ServerHarness: Sendable {
     }
 
     /// `POST /v1/jobs` as `multipart/form-data`.
-    func submitForm(fields: [(String, String)], files: [(name: String, contents: String)], key: String? = nil) async throws -> Reply {
+    func submitForm(
+        fields: [(String, String)], files: [(name: String, contents: String)], query: String? = nil, key: String? = nil
+    ) async throws -> Reply {
         let boundary = "sluice-test-boundary"
         var text = ""
         for (name, value) in fields {
@@ -149,8 +151,8 @@ struct ServerHarness: Sendable {
         }
         text += "--\(boundary)--\r\n"
         return try await call(
-            .POST, "/v1/jobs", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], key: key,
-            body: .bytes(ByteBuffer(string: text)))
+            .POST, "/v1/jobs" + (query.map { "?" + $0 } ?? ""), headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+            key: key, body: .bytes(ByteBuffer(string: text)))
     }
 
     /// `POST /v1/files` with a batch input of `lines` chat requests (`custom_id` q0, q1, …).
