@@ -37,6 +37,11 @@ import Yams
         }
     }
 
+    /// The CLI's help, read once for every test here: each `sluice … --help` is a child process,
+    /// and starting one can crash the test process in Swift 6.3's Foundation (a known over-read
+    /// in `Process.run`), so fewer is safer.
+    static let help = Help()
+
     /// The CLI's subcommands and each one's `--help` text.
     actor Help {
         var texts: [String: String] = [:]
@@ -75,7 +80,7 @@ import Yams
 
     @Test func kubernetesManifestsMatchTheCLITheImageAndTheServer() async throws {
         let image = try Image()
-        let help = Help()
+        let help = Self.help
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy.appendingPathComponent("kubernetes").path)
             .filter { $0.hasSuffix(".yaml") }.sorted()
         var documents: [(file: String, object: [String: Any])] = []
@@ -175,7 +180,7 @@ import Yams
 
     @Test func theComposeFileRunsTheImagesWithCommandsTheCLIKnows() async throws {
         let image = try Image()
-        let help = Help()
+        let help = Self.help
         let compose = try #require(try Yams.load(yaml: try Self.text("compose.yaml")) as? [String: Any])
         let services = try #require(compose["services"] as? [String: Any])
         #expect(Set(services.keys) == ["postgres", "migrate", "api", "worker-1", "worker-2"])
