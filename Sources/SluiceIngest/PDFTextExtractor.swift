@@ -1,7 +1,7 @@
 import Foundation
 
 /// Takes the text out of a PDF with poppler's `pdftotext` (Debian's `poppler-utils`), run as a
-/// child process (``ChildProcess``) — never through a shell, so no file name is ever
+/// child process (``Sandbox``) — never through a shell, so no file name is ever
 /// interpreted — with a time limit and a cap on the text it may produce.
 ///
 /// A PDF that yields no text says why, in words for the person who uploaded it: not a PDF or
@@ -38,9 +38,9 @@ public struct PDFTextExtractor: Sendable {
             throw Failure(message: "cannot be read: pdftotext is not installed on the server (Debian package poppler-utils)")
         }
         // `-` writes the text to standard output; `--` ends options, so a name starting with `-` is a name.
-        let run: ChildProcess.Outcome
+        let run: Sandbox.Outcome
         do {
-            run = try ChildProcess.run(
+            run = try Sandbox.run(
                 executable, arguments: ["-enc", "UTF-8", "-nopgbrk", "--", path, "-"], timeoutSeconds: timeoutSeconds,
                 maximumOutput: maximumBytes)
         } catch {

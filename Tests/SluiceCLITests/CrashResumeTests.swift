@@ -16,20 +16,14 @@ import Testing
 
     /// Starts `sluice` and sends `signal` as soon as its progress report shows some items done;
     /// returns what it printed and the finished process.
-    static func interrupt(_ arguments: [String], in directory: TemporaryDirectory, with signal: Int32) async throws -> (String, Process) {
-        let process = Process()
-        process.executableURL = SluiceProcess.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory.url
-        let progress = Pipe()
-        process.standardError = progress
-        process.standardOutput = FileHandle.nullDevice
-        try process.start()
-        var seen = await progress.fileHandleForReading.read(until: showsProgress)
-        kill(process.processIdentifier, signal)
-        seen += await progress.fileHandleForReading.readRest()
-        try await process.exited()
-        return (seen, process)
+    static func interrupt(_ arguments: [String], in directory: TemporaryDirectory, with signal: Int32) async throws -> (
+        String, Spawn.Termination
+    ) {
+        let process = try SluiceProcess.start(arguments, in: directory.url, errors: .pipe)
+        var seen = try await process.readErrors(until: showsProgress)
+        process.signal(signal)
+        seen += try await process.readErrors()
+        return (seen, try await process.exited())
     }
 
     @Test func sigtermDrainsAndExitsZero() async throws {
@@ -38,9 +32,8 @@ import Testing
         // machine's late signal still comes mid-run (30,000 were done first at 3,000 a second).
         let input = Self.writeInput(rows: 120_000, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "--concurrency", "4"]
-        let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGTERM)
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
+        let (seen, termination) = try await Self.interrupt(arguments, in: directory, with: SIGTERM)
+        #expect(termination == .exited(0))
         #expect(seen.contains("interrupted:"), "\(seen)")
         let store = try SQLJobStore.sqlite(path: directory.path("db.sqlite"))
         let jobID = try #require(Self.jobID(in: seen))
@@ -59,8 +52,8 @@ import Testing
         let rows = 60_000
         let input = Self.writeInput(rows: rows, in: directory)
         let arguments = ["run", input, "--preset", "text-classify", "--database", "db.sqlite", "-o", "out.jsonl", "--concurrency", "4"]
-        let (seen, process) = try await Self.interrupt(arguments, in: directory, with: SIGKILL)
-        #expect(process.terminationReason == .uncaughtSignal)
+        let (seen, termination) = try await Self.interrupt(arguments, in: directory, with: SIGKILL)
+        #expect(termination == .signalled(SIGKILL))
 
         let store = try SQLJobStore.sqlite(path: directory.path("db.sqlite"))
         let jobID = try #require(Self.jobID(in: seen))

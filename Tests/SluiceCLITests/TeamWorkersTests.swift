@@ -75,7 +75,7 @@ import Testing
             return finished && paused
         }
         for worker in workers { try await worker.stop() }
-        #expect(workers.allSatisfy { $0.process.terminationReason == .exit && $0.process.terminationStatus == 0 })
+        #expect(workers.allSatisfy { $0.process.termination == .exited(0) })
         let (primaryCalls, backupCalls) = (primary.counters.received, backup.counters.received)
         try await primary.stop()
         try await backup.stop()

@@ -21,9 +21,9 @@ import Testing
 
     @Test func pdftotextGetsAMinimalEnvironmentNeverTheServers() throws {
         setenv("SLUICE_TEST_SECRET", "do-not-leak", 1)
-        let run = try ChildProcess.run("/usr/bin/env", arguments: [], timeoutSeconds: 30, maximumOutput: 1 << 16)
+        let run = try Sandbox.run("/usr/bin/env", arguments: [], timeoutSeconds: 30, maximumOutput: 1 << 16)
         let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
-        #expect(lines == ChildProcess.environment)
+        #expect(lines == Sandbox.environment)
     }
     @Test func readsHeaderAndRowsKeepingColumnOrder() throws {
         let result = ParseResult.of("b,a,c\n1,2,3\n4,5,6\n", format: .csv)

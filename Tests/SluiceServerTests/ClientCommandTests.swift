@@ -32,7 +32,7 @@ import Testing
     @Test func submitWatchResultsStatusAndJobsAgainstAServer() async throws {
         let directory = TemporaryDirectory()
         let served = try await ServeProcessTests.serve([], in: directory)
-        defer { if served.process.isRunning { served.process.terminate() } }
+        defer { served.process.signal(SIGTERM) }
         let server = ["--server", served.baseURL]
         let input = directory.write("reviews.csv", reviewsCSV(30))
 
@@ -119,7 +119,7 @@ import Testing
         let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(key.hasPrefix("sk-sluice-"), "\(created.stderr)")
         let served = try await ServeProcessTests.serve(["--auth", "required", "--config", config, "--concurrency", "1"], in: directory)
-        defer { if served.process.isRunning { served.process.terminate() } }
+        defer { served.process.signal(SIGTERM) }
         let server = ["--server", served.baseURL]
         let withKey = ["SLUICE_API_KEY": key]
         let input = directory.write("reviews.csv", reviewsCSV(40))

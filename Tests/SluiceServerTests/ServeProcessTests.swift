@@ -16,14 +16,14 @@ import Testing
 @Suite(.loadsTheMachine) struct ServeProcessTests {
     /// A running `sluice serve --port 0` and the port it printed.
     struct Served {
-        let process: Process
+        let process: ChildProcess
         let port: Int
         var baseURL: String { "http://127.0.0.1:\(port)" }
 
         /// Peak resident memory so far, in bytes (`VmHWM`), read from /proc.
         var peakResidentBytes: Int {
             get throws {
-                let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+                let status = try String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)
                 let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
                 return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])! * 1024
             }
@@ -32,19 +32,12 @@ import Testing
 
     static func serve(
         _ arguments: [String], in directory: TemporaryDirectory, database: String? = nil, environment: [String: String] = [:],
-        standardError: FileHandle = .nullDevice
+        errors: ChildProcess.Destination = .discard
     ) async throws -> Served {
-        let process = Process()
-        process.executableURL = SluiceProcess.binary
-        process.arguments =
-            ["serve", "--port", "0", "--database", database ?? directory.path("db.sqlite"), "--log-level", "error"] + arguments
-        process.currentDirectoryURL = directory.url
-        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = standardError
-        try process.start()
-        let seen = await output.fileHandleForReading.read { $0.contains("\n") }
+        let process = try SluiceProcess.start(
+            ["serve", "--port", "0", "--database", database ?? directory.path("db.sqlite"), "--log-level", "error"] + arguments,
+            in: directory.url, environment: environment, output: .pipe, errors: errors)
+        let seen = try await process.readOutput { $0.contains("\n") }
         let port = try #require(seen.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "\(seen)")
         return Served(process: process, port: port)
     }
@@ -52,7 +45,7 @@ import Testing
     @Test func a200MBUploadIsStreamedToDiskAndSIGTERMStopsCleanly() async throws {
         let directory = TemporaryDirectory()
         let served = try await Self.serve([], in: directory)
-        defer { if served.process.isRunning { served.process.terminate() } }
+        defer { served.process.signal(SIGTERM) }
         let before = try served.peakResidentBytes
 
         // 200 MB of CSV, sent from a file by libcurl (URLSession), which asks `Expect: 100-continue`.
@@ -87,10 +80,8 @@ import Testing
         let stored = try FileManager.default.attributesOfItem(atPath: directory.path("db.sqlite.uploads/\(id)/0-upload.csv"))
         #expect((stored[.size] as? NSNumber)?.intValue == size)
 
-        kill(served.process.processIdentifier, SIGTERM)
-        try await served.process.exited()
-        #expect(served.process.terminationReason == .exit)
-        #expect(served.process.terminationStatus == 0)
+        served.process.signal(SIGTERM)
+        #expect(try await served.process.exited() == .exited(0))
     }
 
     /// The scale-out shape: an API process that only keeps uploads and creates jobs, and
@@ -110,7 +101,7 @@ import Testing
         }
         let arguments = ["--no-workers", "--uploads", uploads]
         let first = try await Self.serve(arguments, in: directory, database: fixture.databaseURL, environment: environment)
-        defer { if first.process.isRunning { kill(first.process.processIdentifier, SIGKILL) } }
+        defer { first.process.signal(SIGKILL) }
         let rows = (0..<40).map { "\($0),row number \($0) is \($0 % 2 == 0 ? "good" : "bad")" }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = http.shutdown() }
@@ -121,34 +112,28 @@ import Testing
         let created = try await http.execute(request, timeout: .seconds(60))
         #expect(created.status == .accepted)
         let id = try #require(JSONParser.parse(Array(try await created.body.collect(upTo: 1 << 20).readableBytesView))["id"]?.stringValue)
-        kill(first.process.processIdentifier, SIGKILL)
+        first.process.signal(SIGKILL)
         try await first.process.exited()
         // The front door reads nothing: the job waits for a worker.
         #expect(try await fixture.store.job(id: id)?.status == .validating)
 
         let workers = try (0..<2).map { _ in
-            let worker = Process()
-            worker.executableURL = SluiceProcess.binary
-            worker.arguments = ["worker", "--database", fixture.databaseURL, "--uploads", uploads, "--log-level", "error"]
-            worker.currentDirectoryURL = directory.url
-            worker.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) { $1 }
-            worker.standardOutput = FileHandle.nullDevice
-            try worker.start()
-            return worker
+            try SluiceProcess.start(
+                ["worker", "--database", fixture.databaseURL, "--uploads", uploads, "--log-level", "error"], in: directory.url,
+                environment: environment)
         }
-        defer { for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        defer { for worker in workers { worker.signal(SIGKILL) } }
         try await waitUntil("the workers to finish job \(id)") { try await fixture.store.job(id: id)?.status.isFinal == true }
         let finished = try #require(try await fixture.store.job(id: id))
         #expect(finished.status == .completed)
         #expect(finished.counts.succeeded == rows.count)
         for worker in workers {
-            kill(worker.processIdentifier, SIGTERM)
-            try await worker.exited()
-            #expect(worker.terminationStatus == 0)
+            worker.signal(SIGTERM)
+            #expect(try await worker.exited() == .exited(0))
         }
 
         let second = try await Self.serve(arguments, in: directory, database: fixture.databaseURL, environment: environment)
-        defer { if second.process.isRunning { kill(second.process.processIdentifier, SIGKILL) } }
+        defer { second.process.signal(SIGKILL) }
         let results = try await http.execute(
             HTTPClientRequest(url: second.baseURL + "/v1/jobs/\(id)/results?format=jsonl"), timeout: .seconds(60))
         #expect(results.status == .ok)
@@ -156,7 +141,7 @@ import Testing
         #expect(lines.count == rows.count)
         let succeeded = lines.compactMap { try? JSONParser.parse(Array($0.utf8)) }.filter { $0["status"] == "succeeded" }
         #expect(Set(succeeded.compactMap { $0["index"]?.doubleValue }) == Set((0..<rows.count).map(Double.init)))
-        kill(second.process.processIdentifier, SIGTERM)
+        second.process.signal(SIGTERM)
         try await second.process.exited()
     }
 
@@ -174,13 +159,11 @@ import Testing
     @Test func aDatabaseFileRemovedUnderTheServerStopsItWithTheReason() async throws {
         let directory = TemporaryDirectory()
         let log = directory.path("stderr.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let served = try await Self.serve([], in: directory, standardError: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
-        defer { if served.process.isRunning { served.process.terminate() } }
+        let served = try await Self.serve([], in: directory, errors: .file(log))
+        defer { served.process.signal(SIGTERM) }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: directory.path("db.sqlite") + suffix) }
         // SQLite would go on writing into the removed file; the reaper's round sees it is gone.
-        try await served.process.exited()
-        #expect(served.process.terminationStatus != 0)
+        #expect(try await served.process.exited() != .exited(0))
         let said = try String(contentsOfFile: log, encoding: .utf8)
         #expect(said.contains("the database cannot be used"), "\(said)")
         #expect(said.contains("removed or replaced"), "\(said)")
@@ -190,7 +173,7 @@ import Testing
         let directory = TemporaryDirectory()
         let certificate = try await SelfSignedCertificate(in: directory)
         let served = try await Self.serve(["--tls-cert", certificate.certificate, "--tls-key", certificate.key], in: directory)
-        defer { if served.process.isRunning { served.process.terminate() } }
+        defer { served.process.signal(SIGTERM) }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.certificate))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
