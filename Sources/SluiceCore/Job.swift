@@ -40,6 +40,10 @@ public struct Job: Sendable, Equatable {
     public var stage: JobStage?
     /// A line for the user next to the progress ("Generating content for module 3…").
     public var stageMessage: String?
+    /// The trace context of the request that created the job (W3C `traceparent` and
+    /// `tracestate`, as the process's tracer propagates it; empty without one): its calls are
+    /// spans of that trace, whichever process makes them.
+    public var traceContext: [String: String] = [:]
 
     /// Share of the job done, 0–1: its items' progress, and a job that ended with no items is done.
     public var progress: Double { counts.total == 0 ? (status.isFinal ? 1 : 0) : counts.progress }

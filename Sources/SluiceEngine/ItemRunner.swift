@@ -136,9 +136,10 @@ struct ItemRunner: Sendable {
         let overdueAfter = gate.overdueAfter.withLock { $0 }
         let started = clock.now()
         callStarted(overdueAfter)
-        let (answer, calls) = await complete(
-            request, provider: provider, gate: gate, hedgeAfter: gate.hedgeAfter.withLock { $0 }, stop: stop,
-            mayStart: mayStart)
+        let (answer, calls) = await CallSpan.around(request, provider: provider, job: job, items: remaining) {
+            await complete(
+                request, provider: provider, gate: gate, hedgeAfter: gate.hedgeAfter.withLock { $0 }, stop: stop, mayStart: mayStart)
+        }
         callEnded()
         let reply: ModelReply
         switch answer {

@@ -7,6 +7,7 @@ import SluiceWire
 /// as a prompt followed by a correction, are joined).
 public struct AnthropicProvider: ModelProvider {
     public let name: String
+    public var system: String { "anthropic" }
     /// Its base URL has no version segment, e.g. `https://api.anthropic.com` (a trailing `/v1`
     /// is dropped, since both spellings are common in configurations).
     public let endpoint: ProviderEndpoint

@@ -6,6 +6,14 @@ public protocol ModelProvider: Sendable {
     /// The name a spec's `provider` field refers to.
     var name: String { get }
 
+    /// Whose API it speaks, as OpenTelemetry's `gen_ai.system` names it (`openai`, `anthropic`).
+    var system: String { get }
+
     /// Makes one model call.
     func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply
+}
+
+extension ModelProvider {
+    /// Test and scripted providers speak nobody's API.
+    public var system: String { "sluice" }
 }

@@ -9,6 +9,7 @@ import SluiceWire
 /// mode where a model refuses that (see ``ExtraParameters``); every reply is validated anyway.
 public struct OpenAICompatibleProvider: ModelProvider {
     public let name: String
+    public var system: String { "openai" }
     /// Its base URL goes up to and including the version segment, e.g. `https://api.openai.com/v1`.
     public let endpoint: ProviderEndpoint
 

@@ -41,6 +41,8 @@ public enum SluiceServer {
             webhookSettings: resolver.configuration.webhooks)
 
         let router = Router(context: SluiceRequestContext.self)
+        // A span per request, continuing the caller's trace (`traceparent`); the job keeps it.
+        router.middlewares.add(TracingMiddleware())
         router.middlewares.add(RequestIDMiddleware())
         let paths = RoutePaths()
         router.middlewares.add(ErrorMiddleware(paths: paths))

@@ -185,5 +185,6 @@ enum PostgresMigrations {
         Migration(name: "017_job_priority", statements: SharedSchema.jobPriority),
         Migration(name: "018_key_controls", statements: SharedSchema.keyControls),
         Migration(name: "019_provider_readings", statements: SharedSchema.providerReadings),
+        Migration(name: "020_job_trace", statements: SharedSchema.jobTrace),
     ]
 }

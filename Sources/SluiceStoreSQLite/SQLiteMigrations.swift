@@ -277,6 +277,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("019_provider_readings") { db in
             for statement in SharedSchema.providerReadings { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("020_job_trace") { db in
+            for statement in SharedSchema.jobTrace { try db.execute(sql: statement) }
+        }
         return migrator
     }
 }

@@ -172,10 +172,11 @@ public enum Fixtures {
     /// Creates a job in `validating` whose ingest ``ingestor`` holds.
     public static func validatingJob(
         in store: any JobStore, spec: JobSpec = spec(), owner: String = "alice", fingerprint: String? = nil, keyID: String? = nil,
-        now: Date
+        now: Date, traceContext: [String: String] = [:]
     ) async throws -> Job {
         let job = try await store.createJob(
-            NewJob(owner: owner, name: "test", spec: spec, sources: [], fingerprint: fingerprint, keyID: keyID), now: now)
+            NewJob(owner: owner, name: "test", spec: spec, sources: [], fingerprint: fingerprint, keyID: keyID, traceContext: traceContext),
+            now: now)
         return try await store.takeIngest(jobID: job.id, owner: ingestor, leaseDuration: 60, now: now)
     }
 }

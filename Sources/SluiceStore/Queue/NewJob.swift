@@ -16,12 +16,16 @@ public struct NewJob: Sendable {
     /// The API key that created the job: its weight and quota apply (`nil`: no key, as with
     /// `sluice run` or a server without auth).
     public var keyID: String?
+    /// The trace context it is created in (see ``Job/traceContext``).
+    public var traceContext: [String: String]
 
     public init(
         id: String = Job.makeID(), owner: String, name: String, spec: JobSpec, sources: [JobSource], fingerprint: String? = nil,
-        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0, keyID: String? = nil
+        batch: BatchAttributes? = nil, expiresAt: Date? = nil, inputBytes: Int = 0, keyID: String? = nil,
+        traceContext: [String: String] = [:]
     ) {
         self.keyID = keyID
+        self.traceContext = traceContext
         self.inputBytes = inputBytes
         self.batch = batch
         self.expiresAt = expiresAt

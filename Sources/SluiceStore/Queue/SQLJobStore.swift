@@ -51,6 +51,7 @@ public final class SQLJobStore: JobStore, SQLStore {
             SQLValue(new.spec.failureBrake?.rate), SQLValue(new.spec.reduce?.maxChars), SQLValue(new.inputBytes),
             SQLValue(new.spec.provider == JobSpec.routedProvider ? nil : new.spec.provider), SQLValue(new.spec.maxReplyTokens),
             SQLValue(Self.batchUntil(new.spec, createdAt: now)), SQLValue(new.spec.priority.rank), SQLValue(new.keyID),
+            SQLValue(StoreRows.text(traceContext: new.traceContext)),
         ]
         return try await write { tx in
             guard
@@ -59,8 +60,8 @@ public final class SQLJobStore: JobStore, SQLStore {
                     INSERT INTO jobs (
                         id, owner, name, status, spec, sources, fingerprint, batch_size, max_attempts, created_at, batch, expires_at,
                         items_per_request, budget_tokens, budget_cost_micros, brake_window, brake_rate, reduce_chars, input_bytes, provider,
-                        reply_token_cap, batch_until, priority, key_id
-                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
+                        reply_token_cap, batch_until, priority, key_id, trace_context
+                    ) VALUES (?, ?, ?, \(JobStatus.validating.sql), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING \(StoreRows.jobColumns)
                     """, arguments)
             else { throw StoreError.corrupt("job \(new.id) was not stored") }
             return try StoreRows.job(row, errors: [])

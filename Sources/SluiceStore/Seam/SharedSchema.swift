@@ -326,6 +326,10 @@ extension SharedSchema {
         "CREATE INDEX provider_readings_by_time ON provider_readings (reported_at)",
     ]
 
+    /// Migration `020_job_trace`: the trace context a job was created in (a JSON object of the
+    /// propagation headers), so its calls join the creating request's trace.
+    public static let jobTrace = ["ALTER TABLE jobs ADD COLUMN trace_context TEXT"]
+
     /// The result cache again, for keys of `ResultCacheKeys` version 2 (earlier entries can
     /// no longer match, so they go). `rowStorage` is SQLite's `WITHOUT ROWID`: the row lives in
     /// the key's b-tree, written once instead of in a table and an index.

@@ -8,7 +8,7 @@ public enum StoreRows {
         seq, id, owner, name, status, status_reason, spec, sources, fingerprint, total, pending, running, succeeded, \
         failed, cancelled, prompt_tokens, completion_tokens, created_at, started_at, finished_at, batch, expires_at, calls, \
         cached, cost_micros, budget_tokens, budget_cost_micros, stage, stage_message, cached_tokens, cache_write_tokens, \
-        reasoning_tokens, reply_token_cap, list_cost_micros, flex_calls, batch_calls, priority
+        reasoning_tokens, reply_token_cap, list_cost_micros, flex_calls, batch_calls, priority, trace_context
         """
 
     public static let itemColumns = """
@@ -63,7 +63,7 @@ public enum StoreRows {
             }
             batch = attributes
         }
-        return Job(
+        var job = Job(
             id: id, owner: try row.text("owner"), name: try row.text("name"), status: status,
             statusReason: try row.optionalText("status_reason"), spec: spec, sources: sources,
             fingerprint: try row.optionalText("fingerprint"),
@@ -73,6 +73,16 @@ public enum StoreRows {
             finishedAt: try row.optionalDate("finished_at"), calls: try row.int("calls"), cached: try row.int("cached"),
             costMicros: try row.int64("cost_micros"), stage: stage, stageMessage: try row.optionalText("stage_message"),
             listCostMicros: try row.int64("list_cost_micros"), flexCalls: try row.int("flex_calls"), batchCalls: try row.int("batch_calls"))
+        if let text = try row.optionalText("trace_context"), let object = (try? JSONParser.parse(text))?.objectValue {
+            job.traceContext = Dictionary(object.compactMap { member in member.value.stringValue.map { (member.key, $0) } }) { $1 }
+        }
+        return job
+    }
+
+    /// A trace context as stored: a JSON object, or `NULL` when there is none.
+    public static func text(traceContext: [String: String]) -> String? {
+        traceContext.isEmpty
+            ? nil : JSONWriter.string(.object(JSONObject(traceContext.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
     }
 
     public static func counts(_ row: SQLRow) throws -> JobCounts {
