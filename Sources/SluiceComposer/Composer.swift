@@ -57,7 +57,7 @@ public struct Composer: Sendable {
     ///   - alongside: Services of the command's own (`sluice run`'s progress monitor).
     ///   - signals: Signals that shut the process down gracefully.
     public func run(
-        frontDoor: FrontDoor? = nil, alongside: [ServiceGroupConfiguration.ServiceConfiguration] = [],
+        alongside: [ServiceGroupConfiguration.ServiceConfiguration] = [], frontDoor: FrontDoor? = nil,
         signals: [UnixSignal] = [.sigterm, .sigint]
     ) async throws {
         let clock = DatabaseClock(store: store, logger: logger)

@@ -166,7 +166,9 @@ struct RunCommand: AsyncParsableCommand {
             logger: Logger(label: "sluice"))
         let monitor = RunMonitor(
             store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)
-        try await composer.run(alongside: [.init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup)])
+        try await composer.run(
+            alongside: [.init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup)]
+                + (try ProcessTracing.start().map { [$0] } ?? []))
         if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
         guard let after = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         return after

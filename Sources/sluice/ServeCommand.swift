@@ -129,25 +129,29 @@ struct ServeCommand: AsyncParsableCommand {
                     concurrency: concurrency, sharedPace: databaseOption.sharesLimits ? store.pace : nil, readings: store.readings),
                 logger: logger, metrics: EngineMetrics(factory: MetricsSystem.factory))
             let workers = role.contains(.workers)
-            try await composer.run { clock, jobCreated, providers in
-                let auth = serverConfiguration.auth
-                return try SluiceServer.application(
-                    configuration: serverConfiguration, stores: store.stores, resolver: resolver, storage: storage, jobCreated: jobCreated,
-                    clock: clock, logger: logger, metrics: ServerMetrics(registry: registry), providers: providers,
-                    onRunning: { port in
-                        logger.notice(
-                            "sluice is serving",
-                            metadata: [
-                                "address": "\(serverConfiguration.scheme)://\(serverConfiguration.host):\(port)",
-                                "auth": "\(auth.rawValue)",
-                                "workers": "\(workers)",
-                            ])
-                        FileHandle.standardOutput.write(
-                            Data(
-                                "sluice serving on \(serverConfiguration.scheme)://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
-                                    .utf8))
-                    })
-            }
+            let tracing = try ProcessTracing.start()
+            try await composer.run(
+                alongside: tracing.map { [$0] } ?? [],
+                frontDoor: { clock, jobCreated, providers in
+                    let auth = serverConfiguration.auth
+                    return try SluiceServer.application(
+                        configuration: serverConfiguration, stores: store.stores, resolver: resolver, storage: storage,
+                        jobCreated: jobCreated,
+                        clock: clock, logger: logger, metrics: ServerMetrics(registry: registry), providers: providers,
+                        onRunning: { port in
+                            logger.notice(
+                                "sluice is serving",
+                                metadata: [
+                                    "address": "\(serverConfiguration.scheme)://\(serverConfiguration.host):\(port)",
+                                    "auth": "\(auth.rawValue)",
+                                    "workers": "\(workers)",
+                                ])
+                            FileHandle.standardOutput.write(
+                                Data(
+                                    "sluice serving on \(serverConfiguration.scheme)://\(serverConfiguration.host):\(port) (auth \(auth.rawValue), workers \(workers ? "on" : "off"))\n"
+                                        .utf8))
+                        })
+                })
         }
     }
 }

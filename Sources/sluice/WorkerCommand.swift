@@ -42,7 +42,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger.notice("sluice worker is running", metadata: ["concurrency": "\(concurrency)"])
                 FileHandle.standardOutput.write(Data("sluice worker running (concurrency \(concurrency))\n".utf8))
             }
-            try await composer.run(alongside: [.init(service: announcement)])
+            try await composer.run(alongside: [.init(service: announcement)] + (try ProcessTracing.start().map { [$0] } ?? []))
         }
     }
 }
