@@ -31,7 +31,8 @@ enum CallSpan {
         } else {
             span.attributes["sluice.item_index"] = SpanAttribute.int64Array(items.map { Int64($0.index) })
         }
-        let result = await call()
+        // Current while the call runs: its logs carry the span's ids, its hedge is its child.
+        let result = await ServiceContext.withValue(span.context) { await call() }
         switch result.answer {
         case .success(let reply):
             span.attributes["gen_ai.response.model"] = reply.model

@@ -8,10 +8,13 @@ struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level
     let label: String
+    /// Adds the current span's `trace_id` and `span_id` when traces are exported.
+    var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, level: Logger.Level = .info) {
+    init(label: String, level: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         logLevel = level
+        self.metadataProvider = metadataProvider
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -25,7 +28,7 @@ struct JSONLogHandler: LogHandler {
         object["level"] = .string(event.level.rawValue)
         object["label"] = .string(label)
         object["message"] = .string(event.message.description)
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let merged = (metadataProvider?.get() ?? [:]).merging(metadata) { _, new in new }.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() { object[key] = Self.json(merged[key]!) }
         var bytes = JSONWriter.bytes(.object(object))
         bytes.append(0x0A)

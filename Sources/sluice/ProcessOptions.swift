@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Metrics
+import OTel
 import Prometheus
 import SluiceEngine
 
@@ -20,7 +21,9 @@ struct ProcessOptions: ParsableArguments {
     /// Sends logs as JSON lines to standard error, from `--log-level` up.
     func startLogging() -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        LoggingSystem.bootstrap(
+            { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+            metadataProvider: ProcessTracing.isRequested() ? OTel.makeLoggingMetadataProvider() : nil)
         return Logger(label: "sluice")
     }
 

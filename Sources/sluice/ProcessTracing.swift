@@ -20,6 +20,8 @@ enum ProcessTracing {
         guard isRequested() else { return nil }
         var configuration = OTel.Configuration.default
         configuration.serviceName = "sluice"
+        // Its own notes (each variable it read) only from warnings up; OTEL_LOG_LEVEL overrides.
+        configuration.diagnosticLogLevel = .warning
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration)
