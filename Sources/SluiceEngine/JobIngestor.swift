@@ -53,6 +53,10 @@ public struct JobIngestor: Sendable {
     /// job as it ends (`queued` or `failed`). `progress` hears the number of items read so far,
     /// after each stored batch. Throws ``StoreError/conflict(_:_:)`` if the lease was lost.
     public func ingest(_ job: Job, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Job {
+        try await JobSpans.ingest(job) { try await read(job, renewing: progress) }
+    }
+
+    func read(_ job: Job, renewing progress: @escaping @Sendable (Int) -> Void) async throws -> Job {
         try await withThrowingTaskGroup(of: Job?.self) { group in
             group.addTask { try await read(job, progress: progress) }
             group.addTask {

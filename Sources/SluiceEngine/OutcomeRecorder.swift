@@ -112,6 +112,8 @@ final class OutcomeRecorder: Sendable {
                 metrics.recorded(outcomes.filter { recorded.contains($0.itemID) })
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
+                    // Read again only for a tracer that records spans.
+                    if JobSpans.areRecorded, let finished = try? await store.job(id: job) { JobSpans.finished(finished) }
                 }
                 break
             } catch {
