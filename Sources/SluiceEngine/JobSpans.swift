@@ -1,6 +1,7 @@
 import Foundation
 import Instrumentation
 import SluiceCore
+import SluiceStore
 import Tracing
 
 /// A job's own spans, in the trace of the request that created it: its ingest (reading the
@@ -26,6 +27,17 @@ enum JobSpans {
             span.setStatus(SpanStatus(code: .error))
             throw error
         }
+    }
+
+    /// A claim round that leased some of the job's items to `worker` (rounds that found nothing
+    /// make no span: an idle worker asks often).
+    static func claimed(_ batch: ClaimedBatch, by worker: String, from start: Date, to end: Date) {
+        guard areRecorded else { return }
+        let span = startSpan("claim", at: instant(start), context: TraceContext.context(from: batch.job.traceContext))
+        span.attributes["sluice.job_id"] = batch.job.id
+        span.attributes["sluice.worker"] = worker
+        span.attributes["sluice.items"] = SpanAttribute.int64(Int64(batch.items.count))
+        span.end(at: instant(end))
     }
 
     /// The span of a job that has ended, from when it started (or was created) to when it ended.

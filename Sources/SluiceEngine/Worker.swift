@@ -152,6 +152,7 @@ public final class Worker: Service, Sendable {
                 // Read before the claim: a change committed while it ran offers every provider again.
                 let quiet = store.newWork.generation
                 let batch: ClaimedBatch?
+                let claimStarted = clock.now()
                 do {
                     batch = try await store.claim(
                         owner: configuration.workerID, limit: room.limit, allowance: room.allowance,
@@ -172,6 +173,7 @@ public final class Worker: Service, Sendable {
                     continue
                 }
                 empty.foundWork(for: batch.job.spec.provider)
+                JobSpans.claimed(batch, by: configuration.workerID, from: claimStarted, to: clock.now())
                 await start(Self.units(of: batch), of: batch.job, in: &calls)
             }
             return nil
