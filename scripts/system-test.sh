@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # System tests of the built server over real loopback HTTP: the official OpenAI Python SDK
-# drives a whole batch, openpyxl opens the workbook the server writes, headless chromium uses
-# the web page (Selenium), and schemathesis checks the running server against /openapi.yaml.
+# drives a whole batch, an OTLP receiver collects the traces of an API process and a worker,
+# openpyxl opens the workbook the server writes, headless chromium uses the web page
+# (Selenium), and schemathesis checks the running server against /openapi.yaml.
 # Starts its own fake model provider and `sluice serve` on free ports, and stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c "import openai, anthropic, schemathesis, openpyxl, selenium" 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check openai anthropic schemathesis openpyxl selenium
+python3 -c "import openai, anthropic, schemathesis, openpyxl, selenium, opentelemetry.proto" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check openai anthropic schemathesis openpyxl selenium opentelemetry-proto
 # The web page's tests drive Debian's chromium through its chromedriver.
 if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
     apt-get update -qq
@@ -76,6 +77,9 @@ SLUICE_BIN=$bin python3 Tests/sdk/test_webhook_delivery.py
 
 # positive_data_acceptance is off: whether a spec is complete (a template, or a preset that has
 # one; a preset that exists) is beyond what the schema can say, so schema-valid uploads may be 400.
+echo "== traces over OTLP/HTTP: one trace from the request through an API process and a worker, and of a run"
+SLUICE_BIN=$bin python3 Tests/otel/test_traces.py
+
 echo "== a workbook up and down, read by openpyxl"
 SLUICE_URL=$url SLUICE_KEY=$key python3 Tests/sdk/test_spreadsheet.py
 

@@ -1,5 +1,6 @@
 public import Instrumentation
 public import ServiceContextModule
+import Tracing
 
 /// A trace context carried by a job from the request that created it to the processes that run
 /// it: the propagation headers the process's instrument writes (W3C `traceparent`/`tracestate`
@@ -11,6 +12,17 @@ public enum TraceContext {
         var headers: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &headers, using: Headers())
         return headers
+    }
+
+    /// The trace a new job joins: the current one (the request creating it), or — when spans
+    /// are recorded and none is current, as in `sluice run` — a new trace whose root span marks
+    /// the job's creation, so its ingest, claims and calls make one trace rather than one each.
+    public static func forNewJob() -> [String: String] {
+        let current = headers()
+        guard current.isEmpty, JobSpans.areRecorded else { return current }
+        let span = startSpan("create job", context: .topLevel)
+        defer { span.end() }
+        return headers(of: span.context)
     }
 
     /// The context `headers` describe, to start spans in (top level when they describe none).

@@ -72,7 +72,7 @@ struct SluiceAPI: Sendable {
             NewJob(
                 id: order.id, owner: caller.user, name: order.name, spec: order.spec, sources: sources, batch: order.batch,
                 expiresAt: order.expiresIn.map { now.addingTimeInterval($0) }, inputBytes: bytes,
-                keyID: caller == .local ? nil : caller.keyID, traceContext: TraceContext.headers()),
+                keyID: caller == .local ? nil : caller.keyID, traceContext: TraceContext.forNewJob()),
             now: now)
         jobCreated()
         return job

@@ -76,12 +76,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run(_ request: JobRequest, store: SQLJobStore) async throws {
+        // Before the job is made, so that it starts a trace its spans join.
+        let tracing = try ProcessTracing.start()
         let job = try await prepareJob(request, store: store)
         var final = job
         if !job.status.isFinal {
             // Limits apply to the provider the stored job uses (a resumed job keeps its own).
             let limited = try providerOptions.configuration(applyingLimitsTo: job.spec.provider)
-            final = try await runEngine(jobID: job.id, store: store, configuration: limited)
+            final = try await runEngine(jobID: job.id, store: store, configuration: limited, tracing: tracing)
         }
         if final.status == .paused {
             note("paused: \(final.statusReason ?? "no reason given"); fix it and run the same command again to resume")
@@ -137,7 +139,9 @@ struct RunCommand: AsyncParsableCommand {
             }
         } else {
             job = try await store.createJob(
-                NewJob(owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint),
+                NewJob(
+                    owner: "local", name: request.defaultName, spec: request.spec, sources: request.sources, fingerprint: fingerprint,
+                    traceContext: TraceContext.forNewJob()),
                 now: now)
             note("job \(job.id): \(request.sources.count) file(s), provider \(request.spec.provider), model \(request.spec.model)")
         }
@@ -158,7 +162,9 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Runs the job's calls (the ``ProcessRole/run`` role) with the progress monitor, which ends
     /// the process when the job does.
-    func runEngine(jobID: String, store: SQLJobStore, configuration: SluiceConfiguration) async throws -> Job {
+    func runEngine(
+        jobID: String, store: SQLJobStore, configuration: SluiceConfiguration, tracing: ServiceGroupConfiguration.ServiceConfiguration?
+    ) async throws -> Job {
         guard let before = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         let composer = Composer(
             role: .run, store: store, configuration: configuration, storage: nil,
@@ -168,7 +174,7 @@ struct RunCommand: AsyncParsableCommand {
             store: store, jobID: jobID, startedAt: Date(), finishedAtStart: before.counts.finished, isTerminal: isatty(STDERR_FILENO) == 1)
         try await composer.run(
             alongside: [.init(service: monitor, successTerminationBehavior: .gracefullyShutdownGroup)]
-                + (try ProcessTracing.start().map { [$0] } ?? []))
+                + (tracing.map { [$0] } ?? []))
         if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\n".utf8)) }
         guard let after = try await store.job(id: jobID) else { throw StoreError.jobNotFound(jobID) }
         return after
