@@ -8,6 +8,13 @@ import ServiceLifecycle
 /// sampler, headers, timeout…) are read by swift-otel. Without an endpoint nothing is
 /// bootstrapped: spans go to the no-op tracer and cost a few attribute writes each.
 enum ProcessTracing {
+    /// What each command's help says about traces.
+    static let help = """
+        Traces: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, spans are \
+        exported over OTLP/HTTP; OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER and the other OTEL_* variables \
+        are read as OpenTelemetry specifies.
+        """
+
     /// Whether the environment asks for traces.
     static func isRequested(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].contains { !(environment[$0] ?? "").isEmpty }

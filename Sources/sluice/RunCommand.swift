@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
             2 cancelled, 64 usage error. Interrupted (Ctrl-C), it finishes or releases the calls in flight \
             and exits 0; paused (the provider refused the key), it exits 1. Either way, run the same \
             command again to resume.
-            """)
+            """ + "\n\n" + ProcessTracing.help)
 
     @OptionGroup var jobOptions: JobOptions
 

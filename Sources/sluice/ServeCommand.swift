@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
             Auth defaults to off on a loopback address (one local user) and to required anywhere else; \
             the server refuses to run open on a non-loopback address. Create keys with `sluice keys create`. \
             SIGTERM or Ctrl-C stops accepting requests, lets calls in flight finish and exits.
-            """)
+            """ + "\n\n" + ProcessTracing.help)
 
     @Option(help: "Address to listen on.")
     var host = defaults.host

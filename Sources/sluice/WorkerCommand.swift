@@ -17,7 +17,7 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run workers only: read uploads into items, call the models, record results, send webhooks.",
         discussion: """
             SIGTERM or Ctrl-C stops claiming, lets the calls in flight finish (or gives their items back) and exits 0.
-            """)
+            """ + "\n\n" + ProcessTracing.help)
 
     @OptionGroup var databaseOption: DatabaseOption
 
