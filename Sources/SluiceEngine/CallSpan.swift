@@ -6,13 +6,15 @@ import Tracing
 /// (`gen_ai.system`), the model asked for and the one that answered, the tokens each way, the
 /// finish reason, and which job's items it answered (`sluice.job_id`, `sluice.item_index`).
 /// Through the process's tracer (swift-distributed-tracing's `InstrumentationSystem`): with none
-/// bootstrapped, a no-op whose cost is a few attribute writes on a span that records nothing.
+/// bootstrapped (no OTLP endpoint), nothing at all.
 enum CallSpan {
     typealias Answer = (answer: Swift.Result<ModelReply, ProviderFailure>, calls: Int)
 
     static func around(
         _ request: ModelRequest, provider: any ModelProvider, job: Job, items: [Item], _ call: () async -> Answer
     ) async -> Answer {
+        // With no tracer that records, the call alone: no span, no attribute values made.
+        guard JobSpans.areRecorded else { return await call() }
         let operation =
             switch request.operation {
             case .chat: "chat"
