@@ -166,7 +166,7 @@ let package = Package(
             name: "SluiceTestSupport",
             dependencies: [
                 "SluiceCore", "SluiceProviders", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceStorage",
-                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "SluiceEngine", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

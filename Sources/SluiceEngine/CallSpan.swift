@@ -14,7 +14,7 @@ enum CallSpan {
         _ request: ModelRequest, provider: any ModelProvider, job: Job, items: [Item], _ call: () async -> Answer
     ) async -> Answer {
         // With no tracer that records, the call alone: no span, no attribute values made.
-        guard JobSpans.areRecorded else { return await call() }
+        guard TraceContext.isRecorded else { return await call() }
         let operation =
             switch request.operation {
             case .chat: "chat"

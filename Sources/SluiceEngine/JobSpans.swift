@@ -1,5 +1,4 @@
 import Foundation
-import Instrumentation
 import SluiceCore
 import SluiceStore
 import Tracing
@@ -8,9 +7,6 @@ import Tracing
 /// upload into items) while it runs, and the whole job — from its first call to its end — once
 /// it has ended, with the times the store recorded (its processes may be many).
 enum JobSpans {
-    /// Whether the process's tracer records spans (it is not the no-op one).
-    static var areRecorded: Bool { !(InstrumentationSystem.tracer is NoOpTracer) }
-
     /// Runs `ingest` inside the job's `ingest` span.
     static func ingest(_ job: Job, _ ingest: () async throws -> Job) async throws -> Job {
         let span = startSpan("ingest", context: TraceContext.context(from: job.traceContext))
@@ -32,7 +28,7 @@ enum JobSpans {
     /// A claim round that leased some of the job's items to `worker` (rounds that found nothing
     /// make no span: an idle worker asks often).
     static func claimed(_ batch: ClaimedBatch, by worker: String, from start: Date, to end: Date) {
-        guard areRecorded else { return }
+        guard TraceContext.isRecorded else { return }
         let span = startSpan("claim", at: instant(start), context: TraceContext.context(from: batch.job.traceContext))
         span.attributes["sluice.job_id"] = batch.job.id
         span.attributes["sluice.worker"] = worker

@@ -113,7 +113,7 @@ final class OutcomeRecorder: Sendable {
                 for (job, status) in result.finishedJobs {
                     logger.info("job finished", metadata: ["job": "\(job)", "status": "\(status.rawValue)"])
                     // Read again only for a tracer that records spans.
-                    if JobSpans.areRecorded, let finished = try? await store.job(id: job) { JobSpans.finished(finished) }
+                    if TraceContext.isRecorded, let finished = try? await store.job(id: job) { JobSpans.finished(finished) }
                 }
                 break
             } catch {

@@ -1,7 +1,7 @@
 import Foundation
-import Instrumentation
 import OTel
 import ServiceLifecycle
+import SluiceEngine
 
 /// Traces exported over OTLP/HTTP, when the standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; the other `OTEL_*` variables (service name,
@@ -32,7 +32,7 @@ enum ProcessTracing {
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration)
-        InstrumentationSystem.bootstrap(tracer)
+        TraceContext.bootstrap(tracer)
         return .init(service: service)
     }
 }

@@ -1,5 +1,6 @@
 public import InMemoryTracing
 public import Instrumentation
+import SluiceEngine
 import Synchronization
 public import Tracing
 
@@ -12,7 +13,7 @@ public final class TestTracer: Tracer, Sendable {
 
     public static let shared: TestTracer = {
         let tracer = TestTracer()
-        InstrumentationSystem.bootstrap(tracer)
+        TraceContext.bootstrap(tracer)
         return tracer
     }()
 
