@@ -77,4 +77,34 @@ import Testing
         #expect(ImageTokens.estimate(width: 4000, height: 3000, rule: .pixels) == 1600, "scaled down to the cap")
         #expect(ImageTokens.estimate(width: nil, height: 100, rule: .pixels) == 1600)
     }
+
+    @Test func aCellIsAURLOrADataURIOfAnImageKnownByItsBytes() throws {
+        let url = try ImagePart.read(cell: " https://example.com/photos/1.jpg ", detail: "low")
+        #expect(url == ImagePart(source: .url("https://example.com/photos/1.jpg"), detail: "low"))
+        #expect(url.tokens(.tiles(lowDetail: false)) == 1445, "a URL's size is unknown: the most")
+
+        // Said to be a GIF, but its bytes are a PNG: the bytes decide.
+        let png = Self.png(width: 640, height: 480)
+        let inline = try ImagePart.read(cell: "data:image/gif;base64," + Data(png).base64EncodedString())
+        #expect(inline.source == .inline(ImageProbe(format: .png, width: 640, height: 480), png))
+        #expect(inline.tokens(.pixels) == 410)
+    }
+
+    @Test(arguments: [
+        ("photos/1.jpg", "'photos/1.jpg' is neither an http(s) URL nor a data: URI"),
+        ("https://", "'https://' is not a valid URL"),
+        ("data:image/png,rawbytes", "a data: URI of an image must be base64 (data:image/png;base64,…)"),
+        ("data:image/png;base64,%%%", "the data: URI's base64 does not decode"),
+        ("data:image/png;base64,JVBERi0xLjcKJeLjz9MK", "the data: URI holds no PNG, JPEG, GIF or WebP image (read by its bytes)"),
+    ])
+    func aCellThatNamesNoImageIsRefusedWithItsReason(cell: String, reason: String) {
+        #expect(throws: ImagePart.Refusal(description: reason)) { try ImagePart.read(cell: cell) }
+    }
+
+    @Test func anImageOverTheLargestAProviderTakesIsRefusedBeforeDecoding() {
+        let huge = "data:image/png;base64," + String(repeating: "A", count: (ImagePart.largestInline / 3 + 1) * 4)
+        #expect(throws: ImagePart.Refusal(description: "the image is over 20 MB, the most a provider takes inline")) {
+            try ImagePart.read(cell: huge)
+        }
+    }
 }

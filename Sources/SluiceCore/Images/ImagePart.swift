@@ -1,0 +1,70 @@
+import Foundation
+
+/// An image a prompt carries after its text: a URL the provider fetches (Sluice never does), or
+/// the image's bytes sent inline, their format read from the bytes themselves.
+public struct ImagePart: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        case url(String)
+        case inline(ImageProbe, [UInt8])
+    }
+
+    public var source: Source
+    /// OpenAI's `detail` (`low`, `high` or `auto`); nil leaves it to the provider.
+    public var detail: String?
+
+    public init(source: Source, detail: String? = nil) {
+        self.source = source
+        self.detail = detail
+    }
+
+    /// The size of the largest image either provider takes inline (OpenAI's 20 MB; Anthropic's
+    /// is 5 MB, which its provider checks).
+    public static let largestInline = 20 << 20
+
+    /// Why a row's image cannot be sent; the row alone fails, with this reason.
+    public struct Refusal: Error, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a cell naming an image: an `http(s)://` URL, passed on as it is, or a `data:` URI
+    /// with base64 bytes of a PNG, JPEG, GIF or WebP image — known by its bytes, whatever the URI
+    /// says. Anything else is refused, saying what the cell holds.
+    public static func read(cell: String, detail: String? = nil) throws(Refusal) -> ImagePart {
+        let value = cell.trimmingCharacters(in: .whitespaces)
+        let lowered = value.prefix(8).lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+            guard URL(string: value)?.host?.isEmpty == false else { throw Refusal(description: "'\(clipped(value))' is not a valid URL") }
+            return ImagePart(source: .url(value), detail: detail)
+        }
+        guard lowered.hasPrefix("data:") else {
+            throw Refusal(description: "'\(clipped(value))' is neither an http(s) URL nor a data: URI")
+        }
+        guard let comma = value.firstIndex(of: ","),
+            value[value.index(value.startIndex, offsetBy: 5)..<comma].lowercased().hasSuffix(";base64")
+        else { throw Refusal(description: "a data: URI of an image must be base64 (data:image/png;base64,…)") }
+        let encoded = value[value.index(after: comma)...]
+        // Decoded, base64 is three bytes for every four characters.
+        guard encoded.utf8.count / 4 * 3 <= largestInline else {
+            throw Refusal(description: "the image is over \(largestInline >> 20) MB, the most a provider takes inline")
+        }
+        guard let bytes = Data(base64Encoded: String(encoded)) else {
+            throw Refusal(description: "the data: URI's base64 does not decode")
+        }
+        guard let probe = ImageProbe(bytes) else {
+            throw Refusal(description: "the data: URI holds no PNG, JPEG, GIF or WebP image (read by its bytes)")
+        }
+        return ImagePart(source: .inline(probe, Array(bytes)), detail: detail)
+    }
+
+    static func clipped(_ text: String) -> String {
+        text.count <= 80 ? text : text.prefix(77) + "…"
+    }
+
+    /// The tokens this image costs under `rule` (the most any image costs, for a URL).
+    public func tokens(_ rule: ImageTokens.Rule) -> Int {
+        switch source {
+        case .url: ImageTokens.most(rule)
+        case .inline(let probe, _): ImageTokens.estimate(width: probe.width, height: probe.height, rule: rule)
+        }
+    }
+}
