@@ -1,4 +1,4 @@
-/// One message of a chat with a model.
+/// One message of a chat with a model: its text, and any images after it.
 public struct ChatMessage: Sendable, Equatable {
     public enum Role: String, Sendable {
         case system
@@ -6,11 +6,41 @@ public struct ChatMessage: Sendable, Equatable {
         case assistant
     }
 
+    /// A piece of a message, in the order the model reads them.
+    public enum Part: Sendable, Equatable {
+        case text(String)
+        case image(ImagePart)
+    }
+
     public var role: Role
-    public var content: String
+    public var parts: [Part]
 
     public init(role: Role, content: String) {
         self.role = role
-        self.content = content
+        parts = [.text(content)]
     }
+
+    public init(role: Role, parts: [Part]) {
+        self.role = role
+        self.parts = parts
+    }
+
+    /// The message's text: its text parts, a newline between two.
+    public var content: String {
+        parts.compactMap { part in
+            if case .text(let text) = part { return text }
+            return nil
+        }.joined(separator: "\n")
+    }
+
+    /// Its images, in order.
+    public var images: [ImagePart] {
+        parts.compactMap { part in
+            if case .image(let image) = part { return image }
+            return nil
+        }
+    }
+
+    /// Whether it is text alone (each vendor's plainest shape: content as a string).
+    public var isText: Bool { images.isEmpty }
 }

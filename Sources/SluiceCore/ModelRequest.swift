@@ -51,11 +51,13 @@ public struct ModelRequest: Sendable, Equatable {
 }
 
 extension ModelRequest {
-    /// The prompt's size in tokens, at about four characters a token: what a call reserves
-    /// against a tokens-per-minute limit before its reply (see ``RateLimiter``).
-    public var promptTokenEstimate: Double {
+    /// The prompt's size in tokens — about four characters a token, each image by the provider's
+    /// `rule` (``ImageTokens``): what a call reserves against a tokens-per-minute limit before
+    /// its reply (see ``RateLimiter``).
+    public func promptTokens(imagesBy rule: ImageTokens.Rule) -> Double {
         let characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
-        return Double(characters) / 4
+        let images = messages.reduce(0) { total, message in message.images.reduce(total) { $0 + $1.tokens(rule) } }
+        return Double(characters) / 4 + Double(images)
     }
 
     /// Sets the most the reply may use to `tokens`, under the name the params already use

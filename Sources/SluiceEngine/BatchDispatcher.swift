@@ -107,6 +107,7 @@ struct BatchDispatcher: Sendable {
         var leftOver: [Int64] = []
         var bytes = 0
         var tokens = 0.0
+        let rule = providers[job.spec.provider]?.provider.imageTokenRule ?? .pixels
         for (unit, ready) in zip(units, prepared) {
             guard let ready else {
                 leftOver += unit.map(\.id)
@@ -124,7 +125,7 @@ struct BatchDispatcher: Sendable {
             }
             let call = BatchCall(customID: "u\(ready.remaining[0].id)", request: request)
             let size = api.size(of: call)
-            let callTokens = request.promptTokenEstimate + (request.maxReplyTokens ?? 0)
+            let callTokens = request.promptTokens(imagesBy: rule) + (request.maxReplyTokens ?? 0)
             // One operation per batch, and within the provider's limits — requests, bytes, queued
             // tokens: the rest waits for the next.
             guard calls.count < api.maxRequests, bytes + size <= api.maxBytes,

@@ -123,7 +123,8 @@ struct ItemRunner: Sendable {
         let waitStarted = clock.now()
         guard
             let permit = await gate.acquire(
-                promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop, leaveAfter: fallbackAfter)
+                promptTokens: request.promptTokens(imagesBy: provider.imageTokenRule), maxReplyTokens: request.maxReplyTokens, stop: stop,
+                leaveAfter: fallbackAfter)
         else {
             let blocked = fallbackAfter != nil && (gate.unavailableUntil.withLock { $0 }).map { $0 > clock.now() } ?? false
             return blocked ? .fellThrough("the provider's circuit is open or its rate limit blocks it") : .notStarted
@@ -275,7 +276,8 @@ struct ItemRunner: Sendable {
             group.addTask { [clock, metrics] in
                 guard (try? await clock.sleep(seconds: hedgeAfter)) != nil,
                     let permit = await gate.acquire(
-                        promptTokens: request.promptTokenEstimate, maxReplyTokens: request.maxReplyTokens, stop: stop)
+                        promptTokens: request.promptTokens(imagesBy: provider.imageTokenRule), maxReplyTokens: request.maxReplyTokens,
+                        stop: stop)
                 else { return nil }
                 guard !Task.isCancelled, await mayStart() else {
                     await gate.cancel(permit)

@@ -35,7 +35,9 @@ public struct JobEstimate: Sendable {
         spec: JobSpec, sources: [(path: String, source: JobSource)], provider: (any ModelProvider)?, limits: RateLimits,
         prices: ModelPrices, concurrency: Int, sampleSize: Int = 3, owner: String
     ) async throws -> JobEstimate {
-        let counted = try await BlockingWork.heavy.run(owner: owner) { count(spec: spec, sources: sources, keep: sampleSize) }
+        let counted = try await BlockingWork.heavy.run(owner: owner) {
+            count(spec: spec, sources: sources, keep: sampleSize, imagesBy: provider?.imageTokenRule ?? .pixels)
+        }
         var estimate = JobEstimate(
             rows: counted.rows, calls: counted.calls, promptTokens: Int(counted.promptTokens.rounded()), completionTokens: 0,
             sampleCalls: 0,
@@ -53,7 +55,7 @@ public struct JobEstimate: Sendable {
                     seconds.append(Date().timeIntervalSince(started))
                     reported.prompt += reply.usage.promptTokens
                     reported.completion += reply.usage.completionTokens
-                    reported.estimated += request.promptTokenEstimate
+                    reported.estimated += request.promptTokens(imagesBy: provider.imageTokenRule)
                     estimate.sampleCalls += 1
                     estimate.sampleCostMicros += prices.costMicros(model: request.model, usage: reply.usage, tier: reply.tier)
                 } catch {
@@ -127,13 +129,13 @@ public struct JobEstimate: Sendable {
 
     /// Reads every record, builds every call's prompt (packs as the job would pack them), and
     /// keeps the first `keep` requests for the sample.
-    static func count(spec: JobSpec, sources: [(path: String, source: JobSource)], keep: Int) -> Counted {
+    static func count(spec: JobSpec, sources: [(path: String, source: JobSource)], keep: Int, imagesBy rule: ImageTokens.Rule) -> Counted {
         var counted = Counted()
         let builder = PromptBuilder(spec: spec)
         var pack: [(key: String, input: JSONObject)] = []
         func call(_ request: ModelRequest) {
             counted.calls += 1
-            counted.promptTokens += request.promptTokenEstimate
+            counted.promptTokens += request.promptTokens(imagesBy: rule)
             if counted.sample.count < keep { counted.sample.append(request) }
         }
         func flush() throws {

@@ -52,7 +52,26 @@ struct ResultCacheKeys {
         Self.append(String(request.messages.count), to: &bytes)
         for message in request.messages {
             Self.append(message.role.rawValue, to: &bytes)
-            Self.append(message.content, to: &bytes)
+            guard !message.isText else {
+                Self.append(message.content, to: &bytes)
+                continue
+            }
+            // Each part tagged with a byte no role or text part starts with (a text-only
+            // message keys as it always has).
+            for part in message.parts {
+                switch part {
+                case .text(let text): Self.append("\u{1}t" + text, to: &bytes)
+                case .image(let image):
+                    Self.append("\u{1}d" + (image.detail ?? ""), to: &bytes)
+                    switch image.source {
+                    case .url(let url): Self.append("\u{1}u" + url, to: &bytes)
+                    case .inline(_, let data):
+                        Self.append("\u{1}i", to: &bytes)
+                        withUnsafeBytes(of: UInt64(data.count).littleEndian) { bytes.append(contentsOf: $0) }
+                        bytes.append(contentsOf: data)
+                    }
+                }
+            }
         }
         state.update(data: bytes)
         return Self.hex(state.finalize())

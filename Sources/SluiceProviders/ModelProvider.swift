@@ -16,4 +16,8 @@ public protocol ModelProvider: Sendable {
 extension ModelProvider {
     /// Test and scripted providers speak nobody's API.
     public var system: String { "sluice" }
+
+    /// How it counts an image's tokens: OpenAI's API by tiles, the others by pixels (Anthropic's
+    /// rule; the built-in provider counts as it does).
+    public var imageTokenRule: ImageTokens.Rule { system == "openai" ? .tiles : .pixels }
 }

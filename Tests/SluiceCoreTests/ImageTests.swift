@@ -61,13 +61,13 @@ import Testing
 
     /// OpenAI's published examples (the vision guide's "calculating costs").
     @Test func openAICountsTilesOfTheScaledImage() {
-        #expect(ImageTokens.estimate(width: 1024, height: 1024, rule: .tiles(lowDetail: false)) == 765)
-        #expect(ImageTokens.estimate(width: 2048, height: 4096, rule: .tiles(lowDetail: false)) == 1105)
-        #expect(ImageTokens.estimate(width: 4096, height: 8192, rule: .tiles(lowDetail: true)) == 85)
-        #expect(ImageTokens.estimate(width: 300, height: 200, rule: .tiles(lowDetail: false)) == 255, "one tile, not scaled up")
-        #expect(ImageTokens.estimate(width: nil, height: nil, rule: .tiles(lowDetail: false)) == 1445, "a URL: the most")
+        #expect(ImageTokens.estimate(width: 1024, height: 1024, rule: .tiles) == 765)
+        #expect(ImageTokens.estimate(width: 2048, height: 4096, rule: .tiles) == 1105)
+        #expect(ImageTokens.estimate(width: 4096, height: 8192, rule: .tiles, lowDetail: true) == 85)
+        #expect(ImageTokens.estimate(width: 300, height: 200, rule: .tiles) == 255, "one tile, not scaled up")
+        #expect(ImageTokens.estimate(width: nil, height: nil, rule: .tiles) == 1445, "a URL: the most")
         #expect(
-            ImageTokens.estimate(width: 768, height: 2048, rule: .tiles(lowDetail: false)) == ImageTokens.most(.tiles(lowDetail: false)))
+            ImageTokens.estimate(width: 768, height: 2048, rule: .tiles) == ImageTokens.most(.tiles))
     }
 
     /// Anthropic's published table (the vision guide): 1092×1092 ≈ 1590, 200×200 ≈ 54.
@@ -81,7 +81,8 @@ import Testing
     @Test func aCellIsAURLOrADataURIOfAnImageKnownByItsBytes() throws {
         let url = try ImagePart.read(cell: " https://example.com/photos/1.jpg ", detail: "low")
         #expect(url == ImagePart(source: .url("https://example.com/photos/1.jpg"), detail: "low"))
-        #expect(url.tokens(.tiles(lowDetail: false)) == 1445, "a URL's size is unknown: the most")
+        #expect(url.tokens(.pixels) == 1600, "a URL's size is unknown: the most")
+        #expect(url.tokens(.tiles) == 85, "low detail")
 
         // Said to be a GIF, but its bytes are a PNG: the bytes decide.
         let png = Self.png(width: 640, height: 480)

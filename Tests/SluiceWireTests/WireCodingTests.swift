@@ -63,6 +63,43 @@ import Testing
                 + #"{"role":"assistant","content":"Yo"}],"temperature":0}"#)
     }
 
+    /// A prompt with a photo by URL and one inline: OpenAI takes `image_url` parts (the inline
+    /// one as a data: URI, `detail` kept); Anthropic `image` blocks (a URL source, a base64
+    /// source with the media type its bytes say), a correction joined after them.
+    @Test func imagesGoAfterTheTextInEachVendorsParts() throws {
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0]
+        let inline = ImagePart(source: .inline(try #require(ImageProbe(png)), png))
+        let call = ModelRequest(
+            model: "m", system: nil,
+            messages: [
+                ChatMessage(
+                    role: .user,
+                    parts: [
+                        .text("Caption these."), .image(ImagePart(source: .url("https://x.test/a.jpg"), detail: "low")), .image(inline),
+                    ]),
+                ChatMessage(role: .user, content: "Shorter."),
+            ], params: JSONObject(), outputSchema: nil, inputs: [])
+        let encoded = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAA="
+        #expect(
+            JSONWriter.string(WireEncoder.encode(ChatCompletionsRequest(call)))
+                == #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Caption these."},"#
+                + #"{"type":"image_url","image_url":{"url":"https://x.test/a.jpg","detail":"low"}},"#
+                + #"{"type":"image_url","image_url":{"url":"data:image/png;base64,\#(encoded)"}}]},"#
+                + #"{"role":"user","content":"Shorter."}]}"#)
+        #expect(
+            JSONWriter.string(WireEncoder.encode(MessagesRequest(call)))
+                == #"{"model":"m","max_tokens":1024,"messages":[{"role":"user","content":[{"type":"text","text":"Caption these."},"#
+                + #"{"type":"image","source":{"type":"url","url":"https://x.test/a.jpg"}},"#
+                + #"{"type":"image","source":{"type":"base64","media_type":"image/png","data":"\#(encoded)"}},"#
+                + #"{"type":"text","text":"Shorter."}]}]}"#)
+        // The tokens a call reserves count its images by its provider's rule: the URL at low
+        // detail a flat 85 or, unseen, Anthropic's most; the 2 × 1 image one tile, or 1 token.
+        let text = Double("Caption these.Shorter.".utf8.count) / 4
+        #expect(call.promptTokens(imagesBy: .tiles) == text + 85 + 255)
+        #expect(call.promptTokens(imagesBy: .pixels) == text + 1600 + 1)
+    }
+
     @Test func repliesAreReadWithLooseUsageAndStrictContent() throws {
         let chat = try WireDecoder.decode(
             ChatCompletion.self, from: ["choices": [["message": ["content": "ok"]]], "usage": ["prompt_tokens": "3"], "model": "x"])

@@ -60,11 +60,12 @@ public struct ImagePart: Sendable, Equatable {
         text.count <= 80 ? text : text.prefix(77) + "…"
     }
 
-    /// The tokens this image costs under `rule` (the most any image costs, for a URL).
+    /// The tokens this image costs under `rule` (the most any image costs, for a URL; a flat 85
+    /// at OpenAI's `low` detail).
     public func tokens(_ rule: ImageTokens.Rule) -> Int {
         switch source {
-        case .url: ImageTokens.most(rule)
-        case .inline(let probe, _): ImageTokens.estimate(width: probe.width, height: probe.height, rule: rule)
+        case .url: ImageTokens.estimate(width: nil, height: nil, rule: rule, lowDetail: detail == "low")
+        case .inline(let probe, _): ImageTokens.estimate(width: probe.width, height: probe.height, rule: rule, lowDetail: detail == "low")
         }
     }
 }

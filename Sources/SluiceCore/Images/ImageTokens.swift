@@ -6,19 +6,20 @@ public enum ImageTokens {
     public enum Rule: Sendable {
         /// OpenAI: `low` detail a flat 85; otherwise the image fitted within 2048×2048, then its
         /// shorter side brought down to 768, costs 170 for each 512-pixel tile and 85 more.
-        case tiles(lowDetail: Bool)
+        case tiles
         /// Anthropic: the image brought within 1568 pixels on its long edge and about 1.15
         /// megapixels, then width × height ÷ 750.
         case pixels
     }
 
-    /// The tokens an image of `width` × `height` costs; with no size known (a URL the provider
-    /// fetches), the most any image can cost under the rule.
-    public static func estimate(width: Int?, height: Int?, rule: Rule) -> Int {
+    /// The tokens an image of `width` × `height` costs (at OpenAI's `low` detail when
+    /// `lowDetail`); with no size known (a URL the provider fetches), the most any image can
+    /// cost under the rule.
+    public static func estimate(width: Int?, height: Int?, rule: Rule, lowDetail: Bool = false) -> Int {
+        if rule == .tiles, lowDetail { return 85 }
         guard let width, let height, width > 0, height > 0 else { return most(rule) }
         switch rule {
-        case .tiles(let lowDetail):
-            if lowDetail { return 85 }
+        case .tiles:
             var (w, h) = (Double(width), Double(height))
             let fit = min(1, 2048 / max(w, h))
             (w, h) = (w * fit, h * fit)
@@ -40,7 +41,7 @@ public enum ImageTokens {
     /// more); for pixels, the cap past which Anthropic scales an image down.
     public static func most(_ rule: Rule) -> Int {
         switch rule {
-        case .tiles(let lowDetail): lowDetail ? 85 : 170 * 8 + 85
+        case .tiles: 170 * 8 + 85
         case .pixels: anthropicMost
         }
     }

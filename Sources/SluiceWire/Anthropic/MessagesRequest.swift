@@ -43,10 +43,15 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
     public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, cacheTTL: String? = nil) {
         var turns: [Message] = []
         for message in request.messages where message.role != .system {
-            if let last = turns.last, last.role == message.role.rawValue, case .string(let text)? = last.content {
-                turns[turns.count - 1].content = .string(text + "\n\n" + message.content)
+            let content = TextContent(messages: message)
+            guard let last = turns.last, last.role == message.role.rawValue, let before = last.content else {
+                turns.append(Message(role: message.role.rawValue, content: content))
+                continue
+            }
+            if case .string(let text) = before, case .string(let more) = content {
+                turns[turns.count - 1].content = .string(text + "\n\n" + more)
             } else {
-                turns.append(Message(role: message.role.rawValue, content: .string(message.content)))
+                turns[turns.count - 1].content = .parts(before.asParts + content.asParts)
             }
         }
         let systemParts = [request.system] + request.messages.filter { $0.role == .system }.map(\.content)

@@ -27,7 +27,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
         model = request.model
         messages =
             (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
-            + request.messages.map { Message(role: $0.role.rawValue, content: .string($0.content)) }
+            + request.messages.map { Message(role: $0.role.rawValue, content: TextContent(chatCompletions: $0)) }
         params = JSONObject(request.params.filter { $0.key != "model" && $0.key != "messages" })
         if request.outputSchema != nil, params["response_format"] == nil {
             params["response_format"] =
