@@ -42,6 +42,11 @@ public struct JobSpec: Sendable, Equatable {
     public var deadlineSeconds: Double?
     /// Which of its owner's jobs runs first (see ``JobPriority``).
     public var priority: JobPriority
+    /// Columns whose values are images (an http(s) URL or a `data:` URI): each row's go after
+    /// its prompt's text, in this order.
+    public var images: [String]
+    /// OpenAI's `detail` for those images (`low`, `high` or `auto`); nil leaves it to the provider.
+    public var imageDetail: String?
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -51,7 +56,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce", "max_reply_tokens", "tier", "deadline", "priority",
+        "reduce", "max_reply_tokens", "tier", "deadline", "priority", "images", "image_detail",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -206,12 +211,29 @@ public struct JobSpec: Sendable, Equatable {
         case .object(let members)?: vars = members
         default: throw SpecError(field: "vars", message: "must be an object of values the templates may use")
         }
+        switch object["images"] {
+        case nil, .null?: images = []
+        case .string(let column)?: images = [column]
+        case .array(let columns)? where columns.allSatisfy({ $0.stringValue?.isEmpty == false }) && columns.count <= 20:
+            images = columns.compactMap(\.stringValue)
+        default: throw SpecError(field: "images", message: "must be a column name or a list of up to 20 column names")
+        }
+        imageDetail = try string("image_detail")
+        if let imageDetail, !["low", "high", "auto"].contains(imageDetail) {
+            throw SpecError(field: "image_detail", message: "must be low, high or auto")
+        }
         reduce = try ReduceStep.parse(object["reduce"] ?? .null)
         if reduce != nil, template == nil {
             throw SpecError(field: "reduce", message: "requests given whole have nothing to reduce")
         }
         if template == nil, itemsPerRequest > 1 || groupBy != nil {
             throw SpecError(field: "input.format", message: "openai_batch requests run one by one: no items_per_request or group_by")
+        }
+        if !images.isEmpty, template == nil {
+            throw SpecError(field: "images", message: "requests given whole carry their own images in their messages")
+        }
+        if !images.isEmpty, itemsPerRequest > 1 {
+            throw SpecError(field: "items_per_request", message: "rows with images run one a call: use items_per_request 1 with images")
         }
         if groupBy != nil, itemsPerRequest > 1 {
             throw SpecError(
@@ -245,6 +267,8 @@ public struct JobSpec: Sendable, Equatable {
         object["failure_brake"] = failureBrake?.json ?? .bool(false)
         if !vars.isEmpty { object["vars"] = .object(vars) }
         if let reduce { object["reduce"] = reduce.json }
+        if !images.isEmpty { object["images"] = .array(images.map { .string($0) }) }
+        if let imageDetail { object["image_detail"] = .string(imageDetail) }
         return .object(object)
     }
 

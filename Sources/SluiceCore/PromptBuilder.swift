@@ -32,7 +32,8 @@ public struct PromptBuilder: Sendable {
             messages.append(ChatMessage(role: .user, content: try template.render(turn.input.withDefaults(spec.vars))))
             messages.append(ChatMessage(role: .assistant, content: turn.output.plainText))
         }
-        messages.append(ChatMessage(role: .user, content: try template.render(input.withDefaults(spec.vars))))
+        let prompt = try template.render(input.withDefaults(spec.vars))
+        messages.append(ChatMessage(role: .user, parts: [.text(prompt)] + (try images(of: input)).map { .image($0) }))
         appendCorrection(previousError, to: &messages)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: spec.outputSchema), messages: messages, params: spec.params,
@@ -67,6 +68,19 @@ public struct PromptBuilder: Sendable {
         return ModelRequest(
             model: spec.model, system: system, messages: messages, params: spec.params, outputSchema: schema,
             inputs: rows.map { $0.input.withDefaults(spec.vars) }, rowKeys: rows.map(\.key))
+    }
+
+    /// The row's images, from the spec's `images` columns in order (an empty cell: none).
+    /// Earlier turns of a group are sent as text alone.
+    func images(of input: JSONObject) throws(SpecError) -> [ImagePart] {
+        var parts: [ImagePart] = []
+        for column in spec.images {
+            guard let cell = input[column]?.plainText, !cell.allSatisfy(\.isWhitespace) else { continue }
+            do { parts.append(try ImagePart.read(cell: cell, detail: spec.imageDetail)) } catch {
+                throw SpecError(field: column, message: error.description)
+            }
+        }
+        return parts
     }
 
     /// How a packed call is to be answered, the same for every pack.

@@ -11,6 +11,8 @@ public struct ItemBuilder: Sendable {
     public let groupBy: String?
     /// The spec's `vars`: fields every item has without carrying them.
     let vars: JSONObject
+    /// The spec's image columns, each row's read (and refused) here, before any call.
+    let images: [String]
     public private(set) var nextIndex = 0
     /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
     var customIDs: Set<String> = []
@@ -24,14 +26,21 @@ public struct ItemBuilder: Sendable {
         }
         groupBy = spec.groupBy
         vars = spec.vars
+        images = spec.images
     }
 
-    /// A header that lacks a column the template needs: one error for the file instead of one per row.
+    /// A header that lacks a column the template or the images need: one error for the file
+    /// instead of one per row.
     public func checkColumns(_ columns: [String], line: Int = 1) -> InputProblem? {
         guard let template else { return nil }
         let missing = template.missingFields(inColumns: columns + vars.keys)
-        guard !missing.isEmpty else { return nil }
-        return InputProblem(line: line, message: "the template needs \(Self.describe(missing)), which the header does not have")
+        if !missing.isEmpty {
+            return InputProblem(line: line, message: "the template needs \(Self.describe(missing)), which the header does not have")
+        }
+        let noImages = images.filter { !columns.contains($0) }
+        guard !noImages.isEmpty else { return nil }
+        return InputProblem(
+            line: line, message: "the images are in \(Self.describe(noImages, as: "column")), which the header does not have")
     }
 
     public mutating func item(from record: IngestRecord) -> Result<NewItem, InputProblem> {
@@ -50,7 +59,17 @@ public struct ItemBuilder: Sendable {
             }
         }
         defer { nextIndex += 1 }
-        return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields))
+        return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields, failure: imageRefusal(record.fields)))
+    }
+
+    /// Why a row's image cannot be sent (a cell that is no image URL or image data): that row
+    /// alone fails, with the reason; an empty cell is no image.
+    func imageRefusal(_ fields: JSONObject) -> String? {
+        for column in images {
+            guard let cell = fields[column]?.plainText, !cell.allSatisfy(\.isWhitespace) else { continue }
+            do { _ = try ImagePart.read(cell: cell) } catch { return "\(column): \(error.description)" }
+        }
+        return nil
     }
 
     /// The item of a document that gave no text: failed from the start, with the reason.
@@ -75,8 +94,8 @@ public struct ItemBuilder: Sendable {
         }
     }
 
-    static func describe(_ fields: [String]) -> String {
+    static func describe(_ fields: [String], as noun: String = "field") -> String {
         let names = fields.map { "'\($0)'" }
-        return (names.count == 1 ? "the field " : "the fields ") + names.joined(separator: ", ")
+        return "the \(noun)\(names.count == 1 ? "" : "s") " + names.joined(separator: ", ")
     }
 }

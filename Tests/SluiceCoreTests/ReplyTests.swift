@@ -67,6 +67,46 @@ import Testing
         #expect(request.system?.hasPrefix("Be brief.\n\nReply with only a JSON value") == true)
     }
 
+    /// A row's image columns become image parts after its prompt's text, in the spec's order;
+    /// an empty cell is no image, and a cell that is no image is refused with its reason.
+    @Test func aRowsImagesFollowItsPromptsText() throws {
+        let spec = try JobSpec.parse(
+            ["template": "Caption {{name}}.", "images": ["front", "back"], "image_detail": "low"], preset: { _ in nil })
+        #expect(spec.images == ["front", "back"] && spec.imageDetail == "low")
+        #expect(try JobSpec(stored: spec.json) == spec)
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0]
+        let dataURI = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAA="
+        let builder = PromptBuilder(spec: spec)
+        let request = try builder.request(
+            for: JSONObject([("name", "a mug"), ("front", "https://x.test/mug.jpg"), ("back", .string(dataURI))]))
+        #expect(
+            request.messages.last?.parts == [
+                .text("Caption a mug."), .image(ImagePart(source: .url("https://x.test/mug.jpg"), detail: "low")),
+                .image(ImagePart(source: .inline(ImageProbe(format: .png, width: 2, height: 1), png), detail: "low")),
+            ])
+        let frontOnly = try builder.request(for: JSONObject([("name", "a cup"), ("front", "https://x.test/cup.jpg"), ("back", "")]))
+        #expect(frontOnly.messages.last?.images.count == 1)
+        #expect(throws: SpecError(field: "back", message: "'cup.jpg' is neither an http(s) URL nor a data: URI")) {
+            try builder.request(for: JSONObject([("name", "a cup"), ("back", "cup.jpg")]))
+        }
+    }
+
+    static let refusedImageSpecs: [(JSONValue, String, String)] = [
+        (["template": "{{q}}", "images": ["a", 3]], "images", "must be a column name or a list of up to 20 column names"),
+        (["template": "{{q}}", "images": "a", "image_detail": "max"], "image_detail", "must be low, high or auto"),
+        (
+            ["template": "{{q}}", "images": "a", "items_per_request": 5], "items_per_request",
+            "rows with images run one a call: use items_per_request 1 with images"
+        ),
+        (["input": ["format": "openai_batch"], "images": "a"], "images", "requests given whole carry their own images in their messages"),
+    ]
+
+    @Test(arguments: refusedImageSpecs)
+    func imageFieldsThatCannotWorkAreRefused(spec: JSONValue, field: String, message: String) {
+        #expect(throws: SpecError(field: field, message: message)) { try JobSpec.parse(spec, preset: { _ in nil }) }
+    }
+
     @Test func feedsBackTheLastRejection() throws {
         let spec = try JobSpec.parse(["template": "{{q}}"], preset: { _ in nil })
         let request = try PromptBuilder(spec: spec).request(for: JSONObject([("q", "x")]), previousError: "$.score: missing")

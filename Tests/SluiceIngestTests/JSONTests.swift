@@ -110,6 +110,24 @@ import Testing
         #expect(second.index == 1 && second.groupKey == nil)
     }
 
+    /// A header without an image column fails the file; a row whose cell is no image fails
+    /// alone, with the reason, and an empty cell is a row without an image.
+    @Test func imageColumnsAreCheckedInTheHeaderAndEachRow() throws {
+        var builder = ItemBuilder(spec: try JobSpec.parse(["template": "{{name}}", "images": ["photo", "back"]], preset: { _ in nil }))
+        #expect(builder.checkColumns(["name", "photo"])?.message == "the images are in the column 'back', which the header does not have")
+        #expect(builder.checkColumns(["name", "photo", "back"]) == nil)
+        func item(_ photo: String) throws -> NewItem {
+            try builder.item(from: IngestRecord(fields: JSONObject([("name", "x"), ("photo", .string(photo)), ("back", "")]), line: 2))
+                .get()
+        }
+        #expect(try item("https://x.test/1.jpg").failure == nil)
+        #expect(try item("").failure == nil)
+        #expect(try item("photos/1.jpg").failure == "photo: 'photos/1.jpg' is neither an http(s) URL nor a data: URI")
+        #expect(
+            try item("data:image/png;base64,JVBERi0xLjcKJeLjz9MK").failure?.hasSuffix(
+                "holds no PNG, JPEG, GIF or WebP image (read by its bytes)") == true)
+    }
+
     @Test func refusesRecordsAndHeadersMissingTemplateFields() {
         var builder = ItemBuilder(spec: spec)
         let result = builder.item(from: IngestRecord(fields: JSONObject([("message", "hi")]), line: 9))
