@@ -1,0 +1,50 @@
+import Foundation
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+/// A table of rows with photos, through ingest and the engine: each row's image reaches the
+/// provider after its prompt, and a row whose cell is no image fails alone.
+@Suite struct ImageJobTests {
+    @Test func eachRowsImageGoesWithItsCallAndABadCellFailsItsRowAlone() async throws {
+        let harness = try await EngineHarness()
+        let directory = TemporaryDirectory()
+        let dataURI = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAA="
+        let csv = """
+            id,name,photo
+            0,mug,https://x.test/mug.jpg
+            1,cup,"\(dataURI)"
+            2,jar,jar.jpg
+            3,bowl,
+
+            """
+        let source = JobSource(path: directory.write("rows.csv", csv), displayName: "rows.csv", format: .csv)
+        let spec = Fixtures.spec(["template": "Caption the {{name}}.", "images": "photo", "provider": "scripted", "model": "vision-1"])
+        let created = try await harness.store.createJob(NewJob(owner: "alice", name: "photos", spec: spec, sources: [source]), now: Date())
+        let queued = try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: created.id)
+        #expect(queued.counts == JobCounts(total: 4, pending: 3, failed: 1))
+        #expect(queued.errors == [JobErrorEntry(item: 2, message: "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")])
+
+        let provider = ScriptedProvider(name: "scripted") { _, _ throws(ProviderFailure) in "a caption" }
+        let done = try await harness.withRunning(harness.worker([provider])) {
+            try await waitForJob(harness.store, created.id, until: { $0.status.isFinal })
+        }
+        #expect(done.status == .completedWithErrors)
+        #expect(done.counts.succeeded == 3)
+        let seen = Dictionary(
+            uniqueKeysWithValues: provider.requests.map { request in
+                (request.messages.last?.content ?? "", request.messages.last?.images.map(\.source) ?? [])
+            })
+        #expect(seen["Caption the mug."] == [.url("https://x.test/mug.jpg")])
+        #expect(seen["Caption the cup."]?.count == 1)
+        if case .inline(let probe, _)? = seen["Caption the cup."]?.first {
+            #expect(probe == ImageProbe(format: .png, width: 2, height: 1))
+        } else {
+            Issue.record("the data: URI went inline: \(String(describing: seen["Caption the cup."]))")
+        }
+        #expect(seen["Caption the bowl."] == [], "an empty cell: no image")
+        #expect(seen["Caption the jar."] == nil, "the refused row was never sent")
+    }
+}
