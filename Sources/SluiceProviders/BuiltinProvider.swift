@@ -34,14 +34,35 @@ public struct BuiltinProvider: ModelProvider {
             }
             text = JSONWriter.string(["results": .array(answers)])
         } else if let schema = request.outputSchema, let input = request.inputs.first {
-            text = JSONWriter.string(answer(for: input, schema: schema.root))
+            text = JSONWriter.string(answer(for: Self.seeing(request, input), schema: schema.root))
         } else {
-            let reading = lexicon.read(Self.text(of: request.inputs.first ?? JSONObject()))
+            let seen = Self.seeing(request, request.inputs.first ?? JSONObject())
+            let reading = lexicon.read(Self.text(of: seen))
             text =
                 "[offline] Sentiment: \(reading.label) (\(Self.format(reading.score))). Key terms: "
                 + (reading.keywords.prefix(5).joined(separator: ", ").nonEmpty ?? "none") + "."
+                + (seen["images"]?.arrayValue.map { " Images: " + $0.map(\.plainText).joined(separator: "; ") + "." } ?? "")
         }
         return ModelReply(text: text, usage: TokenUsage(), model: Self.model)
+    }
+
+    /// The item's fields and, when its call carries images, what can be read of them here —
+    /// each one's format and size from its header; a URL is not fetched (this provider uses no
+    /// network) — under `images`, so the answer describes them.
+    static func seeing(_ request: ModelRequest, _ input: JSONObject) -> JSONObject {
+        let images = request.messages.last?.images ?? []
+        guard !images.isEmpty else { return input }
+        var seen = input
+        seen["images"] = .array(
+            images.map { image in
+                switch image.source {
+                case .url(let url):
+                    .string("an image at \(URL(string: url)?.host ?? url), not fetched (the offline provider uses no network)")
+                case .inline(let probe, _):
+                    .string("a \(probe.format.rawValue.uppercased()) image of \(probe.width) × \(probe.height) pixels")
+                }
+            })
+        return seen
     }
 
     /// The answer for one item: a JSON value shaped by `schema`, or free text without one.

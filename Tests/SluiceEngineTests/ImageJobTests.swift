@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceEngine
+import SluiceProviders
 import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -46,5 +47,24 @@ import Testing
         }
         #expect(seen["Caption the bowl."] == [], "an empty cell: no image")
         #expect(seen["Caption the jar."] == nil, "the refused row was never sent")
+    }
+
+    /// The offline provider reads what it can of a row's images — an inline image's format and
+    /// size from its header — says a URL was not fetched, and answers with them.
+    @Test func theOfflineProviderDescribesTheImagesItCanRead() async throws {
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 0, 37, 0, 0, 0, 23, 8, 2, 0, 0, 0]
+        let spec = Fixtures.spec(["template": "Describe the {{name}}.", "images": ["photo", "link"]])
+        let input = JSONObject([
+            ("name", "red mug"), ("photo", .string("data:image/png;base64," + Data(png).base64EncodedString())),
+            ("link", "https://shop.test/mug.jpg"),
+        ])
+        let request = try PromptBuilder(spec: spec).request(for: input)
+        let reply = try await BuiltinProvider().complete(request)
+        #expect(reply.text.hasPrefix("[offline] Sentiment:"))
+        #expect(
+            reply.text.hasSuffix(
+                " Images: a PNG image of 37 × 23 pixels; an image at shop.test, not fetched (the offline provider uses no network)."),
+            "\(reply.text)")
     }
 }
