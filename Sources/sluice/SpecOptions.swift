@@ -15,6 +15,15 @@ struct SpecOptions: ParsableArguments {
             "A value every template may use, as NAME=VALUE (repeatable), such as course_title=Intro.", valueName: "NAME=VALUE"))
     var vars: [String] = []
 
+    @Option(
+        name: .customLong("image-column"),
+        help: ArgumentHelp(
+            "A column of images (http(s) URLs or data: URIs) sent after each row's prompt (repeatable).", valueName: "COLUMN"))
+    var imageColumns: [String] = []
+
+    @Option(help: "low, high or auto: the detail OpenAI's models read the images at.")
+    var imageDetail: String?
+
     @Option(help: "The sheet of an .xlsx workbook to read (default: the first).")
     var sheet: String?
 
@@ -43,6 +52,10 @@ struct SpecOptions: ParsableArguments {
         for value in vars where JobSpec.assignment(value) == nil {
             throw ValidationError("--var \(value): give NAME=VALUE, such as course_title=Water treatment")
         }
+        if let imageDetail, !["low", "high", "auto"].contains(imageDetail) {
+            throw ValidationError("--image-detail must be low, high or auto")
+        }
+        if imageColumns.contains(where: \.isEmpty) { throw ValidationError("--image-column needs a column name") }
         if let itemsPerRequest, !(1...100).contains(itemsPerRequest) {
             throw ValidationError("--items-per-request must be from 1 to 100")
         }
@@ -68,6 +81,8 @@ struct SpecOptions: ParsableArguments {
         if !vars.isEmpty {
             object["vars"] = .object(JSONObject(vars.compactMap(JobSpec.assignment).map { (key: $0.name, value: .string($0.value)) }))
         }
+        if !imageColumns.isEmpty { object["images"] = .array(imageColumns.map { .string($0) }) }
+        if let imageDetail { object["image_detail"] = .string(imageDetail) }
         if let itemsPerRequest { object["items_per_request"] = .int(itemsPerRequest) }
         if let sheet { object["input"] = ["sheet": .string(sheet)] }
         if let budget { object["budget"] = budget.json }

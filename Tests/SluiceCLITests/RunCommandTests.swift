@@ -60,6 +60,27 @@ import Testing
         #expect(parsed[1]["output"] == .null)
     }
 
+    /// `--image-column` sends each row's image after its prompt: the offline provider reads
+    /// the inline one, says the URL was not fetched, and the row whose cell is no image fails.
+    @Test func imageColumnsRunOfflineAndABadCellFailsItsRow() async throws {
+        let directory = TemporaryDirectory()
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAA="
+        let input = directory.write(
+            "photos.csv", "name,photo\nmug,\"data:image/png;base64,\(png)\"\ncup,https://shop.test/cup.jpg\njar,jar.jpg\n")
+        let spec = directory.write("spec.json", #"{"template": "Describe the {{name}}."}"#)
+        let run = try await SluiceProcess.run(
+            ["run", input, "--spec", spec, "--image-column", "photo", "--image-detail", "low", "-o", "out.jsonl"], in: directory.url)
+        #expect(run.status == 3, "\(run.stderr)")
+        let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        let parsed = try lines.map { try JSONParser.parse(String($0)) }
+        #expect(parsed.map { $0["status"] } == ["succeeded", "succeeded", "failed"])
+        #expect(parsed[0]["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels.") == true, "\(parsed[0])")
+        #expect(parsed[1]["output"]?.stringValue?.contains("an image at shop.test, not fetched") == true, "\(parsed[1])")
+        #expect(parsed[2]["error"] == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")
+        let refused = try await SluiceProcess.run(["run", input, "--spec", spec, "--image-detail", "max"], in: directory.url)
+        #expect(refused.status == 64 && refused.stderr.contains("--image-detail must be low, high or auto"), "\(refused.stderr)")
+    }
+
     @Test(arguments: [
         ["run", "x.csv"],
         ["run", "missing.csv", "--preset", "text-classify"],
