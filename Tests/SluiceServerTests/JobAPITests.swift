@@ -62,6 +62,28 @@ import Testing
         }
     }
 
+    /// `image_column` (repeatable) names the spec's image columns in the query: each row's
+    /// image goes with its call (the offline provider describes it) and a bad cell fails its row.
+    @Test func imageColumnsGoWithEachRowAndABadCellFailsItsRow() async throws {
+        try await ServerHarness.with { server in
+            let csv = "name,photo\nmug,\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAA=\"\njar,jar.jpg\n"
+            let reply = try await server.submit(
+                csv, query: "template=Describe%20the%20%7B%7Bname%7D%7D.&image_column=photo&image_detail=low")
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed_with_errors")
+            let stored = try #require(try await server.store.job(id: id))
+            #expect(stored.spec.images == ["photo"] && stored.spec.imageDetail == "low")
+            let results = try await server.get("/v1/jobs/\(id)/results?format=jsonl")
+            let lines = try results.text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+            #expect(lines.first?["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels.") == true, "\(results.text)")
+            #expect(lines.last?["error"] == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")
+            let refused = try await server.submit(csv, query: "template=x&image_detail=max")
+            #expect(refused.status == 400 && refused.text.contains("image_detail"), "\(refused.text)")
+        }
+    }
+
     @Test func malformedInputFailsTheJobWithLineNumbers() async throws {
         try await ServerHarness.with { server in
             let reply = try await server.submit("id,text\n1,fine\n2,\"never closed\n")
