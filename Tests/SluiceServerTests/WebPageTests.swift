@@ -404,6 +404,15 @@ extension ServerHarness.Reply {
                 "/jobs/preview?fragment=1", fields: [("mode", "preset"), ("preset", "text-classify"), ("partial", "1")], files: files)
             #expect(!head.text.contains("data-estimate>") && head.text.contains("data-estimate-note"), "a file's head has no estimate")
 
+            // An image column: its images listed after the prompt, the form offering the field.
+            #expect(form.text.contains("name=\"image_column\"") && form.text.contains("name=\"image_detail\""))
+            let photos = try await browser.postForm(
+                "/jobs/preview?fragment=1",
+                fields: [("mode", "custom"), ("template", "Describe {{name}}."), ("image_column", "photo"), ("image_detail", "low")],
+                files: [(name: "photos.csv", contents: "name,photo\nmug,https://shop.test/mug.jpg\n")])
+            #expect(
+                photos.text.contains("Describe mug.\n[image: https://shop.test/mug.jpg (a URL the provider fetches)]"), "\(photos.text)")
+
             // Without script the form posts to the preview and comes back whole, with its values.
             let whole = try await browser.postForm(
                 "/jobs/preview", fields: [("mode", "preset"), ("preset", "text-classify"), ("name", "kept name")], files: files)

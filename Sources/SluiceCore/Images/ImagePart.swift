@@ -56,6 +56,15 @@ public struct ImagePart: Sendable, Equatable {
         return ImagePart(source: .inline(probe, Array(bytes)), detail: detail)
     }
 
+    /// What the image is, in a line for a person: the URL, or the inline image's format and size.
+    public var summary: String {
+        switch source {
+        case .url(let url): "image: \(Self.clipped(url)) (a URL the provider fetches)"
+        case .inline(let probe, let bytes):
+            "image: \(probe.format.rawValue.uppercased()), \(probe.width) × \(probe.height) pixels, \(bytes.count) bytes, sent inline"
+        }
+    }
+
     static func clipped(_ text: String) -> String {
         text.count <= 80 ? text : text.prefix(77) + "…"
     }

@@ -374,6 +374,14 @@ extension WebRoutes {
             "models": models.sorted(), "model": chosen("model"), "name": chosen("name"), "template": chosen("template"),
             "system": chosen("system"), "outputSchema": chosen("output_schema"), "batchSize": chosen("batch_size"),
             "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"), "deadline": chosen("deadline"),
+            "imageColumn": chosen("image_column"),
+            "imageDetails": ["", "low", "high", "auto"].map { detail in
+                [
+                    "value": detail, "label": detail.isEmpty ? "the provider's default" : detail,
+                    "selected": detail == chosen("image_detail"),
+                ]
+                    as [String: Any]
+            },
             "priorities": JobPriority.allCases.sorted { $0.rank > $1.rank }.map { priority in
                 [
                     "value": priority.rawValue, "label": priority.rawValue.capitalized,

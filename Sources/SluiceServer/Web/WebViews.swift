@@ -164,7 +164,12 @@ enum WebViews {
         if let request = preview.request {
             var messages: [[String: String]] = []
             if let system = request.system { messages.append(["role": "system", "content": system]) }
-            messages += request.messages.map { ["role": $0.role.rawValue, "content": $0.content] }
+            messages += request.messages.map { message in
+                [
+                    "role": message.role.rawValue,
+                    "content": ([message.content] + message.images.map { "[\($0.summary)]" }).joined(separator: "\n"),
+                ]
+            }
             view["messages"] = messages
             view["hasMessages"] = true
             view["model"] = request.model
