@@ -31,6 +31,13 @@ public struct AnthropicProvider: ModelProvider {
         guard case .chat = request.operation else {
             throw .rejected("provider \(name) is Anthropic's Messages API, which makes no embeddings: route the model elsewhere")
         }
+        // What the API would refuse after a round trip (and count against the limits) fails
+        // the row here, with the reason.
+        for image in request.messages.flatMap(\.images) {
+            if let reason = image.refusal(maxBytes: Self.maxImageBytes, maxSide: Self.maxImageSide, provider: "Anthropic") {
+                throw .rejected(reason)
+            }
+        }
         let headers = headers
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
             let beta = extras.strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
@@ -38,6 +45,10 @@ public struct AnthropicProvider: ModelProvider {
             return try Self.reply(json, request: request, signal: signal)
         }
     }
+
+    /// The largest image the Messages API takes inline, and its longest side.
+    static let maxImageBytes = 5 << 20
+    static let maxImageSide = 8000
 
     /// The headers of every call: the API version and the key.
     var headers: [(String, String)] {

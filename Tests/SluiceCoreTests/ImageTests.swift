@@ -108,4 +108,17 @@ import Testing
             try ImagePart.read(cell: huge)
         }
     }
+
+    @Test func aProvidersInlineLimitsAreSaidInWords() {
+        let probe = ImageProbe(format: .jpeg, width: 9000, height: 10)
+        let wide = ImagePart(source: .inline(probe, [0xFF, 0xD8]))
+        #expect(
+            wide.refusal(maxBytes: 5 << 20, maxSide: 8000, provider: "Anthropic")
+                == "the image is 9000 × 10 pixels, over the 8000 a side Anthropic takes")
+        let heavy = ImagePart(source: .inline(ImageProbe(format: .png, width: 10, height: 10), Array(repeating: 0, count: 5_500_000)))
+        #expect(
+            heavy.refusal(maxBytes: 5 << 20, maxSide: 8000, provider: "Anthropic")
+                == "the image is 5.2 MB, over the 5 MB Anthropic takes inline")
+        #expect(ImagePart(source: .url("https://x.test/big.jpg")).refusal(maxBytes: 1, maxSide: 1, provider: "Anthropic") == nil)
+    }
 }

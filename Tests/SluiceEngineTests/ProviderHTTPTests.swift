@@ -116,6 +116,43 @@ import Testing
         }
     }
 
+    /// A row's photos over real HTTP: OpenAI gets `image_url` parts, Anthropic `image` blocks;
+    /// an image over Anthropic's inline limit fails the call with the reason, and is never sent.
+    @Test func imagesReachEachVendorInItsOwnShape() async throws {
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 0, 2, 0, 0, 0, 1, 8, 2, 0, 0, 0]
+        let probe = ImageProbe(format: .png, width: 2, height: 1)
+        var photos = request
+        photos.messages[0].parts += [
+            .image(ImagePart(source: .url("https://shop.test/a.jpg"), detail: "low")), .image(ImagePart(source: .inline(probe, png))),
+        ]
+        try await withFakeProvider { fake, http in
+            _ = try await openAI(fake, http).complete(photos)
+            let sentToOpenAI = try #require(fake.recentRequests.last?.body?["messages"]?.arrayValue?.last?["content"]?.arrayValue)
+            #expect(sentToOpenAI.map { $0["type"] } == ["text", "image_url", "image_url"])
+            #expect(sentToOpenAI[1]["image_url"] == ["url": "https://shop.test/a.jpg", "detail": "low"])
+            #expect(sentToOpenAI[2]["image_url"]?["url"]?.stringValue?.hasPrefix("data:image/png;base64,iVBORw0KGgo") == true)
+
+            let anthropic = AnthropicProvider(
+                name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "ak", http: http))
+            _ = try await anthropic.complete(photos)
+            let sentToAnthropic = try #require(fake.recentRequests.last?.body?["messages"]?.arrayValue?.last?["content"]?.arrayValue)
+            #expect(sentToAnthropic.map { $0["type"] } == ["text", "image", "image"])
+            #expect(sentToAnthropic[1]["source"] == ["type": "url", "url": "https://shop.test/a.jpg"])
+            #expect(sentToAnthropic[2]["source"]?["media_type"] == "image/png")
+
+            var huge = request
+            huge.messages[0].parts.append(.image(ImagePart(source: .inline(probe, png + Array(repeating: 0, count: 6 << 20)))))
+            let before = fake.counters.received
+            guard case .failure(.rejected(let reason)) = await outcome(anthropic, huge) else {
+                Issue.record("an image over 5 MB was sent to Anthropic")
+                return
+            }
+            #expect(reason == "the image is 6 MB, over the 5 MB Anthropic takes inline")
+            #expect(fake.counters.received == before, "nothing sent")
+        }
+    }
+
     /// A schema with an optional field: strict mode makes it required and nullable, and the
     /// `null` a model gives for it is gone again from the reply the engine validates.
     let optionalField = try! PromptBuilder(

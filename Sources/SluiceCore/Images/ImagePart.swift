@@ -56,6 +56,24 @@ public struct ImagePart: Sendable, Equatable {
         return ImagePart(source: .inline(probe, Array(bytes)), detail: detail)
     }
 
+    /// Why a provider taking images inline up to `maxBytes`, and at most `maxSide` pixels a
+    /// side, would refuse this one; nil when it would take it (a URL is the provider's to fetch).
+    public func refusal(maxBytes: Int, maxSide: Int, provider: String) -> String? {
+        guard case .inline(let probe, let bytes) = source else { return nil }
+        if bytes.count > maxBytes {
+            return "the image is \(Self.megabytes(bytes.count)), over the \(Self.megabytes(maxBytes)) \(provider) takes inline"
+        }
+        if max(probe.width, probe.height) > maxSide {
+            return "the image is \(probe.width) × \(probe.height) pixels, over the \(maxSide) a side \(provider) takes"
+        }
+        return nil
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        let tenths = (Double(bytes) / Double(1 << 20) * 10).rounded() / 10
+        return tenths >= 10 || tenths == tenths.rounded() ? "\(Int(tenths.rounded())) MB" : "\(tenths) MB"
+    }
+
     /// What the image is, in a line for a person: the URL, or the inline image's format and size.
     public var summary: String {
         switch source {
