@@ -16,11 +16,13 @@ enum TextContent: Codable, Sendable, Equatable {
         var imageURL: JSONValue?
         /// Anthropic's image block: `{"type": "url", "url": …}` or `{"type": "base64", …}`.
         var source: JSONValue?
+        /// Responses' `input_image` detail (chat completions keep it inside `image_url`).
+        var detail: String?
         /// Anthropic's prompt cache marker: the prompt up to and including this part is cached.
         var cacheControl: JSONValue?
 
         enum CodingKeys: String, CodingKey {
-            case type, text, source
+            case type, text, source, detail
             case imageURL = "image_url"
             case cacheControl = "cache_control"
         }
@@ -110,6 +112,48 @@ enum TextContent: Codable, Sendable, Equatable {
         case .string(let text): try single.encode(text)
         case .parts(let parts): try single.encode(parts)
         }
+    }
+
+    /// The parts of a user's message: text (`textTypes`) and images — OpenAI's `image_url`
+    /// (`{"url", "detail"}`), Responses' `input_image` (`image_url` a string, `detail` beside it)
+    /// and Anthropic's `image` (a `url` or `base64` source) — read as a row's image cell is
+    /// (a URL passed on, a data URI's bytes known by their content). Refused at `path` otherwise.
+    func parts(textTypes: Set<String>, at path: [any CodingKey]) throws(WireError) -> [ChatMessage.Part] {
+        guard case .parts(let parts) = self else { return [.text(try text(partTypes: textTypes, at: path))] }
+        var read: [ChatMessage.Part] = []
+        for (index, part) in parts.enumerated() {
+            let place = path + [JSONKey(intValue: index)]
+            if let type = part.type, textTypes.contains(type), let text = part.text {
+                read.append(.text(text))
+                continue
+            }
+            let cell: String?
+            var detail: String?
+            switch part.type {
+            case "image_url"?, "input_image"?:
+                cell = part.imageURL?.stringValue ?? part.imageURL?["url"]?.stringValue
+                detail = part.imageURL?["detail"]?.stringValue ?? part.detail
+            case "image"?:
+                switch part.source?["type"]?.stringValue {
+                case "url"?: cell = part.source?["url"]?.stringValue
+                case "base64"?:
+                    cell = part.source?["data"]?.stringValue.map { "data:\(part.source?["media_type"]?.stringValue ?? "");base64,\($0)" }
+                default: cell = nil
+                }
+            default:
+                throw WireError(at: place, "only text and image content parts are supported")
+            }
+            guard let cell else { throw WireError(at: place, "an image part needs its URL or base64 data") }
+            do { read.append(.image(try ImagePart.read(cell: cell, detail: detail))) } catch {
+                throw WireError(at: place, error.description)
+            }
+        }
+        return read
+    }
+
+    /// Runs a read of a message's content at `field`, its refusal made a spec error there.
+    static func reading<T>(_ field: String, bracketed: Bool, _ body: () throws(WireError) -> T) throws(SpecError) -> T {
+        do { return try body() } catch { throw error.specError(within: field, bracketed: bracketed) }
     }
 
     /// The text, parts joined by a newline; refused at `path` when a part is not text.

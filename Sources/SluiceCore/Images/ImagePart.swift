@@ -74,6 +74,12 @@ public struct ImagePart: Sendable, Equatable {
         return tenths >= 10 || tenths == tenths.rounded() ? "\(Int(tenths.rounded())) MB" : "\(tenths) MB"
     }
 
+    /// The bytes of an inline image (none for a URL).
+    public var inlineBytes: [UInt8] {
+        if case .inline(_, let bytes) = source { return bytes }
+        return []
+    }
+
     /// What the image is, in a line for a person: the URL, or the inline image's format and size.
     public var summary: String {
         switch source {

@@ -115,13 +115,17 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
             guard let given = message.content else {
                 throw SpecError(field: field + ".content", message: "must be a string or an array of text parts")
             }
-            let content: String
-            do { content = try given.text(partTypes: ["text"], at: []) } catch {
-                throw SpecError(field: field + ".content", message: error.message)
-            }
             switch message.role {
-            case "user"?: messages.append(ChatMessage(role: .user, content: content))
-            case "assistant"?: messages.append(ChatMessage(role: .assistant, content: content))
+            case "user"?:
+                let parts = try TextContent.reading(field + ".content", bracketed: false) { () throws(WireError) in
+                    try given.parts(textTypes: ["text"], at: [])
+                }
+                messages.append(ChatMessage(role: .user, parts: parts))
+            case "assistant"?:
+                let text = try TextContent.reading(field + ".content", bracketed: false) { () throws(WireError) in
+                    try given.text(partTypes: ["text"], at: [])
+                }
+                messages.append(ChatMessage(role: .assistant, content: text))
             default: throw SpecError(field: field + ".role", message: "must be 'user' or 'assistant'")
             }
         }

@@ -45,6 +45,14 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         }.joined(separator: ".")
     }
 
+    /// The refusal of a field inside `base` (its path is relative to it), as a spec error
+    /// spelled `bracketed` (`messages[0].content[1]`) or dotted (`messages.0.content.1`).
+    public func specError(within base: String, bracketed: Bool) -> SpecError {
+        let inner = bracketed ? bracketedField : dottedField
+        let joined = inner.isEmpty ? base : bracketed && inner.hasPrefix("[") ? base + inner : base + "." + inner
+        return SpecError(field: joined, message: message)
+    }
+
     /// The refusal as a spec error, the field spelled `bracketed` or dotted.
     public func specError(bracketed: Bool) -> SpecError {
         SpecError(field: bracketed ? bracketedField : dottedField, message: message)

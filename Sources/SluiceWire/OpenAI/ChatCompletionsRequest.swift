@@ -74,12 +74,17 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
             guard let content = message.content else {
                 throw SpecError(field: field, message: "must be a string or an array of text parts")
             }
-            let text: String
-            do { text = try content.text(partTypes: ["text"], at: []) } catch { throw SpecError(field: field, message: error.message) }
+            let text = { () throws(SpecError) in
+                try TextContent.reading(field, bracketed: true) { () throws(WireError) in try content.text(partTypes: ["text"], at: []) }
+            }
             switch role {
-            case "system", "developer": system.append(text)
-            case "user": messages.append(ChatMessage(role: .user, content: text))
-            case "assistant": messages.append(ChatMessage(role: .assistant, content: text))
+            case "system", "developer": system.append(try text())
+            case "user":
+                let parts = try TextContent.reading(field, bracketed: true) { () throws(WireError) in
+                    try content.parts(textTypes: ["text"], at: [])
+                }
+                messages.append(ChatMessage(role: .user, parts: parts))
+            case "assistant": messages.append(ChatMessage(role: .assistant, content: try text()))
             default:
                 throw SpecError(
                     field: "messages[\(index)].role", message: "role '\(role)' is not supported (system, developer, user, assistant)")

@@ -78,14 +78,19 @@ public struct ResponsesRequest: Decodable, Sendable, Equatable {
                 guard let content = item.content else {
                     throw SpecError(field: field, message: "must be a string or an array of text parts")
                 }
-                let text: String
-                do { text = try content.text(partTypes: ["input_text", "output_text", "text"], at: []) } catch {
-                    throw SpecError(field: field, message: error.message)
+                let textTypes: Set<String> = ["input_text", "output_text", "text"]
+                let text = { () throws(SpecError) in
+                    try TextContent.reading(field, bracketed: true) { () throws(WireError) in try content.text(partTypes: textTypes, at: [])
+                    }
                 }
                 switch item.role {
-                case "system", "developer": system.append(text)
-                case "user": messages.append(ChatMessage(role: .user, content: text))
-                case "assistant": messages.append(ChatMessage(role: .assistant, content: text))
+                case "system", "developer": system.append(try text())
+                case "user":
+                    let parts = try TextContent.reading(field, bracketed: true) { () throws(WireError) in
+                        try content.parts(textTypes: textTypes, at: [])
+                    }
+                    messages.append(ChatMessage(role: .user, parts: parts))
+                case "assistant": messages.append(ChatMessage(role: .assistant, content: try text()))
                 default: throw SpecError(field: "input[\(index)].role", message: "must be user, assistant, system or developer")
                 }
             }
