@@ -38,6 +38,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SluiceCore"),
+        .systemLibrary(name: "SluiceZlib", path: "Sources/SluiceZlib"),
         .target(name: "SluiceWire", dependencies: ["SluiceCore"]),
         .target(name: "SluiceSpreadsheet", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceWire", "SluiceSpreadsheet"]),
@@ -60,6 +61,7 @@ let package = Package(
         .target(
             name: "SluiceProviders",
             dependencies: [
+                "SluiceZlib",
                 "SluiceCore", "SluiceWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -223,6 +225,6 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + strict
 }

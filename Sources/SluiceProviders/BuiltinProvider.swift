@@ -47,8 +47,9 @@ public struct BuiltinProvider: ModelProvider {
     }
 
     /// The item's fields and, when its call carries images, what can be read of them here —
-    /// each one's format and size from its header; a URL is not fetched (this provider uses no
-    /// network) — under `images`, so the answer describes them.
+    /// each one's format and size from its header, a PNG's or GIF's main colours
+    /// (``ImageColours``); a URL is not fetched (this provider uses no network) — under
+    /// `images`, so the answer describes them.
     static func seeing(_ request: ModelRequest, _ input: JSONObject) -> JSONObject {
         let images = request.messages.last?.images ?? []
         guard !images.isEmpty else { return input }
@@ -58,11 +59,22 @@ public struct BuiltinProvider: ModelProvider {
                 switch image.source {
                 case .url(let url):
                     .string("an image at \(URL(string: url)?.host ?? url), not fetched (the offline provider uses no network)")
-                case .inline(let probe, _):
-                    .string("a \(probe.format.rawValue.uppercased()) image of \(probe.width) × \(probe.height) pixels")
+                case .inline(let probe, let bytes):
+                    .string(
+                        "a \(probe.format.rawValue.uppercased()) image of \(probe.width) × \(probe.height) pixels"
+                            + colours(bytes, probe: probe))
                 }
             })
         return seen
+    }
+
+    /// What an inline image is mostly made of, as its description goes on.
+    static func colours(_ bytes: [UInt8], probe: ImageProbe) -> String {
+        if probe.format == .jpeg || probe.format == .webp {
+            return ", its colours not read (the offline provider decodes PNG and GIF only)"
+        }
+        guard let shares = ImageColours.dominant(bytes, probe: probe) else { return ", its pixels not readable here" }
+        return ", mostly " + shares.map { "\($0.hex) (\($0.percent)%)" }.joined(separator: ", ")
     }
 
     /// The answer for one item: a JSON value shaped by `schema`, or free text without one.

@@ -64,7 +64,30 @@ import Testing
         #expect(reply.text.hasPrefix("[offline] Sentiment:"))
         #expect(
             reply.text.hasSuffix(
-                " Images: a PNG image of 37 × 23 pixels; an image at shop.test, not fetched (the offline provider uses no network)."),
+                " Images: a PNG image of 37 × 23 pixels, its pixels not readable here; an image at shop.test, not fetched (the offline provider uses no network)."
+            ),
             "\(reply.text)")
+    }
+
+    static let colours: [(String, String)] = [
+        ("picture.png", "a PNG image of 37 × 23 pixels, mostly #c81e1e (70%), #1428dc (30%)"),
+        ("picture-palette.png", "a PNG image of 37 × 23 pixels, mostly #c81e1e (70%), #1428dc (30%)"),
+        ("picture-transparent.png", "a PNG image of 37 × 23 pixels, mostly #c81e1e (53%), #1428dc (47%)"),
+        ("picture-grey16.png", "a PNG image of 37 × 23 pixels, mostly #515151 (70%), #373737 (30%)"),
+        ("picture.gif", "a GIF image of 37 × 23 pixels, mostly #c81e1e (70%), #1428dc (30%)"),
+        ("picture-progressive.jpg", "a JPEG image of 37 × 23 pixels, its colours not read (the offline provider decodes PNG and GIF only)"),
+    ]
+
+    /// The offline provider reads a PNG's or GIF's pixels — palette, 16-bit grey, transparent
+    /// pixels left out, GIF's LZW — for the colours an image mostly is (files a real encoder wrote).
+    @Test(arguments: colours)
+    func theOfflineProviderSaysWhatColoursAnImageMostlyIs(file: String, description: String) async throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/images")
+        let bytes = try Data(contentsOf: folder.appendingPathComponent(file).standardized)
+        let spec = Fixtures.spec(["template": "Describe it.", "images": "photo"])
+        let request = try PromptBuilder(spec: spec).request(
+            for: JSONObject([("photo", .string("data:image/png;base64," + bytes.base64EncodedString()))]))
+        let reply = try await BuiltinProvider().complete(request)
+        #expect(reply.text.hasSuffix(" Images: \(description)."), "\(reply.text)")
     }
 }

@@ -77,7 +77,9 @@ import Testing
             #expect(stored.spec.images == ["photo"] && stored.spec.imageDetail == "low")
             let results = try await server.get("/v1/jobs/\(id)/results?format=jsonl")
             let lines = try results.text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
-            #expect(lines.first?["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels.") == true, "\(results.text)")
+            #expect(
+                lines.first?["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels, its pixels not readable here.")
+                    == true, "\(results.text)")
             #expect(lines.last?["error"] == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")
             let refused = try await server.submit(csv, query: "template=x&image_detail=max")
             #expect(refused.status == 400 && refused.text.contains("image_detail"), "\(refused.text)")

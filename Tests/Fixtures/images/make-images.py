@@ -1,6 +1,7 @@
 """Writes the image fixtures: one small picture (37 x 23, a red field with a blue band) in every
 format and variant the header reader must know — PNG, baseline and progressive JPEG (with Exif),
-GIF, and WebP lossy (VP8), lossless (VP8L) and with alpha (VP8X). Needs Pillow (PyPI); the
+GIF, and WebP lossy (VP8), lossless (VP8L) and with alpha (VP8X) — and the PNG variants whose
+pixels the offline provider reads: a palette, grey at 16 bits, and RGBA with a transparent band. Needs Pillow (PyPI); the
 files are committed, so the tests do not."""
 import os
 
@@ -20,3 +21,15 @@ picture.save(os.path.join(here, "picture.gif"))
 picture.save(os.path.join(here, "picture-lossy.webp"), quality=80)
 picture.save(os.path.join(here, "picture-lossless.webp"), lossless=True)
 picture.convert("RGBA").save(os.path.join(here, "picture-alpha.webp"), quality=80, exif=exif)
+picture.convert("P", palette=Image.ADAPTIVE, colors=4).save(os.path.join(here, "picture-palette.png"))
+luma = picture.convert("L")
+grey = Image.new("I;16", picture.size)
+for x in range(37):
+    for y in range(23):
+        grey.putpixel((x, y), luma.getpixel((x, y)) * 257)
+grey.save(os.path.join(here, "picture-grey16.png"))
+clear = picture.convert("RGBA")
+for x in range(37):
+    for y in range(0, 8):
+        clear.putpixel((x, y), (0, 0, 0, 0))
+clear.save(os.path.join(here, "picture-transparent.png"))
