@@ -1,5 +1,5 @@
-import SluiceZlib
 import SluiceCore
+import SluiceZlib
 
 /// The colours an image is mostly made of, read on this machine for the offline provider:
 /// PNG (its data inflated with zlib, its rows unfiltered) and GIF (its first frame, LZW). JPEG
