@@ -25,9 +25,11 @@ public struct ChatMessage: Sendable, Equatable {
         self.parts = parts
     }
 
-    /// The message's text: its text parts, a newline between two.
+    /// The message's text: its text parts, a newline between two. (Read for every call: a
+    /// message of one text part, nearly every one, is returned without a copy.)
     public var content: String {
-        parts.compactMap { part in
+        if parts.count == 1, case .text(let text) = parts[0] { return text }
+        return parts.compactMap { part in
             if case .text(let text) = part { return text }
             return nil
         }.joined(separator: "\n")
@@ -35,12 +37,18 @@ public struct ChatMessage: Sendable, Equatable {
 
     /// Its images, in order.
     public var images: [ImagePart] {
-        parts.compactMap { part in
+        guard !isText else { return [] }
+        return parts.compactMap { part in
             if case .image(let image) = part { return image }
             return nil
         }
     }
 
     /// Whether it is text alone (each vendor's plainest shape: content as a string).
-    public var isText: Bool { images.isEmpty }
+    public var isText: Bool {
+        !parts.contains { part in
+            if case .image = part { return true }
+            return false
+        }
+    }
 }

@@ -56,7 +56,9 @@ extension ModelRequest {
     /// its reply (see ``RateLimiter``).
     public func promptTokens(imagesBy rule: ImageTokens.Rule) -> Double {
         let characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
-        let images = messages.reduce(0) { total, message in message.images.reduce(total) { $0 + $1.tokens(rule) } }
+        let images = messages.reduce(0) { total, message in
+            message.isText ? total : message.images.reduce(total) { $0 + $1.tokens(rule) }
+        }
         return Double(characters) / 4 + Double(images)
     }
 

@@ -33,7 +33,8 @@ public struct PromptBuilder: Sendable {
             messages.append(ChatMessage(role: .assistant, content: turn.output.plainText))
         }
         let prompt = try template.render(input.withDefaults(spec.vars))
-        messages.append(ChatMessage(role: .user, parts: [.text(prompt)] + (try images(of: input)).map { .image($0) }))
+        let images = spec.images.isEmpty ? [] : try images(of: input)
+        messages.append(ChatMessage(role: .user, parts: [.text(prompt)] + images.map { .image($0) }))
         appendCorrection(previousError, to: &messages)
         return ModelRequest(
             model: spec.model, system: systemPrompt(schema: spec.outputSchema), messages: messages, params: spec.params,
