@@ -194,7 +194,7 @@ let package = Package(
             name: "SluiceEngineTests",
             dependencies: [
                 "SluiceCore", "SluiceWire", "SluiceEngine", "SluicePresets", "SluiceProviders", "SluiceStore", "SluiceTestSupport",
-                "SluiceFakeProvider", .product(name: "Prometheus", package: "swift-prometheus"),
+                "SluiceFakeProvider", "SluiceZlib", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -13,12 +13,19 @@ enum ImageColours {
     }
 
     /// The largest image read: 16 million pixels (64 MB of RGBA) — a row's image is far smaller.
+    /// Each decoder holds itself to it too, by what it decodes rather than what a header claims:
+    /// a 20 MB file can say 65,535 × 65,535 and its compressed data can expand a thousandfold.
     static let maxPixels = 16 << 20
+
+    /// The most decoded bytes a PNG may inflate to: 16 million RGBA pixels and their filter bytes,
+    /// with room to spare; 16-bit samples of that many pixels are more and are not read.
+    static let maxDecodedBytes = maxPixels * 5
 
     /// The `count` colours covering most of the image, largest share first; colours are grouped
     /// 32 steps a channel, each group named by its mean.
     static func dominant(_ bytes: [UInt8], probe: ImageProbe, count: Int = 3) -> [Share]? {
-        guard probe.width * probe.height <= maxPixels else { return nil }
+        let (area, overflow) = probe.width.multipliedReportingOverflow(by: probe.height)
+        guard !overflow, area <= maxPixels else { return nil }
         var tally = Tally()
         switch probe.format {
         case .png: guard PNGPixels.read(bytes, into: &tally) else { return nil }
@@ -93,8 +100,13 @@ enum PNGPixels {
         default: return false
         }
         guard [1, 2, 4, 8, 16].contains(depth), colourType != 3 || !palette.isEmpty else { return false }
+        // Both sides are at most 2³¹ − 1 by the format; checked before any product can overflow.
+        guard (1...ImageColours.maxPixels).contains(width), (1...ImageColours.maxPixels).contains(height),
+            width * height <= ImageColours.maxPixels
+        else { return false }
         let stride = (width * channels * depth + 7) / 8
         let step = max(1, channels * depth / 8)
+        guard height * (stride + 1) <= ImageColours.maxDecodedBytes else { return false }
         var rows = [UInt8](repeating: 0, count: height * (stride + 1))
         var size = uLongf(rows.count)
         let inflated = rows.withUnsafeMutableBufferPointer { out in
@@ -198,8 +210,13 @@ enum GIFPixels {
                     data += b[at + 1..<end]
                     at = end
                 }
-                guard let indexes = lzw(data, minimumCodeSize: minimum, limit: pixels) else { return false }
-                for index in indexes where index != transparent && index * 3 + 2 < table.count {
+                // The frame's own size bounds what is read, and so does the cap: a few kilobytes of
+                // codes can expand to billions of indexes.
+                let limit = min(pixels, ImageColours.maxPixels)
+                guard let indexes = lzw(data, minimumCodeSize: minimum, limit: limit) else { return false }
+                for byte in indexes {
+                    let index = Int(byte)
+                    guard index != transparent, index * 3 + 2 < table.count else { continue }
                     tally.add(table[index * 3], table[index * 3 + 1], table[index * 3 + 2])
                 }
                 return true
@@ -211,8 +228,9 @@ enum GIFPixels {
     }
 
     /// GIF's LZW: codes least significant bit first, growing from `minimumCodeSize` + 1 bits to
-    /// 12, a clear code and an end code; at most `limit` indexes.
-    static func lzw(_ data: [UInt8], minimumCodeSize: Int, limit: Int) -> [Int]? {
+    /// 12, a clear code and an end code; at most `limit` indexes, each below 2^`minimumCodeSize`
+    /// and so a byte.
+    static func lzw(_ data: [UInt8], minimumCodeSize: Int, limit: Int) -> [UInt8]? {
         guard (2...8).contains(minimumCodeSize) else { return nil }
         let clear = 1 << minimumCodeSize
         let end = clear + 1
@@ -226,11 +244,10 @@ enum GIFPixels {
         var next = end + 1
         var width = minimumCodeSize + 1
         var previous = -1
-        var output: [Int] = []
-        output.reserveCapacity(min(limit, 1 << 24))
+        var output: [UInt8] = []
         var bits = 0
         var buffer = 0
-        var stack: [Int] = []
+        var stack: [UInt8] = []
         for byte in data {
             buffer |= Int(byte) << bits
             bits += 8
@@ -249,14 +266,14 @@ enum GIFPixels {
                 var current = code
                 if code == next {
                     guard previous >= 0 else { return nil }
-                    stack.append(first[previous])
+                    stack.append(UInt8(first[previous]))
                     current = previous
                 }
                 while current >= clear {
-                    stack.append(suffix[current])
+                    stack.append(UInt8(suffix[current]))
                     current = prefix[current]
                 }
-                stack.append(current)
+                stack.append(UInt8(current))
                 output += stack.reversed()
                 stack.removeAll(keepingCapacity: true)
                 if output.count >= limit { return Array(output.prefix(limit)) }

@@ -53,6 +53,8 @@ import Testing
         #expect(ImageProbe(Array("%PDF-1.7 not an image at all, whatever the file is called".utf8)) == nil)
         #expect(ImageProbe(Array(Self.png(width: 640, height: 480).prefix(20))) == nil, "cut before its size")
         #expect(ImageProbe(Self.png(width: 0, height: 480)) == nil, "no pixels")
+        #expect(ImageProbe(Self.png(width: 0xFFFF_FFFF, height: 0xFFFF_FFFF)) == nil, "over the format's 2³¹ − 1 a side")
+        #expect(ImageProbe(Self.png(width: 0x7FFF_FFFF, height: 1)) == ImageProbe(format: .png, width: 0x7FFF_FFFF, height: 1))
         #expect(ImageProbe(Array(Self.jpeg(width: 10, height: 10).prefix(12))) == nil, "no frame header")
         #expect(ImageProbe([UInt8]()) == nil)
         #expect(ImageProbe.Format(mediaType: "IMAGE/JPEG") == .jpeg)

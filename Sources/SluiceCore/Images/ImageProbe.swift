@@ -42,7 +42,10 @@ public struct ImageProbe: Sendable, Equatable {
     static func png(_ b: [UInt8]) -> ImageProbe? {
         guard b.count >= 24, b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), b[12..<16].elementsEqual("IHDR".utf8)
         else { return nil }
-        return ImageProbe(format: .png, width: bigEndian(b, 16, 4), height: bigEndian(b, 20, 4))
+        // The format allows at most 2³¹ − 1 a side; more is no PNG (and could overflow a product).
+        let (width, height) = (bigEndian(b, 16, 4), bigEndian(b, 20, 4))
+        guard width <= Int(Int32.max), height <= Int(Int32.max) else { return nil }
+        return ImageProbe(format: .png, width: width, height: height)
     }
 
     static func gif(_ b: [UInt8]) -> ImageProbe? {
