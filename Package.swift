@@ -41,7 +41,8 @@ let package = Package(
         .systemLibrary(name: "SluiceZlib", path: "Sources/SluiceZlib"),
         .target(name: "SluiceWire", dependencies: ["SluiceCore"]),
         .target(name: "SluiceSpreadsheet", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceWire", "SluiceSpreadsheet"]),
+        .target(name: "SluiceArchive", dependencies: ["SluiceCore", "SluiceZlib"]),
+        .target(name: "SluiceIngest", dependencies: ["SluiceCore", "SluiceWire", "SluiceSpreadsheet", "SluiceArchive"]),
         .target(name: "SluiceStore", dependencies: ["SluiceCore"]),
         .target(
             name: "SluiceStoreSQLite",
@@ -85,6 +86,7 @@ let package = Package(
         .target(
             name: "SluiceEngine",
             dependencies: [
+                "SluiceArchive",
                 "SluiceCore", "SluiceWire", "SluiceIngest", "SluiceStore", "SluiceProviders", "SluiceStorage", "SluiceSpreadsheet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -168,7 +170,8 @@ let package = Package(
             name: "SluiceTestSupport",
             dependencies: [
                 "SluiceCore", "SluiceProviders", "SluiceStore", "SluiceStoreSQLite", "SluiceStorePostgres", "SluiceStorage",
-                "SluiceEngine", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "SluiceEngine", "SluiceZlib", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -180,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "SluiceIngestTests",
             dependencies: [
-                "SluiceCore", "SluiceIngest", "SluiceSpreadsheet", "SluiceTestSupport",
+                "SluiceCore", "SluiceIngest", "SluiceSpreadsheet", "SluiceArchive", "SluiceTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceStorePostgres", "SluiceTestSupport"]),

@@ -107,7 +107,9 @@ public struct Composer: Sendable {
         if role.contains(.workers) {
             services.append(Reaper(store: store, interval: engine.reaperInterval, clock: clock, logger: logger, metrics: metrics))
             services.append(
-                Worker(store: store, providers: registry, configuration: engine, clock: clock, logger: logger, metrics: metrics))
+                Worker(
+                    store: store, providers: registry, configuration: engine, clock: clock, logger: logger, metrics: metrics,
+                    storage: storage))
         }
         var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + alongside
         if role.contains(.frontDoor) {

@@ -10,6 +10,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case pdf
     /// An Excel workbook: one sheet, its first row naming the columns.
     case xlsx
+    /// A ZIP archive of one table (CSV, JSON, JSON Lines or a workbook) and the files its rows
+    /// name by path, such as the images of an `images` column.
+    case zip
     /// OpenAI Batch API input: JSON Lines, each a whole chat-completions, embeddings or
     /// responses request with its `custom_id` (see SluiceWire's `RequestLine`). Never inferred from a file name.
     case openAIBatch = "openai_batch"
@@ -34,6 +37,8 @@ public enum InputFormat: String, Sendable, CaseIterable {
             self = .pdf
         } else if lower.hasSuffix(".xlsx") {
             self = .xlsx
+        } else if lower.hasSuffix(".zip") {
+            self = .zip
         } else {
             return nil
         }

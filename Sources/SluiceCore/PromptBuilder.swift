@@ -23,7 +23,11 @@ public struct PromptBuilder: Sendable {
     /// The request for one item, carrying its group's history and, on a retry after an invalid
     /// reply, the reason the last reply was refused. A spec without a template has no prompt
     /// to build: its items carry their own requests (read by the wire module's `ItemRequest`).
-    public func request(for input: JSONObject, history: [Turn] = [], previousError: String? = nil) throws(SpecError) -> ModelRequest {
+    ///
+    /// `files` holds the images the row names by path, read from its upload (see ``ImagePart/read(cell:detail:files:)``).
+    public func request(
+        for input: JSONObject, history: [Turn] = [], previousError: String? = nil, files: [String: ImagePart.Source]? = nil
+    ) throws(SpecError) -> ModelRequest {
         guard let template = spec.template else {
             throw SpecError(field: "template", message: "a spec without a template has no prompt to build: its items are whole requests")
         }
@@ -33,7 +37,7 @@ public struct PromptBuilder: Sendable {
             messages.append(ChatMessage(role: .assistant, content: turn.output.plainText))
         }
         let prompt = try template.render(input.withDefaults(spec.vars))
-        let images = spec.images.isEmpty ? [] : try images(of: input)
+        let images = spec.images.isEmpty ? [] : try images(of: input, files: files)
         messages.append(ChatMessage(role: .user, parts: [.text(prompt)] + images.map { .image($0) }))
         appendCorrection(previousError, to: &messages)
         return ModelRequest(
@@ -73,11 +77,11 @@ public struct PromptBuilder: Sendable {
 
     /// The row's images, from the spec's `images` columns in order (an empty cell: none).
     /// Earlier turns of a group are sent as text alone.
-    func images(of input: JSONObject) throws(SpecError) -> [ImagePart] {
+    func images(of input: JSONObject, files: [String: ImagePart.Source]?) throws(SpecError) -> [ImagePart] {
         var parts: [ImagePart] = []
         for column in spec.images {
             guard let cell = input[column]?.plainText, !cell.allSatisfy(\.isWhitespace) else { continue }
-            do { parts.append(try ImagePart.read(cell: cell, detail: spec.imageDetail)) } catch {
+            do { parts.append(try ImagePart.read(cell: cell, detail: spec.imageDetail, files: files)) } catch {
                 throw SpecError(field: column, message: error.description)
             }
         }

@@ -118,7 +118,8 @@ struct BatchDispatcher: Sendable {
             guard
                 let request = try? ready.request
                     ?? runner.buildRequest(
-                        ready.remaining, job: job, history: ready.remaining.count == 1 ? ready.history : [], feedback: true)
+                        ready.remaining, job: job, history: ready.remaining.count == 1 ? ready.history : [], feedback: true,
+                        files: ready.files)
             else {
                 answered += ready.remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt")) }
                 continue
@@ -260,7 +261,8 @@ struct BatchDispatcher: Sendable {
             guard let prepared else { continue }
             guard
                 let request = try? runner.buildRequest(
-                    unit.items, job: job, history: unit.items.count == 1 ? prepared.history : [], feedback: true)
+                    unit.items, job: job, history: unit.items.count == 1 ? prepared.history : [], feedback: true,
+                    files: prepared.files)
             else { continue }
             requests[unit.customID] = request
             cacheKeys[unit.customID] = prepared.cacheKeys

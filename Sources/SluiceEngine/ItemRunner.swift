@@ -14,6 +14,7 @@ struct ItemRunner: Sendable {
     let prices: ModelPrices
     let metrics: EngineMetrics
     let cache: CacheSettings
+    let files: JobFiles
 
     /// Marks the error of an attempt whose reply was refused, so the next attempt tells the
     /// model what was wrong with it.
@@ -42,6 +43,8 @@ struct ItemRunner: Sendable {
         /// A lone item's request, built for its key, when its call sends the same (no feedback
         /// on an earlier refused reply): built once, not twice.
         var request: ModelRequest?
+        /// The images its rows name by path, read from their zip upload (``JobFiles``).
+        var files: [String: ImagePart.Source]?
     }
 
     /// Prepares units (each with the provider it calls) for their calls: reads each lone grouped
@@ -49,24 +52,46 @@ struct ItemRunner: Sendable {
     /// costs one statement, not one per call — which items' identical requests it has answered.
     /// `nil` for a unit whose history the store could not give: no fault of the item's, it goes
     /// back unspent. An item whose prompt cannot be built has no key; its call reports why.
+    ///
+    /// The images rows name by path are read here, for the whole claim at once; a row whose
+    /// image cannot be read fails, and when the upload cannot be reached every unit goes back.
     func prepare(_ units: [(items: [Item], provider: String)], job: Job) async -> [Prepared?] {
         var prepared: [Prepared?] = []
         var keys: Set<String> = []
         var keyers: [String: ResultCacheKeys] = [:]
+        var read: [Int64: Swift.Result<[String: ImagePart.Source], ImagePart.Refusal>] = [:]
+        if JobFiles.named(by: job) {
+            guard let images = try? await files.images(for: units.flatMap(\.items), job: job) else { return units.map { _ in nil } }
+            read = images
+        }
         for (items, provider) in units {
             guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else {
                 prepared.append(nil)
                 continue
             }
             var unit = Prepared(remaining: items, history: history)
-            if job.spec.cache {
+            if !read.isEmpty {
+                var files: [String: ImagePart.Source] = [:]
                 for item in items {
-                    guard let request = try? buildRequest([item], job: job, history: history, feedback: false) else { continue }
+                    switch read[item.id] {
+                    case .success(let images)?: files.merge(images) { first, _ in first }
+                    case .failure(let refusal)?: unit.answered.append(ItemOutcome(itemID: item.id, result: .failed(refusal.description)))
+                    case nil: break
+                    }
+                }
+                unit.remaining.removeAll { if case .failure = read[$0.id] { true } else { false } }
+                unit.files = files
+            }
+            if job.spec.cache {
+                for item in unit.remaining {
+                    guard let request = try? buildRequest([item], job: job, history: history, feedback: false, files: unit.files) else {
+                        continue
+                    }
                     let key = keyers[provider, default: ResultCacheKeys(provider: provider, scope: cache.scope(owner: job.owner))]
                         .key(for: request)
                     unit.cacheKeys[item.id] = key
                     keys.insert(key)
-                    if items.count == 1, Self.feedback(from: item) == nil { unit.request = request }
+                    if unit.remaining.count == 1, Self.feedback(from: item) == nil { unit.request = request }
                 }
             }
             prepared.append(unit)
@@ -76,7 +101,7 @@ struct ItemRunner: Sendable {
         guard !hits.isEmpty else { return prepared }
         return prepared.map { unit in
             guard var unit else { return nil }
-            unit.answered = unit.remaining.compactMap { item in
+            unit.answered += unit.remaining.compactMap { item in
                 unit.cacheKeys[item.id].flatMap { hits[$0] }.map {
                     ItemOutcome(itemID: item.id, result: .succeeded($0.output), model: $0.model, cached: true)
                 }
@@ -115,7 +140,8 @@ struct ItemRunner: Sendable {
         var request: ModelRequest
         do {
             request =
-                try unit.request ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true)
+                try unit.request
+                ?? buildRequest(remaining, job: job, history: remaining.count == 1 ? unit.history : [], feedback: true, files: unit.files)
             if let model { request.model = model }
         } catch {
             return .outcomes(outcomes + remaining.map { ItemOutcome(itemID: $0.id, result: .failed("cannot build the prompt: \(error)")) })
@@ -377,7 +403,10 @@ struct ItemRunner: Sendable {
     /// The request for `items`: packed under their row keys when there are several, else the
     /// one item's with its group's `history`. With `feedback`, a retried item's prompt says why
     /// its last reply was refused; without, it is the item's request as the cache knows it.
-    func buildRequest(_ items: [Item], job: Job, history: [PromptBuilder.Turn], feedback: Bool) throws -> ModelRequest {
+    /// `files` are the images the items name by path (see ``Prepared/files``).
+    func buildRequest(
+        _ items: [Item], job: Job, history: [PromptBuilder.Turn], feedback: Bool, files: [String: ImagePart.Source]? = nil
+    ) throws -> ModelRequest {
         let spec = Self.spec(for: items[0], job: job)
         var request: ModelRequest
         if items.count > 1 {
@@ -386,7 +415,8 @@ struct ItemRunner: Sendable {
                 previousError: feedback ? items.compactMap(Self.feedback(from:)).first : nil)
         } else {
             request = try ItemRequest.build(
-                spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil)
+                spec: spec, input: items[0].input, history: history, previousError: feedback ? Self.feedback(from: items[0]) : nil,
+                files: files)
         }
         if let limit = items.compactMap(\.replyTokens).max() { request.limitReply(to: limit) }
         // One cache key per job and round (each round has its own template), and the long

@@ -107,6 +107,11 @@ public struct JobIngestor: Sendable {
         defer { storing?.cancel() }
 
         for (number, source) in job.sources.enumerated() {
+            // An item does not say which upload it came from: its paths must mean the one zip.
+            if source.format == .zip, job.sources.count > 1 {
+                reading.note(InputProblem(message: "a .zip upload must be the job's only file (its rows name files inside it)"), in: source)
+                break
+            }
             if RecordParsers.readsDocuments(format: source.format, options: job.spec.input) {
                 try await store.setStage(
                     jobID: jobID, stage: .extracting,
@@ -121,6 +126,7 @@ public struct JobIngestor: Sendable {
                     reading.note(problem, in: source)
                     return false
                 }
+                reading.builder.files = (opened.parser as? ZipTableParser)?.images
                 if let header = opened.parser.header, let problem = reading.builder.checkColumns(header) {
                     reading.note(problem, in: source)
                     return false

@@ -3,6 +3,7 @@ public import Logging
 public import ServiceLifecycle
 public import SluiceCore
 public import SluiceProviders
+public import SluiceStorage
 public import SluiceStore
 import Synchronization
 
@@ -39,10 +40,14 @@ public final class Worker: Service, Sendable {
     let metrics: EngineMetrics
     let dispatcher: BatchDispatcher
 
-    /// - Parameter metrics: Where the engine's counters and timers go (none by default).
+    /// - Parameters:
+    ///   - metrics: Where the engine's counters and timers go (none by default).
+    ///   - storage: Where uploads are kept, for the files a zip upload's rows name (none: the
+    ///     job's upload is a path on this machine, as `sluice run` gives).
     public init(
         store: any JobStore, providers: ProviderRegistry, configuration: EngineConfiguration,
-        clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.worker"), metrics: EngineMetrics = .none
+        clock: any SluiceClock = SystemClock(), logger: Logger = Logger(label: "sluice.worker"), metrics: EngineMetrics = .none,
+        storage: (any FileStorage)? = nil
     ) {
         self.store = store
         self.providers = providers
@@ -53,7 +58,7 @@ public final class Worker: Service, Sendable {
         self.metrics = metrics
         runner = ItemRunner(
             store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices, metrics: metrics,
-            cache: providers.cache)
+            cache: providers.cache, files: JobFiles(storage: storage))
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock, sharedPace: configuration.sharedPace, logger: logger)

@@ -13,6 +13,8 @@ public struct ItemBuilder: Sendable {
     let vars: JSONObject
     /// The spec's image columns, each row's read (and refused) here, before any call.
     let images: [String]
+    /// The files a zip upload's rows name by path; nil for any other upload, where a path is refused.
+    public var files: ZipImages?
     public private(set) var nextIndex = 0
     /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
     var customIDs: Set<String> = []
@@ -62,11 +64,19 @@ public struct ItemBuilder: Sendable {
         return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields, failure: imageRefusal(record.fields)))
     }
 
-    /// Why a row's image cannot be sent (a cell that is no image URL or image data): that row
-    /// alone fails, with the reason; an empty cell is no image.
+    /// Why a row's image cannot be sent (a cell that is no image URL, image data or image file
+    /// of the upload): that row alone fails, with the reason; an empty cell is no image.
     func imageRefusal(_ fields: JSONObject) -> String? {
         for column in images {
             guard let cell = fields[column]?.plainText, !cell.allSatisfy(\.isWhitespace) else { continue }
+            if case .path(let path) = ImagePart.cell(cell) {
+                guard let files else {
+                    return
+                        "\(column): '\(path)' is neither an http(s) URL nor a data: URI (a file's path needs the file uploaded with the table, in a .zip)"
+                }
+                if let refusal = files.refusal(path: path) { return "\(column): \(refusal)" }
+                continue
+            }
             do { _ = try ImagePart.read(cell: cell) } catch { return "\(column): \(error.description)" }
         }
         return nil

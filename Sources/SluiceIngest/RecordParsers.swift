@@ -18,12 +18,13 @@ public enum RecordParsers {
             }
         }
         if format == .xlsx { return try XLSXRecordParser(path: path, sheet: options.sheet) }
+        if format == .zip { return try ZipTableParser(path: path, options: options) }
         let reader = try ByteReader(path: path)
         switch format {
         case .csv: return try CSVRecordParser(reader: reader, delimiter: options.delimiter)
         case .json: return JSONArrayRecordParser(reader: reader, recordsMember: options.records)
         case .jsonl, .openAIBatch, .anthropicBatch: return JSONLinesRecordParser(reader: reader)
-        case .text, .pdf, .xlsx: return TextRecordParser(reader: reader, mode: options.textMode)
+        case .text, .pdf, .xlsx, .zip: return TextRecordParser(reader: reader, mode: options.textMode)
         }
     }
 }

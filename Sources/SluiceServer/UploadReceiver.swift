@@ -134,6 +134,7 @@ struct UploadReceiver {
         case "text/plain", "text/markdown": return .text
         case "application/pdf": return .pdf
         case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": return .xlsx
+        case "application/zip", "application/x-zip-compressed": return .zip
         default: return nil
         }
     }

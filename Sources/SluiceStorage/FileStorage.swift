@@ -21,6 +21,9 @@ public protocol FileStorage: Sendable {
     /// offsets `range` gives (a resumed download).
     func read(_ location: String, range: Range<Int>?, _ consume: (ByteBuffer) async throws -> Void) async throws
 
+    /// A kept file's size in bytes (to read a ZIP archive from its end).
+    func size(of location: String) async throws -> Int
+
     /// Runs `body` with a local path holding the file's bytes: the file itself on disk, or a
     /// temporary download removed afterwards.
     func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T

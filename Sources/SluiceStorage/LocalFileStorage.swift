@@ -44,6 +44,13 @@ public struct LocalFileStorage: FileStorage {
         }
     }
 
+    public func size(of location: String) async throws -> Int {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: location))?[.size] as? NSNumber else {
+            throw StorageError("file \(location) is missing")
+        }
+        return size.intValue
+    }
+
     public func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T {
         try await body(location)
     }

@@ -126,6 +126,14 @@ public final class S3FileStorage: FileStorage {
         for try await chunk in response.body { try await consume(chunk) }
     }
 
+    public func size(of location: String) async throws -> Int {
+        let response = try await execute("HEAD", key: try key(of: location), query: [], headers: [], body: nil)
+        guard response.status == .ok, let length = response.headers.first(name: "Content-Length").flatMap(Int.init) else {
+            throw StorageError("S3 answered \(response.status.code) to HEAD \(location)")
+        }
+        return length
+    }
+
     /// Downloads to the spool through NIO's file system, then runs `body` on the copy.
     public func withLocalFile<T>(_ location: String, _ body: (String) async throws -> T) async throws -> T {
         let path = spoolDirectory + "/download-\(UUID().uuidString)"

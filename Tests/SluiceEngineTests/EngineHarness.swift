@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceEngine
 import SluiceProviders
+import SluiceStorage
 import SluiceStore
 import SluiceTestSupport
 
@@ -28,10 +29,11 @@ struct EngineHarness {
 
     /// A worker calling `providers` with no rate limits and a circuit breaker that never opens,
     /// so tests of retries see every attempt (the breaker has tests of its own).
-    func worker(_ providers: [any ModelProvider], concurrency: Int = 4) -> Worker {
+    func worker(_ providers: [any ModelProvider], concurrency: Int = 4, storage: (any FileStorage)? = nil) -> Worker {
         let entries = providers.map { ProviderEntry($0, breaker: .init(failureThreshold: .max)) }
         return Worker(
-            store: store, providers: ProviderRegistry(entries: entries), configuration: Self.configuration(concurrency: concurrency))
+            store: store, providers: ProviderRegistry(entries: entries), configuration: Self.configuration(concurrency: concurrency),
+            storage: storage)
     }
 
     /// Runs `worker` while `body` runs, then drains it and waits for it to stop.

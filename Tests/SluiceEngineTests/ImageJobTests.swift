@@ -26,7 +26,14 @@ import Testing
         let created = try await harness.store.createJob(NewJob(owner: "alice", name: "photos", spec: spec, sources: [source]), now: Date())
         let queued = try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: created.id)
         #expect(queued.counts == JobCounts(total: 4, pending: 3, failed: 1))
-        #expect(queued.errors == [JobErrorEntry(item: 2, message: "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")])
+        #expect(
+            queued.errors == [
+                JobErrorEntry(
+                    item: 2,
+                    message:
+                        "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI (a file's path needs the file uploaded with the table, in a .zip)"
+                )
+            ])
 
         let provider = ScriptedProvider(name: "scripted") { _, _ throws(ProviderFailure) in "a caption" }
         let done = try await harness.withRunning(harness.worker([provider])) {

@@ -353,7 +353,8 @@ import Testing
             let clock = ManualClock()
             let gate = ProviderGate(entry: ProviderEntry(provider), clock: clock)
             let runner = ItemRunner(
-                store: harness.store, clock: clock, backoff: RetryBackoff(), prices: ModelPrices(), metrics: .none, cache: CacheSettings())
+                store: harness.store, clock: clock, backoff: RetryBackoff(), prices: ModelPrices(), metrics: .none, cache: CacheSettings(),
+                files: JobFiles(storage: nil))
             let request = ModelRequest(
                 model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,
                 inputs: [])

@@ -39,7 +39,7 @@ struct ParseResult {
                 case .csv: try CSVRecordParser(reader: reader, delimiter: options.delimiter)
                 case .json: JSONArrayRecordParser(reader: reader, recordsMember: options.records)
                 case .jsonl, .openAIBatch, .anthropicBatch: JSONLinesRecordParser(reader: reader)
-                case .text, .pdf, .xlsx: TextRecordParser(reader: reader, mode: options.textMode)
+                case .text, .pdf, .xlsx, .zip: TextRecordParser(reader: reader, mode: options.textMode)
                 }
             while let step = try parser.next() {
                 switch step {

@@ -77,11 +77,13 @@ enum StorageKind: String, CaseIterable, CustomStringConvertible, Sendable {
         let text = Array("id,text\n1,héllo\n".utf8)
         let location = try await storage.keep(spooled: try spool(storage, "files/f1/0-in.csv", text), as: "files/f1/0-in.csv")
         #expect(try await contents(storage, location) == text)
+        #expect(try await storage.size(of: location) == text.count)
         let copy = try await storage.copy(location, to: "batch_1/input.csv")
         let local = try await storage.withLocalFile(copy) { path in FileManager.default.contents(atPath: path).map(Array.init) }
         #expect(local == text)
         try await storage.remove(folder: "files/f1")
         await #expect(throws: StorageError.self) { _ = try await contents(storage, location) }
+        await #expect(throws: StorageError.self) { _ = try await storage.size(of: location) }
         #expect(try await contents(storage, copy) == text, "a copy outlives its original")
         try await storage.remove(folder: "files/never-there")
     }

@@ -24,21 +24,50 @@ public struct ImagePart: Sendable, Equatable {
     /// Why a row's image cannot be sent; the row alone fails, with this reason.
     public struct Refusal: Error, Equatable, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
-    /// Reads a cell naming an image: an `http(s)://` URL, passed on as it is, or a `data:` URI
-    /// with base64 bytes of a PNG, JPEG, GIF or WebP image — known by its bytes, whatever the URI
-    /// says. Anything else is refused, saying what the cell holds.
-    public static func read(cell: String, detail: String? = nil) throws(Refusal) -> ImagePart {
-        let value = cell.trimmingCharacters(in: .whitespaces)
+    /// What a cell naming an image holds.
+    public enum Cell: Equatable {
+        case url(String)
+        case dataURI(String)
+        /// The path of a file uploaded with the table, in a zip.
+        case path(String)
+    }
+
+    /// A cell's kind, by its text: `http(s)://` is a URL, `data:` a data URI, anything else a
+    /// path (leading and trailing spaces never count).
+    public static func cell(_ text: String) -> Cell {
+        let value = text.trimmingCharacters(in: .whitespaces)
         let lowered = value.prefix(8).lowercased()
-        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") { return .url(value) }
+        if lowered.hasPrefix("data:") { return .dataURI(value) }
+        return .path(value)
+    }
+
+    /// Reads a cell naming an image: an `http(s)://` URL, passed on as it is; a `data:` URI
+    /// with base64 bytes of a PNG, JPEG, GIF or WebP image — known by its bytes, whatever the URI
+    /// says; or the path of a file uploaded with the table, whose image `files` holds (read from
+    /// the upload before the prompt is built). Anything else is refused, saying what the cell holds.
+    public static func read(cell: String, detail: String? = nil, files: [String: Source]? = nil) throws(Refusal) -> ImagePart {
+        switch Self.cell(cell) {
+        case .url(let value):
             guard URL(string: value)?.host?.isEmpty == false else { throw Refusal(description: "'\(clipped(value))' is not a valid URL") }
             return ImagePart(source: .url(value), detail: detail)
+        case .dataURI(let value):
+            return ImagePart(source: try inline(dataURI: value), detail: detail)
+        case .path(let path):
+            guard let files else { throw Refusal(description: "'\(clipped(path))' is neither an http(s) URL nor a data: URI") }
+            guard let source = files[path] else { throw Refusal(description: "'\(clipped(path))' was not read from the upload") }
+            return ImagePart(source: source, detail: detail)
         }
-        guard lowered.hasPrefix("data:") else {
-            throw Refusal(description: "'\(clipped(value))' is neither an http(s) URL nor a data: URI")
-        }
+    }
+
+    /// A `data:` URI's image.
+    static func inline(dataURI value: String) throws(Refusal) -> Source {
         guard let comma = value.firstIndex(of: ","),
             value[value.index(value.startIndex, offsetBy: 5)..<comma].lowercased().hasSuffix(";base64")
         else { throw Refusal(description: "a data: URI of an image must be base64 (data:image/png;base64,…)") }
@@ -53,7 +82,7 @@ public struct ImagePart: Sendable, Equatable {
         guard let probe = ImageProbe(bytes) else {
             throw Refusal(description: "the data: URI holds no PNG, JPEG, GIF or WebP image (read by its bytes)")
         }
-        return ImagePart(source: .inline(probe, Array(bytes)), detail: detail)
+        return .inline(probe, Array(bytes))
     }
 
     /// Why a provider taking images inline up to `maxBytes`, and at most `maxSide` pixels a

@@ -37,7 +37,7 @@ public struct ImageProbe: Sendable, Equatable {
     }
 
     /// A JPEG's size is in its frame header, after any metadata (an Exif thumbnail can be 64 KB).
-    static let headerLimit = 256 << 10
+    public static let headerLimit = 256 << 10
 
     static func png(_ b: [UInt8]) -> ImageProbe? {
         guard b.count >= 24, b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), b[12..<16].elementsEqual("IHDR".utf8)
