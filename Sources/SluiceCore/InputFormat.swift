@@ -22,6 +22,12 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// Whether each record is a whole model request of its own, needing no template.
     public var carriesRequests: Bool { self == .openAIBatch || self == .anthropicBatch }
 
+    /// A file's format: the spec's `input.format`, else its name's (`named`) — but a `.zip` is
+    /// read as one whatever the spec says, whose `input.format` then names its table's.
+    public static func of(named: InputFormat?, declared: InputFormat?) -> InputFormat? {
+        named == .zip ? .zip : declared ?? named
+    }
+
     /// The format a file name implies, if any.
     public init?(fileName: String) {
         let lower = fileName.lowercased()

@@ -1,5 +1,6 @@
 import Foundation
 public import SluiceCore
+import SluiceIngest
 public import SluiceProviders
 import SluiceWire
 
@@ -138,15 +139,26 @@ public struct JobEstimate: Sendable {
             counted.promptTokens += request.promptTokens(imagesBy: rule)
             if counted.sample.count < keep { counted.sample.append(request) }
         }
+        var files: ZipImages?
         func flush() throws {
             guard !pack.isEmpty else { return }
-            call(pack.count == 1 ? try ItemRequest.build(spec: spec, input: pack[0].input) : try builder.packedRequest(for: pack))
+            call(
+                pack.count == 1
+                    ? try ItemRequest.build(
+                        spec: spec, input: pack[0].input, files: files?.sources(for: pack[0].input, columns: spec.images))
+                    : try builder.packedRequest(for: pack))
             pack.removeAll(keepingCapacity: true)
         }
         var failure: String?
-        counted.problem = JobPreview.forEachRecord(spec: spec, sources: sources) { record in
+        counted.problem = JobPreview.forEachRecord(spec: spec, sources: sources) { item, zip in
+            files = zip
+            // A row refused as it is read (an image it names cannot be sent) fails without a call.
+            guard item.failure == nil else {
+                counted.rows += 1
+                return true
+            }
             do {
-                pack.append((PromptBuilder.rowKey(index: counted.rows), record))
+                pack.append((PromptBuilder.rowKey(index: counted.rows), item.input))
                 counted.rows += 1
                 if pack.count >= spec.itemsPerRequest { try flush() }
                 return true

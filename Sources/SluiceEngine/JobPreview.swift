@@ -30,8 +30,10 @@ public struct JobPreview: Sendable {
     static func reading(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int) -> JobPreview {
         var preview = JobPreview(columns: [], rows: [], request: nil, problem: nil)
         var records: [JSONObject] = []
-        preview.problem = forEachRecord(spec: spec, sources: sources) { record in
-            records.append(record)
+        var files: ZipImages?
+        preview.problem = forEachRecord(spec: spec, sources: sources) { item, zip in
+            records.append(item.input)
+            files = zip
             return records.count < limit
         }
         for record in records {
@@ -48,7 +50,7 @@ public struct JobPreview: Sendable {
         }
         if let first = records.first {
             do {
-                preview.request = try ItemRequest.build(spec: spec, input: first)
+                preview.request = try ItemRequest.build(spec: spec, input: first, files: files?.sources(for: first, columns: spec.images))
             } catch {
                 preview.problem = preview.problem ?? JobErrorEntry(message: "the first record's prompt cannot be built: \(error)")
             }
@@ -57,10 +59,11 @@ public struct JobPreview: Sendable {
         return preview
     }
 
-    /// Reads the sources' records as the job would, each item's input to `body` until it says
-    /// stop; the first problem met, with its file and line, ends the reading and is returned.
+    /// Reads the sources' records as the job would, each item to `body` until it says stop —
+    /// with the files its zip holds, for a zip upload; the first problem met, with its file and
+    /// line, ends the reading and is returned.
     static func forEachRecord(
-        spec: JobSpec, sources: [(path: String, source: JobSource)], _ body: (JSONObject) -> Bool
+        spec: JobSpec, sources: [(path: String, source: JobSource)], _ body: (NewItem, ZipImages?) -> Bool
     ) -> JobErrorEntry? {
         var builder = ItemBuilder(spec: spec)
         func problem(_ problem: InputProblem, _ source: JobSource) -> JobErrorEntry {
@@ -70,12 +73,13 @@ public struct JobPreview: Sendable {
         for (path, source) in sources {
             do {
                 let parser = try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: spec.input)
+                builder.files = (parser as? ZipTableParser)?.images
                 if let header = parser.header, let found = builder.checkColumns(header) { return problem(found, source) }
                 while let step = try parser.next() {
                     switch step {
                     case .record(let record):
                         switch builder.item(from: record) {
-                        case .success(let item): if !body(item.input) { return nil }
+                        case .success(let item): if !body(item, builder.files) { return nil }
                         case .failure(let found): return problem(found, source)
                         }
                     case .problem(let found): return problem(found, source)

@@ -43,6 +43,21 @@ public struct ZipImages: Sendable {
     let zip: LocalZip
     let table: ZipTable
 
+    /// The images `input`'s `columns` name by path, read whole (for a preview or an estimate;
+    /// a job's are read by its worker, at the call). One that cannot be read is left out: its
+    /// row's prompt then says so.
+    public func sources(for input: JSONObject, columns: [String]) -> [String: ImagePart.Source] {
+        var sources: [String: ImagePart.Source] = [:]
+        for column in columns {
+            guard let cell = input[column]?.plainText, case .path(let path) = ImagePart.cell(cell), sources[path] == nil,
+                let entry = try? table.image(at: path), let bytes = try? zip.bytes(of: entry, limit: ImagePart.largestInline),
+                let probe = try? ZipTable.probe(bytes, path: path)
+            else { continue }
+            sources[path] = .inline(probe, bytes)
+        }
+        return sources
+    }
+
     /// Why the image at `path` cannot be sent; nil when it can.
     public func refusal(path: String) -> String? {
         do {

@@ -91,9 +91,9 @@ struct SluiceAPI: Sendable {
     /// else the raw body's; `400` when none tells.
     func format(of file: ReceivedUpload.File, spec: JobSpec, rawFormat: InputFormat? = nil) throws -> InputFormat {
         let named = InputFormat(fileName: file.filename) ?? UploadReceiver.format(contentType: file.contentType)
-        guard let format = spec.input.format ?? named ?? rawFormat else {
+        guard let format = InputFormat.of(named: named, declared: spec.input.format) ?? rawFormat else {
             throw APIError.badRequest(
-                "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl, .txt, .xlsx or .pdf, or set input.format",
+                "cannot tell the format of \(file.filename): name it .csv, .json, .jsonl, .txt, .xlsx, .pdf or .zip, or set input.format",
                 param: "format")
         }
         return format

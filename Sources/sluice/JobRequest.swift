@@ -23,9 +23,9 @@ struct JobRequest {
         self.spec = spec
         sources = try options.files.map { file in
             let name = URL(fileURLWithPath: file).lastPathComponent
-            guard let format = spec.input.format ?? InputFormat(fileName: name) else {
+            guard let format = InputFormat.of(named: InputFormat(fileName: name), declared: spec.input.format) else {
                 throw ValidationError(
-                    "cannot tell the format of \(name) from its name; set input.format (csv, json, jsonl, text) in the spec")
+                    "cannot tell the format of \(name) from its name; set input.format (csv, json, jsonl, text, xlsx, pdf) in the spec")
             }
             return JobSource(path: URL(fileURLWithPath: file).standardizedFileURL.path, displayName: name, format: format)
         }

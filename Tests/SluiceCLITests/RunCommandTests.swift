@@ -78,9 +78,40 @@ import Testing
             parsed[0]["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels, its pixels not readable here.") == true,
             "\(parsed[0])")
         #expect(parsed[1]["output"]?.stringValue?.contains("an image at shop.test, not fetched") == true, "\(parsed[1])")
-        #expect(parsed[2]["error"] == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")
+        #expect(
+            parsed[2]["error"]
+                == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI (a file's path needs the file uploaded with the table, in a .zip)"
+        )
         let refused = try await SluiceProcess.run(["run", input, "--spec", spec, "--image-detail", "max"], in: directory.url)
         #expect(refused.status == 64 && refused.stderr.contains("--image-detail must be low, high or auto"), "\(refused.stderr)")
+    }
+
+    /// A zip of a table and the photos its rows name runs offline as one job: the offline
+    /// provider reads each photo from the archive; a row naming a file it lacks fails alone.
+    @Test func aZipOfATableAndItsPhotosRunsOffline() async throws {
+        let directory = TemporaryDirectory()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/images")
+        var zip = ZipBuilder()
+        zip.add("catalogue/rows.csv", "name,photo\nmug,photos/mug.gif\ncup,photos/cup.png\n")
+        zip.add("catalogue/photos/mug.gif", Array(try Data(contentsOf: folder.appendingPathComponent("picture.gif").standardized)))
+        let input = directory.write("catalogue.zip", bytes: zip.bytes())
+        let spec = directory.write("spec.json", #"{"template": "Describe the {{name}}."}"#)
+        let run = try await SluiceProcess.run(
+            ["run", input, "--spec", spec, "--image-column", "photo", "-o", "out.jsonl"], in: directory.url)
+        #expect(run.status == 3, "\(run.stderr)")
+        let lines = try String(contentsOfFile: directory.path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        let parsed = try lines.map { try JSONParser.parse(String($0)) }
+        #expect(parsed.map { $0["status"] } == ["succeeded", "failed"])
+        #expect(
+            parsed[0]["output"]?.stringValue?.hasSuffix("Images: a GIF image of 37 × 23 pixels, mostly #c81e1e (70%), #1428dc (30%).")
+                == true,
+            "\(parsed[0])")
+        #expect(parsed[1]["error"] == "photo: 'photos/cup.png' is not in the upload (looked for catalogue/photos/cup.png)")
+        // The estimate reads the archive as the job does: the row that would fail makes no call.
+        let estimate = try await SluiceProcess.run(
+            ["run", input, "--spec", spec, "--image-column", "photo", "--estimate"], in: directory.url)
+        #expect(estimate.status == 0, "\(estimate.stderr)")
+        #expect(estimate.stdout.contains("estimate: 2 rows in 1 calls"), "\(estimate.stdout)")
     }
 
     @Test(arguments: [

@@ -122,7 +122,10 @@ import Testing
         }
         #expect(try item("https://x.test/1.jpg").failure == nil)
         #expect(try item("").failure == nil)
-        #expect(try item("photos/1.jpg").failure == "photo: 'photos/1.jpg' is neither an http(s) URL nor a data: URI")
+        #expect(
+            try item("photos/1.jpg").failure
+                == "photo: 'photos/1.jpg' is neither an http(s) URL nor a data: URI (a file's path needs the file uploaded with the table, in a .zip)"
+        )
         #expect(
             try item("data:image/png;base64,JVBERi0xLjcKJeLjz9MK").failure?.hasSuffix(
                 "holds no PNG, JPEG, GIF or WebP image (read by its bytes)") == true)

@@ -80,9 +80,46 @@ import Testing
             #expect(
                 lines.first?["output"]?.stringValue?.hasSuffix("Images: a PNG image of 2 × 1 pixels, its pixels not readable here.")
                     == true, "\(results.text)")
-            #expect(lines.last?["error"] == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI")
+            #expect(
+                lines.last?["error"]
+                    == "photo: 'jar.jpg' is neither an http(s) URL nor a data: URI (a file's path needs the file uploaded with the table, in a .zip)"
+            )
             let refused = try await server.submit(csv, query: "template=x&image_detail=max")
             #expect(refused.status == 400 && refused.text.contains("image_detail"), "\(refused.text)")
+        }
+    }
+
+    /// A zip of a table and its photos, posted as the body: one job, each row's photo read from
+    /// the kept upload for its call (the offline provider names its colours); a path that leaves
+    /// the upload fails its row; a zip that is no archive fails the job with the reason.
+    @Test func aZipOfATableAndItsPhotosIsOneJob() async throws {
+        try await ServerHarness.with { server in
+            let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/images")
+            var zip = ZipBuilder()
+            zip.add("rows.csv", "name,photo\nmug,photos/mug.png\nescape,../mug.png\n")
+            zip.add("photos/mug.png", Array(try Data(contentsOf: folder.appendingPathComponent("picture.png").standardized)))
+            let reply = try await server.submit(
+                bytes: zip.bytes(), contentType: "application/zip", query: "template=Describe%20the%20%7B%7Bname%7D%7D.&image_column=photo")
+            #expect(reply.status == 202, "\(reply.text)")
+            let id = try #require(reply.json["id"]?.stringValue)
+            let job = try await server.waitFor(id, until: ServerHarness.isFinal)
+            #expect(job["status"] == "completed_with_errors", "\(job)")
+            let results = try await server.get("/v1/jobs/\(id)/results?format=jsonl")
+            let lines = try results.text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+            #expect(
+                lines.first?["output"]?.stringValue?.hasSuffix(
+                    "Images: a PNG image of 37 × 23 pixels, mostly #c81e1e (70%), #1428dc (30%).")
+                    == true, "\(results.text)")
+            #expect(lines.last?["error"] == "photo: '../mug.png' points outside the upload")
+
+            let notZip = try await server.submit(
+                bytes: Array("name,photo\n".utf8), contentType: "application/zip", query: "template=x&image_column=photo")
+            let failedID = try #require(notZip.json["id"]?.stringValue)
+            let failed = try await server.waitFor(failedID, until: ServerHarness.isFinal)
+            #expect(failed["status"] == "failed")
+            #expect(
+                failed["errors"]?.arrayValue?.first?["message"] == "not a ZIP archive (it has no end of central directory record)",
+                "\(failed)")
         }
     }
 

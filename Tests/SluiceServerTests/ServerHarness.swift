@@ -137,6 +137,12 @@ struct ServerHarness: Sendable {
             .POST, "/v1/jobs?" + query, headers: [("Content-Type", contentType)], key: key, body: .bytes(ByteBuffer(string: contents)))
     }
 
+    /// `POST /v1/jobs` with a binary body (a zip, a workbook).
+    func submit(bytes: [UInt8], contentType: String, query: String) async throws -> Reply {
+        try await call(
+            .POST, "/v1/jobs?" + query, headers: [("Content-Type", contentType)], key: nil, body: .bytes(ByteBuffer(bytes: bytes)))
+    }
+
     /// `POST /v1/jobs` as `multipart/form-data`.
     func submitForm(
         fields: [(String, String)], files: [(name: String, contents: String)], query: String? = nil, key: String? = nil
