@@ -6,7 +6,9 @@ import SluicePresets
 /// What a job is made of on the command line: its files and its spec — a preset or a spec file,
 /// and single fields over it. The same for `sluice run` and `sluice submit`.
 struct JobOptions: ParsableArguments {
-    @Argument(help: "Input files (CSV, JSON, JSONL, text, .xlsx or PDF); all of them form one job.")
+    @Argument(
+        help: "Input files (CSV, JSON, JSONL, text, .xlsx or PDF, or one .zip of a table and the files it names); all of them form one job."
+    )
     var files: [String]
 
     @Option(help: "A preset (see `sluice presets`).")

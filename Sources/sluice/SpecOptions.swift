@@ -18,7 +18,8 @@ struct SpecOptions: ParsableArguments {
     @Option(
         name: .customLong("image-column"),
         help: ArgumentHelp(
-            "A column of images (http(s) URLs or data: URIs) sent after each row's prompt (repeatable).", valueName: "COLUMN"))
+            "A column of images (http(s) URLs, data: URIs, or paths of files in a .zip upload) sent after each row's prompt (repeatable).",
+            valueName: "COLUMN"))
     var imageColumns: [String] = []
 
     @Option(help: "low, high or auto: the detail OpenAI's models read the images at.")

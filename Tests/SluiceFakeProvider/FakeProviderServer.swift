@@ -89,7 +89,10 @@ public final class FakeProviderServer: Sendable {
     func handle(path: String, headers: HTTPHeaders, body: String) -> Verdict {
         let anthropic = path.hasSuffix("/messages")
         let request = try? JSONParser.parse(body)
-        let promptTokens = Double(body.utf8.count) / 4
+        let images = FakeImageTokens.split(request?["messages"], anthropic: anthropic)
+        let promptTokens =
+            images.imageTokens == 0
+            ? Double(body.utf8.count) / 4 : Double((images.text.map { JSONWriter.string($0).utf8.count } ?? 0) / 4 + images.imageTokens)
         return state.withLock { state -> Verdict in
             if path == "/_fake/counters" { return .respond(status: 200, headers: [], body: state.counters.json, after: 0) }
             let now = Date().timeIntervalSince(started)
@@ -377,7 +380,8 @@ public final class FakeProviderServer: Sendable {
                 text = JSONWriter.string(answer)
             }
         }
-        let promptTokens = max(1, (request["messages"].map { JSONWriter.string($0).utf8.count } ?? 0) / 4)
+        let images = FakeImageTokens.split(request["messages"], anthropic: anthropic)
+        let promptTokens = max(1, (images.text.map { JSONWriter.string($0).utf8.count } ?? 0) / 4 + images.imageTokens)
         var completionTokens = max(1, text.utf8.count / 4) + reasoning
         var finish = "stop"
         if let limit = (request["max_completion_tokens"] ?? request["max_tokens"])?.intValue, completionTokens > limit, reasoning > 0 {
