@@ -47,6 +47,8 @@ public struct JobSpec: Sendable, Equatable {
     public var images: [String]
     /// OpenAI's `detail` for those images (`low`, `high` or `auto`); nil leaves it to the provider.
     public var imageDetail: String?
+    /// Functions the model answers each item by calling: the output is the call's arguments.
+    public var tools: JobTools?
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -56,7 +58,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce", "max_reply_tokens", "tier", "deadline", "priority", "images", "image_detail",
+        "reduce", "max_reply_tokens", "tier", "deadline", "priority", "images", "image_detail", "tools", "tool_choice",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -222,6 +224,19 @@ public struct JobSpec: Sendable, Equatable {
         if let imageDetail, !["low", "high", "auto"].contains(imageDetail) {
             throw SpecError(field: "image_detail", message: "must be low, high or auto")
         }
+        tools = try JobTools.parse(object["tools"], choice: object["tool_choice"])
+        if tools != nil, template == nil {
+            throw SpecError(field: "tools", message: "requests given whole carry their own tools in their bodies")
+        }
+        if tools != nil, outputSchema != nil {
+            throw SpecError(
+                field: "output_schema",
+                message: "a job with tools answers with a tool's arguments, checked by its parameters: leave output_schema out")
+        }
+        if let tools, tools.definitions.count > 1, itemsPerRequest > 1 {
+            throw SpecError(
+                field: "items_per_request", message: "packed rows answer through one tool: use items_per_request 1 with several tools")
+        }
         reduce = try ReduceStep.parse(object["reduce"] ?? .null)
         if reduce != nil, template == nil {
             throw SpecError(field: "reduce", message: "requests given whole have nothing to reduce")
@@ -269,6 +284,10 @@ public struct JobSpec: Sendable, Equatable {
         if let reduce { object["reduce"] = reduce.json }
         if !images.isEmpty { object["images"] = .array(images.map { .string($0) }) }
         if let imageDetail { object["image_detail"] = .string(imageDetail) }
+        if let tools {
+            object["tools"] = tools.json.tools
+            object["tool_choice"] = tools.json.choice
+        }
         return .object(object)
     }
 

@@ -12,6 +12,8 @@ public struct ModelReply: Sendable, Equatable {
     public var finishReason: String?
     /// The tier the provider says it served the call at: `flex` only when it says so.
     public var tier: Tier = .standard
+    /// The tools the model called, in order (its `text` is then often empty).
+    public var toolCalls: [ToolCall] = []
 
     public init(
         text: String, usage: TokenUsage, model: String, signal: RateLimitSignal? = nil, embeddings: [[Double]]? = nil,

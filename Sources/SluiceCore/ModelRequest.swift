@@ -25,6 +25,13 @@ public struct ModelRequest: Sendable, Equatable {
     public var longCache = false
     /// Ask for the provider's flex tier (`service_tier: "flex"`), where it sells one.
     public var flexTier = false
+    /// Functions the model may call, whether it must, and whether it may call several at once.
+    public var tools: [ToolDefinition] = []
+    public var toolChoice: ToolChoice?
+    public var parallelToolCalls: Bool?
+    /// The answer is the arguments of the one tool call the reply makes, not its text: a native
+    /// job's tools (a batch line's tool calls are passed back as the provider made them).
+    public var answersWithTool = false
 
     /// A chat call answers with text; an embeddings call with one vector per input text, and
     /// its `messages` carry the same texts only so the call's size is estimated alike.
@@ -55,11 +62,37 @@ extension ModelRequest {
     /// `rule` (``ImageTokens``): what a call reserves against a tokens-per-minute limit before
     /// its reply (see ``RateLimiter``).
     public func promptTokens(imagesBy rule: ImageTokens.Rule) -> Double {
-        let characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
-        let images = messages.reduce(0) { total, message in
-            message.isText ? total : message.images.reduce(total) { $0 + $1.tokens(rule) }
+        var characters = (system?.utf8.count ?? 0) + messages.reduce(0) { $0 + $1.content.utf8.count }
+        var images = 0
+        for message in messages where !message.isText {
+            for part in message.parts {
+                switch part {
+                case .text: break
+                case .image(let image): images += image.tokens(rule)
+                case .toolCall(let call): characters += call.name.utf8.count + call.arguments.utf8.count
+                case .toolResult(_, let text, _): characters += text.utf8.count
+                case .document(let document):
+                    switch document.source {
+                    // A PDF's pages cost more than their text; its base64 is a generous stand-in.
+                    case .pdf(let base64): characters += base64.utf8.count
+                    case .url: images += ImageTokens.most(rule)
+                    case .text(let text): characters += text.utf8.count
+                    }
+                }
+            }
+        }
+        // The tools' definitions are part of the prompt.
+        for tool in tools {
+            characters += tool.name.utf8.count + (tool.description?.utf8.count ?? 0) + JSONWriter.string(tool.parameters).utf8.count
         }
         return Double(characters) / 4 + Double(images)
+    }
+
+    /// The same call offering no tools.
+    public var withoutTools: ModelRequest {
+        var request = self
+        (request.tools, request.toolChoice, request.parallelToolCalls, request.answersWithTool) = ([], nil, nil, false)
+        return request
     }
 
     /// Sets the most the reply may use to `tokens`, under the name the params already use

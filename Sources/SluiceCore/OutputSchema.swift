@@ -13,9 +13,10 @@ public struct OutputSchema: Sendable, Equatable {
     /// per item was the largest cost of the result cache's keys.
     public let text: String
 
-    public init(_ json: JSONValue) throws(SpecError) {
+    /// `field` names where the schema was given, for its refusals.
+    public init(_ json: JSONValue, field: String = "output_schema") throws(SpecError) {
         self.json = json
-        self.root = try Node(json, path: "output_schema")
+        self.root = try Node(json, path: field)
         self.text = JSONWriter.string(json)
     }
 

@@ -40,9 +40,19 @@ public struct PromptBuilder: Sendable {
         let images = spec.images.isEmpty ? [] : try images(of: input, files: files)
         messages.append(ChatMessage(role: .user, parts: [.text(prompt)] + images.map { .image($0) }))
         appendCorrection(previousError, to: &messages)
-        return ModelRequest(
+        var request = ModelRequest(
             model: spec.model, system: systemPrompt(schema: spec.outputSchema), messages: messages, params: spec.params,
             outputSchema: spec.outputSchema, inputs: [input.withDefaults(spec.vars)])
+        if let tools = spec.tools { answer(with: tools.definitions, choice: tools.choice, in: &request) }
+        return request
+    }
+
+    /// Makes `request` one answered by calling a tool: one call at a time, its arguments the answer.
+    func answer(with tools: [ToolDefinition], choice: ToolChoice, in request: inout ModelRequest) {
+        request.tools = tools
+        request.toolChoice = choice
+        request.parallelToolCalls = false
+        request.answersWithTool = true
     }
 
     /// One request answering several ungrouped rows, each under its stable key (``rowKey(index:)``).
@@ -68,6 +78,18 @@ public struct PromptBuilder: Sendable {
         }
         var messages = [ChatMessage(role: .user, content: prompt)]
         appendCorrection(previousError, to: &messages)
+        if let tools = spec.tools, let tool = tools.definitions.first, tools.definitions.count == 1 {
+            // The one tool takes the whole pack: its arguments are the keyed results, each row's
+            // output of the tool's own parameters.
+            var packed = tool
+            packed.parameters = Self.packedSchema(item: tools.schemas[tool.name]).json
+            let system = [spec.system, Self.packingInstruction(tool: tool.name)].compactMap { $0 }.joined(separator: "\n\n")
+            var request = ModelRequest(
+                model: spec.model, system: system, messages: messages, params: spec.params, outputSchema: nil,
+                inputs: rows.map { $0.input.withDefaults(spec.vars) }, rowKeys: rows.map(\.key))
+            answer(with: [packed], choice: .tool(tool.name), in: &request)
+            return request
+        }
         let schema = Self.packedSchema(item: spec.outputSchema)
         let system = [systemPrompt(schema: schema), Self.packingInstruction].compactMap { $0 }.joined(separator: "\n\n")
         return ModelRequest(
@@ -93,6 +115,14 @@ public struct PromptBuilder: Sendable {
         The message holds several rows, each under a heading `### Row <key>`. Answer each row independently and each key \
         exactly once, as {"results": [{"key": "<key>", "output": <answer>}, ...]}.
         """
+
+    /// How a packed call answered through its one tool is to be answered.
+    static func packingInstruction(tool: String) -> String {
+        """
+        The message holds several rows, each under a heading `### Row <key>`. Answer each row independently and each key \
+        exactly once, in one call to \(tool) whose results hold {"key": "<key>", "output": <that row's arguments>} for every row.
+        """
+    }
 
     /// A row's key in a packed prompt: its place in the input, which never changes between
     /// attempts, so a retried row keeps its name.

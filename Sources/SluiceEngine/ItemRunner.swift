@@ -216,10 +216,13 @@ struct ItemRunner: Sendable {
             let cut = cutAtLimit(reply, request: request, items: remaining, job: job, started: started)
             return charged(cut, usage: reply.usage, cost: cost, calls: calls)
         }
-        let decoder = ReplyDecoder(schema: Self.spec(for: remaining[0], job: job).outputSchema)
+        let spec = Self.spec(for: remaining[0], job: job)
+        let decoder = ReplyDecoder(schema: spec.outputSchema)
         let answers: [Swift.Result<JSONValue, ReplyDecoder.Rejection>]
         if case .embeddings(let texts) = request.operation {
             answers = [Self.embeddingsAnswer(reply.embeddings, count: texts.count)]
+        } else if request.answersWithTool, let tools = spec.tools {
+            answers = Self.toolAnswers(reply, to: request, tools: tools)
         } else if request.isPacked {
             let packed = PackedReply(text: reply.text, keys: request.rowKeys, decoder: decoder)
             answers = request.rowKeys.map { packed.answers[$0]! }
@@ -245,6 +248,24 @@ struct ItemRunner: Sendable {
             return outcome
         }
         return charged(decided, usage: reply.usage, cost: cost, calls: calls)
+    }
+
+    /// A tools job's answers: the one call's arguments, checked by the called tool's parameters —
+    /// each row's, read by key from the pack's call when the call was packed.
+    static func toolAnswers(_ reply: ModelReply, to request: ModelRequest, tools: JobTools) -> [Swift.Result<
+        JSONValue, ReplyDecoder.Rejection
+    >] {
+        guard request.isPacked else {
+            let answer = tools.answer(reply) { arguments, schema in ReplyDecoder(schema: schema).decode(arguments) }
+            return [answer.map { tools.output(tool: $0.tool, arguments: $0.answer) }]
+        }
+        let packed = tools.answer(reply) { arguments, schema in
+            .success(PackedReply(text: arguments, keys: request.rowKeys, decoder: ReplyDecoder(schema: schema)))
+        }
+        switch packed {
+        case .success(let called): return request.rowKeys.map { called.answer.answers[$0]! }
+        case .failure(let rejection): return request.rowKeys.map { _ in .failure(rejection) }
+        }
     }
 
     /// The outcomes of a reply cut at its limit before it said anything — a reasoning model

@@ -3,7 +3,7 @@ import Foundation
 import SluiceCore
 
 /// Names requests in the result cache: the SHA-256 of everything that decides the answer —
-/// provider, model, system prompt, parameters, output schema and messages (a group's history
+/// provider, model, system prompt, parameters, output schema, tools and messages (a group's history
 /// included) — and of the scope the answer may be served in (its owner's, unless the
 /// configuration shares entries; see ``CacheSettings``). Two requests share a key only when a
 /// model would see exactly the same call for the same scope.
@@ -27,7 +27,9 @@ struct ResultCacheKeys {
     }
 
     mutating func key(for request: ModelRequest) -> String {
-        let schema = request.outputSchema?.text
+        // Tools decide the answer as a schema does: they are hashed with it (none: as before).
+        var schema = request.outputSchema?.text
+        if !request.tools.isEmpty { schema = (schema ?? "") + "\u{1}tools" + Self.tools(of: request) }
         var state: SHA256
         if let shared, shared.model == request.model, shared.system == request.system, shared.params == request.params,
             shared.schema == schema
@@ -70,11 +72,43 @@ struct ResultCacheKeys {
                         withUnsafeBytes(of: UInt64(data.count).littleEndian) { bytes.append(contentsOf: $0) }
                         bytes.append(contentsOf: data)
                     }
+                case .toolCall(let call): Self.append("\u{1}c" + call.id + "\u{0}" + call.name + "\u{0}" + call.arguments, to: &bytes)
+                case .toolResult(let id, let text, let isError):
+                    Self.append("\u{1}r" + (isError ? "e" : "") + id + "\u{0}" + text, to: &bytes)
+                case .document(let document):
+                    Self.append("\u{1}D" + (document.title ?? ""), to: &bytes)
+                    switch document.source {
+                    case .pdf(let base64): Self.append("\u{1}p" + base64, to: &bytes)
+                    case .url(let url): Self.append("\u{1}u" + url, to: &bytes)
+                    case .text(let text): Self.append("\u{1}t" + text, to: &bytes)
+                    }
                 }
             }
         }
         state.update(data: bytes)
         return Self.hex(state.finalize())
+    }
+
+    /// A request's tools, how it may choose among them, and whether it answers with one.
+    static func tools(of request: ModelRequest) -> String {
+        let definitions = request.tools.map { tool in
+            JSONWriter.string(
+                [
+                    "name": .string(tool.name), "description": tool.description.map(JSONValue.string) ?? .null,
+                    "parameters": tool.parameters,
+                    "strict": tool.strict.map(JSONValue.bool) ?? .null,
+                ])
+        }
+        let choice =
+            switch request.toolChoice {
+            case nil: "-"
+            case .auto?: "auto"
+            case .none?: "none"
+            case .required?: "required"
+            case .tool(let name)?: "tool:" + name
+            }
+        return definitions.joined(separator: "\u{0}") + "\u{1}" + choice + "\u{1}" + "\(request.parallelToolCalls.map(String.init) ?? "-")"
+            + (request.answersWithTool ? "\u{1}answer" : "")
     }
 
     /// A part as it goes into the hash: its length in UTF-8 bytes, then the bytes.

@@ -38,6 +38,7 @@ public struct AnthropicProvider: ModelProvider {
                 throw .rejected(reason)
             }
         }
+        if let reason = MessagesRequest.refusal(for: request) { throw .rejected(reason) }
         let headers = headers
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
             let beta = extras.strictSchema == nil ? [] : [("anthropic-beta", MessagesRequest.structuredOutputsBeta)]
@@ -67,10 +68,12 @@ public struct AnthropicProvider: ModelProvider {
             throw .transient("the reply has no content blocks")
         }
         // A reply cut at its limit before it said anything may carry no text block at all.
-        guard let text = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil) else {
+        guard let text = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) || !reply.toolCalls.isEmpty ? "" : nil) else {
             throw .transient("the reply has no text content")
         }
-        return ModelReply(
+        var answer = ModelReply(
             text: text, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
+        answer.toolCalls = reply.toolCalls
+        return answer
     }
 }

@@ -25,6 +25,18 @@ public struct BuiltinProvider: ModelProvider {
             return ModelReply(
                 text: "", usage: TokenUsage(promptTokens: tokens, completionTokens: 0), model: Self.model, embeddings: vectors)
         }
+        if let tool = Self.toolToCall(request) {
+            // Answered by calling the tool: its arguments shaped by its parameters, as a schema's
+            // answer is (a pack's tool holds the keyed results).
+            let schema = try? OutputSchema(tool.parameters, field: "parameters")
+            var asked = request
+            asked.outputSchema = schema
+            var reply = try await complete(asked.withoutTools)
+            reply.toolCalls = [ToolCall(id: "call_offline_0", name: tool.name, arguments: reply.text)]
+            reply.text = ""
+            reply.finishReason = "tool_calls"
+            return reply
+        }
         let text: String
         if request.isPacked {
             let entry = request.outputSchema?.root.properties?.first { $0.name == "results" }?.schema.items
@@ -44,6 +56,16 @@ public struct BuiltinProvider: ModelProvider {
                 + (seen["images"]?.arrayValue.map { " Images: " + $0.map(\.plainText).joined(separator: "; ") + "." } ?? "")
         }
         return ModelReply(text: text, usage: TokenUsage(), model: Self.model)
+    }
+
+    /// The tool a call's reply calls, when it offers tools and does not forbid them: the one it
+    /// names, else the first.
+    static func toolToCall(_ request: ModelRequest) -> ToolDefinition? {
+        switch request.toolChoice {
+        case .none?: return nil
+        case .tool(let name)?: return request.tools.first { $0.name == name }
+        default: return request.tools.first
+        }
     }
 
     /// The item's fields and, when its call carries images, what can be read of them here —

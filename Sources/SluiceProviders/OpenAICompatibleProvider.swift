@@ -24,6 +24,7 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public func complete(_ request: ModelRequest) async throws(ProviderFailure) -> ModelReply {
         let headers = endpoint.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
         if case .embeddings(let texts) = request.operation { return try await embed(texts, request: request, headers: headers) }
+        if let reason = ChatCompletionsRequest.refusal(for: request) { throw .rejected(reason) }
         return try await extras.complete(request, provider: name) { extras throws(ProviderFailure) in
             // Flex calls wait their turn at the provider: OpenAI advises 15 minutes.
             let timeout = extras.flexTier ? max(endpoint.timeoutSeconds, Self.flexTimeoutSeconds) : nil
@@ -46,12 +47,13 @@ public struct OpenAICompatibleProvider: ModelProvider {
     static func chatReply(_ json: JSONValue, request: ModelRequest, signal: RateLimitSignal?) throws(ProviderFailure) -> ModelReply {
         // A reply cut at its limit before it said anything may carry no content at all.
         guard let reply = try? WireDecoder.decode(ChatCompletion.self, from: json),
-            let content = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) ? "" : nil)
+            let content = reply.text ?? (FinishReason.isCutAtLimit(reply.finishReason) || !reply.toolCalls.isEmpty ? "" : nil)
         else {
             throw .transient("the reply has no choices[0].message.content")
         }
         var answer = ModelReply(
             text: content, usage: reply.usage, model: reply.model ?? request.model, signal: signal, finishReason: reply.finishReason)
+        answer.toolCalls = reply.toolCalls
         // Priced as flex only when the provider says it served it so.
         answer.tier = reply.serviceTier == "flex" ? .flex : .standard
         return answer

@@ -20,33 +20,72 @@ enum TextContent: Codable, Sendable, Equatable {
         var detail: String?
         /// Anthropic's prompt cache marker: the prompt up to and including this part is cached.
         var cacheControl: JSONValue?
+        /// Anthropic's `tool_use` block: the call's id, the tool's name, its arguments (an object).
+        var id: String?
+        var name: String?
+        var input: JSONValue?
+        /// Anthropic's `tool_result` block: the call it answers, its content (a string or text
+        /// blocks), and whether the tool failed.
+        var toolUseID: String?
+        var content: JSONValue?
+        var isError: Bool?
+        /// Anthropic's `document` block's title.
+        var title: String?
+        /// OpenAI's `file` part: `{"filename", "file_data"}` (a `data:` URI) or `{"file_id"}`.
+        var file: JSONValue?
 
+        /// In the order each vendor writes them.
         enum CodingKeys: String, CodingKey {
-            case type, text, source, detail
+            case type, text
             case imageURL = "image_url"
+            case source, detail, id, name, input
+            case toolUseID = "tool_use_id"
+            case content
+            case isError = "is_error"
+            case title, file
             case cacheControl = "cache_control"
         }
 
-        init(type: String, text: String? = nil, imageURL: JSONValue? = nil, source: JSONValue? = nil, cacheControl: JSONValue? = nil) {
+        init(
+            type: String, text: String? = nil, imageURL: JSONValue? = nil, source: JSONValue? = nil, cacheControl: JSONValue? = nil,
+            file: JSONValue? = nil
+        ) {
             self.type = type
             self.text = text
             self.imageURL = imageURL
             self.source = source
             self.cacheControl = cacheControl
+            self.file = file
         }
     }
 
-    /// A message as OpenAI's chat completions write it: its text as a string, or — with images —
-    /// `text` and `image_url` parts in order (an inline image as a `data:` URI of its bytes).
+    /// A message as OpenAI's chat completions write it: its text as a string, or — with images
+    /// or documents — `text`, `image_url` and `file` parts in order (an inline image as a `data:`
+    /// URI of its bytes; a PDF as a `file` part's `data:` URI; a text document as text). Tool
+    /// calls and results are the message's own fields, not parts (``ChatCompletionsRequest``).
     init(chatCompletions message: ChatMessage) {
         guard !message.isText else {
             self = .string(message.content)
             return
         }
         self = .parts(
-            message.parts.map { part in
+            message.parts.compactMap { part in
                 switch part {
                 case .text(let text): return Part(type: "text", text: text)
+                case .toolCall, .toolResult: return nil
+                case .document(let document):
+                    switch document.source {
+                    case .pdf(let base64):
+                        return Part(
+                            type: "file",
+                            file: [
+                                "filename": .string(document.title ?? "document.pdf"),
+                                "file_data": .string("data:application/pdf;base64,\(base64)"),
+                            ])
+                    // Refused before sending (``ChatCompletionsRequest/refusal(for:)``): no chat form.
+                    case .url(let url): return Part(type: "text", text: url)
+                    case .text(let text): return Part(type: "text", text: document.title.map { "\($0)\n\n\(text)" } ?? text)
+                    }
                 case .image(let image):
                     let url =
                         switch image.source {
@@ -74,6 +113,26 @@ enum TextContent: Codable, Sendable, Equatable {
     static func block(_ part: ChatMessage.Part) -> Part {
         switch part {
         case .text(let text): return Part(type: "text", text: text)
+        case .toolCall(let call):
+            var block = Part(type: "tool_use")
+            (block.id, block.name) = (call.id, call.name)
+            // Checked to be an object before sending (``MessagesRequest/refusal(for:)``).
+            block.input = (try? JSONParser.parse(call.arguments)) ?? [:]
+            return block
+        case .toolResult(let id, let text, let isError):
+            var block = Part(type: "tool_result")
+            (block.toolUseID, block.content, block.isError) = (id, .string(text), isError ? true : nil)
+            return block
+        case .document(let document):
+            var block = Part(type: "document")
+            block.title = document.title
+            block.source =
+                switch document.source {
+                case .pdf(let base64): ["type": "base64", "media_type": "application/pdf", "data": .string(base64)]
+                case .url(let url): ["type": "url", "url": .string(url)]
+                case .text(let text): ["type": "text", "media_type": "text/plain", "data": .string(text)]
+                }
+            return block
         case .image(let image):
             switch image.source {
             case .url(let url): return Part(type: "image", source: ["type": "url", "url": .string(url)])

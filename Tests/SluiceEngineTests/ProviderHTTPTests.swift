@@ -153,6 +153,71 @@ import Testing
         }
     }
 
+    /// Tools over real HTTP in each vendor's shape — OpenAI's `function` tools, `tool_choice` and
+    /// `parallel_tool_calls`; Anthropic's `input_schema`, a `tool` choice with parallel calls
+    /// off — a conversation's earlier call and its result written as each API wants them, and
+    /// the reply's call read back with its arguments.
+    @Test func toolsReachEachVendorInItsOwnShapeAndTheirCallsComeBack() async throws {
+        var asked = try PromptBuilder(
+            spec: JobSpec.parse(
+                [
+                    "template": "Read: {{text}}", "model": "gpt-test",
+                    "tools": [
+                        [
+                            "name": "record", "description": "Records it.",
+                            "parameters": ["type": "object", "properties": ["name": ["type": "string"]], "required": ["name"]],
+                        ]
+                    ],
+                ], preset: { _ in nil })
+        ).request(for: JSONObject([("text", "a mug")]))
+        let earlier = ToolCall(id: "call_1", name: "record", arguments: #"{"name":"cup"}"#)
+        asked.messages.insert(
+            contentsOf: [
+                ChatMessage(role: .user, content: "Read: a cup"), ChatMessage(role: .assistant, parts: [.toolCall(earlier)]),
+                ChatMessage(role: .tool, parts: [.toolResult(callID: "call_1", text: "recorded", isError: false)]),
+            ], at: 0)
+        try await withFakeProvider { fake, http in
+            let openAIReply = try await openAI(fake, http).complete(asked)
+            let toOpenAI = try #require(fake.recentRequests.last?.body)
+            let offered = toOpenAI["tools"]?.arrayValue?.first
+            #expect(offered?["type"] == "function" && offered?["function"]?["name"] == "record")
+            #expect(toOpenAI["tool_choice"] == ["type": "function", "function": ["name": "record"]])
+            #expect(toOpenAI["parallel_tool_calls"] == false)
+            #expect(toOpenAI["response_format"] == nil)
+            let openAIMessages = try #require(toOpenAI["messages"]?.arrayValue)
+            #expect(openAIMessages.map { $0["role"] } == ["user", "assistant", "tool", "user"])
+            #expect(openAIMessages[1]["tool_calls"]?.arrayValue?.first?["function"]?["arguments"] == #"{"name":"cup"}"#)
+            #expect(openAIMessages[2]["tool_call_id"] == "call_1" && openAIMessages[2]["content"] == "recorded")
+            #expect(openAIReply.toolCalls.map(\.name) == ["record"])
+            #expect(try JSONParser.parse(openAIReply.toolCalls[0].arguments)["name"]?.stringValue != nil)
+            #expect(openAIReply.finishReason == "tool_calls")
+
+            let anthropic = AnthropicProvider(
+                name: "anthropic", endpoint: ProviderEndpoint(baseURL: fake.baseURL + "/v1", apiKey: "ak", http: http))
+            let anthropicReply = try await anthropic.complete(asked)
+            let toAnthropic = try #require(fake.recentRequests.last?.body)
+            #expect(toAnthropic["tools"]?.arrayValue?.first?["input_schema"]?["required"] == ["name"])
+            #expect(toAnthropic["tool_choice"] == ["type": "tool", "name": "record", "disable_parallel_tool_use": true])
+            let turns = try #require(toAnthropic["messages"]?.arrayValue)
+            #expect(turns.map { $0["role"] } == ["user", "assistant", "user"], "the result and the next prompt are one user turn")
+            let call: JSONValue = ["type": "tool_use", "id": "call_1", "name": "record", "input": ["name": "cup"]]
+            #expect(turns[1]["content"]?.arrayValue?.first == call)
+            #expect(turns[2]["content"]?.arrayValue?.first == ["type": "tool_result", "tool_use_id": "call_1", "content": "recorded"])
+            #expect(anthropicReply.toolCalls.map(\.name) == ["record"] && anthropicReply.finishReason == "tool_use")
+
+            // Arguments that are no JSON object have no Anthropic form: refused, never sent.
+            var broken = asked
+            broken.messages[1] = ChatMessage(role: .assistant, parts: [.toolCall(ToolCall(id: "call_1", name: "record", arguments: "[1]"))])
+            let before = fake.counters.received
+            guard case .failure(.rejected(let reason)) = await outcome(anthropic, broken) else {
+                Issue.record("arguments that are no object were sent to Anthropic")
+                return
+            }
+            #expect(reason == "tool call call_1's arguments are not a JSON object, which Anthropic's tool_use input must be")
+            #expect(fake.counters.received == before)
+        }
+    }
+
     /// A schema with an optional field: strict mode makes it required and nullable, and the
     /// `null` a model gives for it is gone again from the reply the engine validates.
     let optionalField = try! PromptBuilder(

@@ -338,6 +338,20 @@ public final class FakeProviderServer: Sendable {
         return request["output_format"]?["schema"]
     }
 
+    /// The tool a request's reply calls, when it offers tools and does not forbid them: the one
+    /// its choice names, else the first (OpenAI's function tools, or Anthropic's).
+    static func calledTool(of request: JSONValue, anthropic: Bool) -> (name: String, parameters: JSONValue)? {
+        let tools: [(name: String, parameters: JSONValue)] = (request["tools"]?.arrayValue ?? []).compactMap { tool in
+            let function = anthropic ? tool : tool["function"] ?? .null
+            guard let name = function["name"]?.stringValue else { return nil }
+            return (name, (anthropic ? function["input_schema"] : function["parameters"]) ?? ["type": "object"])
+        }
+        let choice = request["tool_choice"]
+        if choice?.stringValue == "none" || choice?["type"]?.stringValue == "none" { return nil }
+        if let named = (choice?["function"]?["name"] ?? choice?["name"])?.stringValue { return tools.first { $0.name == named } }
+        return tools.first
+    }
+
     /// The system prompt: a string, or Anthropic's text blocks.
     static func systemText(of request: JSONValue) -> String? {
         if let text = request["system"]?.stringValue { return text }
@@ -365,7 +379,10 @@ public final class FakeProviderServer: Sendable {
         let prompted = system.range(of: "matches this JSON Schema:\n").flatMap { marker in
             try? OutputSchema(JSONParser.parse(String(system[marker.upperBound...])))
         }
-        if let schema = enforcedSchema(of: request).flatMap({ try? OutputSchema($0) }) ?? prompted {
+        let tool = calledTool(of: request, anthropic: anthropic)
+        if let schema = tool.flatMap({ try? OutputSchema($0.parameters) }) ?? enforcedSchema(of: request).flatMap({ try? OutputSchema($0) })
+            ?? prompted
+        {
             // A correction after the rows is a user turn of its own: the rows are in the first.
             let rowsTurn = messages.first { $0["role"] == "user" }?["content"]?.stringValue ?? prompt
             if let entries = packedAnswer(prompt: rowsTurn, schema: schema) {
@@ -393,9 +410,14 @@ public final class FakeProviderServer: Sendable {
         let tokens = Double(promptTokens + completionTokens)
         if anthropic {
             // Anthropic counts the marked prefix apart from `input_tokens`: read, or written.
+            let content: JSONValue =
+                tool.map {
+                    [["type": "tool_use", "id": "toolu_fake_0", "name": .string($0.name), "input": (try? JSONParser.parse(text)) ?? [:]]]
+                }
+                ?? [["type": "text", "text": .string(text)]]
             let body = JSONWriter.string([
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": .string(model),
-                "content": [["type": "text", "text": .string(text)]], "stop_reason": finish == "length" ? "max_tokens" : "end_turn",
+                "content": content, "stop_reason": finish == "length" ? "max_tokens" : tool == nil ? "end_turn" : "tool_use",
                 "usage": [
                     "input_tokens": .int(promptTokens), "output_tokens": .int(completionTokens),
                     "cache_read_input_tokens": .int(cache?.hit == true ? cache!.tokens : 0),
@@ -406,7 +428,23 @@ public final class FakeProviderServer: Sendable {
         }
         let body = JSONWriter.string([
             "id": "chatcmpl-fake", "object": "chat.completion", "model": .string(model), "service_tier": flex ? "flex" : "default",
-            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": .string(finish)]],
+            "choices": [
+                [
+                    "index": 0,
+                    "message": tool.map { tool in
+                        [
+                            "role": "assistant", "content": .null,
+                            "tool_calls": [
+                                [
+                                    "id": "call_fake_0", "type": "function",
+                                    "function": ["name": .string(tool.name), "arguments": .string(text)],
+                                ]
+                            ],
+                        ]
+                    } ?? ["role": "assistant", "content": .string(text)],
+                    "finish_reason": .string(tool == nil || finish == "length" ? finish : "tool_calls"),
+                ]
+            ],
             "usage": [
                 "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
                 "total_tokens": .int(promptTokens + completionTokens),

@@ -7,12 +7,27 @@ import Synchronization
 /// `respond` receives the request and how many calls (for any item) came before it.
 public final class ScriptedProvider: ModelProvider, Sendable {
     public let name: String
-    let respond: @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> String
+    let respond: @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> ModelReply
     let log = Mutex<[ModelRequest]>([])
 
     public init(name: String = "scripted", respond: @escaping @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> String) {
         self.name = name
-        self.respond = respond
+        self.respond = { request, number throws(ProviderFailure) in
+            ModelReply(
+                text: try await respond(request, number), usage: TokenUsage(promptTokens: 10, completionTokens: 5), model: "scripted-1")
+        }
+    }
+
+    init(name: String, wholeReplies: @escaping @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> ModelReply) {
+        self.name = name
+        self.respond = wholeReplies
+    }
+
+    /// A provider whose replies are scripted whole (tool calls, finish reasons).
+    public static func replying(
+        name: String = "scripted", _ replies: @escaping @Sendable (ModelRequest, Int) async throws(ProviderFailure) -> ModelReply
+    ) -> ScriptedProvider {
+        ScriptedProvider(name: name, wholeReplies: replies)
     }
 
     public var requests: [ModelRequest] { log.withLock { $0 } }
@@ -38,8 +53,7 @@ public final class ScriptedProvider: ModelProvider, Sendable {
             log.append(request)
             return log.count - 1
         }
-        let text = try await respond(request, number)
-        return ModelReply(text: text, usage: TokenUsage(promptTokens: 10, completionTokens: 5), model: "scripted-1")
+        return try await respond(request, number)
     }
 }
 

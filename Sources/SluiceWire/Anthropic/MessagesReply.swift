@@ -6,6 +6,18 @@ public struct MessagesReply: Codable, Sendable, Equatable {
     struct Block: Codable, Sendable, Equatable {
         var type: String?
         var text: String?
+        /// A `tool_use` block's call.
+        var id: String?
+        var name: String?
+        var input: JSONValue?
+
+        init(type: String, text: String? = nil, id: String? = nil, name: String? = nil, input: JSONValue? = nil) {
+            self.type = type
+            self.text = text
+            self.id = id
+            self.name = name
+            self.input = input
+        }
     }
 
     /// Anthropic's usage block. Its `input_tokens` leaves out the prompt tokens read from the
@@ -56,11 +68,14 @@ public struct MessagesReply: Codable, Sendable, Equatable {
         case reportedUsage = "usage"
     }
 
-    /// A reply of `text` that stopped for `stopReason`, as a Message Batches result gives it.
-    public init(id: String, model: String, text: String, usage: TokenUsage, stopReason: String) {
+    /// A reply of `text` and any tool calls (their arguments written as `input` objects) that
+    /// stopped for `stopReason`, as a Message Batches result gives it.
+    public init(id: String, model: String, text: String, usage: TokenUsage, stopReason: String, toolCalls: [ToolCall] = []) {
         self.id = id
         self.model = model
-        content = [Block(type: "text", text: text)]
+        content =
+            (text.isEmpty && !toolCalls.isEmpty ? [] : [Block(type: "text", text: text)])
+            + toolCalls.map { Block(type: "tool_use", id: $0.id, name: $0.name, input: (try? JSONParser.parse($0.arguments)) ?? [:]) }
         self.stopReason = stopReason
         reportedUsage = Usage(usage)
     }
@@ -94,6 +109,14 @@ public struct MessagesReply: Codable, Sendable, Equatable {
     }
 
     public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage() }
+
+    /// Its `tool_use` blocks as calls, their `input` written out as the arguments' text.
+    public var toolCalls: [ToolCall] {
+        content.compactMap { block in
+            guard block.type == "tool_use", let id = block.id, let name = block.name else { return nil }
+            return ToolCall(id: id, name: name, arguments: JSONWriter.string(block.input ?? [:]))
+        }
+    }
 
     /// Why the reply stopped (`end_turn`, `max_tokens`, `stop_sequence`…), when it says.
     public var finishReason: String? { stopReason }

@@ -19,12 +19,16 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
     /// Structured output: the strict schema the reply must follow (sent with the beta header
     /// ``structuredOutputsBeta``).
     var outputFormat: JSONValue?
+    /// `{"name", "description", "input_schema"}` each, and how the model may choose among them.
+    var tools: [JSONValue]?
+    var toolChoice: JSONValue?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model
         case maxTokens = "max_tokens"
-        case system, messages, stream
+        case system, messages, stream, tools
         case outputFormat = "output_format"
+        case toolChoice = "tool_choice"
     }
 
     /// Sampling fields passed to the provider as they are; OpenAI-only parameters would be
@@ -44,8 +48,10 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         var turns: [Message] = []
         for message in request.messages where message.role != .system {
             let content = TextContent(messages: message)
-            guard let last = turns.last, last.role == message.role.rawValue, let before = last.content else {
-                turns.append(Message(role: message.role.rawValue, content: content))
+            // A tool's results go back in a user turn, as `tool_result` blocks.
+            let role = message.role == .tool ? "user" : message.role.rawValue
+            guard let last = turns.last, last.role == role, let before = last.content else {
+                turns.append(Message(role: role, content: content))
                 continue
             }
             if case .string(let text) = before, case .string(let more) = content {
@@ -70,6 +76,40 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         messages = turns
         params = JSONObject(Self.passed.compactMap { key in request.params[key].map { (key, $0) } })
         outputFormat = strictSchema.map { ["type": "json_schema", "schema": $0] }
+        if !request.tools.isEmpty {
+            tools = request.tools.map { tool in
+                var object = JSONObject([("name", .string(tool.name))])
+                if let description = tool.description { object["description"] = .string(description) }
+                object["input_schema"] = tool.parameters
+                return .object(object)
+            }
+            var choice: JSONObject?
+            switch request.toolChoice {
+            case nil: choice = nil
+            case .auto?: choice = JSONObject([("type", "auto")])
+            case .none?: choice = JSONObject([("type", "none")])
+            case .required?: choice = JSONObject([("type", "any")])
+            case .tool(let name)?: choice = JSONObject([("type", "tool"), ("name", .string(name))])
+            }
+            // One call at a time is said inside the choice (not allowed beside `none`).
+            if request.parallelToolCalls == false, request.toolChoice != ToolChoice.none {
+                choice = (choice ?? JSONObject([("type", "auto")])).with("disable_parallel_tool_use", true)
+            }
+            toolChoice = choice.map(JSONValue.object)
+        }
+    }
+
+    /// Why `request` has no faithful Messages form, if it has none: a tool call whose arguments
+    /// are not a JSON object (Anthropic's `input` must be one).
+    public static func refusal(for request: ModelRequest) -> String? {
+        for message in request.messages where message.role == .assistant {
+            for call in message.toolCalls {
+                guard case .object? = try? JSONParser.parse(call.arguments) else {
+                    return "tool call \(call.id)'s arguments are not a JSON object, which Anthropic's tool_use input must be"
+                }
+            }
+        }
+        return nil
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,7 +122,7 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         try ChatRequest.refuseStreaming(try? container.decodeIfPresent(Bool.self, forKey: .stream), in: container.codingPath)
         let others = try ChatRequest.others(in: decoder, besides: CodingKeys.self)
         if let unsupported = others.keys.first(where: { !Self.passed.contains($0) })
-            ?? (container.contains(.outputFormat) ? CodingKeys.outputFormat.stringValue : nil)
+            ?? [CodingKeys.outputFormat, .tools, .toolChoice].first(where: container.contains)?.stringValue
         {
             throw WireError(at: container.codingPath + [JSONKey(stringValue: unsupported)], "is not supported in a Sluice batch")
         }
@@ -101,6 +141,8 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         try container.encodeIfPresent(system, forKey: .system)
         try container.encode(messages, forKey: .messages)
         try container.encodeIfPresent(outputFormat, forKey: .outputFormat)
+        try container.encodeIfPresent(tools, forKey: .tools)
+        try container.encodeIfPresent(toolChoice, forKey: .toolChoice)
         var others = encoder.container(keyedBy: JSONKey.self)
         for (key, value) in params { try others.encode(value, forKey: JSONKey(stringValue: key)) }
     }

@@ -39,20 +39,31 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
     public struct Message: Codable, Sendable, Equatable {
         var role: String?
         var content: String?
+        var toolCalls: [ToolCall] = []
 
         enum CodingKeys: String, CodingKey {
             case role, content, refusal
+            case toolCalls = "tool_calls"
         }
 
-        init(role: String, content: String) {
+        init(role: String, content: String?, toolCalls: [ToolCall] = []) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             role = try? container.decodeIfPresent(String.self, forKey: .role)
             content = try container.decodeIfPresent(String.self, forKey: .content)
+            // A call is kept only whole: its id, its function's name and its arguments' text.
+            let calls = (try? container.decodeIfPresent([JSONValue].self, forKey: .toolCalls)) ?? []
+            toolCalls = calls.compactMap { call in
+                guard let id = call["id"]?.stringValue, let name = call["function"]?["name"]?.stringValue,
+                    let arguments = call["function"]?["arguments"]?.stringValue
+                else { return nil }
+                return ToolCall(id: id, name: name, arguments: arguments)
+            }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -60,6 +71,15 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
             try container.encode(role, forKey: .role)
             try container.encode(content, forKey: .content)
             try container.encodeNil(forKey: .refusal)
+            if !toolCalls.isEmpty {
+                try container.encode(
+                    toolCalls.map { call -> JSONValue in
+                        [
+                            "id": .string(call.id), "type": "function",
+                            "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+                        ]
+                    }, forKey: .toolCalls)
+            }
         }
     }
 
@@ -77,12 +97,18 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
         case serviceTier = "service_tier"
     }
 
-    /// A reply of `text` that ended for `finishReason`, as a batch's output file gives it.
-    public init(id: String, created: Int, model: String, text: String, usage: TokenUsage, finishReason: String) {
+    /// A reply of `text` (and any tool calls) that ended for `finishReason`, as a batch's output
+    /// file gives it; content is null for a reply of calls alone, as OpenAI writes it.
+    public init(
+        id: String, created: Int, model: String, text: String, usage: TokenUsage, finishReason: String, toolCalls: [ToolCall] = []
+    ) {
         self.id = id
         self.created = created
         self.model = model
-        choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: finishReason)]
+        let content: String? = text.isEmpty && !toolCalls.isEmpty ? nil : text
+        choices = [
+            Choice(index: 0, message: Message(role: "assistant", content: content, toolCalls: toolCalls), finishReason: finishReason)
+        ]
         reportedUsage = OpenAIUsage(usage)
     }
 
@@ -109,6 +135,9 @@ public struct ChatCompletion: Codable, Sendable, Equatable {
 
     /// The first choice's text, when the reply has one.
     public var text: String? { choices?.first?.message?.content }
+
+    /// The first choice's tool calls.
+    public var toolCalls: [ToolCall] { choices?.first?.message?.toolCalls ?? [] }
 
     public var usage: TokenUsage { reportedUsage?.tokens ?? TokenUsage() }
 

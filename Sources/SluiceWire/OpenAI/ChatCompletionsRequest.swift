@@ -6,6 +6,49 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
     public struct Message: Codable, Sendable, Equatable {
         var role: String?
         var content: TextContent?
+        /// An assistant turn's calls: `{"id", "type": "function", "function": {"name", "arguments"}}`.
+        var toolCalls: [JSONValue]?
+        /// A `tool` turn's: the call it answers.
+        var toolCallID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls"
+            case toolCallID = "tool_call_id"
+        }
+
+        init(role: String, content: TextContent?, toolCalls: [JSONValue]? = nil, toolCallID: String? = nil) {
+            self.role = role
+            self.content = content
+            self.toolCalls = toolCalls
+            self.toolCallID = toolCallID
+        }
+
+        /// A neutral message as chat completions write it: a tool turn is one `tool` message a
+        /// result (a failed one's text marked, as the API has no flag for it); an assistant's
+        /// calls are its `tool_calls`.
+        static func written(_ message: ChatMessage) -> [Message] {
+            switch message.role {
+            case .tool:
+                return message.parts.compactMap { part in
+                    guard case .toolResult(let id, let text, let isError) = part else { return nil }
+                    return Message(role: "tool", content: .string(isError ? "Error: " + text : text), toolCallID: id)
+                }
+            case .assistant where !message.toolCalls.isEmpty:
+                let text = message.content
+                return [
+                    Message(
+                        role: "assistant", content: text.isEmpty ? nil : .string(text),
+                        toolCalls: message.toolCalls.map { call in
+                            [
+                                "id": .string(call.id), "type": "function",
+                                "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+                            ]
+                        })
+                ]
+            default: return [Message(role: message.role.rawValue, content: TextContent(chatCompletions: message))]
+            }
+        }
     }
 
     var model: String
@@ -26,9 +69,26 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
     public init(_ request: ModelRequest, strictSchema: JSONValue? = nil, promptCacheKey: String? = nil, serviceTier: String? = nil) {
         model = request.model
         messages =
-            (request.system.map { [Message(role: "system", content: .string($0))] } ?? [])
-            + request.messages.map { Message(role: $0.role.rawValue, content: TextContent(chatCompletions: $0)) }
+            (request.system.map { [Message(role: "system", content: .string($0))] } ?? []) + request.messages.flatMap(Message.written)
         params = JSONObject(request.params.filter { $0.key != "model" && $0.key != "messages" })
+        if !request.tools.isEmpty {
+            params["tools"] = .array(
+                request.tools.map { tool in
+                    var function = JSONObject([("name", .string(tool.name))])
+                    if let description = tool.description { function["description"] = .string(description) }
+                    function["parameters"] = tool.parameters
+                    if let strict = tool.strict { function["strict"] = .bool(strict) }
+                    return ["type": "function", "function": .object(function)]
+                })
+            switch request.toolChoice {
+            case nil: break
+            case .auto?: params["tool_choice"] = "auto"
+            case .none?: params["tool_choice"] = "none"
+            case .required?: params["tool_choice"] = "required"
+            case .tool(let name)?: params["tool_choice"] = ["type": "function", "function": ["name": .string(name)]]
+            }
+            if let parallel = request.parallelToolCalls { params["parallel_tool_calls"] = .bool(parallel) }
+        }
         if request.outputSchema != nil, params["response_format"] == nil {
             params["response_format"] =
                 strictSchema.map { ["type": "json_schema", "json_schema": ["name": "sluice_output", "strict": true, "schema": $0]] }
@@ -36,6 +96,17 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
         }
         if let promptCacheKey { params["prompt_cache_key"] = .string(promptCacheKey) }
         if let serviceTier { params["service_tier"] = .string(serviceTier) }
+    }
+
+    /// Why `request` has no faithful chat completions form, if it has none: a document by URL
+    /// (the chat API takes a PDF's bytes, not its address).
+    public static func refusal(for request: ModelRequest) -> String? {
+        for message in request.messages where !message.isText {
+            for case .document(let document) in message.parts {
+                if case .url = document.source { return "a document given by URL has no OpenAI chat completions form (send its bytes)" }
+            }
+        }
+        return nil
     }
 
     public init(from decoder: any Decoder) throws {
