@@ -88,7 +88,7 @@ public struct JobTools: Sendable, Equatable {
         let choice: JSONValue =
             switch self.choice {
             case .auto: "auto"
-            case .none: "none"
+            case .never: "none"
             case .required: "required"
             case .tool(let name): .string(name)
             }

@@ -28,7 +28,8 @@ public struct ToolDefinition: Sendable, Equatable {
 /// Whether the model may, must, or must not call a tool, or must call one by name.
 public enum ToolChoice: Sendable, Equatable {
     case auto
-    case none
+    /// No call may be made (every vendor's `none`; not named so, which Optional's `.none` would shadow).
+    case never
     /// Some tool (OpenAI's `required`, Anthropic's `any`).
     case required
     case tool(String)

@@ -223,6 +223,9 @@ struct ItemRunner: Sendable {
             answers = [Self.embeddingsAnswer(reply.embeddings, count: texts.count)]
         } else if request.answersWithTool, let tools = spec.tools {
             answers = Self.toolAnswers(reply, to: request, tools: tools)
+        } else if !reply.toolCalls.isEmpty, spec.template == nil {
+            // A batch line's call: its tool calls are its answer, passed back as made.
+            answers = [.success(CallOutput.json(text: reply.text, toolCalls: reply.toolCalls))]
         } else if request.isPacked {
             let packed = PackedReply(text: reply.text, keys: request.rowKeys, decoder: decoder)
             answers = request.rowKeys.map { packed.answers[$0]! }

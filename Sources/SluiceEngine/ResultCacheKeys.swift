@@ -103,7 +103,7 @@ struct ResultCacheKeys {
             switch request.toolChoice {
             case nil: "-"
             case .auto?: "auto"
-            case .none?: "none"
+            case .never?: "none"
             case .required?: "required"
             case .tool(let name)?: "tool:" + name
             }

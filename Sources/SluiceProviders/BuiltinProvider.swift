@@ -62,7 +62,7 @@ public struct BuiltinProvider: ModelProvider {
     /// names, else the first.
     static func toolToCall(_ request: ModelRequest) -> ToolDefinition? {
         switch request.toolChoice {
-        case .none?: return nil
+        case .never?: return nil
         case .tool(let name)?: return request.tools.first { $0.name == name }
         default: return request.tools.first
         }

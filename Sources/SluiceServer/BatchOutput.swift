@@ -74,7 +74,7 @@ enum BatchOutput {
         let created = Int((item.finishedAt ?? .distantPast).timeIntervalSince1970)
         let reference = "\(item.jobID.suffix(12))-\(item.index)"
         let model = item.model ?? ""
-        let text = item.output?.plainText ?? ""
+        let (text, toolCalls) = CallOutput.read(item.output)
         switch RequestLine.endpoint(of: item.input) {
         case .embeddings:
             let vectors = (item.output?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
@@ -88,7 +88,7 @@ enum BatchOutput {
             return .chatCompletion(
                 ChatCompletion(
                     id: "chatcmpl-\(reference)", created: created, model: model, text: text, usage: item.usage,
-                    finishReason: FinishReason.openAI(item.finishReason)))
+                    finishReason: FinishReason.openAI(item.finishReason), toolCalls: toolCalls))
         }
     }
 

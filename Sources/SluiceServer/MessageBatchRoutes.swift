@@ -251,10 +251,11 @@ struct MessageBatchRoutes {
         let outcome: MessageBatchResult.Outcome
         switch item.status {
         case .succeeded:
+            let (text, toolCalls) = CallOutput.read(item.output)
             outcome = .succeeded(
                 MessagesReply(
-                    id: "msg_\(item.jobID.suffix(12))_\(item.index)", model: item.model ?? "", text: item.output?.plainText ?? "",
-                    usage: item.usage, stopReason: FinishReason.anthropic(item.finishReason)))
+                    id: "msg_\(item.jobID.suffix(12))_\(item.index)", model: item.model ?? "", text: text, usage: item.usage,
+                    stopReason: FinishReason.anthropic(item.finishReason), toolCalls: toolCalls))
         case .failed: outcome = .errored(message: item.error ?? "the request failed")
         default: outcome = job.status == .expired ? .expired : .canceled
         }

@@ -173,17 +173,31 @@ enum TextContent: Codable, Sendable, Equatable {
         }
     }
 
-    /// The parts of a user's message: text (`textTypes`) and images — OpenAI's `image_url`
+    /// Which vendor's part types a message may hold beyond text and images.
+    enum Vendor {
+        /// OpenAI's `file` parts (a PDF as a `data:` URI).
+        case openAI
+        /// Anthropic's `document`, `tool_use` and `tool_result` blocks.
+        case anthropic
+    }
+
+    /// The parts of a message: text (`textTypes`) and images — OpenAI's `image_url`
     /// (`{"url", "detail"}`), Responses' `input_image` (`image_url` a string, `detail` beside it)
     /// and Anthropic's `image` (a `url` or `base64` source) — read as a row's image cell is
-    /// (a URL passed on, a data URI's bytes known by their content). Refused at `path` otherwise.
-    func parts(textTypes: Set<String>, at path: [any CodingKey]) throws(WireError) -> [ChatMessage.Part] {
+    /// (a URL passed on, a data URI's bytes known by their content); OpenAI's `file` parts and
+    /// Anthropic's `document`, `tool_use` and `tool_result` blocks as the `vendor` writes them.
+    /// Refused at `path` otherwise.
+    func parts(textTypes: Set<String>, at path: [any CodingKey], vendor: Vendor = .openAI) throws(WireError) -> [ChatMessage.Part] {
         guard case .parts(let parts) = self else { return [.text(try text(partTypes: textTypes, at: path))] }
         var read: [ChatMessage.Part] = []
         for (index, part) in parts.enumerated() {
             let place = path + [JSONKey(intValue: index)]
             if let type = part.type, textTypes.contains(type), let text = part.text {
                 read.append(.text(text))
+                continue
+            }
+            if let other = try Self.other(part, at: place, vendor: vendor) {
+                read.append(other)
                 continue
             }
             let cell: String?
@@ -200,7 +214,11 @@ enum TextContent: Codable, Sendable, Equatable {
                 default: cell = nil
                 }
             default:
-                throw WireError(at: place, "only text and image content parts are supported")
+                throw WireError(
+                    at: place,
+                    vendor == .openAI
+                        ? "only text, image and file content parts are supported"
+                        : "only text, image, document, tool_use and tool_result blocks are supported")
             }
             guard let cell else { throw WireError(at: place, "an image part needs its URL or base64 data") }
             do { read.append(.image(try ImagePart.read(cell: cell, detail: detail))) } catch {
@@ -208,6 +226,62 @@ enum TextContent: Codable, Sendable, Equatable {
             }
         }
         return read
+    }
+
+    /// A part that is neither text nor an image: a document, a tool's call or its result; nil
+    /// for any other part.
+    static func other(_ part: Part, at place: [any CodingKey], vendor: Vendor) throws(WireError) -> ChatMessage.Part? {
+        switch (part.type, vendor) {
+        case ("file"?, .openAI):
+            guard let data = part.file?["file_data"]?.stringValue else {
+                throw WireError(
+                    at: place + [JSONKey(stringValue: "file")], "a file part needs its file_data (a file_id is not read in a batch)")
+            }
+            guard data.lowercased().hasPrefix("data:application/pdf;base64,"), let comma = data.firstIndex(of: ",") else {
+                throw WireError(
+                    at: place + [JSONKey(stringValue: "file")], "file_data must be a PDF as a data: URI (data:application/pdf;base64,…)")
+            }
+            return .document(
+                DocumentPart(source: .pdf(base64: String(data[data.index(after: comma)...])), title: part.file?["filename"]?.stringValue))
+        case ("document"?, .anthropic):
+            let source: DocumentPart.Source
+            switch (part.source?["type"]?.stringValue, part.source?["media_type"]?.stringValue) {
+            case ("base64"?, "application/pdf"?):
+                guard let data = part.source?["data"]?.stringValue else {
+                    throw WireError(at: place, "a document's base64 source needs its data")
+                }
+                source = .pdf(base64: data)
+            case ("url"?, _):
+                guard let url = part.source?["url"]?.stringValue else {
+                    throw WireError(at: place, "a document's url source needs its url")
+                }
+                source = .url(url)
+            case ("text"?, _):
+                guard let data = part.source?["data"]?.stringValue else {
+                    throw WireError(at: place, "a document's text source needs its data")
+                }
+                source = .text(data)
+            default: throw WireError(at: place, "a document's source must be a base64 PDF, a url or text")
+            }
+            return .document(DocumentPart(source: source, title: part.title))
+        case ("tool_use"?, .anthropic):
+            guard let id = part.id, let name = part.name, case .object? = part.input else {
+                throw WireError(at: place, "a tool_use block needs its id, name and input (an object)")
+            }
+            return .toolCall(ToolCall(id: id, name: name, arguments: JSONWriter.string(part.input!)))
+        case ("tool_result"?, .anthropic):
+            guard let id = part.toolUseID else { throw WireError(at: place, "a tool_result block needs its tool_use_id") }
+            let text: String
+            switch part.content {
+            case nil, .null?: text = ""
+            case .string(let given)?: text = given
+            case .array(let blocks)? where blocks.allSatisfy({ $0["type"] == "text" && $0["text"]?.stringValue != nil }):
+                text = blocks.compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
+            default: throw WireError(at: place + [JSONKey(stringValue: "content")], "only text in a tool_result is supported")
+            }
+            return .toolResult(callID: id, text: text, isError: part.isError == true)
+        default: return nil
+        }
     }
 
     /// Runs a read of a message's content at `field`, its refusal made a spec error there.

@@ -102,6 +102,63 @@ import Testing
         }
     }
 
+    /// Tool lines in both batch APIs, answered by the offline provider: the output line carries
+    /// the call as each API writes one — chat's `tool_calls` with content null and finish reason
+    /// `tool_calls`; Messages' `tool_use` block and stop reason `tool_use` — and a line whose
+    /// tools forbid a call is answered in text.
+    @Test func toolLinesAnswerWithTheCallsInEachAPIsShape() async throws {
+        try await ServerHarness.with { server in
+            let parameters: JSONValue = ["type": "object", "properties": ["city": ["type": "string"]], "required": ["city"]]
+            let tools: JSONValue = [["type": "function", "function": ["name": "weather", "parameters": parameters]]]
+            let chat = try await runBatch(
+                server, endpoint: "/v1/chat/completions",
+                lines: [
+                    line(
+                        "t0", url: "/v1/chat/completions",
+                        body: [
+                            "model": "m", "tools": tools, "tool_choice": "required", "messages": [["role": "user", "content": "Oslo?"]],
+                        ]),
+                    line(
+                        "t1", url: "/v1/chat/completions",
+                        body: ["model": "m", "tools": tools, "tool_choice": "none", "messages": [["role": "user", "content": "Oslo?"]]]),
+                ])
+            #expect(chat["status"] == "completed", "\(chat)")
+            let output = try await server.get("/v1/files/\(try #require(chat["output_file_id"]?.stringValue))/content").text
+            let lines = try output.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+            let called = try #require(lines.first { $0["custom_id"] == "t0" }?["response"]?["body"]?["choices"]?.arrayValue?.first)
+            #expect(called["finish_reason"] == "tool_calls")
+            #expect(called["message"]?["content"] == .null)
+            let call = try #require(called["message"]?["tool_calls"]?.arrayValue?.first)
+            #expect(call["type"] == "function" && call["function"]?["name"] == "weather")
+            let arguments = try JSONParser.parse(try #require(call["function"]?["arguments"]?.stringValue))
+            #expect(try OutputSchema(parameters).validate(arguments).isEmpty, "\(arguments)")
+            let answered = try #require(lines.first { $0["custom_id"] == "t1" }?["response"]?["body"]?["choices"]?.arrayValue?.first)
+            #expect(answered["finish_reason"] == "stop" && answered["message"]?["tool_calls"] == nil, "\(answered)")
+
+            let created = try await postJSON(
+                server, "/v1/messages/batches",
+                [
+                    "requests": [
+                        [
+                            "custom_id": "m0",
+                            "params": [
+                                "model": "claude-haiku-4-5", "max_tokens": 64, "tools": [["name": "weather", "input_schema": parameters]],
+                                "tool_choice": ["type": "any"], "messages": [["role": "user", "content": "Oslo?"]],
+                            ],
+                        ]
+                    ]
+                ])
+            #expect(created.status == 200, "\(created.text)")
+            let id = try #require(created.json["id"]?.stringValue)
+            _ = try await server.waitFor(id, until: ServerHarness.isFinal)
+            let result = try JSONParser.parse(try await server.get("/v1/messages/batches/\(id)/results").text)
+            let message = try #require(result["result"]?["message"])
+            #expect(message["stop_reason"] == "tool_use")
+            let block = try #require(message["content"]?.arrayValue?.first)
+            #expect(block["type"] == "tool_use" && block["name"] == "weather" && block["input"]?["city"]?.stringValue != nil, "\(message)")
+        }
+    }
+
     @Test func aBatchMayAskForAnyCompletionWindowFromAnHourToAWeek() async throws {
         try await ServerHarness.with { server in
             let line = line("a", url: "/v1/chat/completions", body: ["model": "builtin", "messages": [["role": "user", "content": "hi"]]])

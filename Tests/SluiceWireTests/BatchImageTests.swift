@@ -92,7 +92,7 @@ import Testing
                 == SpecError(field: "messages[0].content[1]", message: "'photo.jpg' is neither an http(s) URL nor a data: URI"))
         #expect(
             refusal([["type": "input_audio", "input_audio": ["data": "AAAA", "format": "wav"]]])
-                == SpecError(field: "messages[0].content[0]", message: "only text and image content parts are supported"))
+                == SpecError(field: "messages[0].content[0]", message: "only text, image and file content parts are supported"))
         #expect(
             refusal([["type": "image_url"]])
                 == SpecError(field: "messages[0].content[0]", message: "an image part needs its URL or base64 data"))

@@ -123,7 +123,8 @@ import Testing
             param(request(["model": "c", "max_tokens": 5, "messages": [["role": "assistant", "content": "x"]]])) == "params.messages.0.role"
         )
         #expect(
-            param(request(["model": "c", "max_tokens": 5, "messages": [["role": "user", "content": "x"]], "tools": []])) == "params.tools")
+            param(request(["model": "c", "max_tokens": 5, "messages": [["role": "user", "content": "x"]], "mcp_servers": []]))
+                == "params.mcp_servers")
     }
 
     @Test func batchSpecsNeedNoTemplateAndRefuseOne() throws {

@@ -87,12 +87,12 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
             switch request.toolChoice {
             case nil: choice = nil
             case .auto?: choice = JSONObject([("type", "auto")])
-            case .none?: choice = JSONObject([("type", "none")])
+            case .never?: choice = JSONObject([("type", "none")])
             case .required?: choice = JSONObject([("type", "any")])
             case .tool(let name)?: choice = JSONObject([("type", "tool"), ("name", .string(name))])
             }
             // One call at a time is said inside the choice (not allowed beside `none`).
-            if request.parallelToolCalls == false, request.toolChoice != ToolChoice.none {
+            if request.parallelToolCalls == false, request.toolChoice != .never {
                 choice = (choice ?? JSONObject([("type", "auto")])).with("disable_parallel_tool_use", true)
             }
             toolChoice = choice.map(JSONValue.object)
@@ -122,7 +122,7 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         try ChatRequest.refuseStreaming(try? container.decodeIfPresent(Bool.self, forKey: .stream), in: container.codingPath)
         let others = try ChatRequest.others(in: decoder, besides: CodingKeys.self)
         if let unsupported = others.keys.first(where: { !Self.passed.contains($0) })
-            ?? [CodingKeys.outputFormat, .tools, .toolChoice].first(where: container.contains)?.stringValue
+            ?? (container.contains(.outputFormat) ? CodingKeys.outputFormat.stringValue : nil)
         {
             throw WireError(at: container.codingPath + [JSONKey(stringValue: unsupported)], "is not supported in a Sluice batch")
         }
@@ -131,6 +131,8 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
             throw WireError(at: container.codingPath + [CodingKeys.messages], "must be a non-empty array of messages")
         }
         system = try container.decodeIfPresent(TextContent.self, forKey: .system)
+        tools = try container.decodeIfPresent([JSONValue].self, forKey: .tools)
+        toolChoice = try container.decodeIfPresent(JSONValue.self, forKey: .toolChoice)
         params = JSONObject(Self.passed.compactMap { key in others[key].flatMap { $0 == .null ? nil : (key, $0) } })
     }
 
@@ -152,22 +154,40 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         let request: Self
         do { request = try WireDecoder.decode(Self.self, from: .object(params)) } catch { throw error.specError(bracketed: false) }
         var messages: [ChatMessage] = []
+        var calls: Set<String> = []
         for (index, message) in request.messages.enumerated() {
             let field = "messages.\(index)"
             guard let given = message.content else {
                 throw SpecError(field: field + ".content", message: "must be a string or an array of text parts")
             }
+            let parts = try TextContent.reading(field + ".content", bracketed: false) { () throws(WireError) in
+                try given.parts(textTypes: ["text"], at: [], vendor: .anthropic)
+            }
             switch message.role {
             case "user"?:
-                let parts = try TextContent.reading(field + ".content", bracketed: false) { () throws(WireError) in
-                    try given.parts(textTypes: ["text"], at: [])
+                // A user turn's tool results are tool messages of their own, before its other parts.
+                var rest: [ChatMessage.Part] = []
+                for part in parts {
+                    guard case .toolResult(let id, _, _) = part else {
+                        rest.append(part)
+                        continue
+                    }
+                    guard calls.contains(id) else {
+                        throw SpecError(field: field + ".content", message: "tool_result \(id) answers no tool_use of the turn before")
+                    }
+                    messages.append(ChatMessage(role: .tool, parts: [part]))
                 }
-                messages.append(ChatMessage(role: .user, parts: parts))
+                if !rest.isEmpty { messages.append(ChatMessage(role: .user, parts: rest)) }
             case "assistant"?:
-                let text = try TextContent.reading(field + ".content", bracketed: false) { () throws(WireError) in
-                    try given.text(partTypes: ["text"], at: [])
+                guard parts.allSatisfy({ if case .text = $0 { true } else if case .toolCall = $0 { true } else { false } }) else {
+                    throw SpecError(field: field + ".content", message: "an assistant turn holds only text and tool_use blocks")
                 }
-                messages.append(ChatMessage(role: .assistant, content: text))
+                let made = parts.compactMap { if case .toolCall(let call) = $0 { call.id } else { nil } }
+                calls.formUnion(made)
+                messages.append(
+                    made.isEmpty
+                        ? ChatMessage(role: .assistant, content: ChatMessage(role: .assistant, parts: parts).content)
+                        : ChatMessage(role: .assistant, parts: parts))
             default: throw SpecError(field: field + ".role", message: "must be 'user' or 'assistant'")
             }
         }
@@ -184,6 +204,10 @@ public struct MessagesRequest: Codable, Sendable, Equatable {
         for key in passed.sorted() {
             if let value = request.params[key] { params[key] = value }
         }
-        return ChatRequest.modelRequest(model: request.model, system: system, messages: messages, params: params)
+        let tools = try WireTools.anthropic(request.tools.map(JSONValue.array), field: "tools")
+        let (choice, parallel) = try WireTools.anthropicChoice(request.toolChoice, tools: tools, field: "tool_choice")
+        var call = ChatRequest.modelRequest(model: request.model, system: system, messages: messages, params: params)
+        (call.tools, call.toolChoice, call.parallelToolCalls) = (tools, choice, parallel)
+        return call
     }
 }

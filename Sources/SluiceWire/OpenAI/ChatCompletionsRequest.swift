@@ -83,7 +83,7 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
             switch request.toolChoice {
             case nil: break
             case .auto?: params["tool_choice"] = "auto"
-            case .none?: params["tool_choice"] = "none"
+            case .never?: params["tool_choice"] = "none"
             case .required?: params["tool_choice"] = "required"
             case .tool(let name)?: params["tool_choice"] = ["type": "function", "function": ["name": .string(name)]]
             }
@@ -136,32 +136,70 @@ public struct ChatCompletionsRequest: Codable, Sendable, Equatable {
         do { request = try WireDecoder.decode(Self.self, from: .object(body)) } catch { throw error.specError(bracketed: true) }
         var given = request.params
         given["prompt_cache_key"] = nil
+        let tools = try WireTools.openAI(given["tools"], field: "tools", flat: false)
+        let choice = try WireTools.openAIChoice(given["tool_choice"], tools: tools, field: "tool_choice")
+        var parallel: Bool?
+        switch given["parallel_tool_calls"] {
+        case nil, .null?: break
+        case .bool(let allowed)?: parallel = allowed
+        default: throw SpecError(field: "parallel_tool_calls", message: "must be true or false")
+        }
+        for key in ["tools", "tool_choice", "parallel_tool_calls"] { given[key] = nil }
         let params = try ModelParams.checked(given, allowed: ModelParams.chat, field: "")
         var system: [String] = []
         var messages: [ChatMessage] = []
+        var calls: Set<String> = []
         for (index, message) in request.messages.enumerated() {
             guard let role = message.role else { throw SpecError(field: "messages[\(index)].role", message: "a role is required") }
             let field = "messages[\(index)].content"
-            guard let content = message.content else {
-                throw SpecError(field: field, message: "must be a string or an array of text parts")
-            }
-            let text = { () throws(SpecError) in
-                try TextContent.reading(field, bracketed: true) { () throws(WireError) in try content.text(partTypes: ["text"], at: []) }
+            let text = { () throws(SpecError) -> String in
+                guard let content = message.content else {
+                    throw SpecError(field: field, message: "must be a string or an array of text parts")
+                }
+                return try TextContent.reading(field, bracketed: true) { () throws(WireError) in
+                    try content.text(partTypes: ["text"], at: [])
+                }
             }
             switch role {
             case "system", "developer": system.append(try text())
             case "user":
+                guard let content = message.content else { throw SpecError(field: field, message: "must be a string or an array of parts") }
                 let parts = try TextContent.reading(field, bracketed: true) { () throws(WireError) in
                     try content.parts(textTypes: ["text"], at: [])
                 }
                 messages.append(ChatMessage(role: .user, parts: parts))
+            case "assistant" where message.toolCalls?.isEmpty == false:
+                var parts: [ChatMessage.Part] = []
+                if message.content != nil, case let said = try text(), !said.isEmpty { parts.append(.text(said)) }
+                for (number, call) in (message.toolCalls ?? []).enumerated() {
+                    guard call["type"] == "function", let id = call["id"]?.stringValue, let name = call["function"]?["name"]?.stringValue,
+                        let arguments = call["function"]?["arguments"]?.stringValue
+                    else {
+                        throw SpecError(
+                            field: "messages[\(index)].tool_calls[\(number)]",
+                            message: "must be {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}")
+                    }
+                    calls.insert(id)
+                    parts.append(.toolCall(ToolCall(id: id, name: name, arguments: arguments)))
+                }
+                messages.append(ChatMessage(role: .assistant, parts: parts))
             case "assistant": messages.append(ChatMessage(role: .assistant, content: try text()))
+            case "tool":
+                guard let id = message.toolCallID, calls.contains(id) else {
+                    throw SpecError(
+                        field: "messages[\(index)].tool_call_id", message: "must answer a tool call an earlier assistant message made")
+                }
+                messages.append(ChatMessage(role: .tool, parts: [.toolResult(callID: id, text: try text(), isError: false)]))
             default:
                 throw SpecError(
-                    field: "messages[\(index)].role", message: "role '\(role)' is not supported (system, developer, user, assistant)")
+                    field: "messages[\(index)].role", message: "role '\(role)' is not supported (system, developer, user, assistant, tool)")
             }
         }
-        guard !messages.isEmpty else { throw SpecError(field: "messages", message: "at least one user message is required") }
-        return ChatRequest.modelRequest(model: request.model, system: system, messages: messages, params: params)
+        guard messages.contains(where: { $0.role == .user }) else {
+            throw SpecError(field: "messages", message: "at least one user message is required")
+        }
+        var call = ChatRequest.modelRequest(model: request.model, system: system, messages: messages, params: params)
+        (call.tools, call.toolChoice, call.parallelToolCalls) = (tools, choice, parallel)
+        return call
     }
 }
