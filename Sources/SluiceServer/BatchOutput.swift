@@ -83,7 +83,7 @@ enum BatchOutput {
             return .response(
                 ResponsesReply(
                     id: "resp_\(reference)", messageID: "msg_\(reference)", createdAt: created, model: model, text: text, usage: item.usage,
-                    request: item.input["body"]?.objectValue ?? JSONObject()))
+                    request: item.input["body"]?.objectValue ?? JSONObject(), toolCalls: toolCalls))
         case .chatCompletions, .messages:
             return .chatCompletion(
                 ChatCompletion(

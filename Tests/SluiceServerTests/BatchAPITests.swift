@@ -135,6 +135,23 @@ import Testing
             let answered = try #require(lines.first { $0["custom_id"] == "t1" }?["response"]?["body"]?["choices"]?.arrayValue?.first)
             #expect(answered["finish_reason"] == "stop" && answered["message"]?["tool_calls"] == nil, "\(answered)")
 
+            let responses = try await runBatch(
+                server, endpoint: "/v1/responses",
+                lines: [
+                    line(
+                        "r0", url: "/v1/responses",
+                        body: [
+                            "model": "m", "tools": [["type": "function", "name": "weather", "parameters": parameters]],
+                            "tool_choice": "required", "input": "Oslo?",
+                        ])
+                ])
+            let response = try JSONParser.parse(
+                try await server.get("/v1/files/\(try #require(responses["output_file_id"]?.stringValue))/content").text)
+            let items = try #require(response["response"]?["body"]?["output"]?.arrayValue)
+            #expect(items.map { $0["type"] } == ["function_call"], "\(items)")
+            #expect(items.first?["name"] == "weather" && items.first?["status"] == "completed")
+            #expect(response["response"]?["body"]?["tool_choice"] == "required")
+
             let created = try await postJSON(
                 server, "/v1/messages/batches",
                 [

@@ -96,6 +96,31 @@ import Testing
         #expect(request.messages[3].content == "Guess, then.")
     }
 
+    @Test func aResponsesLinesFunctionToolsCallsAndOutputsAreRead() throws {
+        let body: JSONValue = [
+            "model": "gpt-4.1-mini",
+            "tools": [["type": "function", "name": "weather", "parameters": Self.parameters]],
+            "tool_choice": ["type": "function", "name": "weather"], "parallel_tool_calls": false,
+            "input": [
+                ["role": "user", "content": "Oslo and Bergen?"],
+                ["type": "function_call", "call_id": "c1", "name": "weather", "arguments": #"{"city":"Oslo"}"#],
+                ["type": "function_call", "call_id": "c2", "name": "weather", "arguments": #"{"city":"Bergen"}"#],
+                ["type": "function_call_output", "call_id": "c1", "output": "rain"],
+                ["type": "function_call_output", "call_id": "c2", "output": "sun"],
+            ],
+        ]
+        let request = try ResponsesRequest.modelRequest(body: try #require(body.objectValue))
+        #expect(request.tools.map(\.name) == ["weather"] && request.toolChoice == .tool("weather") && request.parallelToolCalls == false)
+        #expect(request.messages.map(\.role) == [.user, .assistant, .tool, .tool], "calls made together are one turn")
+        #expect(request.messages[1].toolCalls.map(\.id) == ["c1", "c2"])
+        #expect(request.messages[3].parts == [.toolResult(callID: "c2", text: "sun", isError: false)])
+        var orphan = try #require(body.objectValue)
+        orphan["input"] = [["role": "user", "content": "x"], ["type": "function_call_output", "call_id": "c9", "output": "?"]]
+        #expect(throws: SpecError(field: "input[1].call_id", message: "must answer a function_call an earlier item made")) {
+            try ResponsesRequest.modelRequest(body: orphan)
+        }
+    }
+
     /// `none` forbids a call in both shapes (and is no absent choice).
     @Test func noneForbidsACall() throws {
         let tools: JSONValue = [["type": "function", "function": ["name": "weather"]]]

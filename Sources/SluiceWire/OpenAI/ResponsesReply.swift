@@ -11,8 +11,13 @@ public struct ResponsesReply: Encodable, Sendable, Equatable {
     var text: String
     var usage: TokenUsage
     var request: JSONObject
+    /// Calls the model made: each a `function_call` output item after any message.
+    var toolCalls: [ToolCall]
 
-    public init(id: String, messageID: String, createdAt: Int, model: String, text: String, usage: TokenUsage, request: JSONObject) {
+    public init(
+        id: String, messageID: String, createdAt: Int, model: String, text: String, usage: TokenUsage, request: JSONObject,
+        toolCalls: [ToolCall] = []
+    ) {
         self.id = id
         self.messageID = messageID
         self.createdAt = createdAt
@@ -20,6 +25,7 @@ public struct ResponsesReply: Encodable, Sendable, Equatable {
         self.text = text
         self.usage = usage
         self.request = request
+        self.toolCalls = toolCalls
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,14 +56,21 @@ public struct ResponsesReply: Encodable, Sendable, Equatable {
         let message: JSONValue = [
             "type": "message", "id": .string(messageID), "status": "completed", "role": "assistant", "content": content,
         ]
-        try container.encode([message], forKey: .output)
-        try container.encode(true, forKey: .parallelToolCalls)
+        let calls: [JSONValue] = toolCalls.enumerated().map { number, call in
+            [
+                "type": "function_call", "id": .string("fc_\(messageID.dropFirst(4))_\(number)"), "call_id": .string(call.id),
+                "name": .string(call.name), "arguments": .string(call.arguments), "status": "completed",
+            ]
+        }
+        // A reply of calls alone has no message.
+        try container.encode((text.isEmpty && !calls.isEmpty ? [] : [message]) + calls, forKey: .output)
+        try container.encode(request["parallel_tool_calls"] ?? true, forKey: .parallelToolCalls)
         try container.encodeNil(forKey: .previousResponseID)
         try container.encode(false, forKey: .store)
         try container.encode(request["temperature"] ?? 1, forKey: .temperature)
         try container.encode(request["top_p"] ?? 1, forKey: .topP)
-        try container.encode("auto", forKey: .toolChoice)
-        try container.encode([JSONValue](), forKey: .tools)
+        try container.encode(request["tool_choice"] ?? "auto", forKey: .toolChoice)
+        try container.encode(request["tools"] ?? [], forKey: .tools)
         try container.encode(["format": ["type": "text"]] as JSONValue, forKey: .text)
         try container.encode("disabled", forKey: .truncation)
         try container.encode(ResponsesUsage(tokens: usage, showsCacheWrites: true), forKey: .usage)
