@@ -36,6 +36,12 @@ public struct ZipTable: Sendable {
     /// The entry a row's `path` names, checked for sending inline: inside the archive, present,
     /// readable, and no larger than a provider takes. Its bytes are still to be read.
     public func image(at path: String) throws(ImagePart.Refusal) -> ZipEntry {
+        try entry(at: path, limit: ImagePart.largestInline, what: "a provider takes inline")
+    }
+
+    /// The entry a row's `path` names: inside the archive, present, readable, and no larger
+    /// than `limit` (`what` says whose limit it is).
+    public func entry(at path: String, limit: Int, what: String) throws(ImagePart.Refusal) -> ZipEntry {
         guard let name = ZipPath.resolve(path, in: ZipPath.folder(of: table.name)) else {
             throw ImagePart.Refusal(description: "'\(path)' points outside the upload")
         }
@@ -43,9 +49,8 @@ public struct ZipTable: Sendable {
             throw ImagePart.Refusal(description: "'\(path)' is not in the upload (looked for \(name))")
         }
         if let reason = entry.unreadable { throw ImagePart.Refusal(description: reason) }
-        guard entry.size <= ImagePart.largestInline else {
-            throw ImagePart.Refusal(
-                description: "'\(path)' is \(entry.size >> 20) MB, over the \(ImagePart.largestInline >> 20) MB a provider takes inline")
+        guard entry.size <= limit else {
+            throw ImagePart.Refusal(description: "'\(path)' is \(entry.size >> 20) MB, over the \(limit >> 20) MB \(what)")
         }
         return entry
     }

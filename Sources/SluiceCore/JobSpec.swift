@@ -49,6 +49,9 @@ public struct JobSpec: Sendable, Equatable {
     public var imageDetail: String?
     /// Functions the model answers each item by calling: the output is the call's arguments.
     public var tools: JobTools?
+    /// Columns whose cells name documents in a zip upload (PDF or text): each row's field
+    /// becomes the document's text as the row is read.
+    public var documents: [String]
 
     public static let defaultProvider = "builtin"
     public static let defaultModel = "sluice-offline"
@@ -58,7 +61,7 @@ public struct JobSpec: Sendable, Equatable {
     static let fieldNames: Set<String> = [
         "name", "preset", "input", "system", "template", "output_schema", "provider", "model", "params", "batch_size",
         "items_per_request", "group_by", "max_attempts", "fields", "cache", "budget", "failure_brake", "vars",
-        "reduce", "max_reply_tokens", "tier", "deadline", "priority", "images", "image_detail", "tools", "tool_choice",
+        "reduce", "max_reply_tokens", "tier", "deadline", "priority", "images", "image_detail", "tools", "tool_choice", "documents",
     ]
 
     /// Resolves a spec from its JSON form; `preset` looks up a preset's JSON by name. A spec
@@ -221,6 +224,16 @@ public struct JobSpec: Sendable, Equatable {
         default: throw SpecError(field: "images", message: "must be a column name or a list of up to 20 column names")
         }
         imageDetail = try string("image_detail")
+        switch object["documents"] {
+        case nil, .null?: documents = []
+        case .string(let column)?: documents = [column]
+        case .array(let columns)? where columns.allSatisfy({ $0.stringValue?.isEmpty == false }) && columns.count <= 20:
+            documents = columns.compactMap(\.stringValue)
+        default: throw SpecError(field: "documents", message: "must be a column name or a list of up to 20 column names")
+        }
+        if let shared = documents.first(where: images.contains) {
+            throw SpecError(field: "documents", message: "column '\(shared)' cannot be both an image and a document")
+        }
         if let imageDetail, !["low", "high", "auto"].contains(imageDetail) {
             throw SpecError(field: "image_detail", message: "must be low, high or auto")
         }
@@ -243,6 +256,9 @@ public struct JobSpec: Sendable, Equatable {
         }
         if template == nil, itemsPerRequest > 1 || groupBy != nil {
             throw SpecError(field: "input.format", message: "openai_batch requests run one by one: no items_per_request or group_by")
+        }
+        if !documents.isEmpty, template == nil {
+            throw SpecError(field: "documents", message: "requests given whole carry their own documents in their messages")
         }
         if !images.isEmpty, template == nil {
             throw SpecError(field: "images", message: "requests given whole carry their own images in their messages")
@@ -284,6 +300,7 @@ public struct JobSpec: Sendable, Equatable {
         if let reduce { object["reduce"] = reduce.json }
         if !images.isEmpty { object["images"] = .array(images.map { .string($0) }) }
         if let imageDetail { object["image_detail"] = .string(imageDetail) }
+        if !documents.isEmpty { object["documents"] = .array(documents.map { .string($0) }) }
         if let tools {
             object["tools"] = tools.json.tools
             object["tool_choice"] = tools.json.choice

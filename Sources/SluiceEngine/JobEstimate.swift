@@ -139,7 +139,7 @@ public struct JobEstimate: Sendable {
             counted.promptTokens += request.promptTokens(imagesBy: rule)
             if counted.sample.count < keep { counted.sample.append(request) }
         }
-        var files: ZipImages?
+        var files: ZipFiles?
         func flush() throws {
             guard !pack.isEmpty else { return }
             call(

@@ -126,7 +126,7 @@ public struct JobIngestor: Sendable {
                     reading.note(problem, in: source)
                     return false
                 }
-                reading.builder.files = (opened.parser as? ZipTableParser)?.images
+                reading.builder.files = (opened.parser as? ZipTableParser)?.files
                 if let header = opened.parser.header, let problem = reading.builder.checkColumns(header) {
                     reading.note(problem, in: source)
                     return false

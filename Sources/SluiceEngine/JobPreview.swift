@@ -30,7 +30,7 @@ public struct JobPreview: Sendable {
     static func reading(spec: JobSpec, sources: [(path: String, source: JobSource)], limit: Int) -> JobPreview {
         var preview = JobPreview(columns: [], rows: [], request: nil, problem: nil)
         var records: [JSONObject] = []
-        var files: ZipImages?
+        var files: ZipFiles?
         preview.problem = forEachRecord(spec: spec, sources: sources) { item, zip in
             records.append(item.input)
             files = zip
@@ -63,7 +63,7 @@ public struct JobPreview: Sendable {
     /// with the files its zip holds, for a zip upload; the first problem met, with its file and
     /// line, ends the reading and is returned.
     static func forEachRecord(
-        spec: JobSpec, sources: [(path: String, source: JobSource)], _ body: (NewItem, ZipImages?) -> Bool
+        spec: JobSpec, sources: [(path: String, source: JobSource)], _ body: (NewItem, ZipFiles?) -> Bool
     ) -> JobErrorEntry? {
         var builder = ItemBuilder(spec: spec)
         func problem(_ problem: InputProblem, _ source: JobSource) -> JobErrorEntry {
@@ -73,7 +73,7 @@ public struct JobPreview: Sendable {
         for (path, source) in sources {
             do {
                 let parser = try RecordParsers.open(path: path, name: source.displayName, format: source.format, options: spec.input)
-                builder.files = (parser as? ZipTableParser)?.images
+                builder.files = (parser as? ZipTableParser)?.files
                 if let header = parser.header, let found = builder.checkColumns(header) { return problem(found, source) }
                 while let step = try parser.next() {
                     switch step {

@@ -1,3 +1,4 @@
+import Foundation
 public import SluiceCore
 import SluiceWire
 
@@ -13,8 +14,10 @@ public struct ItemBuilder: Sendable {
     let vars: JSONObject
     /// The spec's image columns, each row's read (and refused) here, before any call.
     let images: [String]
+    /// The spec's document columns: each row's cell names a file in the zip, read into its text here.
+    let documents: [String]
     /// The files a zip upload's rows name by path; nil for any other upload, where a path is refused.
-    public var files: ZipImages?
+    public var files: ZipFiles?
     public private(set) var nextIndex = 0
     /// The `custom_id`s seen so far, when records are whole requests: each must be unique.
     var customIDs: Set<String> = []
@@ -29,6 +32,7 @@ public struct ItemBuilder: Sendable {
         groupBy = spec.groupBy
         vars = spec.vars
         images = spec.images
+        documents = spec.documents
     }
 
     /// A header that lacks a column the template or the images need: one error for the file
@@ -40,9 +44,14 @@ public struct ItemBuilder: Sendable {
             return InputProblem(line: line, message: "the template needs \(Self.describe(missing)), which the header does not have")
         }
         let noImages = images.filter { !columns.contains($0) }
-        guard !noImages.isEmpty else { return nil }
+        if !noImages.isEmpty {
+            return InputProblem(
+                line: line, message: "the images are in \(Self.describe(noImages, as: "column")), which the header does not have")
+        }
+        let noDocuments = documents.filter { !columns.contains($0) }
+        guard !noDocuments.isEmpty else { return nil }
         return InputProblem(
-            line: line, message: "the images are in \(Self.describe(noImages, as: "column")), which the header does not have")
+            line: line, message: "the documents are in \(Self.describe(noDocuments, as: "column")), which the header does not have")
     }
 
     public mutating func item(from record: IngestRecord) -> Result<NewItem, InputProblem> {
@@ -61,7 +70,26 @@ public struct ItemBuilder: Sendable {
             }
         }
         defer { nextIndex += 1 }
-        return .success(NewItem(index: nextIndex, groupKey: groupKey, input: record.fields, failure: imageRefusal(record.fields)))
+        var fields = record.fields
+        let unread = readDocuments(into: &fields)
+        return .success(NewItem(index: nextIndex, groupKey: groupKey, input: fields, failure: unread ?? imageRefusal(fields)))
+    }
+
+    /// Puts each document column's text in place of its path; why not, for the first that has
+    /// none (the row then fails alone, with the reason). An empty cell is no document.
+    func readDocuments(into fields: inout JSONObject) -> String? {
+        for column in documents {
+            guard let cell = fields[column]?.plainText, !cell.allSatisfy(\.isWhitespace) else { continue }
+            let path = cell.trimmingCharacters(in: .whitespaces)
+            guard let files else {
+                return "\(column): '\(path)' names a file, which must be uploaded with the table in a .zip"
+            }
+            switch files.documentText(path: path) {
+            case .success(let text): fields[column] = .string(text)
+            case .failure(let refusal): return "\(column): \(refusal.message)"
+            }
+        }
+        return nil
     }
 
     /// Why a row's image cannot be sent (a cell that is no image URL, image data or image file

@@ -4,10 +4,10 @@ public import SluiceCore
 
 /// A zip upload's records: its one table (``ZipTable``), unzipped to a temporary file as it is
 /// read (counted, never past ``ZipTable/maxTableBytes``) and parsed as that format is; the
-/// archive's directory stays open for the rows' files (``ZipImages``).
+/// archive's directory stays open for the rows' files (``ZipFiles``).
 public final class ZipTableParser: RecordParser {
     let inner: any RecordParser
-    public let images: ZipImages
+    public let files: ZipFiles
 
     public var header: [String]? { inner.header }
 
@@ -30,16 +30,16 @@ public final class ZipTableParser: RecordParser {
             throw InputProblem(message: "\(table.table.name): \((error as? ZipError)?.description ?? "cannot be unzipped (\(error))")")
         }
         inner = try RecordParsers.open(path: unzipped, name: table.table.name, format: format, options: options)
-        images = ZipImages(zip: zip, table: table)
+        files = ZipFiles(zip: zip, table: table)
     }
 
     public func next() throws(InputProblem) -> IngestStep? { try inner.next() }
 }
 
-/// The images a zip upload's rows name by path, checked as each row is read: inside the archive,
-/// present, within the inline limit and an image by its first bytes. The whole file is read
-/// when its call is made.
-public struct ZipImages: Sendable {
+/// The files a zip upload's rows name by path. Images are checked as each row is read — inside
+/// the archive, present, within the inline limit and an image by its first bytes — and read
+/// whole when their call is made; documents are read as the row is, into its text.
+public struct ZipFiles: Sendable {
     let zip: LocalZip
     let table: ZipTable
 
@@ -56,6 +56,48 @@ public struct ZipImages: Sendable {
             sources[path] = .inline(probe, bytes)
         }
         return sources
+    }
+
+    /// The most a row's document may be, unzipped.
+    public static let maxDocumentBytes = 64 << 20
+
+    /// The text of the document at `path`: a PDF's (through `pdftotext`, sandboxed) or a UTF-8
+    /// text file's; why not, in words for the row's error, when it has none.
+    public func documentText(path: String) -> Result<String, DocumentRefusal> {
+        let bytes: [UInt8]
+        do {
+            let entry = try table.entry(at: path, limit: Self.maxDocumentBytes, what: "a document may be")
+            bytes = try zip.bytes(of: entry, limit: Self.maxDocumentBytes)
+        } catch let refusal as ImagePart.Refusal {
+            return .failure(DocumentRefusal(message: refusal.description))
+        } catch {
+            return .failure(
+                DocumentRefusal(message: "'\(path)' cannot be read from the upload: \((error as? ZipError)?.description ?? "\(error)")"))
+        }
+        if bytes.starts(with: Array("%PDF-".utf8)) {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-document-\(UUID().uuidString).pdf").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
+                return .failure(DocumentRefusal(message: "'\(path)' cannot be unpacked"))
+            }
+            do { return .success(try PDFTextExtractor().text(ofFileAt: file)) } catch {
+                return .failure(DocumentRefusal(message: "'\(path)' \(error.message)"))
+            }
+        }
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+            return .failure(DocumentRefusal(message: "'\(path)' is neither a PDF nor UTF-8 text (read by its bytes)"))
+        }
+        guard bytes.count <= RecordLimit.bytes else {
+            return .failure(
+                DocumentRefusal(message: "'\(path)' has more than \(RecordLimit.bytes >> 20) MiB of text, the most one document may have"))
+        }
+        guard text.contains(where: { !$0.isWhitespace }) else { return .failure(DocumentRefusal(message: "'\(path)' is empty")) }
+        return .success(text)
+    }
+
+    /// Why a row's document gives no text.
+    public struct DocumentRefusal: Error, Equatable {
+        public var message: String
     }
 
     /// Why the image at `path` cannot be sent; nil when it can.

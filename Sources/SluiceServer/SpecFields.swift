@@ -6,15 +6,20 @@ import SluiceCore
 enum SpecFields {
     static let strings: Set<String> = [
         "name", "preset", "template", "system", "provider", "model", "group_by", "tier", "deadline", "priority", "image_detail",
+        "tool_choice",
     ]
     static let integers: Set<String> = ["batch_size", "items_per_request", "max_attempts", "max_reply_tokens"]
-    static let jsonValues: Set<String> = ["output_schema", "params", "fields", "budget", "failure_brake", "cache", "vars", "reduce"]
+    static let jsonValues: Set<String> = [
+        "output_schema", "params", "fields", "budget", "failure_brake", "cache", "vars", "reduce", "tools",
+    ]
     /// `field=NAME=COLUMN`, repeatable: one entry of the spec's `fields`, as `--field` on the CLI.
     static let fieldName = "field"
     /// `var=NAME=VALUE`, repeatable: one entry of the spec's `vars`, as `--var` on the CLI.
     static let varName = "var"
     /// `image_column=COLUMN`, repeatable: one of the spec's `images`, as `--image-column` on the CLI.
     static let imageColumnName = "image_column"
+    /// `document_column=COLUMN`, repeatable: one of the spec's `documents`, as `--document-column`.
+    static let documentColumnName = "document_column"
     static let inputOptions: Set<String> = ["format", "delimiter", "records", "text_mode", "chunk_chars", "sheet"]
 
     /// The spec's JSON form; names in `ignoring` belong to the request, not the spec.
@@ -43,10 +48,11 @@ enum SpecFields {
                 input[name] = .int(number)
             } else if inputOptions.contains(name) {
                 input[name] = .string(value)
-            } else if name == imageColumnName {
-                var columns = spec["images"]?.arrayValue ?? spec["images"].map { [$0] } ?? []
+            } else if name == imageColumnName || name == documentColumnName {
+                let member = name == imageColumnName ? "images" : "documents"
+                var columns = spec[member]?.arrayValue ?? spec[member].map { [$0] } ?? []
                 columns.append(.string(value))
-                spec["images"] = .array(columns)
+                spec[member] = .array(columns)
             } else if name == fieldName || name == varName {
                 guard let (key, text) = JobSpec.assignment(value) else {
                     throw APIError.badRequest(
@@ -60,7 +66,7 @@ enum SpecFields {
                 spec[member] = .object(entries)
             } else {
                 throw APIError.badRequest(
-                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions).union([fieldName, varName, imageColumnName])).sorted().joined(separator: ", ")))",
+                    "unknown field '\(name)' (spec fields: spec, \((strings.union(integers).union(jsonValues).union(inputOptions).union([fieldName, varName, imageColumnName, documentColumnName])).sorted().joined(separator: ", ")))",
                     param: name)
             }
         }

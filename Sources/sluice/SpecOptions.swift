@@ -22,6 +22,13 @@ struct SpecOptions: ParsableArguments {
             valueName: "COLUMN"))
     var imageColumns: [String] = []
 
+    @Option(
+        name: .customLong("document-column"),
+        help: ArgumentHelp(
+            "A column naming documents (PDF or text files in a .zip upload): each row's field becomes its document's text (repeatable).",
+            valueName: "COLUMN"))
+    var documentColumns: [String] = []
+
     @Option(help: "low, high or auto: the detail OpenAI's models read the images at.")
     var imageDetail: String?
 
@@ -57,6 +64,7 @@ struct SpecOptions: ParsableArguments {
             throw ValidationError("--image-detail must be low, high or auto")
         }
         if imageColumns.contains(where: \.isEmpty) { throw ValidationError("--image-column needs a column name") }
+        if documentColumns.contains(where: \.isEmpty) { throw ValidationError("--document-column needs a column name") }
         if let itemsPerRequest, !(1...100).contains(itemsPerRequest) {
             throw ValidationError("--items-per-request must be from 1 to 100")
         }
@@ -83,6 +91,7 @@ struct SpecOptions: ParsableArguments {
             object["vars"] = .object(JSONObject(vars.compactMap(JobSpec.assignment).map { (key: $0.name, value: .string($0.value)) }))
         }
         if !imageColumns.isEmpty { object["images"] = .array(imageColumns.map { .string($0) }) }
+        if !documentColumns.isEmpty { object["documents"] = .array(documentColumns.map { .string($0) }) }
         if let imageDetail { object["image_detail"] = .string(imageDetail) }
         if let itemsPerRequest { object["items_per_request"] = .int(itemsPerRequest) }
         if let sheet { object["input"] = ["sheet": .string(sheet)] }

@@ -112,6 +112,21 @@ import Testing
             ["run", input, "--spec", spec, "--image-column", "photo", "--estimate"], in: directory.url)
         #expect(estimate.status == 0, "\(estimate.stderr)")
         #expect(estimate.stdout.contains("estimate: 2 rows in 1 calls"), "\(estimate.stdout)")
+
+        // A documents column: each row's text file becomes its field's text.
+        var notes = ZipBuilder()
+        notes.add("rows.csv", "name,notes\nmug,mug.txt\n")
+        notes.add("mug.txt", "Glazed, dishwasher safe.")
+        let noted = directory.write("notes.zip", bytes: notes.bytes())
+        let echo = directory.write(
+            "echo.json",
+            #"{"template": "Describe the {{name}}: {{notes}}", "output_schema": {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}}"#
+        )
+        let read = try await SluiceProcess.run(
+            ["run", noted, "--spec", echo, "--document-column", "notes", "-o", "notes.jsonl"], in: directory.url)
+        #expect(read.status == 0, "\(read.stderr)")
+        let row = try JSONParser.parse(try String(contentsOfFile: directory.path("notes.jsonl"), encoding: .utf8))
+        #expect(row["input"]?["notes"] == "Glazed, dishwasher safe.", "\(row)")
     }
 
     @Test(arguments: [

@@ -127,6 +127,41 @@ import Testing
         #expect(provider.requests.map { $0.messages.last?.content } == ["Caption the mug."])
     }
 
+    /// A documents column: each row's PDF (through pdftotext) or text file becomes its field's
+    /// text as the row is read; a file that is neither, missing, or a PDF without text fails
+    /// its row alone, with the reason.
+    @Test func aDocumentsColumnReadsEachRowsFileIntoItsText() async throws {
+        let harness = try await EngineHarness()
+        let directory = TemporaryDirectory()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+        var zip = ZipBuilder()
+        zip.add(
+            "rows.csv",
+            "name,contract\nwater,docs/water.pdf\nnotes,docs/notes.txt\nblob,docs/blob.bin\ngone,docs/gone.pdf\nscan,docs/scan.pdf\nnone,\n"
+        )
+        zip.add("docs/water.pdf", Array(try Data(contentsOf: root.appendingPathComponent("Examples/water-treatment.pdf"))), deflate: true)
+        zip.add("docs/notes.txt", "Clause 1: pay on time.")
+        zip.add("docs/blob.bin", [0x00, 0xFF, 0x10, 0x80])
+        zip.add("docs/scan.pdf", Array(try Data(contentsOf: root.appendingPathComponent("Tests/Fixtures/image-only.pdf"))))
+        let source = JobSource(path: directory.write("rows.zip", bytes: zip.bytes()), displayName: "rows.zip", format: .zip)
+        let spec = Fixtures.spec(["template": "Summarise {{name}}: {{contract}}", "documents": "contract"])
+        let created = try await harness.store.createJob(NewJob(owner: "alice", name: "docs", spec: spec, sources: [source]), now: Date())
+        let queued = try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: created.id)
+        #expect(queued.counts == JobCounts(total: 6, pending: 3, failed: 3))
+        #expect(
+            queued.errors.map(\.message) == [
+                "contract: 'docs/blob.bin' is neither a PDF nor UTF-8 text (read by its bytes)",
+                "contract: 'docs/gone.pdf' is not in the upload (looked for docs/gone.pdf)",
+                "contract: 'docs/scan.pdf' has no text to extract (scanned or image-only pages? run OCR on it first)",
+            ])
+        let items = try await harness.items(created.id)
+        #expect(items[0].input["contract"]?.stringValue?.contains("Coagulation and flocculation come first.") == true)
+        #expect(items[1].input["contract"] == "Clause 1: pay on time.")
+        #expect(items[5].input["contract"] == "", "an empty cell is no document")
+        let request = try PromptBuilder(spec: spec).request(for: items[1].input)
+        #expect(request.messages.last?.content == "Summarise notes: Clause 1: pay on time.")
+    }
+
     /// A zip is the job's one upload: its rows' paths could not say which file they mean otherwise.
     @Test func aZipMustBeTheJobsOnlyFile() async throws {
         let harness = try await EngineHarness()
