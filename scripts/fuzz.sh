@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted bytes, with libFuzzer and AddressSanitizer:
 #
-#     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line template sheet-xml)
+#     scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 60 s each; targets json csv multipart batch-line template sheet-xml zip image)
 #
 # Each target (Fuzz/*Fuzz.swift) is built with `swiftc -sanitize=fuzzer,address` against the
 # sources it tests — SluiceCore and SluiceWire as modules, the few SluiceIngest and SluiceServer files
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json csv multipart batch-line template sheet-xml)
+[ ${#targets[@]} -gt 0 ] || targets=(json csv multipart batch-line template sheet-xml zip image)
 
 out=.build/fuzz
 mkdir -p "$out/crashes"
@@ -30,7 +30,10 @@ for module in SluiceCore SluiceWire; do
 done
 
 ingest=(Sources/SluiceIngest/ByteReader.swift Sources/SluiceIngest/RecordParser.swift)
+# Targets that inflate link Debian's zlib through the SluiceZlib module map.
+zlib=(-I Sources/SluiceZlib -lz)
 for target in "${targets[@]}"; do
+  extra=()
   case "$target" in
   json) sources=(Fuzz/JSONFuzz.swift Fuzz/Check.swift); seeds=(Tests/Fixtures/JSONTestSuite/*.json) ;;
   csv) sources=(Fuzz/CSVFuzz.swift Fuzz/Check.swift Fuzz/FuzzFile.swift "${ingest[@]}" Sources/SluiceIngest/CSVRecordParser.swift)
@@ -41,10 +44,16 @@ for target in "${targets[@]}"; do
   template) sources=(Fuzz/TemplateFuzz.swift Fuzz/Check.swift); seeds=(Fuzz/seeds/template/*) ;;
   sheet-xml) sources=(Fuzz/SheetXMLFuzz.swift Fuzz/Check.swift Sources/SluiceSpreadsheet/XMLPullReader.swift Sources/SluiceSpreadsheet/XLSXError.swift)
        seeds=(Fuzz/seeds/sheet-xml/*) ;;
-  *) echo "unknown target $target (json csv multipart batch-line template sheet-xml)" >&2; exit 64 ;;
+  zip) sources=(Fuzz/ZipFuzz.swift Fuzz/Check.swift Sources/SluiceArchive/ZipDirectory.swift Sources/SluiceArchive/ZipEntry.swift
+       Sources/SluiceArchive/ZipError.swift Sources/SluiceArchive/ZipInflater.swift Sources/SluiceArchive/ZipPath.swift
+       Sources/SluiceArchive/LocalZip.swift)
+       seeds=(Fuzz/seeds/zip/*); extra=("${zlib[@]}") ;;
+  image) sources=(Fuzz/ImageFuzz.swift Fuzz/Check.swift Sources/SluiceProviders/ImageColours.swift); seeds=(Fuzz/seeds/image/*)
+       extra=("${zlib[@]}") ;;
+  *) echo "unknown target $target (json csv multipart batch-line template sheet-xml zip image)" >&2; exit 64 ;;
   esac
   binary="$out/fuzz-$target"
-  if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceWire -lSluiceCore "${sources[@]}" -o "$binary" \
+  if ! swiftc "${flags[@]}" -module-name "Fuzz${target//-/}" -I "$out" -L "$out" -lSluiceWire -lSluiceCore ${extra[@]+"${extra[@]}"} "${sources[@]}" -o "$binary" \
       2> "$out/$target.build.log"; then
     grep -v "ld.gold: warning: Cannot export local symbol" "$out/$target.build.log" >&2
     exit 1
