@@ -216,21 +216,19 @@ public struct JobSpec: Sendable, Equatable {
         case .object(let members)?: vars = members
         default: throw SpecError(field: "vars", message: "must be an object of values the templates may use")
         }
-        switch object["images"] {
-        case nil, .null?: images = []
-        case .string(let column)?: images = [column]
-        case .array(let columns)? where columns.allSatisfy({ $0.stringValue?.isEmpty == false }) && columns.count <= 20:
-            images = columns.compactMap(\.stringValue)
-        default: throw SpecError(field: "images", message: "must be a column name or a list of up to 20 column names")
+        /// A member naming columns: one name, or a list of up to 20.
+        func columns(_ key: String) throws(SpecError) -> [String] {
+            switch object[key] {
+            case nil, .null?: return []
+            case .string(let column)?: return [column]
+            case .array(let columns)? where columns.allSatisfy({ $0.stringValue?.isEmpty == false }) && columns.count <= 20:
+                return columns.compactMap(\.stringValue)
+            default: throw SpecError(field: key, message: "must be a column name or a list of up to 20 column names")
+            }
         }
+        images = try columns("images")
         imageDetail = try string("image_detail")
-        switch object["documents"] {
-        case nil, .null?: documents = []
-        case .string(let column)?: documents = [column]
-        case .array(let columns)? where columns.allSatisfy({ $0.stringValue?.isEmpty == false }) && columns.count <= 20:
-            documents = columns.compactMap(\.stringValue)
-        default: throw SpecError(field: "documents", message: "must be a column name or a list of up to 20 column names")
-        }
+        documents = try columns("documents")
         if let shared = documents.first(where: images.contains) {
             throw SpecError(field: "documents", message: "column '\(shared)' cannot be both an image and a document")
         }

@@ -7,10 +7,7 @@ enum WireTools {
     /// OpenAI's function tools: chat's `{"type": "function", "function": {…}}`, or Responses'
     /// flat `{"type": "function", "name", …}`.
     static func openAI(_ value: JSONValue?, field: String, flat: Bool) throws(SpecError) -> [ToolDefinition] {
-        guard let value, value != .null else { return [] }
-        guard case .array(let list) = value, list.count <= JobTools.maxTools else {
-            throw SpecError(field: field, message: "must be an array of at most \(JobTools.maxTools) tools")
-        }
+        let list = try self.list(value, field: field)
         var tools: [ToolDefinition] = []
         for (index, tool) in list.enumerated() {
             let place = "\(field)[\(index)]"
@@ -25,10 +22,7 @@ enum WireTools {
 
     /// Anthropic's client tools: `{"name", "description", "input_schema"}` (type `custom` or none).
     static func anthropic(_ value: JSONValue?, field: String) throws(SpecError) -> [ToolDefinition] {
-        guard let value, value != .null else { return [] }
-        guard case .array(let list) = value, list.count <= JobTools.maxTools else {
-            throw SpecError(field: field, message: "must be an array of at most \(JobTools.maxTools) tools")
-        }
+        let list = try self.list(value, field: field)
         var tools: [ToolDefinition] = []
         for (index, tool) in list.enumerated() {
             let place = "\(field).\(index)"
@@ -39,6 +33,15 @@ enum WireTools {
             tools.append(try definition(tool, field: place, schemaKey: "input_schema", names: tools))
         }
         return tools
+    }
+
+    /// A request's `tools`: none, or an array of at most ``JobTools/maxTools``.
+    static func list(_ value: JSONValue?, field: String) throws(SpecError) -> [JSONValue] {
+        guard let value, value != .null else { return [] }
+        guard case .array(let list) = value, list.count <= JobTools.maxTools else {
+            throw SpecError(field: field, message: "must be an array of at most \(JobTools.maxTools) tools")
+        }
+        return list
     }
 
     static func definition(_ tool: JSONValue, field: String, schemaKey: String, names: [ToolDefinition]) throws(SpecError) -> ToolDefinition
