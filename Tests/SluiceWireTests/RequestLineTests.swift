@@ -88,7 +88,7 @@ import Testing
         #expect(items.system == "Rules")
         #expect(items.messages.map(\.content) == ["Q", "A", "Q2"])
         for bad: JSONValue in [
-            ["model": "m"], ["model": "m", "input": []], ["model": "m", "input": "x", "tools": []],
+            ["model": "m"], ["model": "m", "input": []], ["model": "m", "input": "x", "tools": [["type": "web_search_preview"]]],
             ["model": "m", "input": [["type": "function_call_output", "output": "x"]]],
             ["model": "m", "input": "x", "max_output_tokens": 0],
         ] {
