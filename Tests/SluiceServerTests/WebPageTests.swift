@@ -406,6 +406,7 @@ extension ServerHarness.Reply {
 
             // An image column: its images listed after the prompt, the form offering the field.
             #expect(form.text.contains("name=\"image_column\"") && form.text.contains("name=\"image_detail\""))
+            #expect(form.text.contains("name=\"document_column\""))
             let photos = try await browser.postForm(
                 "/jobs/preview?fragment=1",
                 fields: [("mode", "custom"), ("template", "Describe {{name}}."), ("image_column", "photo"), ("image_detail", "low")],

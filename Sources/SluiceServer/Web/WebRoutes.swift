@@ -374,7 +374,7 @@ extension WebRoutes {
             "models": models.sorted(), "model": chosen("model"), "name": chosen("name"), "template": chosen("template"),
             "system": chosen("system"), "outputSchema": chosen("output_schema"), "batchSize": chosen("batch_size"),
             "groupBy": chosen("group_by"), "itemsPerRequest": chosen("items_per_request"), "deadline": chosen("deadline"),
-            "imageColumn": chosen("image_column"),
+            "imageColumn": chosen("image_column"), "documentColumn": chosen("document_column"),
             "imageDetails": ["", "low", "high", "auto"].map { detail in
                 [
                     "value": detail, "label": detail.isEmpty ? "the provider's default" : detail,
