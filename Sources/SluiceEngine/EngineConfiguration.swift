@@ -34,6 +34,8 @@ public struct EngineConfiguration: Sendable {
     public var readings: (any ProviderReadingStore)?
     /// How the batch tier's upstream batches are made and polled.
     public var batches = BatchSettings()
+    /// The most image bytes read from zip uploads one claim holds at once (see ``JobFiles``).
+    public var claimImageBytes = 256 << 20
 
     /// Items claimed beyond the free call slots, so that a slot freed by a finished call starts
     /// its next call at once instead of after a claim round trip. The trade-off: prefetched

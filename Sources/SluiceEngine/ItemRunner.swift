@@ -65,7 +65,10 @@ struct ItemRunner: Sendable {
             read = images
         }
         for (items, provider) in units {
-            guard let history = items.count == 1 ? try? await history(of: items[0], job: job) : [] else {
+            // A unit whose images were left unread (the claim's budget was spent) goes back unspent.
+            guard !JobFiles.named(by: job) || items.allSatisfy({ read[$0.id] != nil }),
+                let history = items.count == 1 ? try? await history(of: items[0], job: job) : []
+            else {
                 prepared.append(nil)
                 continue
             }

@@ -14,8 +14,9 @@ final class JobFiles: Sendable {
     private let tables = Mutex<[(location: String, table: ZipTable)]>([])
     static let keptTables = 4
 
-    init(storage: (any FileStorage)?) {
+    init(storage: (any FileStorage)?, claimBudget: Int) {
         self.storage = storage
+        self.claimBudget = claimBudget
     }
 
     /// Whether `job`'s rows may name files: its one upload is a zip and its spec has images.
@@ -23,9 +24,14 @@ final class JobFiles: Sendable {
         !job.spec.images.isEmpty && job.sources.count == 1 && job.sources[0].format == .zip
     }
 
+    /// The most image bytes one claim holds at once: past it, the claim's other items are left
+    /// unread and go back unspent (20 MB photos times a claim of 64 would be 1.3 GB).
+    let claimBudget: Int
+
     /// What each item's image cells name by path, read whole: the images by cell, or why one
-    /// cannot be sent (that item then fails). Throws when the upload cannot be reached — the
-    /// items are no worse for it and go back.
+    /// cannot be sent (that item then fails). Items past ``claimBudget`` are left out (the caller
+    /// gives them back). Throws when the upload cannot be reached — the items are no worse for
+    /// it and go back.
     func images(for items: [Item], job: Job) async throws -> [Int64: Result<[String: ImagePart.Source], ImagePart.Refusal>] {
         guard Self.named(by: job) else { return [:] }
         let location = job.sources[0].path
@@ -37,7 +43,10 @@ final class JobFiles: Sendable {
             return Dictionary(uniqueKeysWithValues: items.map { ($0.id, .failure(ImagePart.Refusal(description: damaged.description))) })
         }
         var read: [Int64: Result<[String: ImagePart.Source], ImagePart.Refusal>] = [:]
+        var held = 0
         for item in items {
+            // The first item is always read, whatever its size: a claim must make progress.
+            guard held < claimBudget else { break }
             var images: [String: ImagePart.Source] = [:]
             read[item.id] = .success([:])
             for column in job.spec.images {
@@ -48,6 +57,7 @@ final class JobFiles: Sendable {
                     let entry = try table.image(at: path)
                     let bytes = try await self.bytes(of: entry, at: location)
                     images[path] = .inline(try ZipTable.probe(bytes, path: path), bytes)
+                    held += bytes.count
                 } catch let refusal as ImagePart.Refusal {
                     read[item.id] = .failure(ImagePart.Refusal(description: "\(column): \(refusal.description)"))
                 } catch let damaged as ZipError {

@@ -58,7 +58,7 @@ public final class Worker: Service, Sendable {
         self.metrics = metrics
         runner = ItemRunner(
             store: store, clock: clock, backoff: configuration.backoff, prices: providers.prices, metrics: metrics,
-            cache: providers.cache, files: JobFiles(storage: storage))
+            cache: providers.cache, files: JobFiles(storage: storage, claimBudget: configuration.claimImageBytes))
         permits = CallPermits(configuration.concurrency)
         control = JobControl(store: store, clock: clock, ttl: configuration.statusRefreshInterval)
         gates = ProviderGates(providers: providers, clock: clock, sharedPace: configuration.sharedPace, logger: logger)

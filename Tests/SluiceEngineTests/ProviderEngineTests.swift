@@ -354,7 +354,7 @@ import Testing
             let gate = ProviderGate(entry: ProviderEntry(provider), clock: clock)
             let runner = ItemRunner(
                 store: harness.store, clock: clock, backoff: RetryBackoff(), prices: ModelPrices(), metrics: .none, cache: CacheSettings(),
-                files: JobFiles(storage: nil))
+                files: JobFiles(storage: nil, claimBudget: .max))
             let request = ModelRequest(
                 model: "m", system: nil, messages: [ChatMessage(role: .user, content: "hi")], params: JSONObject(), outputSchema: nil,
                 inputs: [])

@@ -1,11 +1,12 @@
 import Foundation
 import SluiceCore
-import SluiceEngine
 import SluiceProviders
 import SluiceStorage
 import SluiceStore
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceEngine
 
 /// A zip of a table and the photos its rows name, through ingest and the engine: each file is
 /// checked as its row is read — inside the upload, present, an image by its bytes, within the
@@ -125,6 +126,35 @@ import Testing
         #expect(
             items.map(\.error) == ["photo: 'cup.png' cannot be read from the upload: the archive is damaged (cup.png fails its CRC check)"])
         #expect(provider.requests.map { $0.messages.last?.content } == ["Caption the mug."])
+    }
+
+    /// A claim holds at most its budget of image bytes: the items past it go back unspent and
+    /// run in later claims, none failing and none spending an attempt for it.
+    @Test func aClaimHoldsNoMoreImageBytesThanItsBudget() async throws {
+        let harness = try await EngineHarness()
+        let directory = TemporaryDirectory()
+        var zip = ZipBuilder()
+        zip.add("rows.csv", "name,photo\n" + (0..<6).map { "p\($0),\($0).png\n" }.joined())
+        for number in 0..<6 { zip.add("\(number).png", try Self.fixture("picture.png")) }
+        let source = JobSource(path: directory.write("rows.zip", bytes: zip.bytes()), displayName: "rows.zip", format: .zip)
+        let spec = Fixtures.spec(["template": "Caption {{name}}.", "images": "photo", "provider": "scripted"])
+        let created = try await harness.store.createJob(NewJob(owner: "alice", name: "photos", spec: spec, sources: [source]), now: Date())
+        let queued = try await JobIngestor(store: harness.store, owner: "ingestor").takeAndIngest(jobID: created.id)
+        let items = try await harness.items(created.id)
+        #expect(try await JobFiles(storage: nil, claimBudget: 1).images(for: items, job: queued).count == 1, "the first, then none")
+        #expect(try await JobFiles(storage: nil, claimBudget: .max).images(for: items, job: queued).count == 6)
+        let provider = ScriptedProvider(name: "scripted") { _, _ throws(ProviderFailure) in "a caption" }
+        var configuration = EngineHarness.configuration(concurrency: 4)
+        configuration.claimImageBytes = 1
+        let worker = Worker(
+            store: harness.store, providers: ProviderRegistry(entries: [ProviderEntry(provider, breaker: .init(failureThreshold: .max))]),
+            configuration: configuration)
+        let done = try await harness.withRunning(worker) {
+            try await waitForJob(harness.store, created.id, until: { $0.status.isFinal })
+        }
+        #expect(done.counts == JobCounts(total: 6, succeeded: 6))
+        #expect(try await harness.items(created.id).map(\.attempts) == Array(repeating: 1, count: 6))
+        #expect(provider.requests.count == 6)
     }
 
     /// A documents column: each row's PDF (through pdftotext) or text file becomes its field's
