@@ -2,6 +2,7 @@ import Foundation
 import SluiceArchive
 import SluiceCore
 import SluiceIngest
+import SluiceSpreadsheet
 import SluiceTestSupport
 import Testing
 import ZIPFoundation
@@ -144,6 +145,30 @@ import ZIPFoundation
         #expect(throws: ZipError("the archive is damaged or cut short (its directory lies past its end)")) {
             try LocalZip(path: directory.write("cut.zip", bytes: cut))
         }
+    }
+
+    /// The table may be any of the formats: a workbook inside the zip is unzipped to a
+    /// temporary file and read as a workbook is, its rows numbered by the sheet; a JSON Lines
+    /// table's records come with their lines.
+    @Test func aWorkbookOrJSONLinesTableInsideAZipIsRead() throws {
+        let directory = TemporaryDirectory()
+        let writer = try XLSXWriter()
+        try writer.addRow([.text("name"), .text("photo")])
+        try writer.addRow([.text("mug"), .text("photos/mug.png")])
+        let book = URL(fileURLWithPath: directory.path("rows.xlsx"))
+        try writer.finish(to: book)
+        var zip = ZipBuilder()
+        zip.add("catalogue/rows.xlsx", Array(try Data(contentsOf: book)), deflate: true)
+        let parser = try ZipTableParser(path: directory.write("book.zip", bytes: zip.bytes()), options: InputOptions())
+        #expect(parser.header == ["name", "photo"])
+        #expect(try parser.next() == .record(IngestRecord(fields: JSONObject([("name", "mug"), ("photo", "photos/mug.png")]), line: 2)))
+        #expect(try parser.next() == nil)
+
+        var lines = ZipBuilder()
+        lines.add("rows.jsonl", "{\"name\": \"cup\"}\n{\"name\": \"jar\"}\n")
+        let jsonl = try ZipTableParser(path: directory.write("lines.zip", bytes: lines.bytes()), options: InputOptions())
+        #expect(try jsonl.next() == .record(IngestRecord(fields: JSONObject([("name", "cup")]), line: 1)))
+        #expect(try jsonl.next() == .record(IngestRecord(fields: JSONObject([("name", "jar")]), line: 2)))
     }
 
     /// A 1 × 1 PNG.
