@@ -10,7 +10,8 @@
 # tpm: ROWS rows each with a 1024 × 1024 photo (765 tokens at OpenAI's tile rule) through the
 #      fake provider enforcing 360,000 tokens a minute (billing images by that rule, never by
 #      their base64), with 200 ± 100 ms latency; Sluice is told the same limit. Reports the
-#      tokens accepted a minute against the limit, and the 429s.
+#      tokens accepted a minute against the limit, and the 429s. FAKE_OPTIONS adds the fake's
+#      own (such as "--fault-503 0.05 --fault-hang 0.01": the provider you will really meet).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=${1:-zip}
@@ -37,7 +38,8 @@ fi
 
 rows=${2:-1200}
 tpm=360000
-start_fake --latency-ms 200 --latency-spread-ms 100 --tpm "$tpm"
+# shellcheck disable=SC2086 # FAKE_OPTIONS is a list of options
+start_fake --latency-ms 200 --latency-spread-ms 100 --tpm "$tpm" ${FAKE_OPTIONS:-}
 python3 Benchmarks/images/make_upload.py "$work/catalogue.zip" "$rows" flat
 cat > "$work/providers.yaml" <<YAML
 providers:

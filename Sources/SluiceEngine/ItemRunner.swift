@@ -60,13 +60,14 @@ struct ItemRunner: Sendable {
         var keys: Set<String> = []
         var keyers: [String: ResultCacheKeys] = [:]
         var read: [Int64: Swift.Result<[String: ImagePart.Source], ImagePart.Refusal>] = [:]
-        if JobFiles.named(by: job) {
+        let namesFiles = JobFiles.named(by: job)
+        if namesFiles {
             guard let images = try? await files.images(for: units.flatMap(\.items), job: job) else { return units.map { _ in nil } }
             read = images
         }
         for (items, provider) in units {
             // A unit whose images were left unread (the claim's budget was spent) goes back unspent.
-            guard !JobFiles.named(by: job) || items.allSatisfy({ read[$0.id] != nil }),
+            guard !namesFiles || items.allSatisfy({ read[$0.id] != nil }),
                 let history = items.count == 1 ? try? await history(of: items[0], job: job) : []
             else {
                 prepared.append(nil)
